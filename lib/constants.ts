@@ -1,0 +1,6 @@
+/** The options after validation, with defaults filled in. */
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+/** The transport's Broker instance, shared by MessagingServer and MessagingClient. */
+export const MESSAGING_BROKER = Symbol('MESSAGING_BROKER');
+/** The module's default envelope instance. */
+export const MESSAGING_ENVELOPE = Symbol('MESSAGING_ENVELOPE');

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { deflateSync, unzipSync } from 'node:zlib';
+import { EnvelopeDecodeError } from '../errors.js';
+import type { DecodedMessage, EnvelopeEncodeContext, EnvelopeMetadata, MessageEnvelope } from './message-envelope.js';
+import { epochSeconds, newMessageUuid } from './service-identity.js';
+
+const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
+const COMPATIBLE_PROTOCOL_VERSIONS = ['json_base-wip'];
+/** tomodachi compresses data whose JSON form reaches this many characters. */
+export const JSON_COMPRESSION_THRESHOLD = 60_000;
+
+/** tomodachi's JSON envelope (JsonBase), field for field; the default envelope. */
+@Injectable()
+export class JsonEnvelope implements MessageEnvelope {
+  encode(data: unknown, context: EnvelopeEncodeContext): string {
+    const json = JSON.stringify(data === undefined ? null : data);
+    const compressed = json.length >= JSON_COMPRESSION_THRESHOLD;
+    const envelope = {
+      service: { name: context.service.name, uuid: context.service.uuid },
+      metadata: {
+        message_uuid: newMessageUuid(context.service.uuid),
+        protocol_version: PROTOCOL_VERSION,
+        compatible_protocol_versions: COMPATIBLE_PROTOCOL_VERSIONS,
+        timestamp: epochSeconds(),
+        topic: context.topic,
+        data_encoding: compressed ? 'base64_gzip_json' : 'raw',
+      },
+      data: compressed ? deflateSync(json).toString('base64') : data === undefined ? null : data,
+    };
+    return JSON.stringify(envelope);
+  }
+
+  decode(body: string | Buffer): DecodedMessage {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    } catch (error) {
+      throw new EnvelopeDecodeError(`body is not valid JSON: ${(error as Error).message}`);
+    }
+    if (!isObject(parsed)) throw new EnvelopeDecodeError('body is not a JSON envelope object');
+    const { metadata, service } = parsed;
+    if (!isObject(metadata)) throw new EnvelopeDecodeError('envelope has no "metadata" object');
+    if (!('data' in parsed)) throw new EnvelopeDecodeError('envelope has no "data" field');
+    const version = metadata.protocol_version;
+    if (typeof version !== 'string' || !version.startsWith('tomodachi-json-base')) {
+      throw new EnvelopeDecodeError(`envelope protocol_version ${JSON.stringify(version)} is not tomodachi-json-base`);
+    }
+    return { data: decodeData(parsed.data, metadata.data_encoding), metadata: readMetadata(metadata, service) };
+  }
+}
+
+function decodeData(data: unknown, encoding: unknown): unknown {
+  if (encoding === undefined || encoding === 'raw') return data;
+  if (encoding !== 'base64_gzip_json') throw new EnvelopeDecodeError(`unknown data_encoding ${JSON.stringify(encoding)}`);
+  if (typeof data !== 'string') throw new EnvelopeDecodeError('base64_gzip_json data is not a string');
+  let json: string;
+  try {
+    json = unzipSync(Buffer.from(data, 'base64')).toString('utf8');
+  } catch (error) {
+    throw new EnvelopeDecodeError(`base64_gzip_json data does not decompress: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new EnvelopeDecodeError(`base64_gzip_json data is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function readMetadata(metadata: Record<string, unknown>, service: unknown): EnvelopeMetadata {
+  const result: EnvelopeMetadata = {};
+  if (isObject(service) && typeof service.name === 'string') {
+    result.service = { name: service.name, uuid: typeof service.uuid === 'string' ? service.uuid : '' };
+  }
+  if (typeof metadata.message_uuid === 'string') result.messageUuid = metadata.message_uuid;
+  if (typeof metadata.protocol_version === 'string') result.protocolVersion = metadata.protocol_version;
+  if (Array.isArray(metadata.compatible_protocol_versions)) result.compatibleProtocolVersions = metadata.compatible_protocol_versions.filter((v): v is string => typeof v === 'string');
+  if (typeof metadata.timestamp === 'number') result.timestamp = metadata.timestamp;
+  if (typeof metadata.topic === 'string') result.topic = metadata.topic;
+  if (typeof metadata.data_encoding === 'string') result.dataEncoding = metadata.data_encoding;
+  return result;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { deflateSync, unzipSync } from 'node:zlib';
+import { EnvelopeDecodeError, PublishError } from '../errors.js';
+import type { DecodedMessage, EnvelopeDecodeContext, EnvelopeEncodeContext, MessageEnvelope, ProtoClass } from './message-envelope.js';
+import { SnsSqsMessageType, type SnsSqsMessageFields } from './protobuf-schema.js';
+import { epochSeconds, newMessageUuid } from './service-identity.js';
+
+const PROTOCOL_VERSION = 'tomodachi-protobuf-base--1.0.0';
+/** tomodachi compresses serialized data longer than this many bytes. */
+const COMPRESSION_THRESHOLD = 60_000;
+
+/**
+ * tomodachi's protobuf envelope (ProtobufBase): a base64 SNSSQSMessage whose `data` holds the serialized message.
+ * Handlers name their message class with the `protoClass` extra; without one they receive the bytes as a Buffer.
+ */
+@Injectable()
+export class ProtobufEnvelope implements MessageEnvelope {
+  encode(data: unknown, context: EnvelopeEncodeContext): string {
+    const serialized = serialize(data, context);
+    const compressed = serialized.length > COMPRESSION_THRESHOLD;
+    const message = SnsSqsMessageType.create({
+      service: { name: context.service.name, uuid: context.service.uuid },
+      metadata: {
+        message_uuid: newMessageUuid(context.service.uuid),
+        protocol_version: PROTOCOL_VERSION,
+        timestamp: epochSeconds(),
+        topic: context.topic,
+        data_encoding: compressed ? 'gzip_proto' : 'proto',
+      },
+      data: compressed ? deflateSync(serialized) : serialized,
+    });
+    return Buffer.from(SnsSqsMessageType.encode(message).finish()).toString('base64');
+  }
+
+  decode(body: string | Buffer, context: EnvelopeDecodeContext): DecodedMessage {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text.trim())) throw new EnvelopeDecodeError('protobuf envelope body is not base64');
+    let message: SnsSqsMessageFields;
+    try {
+      message = SnsSqsMessageType.decode(Buffer.from(text, 'base64')) as SnsSqsMessageFields;
+    } catch (error) {
+      throw new EnvelopeDecodeError(`body is not a protobuf SNSSQSMessage: ${(error as Error).message}`);
+    }
+    const metadata = message.metadata ?? {};
+    if (!metadata.protocol_version?.startsWith('tomodachi-protobuf-base')) {
+      throw new EnvelopeDecodeError(`envelope protocol_version ${JSON.stringify(metadata.protocol_version ?? '')} is not tomodachi-protobuf-base`);
+    }
+    const bytes = inflate(Buffer.from(message.data ?? []), metadata.data_encoding);
+    return {
+      data: context.protoClass ? parse(context.protoClass, bytes) : bytes,
+      metadata: {
+        service: message.service?.name !== undefined ? { name: message.service.name, uuid: message.service.uuid ?? '' } : undefined,
+        messageUuid: metadata.message_uuid,
+        protocolVersion: metadata.protocol_version,
+        timestamp: metadata.timestamp,
+        topic: metadata.topic,
+        dataEncoding: metadata.data_encoding,
+      },
+    };
+  }
+}
+
+function serialize(data: unknown, context: EnvelopeEncodeContext): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  const protoClass = context.protoClass ?? ((data as { constructor?: unknown })?.constructor as ProtoClass | undefined);
+  if (!protoClass || typeof protoClass.encode !== 'function') {
+    throw new PublishError(`ProtobufEnvelope needs a protobuf message (an instance of a protobufjs class) or bytes for topic "${context.topic}"; pass protoClass in the MessagingRecord options`);
+  }
+  return protoClass.encode(data).finish();
+}
+
+function inflate(bytes: Buffer, encoding: string | undefined): Buffer {
+  if (encoding === 'proto' || encoding === undefined || encoding === '') return bytes;
+  if (encoding !== 'gzip_proto') throw new EnvelopeDecodeError(`unknown data_encoding ${JSON.stringify(encoding)}`);
+  try {
+    return unzipSync(bytes);
+  } catch (error) {
+    throw new EnvelopeDecodeError(`gzip_proto data does not decompress: ${(error as Error).message}`);
+  }
+}
+
+function parse(protoClass: ProtoClass, bytes: Buffer): unknown {
+  try {
+    return protoClass.decode(bytes);
+  } catch (error) {
+    throw new EnvelopeDecodeError(`data is not a valid ${protoClass.name ?? 'protobuf'} message: ${(error as Error).message}`);
+  }
+}

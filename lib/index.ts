@@ -1,0 +1,19 @@
+export { MessagingModule } from './messaging.module.js';
+export { MessagingServer } from './server/messaging.server.js';
+export { MessagingClient } from './client/messaging.client.js';
+export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
+export { MessagingContext } from './context/messaging.context.js';
+export { JsonEnvelope } from './envelopes/json.envelope.js';
+export { RawEnvelope } from './envelopes/raw.envelope.js';
+export { ProtobufEnvelope } from './envelopes/protobuf.envelope.js';
+export type {
+  MessageEnvelope, EnvelopeSetting, EnvelopeEncodeContext, EnvelopeDecodeContext, EnvelopeMetadata, DecodedMessage, ProtoClass,
+} from './envelopes/message-envelope.js';
+export type {
+  MessagingModuleOptions, SubscriptionExtras, SnsSqsOptions, AmqpOptions, TransportName, KmsKeySetting,
+} from './messaging.options.js';
+export type { BrokerStatus, AttributeValue } from './transport/broker.js';
+export { MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE } from './constants.js';
+export {
+  MessagingError, MessagingOptionsError, EnvelopeDecodeError, PublishError, MessageTooLargeError, DeadLetterError,
+} from './errors.js';

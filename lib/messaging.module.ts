@@ -1,0 +1,64 @@
+import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { MessagingClient } from './client/messaging.client.js';
+import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS } from './constants.js';
+import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
+import { JsonEnvelope } from './envelopes/json.envelope.js';
+import {
+  ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE,
+} from './messaging.module-definition.js';
+import type { MessagingModuleOptions } from './messaging.options.js';
+import { resolveModuleOptions, type ResolvedMessagingOptions } from './options-validation.js';
+import { MessagingServer } from './server/messaging.server.js';
+import { ServiceIdentity } from './service-identity.js';
+import { createBroker } from './transport/broker-factory.js';
+import type { Broker } from './transport/broker.js';
+
+const providers: Provider[] = [
+  {
+    provide: MESSAGING_OPTIONS,
+    useFactory: (options: MessagingModuleOptions) => resolveModuleOptions(options),
+    inject: [MODULE_OPTIONS_TOKEN],
+  },
+  {
+    provide: ServiceIdentity,
+    useFactory: (options: ResolvedMessagingOptions) => new ServiceIdentity(options.serviceName),
+    inject: [MESSAGING_OPTIONS],
+  },
+  {
+    provide: MESSAGING_BROKER,
+    useFactory: (options: ResolvedMessagingOptions) => createBroker(options, new Logger('Messaging')),
+    inject: [MESSAGING_OPTIONS],
+  },
+  {
+    provide: MESSAGING_ENVELOPE,
+    useFactory: (options: ResolvedMessagingOptions, resolver: EnvelopeResolver) => resolver.resolve(options.envelope ?? JsonEnvelope),
+    inject: [MESSAGING_OPTIONS, EnvelopeResolver],
+  },
+  EnvelopeResolver,
+  MessagingServer,
+  MessagingClient,
+];
+
+/**
+ * `MessagingModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: provides MessagingServer
+ * (pass it to connectMicroservice) and MessagingClient (inject it to emit). Global unless `isGlobal: false`.
+ */
+@Module({ providers, exports: [MessagingServer, MessagingClient, MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE, ServiceIdentity] })
+export class MessagingModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(@Inject(MESSAGING_BROKER) private readonly broker: Broker) {
+    super();
+  }
+
+  static forRoot(options: typeof OPTIONS_TYPE) {
+    return super.forRoot(options);
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+    return super.forRootAsync(options);
+  }
+
+  /** Runs after the microservice server drained, so in-flight handlers can still publish. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.broker.close();
+  }
+}

@@ -1,0 +1,103 @@
+import type { SNSClientConfig } from '@aws-sdk/client-sns';
+import type { EnvelopeSetting, ProtoClass } from './envelopes/message-envelope.js';
+
+export type TransportName = 'sns-sqs' | 'amqp';
+
+/** undefined/null: leave the attribute as it is; '' or false: disable encryption; a string: the key id or alias. */
+export type KmsKeySetting = string | false | null | undefined;
+
+export interface SnsSqsOptions {
+  region?: string;
+  /** An emulator or LocalStack endpoint; unset means real AWS. */
+  endpoint?: string;
+  /** Unset means the AWS SDK default provider chain. */
+  credentials?: SNSClientConfig['credentials'];
+  snsKmsMasterKeyId?: KmsKeySetting;
+  sqsKmsMasterKeyId?: KmsKeySetting;
+  /** Seconds (60-86400) SQS may reuse a data key; only applied together with an sqsKmsMasterKeyId string. */
+  sqsKmsDataKeyReusePeriod?: number;
+  /** Seconds of long polling for ReceiveMessage (0-20, default 20). */
+  waitTimeSeconds?: number;
+  /** AWS SDK max attempts per call (default 3, the SDK's standard retry strategy). */
+  maxAttempts?: number;
+}
+
+export interface AmqpOptions {
+  url?: string;
+  /** Default exchange for publishing and subscriptions (default amq.topic). */
+  exchange?: string;
+  /** Unacknowledged deliveries per consumer channel (default 100). */
+  prefetch?: number;
+  /** Heartbeat interval in seconds (default 30). */
+  heartbeat?: number;
+  /** Milliseconds an emit may wait for a connection and the broker's confirm before it fails (default 10000). */
+  publishTimeout?: number;
+  /** Milliseconds an unused generated competing queue lives (x-expires); off by default. */
+  queueExpires?: number;
+  /** First and longest delay in milliseconds between reconnect attempts (defaults 500 and 30000). */
+  reconnectDelay?: { initial?: number; max?: number };
+}
+
+export interface MessagingModuleOptions {
+  transport: TransportName;
+  /** Envelope "service.name" and part of generated queue names. */
+  serviceName: string;
+  topicPrefix?: string;
+  queueNamePrefix?: string;
+  /** Default envelope for publishing and consuming (JsonEnvelope). */
+  envelope?: EnvelopeSetting;
+  /** Milliseconds that in-flight handlers get to finish on shutdown (default 30000). */
+  drainTimeout?: number;
+  /** Handlers running at once per subscription queue (default 10). */
+  concurrency?: number;
+  /** Attempts before a message goes to the dead-letter queue (default 5). */
+  maxReceiveCount?: number;
+  /** Give every subscription a `<queue>-dlq` dead-letter queue (default true). */
+  deadLetterQueue?: boolean;
+  /** Base delay in seconds before a failed message is retried; doubles per attempt up to 900 (default 1). */
+  retryBackoff?: number;
+  snsSqs?: SnsSqsOptions;
+  amqp?: AmqpOptions;
+}
+
+/** The extras an `@EventPattern(topic, extras)` handler may carry. */
+export interface SubscriptionExtras {
+  /** Explicit queue name (queueNamePrefix is added); generated when absent. */
+  queueName?: string;
+  /** Replicas of this service share one queue (default true); false gives each process its own, deleted on shutdown. */
+  competing?: boolean;
+  /** SNS subscription filter policy. */
+  filterPolicy?: Record<string, unknown>;
+  filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+  /** SQS visibility timeout in seconds (default 30). */
+  visibilityTimeout?: number;
+  /** Dead-letter queue name (queueNamePrefix is added), or false for none. Default `<queue>-dlq`. */
+  deadLetterQueueName?: string | false;
+  maxReceiveCount?: number;
+  fifo?: boolean;
+  envelope?: EnvelopeSetting;
+  protoClass?: ProtoClass;
+  concurrency?: number;
+  /** AMQP exchange for this subscription (default: the module's amqp.exchange). */
+  exchange?: string;
+}
+
+export const DEFAULTS = {
+  topicPrefix: '',
+  queueNamePrefix: '',
+  drainTimeout: 30_000,
+  concurrency: 10,
+  maxReceiveCount: 5,
+  deadLetterQueue: true,
+  retryBackoff: 1,
+  visibilityTimeout: 30,
+  snsSqs: { region: 'us-east-1', waitTimeSeconds: 20, maxAttempts: 3 },
+  amqp: {
+    url: 'amqp://guest:guest@127.0.0.1:5672',
+    exchange: 'amq.topic',
+    prefetch: 100,
+    heartbeat: 30,
+    publishTimeout: 10_000,
+    reconnectDelay: { initial: 500, max: 30_000 },
+  },
+} as const;

@@ -1,0 +1,198 @@
+import { MessagingOptionsError } from './errors.js';
+import { DEFAULTS, type AmqpOptions, type MessagingModuleOptions, type SnsSqsOptions, type SubscriptionExtras, type TransportName } from './messaging.options.js';
+import type { EnvelopeSetting } from './envelopes/message-envelope.js';
+
+export interface ResolvedMessagingOptions {
+  transport: TransportName;
+  serviceName: string;
+  topicPrefix: string;
+  queueNamePrefix: string;
+  envelope?: EnvelopeSetting;
+  drainTimeout: number;
+  concurrency: number;
+  maxReceiveCount: number;
+  deadLetterQueue: boolean;
+  retryBackoff: number;
+  snsSqs: SnsSqsOptions & { region: string; waitTimeSeconds: number; maxAttempts: number };
+  amqp: ResolvedAmqpOptions;
+}
+
+export interface ResolvedAmqpOptions {
+  url: string;
+  exchange: string;
+  prefetch: number;
+  heartbeat: number;
+  publishTimeout: number;
+  queueExpires?: number;
+  reconnectDelay: { initial: number; max: number };
+}
+
+const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
+const MODULE_KEYS = new Set(['transport', 'serviceName', 'topicPrefix', 'queueNamePrefix', 'envelope', 'drainTimeout', 'concurrency', 'maxReceiveCount', 'deadLetterQueue', 'retryBackoff', 'snsSqs', 'amqp']);
+const SNS_SQS_KEYS = new Set(['region', 'endpoint', 'credentials', 'snsKmsMasterKeyId', 'sqsKmsMasterKeyId', 'sqsKmsDataKeyReusePeriod', 'waitTimeSeconds', 'maxAttempts']);
+const AMQP_KEYS = new Set(['url', 'exchange', 'prefetch', 'heartbeat', 'publishTimeout', 'queueExpires', 'reconnectDelay']);
+const EXTRA_KEYS = new Set(['queueName', 'competing', 'filterPolicy', 'filterPolicyScope', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'envelope', 'protoClass', 'concurrency', 'exchange']);
+
+/** Checks module options and fills in defaults; throws MessagingOptionsError naming the option and the rule. */
+export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
+  if (!isPlainObject(options)) throw new MessagingOptionsError('options', 'must be an object', options);
+  rejectUnknownKeys(options, MODULE_KEYS, '');
+  if (!TRANSPORTS.includes(options.transport)) {
+    throw new MessagingOptionsError('transport', `must be one of ${TRANSPORTS.map((t) => `'${t}'`).join(', ')}`, options.transport);
+  }
+  checkString(options.serviceName, 'serviceName', { required: true, nonEmpty: true });
+  checkString(options.topicPrefix, 'topicPrefix');
+  checkString(options.queueNamePrefix, 'queueNamePrefix');
+  checkEnvelope(options.envelope, 'envelope');
+  checkInteger(options.drainTimeout, 'drainTimeout', 0, 3_600_000);
+  checkInteger(options.concurrency, 'concurrency', 1, 10_000);
+  checkInteger(options.maxReceiveCount, 'maxReceiveCount', 1, 1000);
+  checkBoolean(options.deadLetterQueue, 'deadLetterQueue');
+  checkNumber(options.retryBackoff, 'retryBackoff', 0, 900);
+  const snsSqs = options.snsSqs ?? {};
+  const amqp = options.amqp ?? {};
+  if (!isPlainObject(snsSqs)) throw new MessagingOptionsError('snsSqs', 'must be an object', snsSqs);
+  if (!isPlainObject(amqp)) throw new MessagingOptionsError('amqp', 'must be an object', amqp);
+  rejectUnknownKeys(snsSqs, SNS_SQS_KEYS, 'snsSqs.');
+  rejectUnknownKeys(amqp, AMQP_KEYS, 'amqp.');
+  checkSnsSqs(snsSqs);
+  checkAmqp(amqp);
+  const reconnectDelay = { ...DEFAULTS.amqp.reconnectDelay, ...stripUndefined(amqp.reconnectDelay ?? {}) };
+  return {
+    transport: options.transport,
+    serviceName: options.serviceName,
+    topicPrefix: options.topicPrefix ?? DEFAULTS.topicPrefix,
+    queueNamePrefix: options.queueNamePrefix ?? DEFAULTS.queueNamePrefix,
+    envelope: options.envelope,
+    drainTimeout: options.drainTimeout ?? DEFAULTS.drainTimeout,
+    concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+    deadLetterQueue: options.deadLetterQueue ?? DEFAULTS.deadLetterQueue,
+    retryBackoff: options.retryBackoff ?? DEFAULTS.retryBackoff,
+    snsSqs: { ...DEFAULTS.snsSqs, ...stripUndefined(snsSqs) },
+    amqp: { ...DEFAULTS.amqp, ...stripUndefined(amqp), reconnectDelay },
+  };
+}
+
+/** Checks one handler's `@EventPattern` extras; `where` names the handler in the error. */
+export function checkSubscriptionExtras(extras: Record<string, unknown>, where: string): SubscriptionExtras {
+  const name = (key: string) => `@EventPattern('${where}').${key}`;
+  for (const key of Object.keys(extras)) {
+    if (!EXTRA_KEYS.has(key)) throw new MessagingOptionsError(name(key), `is not a known subscription option; use one of ${[...EXTRA_KEYS].join(', ')}`);
+  }
+  const e = extras as SubscriptionExtras;
+  checkString(e.queueName, name('queueName'), { nonEmpty: true });
+  checkBoolean(e.competing, name('competing'));
+  if (e.filterPolicy !== undefined && !isPlainObject(e.filterPolicy)) {
+    throw new MessagingOptionsError(name('filterPolicy'), 'must be an object such as { currency: ["EUR"] }', e.filterPolicy);
+  }
+  if (e.filterPolicyScope !== undefined && e.filterPolicyScope !== 'MessageAttributes' && e.filterPolicyScope !== 'MessageBody') {
+    throw new MessagingOptionsError(name('filterPolicyScope'), "must be 'MessageAttributes' or 'MessageBody'", e.filterPolicyScope);
+  }
+  checkInteger(e.visibilityTimeout, name('visibilityTimeout'), 0, 43_200);
+  if (e.deadLetterQueueName !== undefined && e.deadLetterQueueName !== false) {
+    checkString(e.deadLetterQueueName, name('deadLetterQueueName'), { nonEmpty: true });
+  }
+  checkInteger(e.maxReceiveCount, name('maxReceiveCount'), 1, 1000);
+  checkBoolean(e.fifo, name('fifo'));
+  checkEnvelope(e.envelope, name('envelope'));
+  if (e.protoClass !== undefined && (typeof (e.protoClass as { decode?: unknown }).decode !== 'function' || typeof (e.protoClass as { encode?: unknown }).encode !== 'function')) {
+    throw new MessagingOptionsError(name('protoClass'), 'must be a protobuf message class with static encode() and decode()', e.protoClass);
+  }
+  checkInteger(e.concurrency, name('concurrency'), 1, 10_000);
+  checkString(e.exchange, name('exchange'), { nonEmpty: true });
+  return e;
+}
+
+function checkSnsSqs(o: SnsSqsOptions): void {
+  checkString(o.region, 'snsSqs.region', { nonEmpty: true });
+  if (o.endpoint !== undefined) {
+    checkString(o.endpoint, 'snsSqs.endpoint', { nonEmpty: true });
+    if (!/^https?:\/\/[^\s/]+/.test(o.endpoint)) throw new MessagingOptionsError('snsSqs.endpoint', 'must be an http(s) URL such as http://127.0.0.1:4566', o.endpoint);
+  }
+  if (o.credentials !== undefined && typeof o.credentials !== 'function' && !isCredentials(o.credentials)) {
+    throw new MessagingOptionsError('snsSqs.credentials', 'must be { accessKeyId, secretAccessKey[, sessionToken] } or a credential provider function; leave unset for the SDK default chain');
+  }
+  checkKms(o.snsKmsMasterKeyId, 'snsSqs.snsKmsMasterKeyId');
+  checkKms(o.sqsKmsMasterKeyId, 'snsSqs.sqsKmsMasterKeyId');
+  checkInteger(o.sqsKmsDataKeyReusePeriod, 'snsSqs.sqsKmsDataKeyReusePeriod', 60, 86_400);
+  checkInteger(o.waitTimeSeconds, 'snsSqs.waitTimeSeconds', 0, 20);
+  checkInteger(o.maxAttempts, 'snsSqs.maxAttempts', 1, 20);
+}
+
+function checkAmqp(o: AmqpOptions): void {
+  if (o.url !== undefined) {
+    checkString(o.url, 'amqp.url', { nonEmpty: true });
+    if (!/^amqps?:\/\//.test(o.url)) throw new MessagingOptionsError('amqp.url', 'must start with amqp:// or amqps://', redactUrl(o.url));
+  }
+  checkString(o.exchange, 'amqp.exchange', { nonEmpty: true });
+  checkInteger(o.prefetch, 'amqp.prefetch', 1, 65_535);
+  checkInteger(o.heartbeat, 'amqp.heartbeat', 0, 3600);
+  checkInteger(o.publishTimeout, 'amqp.publishTimeout', 1, 3_600_000);
+  checkInteger(o.queueExpires, 'amqp.queueExpires', 1, 2 ** 31 - 1);
+  if (o.reconnectDelay !== undefined) {
+    if (!isPlainObject(o.reconnectDelay)) throw new MessagingOptionsError('amqp.reconnectDelay', 'must be { initial?, max? } in milliseconds', o.reconnectDelay);
+    checkInteger(o.reconnectDelay.initial, 'amqp.reconnectDelay.initial', 1, 3_600_000);
+    checkInteger(o.reconnectDelay.max, 'amqp.reconnectDelay.max', 1, 3_600_000);
+  }
+}
+
+function checkKms(value: unknown, option: string): void {
+  if (value === undefined || value === null || value === false || typeof value === 'string') return;
+  throw new MessagingOptionsError(option, "must be a KMS key id or alias (string), '' or false to disable encryption, or null/undefined to leave it unchanged", value);
+}
+
+function checkEnvelope(value: unknown, option: string): void {
+  if (value === undefined) return;
+  if (typeof value === 'function') return;
+  if (value && typeof value === 'object' && typeof (value as { encode?: unknown }).encode === 'function' && typeof (value as { decode?: unknown }).decode === 'function') return;
+  throw new MessagingOptionsError(option, 'must be an envelope class (JsonEnvelope, RawEnvelope, ProtobufEnvelope or your own MessageEnvelope) or an instance with encode() and decode()', value);
+}
+
+function checkString(value: unknown, option: string, rule: { required?: boolean; nonEmpty?: boolean } = {}): void {
+  if (value === undefined && !rule.required) return;
+  if (typeof value !== 'string') throw new MessagingOptionsError(option, rule.nonEmpty ? 'must be a non-empty string' : 'must be a string', value);
+  if (rule.nonEmpty && value.length === 0) throw new MessagingOptionsError(option, 'must be a non-empty string', value);
+}
+
+function checkBoolean(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new MessagingOptionsError(option, 'must be true or false', value);
+}
+
+function checkNumber(value: unknown, option: string, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new MessagingOptionsError(option, `must be a number from ${min} to ${max}`, value);
+  }
+}
+
+function checkInteger(value: unknown, option: string, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new MessagingOptionsError(option, `must be an integer from ${min} to ${max}`, value);
+  }
+}
+
+function rejectUnknownKeys(object: object, known: Set<string>, path: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.has(key)) throw new MessagingOptionsError(`${path}${key}`, `is not a known option; use one of ${[...known].join(', ')}`);
+  }
+}
+
+function isCredentials(value: unknown): boolean {
+  const c = value as { accessKeyId?: unknown; secretAccessKey?: unknown };
+  return isPlainObject(value) && typeof c.accessKeyId === 'string' && typeof c.secretAccessKey === 'string';
+}
+
+function isPlainObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stripUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** An AMQP URL with its password replaced, safe to log or put in an error. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(amqps?:\/\/[^:@/]*:)[^@]*@/, '$1***@');
+}

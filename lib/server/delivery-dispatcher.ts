@@ -1,0 +1,68 @@
+import type { LoggerService } from '@nestjs/common';
+import { lastValueFrom, type Observable } from 'rxjs';
+import { MessagingContext } from '../context/messaging.context.js';
+import { DeadLetterError } from '../errors.js';
+import type { MessageEnvelope } from '../envelopes/message-envelope.js';
+import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
+import type { HandlerRoute } from './subscription-planner.js';
+import { TopicRouter } from './topic-router.js';
+
+export interface ResolvedRoute extends HandlerRoute {
+  envelopeInstance: MessageEnvelope;
+}
+
+const ACK: DeliveryOutcome = { kind: 'ack' };
+
+/**
+ * Runs one delivery through its handler and decides its fate: ack when the handler resolved, retry when it threw,
+ * dead-letter when no handler matches, the body cannot be decoded, or the handler threw DeadLetterError.
+ */
+export function createDeliveryDispatcher(
+  queueName: string,
+  routes: readonly ResolvedRoute[],
+  toObservable: (result: unknown) => Observable<unknown>,
+  logger: LoggerService,
+): DeliveryHandler {
+  const router = new TopicRouter(routes);
+  return async (delivery: InboundDelivery): Promise<DeliveryOutcome> => {
+    const route = router.match(delivery.topic) as ResolvedRoute | undefined;
+    if (!route) return deadLetter(logger, delivery, `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
+    let decoded;
+    try {
+      decoded = await route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass });
+    } catch (error) {
+      return deadLetter(logger, delivery, `cannot decode message: ${errorMessage(error)}`);
+    }
+    const context = new MessagingContext([
+      delivery.topic, delivery.attributes, delivery.messageId, delivery.receiveCount, decoded.metadata, delivery.raw, delivery.groupId,
+    ]);
+    try {
+      const result = await route.handler(decoded.data, context);
+      await lastValueFrom(toObservable(result), { defaultValue: undefined });
+      return ACK;
+    } catch (error) {
+      if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${errorMessage(error)}`);
+      const reason = `handler for "${route.pattern}" failed: ${errorMessage(error)}`;
+      logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" (attempt ${delivery.receiveCount}) will be retried: ${reason}`);
+      return { kind: 'retry', reason };
+    }
+  };
+}
+
+function deadLetter(logger: LoggerService, delivery: InboundDelivery, reason: string): DeliveryOutcome {
+  logger.error(`Message ${delivery.messageId} on "${delivery.topic}" goes to the dead-letter queue: ${reason}`);
+  return { kind: 'dead-letter', reason };
+}
+
+/** What reaches us is the exception filter's output: DeadLetterError arrives as its error object. */
+function isDeadLetterRequest(error: unknown): boolean {
+  return error instanceof DeadLetterError || (typeof error === 'object' && error !== null && (error as { deadLetter?: unknown }).deadLetter === true);
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return String(error);
+}

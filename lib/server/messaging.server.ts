@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import type { Subscription } from 'rxjs';
+import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
+import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
+import { JsonEnvelope } from '../envelopes/json.envelope.js';
+import type { ResolvedMessagingOptions } from '../options-validation.js';
+import { ServiceIdentity } from '../service-identity.js';
+import type { Broker, BrokerStatus } from '../transport/broker.js';
+import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';
+import { planQueues } from './subscription-planner.js';
+
+/**
+ * The Nest transport strategy: turns @EventPattern handlers into queues and subscriptions, consumes them through
+ * the configured broker, and acks a message only after its handler resolved.
+ */
+@Injectable()
+export class MessagingServer extends Server<Record<string, Function>, BrokerStatus> implements CustomTransportStrategy {
+  readonly propagatesEventHandlerErrors = true;
+  protected readonly logger = new Logger(MessagingServer.name);
+  private statusSubscription?: Subscription;
+  private listening = false;
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
+    @Inject(MESSAGING_BROKER) private readonly broker: Broker,
+    private readonly envelopes: EnvelopeResolver,
+    private readonly identity: ServiceIdentity,
+  ) {
+    super();
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      this.statusSubscription ??= this.broker.status$.subscribe((status) => this._status$.next(status));
+      const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid);
+      const plans = queues.map((q) => q.plan);
+      this.broker.validate(plans);
+      const dispatchers = await Promise.all(queues.map(async ({ plan, routes }) => {
+        const resolved = await Promise.all(routes.map(async (route): Promise<ResolvedRoute> => ({
+          ...route,
+          envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
+        })));
+        return { plan, dispatch: createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger) };
+      }));
+      await this.broker.provision(plans);
+      for (const { plan, dispatch } of dispatchers) await this.broker.consume(plan, dispatch);
+      this.listening = true;
+      this.logger.log(`Consuming ${plans.length} queue(s) over ${this.options.transport}: ${plans.map((p) => p.name).join(', ') || 'none'}`);
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */
+  async close(): Promise<void> {
+    if (this.listening) {
+      this.listening = false;
+      await this.broker.stopConsuming(this.options.drainTimeout);
+    }
+    this.statusSubscription?.unsubscribe();
+    this.statusSubscription = undefined;
+  }
+
+  on(event: string, callback: Function): void {
+    throw new Error(`MessagingServer has no "${event}" event; subscribe to its status observable instead (${callback.name || 'callback'} not registered)`);
+  }
+
+  unwrap<T>(): T {
+    return this.broker.unwrap() as T;
+  }
+}

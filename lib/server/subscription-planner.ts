@@ -1,0 +1,94 @@
+import type { MessageHandler } from '@nestjs/microservices';
+import { MessagingOptionsError } from '../errors.js';
+import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
+import type { SubscriptionExtras } from '../messaging.options.js';
+import { encodeName, fitName } from '../naming.js';
+import { checkSubscriptionExtras, type ResolvedMessagingOptions } from '../options-validation.js';
+import type { QueuePlan } from '../transport/broker.js';
+
+/** Generated names stay short enough for SQS (80) with room for a `.fifo` suffix. */
+const GENERATED_NAME_MAX = 75;
+
+export interface HandlerRoute {
+  pattern: string;
+  handler: MessageHandler;
+  envelope?: EnvelopeSetting;
+  protoClass?: ProtoClass;
+}
+
+export interface PlannedQueue {
+  plan: QueuePlan;
+  routes: HandlerRoute[];
+}
+
+/** Groups the @EventPattern handlers into queues, applying defaults and checking that handlers sharing a queue agree. */
+export function planQueues(handlers: Map<string, MessageHandler>, options: ResolvedMessagingOptions, instanceId: string): PlannedQueue[] {
+  const queues = new Map<string, PlannedQueue>();
+  for (const [pattern, handler] of handlers) {
+    if (!handler.isEventHandler) {
+      throw new MessagingOptionsError(`@MessagePattern('${pattern}')`, 'request-response handlers are not supported by the messaging transport; use @EventPattern');
+    }
+    const extras = checkSubscriptionExtras(handler.extras ?? {}, pattern);
+    const plan = queuePlanFor(pattern, extras, options, instanceId);
+    const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
+    const existing = queues.get(plan.name);
+    if (existing) {
+      assertCompatible(existing.plan, plan, pattern);
+      existing.plan.subscriptions.push(...plan.subscriptions);
+      existing.routes.push(route);
+    } else {
+      queues.set(plan.name, { plan, routes: [route] });
+    }
+  }
+  return [...queues.values()];
+}
+
+function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: ResolvedMessagingOptions, instanceId: string): QueuePlan {
+  const competing = extras.competing ?? true;
+  const name = extras.queueName !== undefined
+    ? `${options.queueNamePrefix}${extras.queueName}`
+    : generatedQueueName(pattern, competing, options, instanceId);
+  const deadLetterName = extras.deadLetterQueueName;
+  const deadLetter = deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
+    ? null
+    : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : `${name}-dlq` };
+  return {
+    name,
+    competing,
+    fifo: extras.fifo ?? false,
+    visibilityTimeout: extras.visibilityTimeout ?? 30,
+    deadLetter,
+    maxReceiveCount: extras.maxReceiveCount ?? options.maxReceiveCount,
+    retryBackoff: options.retryBackoff,
+    concurrency: extras.concurrency ?? options.concurrency,
+    subscriptions: [{ pattern, filterPolicy: extras.filterPolicy, filterPolicyScope: extras.filterPolicyScope, exchange: extras.exchange }],
+  };
+}
+
+/** Readable and stable for a competing queue (service + topic); unique to this process otherwise. */
+function generatedQueueName(pattern: string, competing: boolean, options: ResolvedMessagingOptions, instanceId: string): string {
+  const readable = `${options.queueNamePrefix}${encodeName(options.serviceName)}--${encodeName(pattern)}`;
+  if (competing) return fitName(readable, GENERATED_NAME_MAX - '-dlq'.length);
+  const suffix = `--${instanceId.replace(/-/g, '').slice(0, 12)}`;
+  return `${fitName(readable, GENERATED_NAME_MAX - '-dlq'.length - suffix.length)}${suffix}`;
+}
+
+const QUEUE_LEVEL_SETTINGS = ['competing', 'fifo', 'visibilityTimeout', 'maxReceiveCount', 'concurrency'] as const;
+
+function assertCompatible(existing: QueuePlan, added: QueuePlan, pattern: string): void {
+  for (const key of QUEUE_LEVEL_SETTINGS) {
+    if (existing[key] !== added[key]) {
+      throw new MessagingOptionsError(
+        `@EventPattern('${pattern}').${key}`,
+        `handlers sharing queue "${existing.name}" must agree on ${key} (another handler uses ${JSON.stringify(existing[key])}); set the same value on each or use separate queues`,
+        added[key],
+      );
+    }
+  }
+  if (existing.deadLetter?.name !== added.deadLetter?.name) {
+    throw new MessagingOptionsError(`@EventPattern('${pattern}').deadLetterQueueName`, `handlers sharing queue "${existing.name}" must use the same dead-letter queue`, added.deadLetter?.name ?? false);
+  }
+  if (existing.subscriptions.some((s) => s.pattern === pattern && s.exchange === added.subscriptions[0].exchange)) {
+    throw new MessagingOptionsError(`@EventPattern('${pattern}')`, `is subscribed twice on queue "${existing.name}"`);
+  }
+}

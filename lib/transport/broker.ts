@@ -1,0 +1,84 @@
+import type { Observable } from 'rxjs';
+
+export type BrokerStatus = 'connected' | 'disconnected' | 'reconnecting';
+
+/** One topic (or AMQP binding pattern) feeding a queue. */
+export interface SubscriptionPlan {
+  /** The @EventPattern topic, without topicPrefix. AMQP patterns may use `*` and `#`. */
+  pattern: string;
+  filterPolicy?: Record<string, unknown>;
+  filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+  /** AMQP exchange the pattern is bound on. */
+  exchange?: string;
+}
+
+/** A queue and everything that feeds it, as the server derived it from the handlers. */
+export interface QueuePlan {
+  /** Final queue name: queueNamePrefix applied; the broker adds nothing but a `.fifo` suffix where it needs one. */
+  name: string;
+  competing: boolean;
+  fifo: boolean;
+  visibilityTimeout: number;
+  /** Null when dead-lettering is turned off. */
+  deadLetter: { name: string } | null;
+  maxReceiveCount: number;
+  /** Base retry delay in seconds; doubled per attempt. */
+  retryBackoff: number;
+  concurrency: number;
+  subscriptions: SubscriptionPlan[];
+}
+
+/** A message as received, before the envelope decoded it. */
+export interface InboundDelivery {
+  /** The topic it was published on, without topicPrefix (SNS: from the TopicArn; AMQP: the routing key). */
+  topic: string;
+  /** The envelope-encoded body (the SNS Message / the AMQP body). */
+  body: string | Buffer;
+  attributes: Record<string, unknown>;
+  messageId: string;
+  /** 1 on the first delivery. */
+  receiveCount: number;
+  /** FIFO message group, where the broker has one. */
+  groupId?: string;
+  /** The broker's own message object (SQS Message, amqplib ConsumeMessage). */
+  raw: unknown;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'ack' }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'dead-letter'; reason: string };
+
+export type DeliveryHandler = (delivery: InboundDelivery) => Promise<DeliveryOutcome>;
+
+export type AttributeValue = string | number | boolean | null | Buffer | Uint8Array | readonly unknown[];
+
+export interface OutboundMessage {
+  /** The topic as given to emit, without topicPrefix. */
+  topic: string;
+  body: string | Buffer;
+  attributes: Record<string, AttributeValue>;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
+/**
+ * What a transport implements. The server and client speak only to this; everything SNS/SQS or AMQP specific
+ * (names, attributes, acks, retries, dead-lettering) stays behind it.
+ */
+export interface Broker {
+  readonly status$: Observable<BrokerStatus>;
+  /** Throws MessagingOptionsError for a name or value this broker would reject. No I/O. */
+  validate(queues: readonly QueuePlan[]): void;
+  /** Creates or updates topics, queues, bindings and policies; idempotent. */
+  provision(queues: readonly QueuePlan[]): Promise<void>;
+  /** Starts delivering the queue's messages to `handler`, at most `queue.concurrency` at once, acting on each outcome. */
+  consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void>;
+  /** Stops receiving, waits up to `drainTimeoutMs` for in-flight handlers, releases what did not finish, removes non-competing queues. */
+  stopConsuming(drainTimeoutMs: number): Promise<void>;
+  /** Resolves once the broker has accepted the message. */
+  publish(message: OutboundMessage): Promise<void>;
+  close(): Promise<void>;
+  /** The underlying clients / connection, for `unwrap()`. */
+  unwrap(): unknown;
+}
