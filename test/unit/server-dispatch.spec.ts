@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom, tap, type Observable } from 'rxjs';
 import {
-  DeadLetterError, JsonEnvelope, MESSAGING_BROKER, MessagingClient, MessagingContext, MessagingModule, MessagingRecord, MessagingServer,
+  DeadLetterError, JsonEnvelope, MessagingValidationPipe, MESSAGING_BROKER, MessagingClient, MessagingContext, MessagingModule, MessagingRecord, MessagingServer,
 } from '../../lib/index.js';
 import { InMemoryBroker } from '../support/in-memory-broker.js';
 
@@ -31,6 +31,11 @@ class BillingController {
   @EventPattern('order-paid', { queueName: 'billing' })
   onOrderPaid(@Payload(new ValidationPipe({ transform: true })) order: OrderPaid, @Ctx() ctx: MessagingContext) {
     seen.push({ kind: 'handled', value: { order, isDto: order instanceof OrderPaid, topic: ctx.getTopic(), count: ctx.getReceiveCount(), sender: ctx.getEnvelope().service?.name } });
+  }
+
+  @EventPattern('order-validated', { queueName: 'billing' })
+  onValidated(@Payload(new MessagingValidationPipe()) order: OrderPaid) {
+    seen.push({ kind: 'validated', value: order });
   }
 
   @EventPattern('order-refunded', { queueName: 'billing' })
@@ -69,7 +74,7 @@ describe('MessagingServer dispatch (in-memory broker)', () => {
   it('plans one queue for two handlers that share a queueName, with a default dead-letter queue', () => {
     expect(broker.provisioned).toHaveLength(1);
     expect(broker.provisioned[0]).toMatchObject({ name: 'billing', deadLetter: { name: 'billing-dlq' }, maxReceiveCount: 5, concurrency: 10 });
-    expect(broker.provisioned[0].subscriptions.map((s) => s.pattern).sort()).toEqual(['order-paid', 'order-refunded']);
+    expect(broker.provisioned[0].subscriptions.map((s) => s.pattern).sort()).toEqual(['order-paid', 'order-refunded', 'order-validated']);
   });
 
   it('acks after the handler resolved, passing validated payload, context and running interceptors', async () => {
@@ -83,6 +88,13 @@ describe('MessagingServer dispatch (in-memory broker)', () => {
     const outcome = await broker.deliver('billing', { topic: 'order-paid', body: body('order-paid', { orderId: 'o-1', amount: 0 }) });
     expect(outcome.kind).toBe('retry');
     expect(seen.map((s) => s.kind)).toEqual(['interceptor-before']);
+  });
+
+  it('dead-letters at once a payload that fails the MessagingValidationPipe, naming the failed constraints', async () => {
+    const outcome = await broker.deliver('billing', { topic: 'order-validated', body: body('order-validated', { orderId: 7, amount: 0 }) });
+    expect(outcome).toEqual({ kind: 'dead-letter', reason: 'handler rejected the message: payload failed validation: orderId must be a string; amount must not be less than 1' });
+    expect(await broker.deliver('billing', { topic: 'order-validated', body: body('order-validated', { orderId: 'o-9', amount: 3 }) })).toEqual({ kind: 'ack' });
+    expect(seen).toEqual([{ kind: 'validated', value: { orderId: 'o-9', amount: 3 } }]);
   });
 
   it('routes by topic among handlers sharing a queue, and retries a handler that throws', async () => {
