@@ -1,0 +1,43 @@
+/** The queue policy that lets exactly `topicArns` send to the queue (SNS fan-out), as tomodachi sets it. */
+export function queuePolicy(queueArn: string, topicArns: readonly string[]): string {
+  const sources = [...new Set(topicArns)].sort();
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{
+      Sid: 'nestjs-messaging-sns-fanout',
+      Effect: 'Allow',
+      Principal: { Service: 'sns.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: queueArn,
+      Condition: { ArnEquals: { 'aws:SourceArn': sources.length === 1 ? sources[0] : sources } },
+    }],
+  });
+}
+
+/** Compares two JSON documents (policies, redrive and filter policies) ignoring key order and number-vs-string. */
+export function sameJson(a: string | undefined, b: string | undefined): boolean {
+  const left = canonical(a);
+  const right = canonical(b);
+  return left === right;
+}
+
+function canonical(text: string | undefined): string {
+  if (text === undefined || text === '') return '';
+  try {
+    return JSON.stringify(normalize(JSON.parse(text)));
+  } catch {
+    return text;
+  }
+}
+
+function normalize(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(normalize);
+    return items.every((i) => typeof i === 'string') ? [...(items as string[])].sort() : items;
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, normalize((value as Record<string, unknown>)[k])]));
+  }
+  if (typeof value === 'number') return String(value);
+  return value;
+}

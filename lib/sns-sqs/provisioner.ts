@@ -1,0 +1,261 @@
+import {
+  CreateTopicCommand, GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand,
+  SetSubscriptionAttributesCommand, SetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type QueueAttributeName,
+} from '@aws-sdk/client-sqs';
+import type { LoggerService } from '@nestjs/common';
+import type { KmsKeySetting } from '../messaging.options.js';
+import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
+import { describeError, isNotFound } from './aws-errors.js';
+import type { AwsClients } from './clients.js';
+import { deadLetterQueueName, queueName, topicName } from './naming.js';
+import { queuePolicy, sameJson } from './policy.js';
+
+export interface ProvisionedQueue {
+  plan: QueuePlan;
+  url: string;
+  arn: string;
+  deadLetter?: { url: string; arn: string };
+  /** Subscription ARNs feeding the queue, for removal of non-competing queues. */
+  subscriptionArns: string[];
+}
+
+interface QueueInfo {
+  url: string;
+  arn: string;
+}
+
+const DLQ_RETENTION_SECONDS = '1209600';
+/** Attributes compared as JSON documents rather than strings. */
+const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
+
+/**
+ * Creates or updates topics, queues, dead-letter queues, queue policies and subscriptions. It reads before it
+ * writes and sets only differences, so a restart with unchanged configuration makes no mutating call.
+ */
+export class Provisioner {
+  private readonly topics = new Map<string, Promise<string>>();
+  /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
+  private snsArnBase?: string;
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly options: ResolvedMessagingOptions,
+    private readonly logger: LoggerService,
+  ) {}
+
+  async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+    return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
+  }
+
+  /** Topic ARN for a pattern: looked up, created when missing, KMS attribute diffed; cached per process. */
+  topicArn(pattern: string, fifo: boolean): Promise<string> {
+    const name = topicName(this.options.topicPrefix, pattern, fifo);
+    let arn = this.topics.get(name);
+    if (!arn) {
+      arn = this.ensureTopic(name, fifo);
+      this.topics.set(name, arn);
+      arn.catch(() => this.topics.delete(name));
+    }
+    return arn;
+  }
+
+  private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
+    const kms = this.queueKmsAttributes();
+    let deadLetter: QueueInfo | undefined;
+    const dlqName = deadLetterQueueName(plan);
+    if (dlqName) {
+      deadLetter = await this.ensureQueue(dlqName, plan.fifo, { MessageRetentionPeriod: DLQ_RETENTION_SECONDS, ...kms });
+    }
+    const name = queueName(plan);
+    const desired: Record<string, string> = { VisibilityTimeout: String(plan.visibilityTimeout), ...kms };
+    desired.RedrivePolicy = deadLetter ? JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: plan.maxReceiveCount }) : '';
+    // Topics first: the policy needs their ARNs; the queue ARN is derived once the queue exists.
+    const existing = await this.findQueue(name);
+    if (existing) this.learnArnBase(existing.arn);
+    const topicArns = await Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo)));
+    const queue = existing
+      ? await this.updateQueue(existing, desired, (arn) => queuePolicy(arn, topicArns))
+      : await this.createQueue(name, plan.fifo, desired, (arn) => queuePolicy(arn, topicArns));
+    const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));
+    return { plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns };
+  }
+
+  /** Removes a queue unique to this process, its subscriptions, and its dead-letter queue when that is empty. */
+  async remove(queue: ProvisionedQueue): Promise<void> {
+    const { sns, sqs } = this.clients;
+    for (const arn of queue.subscriptionArns) {
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn: arn })).catch((e) => this.logger.warn?.(`Cannot unsubscribe ${arn}: ${describeError(e)}`));
+    }
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch((e) => this.logger.warn?.(`Cannot delete queue ${queue.plan.name}: ${describeError(e)}`));
+    if (queue.deadLetter) {
+      try {
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({
+          QueueUrl: queue.deadLetter.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }));
+        const count = Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+        if (count === 0) await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetter.url }));
+        else this.logger.warn?.(`Keeping dead-letter queue ${queue.deadLetter.arn} of removed queue ${queue.plan.name}: it holds ${count} message(s)`);
+      } catch (error) {
+        this.logger.warn?.(`Cannot remove dead-letter queue ${queue.deadLetter.arn}: ${describeError(error)}`);
+      }
+    }
+  }
+
+  private async ensureTopic(name: string, fifo: boolean): Promise<string> {
+    const { sns } = this.clients;
+    const kms = kmsValue(this.options.snsSqs.snsKmsMasterKeyId);
+    const base = await this.findSnsArnBase();
+    if (base) {
+      const arn = `${base}${name}`;
+      try {
+        const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+        if (kms !== undefined && (Attributes?.KmsMasterKeyId ?? '') !== kms) {
+          await sns.send(new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }));
+          this.logger.log?.(`Set KmsMasterKeyId of topic ${name} to ${kms === '' ? '(none)' : kms}`);
+        }
+        return arn;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    const attributes: Record<string, string> = {};
+    if (fifo) attributes.FifoTopic = 'true';
+    if (kms) attributes.KmsMasterKeyId = kms;
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
+    if (!TopicArn) throw new Error(`CreateTopic ${name} returned no TopicArn`);
+    this.learnArnBase(TopicArn);
+    return TopicArn;
+  }
+
+  /** The ARN prefix of this account's SNS topics, from a known queue or topic ARN; undefined when there is no topic at all. */
+  private async findSnsArnBase(): Promise<string | undefined> {
+    if (this.snsArnBase) return this.snsArnBase;
+    const { Topics } = await this.clients.sns.send(new ListTopicsCommand({}));
+    const any = Topics?.find((t) => t.TopicArn)?.TopicArn;
+    if (any) this.learnArnBase(any);
+    return this.snsArnBase;
+  }
+
+  private learnArnBase(arn: string): void {
+    if (this.snsArnBase) return;
+    const [prefix, partition, , region, account] = arn.split(':');
+    if (prefix === 'arn' && account) this.snsArnBase = `arn:${partition}:sns:${region}:${account}:`;
+  }
+
+  private async findQueue(name: string): Promise<(QueueInfo & { attributes: Record<string, string> }) | undefined> {
+    const { sqs } = this.clients;
+    let url: string | undefined;
+    try {
+      url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (!url) return undefined;
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    return { url, arn: Attributes.QueueArn ?? '', attributes: Attributes };
+  }
+
+  private async ensureQueue(name: string, fifo: boolean, desired: Record<string, string>): Promise<QueueInfo> {
+    const existing = await this.findQueue(name);
+    if (existing) {
+      this.learnArnBase(existing.arn);
+      return this.updateQueue(existing, desired);
+    }
+    return this.createQueue(name, fifo, desired);
+  }
+
+  private async createQueue(name: string, fifo: boolean, desired: Record<string, string>, policy?: (arn: string) => string): Promise<QueueInfo> {
+    const { sqs } = this.clients;
+    const attributes: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([, v]) => v !== ''));
+    if (fifo) attributes.FifoQueue = 'true';
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const arn = Attributes?.QueueArn ?? '';
+    this.learnArnBase(arn);
+    if (policy) await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy(arn) } }));
+    this.logger.log?.(`Created queue ${name}`);
+    return { url: QueueUrl, arn };
+  }
+
+  private async updateQueue(queue: QueueInfo & { attributes: Record<string, string> }, desired: Record<string, string>, policy?: (arn: string) => string): Promise<QueueInfo> {
+    const wanted = { ...desired, ...(policy ? { Policy: policy(queue.arn) } : {}) };
+    const changes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(wanted)) {
+      const current = queue.attributes[key] ?? '';
+      const same = JSON_ATTRIBUTES.has(key) ? sameJson(current, value) : current === value;
+      if (!same) changes[key] = value;
+    }
+    if (Object.keys(changes).length > 0) {
+      await this.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }));
+      this.logger.log?.(`Updated queue ${queue.arn}: ${Object.keys(changes).join(', ')}`);
+    }
+    return { url: queue.url, arn: queue.arn };
+  }
+
+  private queueKmsAttributes(): Record<string, string> {
+    const kms = kmsValue(this.options.snsSqs.sqsKmsMasterKeyId);
+    if (kms === undefined) return {};
+    const attributes: Record<string, string> = { KmsMasterKeyId: kms };
+    if (kms !== '' && this.options.snsSqs.sqsKmsDataKeyReusePeriod !== undefined) {
+      attributes.KmsDataKeyReusePeriodSeconds = String(this.options.snsSqs.sqsKmsDataKeyReusePeriod);
+    }
+    return attributes;
+  }
+
+  private async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
+    const { sns } = this.clients;
+    const filterPolicy = sub.filterPolicy !== undefined ? JSON.stringify(sub.filterPolicy) : undefined;
+    const scope = sub.filterPolicy !== undefined ? (sub.filterPolicyScope ?? 'MessageAttributes') : undefined;
+    const existingArn = await this.findSubscription(topicArn, queueArn);
+    if (!existingArn) {
+      const attributes: Record<string, string> = {};
+      if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
+      if (scope !== undefined) attributes.FilterPolicyScope = scope;
+      const { SubscriptionArn } = await sns.send(new SubscribeCommand({
+        TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: attributes, ReturnSubscriptionArn: true,
+      }));
+      return SubscriptionArn ?? '';
+    }
+    const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }));
+    const set = (name: string, value: string) => sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }));
+    if (Attributes.RawMessageDelivery === 'true') await set('RawMessageDelivery', 'false');
+    const currentPolicy = Attributes.FilterPolicy ?? '';
+    if (filterPolicy === undefined) {
+      if (currentPolicy !== '' && currentPolicy !== '{}') {
+        await set('FilterPolicy', '');
+        this.logger.log?.(`Removed the filter policy of subscription ${existingArn}`);
+      }
+    } else {
+      if ((Attributes.FilterPolicyScope ?? 'MessageAttributes') !== scope) await set('FilterPolicyScope', scope!);
+      if (!sameJson(currentPolicy, filterPolicy)) {
+        await set('FilterPolicy', filterPolicy);
+        this.logger.log?.(`Updated the filter policy of subscription ${existingArn}`);
+      }
+    }
+    return existingArn;
+  }
+
+  private async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await this.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
+      const found = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation');
+      if (found) return found.SubscriptionArn;
+      token = page.NextToken;
+    } while (token);
+    return undefined;
+  }
+}
+
+/** undefined/null: leave as is; '' or false: disable (''); a string: that key. */
+export function kmsValue(setting: KmsKeySetting): string | undefined {
+  if (setting === undefined || setting === null) return undefined;
+  if (setting === false) return '';
+  return setting;
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { PublishBatchCommand, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import type { LoggerService } from '@nestjs/common';
+import { MessageTooLargeError, PublishError } from '../errors.js';
+import type { OutboundMessage } from '../transport/broker.js';
+import { attributesSize, toSnsAttributes } from './attributes.js';
+import { describeError } from './aws-errors.js';
+import type { AwsClients } from './clients.js';
+
+/** SNS limit for one message (body + attributes) and for one PublishBatch request. */
+export const SNS_MAX_BYTES = 262_144;
+export const SNS_MAX_BATCH = 10;
+/** Extra attempts for batch entries that failed without being the sender's fault. */
+const ENTRY_RETRIES = 2;
+
+interface Pending {
+  entry: Omit<PublishBatchRequestEntry, 'Id'>;
+  size: number;
+  attempts: number;
+  topic: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface TopicQueue {
+  pending: Pending[];
+  scheduled: boolean;
+}
+
+/**
+ * Publishes to SNS, coalescing concurrent emits per topic into PublishBatch calls: a batch goes out on the next
+ * tick or as soon as it is full (10 entries or 256 KB), so a lone emit is not held back.
+ */
+export class Publisher {
+  private readonly queues = new Map<string, TopicQueue>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly topicArn: (pattern: string, fifo: boolean) => Promise<string>,
+    private readonly logger: LoggerService,
+  ) {}
+
+  async publish(message: OutboundMessage): Promise<void> {
+    const body = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
+    const attributes: Record<string, MessageAttributeValue> = toSnsAttributes(message.attributes ?? {});
+    const size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
+    if (size > SNS_MAX_BYTES) throw new MessageTooLargeError(message.topic, size, SNS_MAX_BYTES);
+    const fifo = message.groupId !== undefined;
+    let arn: string;
+    try {
+      arn = await this.topicArn(message.topic, fifo);
+    } catch (error) {
+      throw new PublishError(`Cannot publish to topic "${message.topic}": the SNS topic is not available (${describeError(error)})`, { cause: error });
+    }
+    const entry: Omit<PublishBatchRequestEntry, 'Id'> = { Message: body };
+    if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;
+    if (fifo) {
+      entry.MessageGroupId = message.groupId;
+      entry.MessageDeduplicationId = message.deduplicationId ?? randomUUID();
+    }
+    return new Promise<void>((resolve, reject) => this.enqueue(arn, { entry, size, attempts: 0, topic: message.topic, resolve, reject }));
+  }
+
+  /** Waits for every batch already handed to SNS. */
+  async flush(): Promise<void> {
+    for (const [arn, queue] of this.queues) if (queue.pending.length > 0) this.send(arn);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private enqueue(arn: string, item: Pending): void {
+    let queue = this.queues.get(arn);
+    if (!queue) {
+      queue = { pending: [], scheduled: false };
+      this.queues.set(arn, queue);
+    }
+    const bytes = queue.pending.reduce((sum, p) => sum + p.size, 0);
+    if (queue.pending.length > 0 && bytes + item.size > SNS_MAX_BYTES) this.send(arn);
+    queue.pending.push(item);
+    if (queue.pending.length >= SNS_MAX_BATCH) {
+      this.send(arn);
+    } else if (!queue.scheduled) {
+      queue.scheduled = true;
+      setImmediate(() => {
+        queue!.scheduled = false;
+        if (queue!.pending.length > 0) this.send(arn);
+      });
+    }
+  }
+
+  private send(arn: string): void {
+    const queue = this.queues.get(arn)!;
+    const batch = queue.pending.splice(0, SNS_MAX_BATCH);
+    const done = this.sendBatch(arn, batch);
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+  }
+
+  private async sendBatch(arn: string, batch: Pending[]): Promise<void> {
+    let result;
+    try {
+      result = await this.clients.sns.send(new PublishBatchCommand({
+        TopicArn: arn,
+        PublishBatchRequestEntries: batch.map((p, i) => ({ ...p.entry, Id: String(i) })),
+      }));
+    } catch (error) {
+      for (const p of batch) p.reject(new PublishError(`SNS did not accept the message for topic "${p.topic}": ${describeError(error)}`, { cause: error }));
+      return;
+    }
+    const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+    for (const [i, p] of batch.entries()) {
+      const failure = failed.get(String(i));
+      if (!failure) {
+        p.resolve();
+      } else if (!failure.SenderFault && p.attempts < ENTRY_RETRIES) {
+        p.attempts += 1;
+        this.logger.warn?.(`SNS refused a message for topic "${p.topic}" (${failure.Code}: ${failure.Message}); retrying`);
+        this.enqueue(arn, p);
+      } else {
+        p.reject(new PublishError(`SNS refused the message for topic "${p.topic}": ${failure.Code ?? 'error'}${failure.Message ? `: ${failure.Message}` : ''}`));
+      }
+    }
+  }
+}
