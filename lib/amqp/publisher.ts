@@ -1,0 +1,221 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ConfirmChannel, Options } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { PublishError } from '../errors.js';
+import type { AttributeValue } from '../transport/broker.js';
+import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
+
+interface Pending {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+  deadline: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Publishes on one confirm channel per connection. A publish resolves on the broker's ack and rejects with
+ * PublishError when the broker nacks it, the exchange does not exist, or no connection (and confirm) comes within
+ * amqp.publishTimeout. A channel lost with unconfirmed messages (connection drop, or another publish to a missing
+ * exchange closing the shared channel) is replaced and those messages are sent again (at-least-once).
+ * Unroutable messages are not errors: a topic exchange drops what nobody subscribed to, as pub/sub should.
+ */
+export class AmqpPublisher {
+  private channel?: ConfirmChannel;
+  private opening?: Promise<ConfirmChannel>;
+  private drained?: Promise<void>;
+  private readonly pending = new Set<Pending>();
+  private sweeper?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly connection: AmqpConnection,
+    private readonly publishTimeout: number,
+    private readonly appId: string,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** Publishes a message as the library's client does: persistent, content type, headers from attributes, message id. */
+  publish(exchange: string, routingKey: string, body: string | Buffer, attributes: Record<string, AttributeValue>): Promise<void> {
+    const content = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const options: Options.Publish = {
+      persistent: true,
+      contentType: contentTypeOf(body),
+      messageId: randomUUID(),
+      timestamp: Math.floor(Date.now() / 1000),
+      appId: this.appId,
+      headers: toHeaders(attributes),
+    };
+    return this.publishRaw(exchange, routingKey, content, options);
+  }
+
+  /** Publishes with the given properties and resolves on the broker's confirm. */
+  publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+    if (this.closed) return Promise.reject(new PublishError('the AMQP publisher is closed'));
+    return new Promise<void>((resolve, reject) => {
+      const entry: Pending = { exchange, routingKey, content, options, deadline: Date.now() + this.publishTimeout, resolve, reject };
+      this.pending.add(entry);
+      this.ensureSweeper();
+      this.send(entry);
+    });
+  }
+
+  private send(entry: Pending): void {
+    const channel = this.channel;
+    if (channel && !this.drained) {
+      this.write(channel, entry);
+      return;
+    }
+    void this.sendLater(entry);
+  }
+
+  private async sendLater(entry: Pending): Promise<void> {
+    try {
+      for (;;) {
+        if (this.drained) await this.drained;
+        const channel = await this.getChannel(entry.deadline - Date.now());
+        if (!this.pending.has(entry)) return;
+        if (this.drained) continue;
+        this.write(channel, entry);
+        return;
+      }
+    } catch (error) {
+      this.fail(entry, error instanceof PublishError ? error : new PublishError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${errorText(error)}`, { cause: error }));
+    }
+  }
+
+  private write(channel: ConfirmChannel, entry: Pending): void {
+    let ok: boolean;
+    try {
+      ok = channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, (error) => this.confirmed(channel, entry, error));
+    } catch (error) {
+      // the channel closed under us (IllegalOperationError) or the headers cannot be encoded
+      if (this.channel === channel && /closed|closing/i.test(errorText(error))) {
+        this.channel = undefined;
+        void this.sendLater(entry);
+      } else {
+        this.fail(entry, new PublishError(`cannot publish to exchange "${entry.exchange}": ${errorText(error)}`, { cause: error }));
+      }
+      return;
+    }
+    if (!ok && !this.drained) {
+      this.drained = new Promise<void>((resolve) => {
+        const done = () => { channel.off('drain', done); channel.off('close', done); this.drained = undefined; resolve(); };
+        channel.on('drain', done);
+        channel.on('close', done);
+      });
+    }
+  }
+
+  private confirmed(channel: ConfirmChannel, entry: Pending, error: unknown): void {
+    if (!this.pending.has(entry)) return;
+    if (!error) {
+      this.pending.delete(entry);
+      entry.resolve();
+      return;
+    }
+    if (errorText(error) === 'message nacked') {
+      this.fail(entry, new PublishError(`the broker refused (nacked) the message for exchange "${entry.exchange}" with routing key "${entry.routingKey}"`));
+      return;
+    }
+    // channel closed before the confirm arrived
+    const closeError = channelErrors.get(channel);
+    const missing = closeError && /NOT_FOUND - no exchange '([^']*)'/.exec(closeError.message);
+    if (missing && missing[1] === entry.exchange) {
+      this.fail(entry, new PublishError(`exchange "${entry.exchange}" does not exist; declare it (a subscriber on it declares it as a durable topic exchange) or use an existing exchange`, { cause: closeError }));
+      return;
+    }
+    if (closeError && !missing && /PRECONDITION|ACCESS_REFUSED|NOT_ALLOWED/.test(closeError.message)) {
+      this.fail(entry, new PublishError(`cannot publish to exchange "${entry.exchange}": ${closeError.message}`, { cause: closeError }));
+      return;
+    }
+    if (Date.now() >= entry.deadline || this.closed) {
+      this.fail(entry, new PublishError(`no confirm for the message to exchange "${entry.exchange}" within ${this.publishTimeout} ms`, { cause: error }));
+      return;
+    }
+    void this.sendLater(entry);
+  }
+
+  private fail(entry: Pending, error: unknown): void {
+    if (!this.pending.delete(entry)) return;
+    entry.reject(error);
+  }
+
+  private getChannel(timeoutMs: number): Promise<ConfirmChannel> {
+    if (this.channel) return Promise.resolve(this.channel);
+    if (timeoutMs <= 0) return Promise.reject(new PublishError(`no AMQP connection within ${this.publishTimeout} ms`));
+    this.opening ??= this.open(timeoutMs).finally(() => { this.opening = undefined; });
+    return this.opening;
+  }
+
+  private async open(timeoutMs: number): Promise<ConfirmChannel> {
+    let model: AmqpModel;
+    try {
+      model = await this.connection.get(timeoutMs);
+    } catch (error) {
+      throw new PublishError(`cannot publish: ${errorText(error)}`, { cause: error });
+    }
+    const channel = await model.createConfirmChannel();
+    channel.on('error', (error: Error) => {
+      channelErrors.set(channel, error);
+      this.logger.warn?.(`AMQP publish channel closed by the broker: ${error.message}`);
+    });
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    this.channel = channel;
+    return channel;
+  }
+
+  private ensureSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const entry of this.pending) {
+        if (now > entry.deadline) this.fail(entry, new PublishError(`no confirm from the broker for the message to exchange "${entry.exchange}" with routing key "${entry.routingKey}" within ${this.publishTimeout} ms`));
+      }
+      if (this.pending.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, Math.min(1000, Math.max(50, Math.floor(this.publishTimeout / 10))));
+    this.sweeper.unref();
+  }
+
+  /** Waits (bounded by the publish timeout) for outstanding confirms, then closes the channel. */
+  async close(): Promise<void> {
+    if (this.pending.size > 0) {
+      const deadline = Date.now() + this.publishTimeout;
+      while (this.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    }
+    this.closed = true;
+    for (const entry of this.pending) this.fail(entry, new PublishError('the AMQP publisher was closed before the broker confirmed the message'));
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const channel = this.channel;
+    this.channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+}
+
+const channelErrors = new WeakMap<object, Error>();
+
+/** JSON envelopes are application/json; other strings text/plain; binary application/octet-stream. */
+export function contentTypeOf(body: string | Buffer): string {
+  if (typeof body !== 'string') return 'application/octet-stream';
+  return body.charCodeAt(0) === 123 /* { */ ? 'application/json' : 'text/plain';
+}
+
+/** MessagingRecord attributes as AMQP header values (strings, numbers, booleans, null, byte arrays, arrays). */
+export function toHeaders(attributes: Record<string, AttributeValue>): Record<string, unknown> | undefined {
+  let headers: Record<string, unknown> | undefined;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    headers ??= {};
+    headers[key] = value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
+  }
+  return headers;
+}

@@ -1,0 +1,40 @@
+import { MessagingOptionsError } from '../errors.js';
+import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { QueuePlan } from '../transport/broker.js';
+import { retryQueueName } from './naming.js';
+
+const MAX_NAME_BYTES = 255;
+
+/** Names RabbitMQ would refuse, reported at startup with the option that produced them. No I/O. */
+export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMessagingOptions): void {
+  checkExchange(options.amqp.exchange, 'amqp.exchange');
+  for (const plan of queues) {
+    const where = `@EventPattern('${plan.subscriptions[0]?.pattern ?? plan.name}')`;
+    if (plan.fifo) throw new MessagingOptionsError(`${where}.fifo`, 'FIFO queues are an SNS/SQS feature; the amqp transport keeps per-queue order without it', true);
+    checkQueueName(plan.name, `${where}.queueName`);
+    checkQueueName(retryQueueName(plan.name), `${where}.queueName`);
+    if (plan.deadLetter) checkQueueName(plan.deadLetter.name, `${where}.deadLetterQueueName`);
+    for (const s of plan.subscriptions) {
+      const pattern = `@EventPattern('${s.pattern}')`;
+      if (s.exchange !== undefined) checkExchange(s.exchange, `${pattern}.exchange`);
+      const routingKey = `${options.topicPrefix}${s.pattern}`;
+      if (Buffer.byteLength(routingKey) > MAX_NAME_BYTES) {
+        throw new MessagingOptionsError(`${pattern} (with topicPrefix)`, `AMQP routing keys are at most ${MAX_NAME_BYTES} bytes`, routingKey);
+      }
+      if (s.filterPolicy !== undefined) {
+        throw new MessagingOptionsError(`${pattern}.filterPolicy`, 'filter policies are an SNS feature; with amqp, bind a more specific routing-key pattern instead', s.filterPolicy);
+      }
+    }
+  }
+}
+
+function checkQueueName(name: string, option: string): void {
+  if (name.length === 0) throw new MessagingOptionsError(option, 'AMQP queue names must not be empty', name);
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new MessagingOptionsError(option, `AMQP queue names (including "-retry"/"-dlq" suffixes and queueNamePrefix) are at most ${MAX_NAME_BYTES} bytes`, name);
+  if (name.startsWith('amq.')) throw new MessagingOptionsError(option, 'RabbitMQ reserves queue names starting with "amq."', name);
+}
+
+function checkExchange(name: string, option: string): void {
+  if (typeof name !== 'string' || name.length === 0) throw new MessagingOptionsError(option, 'AMQP exchange names must be non-empty (the default exchange cannot take topic bindings)', name);
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new MessagingOptionsError(option, `AMQP exchange names are at most ${MAX_NAME_BYTES} bytes`, name);
+}
