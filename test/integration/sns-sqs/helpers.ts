@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { Controller, type INestApplication, type Type } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { lastValueFrom } from 'rxjs';
+import { MessagingClient, MessagingModule, MessagingServer, type MessagingContext } from '../../../lib/index.js';
+import type { MessagingModuleOptions, SubscriptionExtras } from '../../../lib/messaging.options.js';
+import type { Fauxqs } from '../../support/fauxqs.js';
+
+export type Handler = (data: any, ctx: MessagingContext) => unknown;
+
+/** A controller class with one @EventPattern handler per entry. */
+export function controllerFor(handlers: Array<{ pattern: string; extras?: SubscriptionExtras; handle: Handler }>): Type {
+  @Controller()
+  class TestController {}
+  handlers.forEach(({ pattern, extras, handle }, i) => {
+    const key = `handle${i}`;
+    const method = function (this: unknown, data: unknown, ctx: MessagingContext) {
+      return handle(data, ctx);
+    };
+    Object.defineProperty(TestController.prototype, key, { value: method, writable: true, configurable: true });
+    const descriptor = Object.getOwnPropertyDescriptor(TestController.prototype, key)!;
+    Payload()(TestController.prototype, key, 0);
+    Ctx()(TestController.prototype, key, 1);
+    Reflect.defineMetadata('design:paramtypes', [Object, Object], TestController.prototype, key);
+    EventPattern(pattern, extras ?? {})(TestController.prototype, key, descriptor);
+    Object.defineProperty(TestController.prototype, key, descriptor);
+  });
+  return TestController;
+}
+
+export type ModuleOptions = Omit<MessagingModuleOptions, 'transport'> & { transport?: 'sns-sqs' };
+
+export function moduleOptions(fauxqs: Fauxqs, options: ModuleOptions): MessagingModuleOptions {
+  return { transport: 'sns-sqs', retryBackoff: 0, drainTimeout: 5000, ...options, snsSqs: { ...fauxqs.snsSqs, ...(options.snsSqs ?? {}) } };
+}
+
+/** A Nest app with the messaging microservice connected and started. */
+export async function startApp(fauxqs: Fauxqs, options: ModuleOptions, controllers: Type[] = []): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [MessagingModule.forRoot(moduleOptions(fauxqs, options))], controllers }).compile();
+  const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
+  app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.init();
+  return app;
+}
+
+export function emit(app: INestApplication, topic: string, data: unknown): Promise<unknown> {
+  return lastValueFrom(app.get(MessagingClient).emit(topic, data), { defaultValue: undefined });
+}
+
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => { resolve = r; });
+  return { promise, resolve };
+}
