@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import type { INestApplication, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import * as amqp from 'amqplib';
+import { execFile } from 'node:child_process';
+import { connect as tcpConnect } from 'node:net';
+import { promisify } from 'node:util';
+import { MessagingModule, MessagingServer, type MessagingModuleOptions } from '../../lib/index.js';
+import { waitFor } from './wait-for.js';
+
+const run = promisify(execFile);
+
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A plain amqplib connection for inspecting queues and publishing raw messages; close it after the test. */
+export function rawConnection(): Promise<amqp.ChannelModel> {
+  return amqp.connect(AMQP_URL);
+}
+
+/** Message count of a queue, or undefined when it does not exist (uses a throwaway channel: a 404 closes it). */
+export async function queueInfo(model: amqp.ChannelModel, queue: string): Promise<{ messageCount: number; consumerCount: number } | undefined> {
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    const info = await channel.checkQueue(queue);
+    return { messageCount: info.messageCount, consumerCount: info.consumerCount };
+  } catch {
+    return undefined;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+/** Whether an exchange exists (throwaway channel). */
+export async function exchangeExists(model: amqp.ChannelModel, exchange: string): Promise<boolean> {
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await channel.checkExchange(exchange);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+/** The client-side port of an amqplib connection: how we find our own connection in `rabbitmqctl list_connections`. */
+export function localPortOf(model: amqp.ChannelModel): number {
+  const port = (model as unknown as { connection: { stream: { localPort?: number } } }).connection.stream.localPort;
+  if (!port) throw new Error('connection has no local port');
+  return port;
+}
+
+/** Closes one connection from the broker side (only ours, identified by its client port): other tests are not touched. */
+export async function closeConnectionFromBroker(model: amqp.ChannelModel, reason = 'test: connection closed by the broker'): Promise<void> {
+  const port = localPortOf(model);
+  const pid = await waitFor(async () => {
+    const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', 'pid', 'peer_port']);
+    for (const line of stdout.split('\n')) {
+      const [p, peerPort] = line.trim().split(/\s+/);
+      if (Number(peerPort) === port) return p;
+    }
+    return undefined;
+  }, { timeoutMs: 10_000, intervalMs: 200, what: `broker connection from port ${port}` });
+  await run('rabbitmqctl', ['close_connection', pid, reason]);
+}
+
+function portAnswers(port = 5672): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Stops the RabbitMQ application (the Erlang node stays up); AFFECTS EVERY TEST running against this broker. */
+export async function stopBrokerApp(): Promise<void> {
+  await run('rabbitmqctl', ['stop_app']);
+}
+
+/** Starts it again and waits until it accepts AMQP connections. */
+export async function startBrokerApp(): Promise<void> {
+  await run('rabbitmqctl', ['start_app']);
+  await waitFor(async () => (await portAnswers()) && (await rawConnection().then((c) => c.close().then(() => true), () => false)), { timeoutMs: 60_000, intervalMs: 200, what: 'RabbitMQ to accept connections again' });
+}
+
+export type AppOptions = Omit<MessagingModuleOptions, 'transport'> & { transport?: 'amqp' };
+
+/** A Nest app with MessagingModule over AMQP, the given controllers, and the messaging microservice started. */
+export async function startAmqpApp(options: AppOptions, controllers: Type[] = [], { listen = true } = {}): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [MessagingModule.forRoot({ ...options, transport: 'amqp', amqp: { url: AMQP_URL, ...options.amqp } })],
+    controllers,
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? undefined : false });
+  if (listen) {
+    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  await app.init();
+  return app;
+}
