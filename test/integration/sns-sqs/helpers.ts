@@ -3,7 +3,9 @@ import { Controller, type INestApplication, type Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
-import { MessagingClient, MessagingModule, MessagingServer, type MessagingContext } from '../../../lib/index.js';
+import { MESSAGING_BROKER, MessagingClient, MessagingModule, MessagingServer, type MessagingContext } from '../../../lib/index.js';
+import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { SnsSqsBroker } from '../../../lib/sns-sqs/sns-sqs.broker.js';
 import type { MessagingModuleOptions, SubscriptionExtras } from '../../../lib/messaging.options.js';
 import type { Fauxqs } from '../../support/fauxqs.js';
 
@@ -36,8 +38,10 @@ export function moduleOptions(fauxqs: Fauxqs, options: ModuleOptions): Messaging
 }
 
 /** A Nest app with the messaging microservice connected and started. */
-export async function startApp(fauxqs: Fauxqs, options: ModuleOptions, controllers: Type[] = []): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [MessagingModule.forRoot(moduleOptions(fauxqs, options))], controllers }).compile();
+export async function startApp(fauxqs: Fauxqs, options: ModuleOptions, controllers: Type[] = [], broker?: SnsSqsBroker): Promise<INestApplication> {
+  let builder = Test.createTestingModule({ imports: [MessagingModule.forRoot(moduleOptions(fauxqs, options))], controllers });
+  if (broker) builder = builder.overrideProvider(MESSAGING_BROKER).useValue(broker);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
   app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
@@ -53,4 +57,20 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => { resolve = r; });
   return { promise, resolve };
+}
+
+const MUTATING = /^(Create|Set|Subscribe|Unsubscribe|Delete|Tag|Untag|Add|Remove|Purge|Put)/;
+
+/** A broker whose SNS and SQS clients record every command name, to check which calls provisioning makes. */
+export function countingBroker(fauxqs: Fauxqs, options: ModuleOptions): { broker: SnsSqsBroker; calls: string[]; mutating: () => string[] } {
+  const broker = new SnsSqsBroker(resolveModuleOptions(moduleOptions(fauxqs, options)), { log() {}, warn() {}, error() {} });
+  const calls: string[] = [];
+  const { sns, sqs } = broker.unwrap();
+  for (const client of [sns, sqs] as Array<{ middlewareStack: { add: Function } }>) {
+    client.middlewareStack.add((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      calls.push(context.commandName ?? 'unknown');
+      return next(args);
+    }, { step: 'initialize', name: 'countCommands' });
+  }
+  return { broker, calls, mutating: () => calls.map((c) => c.replace(/Command$/, '')).filter((c) => MUTATING.test(c)) };
 }
