@@ -192,7 +192,11 @@ function stripUndefined<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** An AMQP URL with its password replaced, safe to log or put in an error. */
+/**
+ * A URL with its password replaced, safe to log or put in an error. Any scheme (or none): the URLs that need it most
+ * are the malformed ones an error message echoes. Redacts up to the last `@` of the authority, so an unencoded `@`
+ * in the password does not leak its tail.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^(amqps?:\/\/[^:@/]*:)[^@]*@/, '$1***@');
+  return url.replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:\/*)?[^:@/\s]*:)[^/\s]*@/, '$1***@');
 }
