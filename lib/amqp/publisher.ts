@@ -92,8 +92,8 @@ export class AmqpPublisher {
       ok = channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, (error) => this.confirmed(channel, entry, error));
     } catch (error) {
       // the channel closed under us (IllegalOperationError) or the headers cannot be encoded
-      if (this.channel === channel && /closed|closing/i.test(errorText(error))) {
-        this.channel = undefined;
+      if (/Channel (closed|closing)/i.test(errorText(error))) {
+        if (this.channel === channel) this.channel = undefined;
         void this.sendLater(entry);
       } else {
         this.fail(entry, new PublishError(`cannot publish to exchange "${entry.exchange}": ${errorText(error)}`, { cause: error }));
