@@ -15,7 +15,7 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
 
   const queueAttributes = async (name: string) => {
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    return (await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+    return ((await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {}) as Record<string, string>;
   };
   const topicArn = async (name: string) => {
     const topics = await fauxqs.sns.send(new ListTopicsCommand({}));
@@ -25,7 +25,7 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const subs = await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
     const sub = subs.Subscriptions?.find((s) => s.Endpoint === queueArn);
     if (!sub) return undefined;
-    return (await fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }))).Attributes ?? {};
+    return ((await fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }))).Attributes ?? {}) as Record<string, string>;
   };
   const noop = () => undefined;
 

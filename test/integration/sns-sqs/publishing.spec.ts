@@ -48,7 +48,7 @@ describe('SNS+SQS publishing (fauxqs)', () => {
     apps.push(await startApp(fauxqs, options, [], counted.broker));
     const topic = uniqueName('big');
     counted.calls.splice(0);
-    const error = await emit(apps[0], topic, { blob: randomBytes(300_000).toString('base64') }).catch((e) => e);
+    const error = await emit(apps[0], topic, { blob: randomBytes(300_000).toString('base64') }).catch((e: Error) => e) as Error;
     expect(error).toBeInstanceOf(MessageTooLargeError);
     expect(error).toBeInstanceOf(PublishError);
     expect(error.message).toMatch(/over the 262144-byte limit/);
