@@ -40,6 +40,28 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     expect(done.at(-1)).toBe(0);
   });
 
+  it('concurrency above 10: several receives in flight fill all slots', async () => {
+    const queueName = uniqueName('wide');
+    let running = 0;
+    let peak = 0;
+    const release = deferred();
+    let handled = 0;
+    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+      pattern: queueName, extras: { queueName, concurrency: 25 },
+      handle: async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        if (peak >= 25) release.resolve();
+        await release.promise;
+        running -= 1;
+        handled += 1;
+      },
+    }])]));
+    await Promise.all(Array.from({ length: 30 }, (_, n) => emit(apps[0], queueName, { n })));
+    await waitFor(() => handled === 30, { what: '30 handled' });
+    expect(peak).toBe(25);
+  });
+
   it('visibility heartbeat: a handler longer than the visibility timeout keeps its message, handled once', async () => {
     const queueName = uniqueName('slow');
     const calls: number[] = [];
