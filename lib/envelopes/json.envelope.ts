@@ -8,6 +8,8 @@ const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
 const COMPATIBLE_PROTOCOL_VERSIONS = ['json_base-wip'];
 /** tomodachi compresses data whose JSON form reaches this many characters. */
 export const JSON_COMPRESSION_THRESHOLD = 60_000;
+/** Upper bound for decompressed data, so that a small compressed body (a "zip bomb") cannot exhaust memory. */
+export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 /** tomodachi's JSON envelope (JsonBase), field for field; the default envelope. */
 @Injectable()
@@ -55,7 +57,7 @@ function decodeData(data: unknown, encoding: unknown): unknown {
   if (typeof data !== 'string') throw new EnvelopeDecodeError('base64_gzip_json data is not a string');
   let json: string;
   try {
-    json = unzipSync(Buffer.from(data, 'base64')).toString('utf8');
+    json = unzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_DECOMPRESSED_BYTES }).toString('utf8');
   } catch (error) {
     throw new EnvelopeDecodeError(`base64_gzip_json data does not decompress: ${(error as Error).message}`);
   }

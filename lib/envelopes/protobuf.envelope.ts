@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { deflateSync, unzipSync } from 'node:zlib';
 import { EnvelopeDecodeError, PublishError } from '../errors.js';
 import type { DecodedMessage, EnvelopeDecodeContext, EnvelopeEncodeContext, MessageEnvelope, ProtoClass } from './message-envelope.js';
+import { MAX_DECOMPRESSED_BYTES } from './json.envelope.js';
 import { SnsSqsMessageType, type SnsSqsMessageFields } from './protobuf-schema.js';
 import { epochSeconds, newMessageUuid } from './service-identity.js';
 
@@ -73,7 +74,7 @@ function inflate(bytes: Buffer, encoding: string | undefined): Buffer {
   if (encoding === 'proto' || encoding === undefined || encoding === '') return bytes;
   if (encoding !== 'gzip_proto') throw new EnvelopeDecodeError(`unknown data_encoding ${JSON.stringify(encoding)}`);
   try {
-    return unzipSync(bytes);
+    return unzipSync(bytes, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
   } catch (error) {
     throw new EnvelopeDecodeError(`gzip_proto data does not decompress: ${(error as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { MessagingOptionsError, RawEnvelope, type MessagingModuleOptions } from '../../../lib/index.js';
+import { MessagingOptionsError, RawEnvelope, type KmsKeySetting, type MessagingModuleOptions } from '../../../lib/index.js';
 import { redactUrl, resolveModuleOptions } from '../../../lib/options-validation.js';
 
 const base: MessagingModuleOptions = { transport: 'sns-sqs', serviceName: 'billing' };
@@ -50,7 +50,7 @@ describe('resolveModuleOptions: valid options and defaults', () => {
 
   it.each([undefined, null, false, '', 'alias/orders', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd'])(
     'accepts the KMS setting %p for both snsKmsMasterKeyId and sqsKmsMasterKeyId', (kms) => {
-      expect(() => resolveModuleOptions({ ...base, snsSqs: { snsKmsMasterKeyId: kms, sqsKmsMasterKeyId: kms } })).not.toThrow();
+      expect(() => resolveModuleOptions({ ...base, snsSqs: { snsKmsMasterKeyId: kms as KmsKeySetting, sqsKmsMasterKeyId: kms as KmsKeySetting } })).not.toThrow();
     },
   );
 
