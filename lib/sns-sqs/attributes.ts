@@ -28,26 +28,28 @@ export function attributesSize(attributes: Record<string, MessageAttributeValue>
 export function fromNotificationAttributes(attributes: Record<string, { Type?: string; Value?: string }> | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, attr] of Object.entries(attributes ?? {})) {
-    const value = attr?.Value ?? '';
-    switch (attr?.Type) {
-      case 'Number': {
-        const n = Number(value);
-        out[key] = Number.isFinite(n) ? n : value;
-        break;
-      }
-      case 'Binary':
-        out[key] = Buffer.from(value, 'base64');
-        break;
-      case 'String.Array':
-        try {
-          out[key] = JSON.parse(value);
-        } catch {
-          out[key] = value;
-        }
-        break;
-      default:
-        out[key] = value;
-    }
+    // defineProperty: a key such as "__proto__" stays an ordinary attribute instead of replacing the prototype.
+    Object.defineProperty(out, key, { value: attributeValue(attr), enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+function attributeValue(attr: { Type?: string; Value?: string } | undefined): unknown {
+  const value = attr?.Value ?? '';
+  switch (attr?.Type) {
+    case 'Number': {
+      const n = Number(value);
+      return Number.isFinite(n) ? n : value;
+    }
+    case 'Binary':
+      return Buffer.from(value, 'base64');
+    case 'String.Array':
+      try {
+        return JSON.parse(value);
+      } catch {
+        return value;
+      }
+    default:
+      return value;
+  }
 }

@@ -290,10 +290,22 @@ describe(`fuzz: decode path (seed ${SEED})`, () => {
 
   it('a custom envelope that throws something other than an Error still only dead-letters', async () => {
     const hostile = (thrown: unknown): MessageEnvelope => ({ encode: () => '', decode: () => { throw thrown; } });
-    for (const thrown of [new TypeError('boom'), 'a string', null, undefined, 42, { message: 'shaped like an error' }]) {
+    for (const thrown of [new TypeError('boom'), 'a string', null, undefined, 42, { message: 'shaped like an error' }, Object.create(null)]) {
       const dispatch = createDeliveryDispatcher('hostile', [route('fuzz', hostile(thrown))], (x) => of(x), logger);
-      expectDeadLetter(await dispatchSafely(dispatch, delivery('fuzz', 'x'), `thrown ${String(thrown)}`), `thrown ${typeof thrown}`, /^cannot decode message: /);
+      expectDeadLetter(await dispatchSafely(dispatch, delivery('fuzz', 'x'), `thrown ${typeof thrown}`), `thrown ${typeof thrown}`, /^cannot decode message: /);
     }
+  });
+
+  it('a notification whose MessageAttributes use the key __proto__ cannot change the attributes\' prototype', () => {
+    const parsed = parseNotification(JSON.stringify({
+      Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:000000000000:fuzz', Message: goodJson[0],
+      MessageAttributes: JSON.parse('{"__proto__":{"Type":"String.Array","Value":"{\\"isAdmin\\":true}"},"currency":{"Type":"String","Value":"EUR"}}'),
+    }));
+    expect(parsed.ok).toBe(true);
+    const attributes = (parsed as { ok: true; notification: { attributes: Record<string, unknown> } }).notification.attributes;
+    expect(attributes.currency).toBe('EUR');
+    expect(attributes.isAdmin).toBeUndefined();
+    expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
   });
 
   it('a decompression bomb is refused with EnvelopeDecodeError instead of inflating without bound', () => {
