@@ -43,7 +43,7 @@ export function createDeliveryDispatcher(
     } catch (error) {
       if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${errorMessage(error)}`);
       const reason = `handler for "${route.pattern}" failed: ${errorMessage(error)}`;
-      logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" (attempt ${delivery.receiveCount}) will be retried: ${reason}`);
+      logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" failed on attempt ${delivery.receiveCount}: ${reason}`);
       return { kind: 'retry', reason };
     }
   };

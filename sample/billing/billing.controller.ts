@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload, RpcException } from '@nestjs/microservices';
 import { MessagingContext, MessagingValidationPipe } from '../../lib/index.js';
 import { SampleLog } from '../sample-log.js';
 import { OrderPaid } from './order-paid.dto.js';
@@ -20,6 +20,7 @@ export class BillingController {
   onOrderRefunded(@Payload() refund: { orderId: string }, @Ctx() ctx: MessagingContext) {
     this.log.refundAttempts++;
     this.log.add(`billing  <- order-refunded ${refund.orderId}, attempt ${ctx.getReceiveCount()}: failing on purpose`);
-    throw new Error(`refund ledger for ${refund.orderId} is unavailable`);
+    // An RpcException keeps its message as the retry and dead-letter reason (other errors arrive as "Internal server error").
+    throw new RpcException(`refund ledger for ${refund.orderId} is unavailable`);
   }
 }
