@@ -155,7 +155,7 @@ export class AmqpPublisher {
     try {
       model = await this.connection.get(timeoutMs);
     } catch (error) {
-      throw new PublishError(`cannot publish: ${errorText(error)}`, { cause: error });
+      throw new PublishError(`cannot publish: no AMQP connection within the ${this.publishTimeout} ms publish timeout (${errorText(error)})`, { cause: error });
     }
     const channel = await model.createConfirmChannel();
     channel.on('error', (error: Error) => {

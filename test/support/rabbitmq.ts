@@ -3,7 +3,10 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import * as amqp from 'amqplib';
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MessagingModule, MessagingServer, type MessagingModuleOptions } from '../../lib/index.js';
 import { waitFor } from './wait-for.js';
@@ -99,4 +102,69 @@ export async function startAmqpApp(options: AppOptions, controllers: Type[] = []
   }
   await app.init();
   return app;
+}
+
+/*
+ * A cross-process reader/writer lock between AMQP spec files run by parallel jest workers: ordinary suites share
+ * the broker; the broker-restart suite takes it exclusively, so a stop_app never lands in the middle of another suite.
+ * Writer-preferring: once the writer announced itself, new readers wait, and the writer waits for running readers.
+ */
+const LOCK_DIR = join(tmpdir(), 'nestjs-messaging-rabbitmq-lock');
+const EXCLUSIVE = join(LOCK_DIR, 'exclusive');
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+function liveEntries(prefix: string): string[] {
+  return readdirSync(LOCK_DIR).filter((name) => {
+    if (!name.startsWith(prefix)) return false;
+    const pid = Number(name.split('-')[1]);
+    if (alive(pid)) return true;
+    rmSync(join(LOCK_DIR, name), { recursive: true, force: true });
+    return false;
+  });
+}
+
+function exclusiveHeld(): boolean {
+  if (!existsSync(EXCLUSIVE)) return false;
+  const owner = Number(readFileSyncSafe(join(EXCLUSIVE, 'pid')));
+  if (owner && !alive(owner)) { rmSync(EXCLUSIVE, { recursive: true, force: true }); return false; }
+  return true;
+}
+
+function readFileSyncSafe(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch { return ''; }
+}
+
+let sharedFile: string | undefined;
+
+/** Call at the top level of an AMQP spec file: holds a shared lock on the broker for the whole file. */
+export function shareBroker(): void {
+  beforeAll(async () => {
+    mkdirSync(LOCK_DIR, { recursive: true });
+    const file = join(LOCK_DIR, `shared-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    await waitFor(() => {
+      writeFileSync(file, '');
+      if (!exclusiveHeld()) return true;
+      rmSync(file, { force: true });
+      return false;
+    }, { timeoutMs: 120_000, intervalMs: 100, what: 'the broker-restart suite to finish' });
+    sharedFile = file;
+  }, 130_000);
+  afterAll(() => { if (sharedFile) rmSync(sharedFile, { force: true }); sharedFile = undefined; });
+}
+
+/** Call at the top level of a spec file that stops or restarts the broker: waits until no other AMQP suite runs. */
+export function lockBrokerExclusively(): void {
+  beforeAll(async () => {
+    mkdirSync(LOCK_DIR, { recursive: true });
+    await waitFor(() => {
+      try { mkdirSync(EXCLUSIVE); } catch { exclusiveHeld(); return false; }
+      writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
+      return true;
+    }, { timeoutMs: 120_000, intervalMs: 100, what: 'the exclusive broker lock' });
+    await waitFor(() => liveEntries('shared-').length === 0, { timeoutMs: 170_000, intervalMs: 100, what: 'other AMQP suites to finish' });
+  }, 300_000);
+  afterAll(() => rmSync(EXCLUSIVE, { recursive: true, force: true }));
 }

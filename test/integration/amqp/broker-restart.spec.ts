@@ -3,7 +3,7 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type BrokerStatus } from '../../../lib/index.js';
-import { rawConnection, startAmqpApp, startBrokerApp, stopBrokerApp } from '../../support/rabbitmq.js';
+import { rawConnection, startAmqpApp, startBrokerApp, stopBrokerApp, lockBrokerExclusively } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 /**
@@ -18,6 +18,8 @@ function makeController(handled: number[]) {
   }
   return RestartController;
 }
+
+lockBrokerExclusively();
 
 describe('AMQP broker restart', () => {
   let app: INestApplication | undefined;

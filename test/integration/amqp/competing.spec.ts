@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
-import { queueInfo, rawConnection, startAmqpApp } from '../../support/rabbitmq.js';
+import { rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 const run = promisify(execFile);
@@ -22,6 +22,8 @@ function makeController(app: string, seen: Array<{ app: string; kind: string; i:
   }
   return ReplicaController;
 }
+
+shareBroker();
 
 describe('AMQP competing and per-process queues', () => {
   let raw: ChannelModel;

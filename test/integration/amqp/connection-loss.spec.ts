@@ -4,7 +4,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type BrokerStatus } from '../../../lib/index.js';
-import { closeConnectionFromBroker, rawConnection, startAmqpApp } from '../../support/rabbitmq.js';
+import { closeConnectionFromBroker, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 function makeController(handled: number[]) {
@@ -15,6 +15,8 @@ function makeController(handled: number[]) {
   }
   return LossController;
 }
+
+shareBroker();
 
 describe('AMQP connection loss', () => {
   let raw: ChannelModel;

@@ -5,7 +5,7 @@ import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { readFileSync } from 'node:fs';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingContext, MessagingRecord } from '../../../lib/index.js';
-import { rawConnection, startAmqpApp } from '../../support/rabbitmq.js';
+import { rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 interface Seen { handler: string; data: unknown; topic: string; attributes: Record<string, unknown>; contentType?: string; receiveCount: number; sender?: string }
@@ -28,6 +28,8 @@ function makeController(seen: Seen[]) {
   }
   return OrdersController;
 }
+
+shareBroker();
 
 describe('AMQP delivery end to end', () => {
   const seen: Seen[] = [];

@@ -4,7 +4,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { DeadLetterError, MessagingClient, MessagingContext } from '../../../lib/index.js';
-import { queueInfo, rawConnection, startAmqpApp } from '../../support/rabbitmq.js';
+import { queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 const BACKOFF_S = 0.2;
@@ -42,6 +42,8 @@ function makeController(attempts: Attempt[]) {
   return FlakyController;
 }
 
+shareBroker();
+
 describe('AMQP retries and dead-lettering', () => {
   const attempts: Attempt[] = [];
   const exchange = uniqueName('ex-retry');
@@ -69,7 +71,7 @@ describe('AMQP retries and dead-lettering', () => {
   async function getFromDlq(): Promise<GetMessage> {
     const ch = await raw.createChannel();
     try {
-      return await waitFor(() => ch.get(dlq, { noAck: true }), { what: 'a message in the DLQ' });
+      return await waitFor(async () => (await ch.get(dlq, { noAck: true })) || undefined, { what: 'a message in the DLQ' });
     } finally {
       await ch.close();
     }

@@ -4,7 +4,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
-import { queueInfo, rawConnection, startAmqpApp } from '../../support/rabbitmq.js';
+import { queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 interface Gate { started: number[]; finished: number[]; slow: Set<number>; release?: () => void; released: Promise<void> }
@@ -29,6 +29,8 @@ function newGate(slow: number[] = []): Gate {
   gate.released = new Promise<void>((resolve) => { gate.release = resolve; });
   return gate;
 }
+
+shareBroker();
 
 describe('AMQP graceful shutdown', () => {
   let raw: ChannelModel;

@@ -3,7 +3,7 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { MessagingOptionsError } from '../../../lib/index.js';
-import { exchangeExists, queueInfo, rawConnection, startAmqpApp } from '../../support/rabbitmq.js';
+import { exchangeExists, queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName } from '../../support/wait-for.js';
 
 function makeController(refundExchange: string) {
@@ -17,6 +17,8 @@ function makeController(refundExchange: string) {
   }
   return TopologyController;
 }
+
+shareBroker();
 
 describe('AMQP topology', () => {
   let raw: ChannelModel;

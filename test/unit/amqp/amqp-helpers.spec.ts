@@ -1,0 +1,39 @@
+import { AmqpBroker } from '../../../lib/amqp/amqp.broker.js';
+import { retryDelayMs } from '../../../lib/amqp/consumer.js';
+import { contentTypeOf, toHeaders } from '../../../lib/amqp/publisher.js';
+import { MessagingOptionsError } from '../../../lib/errors.js';
+import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import type { QueuePlan } from '../../../lib/transport/broker.js';
+
+const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
+const plan = (over: Partial<QueuePlan> = {}): QueuePlan => ({
+  name: 'billing', competing: true, fifo: false, visibilityTimeout: 30, deadLetter: { name: 'billing-dlq' }, maxReceiveCount: 5,
+  retryBackoff: 1, concurrency: 10, subscriptions: [{ pattern: 'order.*' }], ...over,
+});
+
+describe('AMQP helpers', () => {
+  it('retry delay doubles per attempt from retryBackoff and is capped at 900 s', () => {
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(0.5, a))).toEqual([500, 1000, 2000, 4000]);
+    expect(retryDelayMs(0, 3)).toBe(0);
+    expect(retryDelayMs(1, 20)).toBe(900_000);
+  });
+
+  it('content type follows the body', () => {
+    expect(contentTypeOf('{"a":1}')).toBe('application/json');
+    expect(contentTypeOf('CgR0ZXN0')).toBe('text/plain');
+    expect(contentTypeOf(Buffer.from([1]))).toBe('application/octet-stream');
+    expect(toHeaders({})).toBeUndefined();
+    expect(toHeaders({ a: 'x', b: new Uint8Array([1]) })).toEqual({ a: 'x', b: Buffer.from([1]) });
+  });
+
+  it('validate() names the option for names RabbitMQ would reject, without I/O', () => {
+    const broker = new AmqpBroker(resolveModuleOptions({ transport: 'amqp', serviceName: 'billing' }), silent);
+    expect(() => broker.validate([plan()])).not.toThrow();
+    expect(() => broker.validate([plan({ name: 'amq.billing' })])).toThrow(/queueName.*amq\./);
+    expect(() => broker.validate([plan({ name: 'x'.repeat(250) })])).toThrow(MessagingOptionsError);
+    expect(() => broker.validate([plan({ deadLetter: { name: 'é'.repeat(130) } })])).toThrow(/deadLetterQueueName/);
+    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', exchange: '' }] })])).toThrow(/exchange/);
+    expect(() => broker.validate([plan({ fifo: true })])).toThrow(/fifo/);
+    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] } }] })])).toThrow(/filterPolicy/);
+  });
+});
