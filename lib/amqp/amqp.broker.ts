@@ -6,6 +6,7 @@ import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
 import { AmqpPublisher } from './publisher.js';
 import { declareTopology } from './topology.js';
+import { withFilterPolicies } from './filtered-handler.js';
 import { validatePlans } from './validation.js';
 import type { Observable } from 'rxjs';
 
@@ -47,7 +48,7 @@ export class AmqpBroker implements Broker {
   }
 
   consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void> {
-    return this.consumer.consume(queue, handler);
+    return this.consumer.consume(queue, withFilterPolicies(queue, handler, this.logger));
   }
 
   async stopConsuming(drainTimeoutMs: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { MessagingOptionsError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { QueuePlan } from '../transport/broker.js';
+import { checkFilterPolicies } from './filtered-handler.js';
 import { retryQueueName } from './naming.js';
 
 const MAX_NAME_BYTES = 255;
@@ -21,11 +22,12 @@ export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMes
       if (Buffer.byteLength(routingKey) > MAX_NAME_BYTES) {
         throw new MessagingOptionsError(`${pattern} (with topicPrefix)`, `AMQP routing keys are at most ${MAX_NAME_BYTES} bytes`, routingKey);
       }
-      if (s.filterPolicy !== undefined) {
-        throw new MessagingOptionsError(`${pattern}.filterPolicy`, 'filter policies are an SNS feature; with amqp, bind a more specific routing-key pattern instead', s.filterPolicy);
+      if (s.filterPolicyScope === 'MessageBody') {
+        throw new MessagingOptionsError(`${pattern}.filterPolicyScope`, "amqp evaluates filter policies on message headers only; use 'MessageAttributes'", s.filterPolicyScope);
       }
     }
   }
+  checkFilterPolicies(queues);
 }
 
 function checkQueueName(name: string, option: string): void {

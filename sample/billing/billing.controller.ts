@@ -8,7 +8,7 @@ import { OrderPaid } from './order-paid.dto.js';
 export class BillingController {
   constructor(private readonly log: SampleLog) {}
 
-  /** Only EUR and USD payments reach billing: the filter policy drops the rest at the broker (SNS+SQS). */
+  /** Only EUR and USD payments reach billing: SNS drops the rest; over AMQP the same policy is applied to the headers. */
   @EventPattern('order-paid', { filterPolicy: { currency: ['EUR', 'USD'] } })
   onOrderPaid(@Payload(new MessagingValidationPipe()) order: OrderPaid, @Ctx() ctx: MessagingContext) {
     this.log.paid++;

@@ -34,6 +34,8 @@ describe('AMQP helpers', () => {
     expect(() => broker.validate([plan({ deadLetter: { name: 'é'.repeat(130) } })])).toThrow(/deadLetterQueueName/);
     expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', exchange: '' }] })])).toThrow(/exchange/);
     expect(() => broker.validate([plan({ fifo: true })])).toThrow(/fifo/);
-    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] } }] })])).toThrow(/filterPolicy/);
+    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] } }] })])).not.toThrow();
+    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: [{ cidr: '10.0.0.0/8' }] } }] })])).toThrow(/filterPolicy\.x\[0\].*"cidr" is not supported/);
+    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] }, filterPolicyScope: 'MessageBody' }] })])).toThrow(/filterPolicyScope/);
   });
 });
