@@ -1,0 +1,128 @@
+/**
+ * The AMQP baseline: a hand-written amqplib loop with the guarantees the library gives — persistent messages on a
+ * confirm channel, a durable queue bound to amq.topic, manual ack per message after the handler ran, prefetch 100.
+ */
+import * as amqp from 'amqplib';
+import {
+  AMQP_URL, Countdown, Meter, RssSampler, handEnvelope, payload, percentile, pump, uniqueName, withTimeout,
+} from '../support/common.js';
+
+const EXCHANGE = 'amq.topic';
+
+interface Setup {
+  connection: amqp.ChannelModel;
+  pub: amqp.ConfirmChannel;
+  sub: amqp.Channel;
+  queue: string;
+  routingKey: string;
+}
+
+async function setup(queue: string, prefetch: number): Promise<Setup> {
+  const connection = await amqp.connect(AMQP_URL);
+  const pub = await connection.createConfirmChannel();
+  const sub = await connection.createChannel();
+  await sub.prefetch(prefetch);
+  const routingKey = `${queue}.topic`;
+  await sub.assertQueue(queue, { durable: true });
+  await sub.bindQueue(queue, EXCHANGE, routingKey);
+  return { connection, pub, sub, queue, routingKey };
+}
+
+async function teardown(s: Setup, deleteQueue = true): Promise<void> {
+  if (deleteQueue) await s.sub.deleteQueue(s.queue).catch(() => undefined);
+  await s.pub.close().catch(() => undefined);
+  await s.sub.close().catch(() => undefined);
+  await s.connection.close().catch(() => undefined);
+}
+
+function publish(s: Setup, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.pub.publish(EXCHANGE, s.routingKey, Buffer.from(body), { persistent: true, contentType: 'application/json' }, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+export async function throughput(p: { n: number; prefetch: number; window: number }) {
+  const s = await setup(uniqueName('bench-amqp-base'), p.prefetch);
+  const done = new Countdown(p.n);
+  await s.sub.consume(s.queue, (msg) => {
+    if (!msg) return;
+    const envelope = JSON.parse(msg.content.toString('utf8')) as { data: { i: number } };
+    if (typeof envelope.data.i !== 'number') throw new Error('bad message');
+    s.sub.ack(msg);
+    done.hit();
+  });
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => publish(s, handEnvelope(s.routingKey, payload(i))));
+  await withTimeout(done.done, 300_000, `${p.n} messages handled`);
+  const m = meter.stop();
+  await teardown(s);
+  return { n: p.n, ...m };
+}
+
+export async function latency(p: { rate: number; seconds: number }) {
+  const s = await setup(uniqueName('bench-amqp-base-lat'), 100);
+  const n = Math.round(p.rate * p.seconds);
+  const sent = new Array<bigint>(n);
+  const lat: number[] = [];
+  const done = new Countdown(n);
+  await s.sub.consume(s.queue, (msg) => {
+    if (!msg) return;
+    const { data } = JSON.parse(msg.content.toString('utf8')) as { data: { i: number } };
+    lat.push(Number(process.hrtime.bigint() - sent[data.i]) / 1e6);
+    s.sub.ack(msg);
+    done.hit();
+  });
+  await paced(n, p.rate, (i) => { sent[i] = process.hrtime.bigint(); return publish(s, handEnvelope(s.routingKey, payload(i))); });
+  await withTimeout(done.done, 60_000, 'latency messages');
+  await teardown(s);
+  lat.sort((a, b) => a - b);
+  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+}
+
+/** Publishes at a steady rate (one message every 1000/rate ms, on schedule, not after the previous one). */
+export async function paced(n: number, rate: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(fn(i));
+  }
+  await Promise.all(inflight);
+}
+
+/** Memory benchmark, step 1 (own process): fills a durable queue with `n` messages. */
+export async function prefill(p: { queue: string; n: number }) {
+  const s = await setup(p.queue, 100);
+  await pump(p.n, 500, (i) => publish(s, handEnvelope(s.routingKey, payload(i))));
+  await teardown(s, false);
+  return { n: p.n };
+}
+
+/** Memory benchmark, step 2 (own process): drains the backlog, sampling RSS. */
+export async function drain(p: { queue: string; n: number; markAt: number }) {
+  const rss = new RssSampler();
+  rss.start();
+  const base = process.memoryUsage.rss();
+  const s = await setup(p.queue, 100);
+  const done = new Countdown(p.n);
+  let rssAtMark = 0;
+  const meter = new Meter();
+  meter.start();
+  await s.sub.consume(s.queue, (msg) => {
+    if (!msg) return;
+    JSON.parse(msg.content.toString('utf8'));
+    s.sub.ack(msg);
+    done.hit();
+    if (done.count === p.markAt) rssAtMark = rss.sample();
+  });
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  const m = meter.stop();
+  const rssAtEnd = rss.sample();
+  rss.stop();
+  await teardown(s);
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+}
+

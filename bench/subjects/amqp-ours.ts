@@ -1,0 +1,103 @@
+/** nestjs-messaging over AMQP: emit -> @EventPattern handler -> ack, as an application uses it. */
+import * as amqp from 'amqplib';
+import type { MessagingModuleOptions } from '../../lib/index.js';
+import {
+  AMQP_URL, Countdown, Meter, RssSampler, payload, percentile, pump, uniqueName, withTimeout,
+} from '../support/common.js';
+import { createOursApp, QUEUE, sink } from '../support/ours-app.js';
+import { paced } from './amqp-baseline.js';
+
+function options(prefix: string, prefetch: number): MessagingModuleOptions {
+  return {
+    transport: 'amqp',
+    serviceName: 'bench',
+    topicPrefix: `${prefix}-`,
+    queueNamePrefix: `${prefix}-`,
+    concurrency: prefetch,
+    drainTimeout: 5_000,
+    amqp: { url: AMQP_URL, prefetch },
+  };
+}
+
+/** Deletes the queues the library declared for the run (main, retry, dead-letter). */
+export async function deleteQueues(prefix: string): Promise<void> {
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  for (const q of [QUEUE, `${QUEUE}-retry`, `${QUEUE}-dlq`]) await channel.deleteQueue(`${prefix}-${q}`).catch(() => undefined);
+  await channel.close().catch(() => undefined);
+  await connection.close();
+}
+
+export async function throughput(p: { n: number; prefetch: number; window: number }) {
+  const prefix = uniqueName('bench-amqp-ours');
+  const ours = await createOursApp(options(prefix, p.prefetch));
+  const done = new Countdown(p.n);
+  sink.onMessage = (data) => {
+    if (typeof data.i !== 'number') throw new Error('bad message');
+    done.hit();
+  };
+  await ours.listen();
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => ours.emit(payload(i)));
+  await withTimeout(done.done, 300_000, `${p.n} messages handled`);
+  const m = meter.stop();
+  await ours.close();
+  await deleteQueues(prefix);
+  return { n: p.n, ...m };
+}
+
+export async function latency(p: { rate: number; seconds: number }) {
+  const prefix = uniqueName('bench-amqp-ours-lat');
+  const ours = await createOursApp(options(prefix, 100));
+  const n = Math.round(p.rate * p.seconds);
+  const sent = new Array<bigint>(n);
+  const lat: number[] = [];
+  const done = new Countdown(n);
+  sink.onMessage = (data) => {
+    lat.push(Number(process.hrtime.bigint() - sent[data.i]) / 1e6);
+    done.hit();
+  };
+  await ours.listen();
+  await paced(n, p.rate, (i) => { sent[i] = process.hrtime.bigint(); return ours.emit(payload(i)); });
+  await withTimeout(done.done, 60_000, 'latency messages');
+  await ours.close();
+  await deleteQueues(prefix);
+  lat.sort((a, b) => a - b);
+  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+}
+
+/** Memory step 1 (own process): provisions the queue through the library, stops consuming, publishes the backlog. */
+export async function prefill(p: { prefix: string; n: number; prefetch: number }) {
+  const ours = await createOursApp(options(p.prefix, p.prefetch));
+  sink.onMessage = () => { throw new Error('prefill must not consume'); };
+  await ours.listen();
+  await ours.server.close();
+  await pump(p.n, 500, (i) => ours.emit(payload(i)));
+  await ours.close();
+  return { n: p.n };
+}
+
+/** Memory step 2 (own process): drains the backlog through the library, sampling RSS. */
+export async function drain(p: { prefix: string; n: number; markAt: number; prefetch: number }) {
+  const rss = new RssSampler();
+  rss.start();
+  const base = process.memoryUsage.rss();
+  const ours = await createOursApp(options(p.prefix, p.prefetch));
+  const done = new Countdown(p.n);
+  let rssAtMark = 0;
+  sink.onMessage = () => {
+    done.hit();
+    if (done.count === p.markAt) rssAtMark = rss.sample();
+  };
+  const meter = new Meter();
+  meter.start();
+  await ours.listen();
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  const m = meter.stop();
+  const rssAtEnd = rss.sample();
+  rss.stop();
+  await ours.close();
+  await deleteQueues(p.prefix);
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+}

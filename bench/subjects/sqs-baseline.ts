@@ -1,0 +1,157 @@
+/**
+ * The SNS+SQS baseline: a hand-written AWS SDK loop — PublishBatch (10 per call), several pollers doing
+ * ReceiveMessage (10, long polling), parse the SNS notification and the envelope, DeleteMessageBatch per batch.
+ */
+import { CreateTopicCommand, PublishBatchCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand as SqsCreateQueue, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
+  SetQueueAttributesCommand, type Message, type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { Countdown, Meter, RssSampler, payload, percentile, uniqueName, waitUntil, withTimeout, handEnvelope } from '../support/common.js';
+import { awsClients, CallCounter, createTopicQueue, deleteByPrefix, publishBatches, queuePolicy } from '../support/sqs.js';
+import { paced } from './amqp-baseline.js';
+
+
+/** Runs `pollers` receive loops until `stop` aborts; each received batch is handled, then deleted in one call. */
+export function startPollers(sqs: SQSClient, queueUrl: string, pollers: number, onData: (data: { i: number }) => void): { stop: () => Promise<void> } {
+  const abort = new AbortController();
+  const deletes = new Set<Promise<unknown>>();
+  const loop = async () => {
+    while (!abort.signal.aborted) {
+      let messages: Message[];
+      try {
+        ({ Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }), { abortSignal: abort.signal }));
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        throw error;
+      }
+      if (messages.length === 0) continue;
+      for (const m of messages) {
+        const notification = JSON.parse(m.Body!) as { Message: string };
+        const envelope = JSON.parse(notification.Message) as { data: { i: number } };
+        onData(envelope.data);
+      }
+      const d = sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle! })) }));
+      deletes.add(d);
+      void d.finally(() => deletes.delete(d));
+    }
+  };
+  const running = Array.from({ length: pollers }, loop);
+  return {
+    stop: async () => {
+      abort.abort();
+      await Promise.allSettled(running);
+      await Promise.allSettled([...deletes]);
+    },
+  };
+}
+
+export async function throughput(p: { n: number; pollers: number; window: number }) {
+  const { sns, sqs } = awsClients();
+  const name = uniqueName('bench-sqs-base');
+  const tq = await createTopicQueue(sns, sqs, name);
+  const counter = new CallCounter().attach(sns).attach(sqs);
+  const handled = new Countdown(p.n);
+  const pollers = startPollers(sqs, tq.queueUrl, p.pollers, (data) => {
+    if (typeof data.i !== 'number') throw new Error('bad message');
+    handled.hit();
+  });
+  const meter = new Meter();
+  meter.start();
+  await publishBatches(sns, tq.topicArn, p.n, p.window);
+  await withTimeout(handled.done, 300_000, `${p.n} messages handled`);
+  await waitUntil(`${p.n} deletes`, () => counter.deleted >= p.n, 60_000);
+  const m = meter.stop();
+  const cost = counter.snapshot();
+  await pollers.stop();
+  await deleteByPrefix(sns, sqs, name);
+  return { n: p.n, ...m, ...cost };
+}
+
+export async function latency(p: { rate: number; seconds: number; pollers: number }) {
+  const { sns, sqs } = awsClients();
+  const name = uniqueName('bench-sqs-base-lat');
+  const tq = await createTopicQueue(sns, sqs, name);
+  const n = Math.round(p.rate * p.seconds);
+  const sent = new Array<bigint>(n);
+  const lat: number[] = [];
+  const done = new Countdown(n);
+  const pollers = startPollers(sqs, tq.queueUrl, p.pollers, (data) => {
+    lat.push(Number(process.hrtime.bigint() - sent[data.i]) / 1e6);
+    done.hit();
+  });
+  await paced(n, p.rate, async (i) => {
+    sent[i] = process.hrtime.bigint();
+    await sns.send(new PublishBatchCommand({ TopicArn: tq.topicArn, PublishBatchRequestEntries: [{ Id: '0', Message: handEnvelope('bench-event', payload(i)) }] }));
+  });
+  await withTimeout(done.done, 60_000, 'latency messages');
+  await pollers.stop();
+  await deleteByPrefix(sns, sqs, name);
+  lat.sort((a, b) => a - b);
+  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+}
+
+export async function prefill(p: { name: string; n: number }) {
+  const { sns, sqs } = awsClients();
+  const tq = await createTopicQueue(sns, sqs, p.name);
+  await publishBatches(sns, tq.topicArn, p.n, 10);
+  return { n: p.n };
+}
+
+export async function drain(p: { name: string; n: number; markAt: number; pollers: number }) {
+  const rss = new RssSampler();
+  rss.start();
+  const base = process.memoryUsage.rss();
+  const { sns, sqs } = awsClients();
+  const { QueueUrl } = await sqs.send(new SqsCreateQueue({ QueueName: p.name }));
+  const done = new Countdown(p.n);
+  let rssAtMark = 0;
+  const meter = new Meter();
+  meter.start();
+  const pollers = startPollers(sqs, QueueUrl!, p.pollers, () => {
+    done.hit();
+    if (done.count === p.markAt) rssAtMark = rss.sample();
+  });
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  const m = meter.stop();
+  const rssAtEnd = rss.sample();
+  rss.stop();
+  await pollers.stop();
+  await deleteByPrefix(sns, sqs, p.name);
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+}
+
+/**
+ * Provisioning baseline: what a straightforward, non-diffing provisioner does for each subscription on every start
+ * (create topic, create queue and its DLQ, read both ARNs, set policy + redrive, subscribe).
+ */
+export async function provision(p: { prefix: string; subs: number }) {
+  const { sns, sqs } = awsClients();
+  const counter = new CallCounter().attach(sns).attach(sqs);
+  const meter = new Meter();
+  meter.start();
+  for (let k = 0; k < p.subs; k++) {
+    const name = `${p.prefix}-t${k}`;
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+    const { QueueUrl: dlqUrl } = await sqs.send(new SqsCreateQueue({ QueueName: `${name}-dlq` }));
+    const { Attributes: dlq } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+    const { QueueUrl } = await sqs.send(new SqsCreateQueue({ QueueName: name }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await sqs.send(new SetQueueAttributesCommand({
+      QueueUrl,
+      Attributes: {
+        Policy: queuePolicy(Attributes!.QueueArn!, [TopicArn!]),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq!.QueueArn, maxReceiveCount: 5 }),
+        VisibilityTimeout: '30',
+      },
+    }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn }));
+  }
+  return { subs: p.subs, ...meter.stop(), ...counter.snapshot() };
+}
+
+export async function cleanup(p: { prefix: string }) {
+  const { sns, sqs } = awsClients();
+  await deleteByPrefix(sns, sqs, p.prefix);
+  return {};
+}

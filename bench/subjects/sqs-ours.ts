@@ -1,0 +1,165 @@
+/** nestjs-messaging over SNS+SQS (fauxqs): emit -> SNS topic -> SQS queue -> @EventPattern handler -> delete. */
+import { Controller, type Type } from '@nestjs/common';
+import { EventPattern } from '@nestjs/microservices';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { MessagingModuleOptions } from '../../lib/index.js';
+import { Countdown, Meter, RssSampler, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
+import { createOursApp, sink, type OursApp } from '../support/ours-app.js';
+import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION } from '../support/sqs.js';
+import { paced } from './amqp-baseline.js';
+
+function options(prefix: string, concurrency: number): MessagingModuleOptions {
+  return {
+    transport: 'sns-sqs',
+    serviceName: 'bench',
+    topicPrefix: `${prefix}-`,
+    queueNamePrefix: `${prefix}-`,
+    concurrency,
+    drainTimeout: 5_000,
+    snsSqs: { endpoint: endpoint(), region: REGION, credentials: CREDENTIALS, waitTimeSeconds: 20 },
+  };
+}
+
+/** Counts every call the library makes, on the clients it exposes through unwrap(). */
+function countOurs(ours: OursApp): CallCounter {
+  const { sns, sqs } = ours.server.unwrap<{ sns: SNSClient; sqs: SQSClient }>();
+  const counter = new CallCounter().attach(sns);
+  const clientSide = ours.client.unwrap<{ sns: SNSClient; sqs: SQSClient }>();
+  if (clientSide.sns !== sns) counter.attach(clientSide.sns);
+  return counter.attach(sqs);
+}
+
+async function cleanup(prefix: string): Promise<void> {
+  const { sns, sqs } = awsClients();
+  await deleteByPrefix(sns, sqs, prefix);
+}
+
+/** Publishes `n` through emit and waits until all are handled and deleted; returns timing and the calls made. */
+async function load(ours: OursApp, counter: CallCounter, n: number, window: number) {
+  const handled = new Countdown(n);
+  sink.onMessage = (data) => {
+    if (typeof data.i !== 'number') throw new Error('bad message');
+    handled.hit();
+  };
+  counter.reset();
+  const meter = new Meter();
+  meter.start();
+  await pump(n, window, (i) => ours.emit(payload(i)));
+  await withTimeout(handled.done, 300_000, `${n} messages handled`);
+  await waitUntil(`${n} deletes`, () => counter.deleted >= n, 60_000);
+  return { n, ...meter.stop(), ...counter.snapshot() };
+}
+
+export async function throughput(p: { n: number; concurrency: number; window: number }) {
+  const prefix = uniqueName('bench-sqs-ours');
+  const ours = await createOursApp(options(prefix, p.concurrency));
+  const counter = countOurs(ours);
+  await ours.listen();
+  const result = await load(ours, counter, p.n, p.window);
+  await ours.close();
+  await cleanup(prefix);
+  return result;
+}
+
+/** Requests per message under load, then for one message alone (published after the consumer went idle). */
+export async function cost(p: { n: number; concurrency: number; window: number }) {
+  const prefix = uniqueName('bench-sqs-cost');
+  const ours = await createOursApp(options(prefix, p.concurrency));
+  const counter = countOurs(ours);
+  await ours.listen();
+  const underLoad = await load(ours, counter, p.n, p.window);
+  await sleep(1_000);
+  const lone = await load(ours, counter, 1, 1);
+  await sleep(300);
+  const loneAfter = counter.snapshot();
+  await ours.close();
+  await cleanup(prefix);
+  return { underLoad, lone: { ...lone, ...loneAfter } };
+}
+
+export async function latency(p: { rate: number; seconds: number; concurrency: number }) {
+  const prefix = uniqueName('bench-sqs-ours-lat');
+  const ours = await createOursApp(options(prefix, p.concurrency));
+  const n = Math.round(p.rate * p.seconds);
+  const sent = new Array<bigint>(n);
+  const lat: number[] = [];
+  const done = new Countdown(n);
+  sink.onMessage = (data) => {
+    lat.push(Number(process.hrtime.bigint() - sent[data.i]) / 1e6);
+    done.hit();
+  };
+  await ours.listen();
+  await paced(n, p.rate, (i) => { sent[i] = process.hrtime.bigint(); return ours.emit(payload(i)); });
+  await withTimeout(done.done, 60_000, 'latency messages');
+  await ours.close();
+  await cleanup(prefix);
+  lat.sort((a, b) => a - b);
+  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+}
+
+export async function prefill(p: { prefix: string; n: number; concurrency: number }) {
+  const ours = await createOursApp(options(p.prefix, p.concurrency));
+  sink.onMessage = () => { throw new Error('prefill must not consume'); };
+  await ours.listen();
+  await ours.server.close();
+  await pump(p.n, 100, (i) => ours.emit(payload(i)));
+  await ours.close();
+  return { n: p.n };
+}
+
+export async function drain(p: { prefix: string; n: number; markAt: number; concurrency: number }) {
+  const rss = new RssSampler();
+  rss.start();
+  const base = process.memoryUsage.rss();
+  const ours = await createOursApp(options(p.prefix, p.concurrency));
+  const counter = countOurs(ours);
+  const done = new Countdown(p.n);
+  let rssAtMark = 0;
+  sink.onMessage = () => {
+    done.hit();
+    if (done.count === p.markAt) rssAtMark = rss.sample();
+  };
+  const meter = new Meter();
+  meter.start();
+  await ours.listen();
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  await waitUntil('deletes', () => counter.deleted >= p.n, 60_000);
+  const m = meter.stop();
+  const rssAtEnd = rss.sample();
+  rss.stop();
+  await ours.close();
+  await cleanup(p.prefix);
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+}
+
+/** A controller with `subs` handlers, each on its own topic and (generated, competing) queue with its DLQ. */
+function provisioningController(subs: number): Type {
+  class ProvisioningController {}
+  const proto = ProvisioningController.prototype as unknown as Record<string, unknown>;
+  for (let k = 0; k < subs; k++) {
+    const key = `onTopic${k}`;
+    proto[key] = function handle() { return undefined; };
+    EventPattern(`topic-${k}`)(proto, key, Object.getOwnPropertyDescriptor(proto, key)!);
+  }
+  Controller()(ProvisioningController);
+  return ProvisioningController;
+}
+
+/** Starts an application with `subs` subscriptions and counts the calls its startup makes (run twice: cold, warm). */
+export async function provision(p: { prefix: string; subs: number }) {
+  const ours = await createOursApp(options(p.prefix, 10), [provisioningController(p.subs)], false);
+  const counter = countOurs(ours);
+  const meter = new Meter();
+  meter.start();
+  await ours.listen();
+  const m = meter.stop();
+  const result = { subs: p.subs, ...m, ...counter.snapshot() };
+  await ours.close();
+  return result;
+}
+
+export async function cleanupPrefix(p: { prefix: string }) {
+  await cleanup(p.prefix);
+  return {};
+}
