@@ -36,6 +36,8 @@ const REASON_MAX = 1000;
 export class QueueConsumer {
   private running = false;
   private readonly abort = new AbortController();
+  /** Aborts in-flight ReceiveMessage calls; only at the drain deadline (see stop()). */
+  private readonly abortReceive = new AbortController();
   private reserved = 0;
   private wake?: () => void;
   private loop?: Promise<void>;
@@ -72,12 +74,15 @@ export class QueueConsumer {
     this.signal();
     await this.loop;
     this.loop = undefined;
+    // A receive in flight is not aborted at once: SQS may already have handed out its messages, which would then stay
+    // invisible for the whole visibility timeout. It ends within waitTimeSeconds and what it brings is released.
+    const timeout = new AbortController();
+    const deadline = sleep(drainTimeoutMs, timeout.signal);
+    await Promise.race([Promise.allSettled([...this.receiving]), deadline]);
+    this.abortReceive.abort();
     await Promise.allSettled([...this.receiving]);
-    if (this.handling.size > 0) {
-      const timeout = new AbortController();
-      await Promise.race([Promise.allSettled([...this.handling]), sleep(drainTimeoutMs, timeout.signal)]);
-      timeout.abort();
-    }
+    if (this.handling.size > 0) await Promise.race([Promise.allSettled([...this.handling]), deadline]);
+    timeout.abort();
     await this.deletes.flush();
     const unfinished = [...this.held.values()].filter((h) => !h.released);
     if (unfinished.length > 0) {
@@ -116,12 +121,15 @@ export class QueueConsumer {
         AttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'] as never,
         MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
         MessageAttributeNames: ['All'],
-      }), { abortSignal: this.abort.signal });
+      }), { abortSignal: this.abortReceive.signal });
       this.errorStreak = 0;
       const messages = (result.Messages ?? []).filter((m) => m.ReceiptHandle);
-      for (const message of messages) this.held.set(message.ReceiptHandle!, { message, released: false });
+      const held = messages.map((message) => ({ message, released: false }));
+      for (const h of held) this.held.set(h.message.ReceiptHandle!, h);
       this.reserved -= count;
-      if (messages.length > 0) this.dispatch(messages);
+      if (!this.running) {
+        if (held.length > 0) await this.release(held); // received while stopping: visible again at once
+      } else if (messages.length > 0) this.dispatch(messages);
       else if (this.settings.waitTimeSeconds === 0) await sleep(200, this.abort.signal);
     } catch (error) {
       if (this.abort.signal.aborted) {
