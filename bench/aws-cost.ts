@@ -44,6 +44,8 @@ export async function run(): Promise<Section> {
       ]),
       '',
       `nestjs-messaging under load: **${fmt.int(perK)} requests per 1,000 messages** (${fmt.x(perK / basePerK)} the baseline's ${fmt.int(basePerK)}; floor 300, target ≤ 330). An idle consumer costs one ReceiveMessage per poller per 20 s long poll (concurrency 50 → 5 pollers: ~15 requests a minute per queue).`,
+      '',
+      'Emulator artefact: fauxqs answers **every** waiting long poll of a queue when one message arrives (checked here: 5 pollers waiting, one SendMessage → 1 poll returns the message and 4 return empty at once), where SQS keeps the others waiting. So the lone message shows one ReceiveMessage per poller (concurrency 50 → 5); on AWS it would be 1 PublishBatch + 1 ReceiveMessage + 1 DeleteMessageBatch = 3. The same effect adds a few empty receives under load.',
     ].join('\n'),
     targets: [{ label: 'AWS requests ≤ 330 per 1,000 messages under load', met: perK <= 330, detail: `${fmt.int(perK)} per 1,000 (lone message: ${ours.lone.total} calls)` }],
     data: { base, ours },
