@@ -11,6 +11,7 @@ import { parseNotification } from '../../lib/sns-sqs/notification.js';
 import { topicFromArn } from '../../lib/sns-sqs/naming.js';
 import type { DeliveryOutcome, InboundDelivery } from '../../lib/transport/broker.js';
 import { Person } from '../support/proto-person.js';
+import { TOMODACHI_VECTORS } from '../support/vectors.js';
 
 /**
  * Seeded fuzz of the decode path: random and mutated bodies go to JsonEnvelope.decode, ProtobufEnvelope.decode, the
@@ -22,7 +23,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2026);
 const JSON_CASES = 10_000;
 const PROTO_CASES = 5_000;
 const SNS_CASES = 4_000;
-const VECTORS = process.env.TOMODACHI_VECTORS ?? '/work/shared/vectors/tomodachi';
+const VECTORS = process.env.TOMODACHI_VECTORS ?? TOMODACHI_VECTORS;
 
 /** mulberry32: small, fast, deterministic. */
 function prng(seed: number) {

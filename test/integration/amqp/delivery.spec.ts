@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import { Controller, type INestApplication } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
-import { readFileSync } from 'node:fs';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingContext, MessagingRecord } from '../../../lib/index.js';
 import { rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
+import { readVector } from '../../support/vectors.js';
 
 interface Seen { handler: string; data: unknown; topic: string; attributes: Record<string, unknown>; contentType?: string; receiveCount: number; sender?: string }
 
@@ -82,8 +82,8 @@ describe('AMQP delivery end to end', () => {
   });
 
   it('decodes the tomodachi wire vector published raw to the exchange', async () => {
-    const body = readFileSync(new URL('../../../../shared/vectors/tomodachi/json-small.envelope.json', import.meta.url));
-    const expected = JSON.parse(readFileSync(new URL('../../../../shared/vectors/tomodachi/json-small.expected.json', import.meta.url), 'utf8'));
+    const body = Buffer.from(readVector('json-small.envelope.json'));
+    const expected = JSON.parse(readVector('json-small.expected.json'));
     const ch = await raw.createConfirmChannel();
     ch.publish(exchange, `${prefix}order-paid`, body, { persistent: true, contentType: 'application/json' });
     await ch.waitForConfirms();

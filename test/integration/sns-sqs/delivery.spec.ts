@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { readFileSync } from 'node:fs';
 import { MessagingRecord, type MessagingContext } from '../../../lib/index.js';
 import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { controllerFor, emit, startApp } from './helpers.js';
+import { readVector } from '../../support/vectors.js';
 
 describe('SNS+SQS delivery (fauxqs)', () => {
   let fauxqs: Fauxqs;
@@ -79,8 +79,8 @@ describe('SNS+SQS delivery (fauxqs)', () => {
   });
 
   it('handles a tomodachi-published envelope (raw SNS publish) with the expected data', async () => {
-    const envelope = readFileSync('/work/shared/vectors/tomodachi/json-small.envelope.json', 'utf8');
-    const expected = JSON.parse(readFileSync('/work/shared/vectors/tomodachi/json-small.expected.json', 'utf8'));
+    const envelope = readVector('json-small.envelope.json');
+    const expected = JSON.parse(readVector('json-small.expected.json'));
     const prefix = `${uniqueName('pfx')}-`;
     const got: Array<{ data: unknown; sender?: string; topic: string }> = [];
     apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }, [controllerFor([{

@@ -2,9 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvelopeDecodeError, JsonEnvelope, ProtobufEnvelope } from '../../../lib/index.js';
 import { Person } from '../../support/proto-person.js';
+import { TOMODACHI_VECTORS } from '../../support/vectors.js';
 
 /** Golden messages produced by tomodachi 0.28's own JsonBase / ProtobufBase (see the README next to them). */
-const VECTORS = process.env.TOMODACHI_VECTORS ?? '/work/shared/vectors/tomodachi';
+const VECTORS = process.env.TOMODACHI_VECTORS ?? TOMODACHI_VECTORS;
 
 interface Expected {
   topic: string;
