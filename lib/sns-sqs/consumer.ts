@@ -253,7 +253,8 @@ export class QueueConsumer {
   }
 
   private async backoff(message: Message, receiveCount: number): Promise<void> {
-    const seconds = Math.round(Math.min(MAX_VISIBILITY_BACKOFF, this.plan.retryBackoff * 2 ** (receiveCount - 1)));
+    // SQS takes whole seconds: round up, so a sub-second retryBackoff never becomes an immediate retry
+    const seconds = Math.ceil(Math.min(MAX_VISIBILITY_BACKOFF, this.plan.retryBackoff * 2 ** (receiveCount - 1)));
     await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }));
   }
 
