@@ -23,9 +23,9 @@ export function numbers(count: number, from = 0): number[] {
 
 /**
  * Emits `{ n }` for each number through MessagingClient.emit (lastValueFrom), `concurrency` at a time. A number is
- * confirmed when its emit resolved, rejected when it failed (never both).
+ * confirmed when its emit resolved, rejected when it failed (never both). `pauseMs` paces each worker.
  */
-export async function publishNumbered(app: INestApplication, topic: string, ns: number[], { concurrency = 50, payload = (n: number) => ({ n }) as unknown } = {}) {
+export async function publishNumbered(app: INestApplication, topic: string, ns: number[], { concurrency = 50, pauseMs = 0, payload = (n: number) => ({ n }) as unknown } = {}) {
   const client = app.get(MessagingClient);
   const confirmed = new Set<number>();
   const rejected = new Map<number, string>();
@@ -39,6 +39,7 @@ export async function publishNumbered(app: INestApplication, topic: string, ns: 
       } catch (error) {
         rejected.set(n, error instanceof Error ? error.message : String(error));
       }
+      if (pauseMs > 0) await sleep(pauseMs);
     }
   }));
   return { confirmed, rejected };
