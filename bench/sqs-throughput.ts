@@ -17,7 +17,7 @@ export async function run(): Promise<Section> {
     { id: 'ssut', label: '@ssut/nestjs-sqs 3, per-message handler', module: 'sqs-ssut', params: { n, window: 10 } },
     { id: 'ssut-batch', label: '@ssut/nestjs-sqs 3, batch handler', module: 'sqs-ssut', params: { n, window: 10 }, env: { BENCH_SSUT_BATCH: '1' } },
   ];
-  const reps = repeats(3);
+  const reps = repeats(5);
   const runs = new Map<string, Run[]>(subjects.map((s) => [s.id, []]));
   const aws = await startFauxqsProcess();
   try {

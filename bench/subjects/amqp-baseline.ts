@@ -4,7 +4,7 @@
  */
 import * as amqp from 'amqplib';
 import {
-  AMQP_URL, Countdown, Meter, RssSampler, handEnvelope, payload, percentile, pump, uniqueName, withTimeout,
+  AMQP_URL, Countdown, Meter, RssSampler, retainedHeap, handEnvelope, payload, percentile, pump, uniqueName, withTimeout,
 } from '../support/common.js';
 
 const EXCHANGE = 'amq.topic';
@@ -109,6 +109,7 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
   const s = await setup(p.queue, 100);
   const done = new Countdown(p.n);
   let rssAtMark = 0;
+  let heapAtMark = 0;
   const meter = new Meter();
   meter.start();
   await s.sub.consume(s.queue, (msg) => {
@@ -116,13 +117,14 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
     JSON.parse(msg.content.toString('utf8'));
     s.sub.ack(msg);
     done.hit();
-    if (done.count === p.markAt) rssAtMark = rss.sample();
+    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
   const rssAtEnd = rss.sample();
+  const heapAtEnd = retainedHeap();
   rss.stop();
   await teardown(s);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
 }
 

@@ -2,7 +2,7 @@
 import * as amqp from 'amqplib';
 import type { MessagingModuleOptions } from '../../lib/index.js';
 import {
-  AMQP_URL, Countdown, Meter, RssSampler, payload, percentile, pump, uniqueName, withTimeout,
+  AMQP_URL, Countdown, Meter, RssSampler, retainedHeap, payload, percentile, pump, uniqueName, withTimeout,
 } from '../support/common.js';
 import { createOursApp, QUEUE, sink } from '../support/ours-app.js';
 import { paced } from './amqp-baseline.js';
@@ -86,9 +86,10 @@ export async function drain(p: { prefix: string; n: number; markAt: number; pref
   const ours = await createOursApp(options(p.prefix, p.prefetch));
   const done = new Countdown(p.n);
   let rssAtMark = 0;
+  let heapAtMark = 0;
   sink.onMessage = () => {
     done.hit();
-    if (done.count === p.markAt) rssAtMark = rss.sample();
+    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
   };
   const meter = new Meter();
   meter.start();
@@ -96,8 +97,9 @@ export async function drain(p: { prefix: string; n: number; markAt: number; pref
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
   const rssAtEnd = rss.sample();
+  const heapAtEnd = retainedHeap();
   rss.stop();
   await ours.close();
   await deleteQueues(p.prefix);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
 }

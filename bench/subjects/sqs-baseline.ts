@@ -7,7 +7,7 @@ import {
   CreateQueueCommand as SqsCreateQueue, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
   SetQueueAttributesCommand, type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Countdown, Meter, RssSampler, payload, percentile, uniqueName, waitUntil, withTimeout, handEnvelope } from '../support/common.js';
+import { Countdown, Meter, RssSampler, retainedHeap, payload, percentile, uniqueName, waitUntil, withTimeout, handEnvelope } from '../support/common.js';
 import { awsClients, CallCounter, createTopicQueue, deleteByPrefix, publishBatches, queuePolicy } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
 
@@ -106,19 +106,21 @@ export async function drain(p: { name: string; n: number; markAt: number; poller
   const { QueueUrl } = await sqs.send(new SqsCreateQueue({ QueueName: p.name }));
   const done = new Countdown(p.n);
   let rssAtMark = 0;
+  let heapAtMark = 0;
   const meter = new Meter();
   meter.start();
   const pollers = startPollers(sqs, QueueUrl!, p.pollers, () => {
     done.hit();
-    if (done.count === p.markAt) rssAtMark = rss.sample();
+    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
   const rssAtEnd = rss.sample();
+  const heapAtEnd = retainedHeap();
   rss.stop();
   await pollers.stop();
   await deleteByPrefix(sns, sqs, p.name);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
 }
 
 /**

@@ -4,7 +4,7 @@ import { EventPattern } from '@nestjs/microservices';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MessagingModuleOptions } from '../../lib/index.js';
-import { Countdown, Meter, RssSampler, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
+import { Countdown, Meter, RssSampler, retainedHeap, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
 import { createOursApp, sink, type OursApp } from '../support/ours-app.js';
 import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
@@ -116,9 +116,10 @@ export async function drain(p: { prefix: string; n: number; markAt: number; conc
   const counter = countOurs(ours);
   const done = new Countdown(p.n);
   let rssAtMark = 0;
+  let heapAtMark = 0;
   sink.onMessage = () => {
     done.hit();
-    if (done.count === p.markAt) rssAtMark = rss.sample();
+    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
   };
   const meter = new Meter();
   meter.start();
@@ -127,10 +128,11 @@ export async function drain(p: { prefix: string; n: number; markAt: number; conc
   await waitUntil('deletes', () => counter.deleted >= p.n, 60_000);
   const m = meter.stop();
   const rssAtEnd = rss.sample();
+  const heapAtEnd = retainedHeap();
   rss.stop();
   await ours.close();
   await cleanup(p.prefix);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak };
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
 }
 
 /** A controller with `subs` handlers, each on its own topic and (generated, competing) queue with its DLQ. */

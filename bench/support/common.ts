@@ -140,3 +140,10 @@ export class RssSampler {
 }
 
 export const MB = 1024 * 1024;
+
+/** Heap still in use after a full GC (needs --expose-gc; the runner passes it to memory subjects), else heapUsed. */
+export function retainedHeap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return process.memoryUsage().heapUsed;
+}

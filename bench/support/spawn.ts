@@ -12,10 +12,12 @@ export interface SpawnOptions {
   cpuProf?: string;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Extra node flags for the child (e.g. --expose-gc). */
+  nodeArgs?: string[];
 }
 
 export function runSubject<T>(moduleName: string, exportName: string, params: Record<string, unknown>, options: SpawnOptions = {}): Promise<T> {
-  const args: string[] = [];
+  const args: string[] = [...(options.nodeArgs ?? [])];
   const profName = options.cpuProf ?? (process.env.BENCH_CPU_PROF ? `${moduleName}.${exportName}` : undefined);
   if (profName) {
     const dir = join(repoRoot, 'bench', 'profiles');
