@@ -8,7 +8,8 @@ import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
 import { numberIn, numbers, publishNumbered, sleep, startApp } from './support/apps.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue, lockBrokerExclusively } from './support/rabbit.js';
+import { lockBrokerExclusively } from '../support/rabbitmq.js';
+import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /**
  * The one fault-suite file that restarts RabbitMQ (stop_app / start_app): it takes the broker lock exclusively, so no

@@ -8,7 +8,8 @@ import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
 import { numberIn, numbers, publishNumbered, sleep, startApp } from './support/apps.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue, shareBroker } from './support/rabbit.js';
+import { shareBroker } from '../support/rabbitmq.js';
+import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /**
  * AMQP connection loss during publish and consume: the broker closes the consumer's and the publisher's own

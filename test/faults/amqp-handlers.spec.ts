@@ -7,7 +7,8 @@ import { account } from './support/accounting.js';
 import { numberIn, numbers, publishNumbered, startApp } from './support/apps.js';
 import { poisonController, transientController } from './support/controllers.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue, shareBroker } from './support/rabbit.js';
+import { shareBroker } from '../support/rabbitmq.js';
+import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /** Handler-side faults on AMQP (RabbitMQ, in-process): transient failures and poison messages. */
 const COUNT = 2000;

@@ -6,7 +6,8 @@ import { numberIn, numbers, publishNumbered, startApp } from './support/apps.js'
 import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
 import { scratchFile } from './support/paths.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue, shareBroker } from './support/rabbit.js';
+import { shareBroker } from '../support/rabbitmq.js';
+import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /**
  * Faults that kill the AMQP consumer process (SIGKILL; SIGTERM under load). The consumer runs as compiled JS in a

@@ -149,9 +149,9 @@ export function shareBroker(): void {
       if (!exclusiveHeld()) return true;
       rmSync(file, { force: true });
       return false;
-    }, { timeoutMs: 120_000, intervalMs: 100, what: 'the broker-restart suite to finish' });
+    }, { timeoutMs: 240_000, intervalMs: 100, what: 'the broker-restart suite to finish' });
     sharedFile = file;
-  }, 130_000);
+  }, 250_000);
   afterAll(() => { if (sharedFile) rmSync(sharedFile, { force: true }); sharedFile = undefined; });
 }
 
@@ -163,8 +163,8 @@ export function lockBrokerExclusively(): void {
       try { mkdirSync(EXCLUSIVE); } catch { exclusiveHeld(); return false; }
       writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
       return true;
-    }, { timeoutMs: 120_000, intervalMs: 100, what: 'the exclusive broker lock' });
-    await waitFor(() => liveEntries('shared-').length === 0, { timeoutMs: 170_000, intervalMs: 100, what: 'other AMQP suites to finish' });
-  }, 300_000);
+    }, { timeoutMs: 240_000, intervalMs: 100, what: 'the exclusive broker lock' });
+    await waitFor(() => liveEntries('shared-').length === 0, { timeoutMs: 240_000, intervalMs: 100, what: 'other RabbitMQ suites to finish' });
+  }, 500_000);
   afterAll(() => rmSync(EXCLUSIVE, { recursive: true, force: true }));
 }
