@@ -51,6 +51,8 @@ function writeResults(): void {
   for (const s of sections) {
     lines.push(`## ${s.title}`, '', `${s.date.slice(0, 16).replace('T', ' ')} UTC · \`${s.command}\` · scale ${s.machine.scale} · Node ${s.machine.node}, RabbitMQ ${s.machine.rabbitmq}, fauxqs ${s.machine.fauxqs}, ${s.machine.cores} cores`, '', s.markdown, '');
   }
+  const analysis = join(benchDir, 'ANALYSIS.md');
+  if (existsSync(analysis)) lines.push(readFileSync(analysis, 'utf8'));
   writeFileSync(join(benchDir, 'RESULTS.md'), lines.join('\n'));
 }
 

@@ -9,7 +9,7 @@ import { createOursApp, sink, type OursApp } from '../support/ours-app.js';
 import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
 
-function options(prefix: string, concurrency: number): MessagingModuleOptions {
+function options(prefix: string, concurrency: number, waitTimeSeconds = 20): MessagingModuleOptions {
   return {
     transport: 'sns-sqs',
     serviceName: 'bench',
@@ -17,7 +17,7 @@ function options(prefix: string, concurrency: number): MessagingModuleOptions {
     queueNamePrefix: `${prefix}-`,
     concurrency,
     drainTimeout: 5_000,
-    snsSqs: { endpoint: endpoint(), region: REGION, credentials: CREDENTIALS, waitTimeSeconds: 20 },
+    snsSqs: { endpoint: endpoint(), region: REGION, credentials: CREDENTIALS, waitTimeSeconds },
   };
 }
 
@@ -98,8 +98,13 @@ export async function latency(p: { rate: number; seconds: number; concurrency: n
   return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
 }
 
+/**
+ * Memory step 1: provisions through the library, stops consuming, publishes the backlog. Short polling here on
+ * purpose: stopping aborts in-flight long polls client-side, and the emulator (like SQS) may still hand messages to
+ * such an abandoned poll, leaving them invisible for the 30 s visibility timeout — which the drain would then wait out.
+ */
 export async function prefill(p: { prefix: string; n: number; concurrency: number }) {
-  const ours = await createOursApp(options(p.prefix, p.concurrency));
+  const ours = await createOursApp(options(p.prefix, p.concurrency, 0));
   sink.onMessage = () => { throw new Error('prefill must not consume'); };
   await ours.listen();
   await ours.server.close();
@@ -132,7 +137,7 @@ export async function drain(p: { prefix: string; n: number; markAt: number; conc
   rss.stop();
   await ours.close();
   await cleanup(p.prefix);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
+  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd, ...counter.snapshot() };
 }
 
 /** A controller with `subs` handlers, each on its own topic and (generated, competing) queue with its DLQ. */
