@@ -1,6 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand,
-  type Message, type MessageAttributeValue, type SQSClient,
+  type Message, type MessageAttributeValue, type MessageSystemAttributeName, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { decodeName } from '../naming.js';
@@ -9,7 +9,7 @@ import { describeError, sleep } from './aws-errors.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { topicFromArn } from './naming.js';
 import { parseNotification } from './notification.js';
-import { startHeartbeat } from './visibility-heartbeat.js';
+import { VisibilityHeartbeat } from './visibility-heartbeat.js';
 
 export interface ConsumerSettings {
   plan: QueuePlan;
@@ -45,6 +45,8 @@ export class QueueConsumer {
   private readonly handling = new Set<Promise<unknown>>();
   private readonly receiving = new Set<Promise<void>>();
   private readonly deletes: DeleteBatcher;
+  private readonly heartbeat: VisibilityHeartbeat;
+  private readonly systemAttributes: MessageSystemAttributeName[];
   private errorStreak = 0;
 
   constructor(
@@ -54,6 +56,8 @@ export class QueueConsumer {
     private readonly logger: LoggerService,
   ) {
     this.deletes = new DeleteBatcher(sqs, settings.queueUrl, logger);
+    this.heartbeat = new VisibilityHeartbeat(sqs, settings.queueUrl, settings.plan.visibilityTimeout, logger);
+    this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
   }
 
   get plan(): QueuePlan {
@@ -118,8 +122,7 @@ export class QueueConsumer {
         QueueUrl: this.settings.queueUrl,
         MaxNumberOfMessages: count,
         WaitTimeSeconds: this.settings.waitTimeSeconds,
-        AttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'] as never,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
+        MessageSystemAttributeNames: this.systemAttributes,
         MessageAttributeNames: ['All'],
       }), { abortSignal: this.abortReceive.signal });
       this.errorStreak = 0;
@@ -182,12 +185,12 @@ export class QueueConsumer {
     const held = this.held.get(message.ReceiptHandle!);
     if (!held || held.released) return false;
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1) || 1;
-    const stopHeartbeat = startHeartbeat(this.sqs, this.settings.queueUrl, message.ReceiptHandle!, this.plan.visibilityTimeout, this.logger);
+    this.heartbeat.track(message.ReceiptHandle!);
     let outcome: DeliveryOutcome;
     try {
       outcome = await this.deliver(message, receiveCount);
     } finally {
-      stopHeartbeat();
+      this.heartbeat.untrack(message.ReceiptHandle!);
     }
     if (held.released) {
       this.logger.warn?.(`A handler on ${this.plan.name} finished after its message was released at shutdown; it will be delivered again`);

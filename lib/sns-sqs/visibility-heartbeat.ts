@@ -1,23 +1,67 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from './aws-errors.js';
 
+const BATCH = 10;
+
 /**
- * Keeps a message invisible while its handler runs: every half visibility timeout the timeout is extended again,
- * until `stop()`.
+ * Keeps messages invisible while their handlers run: a message still running half a visibility timeout after it
+ * was received (or last extended) gets its timeout extended again, in ChangeMessageVisibilityBatch calls. One timer
+ * per queue, running only while messages are tracked, so a fast handler costs a Map entry and nothing else.
  */
-export function startHeartbeat(sqs: SQSClient, queueUrl: string, receiptHandle: string, visibilityTimeout: number, logger: LoggerService): () => void {
-  if (visibilityTimeout <= 0) return () => {};
-  const intervalMs = Math.max(500, (visibilityTimeout * 1000) / 2);
-  let stopped = false;
-  const timer = setInterval(() => {
-    if (stopped) return;
-    sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilityTimeout }))
-      .catch((error) => { if (!stopped) logger.warn?.(`Could not extend the visibility of a message on ${queueUrl}: ${describeError(error)}`); });
-  }, intervalMs);
-  timer.unref?.();
-  return () => {
-    stopped = true;
-    clearInterval(timer);
-  };
+export class VisibilityHeartbeat {
+  private readonly due = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private readonly extendEveryMs: number;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly visibilityTimeout: number,
+    private readonly logger: LoggerService,
+  ) {
+    this.extendEveryMs = Math.max(500, (visibilityTimeout * 1000) / 2);
+  }
+
+  track(receiptHandle: string): void {
+    if (this.visibilityTimeout <= 0) return;
+    this.due.set(receiptHandle, Date.now() + this.extendEveryMs);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.extendDue(), Math.max(250, this.extendEveryMs / 4));
+      this.timer.unref?.();
+    }
+  }
+
+  untrack(receiptHandle: string): void {
+    this.due.delete(receiptHandle);
+    if (this.due.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private extendDue(): void {
+    const now = Date.now();
+    const handles: string[] = [];
+    for (const [handle, at] of this.due) {
+      if (at > now) continue;
+      handles.push(handle);
+      this.due.set(handle, now + this.extendEveryMs);
+    }
+    for (let i = 0; i < handles.length; i += BATCH) void this.extend(handles.slice(i, i + BATCH));
+  }
+
+  private async extend(handles: string[]): Promise<void> {
+    try {
+      const result = await this.sqs.send(new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: this.visibilityTimeout })),
+      }));
+      for (const failure of result.Failed ?? []) {
+        if (this.due.has(handles[Number(failure.Id)])) this.logger.warn?.(`Could not extend the visibility of a message on ${this.queueUrl}: ${failure.Code} ${failure.Message ?? ''}`);
+      }
+    } catch (error) {
+      if (handles.some((h) => this.due.has(h))) this.logger.warn?.(`Could not extend the visibility of ${handles.length} message(s) on ${this.queueUrl}: ${describeError(error)}`);
+    }
+  }
 }
