@@ -44,7 +44,6 @@ export class AmqpPublisher {
       persistent: true,
       contentType: contentTypeOf(body),
       messageId: randomUUID(),
-      timestamp: Math.floor(Date.now() / 1000),
       appId: this.appId,
       headers: toHeaders(attributes),
     };

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { deflateSync, unzipSync } from 'node:zlib';
 import { EnvelopeDecodeError } from '../errors.js';
-import type { DecodedMessage, EnvelopeEncodeContext, EnvelopeMetadata, MessageEnvelope } from './message-envelope.js';
+import type { DecodedMessage, EnvelopeEncodeContext, EnvelopeMetadata, EnvelopeService, MessageEnvelope } from './message-envelope.js';
 import { epochSeconds, newMessageUuid } from './service-identity.js';
 
 const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
-const COMPATIBLE_PROTOCOL_VERSIONS = ['json_base-wip'];
+const COMPATIBLE_PROTOCOL_VERSIONS_JSON = JSON.stringify(['json_base-wip']);
 /** tomodachi compresses data whose JSON form reaches this many characters. */
 export const JSON_COMPRESSION_THRESHOLD = 60_000;
 /** Upper bound for decompressed data, so that a small compressed body (a "zip bomb") cannot exhaust memory. */
@@ -17,19 +17,11 @@ export class JsonEnvelope implements MessageEnvelope {
   encode(data: unknown, context: EnvelopeEncodeContext): string {
     const json = JSON.stringify(data === undefined ? null : data);
     const compressed = json.length >= JSON_COMPRESSION_THRESHOLD;
-    const envelope = {
-      service: { name: context.service.name, uuid: context.service.uuid },
-      metadata: {
-        message_uuid: newMessageUuid(context.service.uuid),
-        protocol_version: PROTOCOL_VERSION,
-        compatible_protocol_versions: COMPATIBLE_PROTOCOL_VERSIONS,
-        timestamp: epochSeconds(),
-        topic: context.topic,
-        data_encoding: compressed ? 'base64_gzip_json' : 'raw',
-      },
-      data: compressed ? deflateSync(json).toString('base64') : data === undefined ? null : data,
-    };
-    return JSON.stringify(envelope);
+    // Built by concatenation so the data is serialized once; field order and names are tomodachi's.
+    return `{"service":${serviceJson(context.service)},"metadata":{"message_uuid":${JSON.stringify(newMessageUuid(context.service.uuid))},`
+      + `"protocol_version":"${PROTOCOL_VERSION}","compatible_protocol_versions":${COMPATIBLE_PROTOCOL_VERSIONS_JSON},`
+      + `"timestamp":${epochSeconds()},"topic":${JSON.stringify(context.topic)},"data_encoding":"${compressed ? 'base64_gzip_json' : 'raw'}"},`
+      + `"data":${compressed ? `"${deflateSync(json).toString('base64')}"` : json}}`;
   }
 
   decode(body: string | Buffer): DecodedMessage {
@@ -49,6 +41,18 @@ export class JsonEnvelope implements MessageEnvelope {
     }
     return { data: decodeData(parsed.data, metadata.data_encoding), metadata: readMetadata(metadata, service) };
   }
+}
+
+const serviceJsonCache = new WeakMap<EnvelopeService, string>();
+
+/** The service object is the same for every message of a process: serialize it once. */
+function serviceJson(service: EnvelopeService): string {
+  let json = serviceJsonCache.get(service);
+  if (json === undefined) {
+    json = JSON.stringify({ name: service.name, uuid: service.uuid });
+    serviceJsonCache.set(service, json);
+  }
+  return json;
 }
 
 function decodeData(data: unknown, encoding: unknown): unknown {

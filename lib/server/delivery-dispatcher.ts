@@ -29,7 +29,8 @@ export function createDeliveryDispatcher(
     if (!route) return deadLetter(logger, delivery, `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
     let decoded;
     try {
-      decoded = await route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass });
+      const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass });
+      decoded = result instanceof Promise ? await result : result;
     } catch (error) {
       return deadLetter(logger, delivery, `cannot decode message: ${errorMessage(error)}`);
     }
