@@ -27,7 +27,7 @@ export class AmqpBroker implements Broker {
   ) {
     this.connection = new AmqpConnection(options.amqp, logger, `${options.serviceName} (nestjs-messaging)`);
     this.status$ = this.connection.status$.asObservable();
-    this.publisher = new AmqpPublisher(this.connection, options.amqp.publishTimeout, options.serviceName, logger);
+    this.publisher = new AmqpPublisher(this.connection, options.amqp.publishTimeout, logger);
     this.consumer = new AmqpConsumer(this.connection, this.publisher, options, logger);
     // after every (re)connect: topology first, then the consumers
     this.connection.onConnect((model) => this.redeclare(model));

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ConfirmChannel, Options } from 'amqplib';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { PublishError } from '../errors.js';
 import type { AttributeValue } from '../transport/broker.js';
 import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
@@ -29,11 +29,12 @@ export class AmqpPublisher {
   private readonly pending = new Set<Pending>();
   private sweeper?: NodeJS.Timeout;
   private closed = false;
+  private readonly idBase = `${randomBytes(9).toString('base64url')}.`;
+  private idCounter = 0;
 
   constructor(
     private readonly connection: AmqpConnection,
     private readonly publishTimeout: number,
-    private readonly appId: string,
     private readonly logger: LoggerService,
   ) {}
 
@@ -43,11 +44,18 @@ export class AmqpPublisher {
     const options: Options.Publish = {
       persistent: true,
       contentType: contentTypeOf(body),
-      messageId: randomUUID(),
-      appId: this.appId,
+      messageId: this.nextMessageId(),
       headers: toHeaders(attributes),
     };
     return this.publishRaw(exchange, routingKey, content, options);
+  }
+
+  /**
+   * Unique message ids that cost less than a UUID on the hot path (they are encoded, sent and stored with every
+   * message): a random per-publisher base plus a counter.
+   */
+  private nextMessageId(): string {
+    return `${this.idBase}${(this.idCounter++).toString(36)}`;
   }
 
   /** Publishes with the given properties and resolves on the broker's confirm. */

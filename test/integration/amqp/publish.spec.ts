@@ -90,7 +90,7 @@ describe('AMQP publishing', () => {
   it('a publish to a missing exchange does not fail concurrent publishes on the same channel (they are resent)', async () => {
     const options = resolveModuleOptions({ transport: 'amqp', serviceName: 'pub', amqp: { url: AMQP_URL, exchange } });
     const connection = new AmqpConnection(options.amqp, silent, 'publish-test');
-    const publisher = new AmqpPublisher(connection, options.amqp.publishTimeout, 'pub', silent);
+    const publisher = new AmqpPublisher(connection, options.amqp.publishTimeout, silent);
     try {
       const missing = uniqueName('ex-missing');
       const good = Array.from({ length: 300 }, (_, i) => publisher.publish(exchange, 'pub.mixed', JSON.stringify({ i }), {}));
