@@ -41,7 +41,7 @@ export async function run(): Promise<Section> {
       '',
       table(['subject', 'msg/s', 'vs baseline', 'CPU µs/msg', 'CPU vs baseline', 'runs (msg/s)'], rows),
       '',
-      'Wire: nestjs-messaging sends the tomodachi JSON envelope (~330 bytes with the data), as does the baseline loop (same envelope built by hand); Nest RMQ sends `{pattern, data}` JSON and golevelup the bare JSON data. nestjs-messaging also sets a message id and the content type on each message. golevelup's messages are about a third of the size (no envelope), which is most of its lead.',
+      'Wire: nestjs-messaging sends the tomodachi JSON envelope (~330 bytes with the data), as does the baseline loop (same envelope built by hand); Nest RMQ sends `{pattern, data}` JSON and golevelup the bare JSON data. nestjs-messaging also sets a message id and the content type on each message. golevelup messages are about a third of the size (no envelope), which is most of its lead.',
     ].join('\n'),
     targets: [
       { label: 'AMQP throughput ≥ 0.9x baseline', met: ratio >= 0.9, detail: `${fmt.x(ratio)} (${fmt.int(ours)} vs ${fmt.int(rate(base))} msg/s)` },

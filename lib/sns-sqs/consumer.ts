@@ -123,7 +123,6 @@ export class QueueConsumer {
         MaxNumberOfMessages: count,
         WaitTimeSeconds: this.settings.waitTimeSeconds,
         MessageSystemAttributeNames: this.systemAttributes,
-        MessageAttributeNames: ['All'],
       }), { abortSignal: this.abortReceive.signal });
       this.errorStreak = 0;
       const messages = (result.Messages ?? []).filter((m) => m.ReceiptHandle);
@@ -262,11 +261,10 @@ export class QueueConsumer {
   }
 
   private async moveToDeadLetter(message: Message, reason: string): Promise<boolean> {
-    const attributes: Record<string, MessageAttributeValue> = {};
-    for (const [key, value] of Object.entries(message.MessageAttributes ?? {}).slice(0, 9)) {
-      if (key !== 'dead_letter_reason') attributes[key] = { DataType: value.DataType, StringValue: value.StringValue, BinaryValue: value.BinaryValue };
-    }
-    attributes.dead_letter_reason = { DataType: 'String', StringValue: reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason };
+    // The SNS notification in the body carries the message attributes; the reason travels beside it.
+    const attributes: Record<string, MessageAttributeValue> = {
+      dead_letter_reason: { DataType: 'String', StringValue: reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason },
+    };
     try {
       await this.sqs.send(new SendMessageCommand({
         QueueUrl: this.settings.deadLetterUrl,
