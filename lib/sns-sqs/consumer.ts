@@ -3,6 +3,7 @@ import {
   type Message, type MessageAttributeValue, type MessageSystemAttributeName, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 import { decodeName } from '../naming.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { describeError, sleep } from './aws-errors.js';
@@ -58,6 +59,8 @@ export class QueueConsumer {
     this.deletes = new DeleteBatcher(sqs, settings.queueUrl, logger);
     this.heartbeat = new VisibilityHeartbeat(sqs, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
+    // Every outstanding receive (up to one per free slot) and backoff sleep listens on these signals.
+    setMaxListeners(settings.plan.concurrency + 10, this.abort.signal, this.abortReceive.signal);
   }
 
   get plan(): QueuePlan {
