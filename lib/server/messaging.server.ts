@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
+import { MessagingError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
@@ -64,7 +65,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   on(event: string, callback: Function): void {
-    throw new Error(`MessagingServer has no "${event}" event; subscribe to its status observable instead (${callback.name || 'callback'} not registered)`);
+    throw new MessagingError(`MessagingServer has no "${event}" event; subscribe to its status observable instead (${callback.name || 'callback'} not registered)`);
   }
 
   unwrap<T>(): T {

@@ -9,6 +9,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { KmsKeySetting } from '../messaging.options.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
+import { MessagingError } from '../errors.js';
 import { describeError, isNotFound } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { deadLetterQueueName, queueName, topicName } from './naming.js';
@@ -126,7 +127,7 @@ export class Provisioner {
     if (fifo) attributes.FifoTopic = 'true';
     if (kms) attributes.KmsMasterKeyId = kms;
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
-    if (!TopicArn) throw new Error(`CreateTopic ${name} returned no TopicArn`);
+    if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
     this.learnArnBase(TopicArn);
     return TopicArn;
   }
@@ -174,7 +175,7 @@ export class Provisioner {
     const attributes: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([, v]) => v !== ''));
     if (fifo) attributes.FifoQueue = 'true';
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+    if (!QueueUrl) throw new MessagingError(`CreateQueue ${name} returned no QueueUrl`);
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     const arn = Attributes?.QueueArn ?? '';
     this.learnArnBase(arn);

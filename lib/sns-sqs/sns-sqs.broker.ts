@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { BehaviorSubject } from 'rxjs';
+import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { createClients, type AwsClients } from './clients.js';
@@ -41,7 +42,7 @@ export class SnsSqsBroker implements Broker {
       await this.provision([plan]);
       queue = this.provisioned.get(plan.name)!;
     }
-    if (this.consumers.has(plan.name)) throw new Error(`Queue ${plan.name} is already being consumed`);
+    if (this.consumers.has(plan.name)) throw new MessagingError(`Queue ${plan.name} is already being consumed; give each @EventPattern subscription one queue`);
     const consumer = new QueueConsumer(this.clients.sqs, {
       plan,
       queueUrl: queue.url,
