@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { filter, firstValueFrom, type Observable } from 'rxjs';
-import { MessagingClient, MessagingServer, type BrokerStatus } from '../../lib/index.js';
-import { controllerFor } from '../integration/sns-sqs/helpers.js';
+import type { BrokerStatus } from '../../lib/index.js';
 import { startBrokerApp, stopBrokerApp } from '../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { numberIn, numbers, publishNumbered, sleep, startApp } from './support/apps.js';
+import { numberIn, numbers, publishNumbered, sleep } from './support/apps.js';
+import { startRecordingPair } from './support/interruption.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
 import { lockBrokerExclusively } from '../support/rabbitmq.js';
 import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
@@ -38,14 +38,7 @@ describe('faults: AMQP broker restart', () => {
   it('5b. stop_app / start_app during publish and consume: every emit confirmed or rejected, consumers re-attach, nothing lost', async () => {
     const serviceName = uniqueName('svc');
     const amqp = { url: amqpUser.url, exchange, prefetch: 50, heartbeat: 5, publishTimeout: 5000, reconnectDelay: { initial: 200, max: 1000 } };
-    const handled: number[] = [];
-    const consumer = await startApp({ transport: 'amqp', serviceName, retryBackoff: 0.2, amqp },
-      [controllerFor([{ pattern: topic, extras: { queueName: topic }, handle: async (d: { n: number }) => { await sleep(2); handled.push(d.n); } }])], logger);
-    apps.push(consumer);
-    const publisher = await startApp({ transport: 'amqp', serviceName, amqp }, [], logger, { listen: false });
-    apps.push(publisher);
-    const server = consumer.get(MessagingServer);
-    const client = publisher.get(MessagingClient);
+    const { handled, publisher, server, client } = await startRecordingPair({ transport: 'amqp', serviceName, amqp }, topic, logger, apps);
     const statuses: BrokerStatus[] = [];
     const subscription = server.status.subscribe((s) => statuses.push(s as BrokerStatus));
     const connected = (status: Observable<unknown>) => firstValueFrom(status.pipe(filter((s) => s === 'connected')));

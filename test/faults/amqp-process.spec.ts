@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import type { HarnessConfig } from './harness/config.js';
-import { uniqueName, waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { numberIn, numbers, publishNumbered, startApp } from './support/apps.js';
+import { numberIn } from './support/apps.js';
 import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
+import { consumeUnderLoad, waitUntilHandled } from './support/interruption.js';
 import { scratchFile } from './support/paths.js';
 import { shareBroker } from '../support/rabbitmq.js';
 import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
@@ -54,12 +55,9 @@ describe('faults: AMQP consumer process', () => {
       module: { transport: 'amqp', serviceName, retryBackoff: 0.2, drainTimeout: 5000, amqp: amqpOptions() },
       topic, extras: { queueName: topic }, handledFile, delayMs: 5,
     };
-    const first = spawn(config);
-    await first.ready;
-    const publisher = await startApp({ transport: 'amqp', serviceName, amqp: amqpOptions() }, [], logger, { listen: false });
-    apps.push(publisher);
-    const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 20 });
-    await waitFor(() => readNumbers(handledFile).length >= 500, { timeoutMs: 60_000, what: '500 handled before the kill' });
+    const { first, publishing } = await consumeUnderLoad({
+      spawn, config, publisherOptions: { transport: 'amqp', serviceName, amqp: amqpOptions() }, logger, apps, count: COUNT, handledBefore: 500,
+    });
     first.process.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const atKill = new Set(readNumbers(handledFile)).size;
@@ -67,7 +65,7 @@ describe('faults: AMQP consumer process', () => {
     const second = spawn(config);
     await second.ready;
     const { confirmed, rejected } = await publishing;
-    await waitFor(() => { const h = new Set(readNumbers(handledFile)); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitUntilHandled(handledFile, confirmed, 60_000, 'every confirmed message handled');
     const afterRestartMs = Date.now() - restartedAt;
     second.process.kill('SIGTERM');
     await second.exited;
@@ -92,12 +90,9 @@ describe('faults: AMQP consumer process', () => {
       module: { transport: 'amqp', serviceName, retryBackoff: 0.2, drainTimeout, amqp: amqpOptions() },
       topic, extras: { queueName: topic }, handledFile, startedFile, delayMs: 150, slowEvery: 40, slowMs: 10_000,
     };
-    const first = spawn(config);
-    await first.ready;
-    const publisher = await startApp({ transport: 'amqp', serviceName, amqp: amqpOptions() }, [], logger, { listen: false });
-    apps.push(publisher);
-    const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 20 });
-    await waitFor(() => readNumbers(handledFile).length >= 300, { timeoutMs: 60_000, what: '300 handled before SIGTERM' });
+    const { first, publishing } = await consumeUnderLoad({
+      spawn, config, publisherOptions: { transport: 'amqp', serviceName, amqp: amqpOptions() }, logger, apps, count: COUNT, handledBefore: 300,
+    });
     const termAt = Date.now();
     first.process.kill('SIGTERM');
     const exit = await first.exited;
@@ -113,7 +108,7 @@ describe('faults: AMQP consumer process', () => {
     const second = spawn({ ...config, slowEvery: undefined, startedFile: undefined, delayMs: 5 });
     await second.ready;
     const { confirmed, rejected } = await publishing;
-    await waitFor(() => { const h = new Set(readNumbers(handledFile)); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitUntilHandled(handledFile, confirmed, 60_000, 'every confirmed message handled');
     const allMs = Date.now() - restartedAt;
     second.process.kill('SIGTERM');
     await second.exited;

@@ -1,11 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import type { HarnessConfig } from './harness/config.js';
 import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
-import { uniqueName, waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { drainSqsQueue, numberIn, numbers, publishNumbered, startApp } from './support/apps.js';
+import { drainSqsQueue, numberIn } from './support/apps.js';
 import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
 import { AWS_CREDENTIALS, CaptureLogger, linesWithSecrets } from './support/logs.js';
+import { consumeUnderLoad, waitUntilHandled } from './support/interruption.js';
 import { scratchFile } from './support/paths.js';
 
 /**
@@ -47,12 +48,9 @@ describe('faults: SNS+SQS consumer process', () => {
       module: { transport: 'sns-sqs', serviceName, retryBackoff: 0.2, drainTimeout: 5000, concurrency: 10, snsSqs: snsSqs() },
       topic, extras: { queueName: topic, visibilityTimeout: 3 }, handledFile, delayMs: 15,
     };
-    const first = spawn(config);
-    await first.ready;
-    const publisher = await startApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [], logger, { listen: false });
-    apps.push(publisher);
-    const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 20 });
-    await waitFor(() => readNumbers(handledFile).length >= 500, { timeoutMs: 60_000, what: '500 handled before the kill' });
+    const { first, publishing } = await consumeUnderLoad({
+      spawn, config, publisherOptions: { transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, logger, apps, count: COUNT, handledBefore: 500,
+    });
     first.process.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const atKill = new Set(readNumbers(handledFile)).size;
@@ -60,7 +58,7 @@ describe('faults: SNS+SQS consumer process', () => {
     const second = spawn(config);
     await second.ready;
     const { confirmed, rejected } = await publishing;
-    await waitFor(() => { const h = new Set(readNumbers(handledFile)); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 90_000, intervalMs: 200, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitUntilHandled(handledFile, confirmed, 90_000, 'every confirmed message handled');
     const afterRestartMs = Date.now() - restartedAt;
     second.process.kill('SIGTERM');
     await second.exited;
@@ -85,12 +83,9 @@ describe('faults: SNS+SQS consumer process', () => {
       module: { transport: 'sns-sqs', serviceName, retryBackoff: 0.2, drainTimeout, concurrency: 20, snsSqs: snsSqs() },
       topic, extras: { queueName: topic, visibilityTimeout }, handledFile, startedFile, delayMs: 150, slowEvery: 40, slowMs: 10_000,
     };
-    const first = spawn(config);
-    await first.ready;
-    const publisher = await startApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [], logger, { listen: false });
-    apps.push(publisher);
-    const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 20 });
-    await waitFor(() => readNumbers(handledFile).length >= 300, { timeoutMs: 60_000, what: '300 handled before SIGTERM' });
+    const { first, publishing } = await consumeUnderLoad({
+      spawn, config, publisherOptions: { transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, logger, apps, count: COUNT, handledBefore: 300,
+    });
     const termAt = Date.now();
     first.process.kill('SIGTERM');
     const exit = await first.exited;
@@ -109,9 +104,9 @@ describe('faults: SNS+SQS consumer process', () => {
     await second.ready;
     const { confirmed, rejected } = await publishing;
     // the cut-off messages were released with visibility 0: redelivered at once, not after the 60 s timeout
-    await waitFor(() => { const h = new Set(readNumbers(handledFile)); return unfinished.every((n) => h.has(n)); }, { timeoutMs: 45_000, intervalMs: 100, what: 'released messages redelivered' }).catch(() => undefined);
+    await waitUntilHandled(handledFile, unfinished, 45_000, 'released messages redelivered');
     const releasedMs = Date.now() - restartedAt;
-    await waitFor(() => { const h = new Set(readNumbers(handledFile)); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 90_000, intervalMs: 200, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitUntilHandled(handledFile, confirmed, 90_000, 'every confirmed message handled');
     const allMs = Date.now() - restartedAt;
     second.process.kill('SIGTERM');
     await second.exited;
