@@ -19,11 +19,57 @@ export class MessagingOptionsError extends MessagingError {
   }
 }
 
+/**
+ * The broker refused or did not answer while topics, queues, subscriptions or bindings were being created at
+ * startup. Names the transport, the endpoint (password redacted), the operation and what to check.
+ */
+export class ProvisioningError extends MessagingError {
+  constructor(
+    readonly transport: 'sns-sqs' | 'amqp',
+    readonly endpoint: string,
+    readonly operation: string,
+    detail: string,
+    hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${transport} provisioning failed at ${endpoint}: ${operation}: ${detail}${hint ? `. ${hint}` : ''}`, options);
+  }
+}
+
+/** No connection to the broker could be made (or kept) within the time allowed. */
+export class BrokerConnectionError extends MessagingError {
+  constructor(
+    readonly transport: 'sns-sqs' | 'amqp',
+    readonly endpoint: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${transport}: no connection to ${endpoint}: ${detail}`, options);
+  }
+}
+
+/** A package the chosen transport, envelope or integration needs is not installed. */
+export class MissingDependencyError extends MessagingError {
+  constructor(
+    readonly packages: readonly string[],
+    readonly neededBy: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${neededBy} needs ${packages.map((p) => `"${p}"`).join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed: run npm install ${packages.join(' ')}`, options);
+  }
+}
+
 /** A message body the envelope cannot turn back into data. Such a message goes to the dead-letter queue at once. */
 export class EnvelopeDecodeError extends MessagingError {}
 
 /** A message the broker refused or could not take; the emit observable errors with it. */
 export class PublishError extends MessagingError {}
+
+/**
+ * The broker neither confirmed nor refused the message in time: it may still be delivered. Retrying the emit can
+ * deliver it twice; make the handler idempotent (or deduplicate) before you retry.
+ */
+export class PublishOutcomeUnknownError extends PublishError {}
 
 /** A message over the broker's size limit. */
 export class MessageTooLargeError extends PublishError {

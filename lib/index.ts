@@ -16,5 +16,6 @@ export type {
 export type { BrokerStatus, AttributeValue } from './transport/broker.js';
 export { MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE } from './constants.js';
 export {
-  MessagingError, MessagingOptionsError, EnvelopeDecodeError, PublishError, MessageTooLargeError, DeadLetterError,
+  MessagingError, MessagingOptionsError, EnvelopeDecodeError, PublishError, PublishOutcomeUnknownError, MessageTooLargeError, DeadLetterError,
+  ProvisioningError, BrokerConnectionError, MissingDependencyError,
 } from './errors.js';
