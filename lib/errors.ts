@@ -14,8 +14,9 @@ export class MessagingOptionsError extends MessagingError {
     readonly option: string,
     readonly rule: string,
     readonly value?: unknown,
+    options?: { cause?: unknown },
   ) {
-    super(`Invalid messaging option "${option}": ${rule}${value === undefined ? '' : ` (got ${describe(value)})`}`);
+    super(`Invalid messaging option "${option}": ${rule}${value === undefined ? '' : ` (got ${describe(value)})`}`, options);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { SNSClientConfig } from '@aws-sdk/client-sns';
 import type { EnvelopeSetting, ProtoClass } from './envelopes/message-envelope.js';
 
 export type TransportName = 'sns-sqs' | 'amqp';
@@ -6,12 +5,24 @@ export type TransportName = 'sns-sqs' | 'amqp';
 /** undefined/null: leave the attribute as it is; '' or false: disable encryption; a string: the key id or alias. */
 export type KmsKeySetting = string | false | null | undefined;
 
+/** Static AWS credentials, as the AWS SDK takes them. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** A function the AWS SDK calls for (fresh) credentials, such as one from @aws-sdk/credential-providers. */
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
 export interface SnsSqsOptions {
+  /** Unset means the AWS SDK's own resolution: AWS_REGION, then the profile (AWS_PROFILE, ~/.aws/config). */
   region?: string;
   /** An emulator or LocalStack endpoint; unset means real AWS. */
   endpoint?: string;
   /** Unset means the AWS SDK default provider chain. */
-  credentials?: SNSClientConfig['credentials'];
+  credentials?: AwsCredentials | AwsCredentialsProvider;
   snsKmsMasterKeyId?: KmsKeySetting;
   sqsKmsMasterKeyId?: KmsKeySetting;
   /** Seconds (60-86400) SQS may reuse a data key; only applied together with an sqsKmsMasterKeyId string. */
@@ -91,7 +102,7 @@ export const DEFAULTS = {
   deadLetterQueue: true,
   retryBackoff: 1,
   visibilityTimeout: 30,
-  snsSqs: { region: 'us-east-1', waitTimeSeconds: 20, maxAttempts: 3 },
+  snsSqs: { waitTimeSeconds: 20, maxAttempts: 3 },
   amqp: {
     url: 'amqp://guest:guest@127.0.0.1:5672',
     exchange: 'amq.topic',

@@ -13,7 +13,7 @@ export interface ResolvedMessagingOptions {
   maxReceiveCount: number;
   deadLetterQueue: boolean;
   retryBackoff: number;
-  snsSqs: SnsSqsOptions & { region: string; waitTimeSeconds: number; maxAttempts: number };
+  snsSqs: SnsSqsOptions & { waitTimeSeconds: number; maxAttempts: number };
   amqp: ResolvedAmqpOptions;
 }
 

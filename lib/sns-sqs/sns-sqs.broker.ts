@@ -3,7 +3,7 @@ import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
-import { createClients, type AwsClients } from './clients.js';
+import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
 import { QueueConsumer } from './consumer.js';
 import { validateQueuePlans } from './naming.js';
 import { Provisioner, type ProvisionedQueue } from './provisioner.js';
@@ -18,6 +18,8 @@ export class SnsSqsBroker implements Broker {
   private readonly provisioned = new Map<string, ProvisionedQueue>();
   private readonly consumers = new Map<string, QueueConsumer>();
   private closed = false;
+  private configured?: Promise<void>;
+  private configurationChecked = false;
 
   constructor(
     private readonly options: ResolvedMessagingOptions,
@@ -33,6 +35,7 @@ export class SnsSqsBroker implements Broker {
   }
 
   async provision(queues: readonly QueuePlan[]): Promise<void> {
+    await this.checkConfiguration();
     for (const queue of await this.provisioner.provision(queues)) this.provisioned.set(queue.plan.name, queue);
   }
 
@@ -66,7 +69,20 @@ export class SnsSqsBroker implements Broker {
   }
 
   publish(message: OutboundMessage): Promise<void> {
+    if (!this.configurationChecked) return this.checkConfiguration().then(() => this.publisher.publish(message));
     return this.publisher.publish(message);
+  }
+
+  /** Once per broker: region and credentials resolve, or a clear error (a failed check is retried on the next call). */
+  private checkConfiguration(): Promise<void> {
+    this.configured ??= checkAwsConfiguration(this.clients, this.options.snsSqs).then(
+      () => { this.configurationChecked = true; },
+      (error: unknown) => {
+        this.configured = undefined;
+        throw error;
+      },
+    );
+    return this.configured;
   }
 
   async close(): Promise<void> {
