@@ -45,6 +45,13 @@ export interface AmqpOptions {
   publishTimeout?: number;
   /** Milliseconds an unused generated competing queue lives (x-expires); off by default. */
   queueExpires?: number;
+  /** Milliseconds startup (topology, consumers) waits for a connection before it fails with BrokerConnectionError (default 10000). */
+  connectTimeout?: number;
+  /**
+   * Milliseconds a `competing: false` queue, its -retry queue and its -dlq live once their process is gone (x-expires;
+   * the live process keeps renewing them). Default 3600000.
+   */
+  perProcessQueueExpires?: number;
   /** First and longest delay in milliseconds between reconnect attempts (defaults 500 and 30000). */
   reconnectDelay?: { initial?: number; max?: number };
 }
@@ -109,6 +116,8 @@ export const DEFAULTS = {
     prefetch: 100,
     heartbeat: 30,
     publishTimeout: 10_000,
+    connectTimeout: 10_000,
+    perProcessQueueExpires: 3_600_000,
     reconnectDelay: { initial: 500, max: 30_000 },
   },
 } as const;

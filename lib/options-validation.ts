@@ -24,13 +24,15 @@ export interface ResolvedAmqpOptions {
   heartbeat: number;
   publishTimeout: number;
   queueExpires?: number;
+  connectTimeout: number;
+  perProcessQueueExpires: number;
   reconnectDelay: { initial: number; max: number };
 }
 
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
 const MODULE_KEYS = new Set(['transport', 'serviceName', 'topicPrefix', 'queueNamePrefix', 'envelope', 'drainTimeout', 'concurrency', 'maxReceiveCount', 'deadLetterQueue', 'retryBackoff', 'snsSqs', 'amqp']);
 const SNS_SQS_KEYS = new Set(['region', 'endpoint', 'credentials', 'snsKmsMasterKeyId', 'sqsKmsMasterKeyId', 'sqsKmsDataKeyReusePeriod', 'waitTimeSeconds', 'maxAttempts']);
-const AMQP_KEYS = new Set(['url', 'exchange', 'prefetch', 'heartbeat', 'publishTimeout', 'queueExpires', 'reconnectDelay']);
+const AMQP_KEYS = new Set(['url', 'exchange', 'prefetch', 'heartbeat', 'publishTimeout', 'queueExpires', 'connectTimeout', 'perProcessQueueExpires', 'reconnectDelay']);
 const EXTRA_KEYS = new Set(['queueName', 'competing', 'filterPolicy', 'filterPolicyScope', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'envelope', 'protoClass', 'concurrency', 'exchange']);
 
 /** Checks module options and fills in defaults; throws MessagingOptionsError naming the option and the rule. */
@@ -130,6 +132,8 @@ function checkAmqp(o: AmqpOptions): void {
   checkInteger(o.heartbeat, 'amqp.heartbeat', 0, 3600);
   checkInteger(o.publishTimeout, 'amqp.publishTimeout', 1, 3_600_000);
   checkInteger(o.queueExpires, 'amqp.queueExpires', 1, 2 ** 31 - 1);
+  checkInteger(o.connectTimeout, 'amqp.connectTimeout', 1, 3_600_000);
+  checkInteger(o.perProcessQueueExpires, 'amqp.perProcessQueueExpires', 1000, 2 ** 31 - 1);
   if (o.reconnectDelay !== undefined) {
     if (!isPlainObject(o.reconnectDelay)) throw new MessagingOptionsError('amqp.reconnectDelay', 'must be { initial?, max? } in milliseconds', o.reconnectDelay);
     checkInteger(o.reconnectDelay.initial, 'amqp.reconnectDelay.initial', 1, 3_600_000);
