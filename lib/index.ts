@@ -4,6 +4,7 @@ export { MessagingClient } from './client/messaging.client.js';
 export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
 export { MessagingValidationPipe } from './validation/messaging-validation.pipe.js';
 export { MessagingContext } from './context/messaging.context.js';
+export { MessagingEventPattern } from './decorators/messaging-event-pattern.decorator.js';
 export { JsonEnvelope } from './envelopes/json.envelope.js';
 export { RawEnvelope } from './envelopes/raw.envelope.js';
 export { ProtobufEnvelope } from './envelopes/protobuf.envelope.js';

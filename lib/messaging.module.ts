@@ -9,6 +9,7 @@ import {
 import type { MessagingModuleOptions } from './messaging.options.js';
 import { resolveModuleOptions, type ResolvedMessagingOptions } from './options-validation.js';
 import { MessagingServer } from './server/messaging.server.js';
+import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
 import { ServiceIdentity } from './service-identity.js';
 import { createBroker } from './transport/broker-factory.js';
 import type { Broker } from './transport/broker.js';
@@ -37,6 +38,7 @@ const providers: Provider[] = [
   EnvelopeResolver,
   MessagingServer,
   MessagingClient,
+  UnstartedServerWarning,
 ];
 
 /**

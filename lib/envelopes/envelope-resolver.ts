@@ -14,7 +14,7 @@ export class EnvelopeResolver {
   constructor(private readonly moduleRef: ModuleRef) {}
 
   resolve(setting: EnvelopeSetting): Promise<MessageEnvelope> {
-    if (typeof setting !== 'function') return Promise.resolve(setting);
+    if (typeof setting !== 'function') return prepared(setting);
     let instance = this.instances.get(setting);
     if (!instance) {
       instance = this.instantiate(setting);
@@ -27,14 +27,16 @@ export class EnvelopeResolver {
     try {
       this.moduleRef.get(type, { strict: false });
     } catch {
+      let created: MessageEnvelope;
       try {
-        return await this.moduleRef.create(type);
+        created = await this.moduleRef.create(type);
       } catch (error) {
         throw new MessagingError(
           `Cannot create envelope ${type.name} through dependency injection: ${(error as Error).message}. Register ${type.name} as a provider in the module that provides its dependencies (or make them global)`,
           { cause: error },
         );
       }
+      return prepared(created);
     }
     return this.providerView(type);
   }
@@ -58,4 +60,10 @@ export class EnvelopeResolver {
       getPrototypeOf: () => Object.getPrototypeOf(current()),
     });
   }
+}
+
+/** A provider view is prepared later, by the server, once Nest has created the provider behind it. */
+async function prepared(envelope: MessageEnvelope): Promise<MessageEnvelope> {
+  await envelope.prepare?.();
+  return envelope;
 }

@@ -47,6 +47,8 @@ export interface DecodedMessage<T = unknown> {
  * cannot read (the message then goes to the dead-letter queue).
  */
 export interface MessageEnvelope {
+  /** Optional: runs before the first message (at startup for consumers), e.g. to load an optional package. */
+  prepare?(): Promise<void>;
   encode(data: unknown, context: EnvelopeEncodeContext): string | Buffer | Promise<string | Buffer>;
   decode(body: string | Buffer, context: EnvelopeDecodeContext): DecodedMessage | Promise<DecodedMessage>;
 }

@@ -21,6 +21,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   protected readonly logger = new Logger(MessagingServer.name);
   private statusSubscription?: Subscription;
   private listening = false;
+  private started = false;
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
@@ -31,7 +32,13 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     super();
   }
 
+  /** True once Nest started this strategy (connectMicroservice / createMicroservice, then start). */
+  get isStarted(): boolean {
+    return this.started || this.messageHandlers.size > 0;
+  }
+
   async listen(callback: (error?: unknown) => void): Promise<void> {
+    this.started = true;
     try {
       this.statusSubscription ??= this.broker.status$.subscribe((status) => this._status$.next(status));
       const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid);
@@ -42,8 +49,10 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
           ...route,
           envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
         })));
-        return { plan, dispatch: createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger) };
+        return { plan, routes: resolved, dispatch: createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger) };
       }));
+      const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
+      for (const envelope of envelopes) await envelope.prepare?.();
       await this.broker.provision(plans);
       for (const { plan, dispatch } of dispatchers) await this.broker.consume(plan, dispatch);
       this.listening = true;

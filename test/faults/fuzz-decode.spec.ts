@@ -12,6 +12,7 @@ import { topicFromArn } from '../../lib/sns-sqs/naming.js';
 import type { DeliveryOutcome, InboundDelivery } from '../../lib/transport/broker.js';
 import { Person } from '../support/proto-person.js';
 import { TOMODACHI_VECTORS } from '../support/vectors.js';
+import { synchronous } from '../support/synchronous.js';
 
 /**
  * Seeded fuzz of the decode path: random and mutated bodies go to JsonEnvelope.decode, ProtobufEnvelope.decode, the
@@ -45,6 +46,7 @@ type Random = ReturnType<typeof prng>;
 const service = { name: 'fuzzer', uuid: '00000000-0000-4000-8000-000000000000' };
 const json = new JsonEnvelope();
 const protobuf = new ProtobufEnvelope();
+await protobuf.prepare();
 const goodJson = [
   json.encode({ orderId: 'o-1', amount: 100, nested: { list: [1, 2, 3] } }, { topic: 'fuzz', service }) as string,
   json.encode('plain', { topic: 'fuzz', service }) as string,
@@ -52,8 +54,8 @@ const goodJson = [
   readFileSync(`${VECTORS}/json-large.envelope.json`, 'utf8'),
 ];
 const goodProto = [
-  protobuf.encode(Person.create({ id: 'p-1', name: 'Ada' }), { topic: 'fuzz', service }) as string,
-  protobuf.encode(Person.create({ id: 'p-2', name: 'z'.repeat(70_000) }), { topic: 'fuzz', service }) as string,
+  synchronous(protobuf.encode(Person.create({ id: 'p-1', name: 'Ada' }), { topic: 'fuzz', service })),
+  synchronous(protobuf.encode(Person.create({ id: 'p-2', name: 'z'.repeat(70_000) }), { topic: 'fuzz', service })),
   readFileSync(`${VECTORS}/proto-small.envelope.b64`, 'utf8').trim(),
   readFileSync(`${VECTORS}/proto-large.envelope.b64`, 'utf8').trim(),
 ];
@@ -249,8 +251,8 @@ describe(`fuzz: decode path (seed ${SEED})`, () => {
     for (let i = 0; i < PROTO_CASES; i++) {
       const where = `seed ${SEED + 1} proto case ${i}`;
       const { body, certainlyBad } = protoCase(r, i);
-      const decoded = tryDecode(() => protobuf.decode(body, { topic: 'fuzz', protoClass: Person }), where);
-      tryDecode(() => protobuf.decode(body, { topic: 'fuzz' }), `${where} (no protoClass)`);
+      const decoded = tryDecode(() => synchronous(protobuf.decode(body, { topic: 'fuzz', protoClass: Person })), where);
+      tryDecode(() => synchronous(protobuf.decode(body, { topic: 'fuzz' })), `${where} (no protoClass)`);
       if (certainlyBad && decoded) throw new Error(`${where}: decoded a body that is not a valid envelope`);
       if (!decoded) bad += 1;
       const outcome = await dispatchSafely(protoDispatch, delivery('fuzz', body), where);

@@ -2,6 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { EnvelopeDecodeError, JsonEnvelope, ProtobufEnvelope, PublishError, RawEnvelope } from '../../../lib/index.js';
 import { SnsSqsMessageType } from '../../../lib/envelopes/protobuf-schema.js';
 import { Person } from '../../support/proto-person.js';
+import { synchronous } from '../../support/synchronous.js';
 
 const service = { name: 'billing', uuid: '0f5e2b2c-1d7b-4a5e-9a0e-3c1f6f0b7d21' };
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -111,6 +112,7 @@ describe('JsonEnvelope encode → decode', () => {
 
 describe('ProtobufEnvelope encode → decode', () => {
   const envelope = new ProtobufEnvelope();
+  beforeAll(() => envelope.prepare());
 
   function wireOf(body: string | Buffer) {
     expect(typeof body).toBe('string');
@@ -124,7 +126,7 @@ describe('ProtobufEnvelope encode → decode', () => {
 
   it('writes a base64 SNSSQSMessage with data_encoding proto and decodes it with the protoClass', () => {
     const person = Person.create({ id: 'p-1', name: 'Ada Lovelace' });
-    const body = envelope.encode(person, { topic: 'person-created', service });
+    const body = synchronous(envelope.encode(person, { topic: 'person-created', service }));
     const wire = wireOf(body);
     expect(wire.service).toEqual(service);
     expect(wire.metadata).toMatchObject({ protocol_version: 'tomodachi-protobuf-base--1.0.0', topic: 'person-created', data_encoding: 'proto' });
@@ -132,39 +134,39 @@ describe('ProtobufEnvelope encode → decode', () => {
     expect(Math.abs(wire.metadata.timestamp - Date.now() / 1000)).toBeLessThan(60);
     expect({ ...Person.decode(wire.data) as object }).toEqual({ id: 'p-1', name: 'Ada Lovelace' });
 
-    const decoded = envelope.decode(body, { topic: 'person-created', protoClass: Person });
+    const decoded = synchronous(envelope.decode(body, { topic: 'person-created', protoClass: Person }));
     expect({ ...decoded.data as object }).toEqual({ id: 'p-1', name: 'Ada Lovelace' });
     expect(decoded.metadata).toMatchObject({ service, topic: 'person-created', dataEncoding: 'proto', protocolVersion: 'tomodachi-protobuf-base--1.0.0', messageUuid: wire.metadata.message_uuid });
   });
 
   it('encodes a plain object through an explicit protoClass, and raw bytes as they are', () => {
-    const viaClass = envelope.encode({ id: 'p-2', name: 'Grace' }, { topic: 't', service, protoClass: Person });
-    expect({ ...envelope.decode(viaClass, { topic: 't', protoClass: Person }).data as object }).toEqual({ id: 'p-2', name: 'Grace' });
+    const viaClass = synchronous(envelope.encode({ id: 'p-2', name: 'Grace' }, { topic: 't', service, protoClass: Person }));
+    expect({ ...synchronous(envelope.decode(viaClass, { topic: 't', protoClass: Person })).data as object }).toEqual({ id: 'p-2', name: 'Grace' });
     const bytes = Person.encode(Person.create({ id: 'p-3', name: 'Linus' })).finish();
-    const viaBytes = envelope.encode(bytes, { topic: 't', service });
-    expect(Buffer.from(envelope.decode(viaBytes, { topic: 't' }).data as Buffer)).toEqual(Buffer.from(bytes));
+    const viaBytes = synchronous(envelope.encode(bytes, { topic: 't', service }));
+    expect(Buffer.from(synchronous(envelope.decode(viaBytes, { topic: 't' })).data as Buffer)).toEqual(Buffer.from(bytes));
   });
 
   it('compresses serialized data over 60000 bytes as gzip_proto (zlib) and decodes it back', () => {
     const person = Person.create({ id: 'p-big', name: 'y'.repeat(70_000) });
-    const body = envelope.encode(person, { topic: 'person-created', service });
+    const body = synchronous(envelope.encode(person, { topic: 'person-created', service }));
     const wire = wireOf(body);
     expect(wire.metadata.data_encoding).toBe('gzip_proto');
     expect(wire.data[0]).toBe(0x78);
     expect({ ...Person.decode(inflateSync(wire.data)) as object }).toEqual({ id: 'p-big', name: 'y'.repeat(70_000) });
-    const decoded = envelope.decode(body, { topic: 'person-created', protoClass: Person });
+    const decoded = synchronous(envelope.decode(body, { topic: 'person-created', protoClass: Person }));
     expect((decoded.data as { name: string }).name).toHaveLength(70_000);
     expect(decoded.metadata.dataEncoding).toBe('gzip_proto');
   });
 
   it('refuses to encode data that is neither a protobuf message nor bytes', () => {
-    expect(() => envelope.encode({ id: 'x' }, { topic: 't', service })).toThrow(PublishError);
-    expect(() => envelope.encode('text', { topic: 't', service })).toThrow(/protoClass/);
+    expect(() => synchronous(envelope.encode({ id: 'x' }, { topic: 't', service }))).toThrow(PublishError);
+    expect(() => synchronous(envelope.encode('text', { topic: 't', service }))).toThrow(/protoClass/);
   });
 
   it('rejects data that the protoClass cannot parse with EnvelopeDecodeError', () => {
-    const body = envelope.encode(Buffer.from([0x0a, 0xff, 0xff, 0xff]), { topic: 't', service });
-    expect(() => envelope.decode(body, { topic: 't', protoClass: Person })).toThrow(EnvelopeDecodeError);
+    const body = synchronous(envelope.encode(Buffer.from([0x0a, 0xff, 0xff, 0xff]), { topic: 't', service }));
+    expect(() => synchronous(envelope.decode(body, { topic: 't', protoClass: Person }))).toThrow(EnvelopeDecodeError);
   });
 });
 
@@ -172,17 +174,17 @@ describe('RawEnvelope', () => {
   const envelope = new RawEnvelope();
 
   it('passes strings and Buffers through and decodes to a string', () => {
-    expect(envelope.encode('plain text ✓', { topic: 't' })).toBe('plain text ✓');
+    expect(synchronous(envelope.encode('plain text ✓', { topic: 't' }))).toBe('plain text ✓');
     const buffer = Buffer.from('bytes ✓');
-    expect(envelope.encode(buffer, { topic: 't' })).toBe(buffer);
-    expect(envelope.encode(new Uint8Array([104, 105]), { topic: 't' })).toEqual(Buffer.from('hi'));
-    expect(envelope.decode('plain text ✓')).toEqual({ data: 'plain text ✓', metadata: {} });
-    expect(envelope.decode(Buffer.from('bytes ✓'))).toEqual({ data: 'bytes ✓', metadata: {} });
-    expect(envelope.decode(envelope.encode('{"not":"parsed"}', { topic: 't' }))).toEqual({ data: '{"not":"parsed"}', metadata: {} });
+    expect(synchronous(envelope.encode(buffer, { topic: 't' }))).toBe(buffer);
+    expect(synchronous(envelope.encode(new Uint8Array([104, 105]), { topic: 't' }))).toEqual(Buffer.from('hi'));
+    expect(synchronous(envelope.decode('plain text ✓'))).toEqual({ data: 'plain text ✓', metadata: {} });
+    expect(synchronous(envelope.decode(Buffer.from('bytes ✓')))).toEqual({ data: 'bytes ✓', metadata: {} });
+    expect(synchronous(envelope.decode(envelope.encode('{"not":"parsed"}', { topic: 't' })))).toEqual({ data: '{"not":"parsed"}', metadata: {} });
   });
 
   it.each([[{ a: 1 }], [42], [null], [undefined]])('refuses to encode %p with a PublishError that names the topic', (data) => {
-    expect(() => envelope.encode(data, { topic: 'raw-topic' })).toThrow(PublishError);
-    expect(() => envelope.encode(data, { topic: 'raw-topic' })).toThrow(/raw-topic/);
+    expect(() => synchronous(envelope.encode(data, { topic: 'raw-topic' }))).toThrow(PublishError);
+    expect(() => synchronous(envelope.encode(data, { topic: 'raw-topic' }))).toThrow(/raw-topic/);
   });
 });

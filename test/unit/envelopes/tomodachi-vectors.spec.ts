@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvelopeDecodeError, JsonEnvelope, ProtobufEnvelope } from '../../../lib/index.js';
 import { Person } from '../../support/proto-person.js';
+import { synchronous } from '../../support/synchronous.js';
 import { TOMODACHI_VECTORS } from '../../support/vectors.js';
 
 /** Golden messages produced by tomodachi 0.28's own JsonBase / ProtobufBase (see the README next to them). */
@@ -59,13 +60,15 @@ describe('tomodachi wire vectors', () => {
     expect((new JsonEnvelope().decode(read('json-small.envelope.json')).data as { text: string }).text).toBe('åäö ✓ "quoted" \\ slash');
   });
 
+  beforeAll(() => new ProtobufEnvelope().prepare());
+
   describe.each(['proto-small', 'proto-large'])('ProtobufEnvelope decodes %s with protoClass proto.Person', (name) => {
     const expected = expectedOf(name);
     const body = read(`${name}.envelope.b64`);
 
     it.each([['a string', body], ['a string with a trailing newline', `${body.trim()}\n`], ['a Buffer', Buffer.from(body, 'utf8')]])('given as %s', (_label, input) => {
       expect(expected.proto_class).toBe('proto.Person');
-      const decoded = new ProtobufEnvelope().decode(input, { topic: expected.topic, protoClass: Person });
+      const decoded = synchronous(new ProtobufEnvelope().decode(input, { topic: expected.topic, protoClass: Person }));
       expect(decoded.data).toBeInstanceOf(Person as unknown as new () => unknown);
       expect({ ...(decoded.data as object) }).toEqual(expected.data);
       expect(decoded.metadata.topic).toBe(expected.topic);
@@ -77,7 +80,7 @@ describe('tomodachi wire vectors', () => {
     });
 
     it('without protoClass hands over the serialized (decompressed) bytes', () => {
-      const decoded = new ProtobufEnvelope().decode(body, { topic: expected.topic });
+      const decoded = synchronous(new ProtobufEnvelope().decode(body, { topic: expected.topic }));
       expect(Buffer.isBuffer(decoded.data)).toBe(true);
       expect({ ...Person.decode(decoded.data as Buffer) as object }).toEqual(expected.data);
     });

@@ -1,0 +1,70 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import { MessagingServer } from './messaging.server.js';
+
+/** Nest's metadata keys for @EventPattern (stable since Nest 5), and its PatternHandler.EVENT value. */
+const PATTERN_METADATA = 'microservices:pattern';
+const HANDLER_TYPE_METADATA = 'microservices:handler_type';
+const TRANSPORT_METADATA = 'microservices:transport';
+const EVENT_HANDLER = 2;
+
+/** How long after bootstrap the strategy may still be started (an app may call listen() before startAllMicroservices()). */
+const START_GRACE_MS = 1500;
+
+/**
+ * Warns once when the app has @EventPattern handlers but MessagingServer was never started as a strategy:
+ * emit() would work and no handler would ever run.
+ */
+@Injectable()
+export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('MessagingModule');
+  private timer?: NodeJS.Timeout;
+  private checked = false;
+
+  constructor(
+    private readonly server: MessagingServer,
+    private readonly modules: ModulesContainer,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.checked) return;
+    this.checked = true;
+    if (this.server.isStarted) return;
+    const handlers = this.eventHandlerNames();
+    if (handlers.length === 0) return;
+    this.timer = setTimeout(() => {
+      if (this.server.isStarted) return;
+      this.logger.warn(
+        `${handlers.length} @EventPattern handler(s) (${handlers.slice(0, 3).join(', ')}${handlers.length > 3 ? ', …' : ''}) will never receive a message: ` +
+        'MessagingServer is not started. In main.ts call app.connectMicroservice({ strategy: app.get(MessagingServer) }) and then await app.startAllMicroservices()',
+      );
+    }, START_GRACE_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  private eventHandlerNames(): string[] {
+    const names: string[] = [];
+    for (const module of this.modules.values()) {
+      for (const wrapper of module.controllers.values()) {
+        const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
+        if (!prototype) continue;
+        for (const key of Object.getOwnPropertyNames(prototype)) {
+          const method = Object.getOwnPropertyDescriptor(prototype, key)?.value as unknown;
+          if (typeof method !== 'function' || !isEventHandlerForAnyTransport(method)) continue;
+          names.push(`${wrapper.name ?? 'controller'}.${key}`);
+        }
+      }
+    }
+    return names;
+  }
+}
+
+function isEventHandlerForAnyTransport(method: Function): boolean {
+  return Reflect.getMetadata(PATTERN_METADATA, method) !== undefined
+    && Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER
+    && Reflect.getMetadata(TRANSPORT_METADATA, method) === undefined;
+}
