@@ -1,10 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
-import { MessagingOptionsError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
+import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 import { AmqpPublisher } from './publisher.js';
+import { provisioningError } from './provisioning-error.js';
 import { declareTopology } from './topology.js';
 import { withFilterPolicies } from './filtered-handler.js';
 import { validatePlans } from './validation.js';
@@ -20,6 +21,8 @@ export class AmqpBroker implements Broker {
   private readonly publisher: AmqpPublisher;
   private readonly consumer: AmqpConsumer;
   private readonly provisioned = new Map<string, QueuePlan>();
+  /** Set by stopConsuming: the drain deadline plus the grace for closing channels and the connection. */
+  private closeBy?: number;
 
   constructor(
     private readonly options: ResolvedMessagingOptions,
@@ -33,8 +36,8 @@ export class AmqpBroker implements Broker {
     this.connection.onConnect((model) => this.redeclare(model));
     this.connection.onConnect((model) => this.consumer.attachAll(model));
     // on close: consumer channels, then the publisher channel, then (in AmqpConnection) the connection
-    this.connection.onClose(() => this.consumer.closeChannels());
-    this.connection.onClose(() => this.publisher.close());
+    this.connection.onClose((deadline) => this.consumer.closeChannels(deadline));
+    this.connection.onClose((deadline) => this.publisher.close(deadline));
   }
 
   validate(queues: readonly QueuePlan[]): void {
@@ -42,31 +45,51 @@ export class AmqpBroker implements Broker {
   }
 
   async provision(queues: readonly QueuePlan[]): Promise<void> {
-    const model = await this.connection.get(Math.max(this.options.amqp.publishTimeout, 1000));
-    await this.declare(model, queues);
+    try {
+      const model = await this.connection.get(this.options.amqp.connectTimeout);
+      await this.declare(model, queues);
+    } catch (error) {
+      await this.afterFailedStart();
+      throw error;
+    }
     for (const plan of queues) this.provisioned.set(plan.name, plan);
   }
 
-  consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void> {
-    return this.consumer.consume(queue, withFilterPolicies(queue, handler, this.logger));
+  async consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void> {
+    try {
+      await this.consumer.consume(queue, withFilterPolicies(queue, handler, this.logger));
+    } catch (error) {
+      await this.afterFailedStart();
+      throw error;
+    }
   }
 
   async stopConsuming(drainTimeoutMs: number): Promise<void> {
-    await this.consumer.stop(drainTimeoutMs);
-    await this.consumer.deleteNonCompetingQueues();
+    const drainEnd = Date.now() + drainTimeoutMs;
+    this.closeBy = drainEnd + CLOSE_GRACE_MS;
+    await this.consumer.stop(drainEnd, this.closeBy);
+    await settleBy(this.consumer.deleteNonCompetingQueues(), this.closeBy);
   }
 
   publish(message: OutboundMessage): Promise<void> {
-    return this.publisher.publish(this.options.amqp.exchange, `${this.options.topicPrefix}${message.topic}`, message.body, message.attributes);
+    return this.publisher.publish(this.options.amqp.exchange, `${this.options.topicPrefix}${message.topic}`, message.body, message.attributes, message.topic);
   }
 
+  /** Done by the drain deadline (plus a second for the channels) when stopConsuming ran, else within drainTimeout. */
   close(): Promise<void> {
-    return this.connection.close();
+    return this.connection.close(this.closeBy ?? Date.now() + this.options.drainTimeout + CLOSE_GRACE_MS);
   }
 
   /** The current amqplib connection (ChannelModel); a new object after each reconnect. */
   unwrap(): AmqpModel | undefined {
     return this.connection.current;
+  }
+
+  /** A startup that failed leaves no consumer, timer or socket behind, so that the process can exit. */
+  private async afterFailedStart(): Promise<void> {
+    await this.consumer.stop(Date.now(), Date.now() + CLOSE_GRACE_MS);
+    this.consumer.forget();
+    await this.connection.release();
   }
 
   private async redeclare(model: AmqpModel): Promise<void> {
@@ -80,11 +103,11 @@ export class AmqpBroker implements Broker {
     try {
       await declareTopology(channel, plans, this.options);
     } catch (error) {
-      const detail = channelError?.message ?? (error instanceof Error ? error.message : String(error));
-      this.logger.error(`AMQP topology declaration failed: ${detail}`);
-      throw new MessagingOptionsError('amqp topology', `RabbitMQ refused the declaration (${detail}); a queue or exchange may exist with other arguments: delete it or use another name`);
+      const failure = provisioningError(this.connection.safeUrl, error, channelError);
+      this.logger.error(failure.message);
+      throw failure;
     } finally {
-      await channel.close().catch(() => undefined);
+      await settleBy(channel.close(), Date.now() + CLOSE_GRACE_MS);
     }
   }
 }

@@ -1,26 +1,33 @@
 import type { LoggerService } from '@nestjs/common';
 import * as amqp from 'amqplib';
 import { BehaviorSubject } from 'rxjs';
-import { MessagingError } from '../errors.js';
+import { BrokerConnectionError, MessagingError } from '../errors.js';
 import { redactUrl, type ResolvedAmqpOptions } from '../options-validation.js';
 import type { BrokerStatus } from '../transport/broker.js';
+import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 
 export type AmqpModel = amqp.ChannelModel;
 
 /** Runs on every new connection before it is reported connected (re-declare topology, re-attach consumers). */
 export type ConnectionSetup = (model: AmqpModel) => Promise<void>;
-/** Runs on close() before the connection itself closes (close channels first). */
-export type ConnectionTeardown = () => Promise<void>;
+/** Runs on close() before the connection itself closes (close channels first); must finish by `deadline`. */
+export type ConnectionTeardown = (deadline: number) => Promise<void>;
 
 /**
  * One AMQP connection with heartbeats that reconnects with exponential backoff (reconnectDelay.initial → max)
  * after any loss, re-running the registered setups before it reports `connected` again.
+ *
+ * Until a connection was first established, it is only attempted while someone waits for it: when the last
+ * waiter gives up (a failed startup, an emit that timed out) the attempts stop, so no timer or socket keeps the
+ * process alive; the next get() starts again.
  */
 export class AmqpConnection {
   readonly status$ = new BehaviorSubject<BrokerStatus>('disconnected');
   private model?: AmqpModel;
   private loop?: Promise<void>;
   private closing = false;
+  private everConnected = false;
+  private blockedReason?: string;
   private waiters = new Set<{ resolve: (m: AmqpModel) => void; reject: (e: unknown) => void }>();
   private sleepTimer?: NodeJS.Timeout;
   private wake?: () => void;
@@ -28,7 +35,7 @@ export class AmqpConnection {
   private readonly setups: ConnectionSetup[] = [];
   private readonly teardowns: ConnectionTeardown[] = [];
   private readonly url: string;
-  private readonly safeUrl: string;
+  readonly safeUrl: string;
 
   constructor(
     private readonly options: ResolvedAmqpOptions,
@@ -48,6 +55,11 @@ export class AmqpConnection {
     return this.closing;
   }
 
+  /** The broker's reason while it blocks this connection (connection.blocked, e.g. a memory alarm); else undefined. */
+  get blocked(): string | undefined {
+    return this.model ? this.blockedReason : undefined;
+  }
+
   onConnect(setup: ConnectionSetup): void {
     this.setups.push(setup);
   }
@@ -60,7 +72,6 @@ export class AmqpConnection {
   get(timeoutMs: number): Promise<AmqpModel> {
     if (this.model) return Promise.resolve(this.model);
     if (this.closing) return Promise.reject(new MessagingError('the AMQP connection is closed'));
-    this.start();
     return new Promise<AmqpModel>((resolve, reject) => {
       const waiter = {
         resolve: (m: AmqpModel) => { clearTimeout(timer); resolve(m); },
@@ -68,56 +79,102 @@ export class AmqpConnection {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        const cause = this.lastError ? `: ${errorText(this.lastError)}` : '';
-        reject(new MessagingError(`no AMQP connection to ${this.safeUrl} within ${timeoutMs} ms${cause}`, { cause: this.lastError }));
+        const cause = this.lastError ? ` (last attempt: ${errorText(this.lastError)})` : '';
+        reject(new BrokerConnectionError('amqp', this.safeUrl, `no connection within ${timeoutMs} ms${cause}; check that RabbitMQ listens there and accepts these credentials, or raise amqp.connectTimeout`, { cause: this.lastError }));
+        if (!this.wanted()) this.interruptSleep();
       }, timeoutMs);
       this.waiters.add(waiter);
+      this.start();
     });
   }
 
+  /**
+   * After a failed startup: closes the connection if it is up and nothing needs it (no waiter), without stopping
+   * the object for good; a later get() connects again.
+   */
+  async release(): Promise<void> {
+    if (this.closing || this.waiters.size > 0) return;
+    this.everConnected = false;
+    const model = this.model;
+    this.model = undefined;
+    this.interruptSleep();
+    if (model) {
+      this.status$.next('disconnected');
+      await closeModel(model, Date.now() + CLOSE_GRACE_MS);
+    }
+    await this.loop?.catch(() => undefined);
+  }
+
+  /** Attempts are only worth making while someone waits, or to restore a connection that was up before. */
+  private wanted(): boolean {
+    return !this.closing && (this.everConnected || this.waiters.size > 0);
+  }
+
+  private interruptSleep(): void {
+    clearTimeout(this.sleepTimer);
+    this.sleepTimer = undefined;
+    this.wake?.();
+  }
+
   private start(): void {
-    if (this.loop || this.closing) return;
-    this.loop = this.connectLoop().finally(() => { this.loop = undefined; });
+    if (this.loop || !this.wanted() || this.model) return;
+    this.loop = this.connectLoop().finally(() => {
+      this.loop = undefined;
+      if (!this.model) this.start(); // a waiter that arrived while the loop was ending
+    });
   }
 
   private async connectLoop(): Promise<void> {
     let delay = this.options.reconnectDelay.initial;
-    while (!this.closing) {
-      let model: AmqpModel | undefined;
+    let model: AmqpModel | undefined;
+    while (this.wanted()) {
       try {
-        model = await amqp.connect(this.url, { clientProperties: { connection_name: this.connectionName } });
+        model = await amqp.connect(this.url, { timeout: this.options.connectTimeout, clientProperties: { connection_name: this.connectionName } });
         model.on('error', (error: Error) => this.logger.warn?.(`AMQP connection error: ${error.message}`));
-        model.on('blocked', (reason: string) => this.logger.warn?.(`AMQP connection blocked by the broker: ${reason}`));
-        model.on('unblocked', () => this.logger.log(`AMQP connection unblocked`));
         const m = model;
+        m.on('blocked', (reason: string) => {
+          if (m === this.model) this.blockedReason = reason || 'no reason given';
+          this.logger.warn?.(`AMQP connection blocked by the broker: ${reason}`);
+        });
+        m.on('unblocked', () => {
+          if (m === this.model) this.blockedReason = undefined;
+          this.logger.log(`AMQP connection unblocked`);
+        });
         let lost = false;
         m.on('close', (error?: Error) => { lost = true; this.handleClose(m, error); });
-        if (this.closing) break;
+        if (!this.wanted()) break;
         for (const setup of this.setups) await setup(model);
-        if (this.closing) break;
+        if (!this.wanted()) break;
         if (lost) throw new MessagingError('connection closed during setup');
         this.model = model;
+        model = undefined;
+        this.blockedReason = undefined;
+        this.everConnected = true;
         this.lastError = undefined;
         this.status$.next('connected');
-        for (const w of this.waiters) w.resolve(model);
+        for (const w of this.waiters) w.resolve(this.model);
         this.waiters.clear();
         return;
       } catch (error) {
         this.lastError = error;
-        if (model) await model.close().catch(() => undefined);
-        if (this.closing) break;
+        if (model) await closeModel(model, Date.now() + CLOSE_GRACE_MS);
+        model = undefined;
+        if (!this.wanted()) break;
         this.logger.warn?.(`AMQP connection to ${this.safeUrl} failed (${errorText(error)}); retrying in ${delay} ms`);
         if (this.status$.value !== 'reconnecting') this.status$.next('reconnecting');
         await this.sleep(delay);
         delay = Math.min(delay * 2, this.options.reconnectDelay.max);
       }
     }
-    if (this.closing) await this.model?.close().catch(() => undefined);
+    // nobody wants the connection any more (closed, or the last waiter gave up): drop what this attempt opened
+    if (model) await closeModel(model, Date.now() + CLOSE_GRACE_MS);
+    if (!this.closing && this.status$.value === 'reconnecting') this.status$.next('disconnected');
   }
 
   private handleClose(model: AmqpModel, error?: Error): void {
     if (model !== this.model) return;
     this.model = undefined;
+    this.blockedReason = undefined;
     if (this.closing) return;
     this.lastError = error;
     this.logger.warn?.(`AMQP connection to ${this.safeUrl} lost${error ? ` (${error.message})` : ''}; reconnecting`);
@@ -133,21 +190,35 @@ export class AmqpConnection {
     });
   }
 
-  /** Closes channels (teardowns) first, then the connection; stops reconnecting. */
-  async close(): Promise<void> {
+  /**
+   * Closes channels (teardowns) first, then the connection; stops reconnecting. Done by `deadline` whatever the
+   * broker does: past it (a blocked connection never answers channel.close / connection.close) the socket is destroyed.
+   */
+  async close(deadline = Date.now() + CLOSE_GRACE_MS): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    clearTimeout(this.sleepTimer);
-    this.wake?.();
+    this.interruptSleep();
     for (const w of this.waiters) w.reject(new MessagingError('the AMQP connection was closed'));
     this.waiters.clear();
-    for (const teardown of this.teardowns) await teardown().catch((error) => this.logger.warn?.(`AMQP close: ${errorText(error)}`));
+    for (const teardown of this.teardowns) {
+      await settleBy(teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${errorText(error)}`)), deadline);
+    }
     const model = this.model;
     this.model = undefined;
-    await model?.close().catch(() => undefined);
-    await this.loop?.catch(() => undefined);
+    if (model) await closeModel(model, this.blockedReason ? Date.now() : deadline);
+    await settleBy(this.loop ?? Promise.resolve(), deadline);
     this.status$.next('disconnected');
   }
+}
+
+/** connection.close, or past the deadline (no close-ok: blocked or unresponsive broker) the socket destroyed. */
+async function closeModel(model: AmqpModel, deadline: number): Promise<void> {
+  const closed = await settleBy(model.close(), deadline);
+  if (!closed.done) socketOf(model)?.destroy();
+}
+
+function socketOf(model: AmqpModel): { destroy(): void } | undefined {
+  return (model as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
 }
 
 function withHeartbeat(url: string, heartbeat: number): string {

@@ -1,15 +1,20 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
+import { decodeContent } from './content-encoding.js';
+import { settleBy } from './deadline.js';
 import { HEADER, isInternalHeader, retryQueueName } from './naming.js';
-import type { AmqpPublisher } from './publisher.js';
-import { declareTopology, retryQueueOptions } from './topology.js';
+import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
+import { republishProperties, withoutLargeHeaders } from './republish.js';
+import { declareTopology, renewPerProcessQueues, retryQueueOptions } from './topology.js';
 
 const MAX_RETRY_DELAY_S = 900;
 const MAX_REASON_LENGTH = 1000;
+/** Messages whose move failed and went back to the queue, remembered so their receive count still advances. */
+const MAX_REMEMBERED_FAILURES = 10_000;
 
 interface Registration {
   plan: QueuePlan;
@@ -29,11 +34,17 @@ interface Registration {
  *   from where it dead-letters back into the queue, then acked; after maxReceiveCount attempts: to the DLQ;
  * - dead-letter: republished (confirmed) to the DLQ with `x-dead-letter-reason`, then acked. Without a DLQ the
  *   message is logged and kept retrying through the retry queue at the longest delay, never dropped.
- * If the republish fails the delivery is nacked back to the queue after a delay (never a hot loop).
+ * A message that cannot be encoded for the retry queue (headers over amqplib's 64 KB field table) goes to the DLQ
+ * at once, with its largest headers left off if need be. If a republish fails otherwise, the delivery is nacked back
+ * to the queue after a delay (never a hot loop) and counted as an attempt, so it reaches the DLQ in the end.
+ * A gzip or deflate body (content-encoding) is inflated before the envelope decodes it.
  */
 export class AmqpConsumer {
-  private readonly registrations: Registration[] = [];
+  private registrations: Registration[] = [];
   private stopped = false;
+  /** Attempts of messages nacked back to the queue after a failed move, by queue and message id (or body hash). */
+  private readonly failedMoves = new Map<string, number>();
+  private renewTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly connection: AmqpConnection,
@@ -50,8 +61,14 @@ export class AmqpConsumer {
     this.stopped = false;
     const registration: Registration = { plan, handler, inflight: new Set() };
     this.registrations.push(registration);
-    const model = await this.connection.get(this.options.amqp.publishTimeout);
+    const model = await this.connection.get(this.options.amqp.connectTimeout);
     await this.attach(model, registration);
+    if (!plan.competing) this.startRenewing();
+  }
+
+  /** Drops every registration (after a failed startup, once stopped). */
+  forget(): void {
+    this.registrations = [];
   }
 
   /** After a reconnect (topology already re-declared): one fresh channel and consumer per queue. */
@@ -80,8 +97,34 @@ export class AmqpConsumer {
       if (registration.channel === channel) registration.consumerTag = consumerTag;
     } catch (error) {
       if (registration.channel === channel) registration.channel = undefined;
-      await channel.close().catch(() => undefined);
+      await settleBy(channel.close(), Date.now() + 1000);
       throw error;
+    }
+  }
+
+  /**
+   * A per-process queue's -retry and -dlq have no consumer, so their x-expires lease runs out unless renewed: the
+   * live process re-declares them a few times per lease.
+   */
+  private startRenewing(): void {
+    if (this.renewTimer) return;
+    const every = Math.max(250, Math.floor(this.options.amqp.perProcessQueueExpires / 3));
+    this.renewTimer = setInterval(() => void this.renew(), every);
+    this.renewTimer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    const model = this.connection.current;
+    if (this.stopped || !model) return;
+    const channel = await model.createChannel().catch(() => undefined);
+    if (!channel) return;
+    channel.on('error', (error: Error) => this.logger.warn?.(`Could not renew per-process queues: ${error.message}`));
+    try {
+      for (const r of this.registrations) if (!r.plan.competing) await renewPerProcessQueues(channel, r.plan, this.options);
+    } catch {
+      // logged by the channel's error handler; the next round tries again
+    } finally {
+      await settleBy(channel.close(), Date.now() + 1000);
     }
   }
 
@@ -120,9 +163,11 @@ export class AmqpConsumer {
   }
 
   private async process(registration: Registration, channel: Channel, msg: ConsumeMessage): Promise<void> {
+    const plan = registration.plan;
     const headers = msg.properties.headers ?? {};
     const previous = Number(headers[HEADER.receiveCount]) || 0;
-    const receiveCount = previous + 1 + (msg.fields.redelivered ? 1 : 0);
+    const failureKey = this.failureKey(plan, msg);
+    const receiveCount = Math.max(previous + 1 + (msg.fields.redelivered ? 1 : 0), (this.failedMoves.get(failureKey) ?? 0) + 1);
     const routingKey = typeof headers[HEADER.originalRoutingKey] === 'string' ? headers[HEADER.originalRoutingKey] as string : msg.fields.routingKey;
     const prefix = this.options.topicPrefix;
     const delivery: InboundDelivery = {
@@ -133,13 +178,19 @@ export class AmqpConsumer {
       receiveCount,
       raw: msg,
     };
+    const content = decodeContent(msg.content, msg.properties.contentEncoding);
     let outcome: DeliveryOutcome;
-    try {
-      outcome = await registration.handler(delivery);
-    } catch (error) {
-      outcome = { kind: 'retry', reason: errorText(error) };
+    if (!content.ok) {
+      outcome = { kind: 'dead-letter', reason: `cannot decode message: ${content.reason}` };
+      this.logger.error(`Message ${delivery.messageId} on "${delivery.topic}" goes to the dead-letter queue: ${outcome.reason}`);
+    } else {
+      delivery.body = content.body;
+      try {
+        outcome = await registration.handler(delivery);
+      } catch (error) {
+        outcome = { kind: 'retry', reason: errorText(error) };
+      }
     }
-    const plan = registration.plan;
     try {
       if (outcome.kind === 'ack') {
         // fall through to the ack
@@ -150,73 +201,118 @@ export class AmqpConsumer {
         await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, reason);
       }
     } catch (error) {
+      this.rememberFailedMove(failureKey, receiveCount);
       const delay = Math.max(1000, retryDelayMs(plan.retryBackoff, receiveCount));
-      this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}): ${errorText(error)}; it returns to the queue in ${delay} ms`);
+      this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${errorText(error)}; it returns to the queue in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
       settle(channel, msg, false);
       return;
     }
+    this.failedMoves.delete(failureKey);
     settle(channel, msg, true);
+  }
+
+  private failureKey(plan: QueuePlan, msg: ConsumeMessage): string {
+    return `${plan.name}\u0000${msg.properties.messageId ?? createHash('sha1').update(msg.content).digest('base64')}`;
+  }
+
+  private rememberFailedMove(key: string, attempts: number): void {
+    this.failedMoves.delete(key);
+    this.failedMoves.set(key, attempts);
+    if (this.failedMoves.size > MAX_REMEMBERED_FAILURES) this.failedMoves.delete(this.failedMoves.keys().next().value!);
   }
 
   private async toRetryQueue(plan: QueuePlan, channel: Channel, msg: ConsumeMessage, routingKey: string, attempts: number, reason: string, delayMs: number): Promise<void> {
     const queue = retryQueueName(plan.name);
-    // a per-process retry queue expires an hour after its last declaration: refresh it
-    if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan));
-    await this.publisher.publishRaw('', queue, msg.content, {
-      ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: truncate(reason) }),
-      expiration: String(Math.round(delayMs)),
-    });
+    // a per-process retry queue expires perProcessQueueExpires after its last declaration: refresh it
+    if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan, this.options));
+    const properties = { ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: truncate(reason) }), expiration: String(Math.round(delayMs)) };
+    try {
+      await this.publisher.publishRaw('', queue, msg.content, properties);
+    } catch (error) {
+      if (!(error instanceof UnencodableMessageError) || !plan.deadLetter) throw error;
+      // the same message would fail the same way on every attempt: dead-letter it now
+      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, `cannot be moved to the retry queue (${errorText(error)}) after: ${reason}`);
+    }
   }
 
   private async toDeadLetterQueue(plan: QueuePlan, channel: Channel, msg: ConsumeMessage, routingKey: string, attempts: number, reason: string): Promise<void> {
     if (!plan.deadLetter) {
       this.logger.error(`Message on "${plan.name}" should be dead-lettered (${reason}) but the queue has no dead-letter queue; retrying it every ${MAX_RETRY_DELAY_S} s instead`);
-      await this.toRetryQueue(plan, channel, msg, routingKey, attempts, reason, MAX_RETRY_DELAY_S * 1000);
+      const queue = retryQueueName(plan.name);
+      const properties = { ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: truncate(reason) }), expiration: String(MAX_RETRY_DELAY_S * 1000) };
+      await this.publishFitting(queue, msg, properties, reason, HEADER.lastError);
       return;
     }
-    await this.publisher.publishRaw('', plan.deadLetter.name, msg.content, republishProperties(msg, routingKey, attempts, {
-      [HEADER.deadLetterReason]: truncate(reason),
-    }));
+    const properties = republishProperties(msg, routingKey, attempts, { [HEADER.deadLetterReason]: truncate(reason) });
+    await this.publishFitting(plan.deadLetter.name, msg, properties, reason, HEADER.deadLetterReason);
   }
 
-  /** basic.cancel every consumer, wait for in-flight handlers (bounded), close the channels (unacked return to the queue). */
-  async stop(drainTimeoutMs: number): Promise<void> {
+  /** Publishes with the message's headers, or, when they cannot be encoded, without the largest ones (named in the reason). */
+  private async publishFitting(queue: string, msg: ConsumeMessage, properties: Options.Publish, reason: string, reasonHeader: string): Promise<void> {
+    try {
+      await this.publisher.publishRaw('', queue, msg.content, properties);
+      return;
+    } catch (error) {
+      if (!(error instanceof UnencodableMessageError)) throw error;
+    }
+    for (const dropAll of [false, true]) {
+      const trimmed = withoutLargeHeaders(properties, dropAll);
+      (trimmed.properties.headers as Record<string, unknown>)[reasonHeader] = truncate(`${reason} (headers left off, too large to republish: ${trimmed.dropped.join(', ')})`);
+      try {
+        await this.publisher.publishRaw('', queue, msg.content, trimmed.properties);
+        this.logger.warn?.(`Message ${msg.properties.messageId ?? '(no id)'} moved to "${queue}" without its headers ${trimmed.dropped.join(', ')}: together they exceed the AMQP header limit`);
+        return;
+      } catch (error) {
+        if (!(error instanceof UnencodableMessageError) || dropAll) throw error;
+      }
+    }
+  }
+
+  /**
+   * basic.cancel every consumer, wait for in-flight handlers until `drainEnd`, close the channels by `closeBy`
+   * (unacked messages return to the queue). While the broker blocks the connection no reply can come, so only the
+   * handlers are waited for.
+   */
+  async stop(drainEnd: number, closeBy: number): Promise<void> {
     this.stopped = true;
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    const cancels: Promise<unknown>[] = [];
     for (const r of this.registrations) {
       clearTimeout(r.reattachTimer);
       r.reattachTimer = undefined;
-      if (r.channel && r.consumerTag) await r.channel.cancel(r.consumerTag).catch(() => undefined);
+      if (r.channel && r.consumerTag) cancels.push(r.channel.cancel(r.consumerTag).catch(() => undefined));
     }
-    const deadline = Date.now() + drainTimeoutMs;
+    if (!this.connection.blocked) await settleBy(Promise.all(cancels), drainEnd);
     for (;;) {
       const inflight = this.registrations.flatMap((r) => [...r.inflight]);
-      const left = deadline - Date.now();
-      if (inflight.length === 0 || left <= 0) {
-        if (inflight.length > 0) this.logger.warn?.(`${inflight.length} handler(s) still running after the ${drainTimeoutMs} ms drain timeout; their messages return to the queue`);
+      if (inflight.length === 0) break;
+      const finished = await settleBy(Promise.allSettled(inflight), drainEnd);
+      if (!finished.done) {
+        this.logger.warn?.(`${inflight.length} handler(s) still running after the drain timeout; their messages return to the queue`);
         break;
       }
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(inflight), new Promise((resolve) => { timer = setTimeout(resolve, left); })]);
-      clearTimeout(timer);
     }
-    await this.closeChannels();
+    await this.closeChannels(closeBy);
   }
 
-  async closeChannels(): Promise<void> {
-    for (const r of this.registrations) {
+  async closeChannels(deadline: number): Promise<void> {
+    const channels = this.registrations.map((r) => {
       const channel = r.channel;
       r.channel = undefined;
       r.consumerTag = undefined;
-      await channel?.close().catch(() => undefined);
-    }
+      return channel;
+    });
+    if (this.connection.blocked) return; // the connection close destroys them
+    await settleBy(Promise.all(channels.map((c) => c?.close().catch(() => undefined))), deadline);
   }
 
   /** Removes this process's non-competing queues (and their DLQs when empty). */
   async deleteNonCompetingQueues(): Promise<void> {
     const plans = this.registrations.map((r) => r.plan).filter((p) => !p.competing);
     const model = this.connection.current;
-    if (plans.length === 0 || !model) return;
+    if (plans.length === 0 || !model || this.connection.blocked) return;
     for (const plan of plans) {
       const channel = await model.createChannel().catch(() => undefined);
       if (!channel) return;
@@ -244,29 +340,6 @@ function settle(channel: Channel, msg: ConsumeMessage, ack: boolean): void {
 
 export function retryDelayMs(backoffSeconds: number, attempt: number): number {
   return Math.min(MAX_RETRY_DELAY_S, backoffSeconds * 2 ** Math.max(0, attempt - 1)) * 1000;
-}
-
-function republishProperties(msg: ConsumeMessage, routingKey: string, attempts: number, extra: Record<string, unknown>): Options.Publish {
-  const p = msg.properties;
-  const headers: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(p.headers ?? {})) {
-    if (key !== 'x-death' && !key.startsWith('x-first-death-') && !key.startsWith('x-last-death-')) headers[key] = value;
-  }
-  headers[HEADER.originalRoutingKey] = routingKey;
-  if (msg.fields.exchange && headers[HEADER.originalExchange] === undefined) headers[HEADER.originalExchange] = msg.fields.exchange;
-  headers[HEADER.receiveCount] = attempts;
-  Object.assign(headers, extra);
-  return {
-    persistent: true,
-    headers,
-    contentType: p.contentType,
-    contentEncoding: p.contentEncoding,
-    messageId: p.messageId,
-    correlationId: p.correlationId,
-    timestamp: p.timestamp,
-    type: p.type,
-    appId: p.appId,
-  };
 }
 
 function attributesOf(headers: Record<string, unknown>): Record<string, unknown> {

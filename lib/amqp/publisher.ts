@@ -1,9 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ConfirmChannel, Options } from 'amqplib';
 import { randomBytes } from 'node:crypto';
-import { PublishError } from '../errors.js';
+import { PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import type { AttributeValue } from '../transport/broker.js';
 import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
+import { settleBy } from './deadline.js';
+import { toHeaders } from './headers.js';
 
 interface Pending {
   exchange: string;
@@ -11,14 +13,20 @@ interface Pending {
   content: Buffer;
   options: Options.Publish;
   deadline: number;
+  /** Handed to a channel at least once: from then on a missing confirm leaves the outcome unknown. */
+  written: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
+/** The message cannot be encoded as an AMQP frame (headers over amqplib's 64 KB field-table buffer, unknown types). */
+export class UnencodableMessageError extends PublishError {}
+
 /**
  * Publishes on one confirm channel per connection. A publish resolves on the broker's ack and rejects with
- * PublishError when the broker nacks it, the exchange does not exist, or no connection (and confirm) comes within
- * amqp.publishTimeout. A channel lost with unconfirmed messages (connection drop, or another publish to a missing
+ * PublishError when the broker nacks it, the exchange does not exist, or no connection comes within
+ * amqp.publishTimeout; with PublishOutcomeUnknownError when the message was sent but no confirm came in time
+ * (it may still be delivered, e.g. once a blocked connection is unblocked). A channel lost with unconfirmed messages (connection drop, or another publish to a missing
  * exchange closing the shared channel) is replaced and those messages are sent again (at-least-once).
  * Unroutable messages are not errors: a topic exchange drops what nobody subscribed to, as pub/sub should.
  */
@@ -38,14 +46,23 @@ export class AmqpPublisher {
     private readonly logger: LoggerService,
   ) {}
 
-  /** Publishes a message as the library's client does: persistent, content type, headers from attributes, message id. */
-  publish(exchange: string, routingKey: string, body: string | Buffer, attributes: Record<string, AttributeValue>): Promise<void> {
+  /**
+   * Publishes a message as the library's client does: persistent, content type, headers from attributes, message id.
+   * `topic` (as given to emit) names the message in errors.
+   */
+  publish(exchange: string, routingKey: string, body: string | Buffer, attributes: Record<string, AttributeValue>, topic = routingKey): Promise<void> {
+    let headers: Record<string, unknown> | undefined;
+    try {
+      headers = toHeaders(attributes, topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const content = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const options: Options.Publish = {
       persistent: true,
       contentType: contentTypeOf(body),
       messageId: this.nextMessageId(),
-      headers: toHeaders(attributes),
+      headers,
     };
     return this.publishRaw(exchange, routingKey, content, options);
   }
@@ -62,7 +79,7 @@ export class AmqpPublisher {
   publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     if (this.closed) return Promise.reject(new PublishError('the AMQP publisher is closed'));
     return new Promise<void>((resolve, reject) => {
-      const entry: Pending = { exchange, routingKey, content, options, deadline: Date.now() + this.publishTimeout, resolve, reject };
+      const entry: Pending = { exchange, routingKey, content, options, deadline: Date.now() + this.publishTimeout, written: false, resolve, reject };
       this.pending.add(entry);
       this.ensureSweeper();
       this.send(entry);
@@ -103,10 +120,11 @@ export class AmqpPublisher {
         if (this.channel === channel) this.channel = undefined;
         void this.sendLater(entry);
       } else {
-        this.fail(entry, new PublishError(`cannot publish to exchange "${entry.exchange}": ${errorText(error)}`, { cause: error }));
+        this.fail(entry, new UnencodableMessageError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${errorText(error)}`, { cause: error }));
       }
       return;
     }
+    entry.written = true;
     if (!ok && !this.drained) {
       this.drained = new Promise<void>((resolve) => {
         const done = () => { channel.off('drain', done); channel.off('close', done); this.drained = undefined; resolve(); };
@@ -139,10 +157,21 @@ export class AmqpPublisher {
       return;
     }
     if (Date.now() >= entry.deadline || this.closed) {
-      this.fail(entry, new PublishError(`no confirm for the message to exchange "${entry.exchange}" within ${this.publishTimeout} ms`, { cause: error }));
+      this.fail(entry, this.timeoutError(entry, error));
       return;
     }
     void this.sendLater(entry);
+  }
+
+  /** Sent but unconfirmed: the broker may still deliver it. Never sent: a definite failure. */
+  private timeoutError(entry: Pending, cause?: unknown, what = `within the ${this.publishTimeout} ms publish timeout`): PublishError {
+    const target = `exchange "${entry.exchange}" with routing key "${entry.routingKey}"`;
+    if (!entry.written) return new PublishError(`not published to ${target}: no AMQP connection ${what}`, { cause });
+    const blocked = this.connection.blocked;
+    return new PublishOutcomeUnknownError(
+      `no confirm from the broker for the message to ${target} ${what}${blocked ? ` (the broker blocks the connection: ${blocked})` : ''}; `
+      + 'it was sent and may still be delivered: retrying the emit may deliver it twice', { cause },
+    );
   }
 
   private fail(entry: Pending, error: unknown): void {
@@ -181,7 +210,7 @@ export class AmqpPublisher {
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const entry of this.pending) {
-        if (now > entry.deadline) this.fail(entry, new PublishError(`no confirm from the broker for the message to exchange "${entry.exchange}" with routing key "${entry.routingKey}" within ${this.publishTimeout} ms`));
+        if (now > entry.deadline) this.fail(entry, this.timeoutError(entry));
       }
       if (this.pending.size === 0) {
         clearInterval(this.sweeper);
@@ -191,19 +220,20 @@ export class AmqpPublisher {
     this.sweeper.unref();
   }
 
-  /** Waits (bounded by the publish timeout) for outstanding confirms, then closes the channel. */
-  async close(): Promise<void> {
-    if (this.pending.size > 0) {
-      const deadline = Date.now() + this.publishTimeout;
-      while (this.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    }
+  /**
+   * Waits for outstanding confirms (bounded by the publish timeout and `deadline`; not at all while the broker blocks
+   * the connection), then closes the channel by `deadline`.
+   */
+  async close(deadline = Date.now() + this.publishTimeout): Promise<void> {
+    const waitUntil = Math.min(deadline, Date.now() + this.publishTimeout);
+    while (this.pending.size > 0 && Date.now() < waitUntil && !this.connection.blocked) await new Promise((r) => setTimeout(r, 10));
     this.closed = true;
-    for (const entry of this.pending) this.fail(entry, new PublishError('the AMQP publisher was closed before the broker confirmed the message'));
+    for (const entry of this.pending) this.fail(entry, this.timeoutError(entry, undefined, 'before the AMQP publisher was closed'));
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     const channel = this.channel;
     this.channel = undefined;
-    await channel?.close().catch(() => undefined);
+    if (channel && !this.connection.blocked) await settleBy(channel.close(), deadline);
   }
 }
 
@@ -215,14 +245,4 @@ export function contentTypeOf(body: string | Buffer): string {
   return body.charCodeAt(0) === 123 /* { */ ? 'application/json' : 'text/plain';
 }
 
-/** MessagingRecord attributes as AMQP header values (strings, numbers, booleans, null, byte arrays, arrays). */
-export function toHeaders(attributes: Record<string, AttributeValue>): Record<string, unknown> | undefined {
-  let headers: Record<string, unknown> | undefined;
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value === undefined) continue;
-    headers ??= {};
-    headers[key] = value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;
-  }
-  return headers;
-}
+export { toHeaders } from './headers.js';

@@ -3,42 +3,69 @@ import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
 
-/** A per-process retry queue lives this long after its last (re-)declaration; longer than the longest retry delay. */
-const NON_COMPETING_RETRY_EXPIRES_MS = 3_600_000;
+/** One declaration the broker refused; `operation` names it (e.g. `assertQueue billing-order-paid`). */
+export class TopologyStepError extends Error {
+  constructor(readonly operation: string, options: { cause: unknown }) {
+    super(`${operation} failed`, options);
+  }
+}
+
+async function step<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new TopologyStepError(operation, { cause: error });
+  }
+}
 
 /**
  * Declares exchanges, queues, bindings, the retry queue and the dead-letter queue of each plan. Every call is
- * idempotent (assert*), so it runs at startup and again after each reconnect.
+ * idempotent (assert*), so it runs at startup and again after each reconnect. A refusal throws TopologyStepError.
  *
  * - a non-`amq.*` exchange: durable topic exchange;
  * - competing queue: durable (x-expires = amqp.queueExpires when set); non-competing: auto-delete, non-durable;
  * - `<queue>-retry`: no consumers; messages wait there for their per-message expiration, then dead-letter through
  *   the default exchange back into `<queue>`;
  * - `<queue>-dlq` (plan.deadLetter.name): durable, written to by the consumer with the reason in a header.
+ * A non-competing queue and its -retry and -dlq carry x-expires = amqp.perProcessQueueExpires, so that they vanish
+ * after their process died without a clean shutdown; the live process renews them (renewPerProcessQueues).
  */
 export async function declareTopology(channel: Channel, plans: readonly QueuePlan[], options: ResolvedMessagingOptions): Promise<void> {
   const exchanges = new Set<string>();
   for (const plan of plans) for (const s of plan.subscriptions) exchanges.add(exchangeOf(s.exchange, options.amqp.exchange));
   for (const exchange of exchanges) {
-    if (!isReservedName(exchange)) await channel.assertExchange(exchange, 'topic', { durable: true });
+    if (!isReservedName(exchange)) await step(`assertExchange ${exchange}`, () => channel.assertExchange(exchange, 'topic', { durable: true }));
   }
   for (const plan of plans) {
-    await channel.assertQueue(plan.name, mainQueueOptions(plan, options));
-    await channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan));
-    if (plan.deadLetter) await channel.assertQueue(plan.deadLetter.name, { durable: true });
+    await step(`assertQueue ${plan.name}`, () => channel.assertQueue(plan.name, mainQueueOptions(plan, options)));
+    await step(`assertQueue ${retryQueueName(plan.name)}`, () => channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options)));
+    const deadLetter = plan.deadLetter;
+    if (deadLetter) await step(`assertQueue ${deadLetter.name}`, () => channel.assertQueue(deadLetter.name, deadLetterQueueOptions(plan, options)));
     for (const s of plan.subscriptions) {
-      await channel.bindQueue(plan.name, exchangeOf(s.exchange, options.amqp.exchange), `${options.topicPrefix}${s.pattern}`);
+      const exchange = exchangeOf(s.exchange, options.amqp.exchange);
+      const key = `${options.topicPrefix}${s.pattern}`;
+      await step(`bindQueue ${plan.name} to exchange ${exchange} with ${key}`, () => channel.bindQueue(plan.name, exchange, key));
     }
   }
 }
 
+/** Re-declares a per-process plan's -retry and -dlq queues: a declaration renews their x-expires lease. */
+export async function renewPerProcessQueues(channel: Channel, plan: QueuePlan, options: ResolvedMessagingOptions): Promise<void> {
+  await channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options));
+  if (plan.deadLetter) await channel.assertQueue(plan.deadLetter.name, deadLetterQueueOptions(plan, options));
+}
+
 export function mainQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
-  if (!plan.competing) return { durable: false, autoDelete: true };
+  if (!plan.competing) return { durable: false, autoDelete: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
   return options.amqp.queueExpires ? { durable: true, arguments: { 'x-expires': options.amqp.queueExpires } } : { durable: true };
 }
 
-export function retryQueueOptions(plan: QueuePlan): Options.AssertQueue {
+export function retryQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
   const args: Record<string, unknown> = { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': plan.name };
-  if (!plan.competing) args['x-expires'] = NON_COMPETING_RETRY_EXPIRES_MS;
+  if (!plan.competing) args['x-expires'] = options.amqp.perProcessQueueExpires;
   return { durable: plan.competing, arguments: args };
+}
+
+export function deadLetterQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
+  return plan.competing ? { durable: true } : { durable: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
 }
