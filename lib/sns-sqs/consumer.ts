@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
+import { MessagingError } from '../errors.js';
 import { decodeName } from '../naming.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { describeError, sleep } from './aws-errors.js';
@@ -18,6 +19,8 @@ export interface ConsumerSettings {
   deadLetterUrl?: string;
   topicPrefix: string;
   waitTimeSeconds: number;
+  /** Per-attempt HTTP request timeout (ms); a ReceiveMessage gets waitTimeSeconds on top. */
+  requestTimeout: number;
 }
 
 interface Held {
@@ -28,6 +31,14 @@ interface Held {
 const MAX_VISIBILITY_BACKOFF = 900;
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
 const REASON_MAX = 1000;
+/** Largest ReceiveMessage batch SQS allows. */
+const RECEIVE_BATCH = 10;
+/** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
+export const STOP_GRACE_MS = 1000;
+
+type SqsCommand = Parameters<SQSClient['send']>[0];
+/** The output type of an SDK command, from its middleware handler's result. */
+type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
 
 /**
  * Receives one queue's messages and runs them through the delivery handler, at most `plan.concurrency` at once:
@@ -36,10 +47,15 @@ const REASON_MAX = 1000;
  */
 export class QueueConsumer {
   private running = false;
+  /** Aborts backoff sleeps and in-flight ReceiveMessage calls: both end at once when stop() begins. */
   private readonly abort = new AbortController();
-  /** Aborts in-flight ReceiveMessage calls; only at the drain deadline (see stop()). */
-  private readonly abortReceive = new AbortController();
+  /** Aborts every other call still in flight once stop() is out of time (drain deadline + STOP_GRACE_MS). */
+  private readonly cutoff = new AbortController();
+  /** Set when stop() has finished: from then on the consumer makes no call at all. */
+  private closed = false;
   private reserved = 0;
+  private polling = 0;
+  private readonly maxPolls: number;
   private wake?: () => void;
   private loop?: Promise<void>;
   private readonly held = new Map<string, Held>();
@@ -56,11 +72,14 @@ export class QueueConsumer {
     private readonly handler: DeliveryHandler,
     private readonly logger: LoggerService,
   ) {
-    this.deletes = new DeleteBatcher(sqs, settings.queueUrl, logger);
-    this.heartbeat = new VisibilityHeartbeat(sqs, settings.queueUrl, settings.plan.visibilityTimeout, logger);
+    const send = <C extends SqsCommand>(command: C) => this.send(command);
+    this.deletes = new DeleteBatcher(send, settings.queueUrl, logger);
+    this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
-    // Every outstanding receive (up to one per free slot) and backoff sleep listens on these signals.
-    setMaxListeners(settings.plan.concurrency + 10, this.abort.signal, this.abortReceive.signal);
+    // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
+    this.maxPolls = Math.ceil(settings.plan.concurrency / RECEIVE_BATCH);
+    // Every outstanding call (receives, settles of running handlers, backoff sleeps) listens on these signals.
+    setMaxListeners(settings.plan.concurrency + this.maxPolls + 10, this.abort.signal, this.cutoff.signal);
   }
 
   get plan(): QueuePlan {
@@ -73,29 +92,48 @@ export class QueueConsumer {
     this.loop = this.pump();
   }
 
-  /** Stops receiving, waits up to `drainTimeoutMs` for running handlers, then makes everything unfinished visible again. */
+  /**
+   * Stops receiving at once (in-flight long polls are aborted), waits up to `drainTimeoutMs` for running handlers,
+   * then makes everything unfinished visible again. Resolves within STOP_GRACE_MS of the handlers settling or of the
+   * drain deadline, whatever the network does; afterwards the consumer makes no call.
+   */
   async stop(drainTimeoutMs: number): Promise<void> {
     if (!this.running && !this.loop) return;
+    const startedAt = Date.now();
     this.running = false;
+    // Aborting a poll may lose a batch SQS already handed out (it returns after its visibility timeout): the price of
+    // not waiting up to waitTimeSeconds. A receive that completes anyway has its messages released below.
     this.abort.abort();
     this.signal();
-    await this.loop;
-    this.loop = undefined;
-    // A receive in flight is not aborted at once: SQS may already have handed out its messages, which would then stay
-    // invisible for the whole visibility timeout. It ends within waitTimeSeconds and what it brings is released.
-    const timeout = new AbortController();
-    const deadline = sleep(drainTimeoutMs, timeout.signal);
-    await Promise.race([Promise.allSettled([...this.receiving]), deadline]);
-    this.abortReceive.abort();
-    await Promise.allSettled([...this.receiving]);
-    if (this.handling.size > 0) await Promise.race([Promise.allSettled([...this.handling]), deadline]);
-    timeout.abort();
-    await this.deletes.flush();
-    const unfinished = [...this.held.values()].filter((h) => !h.released);
-    if (unfinished.length > 0) {
-      this.logger.warn?.(`Releasing ${unfinished.length} unfinished message(s) on ${this.plan.name} for redelivery`);
-      await this.release(unfinished);
+    const cutoffTimer = setTimeout(() => this.cutoff.abort(), drainTimeoutMs + STOP_GRACE_MS);
+    try {
+      await this.loop;
+      this.loop = undefined;
+      await Promise.allSettled([...this.receiving]);
+      if (this.handling.size > 0) {
+        const timeout = new AbortController();
+        await Promise.race([Promise.allSettled([...this.handling]), sleep(drainTimeoutMs - (Date.now() - startedAt), timeout.signal)]);
+        timeout.abort();
+      }
+      // Marked released before any await: a handler that finishes from here on neither deletes nor backs off its message.
+      const unfinished = this.markReleased([...this.held.values()].filter((h) => !h.released));
+      await this.heartbeat.stop();
+      await this.deletes.flush();
+      if (unfinished.length > 0) {
+        this.logger.warn?.(`Releasing ${unfinished.length} unfinished message(s) on ${this.plan.name} for redelivery`);
+        await this.sendRelease(unfinished);
+      }
+    } finally {
+      clearTimeout(cutoffTimer);
+      this.closed = true;
+      this.cutoff.abort();
     }
+  }
+
+  /** Every SQS call of this consumer: none once stopped, none that outlives stop(). */
+  private send<C extends SqsCommand>(command: C, extra: { abortSignal?: AbortSignal; requestTimeout?: number } = {}): Promise<OutputOf<C>> {
+    if (this.closed) return Promise.reject(new MessagingError(`The consumer of ${this.plan.name} is stopped`));
+    return this.sqs.send(command as never, { abortSignal: extra.abortSignal ?? this.cutoff.signal, ...(extra.requestTimeout ? { requestTimeout: extra.requestTimeout } : {}) });
   }
 
   private signal(): void {
@@ -107,12 +145,13 @@ export class QueueConsumer {
   private async pump(): Promise<void> {
     while (this.running) {
       const free = this.plan.concurrency - this.held.size - this.reserved;
-      if (free <= 0) {
+      if (free <= 0 || this.polling >= this.maxPolls) {
         await new Promise<void>((resolve) => { this.wake = resolve; });
         continue;
       }
-      const count = Math.min(10, free);
+      const count = Math.min(RECEIVE_BATCH, free);
       this.reserved += count;
+      this.polling += 1;
       const receive = this.receive(count);
       this.receiving.add(receive);
       void receive.finally(() => this.receiving.delete(receive));
@@ -120,18 +159,25 @@ export class QueueConsumer {
   }
 
   private async receive(count: number): Promise<void> {
+    let polled = false;
+    const donePolling = () => {
+      if (polled) return;
+      polled = true;
+      this.polling -= 1;
+    };
     try {
-      const result = await this.sqs.send(new ReceiveMessageCommand({
+      const result = await this.send(new ReceiveMessageCommand({
         QueueUrl: this.settings.queueUrl,
         MaxNumberOfMessages: count,
         WaitTimeSeconds: this.settings.waitTimeSeconds,
         MessageSystemAttributeNames: this.systemAttributes,
-      }), { abortSignal: this.abortReceive.signal });
+      }), { abortSignal: this.abort.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 });
       this.errorStreak = 0;
       const messages = (result.Messages ?? []).filter((m) => m.ReceiptHandle);
       const held = messages.map((message) => ({ message, released: false }));
       for (const h of held) this.held.set(h.message.ReceiptHandle!, h);
       this.reserved -= count;
+      donePolling();
       if (!this.running) {
         if (held.length > 0) await this.release(held); // received while stopping: visible again at once
       } else if (messages.length > 0) this.dispatch(messages);
@@ -147,6 +193,7 @@ export class QueueConsumer {
       await sleep(delay, this.abort.signal);
       this.reserved -= count;
     } finally {
+      donePolling();
       this.signal();
     }
   }
@@ -260,7 +307,7 @@ export class QueueConsumer {
   private async backoff(message: Message, receiveCount: number): Promise<void> {
     // SQS takes whole seconds: round up, so a sub-second retryBackoff never becomes an immediate retry
     const seconds = Math.ceil(Math.min(MAX_VISIBILITY_BACKOFF, this.plan.retryBackoff * 2 ** (receiveCount - 1)));
-    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }));
+    await this.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }));
   }
 
   private async moveToDeadLetter(message: Message, reason: string): Promise<boolean> {
@@ -269,7 +316,7 @@ export class QueueConsumer {
       dead_letter_reason: { DataType: 'String', StringValue: reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason },
     };
     try {
-      await this.sqs.send(new SendMessageCommand({
+      await this.send(new SendMessageCommand({
         QueueUrl: this.settings.deadLetterUrl,
         MessageBody: message.Body || '(empty body)',
         MessageAttributes: attributes,
@@ -284,15 +331,25 @@ export class QueueConsumer {
 
   /** Makes held messages visible again at once (ChangeMessageVisibilityBatch 0). */
   private async release(items: Held[]): Promise<void> {
+    await this.sendRelease(this.markReleased(items));
+  }
+
+  /** From here on the messages are not this consumer's: no delete, backoff or heartbeat extension touches them. */
+  private markReleased(items: Held[]): Held[] {
     for (const h of items) {
       h.released = true;
       this.held.delete(h.message.ReceiptHandle!);
+      this.heartbeat.untrack(h.message.ReceiptHandle!);
     }
     this.signal();
+    return items;
+  }
+
+  private async sendRelease(items: Held[]): Promise<void> {
     for (let i = 0; i < items.length; i += 10) {
       const chunk = items.slice(i, i + 10);
       try {
-        const result = await this.sqs.send(new ChangeMessageVisibilityBatchCommand({
+        const result = await this.send(new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.settings.queueUrl,
           Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h.message.ReceiptHandle!, VisibilityTimeout: 0 })),
         }));

@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, type DeleteMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from './aws-errors.js';
 
@@ -11,7 +11,7 @@ export class DeleteBatcher {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly send: (command: DeleteMessageBatchCommand) => Promise<DeleteMessageBatchCommandOutput>,
     private readonly queueUrl: string,
     private readonly logger: LoggerService,
   ) {}
@@ -20,23 +20,23 @@ export class DeleteBatcher {
   delete(receiptHandle: string): Promise<void> {
     return new Promise((resolve) => {
       this.pending.push({ receiptHandle, resolve });
-      if (this.pending.length >= MAX_BATCH) this.send();
+      if (this.pending.length >= MAX_BATCH) this.sendNext();
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;
-          if (this.pending.length > 0) this.send();
+          if (this.pending.length > 0) this.sendNext();
         });
       }
     });
   }
 
   async flush(): Promise<void> {
-    while (this.pending.length > 0) this.send();
+    while (this.pending.length > 0) this.sendNext();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private send(): void {
+  private sendNext(): void {
     const batch = this.pending.splice(0, MAX_BATCH);
     const done = this.sendBatch(batch);
     this.inFlight.add(done);
@@ -45,7 +45,7 @@ export class DeleteBatcher {
 
   private async sendBatch(batch: Array<{ receiptHandle: string; resolve: () => void }>): Promise<void> {
     try {
-      const result = await this.sqs.send(new DeleteMessageBatchCommand({
+      const result = await this.send(new DeleteMessageBatchCommand({
         QueueUrl: this.queueUrl,
         Entries: batch.map((b, i) => ({ Id: String(i), ReceiptHandle: b.receiptHandle })),
       }));

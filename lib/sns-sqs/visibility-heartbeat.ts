@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type ChangeMessageVisibilityBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from './aws-errors.js';
 
@@ -8,14 +8,17 @@ const BATCH = 10;
  * Keeps messages invisible while their handlers run: a message still running half a visibility timeout after it
  * was received (or last extended) gets its timeout extended again, in ChangeMessageVisibilityBatch calls. One timer
  * per queue, running only while messages are tracked, so a fast handler costs a Map entry and nothing else.
+ * A message untracked (settled or released) is never extended again, and after stop() nothing is.
  */
 export class VisibilityHeartbeat {
   private readonly due = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly extendEveryMs: number;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly send: (command: ChangeMessageVisibilityBatchCommand) => Promise<ChangeMessageVisibilityBatchCommandOutput>,
     private readonly queueUrl: string,
     private readonly visibilityTimeout: number,
     private readonly logger: LoggerService,
@@ -24,7 +27,7 @@ export class VisibilityHeartbeat {
   }
 
   track(receiptHandle: string): void {
-    if (this.visibilityTimeout <= 0) return;
+    if (this.visibilityTimeout <= 0 || this.stopped) return;
     this.due.set(receiptHandle, Date.now() + this.extendEveryMs);
     if (!this.timer) {
       this.timer = setInterval(() => this.extendDue(), Math.max(250, this.extendEveryMs / 4));
@@ -40,6 +43,15 @@ export class VisibilityHeartbeat {
     }
   }
 
+  /** No extension from now on; resolves once the extensions already sent have settled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.due.clear();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
   private extendDue(): void {
     const now = Date.now();
     const handles: string[] = [];
@@ -48,12 +60,16 @@ export class VisibilityHeartbeat {
       handles.push(handle);
       this.due.set(handle, now + this.extendEveryMs);
     }
-    for (let i = 0; i < handles.length; i += BATCH) void this.extend(handles.slice(i, i + BATCH));
+    for (let i = 0; i < handles.length; i += BATCH) {
+      const done = this.extend(handles.slice(i, i + BATCH));
+      this.inFlight.add(done);
+      void done.finally(() => this.inFlight.delete(done));
+    }
   }
 
   private async extend(handles: string[]): Promise<void> {
     try {
-      const result = await this.sqs.send(new ChangeMessageVisibilityBatchCommand({
+      const result = await this.send(new ChangeMessageVisibilityBatchCommand({
         QueueUrl: this.queueUrl,
         Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: this.visibilityTimeout })),
       }));

@@ -1,0 +1,87 @@
+import type { INestApplication } from '@nestjs/common';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { lastValueFrom } from 'rxjs';
+import type { HarnessConfig } from './harness/config.js';
+import { MessagingClient } from '../../lib/index.js';
+import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { uniqueName, waitFor } from '../support/wait-for.js';
+import { queueUrl, startApp } from './support/apps.js';
+import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
+import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
+import { scratchFile } from './support/paths.js';
+
+/**
+ * Issue 9, finding 1: SIGTERM with the DEFAULT long poll (waitTimeSeconds 20) must not wait out the poll. The consumer
+ * runs in a child process (compiled JS, enableShutdownHooks), so what is measured is the real time from SIGTERM to exit.
+ */
+describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
+  let fauxqs: Fauxqs;
+  const logger = new CaptureLogger();
+  const children: ConsumerChild[] = [];
+  const apps: INestApplication[] = [];
+
+  beforeAll(async () => { fauxqs = await startFauxqs(); });
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.process.exitCode === null && c.process.signalCode === null) { c.process.kill('SIGKILL'); await c.exited; }
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+  afterAll(async () => { await fauxqs?.stop(); });
+
+  // no waitTimeSeconds: the library default (20 s) is what this proves the fix against
+  const snsSqs = () => ({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS });
+  const spawn = (config: HarnessConfig) => {
+    const child = startConsumerChild(config);
+    children.push(child);
+    return child;
+  };
+  const exitedCleanly = (exit: { code: number | null; signal: NodeJS.Signals | null }) => exit.code === 0 || exit.signal === 'SIGTERM';
+  const queueCounts = async (name: string) => {
+    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({
+      QueueUrl: await queueUrl(fauxqs.sqs, name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }));
+    return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+  };
+
+  it('a 3 s handler, SIGTERM as soon as it starts: exits within 4.5 s, the message deleted and not redelivered', async () => {
+    const topic = uniqueName('f-shut-busy');
+    const serviceName = uniqueName('svc');
+    const handledFile = scratchFile(`${topic}.handled`);
+    const startedFile = scratchFile(`${topic}.started`);
+    const child = spawn({
+      module: { transport: 'sns-sqs', serviceName, drainTimeout: 10_000, snsSqs: snsSqs() },
+      topic, extras: { queueName: topic, visibilityTimeout: 60 }, handledFile, startedFile, delayMs: 3000,
+    });
+    await child.ready;
+    const publisher = await startApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [], logger, { listen: false });
+    apps.push(publisher);
+    await lastValueFrom(publisher.get(MessagingClient).emit(topic, { n: 7 }), { defaultValue: undefined });
+    await waitFor(() => readNumbers(startedFile).includes(7), { timeoutMs: 20_000, intervalMs: 5, what: 'the handler to start' });
+    const termAt = Date.now();
+    child.process.kill('SIGTERM');
+    const exit = await child.exited;
+    const stopMs = Date.now() - termAt;
+    process.stderr.write(`[finding 1] busy: exit ${stopMs} ms after SIGTERM (3 s handler)\n`);
+    expect(exitedCleanly(exit)).toBe(true);
+    expect(readNumbers(handledFile)).toEqual([7]);
+    expect(stopMs).toBeLessThan(4500);
+    // deleted: neither visible nor in flight, and the dead-letter queue is empty
+    expect(await queueCounts(topic)).toBe(0);
+    expect(await queueCounts(`${topic}-dlq`)).toBe(0);
+  }, 60_000);
+
+  it('an idle consumer exits within 1 s of SIGTERM', async () => {
+    const topic = uniqueName('f-shut-idle');
+    const child = spawn({
+      module: { transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() },
+      topic, extras: { queueName: topic }, handledFile: scratchFile(`${topic}.handled`),
+    });
+    await child.ready;
+    const termAt = Date.now();
+    child.process.kill('SIGTERM');
+    const exit = await child.exited;
+    const stopMs = Date.now() - termAt;
+    process.stderr.write(`[finding 1] idle: exit ${stopMs} ms after SIGTERM\n`);
+    expect(exitedCleanly(exit)).toBe(true);
+    expect(stopMs).toBeLessThan(1000);
+  }, 60_000);
+});
