@@ -31,6 +31,20 @@ export interface SnsSqsOptions {
   waitTimeSeconds?: number;
   /** AWS SDK max attempts per call (default 3, the SDK's standard retry strategy). */
   maxAttempts?: number;
+  /** Milliseconds to establish a TCP (and TLS) connection to SNS/SQS, per attempt (default 3000). */
+  connectTimeout?: number;
+  /**
+   * Milliseconds an SNS/SQS request may wait for its response, per attempt (default 5000); a ReceiveMessage long poll
+   * gets waitTimeSeconds on top. A call gives up after maxAttempts attempts: at most about
+   * maxAttempts × (connectTimeout + requestTimeout) plus the SDK's retry delays.
+   */
+  requestTimeout?: number;
+  /**
+   * Milliseconds after which a `competing: false` queue whose process is gone (killed, crashed) counts as an orphan:
+   * the next startup of the same service deletes it, its subscriptions and its empty dead-letter queue. A live process
+   * renews its queues' tag every quarter of this. Default 3600000; 0 turns the sweep and the renewal off.
+   */
+  perProcessQueueExpires?: number;
 }
 
 export interface AmqpOptions {
@@ -109,7 +123,7 @@ export const DEFAULTS = {
   deadLetterQueue: true,
   retryBackoff: 1,
   visibilityTimeout: 30,
-  snsSqs: { waitTimeSeconds: 20, maxAttempts: 3 },
+  snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
   amqp: {
     url: 'amqp://guest:guest@127.0.0.1:5672',
     exchange: 'amq.topic',

@@ -13,7 +13,7 @@ export interface ResolvedMessagingOptions {
   maxReceiveCount: number;
   deadLetterQueue: boolean;
   retryBackoff: number;
-  snsSqs: SnsSqsOptions & { waitTimeSeconds: number; maxAttempts: number };
+  snsSqs: SnsSqsOptions & { waitTimeSeconds: number; maxAttempts: number; connectTimeout: number; requestTimeout: number; perProcessQueueExpires: number };
   amqp: ResolvedAmqpOptions;
 }
 
@@ -31,7 +31,7 @@ export interface ResolvedAmqpOptions {
 
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
 const MODULE_KEYS = new Set(['transport', 'serviceName', 'topicPrefix', 'queueNamePrefix', 'envelope', 'drainTimeout', 'concurrency', 'maxReceiveCount', 'deadLetterQueue', 'retryBackoff', 'snsSqs', 'amqp']);
-const SNS_SQS_KEYS = new Set(['region', 'endpoint', 'credentials', 'snsKmsMasterKeyId', 'sqsKmsMasterKeyId', 'sqsKmsDataKeyReusePeriod', 'waitTimeSeconds', 'maxAttempts']);
+const SNS_SQS_KEYS = new Set(['region', 'endpoint', 'credentials', 'snsKmsMasterKeyId', 'sqsKmsMasterKeyId', 'sqsKmsDataKeyReusePeriod', 'waitTimeSeconds', 'maxAttempts', 'connectTimeout', 'requestTimeout', 'perProcessQueueExpires']);
 const AMQP_KEYS = new Set(['url', 'exchange', 'prefetch', 'heartbeat', 'publishTimeout', 'queueExpires', 'connectTimeout', 'perProcessQueueExpires', 'reconnectDelay']);
 const EXTRA_KEYS = new Set(['queueName', 'competing', 'filterPolicy', 'filterPolicyScope', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'envelope', 'protoClass', 'concurrency', 'exchange']);
 
@@ -120,6 +120,9 @@ function checkSnsSqs(o: SnsSqsOptions): void {
   checkInteger(o.sqsKmsDataKeyReusePeriod, 'snsSqs.sqsKmsDataKeyReusePeriod', 60, 86_400);
   checkInteger(o.waitTimeSeconds, 'snsSqs.waitTimeSeconds', 0, 20);
   checkInteger(o.maxAttempts, 'snsSqs.maxAttempts', 1, 20);
+  checkInteger(o.connectTimeout, 'snsSqs.connectTimeout', 1, 600_000);
+  checkInteger(o.requestTimeout, 'snsSqs.requestTimeout', 1, 600_000);
+  if (o.perProcessQueueExpires !== 0) checkInteger(o.perProcessQueueExpires, 'snsSqs.perProcessQueueExpires', 1000, 2 ** 31 - 1);
 }
 
 function checkAmqp(o: AmqpOptions): void {

@@ -9,7 +9,8 @@ export interface AwsClients {
 }
 
 /**
- * SNS and SQS clients from the module options (the SDK's standard retry strategy, `maxAttempts` attempts per call).
+ * SNS and SQS clients from the module options (the SDK's standard retry strategy, `maxAttempts` attempts per call,
+ * each bounded by `connectTimeout` and `requestTimeout`).
  * Region and credentials left unset follow the SDK's default chains (environment, profile, container or instance role).
  */
 export function createClients(options: ResolvedMessagingOptions['snsSqs']): AwsClients {
@@ -19,6 +20,9 @@ export function createClients(options: ResolvedMessagingOptions['snsSqs']): AwsC
     ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: options.maxAttempts,
     retryMode: 'standard' as const,
+    // Options for the SDK's own NodeHttpHandler (it builds one from them). Without throwOnRequestTimeout an expired
+    // requestTimeout only logs a warning and the request waits on; a call may extend requestTimeout per request.
+    requestHandler: { connectionTimeout: options.connectTimeout, requestTimeout: options.requestTimeout, throwOnRequestTimeout: true },
   };
   return { sns: new SNSClient(config), sqs: new SQSClient(config) };
 }

@@ -9,9 +9,10 @@ import type { LoggerService } from '@nestjs/common';
 import type { KmsKeySetting } from '../messaging.options.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
-import { MessagingError } from '../errors.js';
-import { describeError, isNotFound } from './aws-errors.js';
+import { MessagingError, ProvisioningError } from '../errors.js';
+import { describeError, endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
+import { encodeName } from '../naming.js';
 import { deadLetterQueueName, queueName, topicName } from './naming.js';
 import { queuePolicy, sameJson } from './policy.js';
 
@@ -30,6 +31,12 @@ interface QueueInfo {
 }
 
 const DLQ_RETENTION_SECONDS = '1209600';
+/** Tags of a `competing: false` queue: whose it is and when its process last renewed it (see orphan-sweep.ts). */
+export const PER_PROCESS_TAG = 'nestjs-messaging:per-process-queue-of';
+export const ALIVE_TAG = 'nestjs-messaging:alive-at';
+
+/** The output type of an SDK command, from its middleware handler's result. */
+type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
 /** Attributes compared as JSON documents rather than strings. */
 const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
 
@@ -39,6 +46,8 @@ const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
  */
 export class Provisioner {
   private readonly topics = new Map<string, Promise<string>>();
+  /** Aborted when the broker closes: a topic lookup still waiting for a stalled endpoint ends then. */
+  private readonly closing = new AbortController();
   /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
   private snsArnBase?: string;
 
@@ -47,6 +56,11 @@ export class Provisioner {
     private readonly options: ResolvedMessagingOptions,
     private readonly logger: LoggerService,
   ) {}
+
+  /** Ends every call still in flight (the broker is closing). */
+  close(): void {
+    this.closing.abort();
+  }
 
   async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
     return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
@@ -80,42 +94,45 @@ export class Provisioner {
     const topicArns = await Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo)));
     const queue = existing
       ? await this.updateQueue(existing, desired, (arn) => queuePolicy(arn, topicArns))
-      : await this.createQueue(name, plan.fifo, desired, (arn) => queuePolicy(arn, topicArns));
+      : await this.createQueue(name, plan.fifo, desired, (arn) => queuePolicy(arn, topicArns), plan.competing ? undefined : this.perProcessTags());
     const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));
     return { plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns };
   }
 
-  /** Removes a queue unique to this process, its subscriptions, and its dead-letter queue when that is empty. */
-  async remove(queue: ProvisionedQueue): Promise<void> {
+  /**
+   * Removes a queue unique to this process, its subscriptions, and its dead-letter queue when that is empty. Failures
+   * are logged; `abortSignal` cuts the calls off when shutdown is out of time.
+   */
+  async remove(queue: Pick<ProvisionedQueue, 'url' | 'arn' | 'subscriptionArns' | 'deadLetter'> & { name: string }, abortSignal?: AbortSignal): Promise<void> {
     const { sns, sqs } = this.clients;
+    const options = abortSignal ? { abortSignal } : undefined;
     for (const arn of queue.subscriptionArns) {
-      await sns.send(new UnsubscribeCommand({ SubscriptionArn: arn })).catch((e) => this.logger.warn?.(`Cannot unsubscribe ${arn}: ${describeError(e)}`));
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }), options).catch((e) => this.logger.warn?.(`Cannot unsubscribe ${arn}: ${describeError(e)}`));
     }
-    await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch((e) => this.logger.warn?.(`Cannot delete queue ${queue.plan.name}: ${describeError(e)}`));
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }), options).catch((e) => this.logger.warn?.(`Cannot delete queue ${queue.name}: ${describeError(e)}`));
     if (queue.deadLetter) {
       try {
         const { Attributes } = await sqs.send(new GetQueueAttributesCommand({
           QueueUrl: queue.deadLetter.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }));
+        }), options);
         const count = Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-        if (count === 0) await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetter.url }));
-        else this.logger.warn?.(`Keeping dead-letter queue ${queue.deadLetter.arn} of removed queue ${queue.plan.name}: it holds ${count} message(s)`);
+        if (count === 0) await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetter.url }), options);
+        else this.logger.warn?.(`Keeping dead-letter queue ${queue.deadLetter.arn} of removed queue ${queue.name}: it holds ${count} message(s)`);
       } catch (error) {
-        this.logger.warn?.(`Cannot remove dead-letter queue ${queue.deadLetter.arn}: ${describeError(error)}`);
+        if (!isNotFound(error)) this.logger.warn?.(`Cannot remove dead-letter queue ${queue.deadLetter.arn}: ${describeError(error)}`);
       }
     }
   }
 
   private async ensureTopic(name: string, fifo: boolean): Promise<string> {
-    const { sns } = this.clients;
     const kms = kmsValue(this.options.snsSqs.snsKmsMasterKeyId);
     const base = await this.findSnsArnBase();
     if (base) {
       const arn = `${base}${name}`;
       try {
-        const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+        const { Attributes } = await this.send('sns', name, new GetTopicAttributesCommand({ TopicArn: arn }), { notFound: 'pass' });
         if (kms !== undefined && (Attributes?.KmsMasterKeyId ?? '') !== kms) {
-          await sns.send(new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }));
+          await this.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }));
           this.logger.log?.(`Set KmsMasterKeyId of topic ${name} to ${kms === '' ? '(none)' : kms}`);
         }
         return arn;
@@ -126,7 +143,7 @@ export class Provisioner {
     const attributes: Record<string, string> = {};
     if (fifo) attributes.FifoTopic = 'true';
     if (kms) attributes.KmsMasterKeyId = kms;
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
+    const { TopicArn } = await this.send('sns', name, new CreateTopicCommand({ Name: name, Attributes: attributes }));
     if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
     this.learnArnBase(TopicArn);
     return TopicArn;
@@ -135,7 +152,7 @@ export class Provisioner {
   /** The ARN prefix of this account's SNS topics, from a known queue or topic ARN; undefined when there is no topic at all. */
   private async findSnsArnBase(): Promise<string | undefined> {
     if (this.snsArnBase) return this.snsArnBase;
-    const { Topics } = await this.clients.sns.send(new ListTopicsCommand({}));
+    const { Topics } = await this.send('sns', '(first page)', new ListTopicsCommand({}));
     const any = Topics?.find((t) => t.TopicArn)?.TopicArn;
     if (any) this.learnArnBase(any);
     return this.snsArnBase;
@@ -148,16 +165,15 @@ export class Provisioner {
   }
 
   private async findQueue(name: string): Promise<(QueueInfo & { attributes: Record<string, string> }) | undefined> {
-    const { sqs } = this.clients;
     let url: string | undefined;
     try {
-      url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+      url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
     if (!url) return undefined;
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    const { Attributes = {} } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
     return { url, arn: Attributes.QueueArn ?? '', attributes: Attributes };
   }
 
@@ -170,16 +186,15 @@ export class Provisioner {
     return this.createQueue(name, fifo, desired);
   }
 
-  private async createQueue(name: string, fifo: boolean, desired: Record<string, string>, policy?: (arn: string) => string): Promise<QueueInfo> {
-    const { sqs } = this.clients;
+  private async createQueue(name: string, fifo: boolean, desired: Record<string, string>, policy?: (arn: string) => string, tags?: Record<string, string>): Promise<QueueInfo> {
     const attributes: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([, v]) => v !== ''));
     if (fifo) attributes.FifoQueue = 'true';
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const { QueueUrl } = await this.send('sqs', name, new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(tags ? { tags } : {}) }));
     if (!QueueUrl) throw new MessagingError(`CreateQueue ${name} returned no QueueUrl`);
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     const arn = Attributes?.QueueArn ?? '';
     this.learnArnBase(arn);
-    if (policy) await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy(arn) } }));
+    if (policy) await this.send('sqs', name, new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy(arn) } }));
     this.logger.log?.(`Created queue ${name}`);
     return { url: QueueUrl, arn };
   }
@@ -193,10 +208,15 @@ export class Provisioner {
       if (!same) changes[key] = value;
     }
     if (Object.keys(changes).length > 0) {
-      await this.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }));
+      await this.send('sqs', queue.arn.slice(queue.arn.lastIndexOf(':') + 1), new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }));
       this.logger.log?.(`Updated queue ${queue.arn}: ${Object.keys(changes).join(', ')}`);
     }
     return { url: queue.url, arn: queue.arn };
+  }
+
+  /** Marks a queue as this service's per-process queue, alive now; the orphan sweep of a later startup reads it. */
+  perProcessTags(): Record<string, string> {
+    return { [PER_PROCESS_TAG]: encodeName(this.options.serviceName), [ALIVE_TAG]: String(Date.now()) };
   }
 
   private queueKmsAttributes(): Record<string, string> {
@@ -210,7 +230,6 @@ export class Provisioner {
   }
 
   private async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
-    const { sns } = this.clients;
     const filterPolicy = sub.filterPolicy !== undefined ? JSON.stringify(sub.filterPolicy) : undefined;
     const scope = sub.filterPolicy !== undefined ? (sub.filterPolicyScope ?? 'MessageAttributes') : undefined;
     const existingArn = await this.findSubscription(topicArn, queueArn);
@@ -218,13 +237,13 @@ export class Provisioner {
       const attributes: Record<string, string> = {};
       if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
       if (scope !== undefined) attributes.FilterPolicyScope = scope;
-      const { SubscriptionArn } = await sns.send(new SubscribeCommand({
+      const { SubscriptionArn } = await this.send('sns', `${topicArn} -> ${queueArn}`, new SubscribeCommand({
         TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: attributes, ReturnSubscriptionArn: true,
       }));
       return SubscriptionArn ?? '';
     }
-    const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }));
-    const set = (name: string, value: string) => sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }));
+    const { Attributes = {} } = await this.send('sns', existingArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }));
+    const set = (name: string, value: string) => this.send('sns', `${existingArn} ${name}`, new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }));
     if (Attributes.RawMessageDelivery === 'true') await set('RawMessageDelivery', 'false');
     const currentPolicy = Attributes.FilterPolicy ?? '';
     if (filterPolicy === undefined) {
@@ -242,10 +261,28 @@ export class Provisioner {
     return existingArn;
   }
 
+  /**
+   * One provisioning call. A failure becomes a ProvisioningError naming the endpoint, the operation (`action target`)
+   * and what to check; "does not exist" passes through unchanged where the caller handles it.
+   */
+  async send<C extends object>(service: 'sns' | 'sqs', target: string, command: C, options: { notFound?: 'pass'; abortSignal?: AbortSignal } = {}): Promise<OutputOf<C>> {
+    const client = this.clients[service] as unknown as { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>> };
+    try {
+      return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
+    } catch (error) {
+      if (options.notFound === 'pass' && isNotFound(error)) throw error;
+      const action = command.constructor.name.replace(/Command$/, '');
+      const region = await this.clients[service].config.region().catch(() => undefined);
+      const endpoint = endpointOf(service, this.options.snsSqs.endpoint, region);
+      const { detail, hint } = explainAwsError(error, { service, action, endpoint, connectTimeout: this.options.snsSqs.connectTimeout, requestTimeout: this.options.snsSqs.requestTimeout });
+      throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
+    }
+  }
+
   private async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
     let token: string | undefined;
     do {
-      const page = await this.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
+      const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
       const found = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation');
       if (found) return found.SubscriptionArn;
       token = page.NextToken;

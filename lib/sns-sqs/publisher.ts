@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { PublishBatchCommand, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import type { LoggerService } from '@nestjs/common';
-import { MessageTooLargeError, PublishError } from '../errors.js';
+import { MessageTooLargeError, PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import type { OutboundMessage } from '../transport/broker.js';
 import { attributesSize, toSnsAttributes } from './attributes.js';
-import { describeError } from './aws-errors.js';
+import { describeError, isTimeoutOrNetwork } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 
 /** SNS limit for one message (body + attributes) and for one PublishBatch request. */
@@ -34,6 +34,8 @@ interface TopicQueue {
 export class Publisher {
   private readonly queues = new Map<string, TopicQueue>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Aborted when the broker closes: a PublishBatch still waiting then ends with PublishOutcomeUnknownError. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly clients: AwsClients,
@@ -60,6 +62,11 @@ export class Publisher {
       entry.MessageDeduplicationId = message.deduplicationId ?? randomUUID();
     }
     return new Promise<void>((resolve, reject) => this.enqueue(arn, { entry, size, attempts: 0, topic: message.topic, resolve, reject }));
+  }
+
+  /** Ends the PublishBatch calls still in flight (their emits reject: the outcome is unknown). */
+  abort(): void {
+    this.closing.abort();
   }
 
   /** Waits for every batch already handed to SNS. */
@@ -102,9 +109,13 @@ export class Publisher {
       result = await this.clients.sns.send(new PublishBatchCommand({
         TopicArn: arn,
         PublishBatchRequestEntries: batch.map((p, i) => ({ ...p.entry, Id: String(i) })),
-      }));
+      }), { abortSignal: this.closing.signal });
     } catch (error) {
-      for (const p of batch) p.reject(new PublishError(`SNS did not accept the message for topic "${p.topic}": ${describeError(error)}`, { cause: error }));
+      for (const p of batch) {
+        p.reject(isTimeoutOrNetwork(error)
+          ? new PublishOutcomeUnknownError(`SNS did not answer the publish for topic "${p.topic}" (${describeError(error)}): the message may or may not have been published; retrying the emit may deliver it twice`, { cause: error })
+          : new PublishError(`SNS did not accept the message for topic "${p.topic}": ${describeError(error)}`, { cause: error }));
+      }
       return;
     }
     const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));

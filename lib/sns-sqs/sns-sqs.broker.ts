@@ -3,9 +3,11 @@ import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
+import { sleep } from './aws-errors.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
-import { QueueConsumer } from './consumer.js';
-import { validateQueuePlans } from './naming.js';
+import { QueueConsumer, STOP_GRACE_MS } from './consumer.js';
+import { queueName, validateQueuePlans } from './naming.js';
+import { OrphanSweep } from './orphan-sweep.js';
 import { Provisioner, type ProvisionedQueue } from './provisioner.js';
 import { Publisher } from './publisher.js';
 
@@ -15,6 +17,10 @@ export class SnsSqsBroker implements Broker {
   private readonly clients: AwsClients;
   private readonly provisioner: Provisioner;
   private readonly publisher: Publisher;
+  private readonly orphans: OrphanSweep;
+  private swept = false;
+  /** When the shutdown under way runs out of time (drain deadline + grace); calls still in flight are cut off then. */
+  private stopDeadline?: number;
   private readonly provisioned = new Map<string, ProvisionedQueue>();
   private readonly consumers = new Map<string, QueueConsumer>();
   private closed = false;
@@ -28,6 +34,7 @@ export class SnsSqsBroker implements Broker {
     this.clients = createClients(options.snsSqs);
     this.provisioner = new Provisioner(this.clients, options, logger);
     this.publisher = new Publisher(this.clients, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), logger);
+    this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 
   validate(queues: readonly QueuePlan[]): void {
@@ -37,6 +44,11 @@ export class SnsSqsBroker implements Broker {
   async provision(queues: readonly QueuePlan[]): Promise<void> {
     await this.checkConfiguration();
     for (const queue of await this.provisioner.provision(queues)) this.provisioned.set(queue.plan.name, queue);
+    if (!this.swept) {
+      this.swept = true;
+      await this.orphans.sweep(new Set([...this.provisioned.values()].map((q) => queueName(q.plan))));
+    }
+    this.orphans.keepAlive([...this.provisioned.values()].filter((q) => !q.plan.competing).map((q) => q.url));
   }
 
   async consume(plan: QueuePlan, handler: DeliveryHandler): Promise<void> {
@@ -52,20 +64,29 @@ export class SnsSqsBroker implements Broker {
       deadLetterUrl: queue.deadLetter?.url,
       topicPrefix: this.options.topicPrefix,
       waitTimeSeconds: this.options.snsSqs.waitTimeSeconds,
+      requestTimeout: this.options.snsSqs.requestTimeout,
     }, handler, this.logger);
     this.consumers.set(plan.name, consumer);
     consumer.start();
   }
 
   async stopConsuming(drainTimeoutMs: number): Promise<void> {
-    const consumers = [...this.consumers.values()];
-    this.consumers.clear();
-    await Promise.all(consumers.map((c) => c.stop(drainTimeoutMs)));
-    const unique = [...this.provisioned.values()].filter((q) => !q.plan.competing);
-    await Promise.all(unique.map(async (q) => {
-      await this.provisioner.remove(q);
-      this.provisioned.delete(q.plan.name);
-    }));
+    this.stopDeadline ??= Date.now() + drainTimeoutMs + STOP_GRACE_MS;
+    const cutoff = new AbortController();
+    const timer = setTimeout(() => cutoff.abort(), Math.max(0, this.stopDeadline - Date.now()));
+    try {
+      const consumers = [...this.consumers.values()];
+      this.consumers.clear();
+      await this.orphans.stop();
+      await Promise.all(consumers.map((c) => c.stop(drainTimeoutMs)));
+      const unique = [...this.provisioned.values()].filter((q) => !q.plan.competing);
+      await Promise.all(unique.map(async (q) => {
+        await this.provisioner.remove({ ...q, name: q.plan.name }, cutoff.signal);
+        this.provisioned.delete(q.plan.name);
+      }));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   publish(message: OutboundMessage): Promise<void> {
@@ -88,7 +109,14 @@ export class SnsSqsBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.consumers.size > 0) await this.stopConsuming(this.options.drainTimeout);
-    await this.publisher.flush();
+    await this.orphans.stop();
+    // Emits still in flight get what is left of the drain time; destroying the clients below ends any that hang.
+    const deadline = this.stopDeadline ?? Date.now() + this.options.drainTimeout + STOP_GRACE_MS;
+    const timeout = new AbortController();
+    await Promise.race([this.publisher.flush(), sleep(Math.max(0, deadline - Date.now()), timeout.signal)]);
+    timeout.abort();
+    this.publisher.abort();
+    this.provisioner.close();
     this.closed = true;
     this.clients.sns.destroy();
     this.clients.sqs.destroy();
