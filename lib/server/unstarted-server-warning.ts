@@ -20,6 +20,9 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger('MessagingModule');
   private timer?: NodeJS.Timeout;
   private checked = false;
+  private settle!: (warned: boolean) => void;
+  /** Resolves once the check ran: true when it warned. */
+  readonly settled = new Promise<boolean>((resolve) => { this.settle = resolve; });
 
   constructor(
     private readonly server: MessagingServer,
@@ -29,11 +32,11 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
   onApplicationBootstrap(): void {
     if (this.checked) return;
     this.checked = true;
-    if (this.server.isStarted) return;
     const handlers = this.eventHandlerNames();
-    if (handlers.length === 0) return;
+    if (this.server.isStarted || handlers.length === 0) return this.settle(false);
     this.timer = setTimeout(() => {
-      if (this.server.isStarted) return;
+      if (this.server.isStarted) return this.settle(false);
+      this.settle(true);
       this.logger.warn(
         `${handlers.length} @EventPattern handler(s) (${handlers.slice(0, 3).join(', ')}${handlers.length > 3 ? ', …' : ''}) will never receive a message: ` +
         'MessagingServer is not started. In main.ts call app.connectMicroservice({ strategy: app.get(MessagingServer) }) and then await app.startAllMicroservices()',
@@ -44,6 +47,7 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
 
   onApplicationShutdown(): void {
     clearTimeout(this.timer);
+    this.settle(false);
   }
 
   private eventHandlerNames(): string[] {

@@ -218,8 +218,12 @@ async function main() {
     console.log(`packed ${packed.tarball}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(1)} kB (${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked)`);
     const outside = packed.files.filter((f) => !/^(dist\/(esm|cjs)\/|README\.md$|LICENSE$|package\.json$)/.test(f));
     if (outside.length > 0) throw new Failure(`the tarball holds files beyond dist, README, LICENSE and package.json: ${outside.join(', ')}`);
-    const folders = [...new Set(packed.files.map((f) => f.split('/').slice(0, f.startsWith('dist/') ? 3 : 1).join('/')))];
-    console.log(`tarball contents: ${folders.join(', ')}`);
+    const groups = new Map();
+    for (const f of packed.files) {
+      const group = f.startsWith('dist/') ? f.split('/').slice(0, 2).join('/') + '/' : f;
+      groups.set(group, (groups.get(group) ?? 0) + 1);
+    }
+    console.log(`tarball contents: ${[...groups].map(([group, count]) => (count > 1 ? `${group} (${count} files)` : group)).join(', ')}`);
     // installs run side by side (network-bound); boots run one after another
     const prepared = await Promise.all(templates.map((t) => prepareApp(t, packed.tarball, files, workRoot).then(
       (app) => ({ template: t, ...app }),
