@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { deflateSync, unzipSync } from 'node:zlib';
-import { EnvelopeDecodeError } from '../errors.js';
+import { EnvelopeDecodeError, PublishError } from '../errors.js';
 import type { DecodedMessage, EnvelopeEncodeContext, EnvelopeMetadata, EnvelopeService, MessageEnvelope } from './message-envelope.js';
 import { epochSeconds, newMessageUuid } from './service-identity.js';
 
@@ -15,7 +15,7 @@ export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 @Injectable()
 export class JsonEnvelope implements MessageEnvelope {
   encode(data: unknown, context: EnvelopeEncodeContext): string {
-    const json = JSON.stringify(data === undefined ? null : data);
+    const json = toJson(data, context.topic);
     const compressed = json.length >= JSON_COMPRESSION_THRESHOLD;
     // Built by concatenation so the data is serialized once; field order and names are tomodachi's.
     return `{"service":${serviceJson(context.service)},"metadata":{"message_uuid":${JSON.stringify(newMessageUuid(context.service.uuid))},`
@@ -41,6 +41,43 @@ export class JsonEnvelope implements MessageEnvelope {
     }
     return { data: decodeData(parsed.data, metadata.data_encoding), metadata: readMetadata(metadata, service) };
   }
+}
+
+/** JSON.stringify(data), or a PublishError naming the topic and the field JSON cannot carry. */
+function toJson(data: unknown, topic: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data === undefined ? null : data);
+  } catch (error) {
+    const found = unserializable(data, 'data', new Set());
+    const what = found ? `${found.path} is ${found.kind}` : (error as Error).message;
+    throw new PublishError(`Cannot publish to topic "${topic}": ${what}, which JSON cannot represent; convert it first (a BigInt to a string or number, for example)`, { cause: error });
+  }
+  if (json === undefined) {
+    throw new PublishError(`Cannot publish to topic "${topic}": data is ${kindOf(data)}, which JSON cannot represent; publish an object, array, string, number, boolean or null`);
+  }
+  return json;
+}
+
+/** The first value under `value` that makes JSON.stringify throw (a BigInt or a circular reference), with its path. */
+function unserializable(value: unknown, path: string, seen: Set<object>): { path: string; kind: string } | undefined {
+  if (typeof value === 'bigint') return { path, kind: `a BigInt (${value}n)` };
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (seen.has(value)) return { path, kind: 'a circular reference' };
+  seen.add(value);
+  for (const [key, child] of Object.entries(value)) {
+    const found = unserializable(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, seen);
+    if (found) return found;
+  }
+  seen.delete(value);
+  return undefined;
+}
+
+function kindOf(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'symbol') return `a Symbol (${value.description ?? ''})`;
+  return typeof value;
 }
 
 const serviceJsonCache = new WeakMap<EnvelopeService, string>();

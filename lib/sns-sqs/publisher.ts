@@ -6,6 +6,7 @@ import type { OutboundMessage } from '../transport/broker.js';
 import { attributesSize, toSnsAttributes } from './attributes.js';
 import { describeError, isTimeoutOrNetwork } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
+import { TOPIC_NAME_MAX, topicName } from './naming.js';
 
 /** SNS limit for one message (body + attributes) and for one PublishBatch request. */
 export const SNS_MAX_BYTES = 262_144;
@@ -41,14 +42,19 @@ export class Publisher {
     private readonly clients: AwsClients,
     private readonly topicArn: (pattern: string, fifo: boolean) => Promise<string>,
     private readonly logger: LoggerService,
+    private readonly topicPrefix = '',
   ) {}
 
   async publish(message: OutboundMessage): Promise<void> {
     const body = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
-    const attributes: Record<string, MessageAttributeValue> = toSnsAttributes(message.attributes ?? {});
+    const attributes: Record<string, MessageAttributeValue> = toSnsAttributes(message.attributes ?? {}, message.topic);
     const size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
     if (size > SNS_MAX_BYTES) throw new MessageTooLargeError(message.topic, size, SNS_MAX_BYTES);
     const fifo = message.groupId !== undefined;
+    const name = topicName(this.topicPrefix, message.topic, fifo);
+    if (name.length > TOPIC_NAME_MAX) {
+      throw new PublishError(`Cannot publish to topic "${message.topic}": its SNS topic name (topicPrefix + topic, encoded) has ${name.length} characters, over the ${TOPIC_NAME_MAX}-character limit; use a shorter topic`);
+    }
     let arn: string;
     try {
       arn = await this.topicArn(message.topic, fifo);

@@ -33,7 +33,7 @@ export class SnsSqsBroker implements Broker {
   ) {
     this.clients = createClients(options.snsSqs);
     this.provisioner = new Provisioner(this.clients, options, logger);
-    this.publisher = new Publisher(this.clients, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), logger);
+    this.publisher = new Publisher(this.clients, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), logger, options.topicPrefix);
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 
