@@ -51,13 +51,16 @@ export function networkCode(error: unknown): string | undefined {
 
 const NETWORK_CODE = /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)\b/;
 
-/** True when the call timed out or the connection failed: the request may or may not have reached the service. */
+/** True when the call timed out or the connection broke: the request may or may not have reached the service. */
 export function isTimeoutOrNetwork(error: unknown): boolean {
   const e = error as AwsErrorShape | undefined;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /^AWS SDK error wrapper for (AbortError|TimeoutError)/.test(e?.message ?? '')) return true;
   const code = networkCode(error);
-  return code !== undefined && /^E[A-Z]+$/.test(code);
+  // refused or unresolvable: the request never left, so the outcome is known (not delivered)
+  return code !== undefined && /^E[A-Z]+$/.test(code) && !NEVER_SENT.has(code);
 }
+
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export interface CallContext {
   service: 'sns' | 'sqs';
