@@ -86,7 +86,7 @@ export class MessageTooLargeError extends PublishError {
 /**
  * Throw it from a handler, pipe or guard to send the message straight to the dead-letter queue with this reason,
  * without further retries. It is an RpcException so that Nest's exception filter hands its reason on intact
- * (any other exception reaches the transport as "Internal server error" and is retried).
+ * (any other exception counts as an ordinary failure and is retried).
  */
 export class DeadLetterError extends RpcException {
   constructor(readonly reason: string) {

@@ -1,4 +1,5 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { MessagingClient } from './client/messaging.client.js';
 import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS } from './constants.js';
 import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
@@ -10,6 +11,7 @@ import type { MessagingModuleOptions } from './messaging.options.js';
 import { resolveModuleOptions, type ResolvedMessagingOptions } from './options-validation.js';
 import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
+import { recordHandlerFailures } from './server/handler-failure.js';
 import { ServiceIdentity } from './service-identity.js';
 import { createBroker } from './transport/broker-factory.js';
 import type { Broker } from './transport/broker.js';
@@ -34,6 +36,12 @@ const providers: Provider[] = [
     provide: MESSAGING_ENVELOPE,
     useFactory: (options: ResolvedMessagingOptions, resolver: EnvelopeResolver) => resolver.resolve(options.envelope ?? JsonEnvelope),
     inject: [MESSAGING_OPTIONS, EnvelopeResolver],
+  },
+  {
+    // while providers are created, before Nest builds the handlers' call chains
+    provide: Symbol('handler failure recording'),
+    useFactory: (modules: ModulesContainer) => recordHandlerFailures(modules),
+    inject: [ModulesContainer],
   },
   EnvelopeResolver,
   MessagingServer,

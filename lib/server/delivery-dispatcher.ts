@@ -5,6 +5,7 @@ import { DeadLetterError } from '../errors.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
 import type { HandlerRoute } from './subscription-planner.js';
+import { recordedFailure } from './handler-failure.js';
 import { TopicRouter } from './topic-router.js';
 
 export interface ResolvedRoute extends HandlerRoute {
@@ -43,7 +44,7 @@ export function createDeliveryDispatcher(
       return ACK;
     } catch (error) {
       if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${errorMessage(error)}`);
-      const reason = `handler for "${route.pattern}" failed: ${errorMessage(error)}`;
+      const reason = `handler for "${route.pattern}" failed: ${failureText(error, recordedFailure(context))}`;
       logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" failed on attempt ${delivery.receiveCount}: ${reason}`);
       return { kind: 'retry', reason };
     }
@@ -60,10 +61,36 @@ function isDeadLetterRequest(error: unknown): boolean {
   return error instanceof DeadLetterError || (typeof error === 'object' && error !== null && (error as { deadLetter?: unknown }).deadLetter === true);
 }
 
+/**
+ * The text of a handler failure: what the exception filters passed on, unless that is Nest's generic
+ * "Internal server error" for an error it did not know, in which case the error the handler threw.
+ */
+function failureText(error: unknown, original: unknown): string {
+  const generic = typeof error === 'object' && error !== null && (error as { message?: unknown }).message === NEST_UNKNOWN_ERROR;
+  return generic && original !== undefined ? errorMessage(original) : errorMessage(error);
+}
+
+/** What Nest's BaseRpcExceptionFilter reports for any error that is not an RpcException. */
+const NEST_UNKNOWN_ERROR = 'Internal server error';
+
+/** A readable one-line description of anything a handler may throw. */
 export function errorMessage(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const httpResponse = (error as { getResponse?: () => unknown } | null)?.getResponse;
+  if (typeof httpResponse === 'function') {
+    const message = (httpResponse.call(error) as { message?: unknown } | null)?.message;
+    if (Array.isArray(message)) return message.join('; ');
+    if (typeof message === 'string') return message;
+  }
   if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return (error as { message: string }).message;
+  if (typeof error === 'object' && error !== null) {
+    if (typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+    try {
+      const json = JSON.stringify(error);
+      if (json !== undefined && json !== '{}') return json;
+    } catch {
+      // a cycle or a BigInt: fall through to String()
+    }
   }
   try {
     return String(error);

@@ -1,12 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { MessagingServer } from './messaging.server.js';
-
-/** Nest's metadata keys for @EventPattern (stable since Nest 5), and its PatternHandler.EVENT value. */
-const PATTERN_METADATA = 'microservices:pattern';
-const HANDLER_TYPE_METADATA = 'microservices:handler_type';
-const TRANSPORT_METADATA = 'microservices:transport';
-const EVENT_HANDLER = 2;
+import { EVENT_HANDLER, HANDLER_TYPE_METADATA, patternHandlers, TRANSPORT_METADATA } from './pattern-handlers.js';
 
 /** How long after bootstrap the strategy may still be started (an app may call listen() before startAllMicroservices()). */
 const START_GRACE_MS = 1500;
@@ -50,25 +45,10 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
     this.settle(false);
   }
 
+  /** Event handlers meant for any transport (no transport named in @EventPattern), which this strategy serves. */
   private eventHandlerNames(): string[] {
-    const names: string[] = [];
-    for (const module of this.modules.values()) {
-      for (const wrapper of module.controllers.values()) {
-        const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
-        if (!prototype) continue;
-        for (const key of Object.getOwnPropertyNames(prototype)) {
-          const method = Object.getOwnPropertyDescriptor(prototype, key)?.value as unknown;
-          if (typeof method !== 'function' || !isEventHandlerForAnyTransport(method)) continue;
-          names.push(`${wrapper.name ?? 'controller'}.${key}`);
-        }
-      }
-    }
-    return names;
+    return patternHandlers(this.modules)
+      .filter(({ method }) => Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER && Reflect.getMetadata(TRANSPORT_METADATA, method) === undefined)
+      .map(({ name }) => name);
   }
-}
-
-function isEventHandlerForAnyTransport(method: Function): boolean {
-  return Reflect.getMetadata(PATTERN_METADATA, method) !== undefined
-    && Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER
-    && Reflect.getMetadata(TRANSPORT_METADATA, method) === undefined;
 }

@@ -4,7 +4,7 @@ import { DeadLetterError } from '../errors.js';
 /**
  * ValidationPipe for messaging handlers: a payload that fails validation will fail on every retry, so it goes
  * straight to the dead-letter queue with the validation messages as its reason. (A plain ValidationPipe works too,
- * but its BadRequestException reaches the transport as "Internal server error" and is retried first.)
+ * but its BadRequestException counts as an ordinary handler failure and is retried first.)
  */
 @Injectable()
 export class MessagingValidationPipe extends ValidationPipe {
