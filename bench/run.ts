@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as amqpThroughput from './amqp-throughput.js';
 import * as awsCost from './aws-cost.js';
+import * as idleCost from './idle-cost.js';
 import * as latency from './latency.js';
 import * as memory from './memory.js';
 import * as provisioning from './provisioning.js';
@@ -18,7 +19,7 @@ import * as sqsThroughput from './sqs-throughput.js';
 import type { Section } from './support/report.js';
 import { repoRoot } from './support/spawn.js';
 
-const BENCHMARKS = [amqpThroughput, sqsThroughput, awsCost, latency, memory, provisioning];
+const BENCHMARKS = [amqpThroughput, sqsThroughput, awsCost, idleCost, latency, memory, provisioning];
 const benchDir = join(repoRoot, 'bench');
 const resultsDir = join(benchDir, 'results');
 
