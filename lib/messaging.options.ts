@@ -80,6 +80,11 @@ export interface MessagingModuleOptions {
   envelope?: EnvelopeSetting;
   /** Milliseconds that in-flight handlers get to finish on shutdown (default 30000). */
   drainTimeout?: number;
+  /**
+   * Largest message data, in bytes after decompression, that is decoded and handed to a handler (default 8 MiB);
+   * a bigger one goes to the dead-letter queue, so a small compressed body cannot exhaust memory.
+   */
+  maxDecodedBytes?: number;
   /** Handlers running at once per subscription queue (default 10). */
   concurrency?: number;
   /** Attempts before a message goes to the dead-letter queue (default 5). */
@@ -118,6 +123,7 @@ export const DEFAULTS = {
   topicPrefix: '',
   queueNamePrefix: '',
   drainTimeout: 30_000,
+  maxDecodedBytes: 8 * 1024 * 1024,
   concurrency: 10,
   maxReceiveCount: 5,
   deadLetterQueue: true,

@@ -9,6 +9,7 @@ export interface ResolvedMessagingOptions {
   queueNamePrefix: string;
   envelope?: EnvelopeSetting;
   drainTimeout: number;
+  maxDecodedBytes: number;
   concurrency: number;
   maxReceiveCount: number;
   deadLetterQueue: boolean;
@@ -30,7 +31,7 @@ export interface ResolvedAmqpOptions {
 }
 
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
-const MODULE_KEYS = new Set(['transport', 'serviceName', 'topicPrefix', 'queueNamePrefix', 'envelope', 'drainTimeout', 'concurrency', 'maxReceiveCount', 'deadLetterQueue', 'retryBackoff', 'snsSqs', 'amqp']);
+const MODULE_KEYS = new Set(['transport', 'serviceName', 'topicPrefix', 'queueNamePrefix', 'envelope', 'drainTimeout', 'maxDecodedBytes', 'concurrency', 'maxReceiveCount', 'deadLetterQueue', 'retryBackoff', 'snsSqs', 'amqp']);
 const SNS_SQS_KEYS = new Set(['region', 'endpoint', 'credentials', 'snsKmsMasterKeyId', 'sqsKmsMasterKeyId', 'sqsKmsDataKeyReusePeriod', 'waitTimeSeconds', 'maxAttempts', 'connectTimeout', 'requestTimeout', 'perProcessQueueExpires']);
 const AMQP_KEYS = new Set(['url', 'exchange', 'prefetch', 'heartbeat', 'publishTimeout', 'queueExpires', 'connectTimeout', 'perProcessQueueExpires', 'reconnectDelay']);
 const EXTRA_KEYS = new Set(['queueName', 'competing', 'filterPolicy', 'filterPolicyScope', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'envelope', 'protoClass', 'concurrency', 'exchange']);
@@ -47,6 +48,7 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
   checkString(options.queueNamePrefix, 'queueNamePrefix');
   checkEnvelope(options.envelope, 'envelope');
   checkInteger(options.drainTimeout, 'drainTimeout', 0, 3_600_000);
+  checkInteger(options.maxDecodedBytes, 'maxDecodedBytes', 1024, 1024 * 1024 * 1024);
   checkInteger(options.concurrency, 'concurrency', 1, 10_000);
   checkInteger(options.maxReceiveCount, 'maxReceiveCount', 1, 1000);
   checkBoolean(options.deadLetterQueue, 'deadLetterQueue');
@@ -67,6 +69,7 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
     queueNamePrefix: options.queueNamePrefix ?? DEFAULTS.queueNamePrefix,
     envelope: options.envelope,
     drainTimeout: options.drainTimeout ?? DEFAULTS.drainTimeout,
+    maxDecodedBytes: options.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
     deadLetterQueue: options.deadLetterQueue ?? DEFAULTS.deadLetterQueue,

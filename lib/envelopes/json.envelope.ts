@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { deflateSync, unzipSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { EnvelopeDecodeError, PublishError } from '../errors.js';
-import type { DecodedMessage, EnvelopeEncodeContext, EnvelopeMetadata, EnvelopeService, MessageEnvelope } from './message-envelope.js';
+import { DEFAULTS } from '../messaging.options.js';
+import { inflateWithin } from './inflate.js';
+import type { DecodedMessage, EnvelopeDecodeContext, EnvelopeEncodeContext, EnvelopeMetadata, EnvelopeService, MessageEnvelope } from './message-envelope.js';
 import { epochSeconds, newMessageUuid } from './service-identity.js';
 
 const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
 const COMPATIBLE_PROTOCOL_VERSIONS_JSON = JSON.stringify(['json_base-wip']);
 /** tomodachi compresses data whose JSON form reaches this many characters. */
 export const JSON_COMPRESSION_THRESHOLD = 60_000;
-/** Upper bound for decompressed data, so that a small compressed body (a "zip bomb") cannot exhaust memory. */
-export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+/** The default bound for decompressed data (the module's maxDecodedBytes). */
+export const MAX_DECOMPRESSED_BYTES = DEFAULTS.maxDecodedBytes;
 
 /** tomodachi's JSON envelope (JsonBase), field for field; the default envelope. */
 @Injectable()
@@ -24,7 +26,7 @@ export class JsonEnvelope implements MessageEnvelope {
       + `"data":${compressed ? `"${deflateSync(json).toString('base64')}"` : json}}`;
   }
 
-  decode(body: string | Buffer): DecodedMessage {
+  decode(body: string | Buffer, context?: EnvelopeDecodeContext): DecodedMessage {
     let parsed: unknown;
     try {
       parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
@@ -39,7 +41,7 @@ export class JsonEnvelope implements MessageEnvelope {
     if (typeof version !== 'string' || !version.startsWith('tomodachi-json-base')) {
       throw new EnvelopeDecodeError(`envelope protocol_version ${JSON.stringify(version)} is not tomodachi-json-base`);
     }
-    return { data: decodeData(parsed.data, metadata.data_encoding), metadata: readMetadata(metadata, service) };
+    return { data: decodeData(parsed.data, metadata.data_encoding, context?.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes), metadata: readMetadata(metadata, service) };
   }
 }
 
@@ -92,16 +94,11 @@ function serviceJson(service: EnvelopeService): string {
   return json;
 }
 
-function decodeData(data: unknown, encoding: unknown): unknown {
+function decodeData(data: unknown, encoding: unknown, maxBytes: number): unknown {
   if (encoding === undefined || encoding === 'raw') return data;
   if (encoding !== 'base64_gzip_json') throw new EnvelopeDecodeError(`unknown data_encoding ${JSON.stringify(encoding)}`);
   if (typeof data !== 'string') throw new EnvelopeDecodeError('base64_gzip_json data is not a string');
-  let json: string;
-  try {
-    json = unzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_DECOMPRESSED_BYTES }).toString('utf8');
-  } catch (error) {
-    throw new EnvelopeDecodeError(`base64_gzip_json data does not decompress: ${(error as Error).message}`);
-  }
+  const json = inflateWithin(Buffer.from(data, 'base64'), maxBytes, 'base64_gzip_json data').toString('utf8');
   try {
     return JSON.parse(json);
   } catch (error) {

@@ -23,6 +23,8 @@ export interface EnvelopeDecodeContext {
   /** The topic the message arrived on, without prefix. */
   topic: string;
   protoClass?: ProtoClass;
+  /** The module's maxDecodedBytes: decompress at most this much, else throw EnvelopeDecodeError. */
+  maxDecodedBytes?: number;
 }
 
 /** What an envelope knows about a message besides its data; every field is optional (a raw body has none). */

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { deflateSync, unzipSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { EnvelopeDecodeError, PublishError } from '../errors.js';
 import type { DecodedMessage, EnvelopeDecodeContext, EnvelopeEncodeContext, MessageEnvelope, ProtoClass } from './message-envelope.js';
-import { MAX_DECOMPRESSED_BYTES } from './json.envelope.js';
+import { DEFAULTS } from '../messaging.options.js';
+import { inflateWithin } from './inflate.js';
 import type { SnsSqsMessageFields } from './protobuf-schema.js';
 import { requirePackages } from '../optional-package.js';
 import { epochSeconds, newMessageUuid } from './service-identity.js';
@@ -80,7 +81,7 @@ function decodeWith(SnsSqsMessageType: MessageType, body: string | Buffer, conte
   if (!metadata.protocol_version?.startsWith('tomodachi-protobuf-base')) {
     throw new EnvelopeDecodeError(`envelope protocol_version ${JSON.stringify(metadata.protocol_version ?? '')} is not tomodachi-protobuf-base`);
   }
-  const bytes = inflate(Buffer.from(message.data ?? []), metadata.data_encoding);
+  const bytes = inflate(Buffer.from(message.data ?? []), metadata.data_encoding, context.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes);
   return {
     data: context.protoClass ? parse(context.protoClass, bytes) : bytes,
     metadata: {
@@ -103,14 +104,10 @@ function serialize(data: unknown, context: EnvelopeEncodeContext): Uint8Array {
   return protoClass.encode(data).finish();
 }
 
-function inflate(bytes: Buffer, encoding: string | undefined): Buffer {
+function inflate(bytes: Buffer, encoding: string | undefined, maxBytes: number): Buffer {
   if (encoding === 'proto' || encoding === undefined || encoding === '') return bytes;
   if (encoding !== 'gzip_proto') throw new EnvelopeDecodeError(`unknown data_encoding ${JSON.stringify(encoding)}`);
-  try {
-    return unzipSync(bytes, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
-  } catch (error) {
-    throw new EnvelopeDecodeError(`gzip_proto data does not decompress: ${(error as Error).message}`);
-  }
+  return inflateWithin(bytes, maxBytes, 'gzip_proto data');
 }
 
 function parse(protoClass: ProtoClass, bytes: Buffer): unknown {

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { MessagingContext } from '../context/messaging.context.js';
 import { DeadLetterError } from '../errors.js';
+import { DEFAULTS } from '../messaging.options.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
 import type { HandlerRoute } from './subscription-planner.js';
@@ -23,14 +24,17 @@ export function createDeliveryDispatcher(
   routes: readonly ResolvedRoute[],
   toObservable: (result: unknown) => Observable<unknown>,
   logger: LoggerService,
+  maxDecodedBytes: number = DEFAULTS.maxDecodedBytes,
 ): DeliveryHandler {
   const router = new TopicRouter(routes);
   return async (delivery: InboundDelivery): Promise<DeliveryOutcome> => {
     const route = router.match(delivery.topic) as ResolvedRoute | undefined;
     if (!route) return deadLetter(logger, delivery, `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
+    const size = typeof delivery.body === 'string' ? Buffer.byteLength(delivery.body) : delivery.body.length;
+    if (size > maxDecodedBytes) return deadLetter(logger, delivery, `message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
     let decoded;
     try {
-      const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass });
+      const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass, maxDecodedBytes });
       decoded = result instanceof Promise ? await result : result;
     } catch (error) {
       return deadLetter(logger, delivery, `cannot decode message: ${errorMessage(error)}`);

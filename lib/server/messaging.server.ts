@@ -49,7 +49,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
           ...route,
           envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
         })));
-        return { plan, routes: resolved, dispatch: createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger) };
+        return { plan, routes: resolved, dispatch: createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger, this.options.maxDecodedBytes) };
       }));
       const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
       for (const envelope of envelopes) await envelope.prepare?.();

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { of } from 'rxjs';
 import { EnvelopeDecodeError, JsonEnvelope, ProtobufEnvelope, type DecodedMessage, type MessageEnvelope } from '../../lib/index.js';
-import { MAX_DECOMPRESSED_BYTES } from '../../lib/envelopes/json.envelope.js';
+import { DEFAULTS } from '../../lib/messaging.options.js';
 import { SnsSqsMessageType } from '../../lib/envelopes/protobuf-schema.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from '../../lib/server/delivery-dispatcher.js';
 import { parseNotification } from '../../lib/sns-sqs/notification.js';
@@ -311,13 +311,28 @@ describe(`fuzz: decode path (seed ${SEED})`, () => {
     expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
   });
 
-  it('a decompression bomb is refused with EnvelopeDecodeError instead of inflating without bound', () => {
-    const bomb = deflateSync(Buffer.alloc(MAX_DECOMPRESSED_BYTES + 1024, 0x20));
+  it('a decompression bomb is refused with EnvelopeDecodeError naming maxDecodedBytes instead of inflating without bound', () => {
+    const bomb = deflateSync(Buffer.alloc(DEFAULTS.maxDecodedBytes + 1024, 0x20));
     expect(bomb.length).toBeLessThan(100_000);
     const jsonBody = JSON.stringify({ service, metadata: { protocol_version: 'tomodachi-json-base--1.0.0', data_encoding: 'base64_gzip_json' }, data: bomb.toString('base64') });
     expect(() => json.decode(jsonBody)).toThrow(EnvelopeDecodeError);
-    expect(() => json.decode(jsonBody)).toThrow(/does not decompress/);
+    expect(() => json.decode(jsonBody)).toThrow(`base64_gzip_json data inflates to more than ${DEFAULTS.maxDecodedBytes} bytes (maxDecodedBytes)`);
     const protoBody = Buffer.from(SnsSqsMessageType.encode(SnsSqsMessageType.fromObject({ service, data: bomb, metadata: { protocol_version: 'tomodachi-protobuf-base--1.0.0', data_encoding: 'gzip_proto' } })).finish()).toString('base64');
-    expect(() => protobuf.decode(protoBody, { topic: 'fuzz', protoClass: Person })).toThrow(/gzip_proto data does not decompress/);
+    expect(() => protobuf.decode(protoBody, { topic: 'fuzz', protoClass: Person })).toThrow(`gzip_proto data inflates to more than ${DEFAULTS.maxDecodedBytes} bytes (maxDecodedBytes)`);
+  });
+
+  it('a lower maxDecodedBytes (the module option, passed in the decode context) is honoured', () => {
+    const data = deflateSync(Buffer.from(JSON.stringify({ text: 'x'.repeat(5000) })));
+    const body = JSON.stringify({ service, metadata: { protocol_version: 'tomodachi-json-base--1.0.0', data_encoding: 'base64_gzip_json' }, data: data.toString('base64') });
+    expect((json.decode(body, { topic: 'fuzz', maxDecodedBytes: 10_000 }).data as { text: string }).text).toHaveLength(5000);
+    expect(() => json.decode(body, { topic: 'fuzz', maxDecodedBytes: 4096 })).toThrow(/inflates to more than 4096 bytes/);
+  });
+
+  it('the dispatcher dead-letters a body over maxDecodedBytes before decoding it', async () => {
+    const dispatch = createDeliveryDispatcher('capped', [route('fuzz', json)], (x) => of(x), logger, 2048);
+    const body = json.encode({ text: 'y'.repeat(3000) }, { topic: 'fuzz', service });
+    const outcome = await dispatch(delivery('fuzz', body));
+    expect(outcome).toEqual({ kind: 'dead-letter', reason: `message body is ${Buffer.byteLength(body)} bytes, over maxDecodedBytes (2048)` });
+    expect(await dispatch(delivery('fuzz', json.encode({ text: 'small' }, { topic: 'fuzz', service })))).toEqual({ kind: 'ack' });
   });
 });

@@ -27,7 +27,7 @@ describe('resolveModuleOptions: valid options and defaults', () => {
   it('fills in every default', () => {
     expect(resolveModuleOptions(base)).toEqual({
       transport: 'sns-sqs', serviceName: 'billing', topicPrefix: '', queueNamePrefix: '', envelope: undefined,
-      drainTimeout: 30_000, concurrency: 10, maxReceiveCount: 5, deadLetterQueue: true, retryBackoff: 1,
+      drainTimeout: 30_000, maxDecodedBytes: 8 * 1024 * 1024, concurrency: 10, maxReceiveCount: 5, deadLetterQueue: true, retryBackoff: 1,
       snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
       amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'amq.topic', prefetch: 100, heartbeat: 30, publishTimeout: 10_000, connectTimeout: 10_000, perProcessQueueExpires: 3_600_000, reconnectDelay: { initial: 500, max: 30_000 } },
     });
@@ -197,5 +197,13 @@ describe('redactUrl edge cases', () => {
     ['amqp://host/vhost?x=a:b@c', 'amqp://host/vhost?x=a:b@c'],
   ])('%s → %s', (url, redacted) => {
     expect(redactUrl(url)).toBe(redacted);
+  });
+});
+
+describe('maxDecodedBytes', () => {
+  it('accepts 1 KiB to 1 GiB and rejects anything else naming the option', () => {
+    expect(resolveModuleOptions({ ...base, maxDecodedBytes: 1024 }).maxDecodedBytes).toBe(1024);
+    expectRejected({ ...base, maxDecodedBytes: 100 }, 'maxDecodedBytes', /integer from 1024 to 1073741824/);
+    expectRejected({ ...base, maxDecodedBytes: 1.5e9 }, 'maxDecodedBytes', /integer from 1024/);
   });
 });
