@@ -200,20 +200,22 @@ export class AmqpConnection {
     this.interruptSleep();
     for (const w of this.waiters) w.reject(new MessagingError('the AMQP connection was closed'));
     this.waiters.clear();
-    for (const teardown of this.teardowns) {
-      await settleBy(teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${errorText(error)}`)), deadline);
-    }
+    // amqplib leaves channel.close() pending when the connection drops meanwhile: stop waiting once it is gone
     const model = this.model;
+    const gone = model ? new Promise<void>((resolve) => model.once('close', () => resolve())) : Promise.resolve();
+    for (const teardown of this.teardowns) {
+      await settleBy(Promise.race([gone, teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${errorText(error)}`))]), deadline);
+    }
     this.model = undefined;
-    if (model) await closeModel(model, this.blockedReason ? Date.now() : deadline);
+    if (model) await closeModel(model, this.blockedReason ? Date.now() : deadline, gone);
     await settleBy(this.loop ?? Promise.resolve(), deadline);
     this.status$.next('disconnected');
   }
 }
 
 /** connection.close, or past the deadline (no close-ok: blocked or unresponsive broker) the socket destroyed. */
-async function closeModel(model: AmqpModel, deadline: number): Promise<void> {
-  const closed = await settleBy(model.close(), deadline);
+async function closeModel(model: AmqpModel, deadline: number, gone?: Promise<void>): Promise<void> {
+  const closed = await settleBy(gone ? Promise.race([gone, model.close()]) : model.close(), deadline);
   if (!closed.done) socketOf(model)?.destroy();
 }
 
