@@ -36,7 +36,8 @@ const RECEIVE_BATCH = 10;
 /** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
 export const STOP_GRACE_MS = 1000;
 
-type SqsCommand = Parameters<SQSClient['send']>[0];
+/** Any SQS command (structurally: the SDK's own union does not accept specific commands under strictFunctionTypes). */
+type SqsCommand = { resolveMiddleware(...args: any[]): unknown };
 /** The output type of an SDK command, from its middleware handler's result. */
 type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
 
@@ -133,7 +134,8 @@ export class QueueConsumer {
   /** Every SQS call of this consumer: none once stopped, none that outlives stop(). */
   private send<C extends SqsCommand>(command: C, extra: { abortSignal?: AbortSignal; requestTimeout?: number } = {}): Promise<OutputOf<C>> {
     if (this.closed) return Promise.reject(new MessagingError(`The consumer of ${this.plan.name} is stopped`));
-    return this.sqs.send(command as never, { abortSignal: extra.abortSignal ?? this.cutoff.signal, ...(extra.requestTimeout ? { requestTimeout: extra.requestTimeout } : {}) });
+    const options = { abortSignal: extra.abortSignal ?? this.cutoff.signal, ...(extra.requestTimeout ? { requestTimeout: extra.requestTimeout } : {}) };
+    return this.sqs.send(command as never, options) as Promise<OutputOf<C>>;
   }
 
   private signal(): void {
