@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { MessagingError } from '../errors.js';
 import { decodeName } from '../naming.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import { retryDelaySeconds, settle } from '../transport/settlement.js';
 import { describeError, sleep } from './aws-errors.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { topicFromArn } from './naming.js';
@@ -28,9 +29,7 @@ interface Held {
   released: boolean;
 }
 
-const MAX_VISIBILITY_BACKOFF = 900;
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
-const REASON_MAX = 1000;
 /** Largest ReceiveMessage batch SQS allows. */
 const RECEIVE_BATCH = 10;
 /** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
@@ -248,7 +247,7 @@ export class QueueConsumer {
       return false;
     }
     try {
-      return await this.settle(message, outcome, receiveCount);
+      return await this.carryOut(message, outcome, receiveCount);
     } catch (error) {
       this.logger.error(`Could not act on message ${message.MessageId} of ${this.plan.name} (${describeError(error)}); it will be delivered again`);
       return false;
@@ -283,40 +282,36 @@ export class QueueConsumer {
     }
   }
 
-  private async settle(message: Message, outcome: DeliveryOutcome, receiveCount: number): Promise<boolean> {
-    if (outcome.kind === 'ack') {
+  /** Carries out the settlement decision (lib/transport/settlement.ts); true when the message left the queue. */
+  private async carryOut(message: Message, outcome: DeliveryOutcome, receiveCount: number): Promise<boolean> {
+    const decision = settle(outcome, receiveCount, this.plan);
+    if (decision.action === 'ack') {
       void this.deletes.delete(message.ReceiptHandle!);
       return true;
     }
-    if (outcome.kind === 'retry' && !(this.settings.deadLetterUrl && receiveCount >= this.plan.maxReceiveCount)) {
-      await this.backoff(message, receiveCount);
+    if (decision.action === 'retry') {
+      if (decision.deadLetterMissing) {
+        this.logger.error(`Message ${message.MessageId} on ${this.plan.name} should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`);
+      }
+      await this.backoff(message, decision.delaySeconds);
       return false;
     }
-    const reason = outcome.kind === 'retry' ? `failed ${receiveCount} time(s), last: ${outcome.reason}` : outcome.reason;
-    if (!this.settings.deadLetterUrl) {
-      this.logger.error(`Message ${message.MessageId} on ${this.plan.name} should go to a dead-letter queue but the queue has none; it stays and is retried after a backoff (${reason})`);
-      await this.backoff(message, receiveCount);
-      return false;
-    }
-    if (!(await this.moveToDeadLetter(message, reason))) {
-      await this.backoff(message, receiveCount);
+    if (!(await this.moveToDeadLetter(message, decision.reason))) {
+      await this.backoff(message, retryDelaySeconds(this.plan.retryBackoff, receiveCount));
       return false;
     }
     void this.deletes.delete(message.ReceiptHandle!);
     return true;
   }
 
-  private async backoff(message: Message, receiveCount: number): Promise<void> {
+  private async backoff(message: Message, delaySeconds: number): Promise<void> {
     // SQS takes whole seconds: round up, so a sub-second retryBackoff never becomes an immediate retry
-    const seconds = Math.ceil(Math.min(MAX_VISIBILITY_BACKOFF, this.plan.retryBackoff * 2 ** (receiveCount - 1)));
-    await this.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }));
+    await this.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: Math.ceil(delaySeconds) }));
   }
 
   private async moveToDeadLetter(message: Message, reason: string): Promise<boolean> {
     // The SNS notification in the body carries the message attributes; the reason travels beside it.
-    const attributes: Record<string, MessageAttributeValue> = {
-      dead_letter_reason: { DataType: 'String', StringValue: reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason },
-    };
+    const attributes: Record<string, MessageAttributeValue> = { dead_letter_reason: { DataType: 'String', StringValue: reason } };
     try {
       await this.send(new SendMessageCommand({
         QueueUrl: this.settings.deadLetterUrl,
