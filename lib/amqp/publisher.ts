@@ -106,7 +106,9 @@ export class AmqpPublisher {
         return;
       }
     } catch (error) {
-      this.fail(entry, error instanceof PublishError ? error : new PublishError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${errorText(error)}`, { cause: error }));
+      // sent once on a channel that was then lost: whether the broker took it is unknown
+      if (entry.written) this.fail(entry, this.timeoutError(entry, error, 'before the connection was lost and the publish timeout passed'));
+      else this.fail(entry, error instanceof PublishError ? error : new PublishError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${errorText(error)}`, { cause: error }));
     }
   }
 
