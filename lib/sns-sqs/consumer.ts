@@ -9,6 +9,7 @@ import { decodeName } from '../naming.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { retryDelaySeconds, settle } from '../transport/settlement.js';
 import { describeError, sleep } from './aws-errors.js';
+import { batchesOf, MAX_BATCH_ENTRIES } from './batching.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { topicFromArn } from './naming.js';
 import { parseNotification } from './notification.js';
@@ -31,7 +32,6 @@ interface Held {
 
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
 /** Largest ReceiveMessage batch SQS allows. */
-const RECEIVE_BATCH = 10;
 /** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
 export const STOP_GRACE_MS = 1000;
 
@@ -77,7 +77,7 @@ export class QueueConsumer {
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
     // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
-    this.maxPolls = Math.ceil(settings.plan.concurrency / RECEIVE_BATCH);
+    this.maxPolls = Math.ceil(settings.plan.concurrency / MAX_BATCH_ENTRIES);
     // Every outstanding call (receives, settles of running handlers, backoff sleeps) listens on these signals.
     setMaxListeners(settings.plan.concurrency + this.maxPolls + 10, this.abort.signal, this.cutoff.signal);
   }
@@ -150,7 +150,7 @@ export class QueueConsumer {
         await new Promise<void>((resolve) => { this.wake = resolve; });
         continue;
       }
-      const count = Math.min(RECEIVE_BATCH, free);
+      const count = Math.min(MAX_BATCH_ENTRIES, free);
       this.reserved += count;
       this.polling += 1;
       const receive = this.receive(count);
@@ -343,8 +343,7 @@ export class QueueConsumer {
   }
 
   private async sendRelease(items: Held[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 10) {
-      const chunk = items.slice(i, i + 10);
+    for (const chunk of batchesOf(items)) {
       try {
         const result = await this.send(new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.settings.queueUrl,

@@ -1,14 +1,16 @@
 import { DeleteMessageBatchCommand, type DeleteMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from './aws-errors.js';
+import { NextTickBatcher } from './batching.js';
 
-const MAX_BATCH = 10;
+interface PendingDelete {
+  receiptHandle: string;
+  resolve: () => void;
+}
 
 /** Deletes handled messages with DeleteMessageBatch: flushed at 10 entries or on the next tick. */
 export class DeleteBatcher {
-  private pending: Array<{ receiptHandle: string; resolve: () => void }> = [];
-  private scheduled = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly batcher = new NextTickBatcher<PendingDelete>((batch) => this.sendBatch(batch));
 
   constructor(
     private readonly send: (command: DeleteMessageBatchCommand) => Promise<DeleteMessageBatchCommandOutput>,
@@ -18,32 +20,14 @@ export class DeleteBatcher {
 
   /** Resolves once the delete was sent (failures are logged: the message then comes back and is handled again). */
   delete(receiptHandle: string): Promise<void> {
-    return new Promise((resolve) => {
-      this.pending.push({ receiptHandle, resolve });
-      if (this.pending.length >= MAX_BATCH) this.sendNext();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          if (this.pending.length > 0) this.sendNext();
-        });
-      }
-    });
+    return new Promise((resolve) => this.batcher.add({ receiptHandle, resolve }));
   }
 
-  async flush(): Promise<void> {
-    while (this.pending.length > 0) this.sendNext();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  flush(): Promise<void> {
+    return this.batcher.flush();
   }
 
-  private sendNext(): void {
-    const batch = this.pending.splice(0, MAX_BATCH);
-    const done = this.sendBatch(batch);
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
-  }
-
-  private async sendBatch(batch: Array<{ receiptHandle: string; resolve: () => void }>): Promise<void> {
+  private async sendBatch(batch: PendingDelete[]): Promise<void> {
     try {
       const result = await this.send(new DeleteMessageBatchCommand({
         QueueUrl: this.queueUrl,

@@ -6,11 +6,11 @@ import type { OutboundMessage } from '../transport/broker.js';
 import { attributesSize, toSnsAttributes } from './attributes.js';
 import { describeError, isTimeoutOrNetwork } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
+import { NextTickBatcher } from './batching.js';
 import { TOPIC_NAME_MAX, topicName } from './naming.js';
 
 /** SNS limit for one message (body + attributes) and for one PublishBatch request. */
 export const SNS_MAX_BYTES = 262_144;
-export const SNS_MAX_BATCH = 10;
 /** Extra attempts for batch entries that failed without being the sender's fault. */
 const ENTRY_RETRIES = 2;
 
@@ -23,18 +23,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-interface TopicQueue {
-  pending: Pending[];
-  scheduled: boolean;
-}
-
 /**
  * Publishes to SNS, coalescing concurrent emits per topic into PublishBatch calls: a batch goes out on the next
  * tick or as soon as it is full (10 entries or 256 KB), so a lone emit is not held back.
  */
 export class Publisher {
-  private readonly queues = new Map<string, TopicQueue>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly batchers = new Map<string, NextTickBatcher<Pending>>();
   /** Aborted when the broker closes: a PublishBatch still waiting then ends with PublishOutcomeUnknownError. */
   private readonly closing = new AbortController();
 
@@ -77,36 +71,20 @@ export class Publisher {
 
   /** Waits for every batch already handed to SNS. */
   async flush(): Promise<void> {
-    for (const [arn, queue] of this.queues) if (queue.pending.length > 0) this.send(arn);
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await Promise.all([...this.batchers.values()].map((batcher) => batcher.flush()));
   }
 
+  /** One batcher per topic; a batch also closes before its bytes would pass the 256 KB request limit. */
   private enqueue(arn: string, item: Pending): void {
-    let queue = this.queues.get(arn);
-    if (!queue) {
-      queue = { pending: [], scheduled: false };
-      this.queues.set(arn, queue);
+    let batcher = this.batchers.get(arn);
+    if (!batcher) {
+      batcher = new NextTickBatcher<Pending>(
+        (batch) => this.sendBatch(arn, batch),
+        (batch, next) => batch.reduce((sum, p) => sum + p.size, 0) + next.size <= SNS_MAX_BYTES,
+      );
+      this.batchers.set(arn, batcher);
     }
-    const bytes = queue.pending.reduce((sum, p) => sum + p.size, 0);
-    if (queue.pending.length > 0 && bytes + item.size > SNS_MAX_BYTES) this.send(arn);
-    queue.pending.push(item);
-    if (queue.pending.length >= SNS_MAX_BATCH) {
-      this.send(arn);
-    } else if (!queue.scheduled) {
-      queue.scheduled = true;
-      setImmediate(() => {
-        queue!.scheduled = false;
-        if (queue!.pending.length > 0) this.send(arn);
-      });
-    }
-  }
-
-  private send(arn: string): void {
-    const queue = this.queues.get(arn)!;
-    const batch = queue.pending.splice(0, SNS_MAX_BATCH);
-    const done = this.sendBatch(arn, batch);
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    batcher.add(item);
   }
 
   private async sendBatch(arn: string, batch: Pending[]): Promise<void> {

@@ -1,8 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, type ChangeMessageVisibilityBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from './aws-errors.js';
-
-const BATCH = 10;
+import { batchesOf } from './batching.js';
 
 /**
  * Keeps messages invisible while their handlers run: a message still running half a visibility timeout after it
@@ -60,8 +59,8 @@ export class VisibilityHeartbeat {
       handles.push(handle);
       this.due.set(handle, now + this.extendEveryMs);
     }
-    for (let i = 0; i < handles.length; i += BATCH) {
-      const done = this.extend(handles.slice(i, i + BATCH));
+    for (const batch of batchesOf(handles)) {
+      const done = this.extend(batch);
       this.inFlight.add(done);
       void done.finally(() => this.inFlight.delete(done));
     }
