@@ -45,7 +45,7 @@ type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[
  * a new receive starts as soon as slots free up. Acts on each outcome (delete, retry backoff, dead-letter queue),
  * keeps slow handlers' messages invisible, keeps FIFO groups in order, and releases what it holds on stop.
  */
-export class QueueConsumer {
+export class SqsConsumer {
   private running = false;
   /** Aborts backoff sleeps and in-flight ReceiveMessage calls: both end at once when stop() begins. */
   private readonly abort = new AbortController();

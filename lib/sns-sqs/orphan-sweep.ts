@@ -5,7 +5,7 @@ import { encodeName } from '../naming.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import { describeError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
-import { ALIVE_TAG, PER_PROCESS_TAG, type Provisioner } from './provisioner.js';
+import { ALIVE_TAG, PER_PROCESS_TAG, type SnsSqsProvisioner } from './provisioner.js';
 
 /** Generated per-process queue names keep at least this much of `queueNamePrefix + service` (see fitName). */
 const NAME_PREFIX_MAX = 50;
@@ -24,7 +24,7 @@ export class OrphanSweep {
 
   constructor(
     private readonly clients: AwsClients,
-    private readonly provisioner: Provisioner,
+    private readonly provisioner: SnsSqsProvisioner,
     private readonly options: ResolvedMessagingOptions,
     private readonly logger: LoggerService,
   ) {}

@@ -44,7 +44,7 @@ const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
  * Creates or updates topics, queues, dead-letter queues, queue policies and subscriptions. It reads before it
  * writes and sets only differences, so a restart with unchanged configuration makes no mutating call.
  */
-export class Provisioner {
+export class SnsSqsProvisioner {
   private readonly topics = new Map<string, Promise<string>>();
   /** Aborted when the broker closes: a topic lookup still waiting for a stalled endpoint ends then. */
   private readonly closing = new AbortController();

@@ -27,7 +27,7 @@ interface Pending {
  * Publishes to SNS, coalescing concurrent emits per topic into PublishBatch calls: a batch goes out on the next
  * tick or as soon as it is full (10 entries or 256 KB), so a lone emit is not held back.
  */
-export class Publisher {
+export class SnsPublisher {
   private readonly batchers = new Map<string, NextTickBatcher<Pending>>();
   /** Aborted when the broker closes: a PublishBatch still waiting then ends with PublishOutcomeUnknownError. */
   private readonly closing = new AbortController();

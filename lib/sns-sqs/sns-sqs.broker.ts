@@ -5,24 +5,24 @@ import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { sleep } from './aws-errors.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
-import { QueueConsumer, STOP_GRACE_MS } from './consumer.js';
+import { SqsConsumer, STOP_GRACE_MS } from './consumer.js';
 import { queueName, validateQueuePlans } from './naming.js';
 import { OrphanSweep } from './orphan-sweep.js';
-import { Provisioner, type ProvisionedQueue } from './provisioner.js';
-import { Publisher } from './publisher.js';
+import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
+import { SnsPublisher } from './publisher.js';
 
 /** The SNS+SQS transport: wires naming checks, provisioning, consumers and the batching publisher. */
 export class SnsSqsBroker implements Broker {
   readonly status$ = new BehaviorSubject<BrokerStatus>('connected');
   private readonly clients: AwsClients;
-  private readonly provisioner: Provisioner;
-  private readonly publisher: Publisher;
+  private readonly provisioner: SnsSqsProvisioner;
+  private readonly publisher: SnsPublisher;
   private readonly orphans: OrphanSweep;
   private swept = false;
   /** When the shutdown under way runs out of time (drain deadline + grace); calls still in flight are cut off then. */
   private stopDeadline?: number;
   private readonly provisioned = new Map<string, ProvisionedQueue>();
-  private readonly consumers = new Map<string, QueueConsumer>();
+  private readonly consumers = new Map<string, SqsConsumer>();
   private closed = false;
   private configured?: Promise<void>;
   private configurationChecked = false;
@@ -32,8 +32,8 @@ export class SnsSqsBroker implements Broker {
     private readonly logger: LoggerService,
   ) {
     this.clients = createClients(options.snsSqs);
-    this.provisioner = new Provisioner(this.clients, options, logger);
-    this.publisher = new Publisher(this.clients, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), logger, options.topicPrefix);
+    this.provisioner = new SnsSqsProvisioner(this.clients, options, logger);
+    this.publisher = new SnsPublisher(this.clients, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), logger, options.topicPrefix);
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 
@@ -58,7 +58,7 @@ export class SnsSqsBroker implements Broker {
       queue = this.provisioned.get(plan.name)!;
     }
     if (this.consumers.has(plan.name)) throw new MessagingError(`Queue ${plan.name} is already being consumed; give each @EventPattern subscription one queue`);
-    const consumer = new QueueConsumer(this.clients.sqs, {
+    const consumer = new SqsConsumer(this.clients.sqs, {
       plan,
       queueUrl: queue.url,
       deadLetterUrl: queue.deadLetter?.url,

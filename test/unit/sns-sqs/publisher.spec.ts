@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { PublishError } from '../../../lib/errors.js';
 import type { AwsClients } from '../../../lib/sns-sqs/clients.js';
-import { Publisher } from '../../../lib/sns-sqs/publisher.js';
+import { SnsPublisher } from '../../../lib/sns-sqs/publisher.js';
 
 type Entry = { Id: string; Message: string; MessageGroupId?: string; MessageDeduplicationId?: string };
 type Reply = { Successful?: Array<{ Id: string }>; Failed?: Array<{ Id: string; SenderFault: boolean; Code: string; Message?: string }> };
@@ -15,7 +15,7 @@ function fakePublisher(reply: (entries: Entry[], call: number) => Reply) {
   });
   const clients = { sns: { send }, sqs: {} } as unknown as AwsClients;
   const logger = { log() {}, warn() {}, error() {} };
-  return { publisher: new Publisher(clients, async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`, logger), calls };
+  return { publisher: new SnsPublisher(clients, async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`, logger), calls };
 }
 
 const message = (n: number, extra = {}) => ({ topic: 't', body: `m${n}`, attributes: {}, ...extra });
