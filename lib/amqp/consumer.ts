@@ -1,8 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { createHash, randomUUID } from 'node:crypto';
+import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../options-validation.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
 import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
 import { decodeContent } from './content-encoding.js';
 import { settleBy } from './deadline.js';
@@ -11,8 +13,6 @@ import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
 import { republishProperties, withoutLargeHeaders } from './republish.js';
 import { declareTopology, renewPerProcessQueues, retryQueueOptions } from './topology.js';
 
-const MAX_RETRY_DELAY_S = 900;
-const MAX_REASON_LENGTH = 1000;
 /** Messages whose move failed and went back to the queue, remembered so their receive count still advances. */
 const MAX_REMEMBERED_FAILURES = 10_000;
 
@@ -178,7 +178,7 @@ export class AmqpConsumer {
       receiveCount,
       raw: msg,
     };
-    const content = decodeContent(msg.content, msg.properties.contentEncoding);
+    const content = decodeContent(msg.content, msg.properties.contentEncoding, this.options.maxDecodedBytes);
     let outcome: DeliveryOutcome;
     if (!content.ok) {
       outcome = { kind: 'dead-letter', reason: `cannot decode message: ${content.reason}` };
@@ -191,25 +191,27 @@ export class AmqpConsumer {
         outcome = { kind: 'retry', reason: errorText(error) };
       }
     }
+    // the decision is lib/transport/settlement.ts's; this carries it out
+    const decision = settle(outcome, receiveCount, plan);
     try {
-      if (outcome.kind === 'ack') {
-        // fall through to the ack
-      } else if (outcome.kind === 'retry' && receiveCount < plan.maxReceiveCount) {
-        await this.toRetryQueue(plan, channel, msg, routingKey, receiveCount, outcome.reason, retryDelayMs(plan.retryBackoff, receiveCount));
-      } else {
-        const reason = outcome.kind === 'retry' ? `gave up after ${receiveCount} attempts: ${outcome.reason}` : outcome.reason;
-        await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, reason);
+      if (decision.action === 'retry') {
+        if (decision.deadLetterMissing) {
+          this.logger.error(`Message ${delivery.messageId} on "${plan.name}" should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`);
+        }
+        await this.toRetryQueue(plan, channel, msg, routingKey, receiveCount, decision.reason, decision.delaySeconds * 1000);
+      } else if (decision.action === 'dead-letter') {
+        await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, decision.reason);
       }
     } catch (error) {
       this.rememberFailedMove(failureKey, receiveCount);
-      const delay = Math.max(1000, retryDelayMs(plan.retryBackoff, receiveCount));
+      const delay = Math.max(1000, retryDelaySeconds(plan.retryBackoff, receiveCount) * 1000);
       this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${errorText(error)}; it returns to the queue in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
-      settle(channel, msg, false);
+      acknowledge(channel, msg, false);
       return;
     }
     this.failedMoves.delete(failureKey);
-    settle(channel, msg, true);
+    acknowledge(channel, msg, true);
   }
 
   private failureKey(plan: QueuePlan, msg: ConsumeMessage): string {
@@ -226,25 +228,20 @@ export class AmqpConsumer {
     const queue = retryQueueName(plan.name);
     // a per-process retry queue expires perProcessQueueExpires after its last declaration: refresh it
     if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan, this.options));
-    const properties = { ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: truncate(reason) }), expiration: String(Math.round(delayMs)) };
+    const properties = { ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: reason }), expiration: String(Math.round(delayMs)) };
     try {
       await this.publisher.publishRaw('', queue, msg.content, properties);
     } catch (error) {
       if (!(error instanceof UnencodableMessageError) || !plan.deadLetter) throw error;
       // the same message would fail the same way on every attempt: dead-letter it now
-      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, `cannot be moved to the retry queue (${errorText(error)}) after: ${reason}`);
+      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, truncateReason(`cannot be moved to the retry queue (${errorText(error)}) after: ${reason}`));
     }
   }
 
+  /** Only for plans with a dead-letter queue: settle() never dead-letters without one. */
   private async toDeadLetterQueue(plan: QueuePlan, channel: Channel, msg: ConsumeMessage, routingKey: string, attempts: number, reason: string): Promise<void> {
-    if (!plan.deadLetter) {
-      this.logger.error(`Message on "${plan.name}" should be dead-lettered (${reason}) but the queue has no dead-letter queue; retrying it every ${MAX_RETRY_DELAY_S} s instead`);
-      const queue = retryQueueName(plan.name);
-      const properties = { ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: truncate(reason) }), expiration: String(MAX_RETRY_DELAY_S * 1000) };
-      await this.publishFitting(queue, msg, properties, reason, HEADER.lastError);
-      return;
-    }
-    const properties = republishProperties(msg, routingKey, attempts, { [HEADER.deadLetterReason]: truncate(reason) });
+    if (!plan.deadLetter) throw new MessagingError(`"${plan.name}" has no dead-letter queue`);
+    const properties = republishProperties(msg, routingKey, attempts, { [HEADER.deadLetterReason]: reason });
     await this.publishFitting(plan.deadLetter.name, msg, properties, reason, HEADER.deadLetterReason);
   }
 
@@ -258,7 +255,7 @@ export class AmqpConsumer {
     }
     for (const dropAll of [false, true]) {
       const trimmed = withoutLargeHeaders(properties, dropAll);
-      (trimmed.properties.headers as Record<string, unknown>)[reasonHeader] = truncate(`${reason} (headers left off, too large to republish: ${trimmed.dropped.join(', ')})`);
+      (trimmed.properties.headers as Record<string, unknown>)[reasonHeader] = truncateReason(`${reason} (headers left off, too large to republish: ${trimmed.dropped.join(', ')})`);
       try {
         await this.publisher.publishRaw('', queue, msg.content, trimmed.properties);
         this.logger.warn?.(`Message ${msg.properties.messageId ?? '(no id)'} moved to "${queue}" without its headers ${trimmed.dropped.join(', ')}: together they exceed the AMQP header limit`);
@@ -329,7 +326,7 @@ export class AmqpConsumer {
   }
 }
 
-function settle(channel: Channel, msg: ConsumeMessage, ack: boolean): void {
+function acknowledge(channel: Channel, msg: ConsumeMessage, ack: boolean): void {
   try {
     if (ack) channel.ack(msg);
     else channel.nack(msg, false, true);
@@ -338,16 +335,8 @@ function settle(channel: Channel, msg: ConsumeMessage, ack: boolean): void {
   }
 }
 
-export function retryDelayMs(backoffSeconds: number, attempt: number): number {
-  return Math.min(MAX_RETRY_DELAY_S, backoffSeconds * 2 ** Math.max(0, attempt - 1)) * 1000;
-}
-
 function attributesOf(headers: Record<string, unknown>): Record<string, unknown> {
   const attributes: Record<string, unknown> = {};
   for (const key in headers) if (!isInternalHeader(key)) attributes[key] = headers[key];
   return attributes;
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text;
 }

@@ -1,5 +1,5 @@
 import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import { MAX_DECOMPRESSED_BYTES } from '../envelopes/json.envelope.js';
+import { isOutputTooLarge } from '../envelopes/inflate.js';
 
 /**
  * content-encoding values that do not transform the bytes: empty/identity, and the charset names some producers
@@ -10,13 +10,13 @@ const AS_IS = new Set(['', 'identity', 'utf-8', 'utf8', 'binary', '7bit', '8bit'
 export type ContentDecoding = { ok: true; body: Buffer } | { ok: false; reason: string };
 
 /**
- * The body the envelope should decode: gzip and deflate (zlib or raw) bodies inflated, at most
- * MAX_DECOMPRESSED_BYTES; an unsupported encoding or a body that does not inflate is a reason to dead-letter.
+ * The body the envelope should decode: gzip and deflate (zlib or raw) bodies inflated, to at most `maxBytes`
+ * (maxDecodedBytes); an unsupported encoding or a body that does not inflate is a reason to dead-letter.
  */
-export function decodeContent(content: Buffer, contentEncoding: string | undefined): ContentDecoding {
+export function decodeContent(content: Buffer, contentEncoding: string | undefined, maxBytes: number): ContentDecoding {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (AS_IS.has(encoding)) return { ok: true, body: content };
-  const options = { maxOutputLength: MAX_DECOMPRESSED_BYTES };
+  const options = { maxOutputLength: maxBytes };
   try {
     if (encoding === 'gzip' || encoding === 'x-gzip') return { ok: true, body: gunzipSync(content, options) };
     if (encoding === 'deflate') {
@@ -25,11 +25,10 @@ export function decodeContent(content: Buffer, contentEncoding: string | undefin
       return { ok: true, body: zlibWrapped ? inflateSync(content, options) : inflateRawSync(content, options) };
     }
   } catch (error) {
-    const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /buffer length|too large/i.test((error as Error).message);
     return {
       ok: false,
-      reason: tooLarge
-        ? `${encoding} body inflates to more than ${MAX_DECOMPRESSED_BYTES} bytes`
+      reason: isOutputTooLarge(error)
+        ? `${encoding} body inflates to more than ${maxBytes} bytes (maxDecodedBytes)`
         : `${encoding} body does not inflate: ${(error as Error).message}`,
     };
   }

@@ -10,8 +10,6 @@ const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
 const COMPATIBLE_PROTOCOL_VERSIONS_JSON = JSON.stringify(['json_base-wip']);
 /** tomodachi compresses data whose JSON form reaches this many characters. */
 export const JSON_COMPRESSION_THRESHOLD = 60_000;
-/** The default bound for decompressed data (the module's maxDecodedBytes). */
-export const MAX_DECOMPRESSED_BYTES = DEFAULTS.maxDecodedBytes;
 
 /** tomodachi's JSON envelope (JsonBase), field for field; the default envelope. */
 @Injectable()

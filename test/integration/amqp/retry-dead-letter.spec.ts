@@ -88,7 +88,7 @@ describe('AMQP retries and dead-lettering', () => {
     }
     expect(JSON.parse(dead.content.toString()).data).toEqual({ id: 'a1' });
     const headers = dead.properties.headers ?? {};
-    expect(headers['x-dead-letter-reason']).toMatch(/^gave up after 3 attempts: handler for "always-fails" failed/);
+    expect(headers['x-dead-letter-reason']).toMatch(/^failed 3 time\(s\), last: handler for "always-fails" failed/);
     expect(headers['x-original-routing-key']).toBe('always-fails');
     expect(headers['x-receive-count']).toBe(3);
     expect(dead.properties.contentType).toBe('application/json');
@@ -121,9 +121,13 @@ describe('AMQP retries and dead-lettering', () => {
     expect(garbage.properties.headers?.['x-receive-count']).toBe(1);
   });
 
-  it('without a DLQ a message to dead-letter is kept (in the retry queue), never dropped', async () => {
+  it('without a DLQ a message to dead-letter is kept and retried on the doubling backoff, as on SNS+SQS, never dropped', async () => {
     await lastValueFrom(client.emit('no-dlq', { id: 'd1' }));
-    await waitFor(async () => (await queueInfo(raw, `${queuePrefix}no-dlq-retry`))?.messageCount === 1, { what: 'message parked in the retry queue' });
+    await waitFor(() => attempts.filter((a) => a.id === 'd1').length >= 3, { what: 'three attempts of the message without a DLQ' });
+    const tries = attempts.filter((a) => a.id === 'd1');
+    expect(tries.map((a) => a.count).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(tries[1].at - tries[0].at).toBeGreaterThanOrEqual(BACKOFF_S * 1000 * 0.9);
+    expect(tries[2].at - tries[1].at).toBeGreaterThanOrEqual(BACKOFF_S * 2000 * 0.9);
     expect(await queueInfo(raw, `${queuePrefix}no-dlq-dlq`)).toBeUndefined();
   });
 });

@@ -1,5 +1,4 @@
 import { AmqpBroker } from '../../../lib/amqp/amqp.broker.js';
-import { retryDelayMs } from '../../../lib/amqp/consumer.js';
 import { contentTypeOf, toHeaders } from '../../../lib/amqp/publisher.js';
 import { MessagingOptionsError } from '../../../lib/errors.js';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
@@ -12,12 +11,6 @@ const plan = (over: Partial<QueuePlan> = {}): QueuePlan => ({
 });
 
 describe('AMQP helpers', () => {
-  it('retry delay doubles per attempt from retryBackoff and is capped at 900 s', () => {
-    expect([1, 2, 3, 4].map((a) => retryDelayMs(0.5, a))).toEqual([500, 1000, 2000, 4000]);
-    expect(retryDelayMs(0, 3)).toBe(0);
-    expect(retryDelayMs(1, 20)).toBe(900_000);
-  });
-
   it('content type follows the body', () => {
     expect(contentTypeOf('{"a":1}')).toBe('application/json');
     expect(contentTypeOf('CgR0ZXN0')).toBe('text/plain');
