@@ -34,6 +34,12 @@ const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
 /** Largest ReceiveMessage batch SQS allows. */
 /** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
 export const STOP_GRACE_MS = 1000;
+/**
+ * At stop, a poll younger than this is let finish before it is aborted: under load a poll returns within
+ * milliseconds, and aborting it then would hide the batch SQS already handed out for the whole visibility timeout.
+ * An older poll is waiting on an empty queue and is aborted at once.
+ */
+export const YOUNG_POLL_MS = 500;
 
 /** Any SQS command (structurally: the SDK's own union does not accept specific commands under strictFunctionTypes). */
 type SqsCommand = { resolveMiddleware(...args: any[]): unknown };
@@ -61,6 +67,8 @@ export class SqsConsumer {
   private readonly held = new Map<string, Held>();
   private readonly handling = new Set<Promise<unknown>>();
   private readonly receiving = new Set<Promise<void>>();
+  /** Receives in flight, each with its own abort (see YOUNG_POLL_MS). */
+  private readonly polls = new Set<{ controller: AbortController; startedAt: number }>();
   private readonly deletes: DeleteBatcher;
   private readonly heartbeat: VisibilityHeartbeat;
   private readonly systemAttributes: MessageSystemAttributeName[];
@@ -101,8 +109,8 @@ export class SqsConsumer {
     if (!this.running && !this.loop) return;
     const startedAt = Date.now();
     this.running = false;
-    // Aborting a poll may lose a batch SQS already handed out (it returns after its visibility timeout): the price of
-    // not waiting up to waitTimeSeconds. A receive that completes anyway has its messages released below.
+    // Young polls get YOUNG_POLL_MS to bring their batch (released below); older ones wait on an empty queue.
+    for (const poll of this.polls) setTimeout(() => poll.controller.abort(), Math.max(0, poll.startedAt + YOUNG_POLL_MS - Date.now())).unref();
     this.abort.abort();
     this.signal();
     const cutoffTimer = setTimeout(() => this.cutoff.abort(), drainTimeoutMs + STOP_GRACE_MS);
@@ -166,13 +174,16 @@ export class SqsConsumer {
       polled = true;
       this.polling -= 1;
     };
+    const poll = { controller: new AbortController(), startedAt: Date.now() };
+    this.polls.add(poll);
     try {
       const result = await this.send(new ReceiveMessageCommand({
         QueueUrl: this.settings.queueUrl,
         MaxNumberOfMessages: count,
         WaitTimeSeconds: this.settings.waitTimeSeconds,
         MessageSystemAttributeNames: this.systemAttributes,
-      }), { abortSignal: this.abort.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 });
+      }), { abortSignal: poll.controller.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 });
+      this.polls.delete(poll);
       this.errorStreak = 0;
       const messages = (result.Messages ?? []).filter((m) => m.ReceiptHandle);
       const held = messages.map((message) => ({ message, released: false }));
@@ -184,6 +195,7 @@ export class SqsConsumer {
       } else if (messages.length > 0) this.dispatch(messages);
       else if (this.settings.waitTimeSeconds === 0) await sleep(200, this.abort.signal);
     } catch (error) {
+      this.polls.delete(poll);
       if (this.abort.signal.aborted) {
         this.reserved -= count;
         return;
