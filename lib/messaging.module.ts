@@ -7,8 +7,8 @@ import { JsonEnvelope } from './envelopes/json.envelope.js';
 import {
   ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE,
 } from './messaging.module-definition.js';
-import type { MessagingModuleOptions } from './messaging.options.js';
-import { resolveModuleOptions, type ResolvedMessagingOptions } from './options-validation.js';
+import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
+import { resolveModuleOptions } from './options-validation.js';
 import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
 import { recordHandlerFailures } from './server/handler-failure.js';

@@ -119,6 +119,10 @@ export interface SubscriptionExtras {
   exchange?: string;
 }
 
+/**
+ * The default of every module option that has one. The resolved options' type follows from it: an option with a
+ * default here is required after resolution; a default for an option that does not exist fails to compile.
+ */
 export const DEFAULTS = {
   topicPrefix: '',
   queueNamePrefix: '',
@@ -128,7 +132,6 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
   deadLetterQueue: true,
   retryBackoff: 1,
-  visibilityTimeout: 30,
   snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
   amqp: {
     url: 'amqp://guest:guest@127.0.0.1:5672',
@@ -140,4 +143,46 @@ export const DEFAULTS = {
     perProcessQueueExpires: 3_600_000,
     reconnectDelay: { initial: 500, max: 30_000 },
   },
-} as const;
+} as const satisfies DefaultsFor<MessagingModuleOptions>;
+
+/** The defaults of the `@EventPattern` extras that do not fall back to a module option. */
+export const SUBSCRIPTION_DEFAULTS = {
+  competing: true,
+  fifo: false,
+  visibilityTimeout: 30,
+} as const satisfies DefaultsFor<SubscriptionExtras>;
+
+/** Every option's name, once per object: the compiler fails when an option is missing here or is not declared. */
+export const OPTION_NAMES = {
+  module: names<MessagingModuleOptions>({
+    transport: 1, serviceName: 1, topicPrefix: 1, queueNamePrefix: 1, envelope: 1, drainTimeout: 1, maxDecodedBytes: 1,
+    concurrency: 1, maxReceiveCount: 1, deadLetterQueue: 1, retryBackoff: 1, snsSqs: 1, amqp: 1,
+  }),
+  snsSqs: names<SnsSqsOptions>({
+    region: 1, endpoint: 1, credentials: 1, snsKmsMasterKeyId: 1, sqsKmsMasterKeyId: 1, sqsKmsDataKeyReusePeriod: 1,
+    waitTimeSeconds: 1, maxAttempts: 1, connectTimeout: 1, requestTimeout: 1, perProcessQueueExpires: 1,
+  }),
+  amqp: names<AmqpOptions>({
+    url: 1, exchange: 1, prefetch: 1, heartbeat: 1, publishTimeout: 1, queueExpires: 1, connectTimeout: 1,
+    perProcessQueueExpires: 1, reconnectDelay: 1,
+  }),
+  subscription: names<SubscriptionExtras>({
+    queueName: 1, competing: 1, filterPolicy: 1, filterPolicyScope: 1, visibilityTimeout: 1, deadLetterQueueName: 1,
+    maxReceiveCount: 1, fifo: 1, envelope: 1, protoClass: 1, concurrency: 1, exchange: 1,
+  }),
+};
+
+/** The options after resolveModuleOptions: every option with a default is set. */
+export type ResolvedMessagingOptions = WithDefaults<MessagingModuleOptions, typeof DEFAULTS>;
+export type ResolvedSnsSqsOptions = ResolvedMessagingOptions['snsSqs'];
+export type ResolvedAmqpOptions = ResolvedMessagingOptions['amqp'];
+
+type DefaultsFor<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DefaultsFor<NonNullable<T[K]>> | NonNullable<T[K]> : NonNullable<T[K]> };
+
+type WithDefaults<T, D> = Omit<T, keyof D> & {
+  -readonly [K in keyof D & keyof T]-?: D[K] extends Record<string, unknown> ? WithDefaults<NonNullable<T[K]>, D[K]> : Exclude<T[K], undefined>;
+};
+
+function names<T>(keys: Record<keyof T, 1>): ReadonlySet<string> {
+  return new Set(Object.keys(keys));
+}

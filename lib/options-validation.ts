@@ -1,45 +1,14 @@
 import { MessagingOptionsError } from './errors.js';
-import { DEFAULTS, type AmqpOptions, type MessagingModuleOptions, type SnsSqsOptions, type SubscriptionExtras, type TransportName } from './messaging.options.js';
-import type { EnvelopeSetting } from './envelopes/message-envelope.js';
-
-export interface ResolvedMessagingOptions {
-  transport: TransportName;
-  serviceName: string;
-  topicPrefix: string;
-  queueNamePrefix: string;
-  envelope?: EnvelopeSetting;
-  drainTimeout: number;
-  maxDecodedBytes: number;
-  concurrency: number;
-  maxReceiveCount: number;
-  deadLetterQueue: boolean;
-  retryBackoff: number;
-  snsSqs: SnsSqsOptions & { waitTimeSeconds: number; maxAttempts: number; connectTimeout: number; requestTimeout: number; perProcessQueueExpires: number };
-  amqp: ResolvedAmqpOptions;
-}
-
-export interface ResolvedAmqpOptions {
-  url: string;
-  exchange: string;
-  prefetch: number;
-  heartbeat: number;
-  publishTimeout: number;
-  queueExpires?: number;
-  connectTimeout: number;
-  perProcessQueueExpires: number;
-  reconnectDelay: { initial: number; max: number };
-}
+import {
+  DEFAULTS, OPTION_NAMES, type AmqpOptions, type MessagingModuleOptions, type ResolvedMessagingOptions, type SnsSqsOptions, type SubscriptionExtras, type TransportName,
+} from './messaging.options.js';
 
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
-const MODULE_KEYS = new Set(['transport', 'serviceName', 'topicPrefix', 'queueNamePrefix', 'envelope', 'drainTimeout', 'maxDecodedBytes', 'concurrency', 'maxReceiveCount', 'deadLetterQueue', 'retryBackoff', 'snsSqs', 'amqp']);
-const SNS_SQS_KEYS = new Set(['region', 'endpoint', 'credentials', 'snsKmsMasterKeyId', 'sqsKmsMasterKeyId', 'sqsKmsDataKeyReusePeriod', 'waitTimeSeconds', 'maxAttempts', 'connectTimeout', 'requestTimeout', 'perProcessQueueExpires']);
-const AMQP_KEYS = new Set(['url', 'exchange', 'prefetch', 'heartbeat', 'publishTimeout', 'queueExpires', 'connectTimeout', 'perProcessQueueExpires', 'reconnectDelay']);
-const EXTRA_KEYS = new Set(['queueName', 'competing', 'filterPolicy', 'filterPolicyScope', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'envelope', 'protoClass', 'concurrency', 'exchange']);
 
 /** Checks module options and fills in defaults; throws MessagingOptionsError naming the option and the rule. */
 export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
   if (!isPlainObject(options)) throw new MessagingOptionsError('options', 'must be an object', options);
-  rejectUnknownKeys(options, MODULE_KEYS, '');
+  rejectUnknownKeys(options, OPTION_NAMES.module, '');
   if (!TRANSPORTS.includes(options.transport)) {
     throw new MessagingOptionsError('transport', `must be one of ${TRANSPORTS.map((t) => `'${t}'`).join(', ')}`, options.transport);
   }
@@ -57,33 +26,24 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
   const amqp = options.amqp ?? {};
   if (!isPlainObject(snsSqs)) throw new MessagingOptionsError('snsSqs', 'must be an object', snsSqs);
   if (!isPlainObject(amqp)) throw new MessagingOptionsError('amqp', 'must be an object', amqp);
-  rejectUnknownKeys(snsSqs, SNS_SQS_KEYS, 'snsSqs.');
-  rejectUnknownKeys(amqp, AMQP_KEYS, 'amqp.');
+  rejectUnknownKeys(snsSqs, OPTION_NAMES.snsSqs, 'snsSqs.');
+  rejectUnknownKeys(amqp, OPTION_NAMES.amqp, 'amqp.');
   checkSnsSqs(snsSqs);
   checkAmqp(amqp);
-  const reconnectDelay = { ...DEFAULTS.amqp.reconnectDelay, ...stripUndefined(amqp.reconnectDelay ?? {}) };
+  const { snsSqs: _snsSqs, amqp: _amqp, ...topLevel } = options;
   return {
-    transport: options.transport,
-    serviceName: options.serviceName,
-    topicPrefix: options.topicPrefix ?? DEFAULTS.topicPrefix,
-    queueNamePrefix: options.queueNamePrefix ?? DEFAULTS.queueNamePrefix,
-    envelope: options.envelope,
-    drainTimeout: options.drainTimeout ?? DEFAULTS.drainTimeout,
-    maxDecodedBytes: options.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes,
-    concurrency: options.concurrency ?? DEFAULTS.concurrency,
-    maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
-    deadLetterQueue: options.deadLetterQueue ?? DEFAULTS.deadLetterQueue,
-    retryBackoff: options.retryBackoff ?? DEFAULTS.retryBackoff,
+    ...DEFAULTS,
+    ...stripUndefined(topLevel),
     snsSqs: { ...DEFAULTS.snsSqs, ...stripUndefined(snsSqs) },
-    amqp: { ...DEFAULTS.amqp, ...stripUndefined(amqp), reconnectDelay },
-  };
+    amqp: { ...DEFAULTS.amqp, ...stripUndefined(amqp), reconnectDelay: { ...DEFAULTS.amqp.reconnectDelay, ...stripUndefined(amqp.reconnectDelay ?? {}) } },
+  } as ResolvedMessagingOptions;
 }
 
 /** Checks one handler's `@EventPattern` extras; `where` names the handler in the error. */
 export function checkSubscriptionExtras(extras: Record<string, unknown>, where: string): SubscriptionExtras {
   const name = (key: string) => `@EventPattern('${where}').${key}`;
   for (const key of Object.keys(extras)) {
-    if (!EXTRA_KEYS.has(key)) throw new MessagingOptionsError(name(key), `is not a known subscription option; use one of ${[...EXTRA_KEYS].join(', ')}`);
+    if (!OPTION_NAMES.subscription.has(key)) throw new MessagingOptionsError(name(key), `is not a known subscription option; use one of ${[...OPTION_NAMES.subscription].join(', ')}`);
   }
   const e = extras as SubscriptionExtras;
   checkString(e.queueName, name('queueName'), { nonEmpty: true });
@@ -183,7 +143,7 @@ function checkInteger(value: unknown, option: string, min: number, max: number):
   }
 }
 
-function rejectUnknownKeys(object: object, known: Set<string>, path: string): void {
+function rejectUnknownKeys(object: object, known: ReadonlySet<string>, path: string): void {
   for (const key of Object.keys(object)) {
     if (!known.has(key)) throw new MessagingOptionsError(`${path}${key}`, `is not a known option; use one of ${[...known].join(', ')}`);
   }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';

@@ -2,7 +2,8 @@ import type { LoggerService } from '@nestjs/common';
 import * as amqp from 'amqplib';
 import { BehaviorSubject } from 'rxjs';
 import { BrokerConnectionError, MessagingError } from '../errors.js';
-import { redactUrl, type ResolvedAmqpOptions } from '../options-validation.js';
+import { redactUrl } from '../options-validation.js';
+import type { ResolvedAmqpOptions } from '../messaging.options.js';
 import type { BrokerStatus } from '../transport/broker.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 

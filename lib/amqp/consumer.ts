@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { createHash, randomUUID } from 'node:crypto';
 import { MessagingError } from '../errors.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
 import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';

@@ -1,5 +1,5 @@
 import type { Channel, Options } from 'amqplib';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
 

@@ -1,5 +1,5 @@
 import { MessagingOptionsError } from '../errors.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { checkFilterPolicies } from './filtered-handler.js';
 import { retryQueueName } from './naming.js';

@@ -5,7 +5,7 @@ import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
 import { MessagingError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';

@@ -1,9 +1,9 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
-import type { SubscriptionExtras } from '../messaging.options.js';
+import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import { encodeName, fitName } from '../naming.js';
-import { checkSubscriptionExtras, type ResolvedMessagingOptions } from '../options-validation.js';
+import { checkSubscriptionExtras } from '../options-validation.js';
 import type { QueuePlan } from '../transport/broker.js';
 
 /** Generated names stay short enough for SQS (80) with room for a `.fifo` suffix. */
@@ -44,7 +44,7 @@ export function planQueues(handlers: Map<string, MessageHandler>, options: Resol
 }
 
 function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: ResolvedMessagingOptions, instanceId: string): QueuePlan {
-  const competing = extras.competing ?? true;
+  const competing = extras.competing ?? SUBSCRIPTION_DEFAULTS.competing;
   const name = extras.queueName !== undefined
     ? `${options.queueNamePrefix}${extras.queueName}`
     : generatedQueueName(pattern, competing, options, instanceId);
@@ -55,8 +55,8 @@ function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: Reso
   return {
     name,
     competing,
-    fifo: extras.fifo ?? false,
-    visibilityTimeout: extras.visibilityTimeout ?? 30,
+    fifo: extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo,
+    visibilityTimeout: extras.visibilityTimeout ?? SUBSCRIPTION_DEFAULTS.visibilityTimeout,
     deadLetter,
     maxReceiveCount: extras.maxReceiveCount ?? options.maxReceiveCount,
     retryBackoff: options.retryBackoff,

@@ -1,7 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MessagingOptionsError } from '../errors.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 
 export interface AwsClients {
   sns: SNSClient;

@@ -2,7 +2,7 @@ import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ListQueueTagsCommand, TagQueueCommand } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { encodeName } from '../naming.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { describeError } from './aws-errors.js';
 import type { AwsClients } from './clients.js';
 import { ALIVE_TAG, PER_PROCESS_TAG, type SnsSqsProvisioner } from './provisioner.js';

@@ -6,8 +6,7 @@ import {
   CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
-import type { KmsKeySetting } from '../messaging.options.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { KmsKeySetting, ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import { MessagingError, ProvisioningError } from '../errors.js';
 import { describeError, endpointOf, explainAwsError, isNotFound } from './aws-errors.js';

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { sleep } from './aws-errors.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ResolvedMessagingOptions } from '../options-validation.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { requirePackages } from '../optional-package.js';
 import type { Broker } from './broker.js';
 
