@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import * as amqp from 'amqplib';
 import { BehaviorSubject } from 'rxjs';
+import { describeError } from '../error-text.js';
 import { BrokerConnectionError, MessagingError } from '../errors.js';
 import { redactUrl } from '../options-validation.js';
 import type { ResolvedAmqpOptions } from '../messaging.options.js';
@@ -80,7 +81,7 @@ export class AmqpConnection {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        const cause = this.lastError ? ` (last attempt: ${errorText(this.lastError)})` : '';
+        const cause = this.lastError ? ` (last attempt: ${describeError(this.lastError)})` : '';
         reject(new BrokerConnectionError('amqp', this.safeUrl, `no connection within ${timeoutMs} ms${cause}; check that RabbitMQ listens there and accepts these credentials, or raise amqp.connectTimeout`, { cause: this.lastError }));
         if (!this.wanted()) this.interruptSleep();
       }, timeoutMs);
@@ -161,7 +162,7 @@ export class AmqpConnection {
         if (model) await closeModel(model, Date.now() + CLOSE_GRACE_MS);
         model = undefined;
         if (!this.wanted()) break;
-        this.logger.warn?.(`AMQP connection to ${this.safeUrl} failed (${errorText(error)}); retrying in ${delay} ms`);
+        this.logger.warn?.(`AMQP connection to ${this.safeUrl} failed (${describeError(error)}); retrying in ${delay} ms`);
         if (this.status$.value !== 'reconnecting') this.status$.next('reconnecting');
         await this.sleep(delay);
         delay = Math.min(delay * 2, this.options.reconnectDelay.max);
@@ -205,7 +206,7 @@ export class AmqpConnection {
     const model = this.model;
     const gone = model ? new Promise<void>((resolve) => model.once('close', () => resolve())) : Promise.resolve();
     for (const teardown of this.teardowns) {
-      await settleBy(Promise.race([gone, teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${errorText(error)}`))]), deadline);
+      await settleBy(Promise.race([gone, teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${describeError(error)}`))]), deadline);
     }
     this.model = undefined;
     if (model) await closeModel(model, this.blockedReason ? Date.now() : deadline, gone);
@@ -229,6 +230,3 @@ function withHeartbeat(url: string, heartbeat: number): string {
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`;
 }
 
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

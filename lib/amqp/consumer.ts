@@ -5,7 +5,8 @@ import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
-import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
+import { type AmqpConnection, type AmqpModel } from './connection.js';
+import { describeError } from '../error-text.js';
 import { decodeContent } from './content-encoding.js';
 import { settleBy } from './deadline.js';
 import { HEADER, isInternalHeader, retryQueueName } from './naming.js';
@@ -138,7 +139,7 @@ export class AmqpConsumer {
         await this.attach(model, registration, true);
         this.logger.log(`AMQP consumer of "${registration.plan.name}" re-attached`);
       } catch (error) {
-        this.logger.warn?.(`AMQP consumer of "${registration.plan.name}" could not re-attach: ${errorText(error)}`);
+        this.logger.warn?.(`AMQP consumer of "${registration.plan.name}" could not re-attach: ${describeError(error)}`);
         this.scheduleReattach(model, registration, Math.min(delay * 2, this.options.amqp.reconnectDelay.max));
       }
     }, delay);
@@ -188,7 +189,7 @@ export class AmqpConsumer {
       try {
         outcome = await registration.handler(delivery);
       } catch (error) {
-        outcome = { kind: 'retry', reason: errorText(error) };
+        outcome = { kind: 'retry', reason: describeError(error) };
       }
     }
     // the decision is lib/transport/settlement.ts's; this carries it out
@@ -205,7 +206,7 @@ export class AmqpConsumer {
     } catch (error) {
       this.rememberFailedMove(failureKey, receiveCount);
       const delay = Math.max(1000, retryDelaySeconds(plan.retryBackoff, receiveCount) * 1000);
-      this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${errorText(error)}; it returns to the queue in ${delay} ms`);
+      this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${describeError(error)}; it returns to the queue in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
       acknowledge(channel, msg, false);
       return;
@@ -234,7 +235,7 @@ export class AmqpConsumer {
     } catch (error) {
       if (!(error instanceof UnencodableMessageError) || !plan.deadLetter) throw error;
       // the same message would fail the same way on every attempt: dead-letter it now
-      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, truncateReason(`cannot be moved to the retry queue (${errorText(error)}) after: ${reason}`));
+      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, truncateReason(`cannot be moved to the retry queue (${describeError(error)}) after: ${reason}`));
     }
   }
 
@@ -319,7 +320,7 @@ export class AmqpConsumer {
         await channel.deleteQueue(retryQueueName(plan.name));
         if (plan.deadLetter) await channel.deleteQueue(plan.deadLetter.name, { ifEmpty: true });
       } catch (error) {
-        this.logger.warn?.(`Kept part of the per-process queues of "${plan.name}": ${errorText(error)}`);
+        this.logger.warn?.(`Kept part of the per-process queues of "${plan.name}": ${describeError(error)}`);
       }
       await channel.close().catch(() => undefined);
     }

@@ -1,5 +1,5 @@
 import { ProvisioningError } from '../errors.js';
-import { errorText } from './connection.js';
+import { describeError } from '../error-text.js';
 import { TopologyStepError } from './topology.js';
 
 /** What to check for the broker's refusal codes (AMQP 0-9-1 reply codes, as RabbitMQ words them). */
@@ -18,6 +18,6 @@ function hintFor(detail: string): string | undefined {
 export function provisioningError(safeUrl: string, error: unknown, channelError?: Error): ProvisioningError {
   const operation = error instanceof TopologyStepError ? error.operation : 'declare topology';
   const cause = error instanceof TopologyStepError ? error.cause : error;
-  const detail = channelError?.message ?? errorText(cause);
+  const detail = channelError?.message ?? describeError(cause);
   return new ProvisioningError('amqp', safeUrl, operation, detail, hintFor(detail), { cause: channelError ?? cause });
 }

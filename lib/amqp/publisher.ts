@@ -3,7 +3,8 @@ import type { ConfirmChannel, Options } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import type { AttributeValue } from '../transport/broker.js';
-import { errorText, type AmqpConnection, type AmqpModel } from './connection.js';
+import { type AmqpConnection, type AmqpModel } from './connection.js';
+import { describeError } from '../error-text.js';
 import { settleBy } from './deadline.js';
 import { toHeaders } from './headers.js';
 
@@ -108,7 +109,7 @@ export class AmqpPublisher {
     } catch (error) {
       // sent once on a channel that was then lost: whether the broker took it is unknown
       if (entry.written) this.fail(entry, this.timeoutError(entry, error, 'before the connection was lost and the publish timeout passed'));
-      else this.fail(entry, error instanceof PublishError ? error : new PublishError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${errorText(error)}`, { cause: error }));
+      else this.fail(entry, error instanceof PublishError ? error : new PublishError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${describeError(error)}`, { cause: error }));
     }
   }
 
@@ -118,11 +119,11 @@ export class AmqpPublisher {
       ok = channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, (error) => this.confirmed(channel, entry, error));
     } catch (error) {
       // the channel closed under us (IllegalOperationError) or the headers cannot be encoded
-      if (/Channel (closed|closing)/i.test(errorText(error))) {
+      if (/Channel (closed|closing)/i.test(describeError(error))) {
         if (this.channel === channel) this.channel = undefined;
         void this.sendLater(entry);
       } else {
-        this.fail(entry, new UnencodableMessageError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${errorText(error)}`, { cause: error }));
+        this.fail(entry, new UnencodableMessageError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${describeError(error)}`, { cause: error }));
       }
       return;
     }
@@ -143,7 +144,7 @@ export class AmqpPublisher {
       entry.resolve();
       return;
     }
-    if (errorText(error) === 'message nacked') {
+    if (describeError(error) === 'message nacked') {
       this.fail(entry, new PublishError(`the broker refused (nacked) the message for exchange "${entry.exchange}" with routing key "${entry.routingKey}"`));
       return;
     }
@@ -193,7 +194,7 @@ export class AmqpPublisher {
     try {
       model = await this.connection.get(timeoutMs);
     } catch (error) {
-      throw new PublishError(`cannot publish: no AMQP connection within the ${this.publishTimeout} ms publish timeout (${errorText(error)})`, { cause: error });
+      throw new PublishError(`cannot publish: no AMQP connection within the ${this.publishTimeout} ms publish timeout (${describeError(error)})`, { cause: error });
     }
     const channel = await model.createConfirmChannel();
     channel.on('error', (error: Error) => {

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { MessagingContext } from '../context/messaging.context.js';
+import { describeError } from '../error-text.js';
 import { DeadLetterError } from '../errors.js';
 import { DEFAULTS } from '../messaging.options.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
@@ -37,7 +38,7 @@ export function createDeliveryDispatcher(
       const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass, maxDecodedBytes });
       decoded = result instanceof Promise ? await result : result;
     } catch (error) {
-      return deadLetter(logger, delivery, `cannot decode message: ${errorMessage(error)}`);
+      return deadLetter(logger, delivery, `cannot decode message: ${describeError(error)}`);
     }
     const context = new MessagingContext([
       delivery.topic, delivery.attributes, delivery.messageId, delivery.receiveCount, decoded.metadata, delivery.raw, delivery.groupId,
@@ -47,7 +48,7 @@ export function createDeliveryDispatcher(
       await lastValueFrom(toObservable(result), { defaultValue: undefined });
       return ACK;
     } catch (error) {
-      if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${errorMessage(error)}`);
+      if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${describeError(error)}`);
       const reason = `handler for "${route.pattern}" failed: ${failureText(error, recordedFailure(context))}`;
       logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" failed on attempt ${delivery.receiveCount}: ${reason}`);
       return { kind: 'retry', reason };
@@ -71,34 +72,8 @@ function isDeadLetterRequest(error: unknown): boolean {
  */
 function failureText(error: unknown, original: unknown): string {
   const generic = typeof error === 'object' && error !== null && (error as { message?: unknown }).message === NEST_UNKNOWN_ERROR;
-  return generic && original !== undefined ? errorMessage(original) : errorMessage(error);
+  return generic && original !== undefined ? describeError(original) : describeError(error);
 }
 
 /** What Nest's BaseRpcExceptionFilter reports for any error that is not an RpcException. */
 const NEST_UNKNOWN_ERROR = 'Internal server error';
-
-/** A readable one-line description of anything a handler may throw. */
-export function errorMessage(error: unknown): string {
-  if (typeof error === 'string') return error;
-  const httpResponse = (error as { getResponse?: () => unknown } | null)?.getResponse;
-  if (typeof httpResponse === 'function') {
-    const message = (httpResponse.call(error) as { message?: unknown } | null)?.message;
-    if (Array.isArray(message)) return message.join('; ');
-    if (typeof message === 'string') return message;
-  }
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null) {
-    if (typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
-    try {
-      const json = JSON.stringify(error);
-      if (json !== undefined && json !== '{}') return json;
-    } catch {
-      // a cycle or a BigInt: fall through to String()
-    }
-  }
-  try {
-    return String(error);
-  } catch {
-    return Object.prototype.toString.call(error);
-  }
-}

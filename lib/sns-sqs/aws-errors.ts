@@ -5,24 +5,7 @@ export function isNotFound(error: unknown): boolean {
   return /NotFound|NonExistentQueue|QueueDoesNotExist/i.test(code);
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
 
-/** Sleeps `ms`, returning early when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** The endpoint a client talks to: the configured one, or the AWS regional endpoint of the service. */
 export function endpointOf(service: 'sns' | 'sqs', configured: string | undefined, region: string | undefined): string {

@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, type DeleteMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
-import { describeError } from './aws-errors.js';
+import { describeError } from '../error-text.js';
 import { NextTickBatcher } from './batching.js';
 
 interface PendingDelete {

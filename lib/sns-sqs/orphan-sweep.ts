@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ListQ
 import type { LoggerService } from '@nestjs/common';
 import { encodeName } from '../naming.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { describeError } from './aws-errors.js';
+import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { ALIVE_TAG, PER_PROCESS_TAG, type SnsSqsProvisioner } from './provisioner.js';
 

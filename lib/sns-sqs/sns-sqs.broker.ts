@@ -3,7 +3,7 @@ import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
-import { sleep } from './aws-errors.js';
+import { sleep } from '../sleep.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
 import { SqsConsumer, STOP_GRACE_MS } from './consumer.js';
 import { queueName, validateQueuePlans } from './naming.js';

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, type ChangeMessageVisibilityBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
-import { describeError } from './aws-errors.js';
+import { describeError } from '../error-text.js';
 import { batchesOf } from './batching.js';
 
 /**
