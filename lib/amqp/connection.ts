@@ -53,10 +53,6 @@ export class AmqpConnection {
     return this.model;
   }
 
-  get isClosing(): boolean {
-    return this.closing;
-  }
-
   /** The broker's reason while it blocks this connection (connection.blocked, e.g. a memory alarm); else undefined. */
   get blocked(): string | undefined {
     return this.model ? this.blockedReason : undefined;

@@ -54,10 +54,6 @@ export class AmqpConsumer {
     private readonly logger: LoggerService,
   ) {}
 
-  get plans(): QueuePlan[] {
-    return this.registrations.map((r) => r.plan);
-  }
-
   async consume(plan: QueuePlan, handler: DeliveryHandler): Promise<void> {
     this.stopped = false;
     const registration: Registration = { plan, handler, inflight: new Set() };

@@ -1,5 +1,3 @@
-import type { QueuePlan } from '../transport/broker.js';
-
 /** Delay queue whose messages dead-letter back into the main queue when their per-message TTL expires. */
 export function retryQueueName(queue: string): string {
   return `${queue}-retry`;
@@ -31,8 +29,4 @@ export function exchangeOf(subscriptionExchange: string | undefined, defaultExch
 /** RabbitMQ reserves `amq.*` names; such exchanges exist already and are never declared. */
 export function isReservedName(name: string): boolean {
   return name.startsWith('amq.');
-}
-
-export function allQueueNames(plan: QueuePlan): string[] {
-  return [plan.name, retryQueueName(plan.name), ...(plan.deadLetter ? [plan.deadLetter.name] : [])];
 }

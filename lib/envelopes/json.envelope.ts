@@ -4,7 +4,7 @@ import { EnvelopeDecodeError, PublishError } from '../errors.js';
 import { DEFAULTS } from '../messaging.options.js';
 import { inflateWithin } from './inflate.js';
 import type { DecodedMessage, EnvelopeDecodeContext, EnvelopeEncodeContext, EnvelopeMetadata, EnvelopeService, MessageEnvelope } from './message-envelope.js';
-import { epochSeconds, newMessageUuid } from './service-identity.js';
+import { epochSeconds, newMessageUuid } from './envelope-fields.js';
 
 const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
 const COMPATIBLE_PROTOCOL_VERSIONS_JSON = JSON.stringify(['json_base-wip']);

@@ -6,7 +6,7 @@ import { DEFAULTS } from '../messaging.options.js';
 import { inflateWithin } from './inflate.js';
 import type { SnsSqsMessageFields } from './protobuf-schema.js';
 import { requirePackages } from '../optional-package.js';
-import { epochSeconds, newMessageUuid } from './service-identity.js';
+import { epochSeconds, newMessageUuid } from './envelope-fields.js';
 
 const PROTOCOL_VERSION = 'tomodachi-protobuf-base--1.0.0';
 /** tomodachi compresses serialized data longer than this many bytes. */
