@@ -8,7 +8,6 @@ import { join } from 'node:path';
 
 export const peerRequire = createRequire(join(process.cwd(), 'bench', 'peers', 'package.json'));
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Any = any;
 
 export function loadNest11(): { common: Any; core: Any; microservices: Any } {

@@ -201,7 +201,7 @@ function tryDecode(decode: () => DecodedMessage, where: string): boolean {
     decode();
     return true;
   } catch (error) {
-    if (!(error instanceof EnvelopeDecodeError)) throw new Error(`${where}: decode threw ${(error as Error)?.name ?? typeof error} instead of EnvelopeDecodeError: ${String((error as Error)?.message ?? error)}`);
+    if (!(error instanceof EnvelopeDecodeError)) throw new Error(`${where}: decode threw ${(error as Error)?.name ?? typeof error} instead of EnvelopeDecodeError: ${String((error as Error)?.message ?? error)}`, { cause: error });
     expect(error.message.length).toBeGreaterThan(0);
     return false;
   }
@@ -212,7 +212,7 @@ async function dispatchSafely(dispatch: typeof jsonDispatch, input: InboundDeliv
   try {
     outcome = await dispatch(input);
   } catch (error) {
-    throw new Error(`${where}: the dispatcher threw: ${String(error)}`);
+    throw new Error(`${where}: the dispatcher threw: ${String(error)}`, { cause: error });
   }
   return outcome;
 }
@@ -272,7 +272,7 @@ describe(`fuzz: decode path (seed ${SEED})`, () => {
       try {
         parsed = parseNotification(body);
       } catch (error) {
-        throw new Error(`${where}: parseNotification threw: ${String(error)}`);
+        throw new Error(`${where}: parseNotification threw: ${String(error)}`, { cause: error });
       }
       if (!parsed.ok) {
         if (typeof parsed.reason !== 'string' || parsed.reason.length === 0) throw new Error(`${where}: refusal without a reason`);

@@ -36,12 +36,12 @@ class LedgerController {
 
   @MessagingEventPattern('ledger-string', { queueName: 'reasons' })
   onString(): void {
-    throw 'plain string thrown'; // eslint-disable-line no-throw-literal
+    throw 'plain string thrown';
   }
 
   @MessagingEventPattern('ledger-object', { queueName: 'reasons' })
   async onObject(): Promise<void> {
-    throw { code: 'E_LEDGER', retryable: true }; // eslint-disable-line no-throw-literal
+    throw { code: 'E_LEDGER', retryable: true };
   }
 
   @MessagingEventPattern('ledger-validated', { queueName: 'reasons' })
