@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { matchesWords } from '../server/topic-router.js';
 import type { DeliveryHandler, DeliveryOutcome, QueuePlan } from '../transport/broker.js';
-import { compileFilterPolicy, type AttributePredicate } from './filter-policy.js';
+import { compileFilterPolicy, type AttributePredicate } from '../transport/filter-policy.js';
 
 const FILTERED: DeliveryOutcome = { kind: 'ack' };
 
@@ -12,7 +12,7 @@ const FILTERED: DeliveryOutcome = { kind: 'ack' };
 export function withFilterPolicies(plan: QueuePlan, handler: DeliveryHandler, logger: LoggerService): DeliveryHandler {
   const filters = plan.subscriptions
     .filter((s) => s.filterPolicy !== undefined)
-    .map((s) => ({ pattern: s.pattern, words: s.pattern.split('.'), accepts: compileFilterPolicy(s.filterPolicy!, `@EventPattern('${s.pattern}').filterPolicy`) }));
+    .map((s) => ({ pattern: s.pattern, words: s.pattern.split('.'), accepts: compileFilterPolicy(s.filterPolicy!, `@EventPattern('${s.pattern}').filterPolicy`, 'amqp') }));
   if (filters.length === 0) return handler;
   const exact = new Set(plan.subscriptions.map((s) => s.pattern));
   return async (delivery) => {
@@ -31,7 +31,7 @@ export function withFilterPolicies(plan: QueuePlan, handler: DeliveryHandler, lo
 export function checkFilterPolicies(plans: readonly QueuePlan[]): void {
   for (const plan of plans) {
     for (const s of plan.subscriptions) {
-      if (s.filterPolicy !== undefined) compileFilterPolicy(s.filterPolicy, `@EventPattern('${s.pattern}').filterPolicy`) satisfies AttributePredicate;
+      if (s.filterPolicy !== undefined) compileFilterPolicy(s.filterPolicy, `@EventPattern('${s.pattern}').filterPolicy`, 'amqp') satisfies AttributePredicate;
     }
   }
 }

@@ -4,20 +4,21 @@ export type AttributePredicate = (attributes: Record<string, unknown>) => boolea
 type ValueTest = (value: unknown, present: boolean) => boolean;
 
 /**
- * SNS filter-policy semantics, evaluated on AMQP headers so that a handler's `filterPolicy` means the same on both
- * transports: every key must match; within a key, any condition. Supported: exact strings/numbers, prefix, suffix,
- * equals-ignore-case, anything-but, numeric ranges, exists, and a top-level `$or`. Anything else fails at startup.
+ * SNS filter-policy semantics, evaluated wherever SNS does not do it (AMQP headers, the testing kit's in-memory broker)
+ * so that a handler's `filterPolicy` means the same everywhere: every key must match; within a key, any condition.
+ * Supported: exact strings/numbers, prefix, suffix, equals-ignore-case, anything-but, numeric ranges, exists, and a
+ * top-level `$or`. Anything else fails at startup; `evaluator` names who refuses it in that error (e.g. 'amqp').
  */
-export function compileFilterPolicy(policy: Record<string, unknown>, option: string): AttributePredicate {
+export function compileFilterPolicy(policy: Record<string, unknown>, option: string, evaluator = 'this transport'): AttributePredicate {
   if (Array.isArray(policy.$or)) {
-    const alternatives = policy.$or.map((p, i) => compileFilterPolicy(asObject(p, `${option}.$or[${i}]`), `${option}.$or[${i}]`));
+    const alternatives = policy.$or.map((p, i) => compileFilterPolicy(asObject(p, `${option}.$or[${i}]`), `${option}.$or[${i}]`, evaluator));
     const { $or: _or, ...rest } = policy;
-    const common = compileFilterPolicy(rest, option);
+    const common = compileFilterPolicy(rest, option, evaluator);
     return (attributes) => common(attributes) && alternatives.some((alternative) => alternative(attributes));
   }
   const keys = Object.entries(policy).map(([key, conditions]) => {
     if (!Array.isArray(conditions)) throw new MessagingOptionsError(`${option}.${key}`, 'must be an array of conditions, e.g. ["EUR", "USD"]', conditions);
-    const tests = conditions.map((condition, i) => compileCondition(condition, `${option}.${key}[${i}]`));
+    const tests = conditions.map((condition, i) => compileCondition(condition, `${option}.${key}[${i}]`, evaluator));
     return { key, tests };
   });
   return (attributes) => keys.every(({ key, tests }) => {
@@ -27,7 +28,7 @@ export function compileFilterPolicy(policy: Record<string, unknown>, option: str
   });
 }
 
-function compileCondition(condition: unknown, option: string): ValueTest {
+function compileCondition(condition: unknown, option: string, evaluator: string): ValueTest {
   if (typeof condition === 'string' || typeof condition === 'number' || typeof condition === 'boolean' || condition === null) {
     return (value, present) => present && anyValue(value, (v) => v === condition || (typeof condition === 'number' && Number(v) === condition && v !== ''));
   }
@@ -47,13 +48,13 @@ function compileCondition(condition: unknown, option: string): ValueTest {
       return (_value, present) => present === argument;
     case 'anything-but': {
       const values = Array.isArray(argument) ? argument : [argument];
-      const excluded = values.map((v, i) => compileCondition(v, `${option}.anything-but[${i}]`));
+      const excluded = values.map((v, i) => compileCondition(v, `${option}.anything-but[${i}]`, evaluator));
       return (value, present) => present && !excluded.some((test) => test(value, present));
     }
     case 'numeric':
       return numericTest(argument, option);
     default:
-      throw new MessagingOptionsError(option, `filter operator "${name}" is not supported on amqp; use exact values, prefix, suffix, equals-ignore-case, anything-but, numeric or exists`, condition);
+      throw new MessagingOptionsError(option, `filter operator "${name}" is not supported on ${evaluator}; use exact values, prefix, suffix, equals-ignore-case, anything-but, numeric or exists`, condition);
   }
 }
 

@@ -1,9 +1,9 @@
-import { compileFilterPolicy } from '../../../lib/amqp/filter-policy.js';
+import { compileFilterPolicy } from '../../../lib/transport/filter-policy.js';
 import { MessagingOptionsError } from '../../../lib/errors.js';
 
 const accepts = (policy: Record<string, unknown>, attributes: Record<string, unknown>) => compileFilterPolicy(policy, 'filterPolicy')(attributes);
 
-describe('filter policies evaluated on AMQP headers (SNS semantics)', () => {
+describe('filter policies evaluated on attributes / AMQP headers (SNS semantics)', () => {
   it('exact values: any listed value, every key', () => {
     const policy = { currency: ['EUR', 'USD'], amount: [100] };
     expect(accepts(policy, { currency: 'EUR', amount: 100 })).toBe(true);
