@@ -21,3 +21,11 @@ export {
   MessagingError, MessagingOptionsError, EnvelopeDecodeError, PublishError, PublishOutcomeUnknownError, MessageTooLargeError, DeadLetterError,
   ProvisioningError, BrokerConnectionError, MissingDependencyError,
 } from './errors.js';
+export type {
+  MessagingEvent, MessageEventBase, MessageReceivedEvent, MessageHandledEvent, MessageFailedEvent, MessageDeadLetteredEvent, BrokerStatusEvent,
+} from './observability/messaging-event.js';
+export type { PublishEvent } from './observability/publish-event.js';
+export { MessagingHealthIndicator, type MessagingHealthResult } from './observability/health/messaging-health.indicator.js';
+export type { HealthCheckOptions } from './observability/health/judge-health.js';
+export { MessagingMetrics } from './observability/metrics/messaging-metrics.js';
+export type { MetricsOptions, MetricsRegistry } from './messaging.options.js';

@@ -8,6 +8,7 @@ import {
   ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE,
 } from './messaging.module-definition.js';
 import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
+import { observabilityExports, observabilityProviders } from './observability/observability.providers.js';
 import { resolveModuleOptions } from './options-validation.js';
 import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
@@ -47,13 +48,14 @@ const providers: Provider[] = [
   MessagingServer,
   MessagingClient,
   UnstartedServerWarning,
+  ...observabilityProviders,
 ];
 
 /**
  * `MessagingModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: provides MessagingServer
  * (pass it to connectMicroservice) and MessagingClient (inject it to emit). Global unless `isGlobal: false`.
  */
-@Module({ providers, exports: [MessagingServer, MessagingClient, MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE, ServiceIdentity] })
+@Module({ providers, exports: [MessagingServer, MessagingClient, MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE, ServiceIdentity, ...observabilityExports] })
 export class MessagingModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(MESSAGING_BROKER) private readonly broker: Broker) {
     super();

@@ -70,6 +70,21 @@ export interface AmqpOptions {
   reconnectDelay?: { initial?: number; max?: number };
 }
 
+/**
+ * A prom-client Registry, structurally (so that these types do not need prom-client): `new Registry()` or
+ * `register` from prom-client.
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: any): void;
+  getSingleMetric(name: string): any;
+  metrics(): Promise<string>;
+}
+
+export interface MetricsOptions {
+  /** The registry the messaging_* metrics register on (default: prom-client's default registry). */
+  registry?: MetricsRegistry;
+}
+
 export interface MessagingModuleOptions {
   transport: TransportName;
   /** Envelope "service.name" and part of generated queue names. */
@@ -95,6 +110,16 @@ export interface MessagingModuleOptions {
   retryBackoff?: number;
   snsSqs?: SnsSqsOptions;
   amqp?: AmqpOptions;
+  /**
+   * Prometheus metrics (MessagingMetrics, needs prom-client): true for prom-client's default registry, or
+   * `{ registry }`. Default false.
+   */
+  metrics?: boolean | MetricsOptions;
+  /**
+   * OpenTelemetry spans (needs @opentelemetry/api): a PRODUCER span per emit with W3C `traceparent`/`tracestate`
+   * attributes, a CONSUMER span per delivery continuing the trace. Default false.
+   */
+  tracing?: boolean;
 }
 
 /** The extras an `@EventPattern(topic, extras)` handler may carry. */
@@ -132,6 +157,8 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
   deadLetterQueue: true,
   retryBackoff: 1,
+  metrics: false,
+  tracing: false,
   snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
   amqp: {
     url: 'amqp://guest:guest@127.0.0.1:5672',
@@ -156,8 +183,9 @@ export const SUBSCRIPTION_DEFAULTS = {
 export const OPTION_NAMES = {
   module: names<MessagingModuleOptions>({
     transport: 1, serviceName: 1, topicPrefix: 1, queueNamePrefix: 1, envelope: 1, drainTimeout: 1, maxDecodedBytes: 1,
-    concurrency: 1, maxReceiveCount: 1, deadLetterQueue: 1, retryBackoff: 1, snsSqs: 1, amqp: 1,
+    concurrency: 1, maxReceiveCount: 1, deadLetterQueue: 1, retryBackoff: 1, snsSqs: 1, amqp: 1, metrics: 1, tracing: 1,
   }),
+  metrics: names<MetricsOptions>({ registry: 1 }),
   snsSqs: names<SnsSqsOptions>({
     region: 1, endpoint: 1, credentials: 1, snsKmsMasterKeyId: 1, sqsKmsMasterKeyId: 1, sqsKmsDataKeyReusePeriod: 1,
     waitTimeSeconds: 1, maxAttempts: 1, connectTimeout: 1, requestTimeout: 1, perProcessQueueExpires: 1,

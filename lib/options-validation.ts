@@ -22,6 +22,8 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
   checkInteger(options.maxReceiveCount, 'maxReceiveCount', 1, 1000);
   checkBoolean(options.deadLetterQueue, 'deadLetterQueue');
   checkNumber(options.retryBackoff, 'retryBackoff', 0, 900);
+  checkMetrics(options.metrics);
+  checkBoolean(options.tracing, 'tracing');
   const snsSqs = options.snsSqs ?? {};
   const amqp = options.amqp ?? {};
   if (!isPlainObject(snsSqs)) throw new MessagingOptionsError('snsSqs', 'must be an object', snsSqs);
@@ -104,6 +106,16 @@ function checkAmqp(o: AmqpOptions): void {
     if (!isPlainObject(o.reconnectDelay)) throw new MessagingOptionsError('amqp.reconnectDelay', 'must be { initial?, max? } in milliseconds', o.reconnectDelay);
     checkInteger(o.reconnectDelay.initial, 'amqp.reconnectDelay.initial', 1, 3_600_000);
     checkInteger(o.reconnectDelay.max, 'amqp.reconnectDelay.max', 1, 3_600_000);
+  }
+}
+
+function checkMetrics(value: unknown): void {
+  if (value === undefined || typeof value === 'boolean') return;
+  if (!isPlainObject(value)) throw new MessagingOptionsError('metrics', 'must be true, false or { registry } (a prom-client Registry)', value);
+  rejectUnknownKeys(value, OPTION_NAMES.metrics, 'metrics.');
+  const registry = (value as { registry?: unknown }).registry;
+  if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function' || typeof (registry as { getSingleMetric?: unknown }).getSingleMetric !== 'function')) {
+    throw new MessagingOptionsError('metrics.registry', "must be a prom-client Registry (new Registry() or prom-client's register); leave it unset for the default registry", registry);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
+import type { Broker, BrokerHealth, BrokerStatus, DeadLetterDepth, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
@@ -83,6 +83,34 @@ export class AmqpBroker implements Broker {
   /** The current amqplib connection (ChannelModel); a new object after each reconnect. */
   unwrap(): AmqpModel | undefined {
     return this.connection.current;
+  }
+
+  health(): BrokerHealth {
+    const connected = this.connection.current !== undefined;
+    const failure = this.connection.lastFailure;
+    return {
+      connected,
+      ...(connected ? {} : { problem: `AMQP connection to ${this.connection.safeUrl} is down${failure ? ` (${failure})` : ''}; reconnecting` }),
+      consumers: this.consumer.attachments(),
+    };
+  }
+
+  /** One passive queue check per dead-letter queue, each on a throwaway channel (a missing queue closes it). */
+  async deadLetterDepths(): Promise<DeadLetterDepth[]> {
+    const model = await this.connection.get(this.options.amqp.connectTimeout);
+    const depths: DeadLetterDepth[] = [];
+    for (const plan of this.provisioned.values()) {
+      if (!plan.deadLetter) continue;
+      const channel = await model.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        const { messageCount } = await channel.checkQueue(plan.deadLetter.name);
+        depths.push({ queue: plan.name, deadLetterQueue: plan.deadLetter.name, messages: messageCount });
+      } finally {
+        await settleBy(channel.close().catch(() => undefined), Date.now() + CLOSE_GRACE_MS);
+      }
+    }
+    return depths;
   }
 
   /** A startup that failed leaves no consumer, timer or socket behind, so that the process can exit. */

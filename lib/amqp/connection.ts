@@ -58,6 +58,11 @@ export class AmqpConnection {
     return this.model ? this.blockedReason : undefined;
   }
 
+  /** Why the last connection attempt failed or the connection was lost, while no new one is up. */
+  get lastFailure(): string | undefined {
+    return this.lastError === undefined ? undefined : describeError(this.lastError);
+  }
+
   onConnect(setup: ConnectionSetup): void {
     this.setups.push(setup);
   }

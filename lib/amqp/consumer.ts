@@ -3,7 +3,7 @@ import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { createHash, randomUUID } from 'node:crypto';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import type { ConsumerHealth, DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
@@ -61,6 +61,11 @@ export class AmqpConsumer {
     const model = await this.connection.get(this.options.amqp.connectTimeout);
     await this.attach(model, registration);
     if (!plan.competing) this.startRenewing();
+  }
+
+  /** Each consumed queue, attached when it has a live channel with its consumer. */
+  attachments(): ConsumerHealth[] {
+    return this.registrations.map((r) => ({ queue: r.plan.name, attached: !this.stopped && r.channel !== undefined && r.consumerTag !== undefined }));
   }
 
   /** Drops every registration (after a failed startup, once stopped). */

@@ -1,10 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { from, type Observable } from 'rxjs';
+import { from, Subject, type Observable } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_ENVELOPE } from '../constants.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
-import { MessagingError, PublishError } from '../errors.js';
+import { MessagingError, PublishError, PublishOutcomeUnknownError } from '../errors.js';
+import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
+import type { PublishEvent } from '../observability/publish-event.js';
+import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { MessagingRecord, type MessagingRecordOptions } from './messaging-record.js';
@@ -18,11 +21,16 @@ const NO_ATTRIBUTES = Object.freeze({});
  */
 @Injectable()
 export class MessagingClient extends ClientProxy<Record<never, Function>, BrokerStatus> {
+  private readonly publishes = new Subject<PublishEvent>();
+  /** Every emit's result (success, failure, unknown) and duration; only measured while someone subscribes. */
+  readonly published$: Observable<PublishEvent> = this.publishes.asObservable();
+
   constructor(
     @Inject(MESSAGING_BROKER) private readonly broker: Broker,
     @Inject(MESSAGING_ENVELOPE) private readonly envelope: MessageEnvelope,
     private readonly envelopes: EnvelopeResolver,
     private readonly identity: ServiceIdentity,
+    @Optional() @Inject(MESSAGING_TRACING) private readonly tracing?: MessagingTracing,
   ) {
     super();
     broker.status$.subscribe((status) => this._status$.next(status));
@@ -56,7 +64,24 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
     return () => undefined;
   }
 
-  protected async dispatchEvent<T = undefined>(packet: ReadPacket): Promise<T> {
+  protected dispatchEvent<T = undefined>(packet: ReadPacket): Promise<T> {
+    if (!this.publishes.observed) return this.encodeAndPublish<T>(packet);
+    const started = performance.now();
+    const topic = typeof packet.pattern === 'string' ? packet.pattern : String(packet.pattern);
+    return this.encodeAndPublish<T>(packet).then(
+      (result) => {
+        this.publishes.next({ topic, outcome: 'success', durationMs: performance.now() - started });
+        return result;
+      },
+      (error: unknown) => {
+        const outcome = error instanceof PublishOutcomeUnknownError ? 'unknown' : 'failure';
+        this.publishes.next({ topic, outcome, durationMs: performance.now() - started, error });
+        throw error;
+      },
+    );
+  }
+
+  private async encodeAndPublish<T>(packet: ReadPacket): Promise<T> {
     const topic = packet.pattern;
     if (typeof topic !== 'string' || topic.length === 0) {
       throw new PublishError(`emit() needs a non-empty topic string as its pattern, got ${JSON.stringify(topic)}`);
@@ -67,7 +92,12 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
     const envelope = options.envelope ? await this.envelopes.resolve(options.envelope) : this.envelope;
     const encoded = envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass });
     const body = typeof encoded === 'string' || Buffer.isBuffer(encoded) ? encoded : await encoded;
-    await this.broker.publish({ topic, body, attributes: options.attributes ?? NO_ATTRIBUTES, groupId: options.groupId, deduplicationId: options.deduplicationId });
+    const attributes = options.attributes ?? NO_ATTRIBUTES;
+    if (this.tracing) {
+      await this.tracing.publish(topic, attributes, (traced) => this.broker.publish({ topic, body, attributes: traced, groupId: options.groupId, deduplicationId: options.deduplicationId }));
+    } else {
+      await this.broker.publish({ topic, body, attributes, groupId: options.groupId, deduplicationId: options.deduplicationId });
+    }
     return undefined as T;
   }
 }

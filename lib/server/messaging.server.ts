@@ -1,7 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import type { Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
+import type { MessagingEvent } from '../observability/messaging-event.js';
+import { observeDeliveries } from '../observability/observe-deliveries.js';
+import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
+import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
 import { MessagingError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
@@ -22,12 +26,19 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   private statusSubscription?: Subscription;
   private listening = false;
   private started = false;
+  private readonly events = new Subject<MessagingEvent>();
+  /**
+   * What happens to messages: `received`, `handled`, `failed` (attempt, reason, willRetry), `dead-lettered` (reason),
+   * and broker `status` changes. Events are only built while someone subscribes.
+   */
+  readonly events$: Observable<MessagingEvent> = this.events.asObservable();
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
     @Inject(MESSAGING_BROKER) private readonly broker: Broker,
     private readonly envelopes: EnvelopeResolver,
     private readonly identity: ServiceIdentity,
+    @Optional() @Inject(MESSAGING_TRACING) private readonly tracing?: MessagingTracing,
   ) {
     super();
   }
@@ -40,7 +51,10 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   async listen(callback: (error?: unknown) => void): Promise<void> {
     this.started = true;
     try {
-      this.statusSubscription ??= this.broker.status$.subscribe((status) => this._status$.next(status));
+      this.statusSubscription ??= this.broker.status$.subscribe((status) => {
+        this._status$.next(status);
+        if (this.events.observed) this.events.next({ type: 'status', transport: this.options.transport, status });
+      });
       const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid);
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
@@ -49,7 +63,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
           ...route,
           envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
         })));
-        return { plan, routes: resolved, dispatch: createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger, this.options.maxDecodedBytes) };
+        const dispatch = createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger, this.options.maxDecodedBytes);
+        return { plan, routes: resolved, dispatch: observeDeliveries(dispatch, plan, resolved, this.options.transport, this.events, this.tracing) };
       }));
       const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
       for (const envelope of envelopes) await envelope.prepare?.();

@@ -6,7 +6,7 @@ import type { LoggerService } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
 import { MessagingError } from '../errors.js';
 import { decodeName } from '../naming.js';
-import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import type { ConsumerHealth, DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
 import { retryDelaySeconds, settle } from '../transport/settlement.js';
 import { describeError } from '../error-text.js';
 import { sleep } from '../sleep.js';
@@ -74,6 +74,7 @@ export class SqsConsumer {
   private readonly heartbeat: VisibilityHeartbeat;
   private readonly systemAttributes: MessageSystemAttributeName[];
   private errorStreak = 0;
+  private lastReceiveError?: string;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -93,6 +94,14 @@ export class SqsConsumer {
 
   get plan(): QueuePlan {
     return this.settings.plan;
+  }
+
+  /** Receiving, and how many ReceiveMessage calls failed in a row (0 after a success). */
+  health(): ConsumerHealth {
+    return {
+      queue: this.plan.name, attached: this.running, receiveFailures: this.errorStreak,
+      ...(this.errorStreak > 0 && this.lastReceiveError ? { lastError: this.lastReceiveError } : {}),
+    };
   }
 
   start(): void {
@@ -202,6 +211,7 @@ export class SqsConsumer {
         return;
       }
       this.errorStreak += 1;
+      this.lastReceiveError = describeError(error);
       const delay = Math.min(RECEIVE_ERROR_BACKOFF_MS.max, RECEIVE_ERROR_BACKOFF_MS.initial * 2 ** (this.errorStreak - 1));
       this.logger.error(`Receiving from ${this.plan.name} failed (${describeError(error)}); retrying in ${delay} ms`);
       await sleep(delay, this.abort.signal);

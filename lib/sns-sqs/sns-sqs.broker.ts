@@ -2,11 +2,12 @@ import type { LoggerService } from '@nestjs/common';
 import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import type { Broker, BrokerStatus, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { Broker, BrokerHealth, BrokerStatus, DeadLetterDepth, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
 import { sleep } from '../sleep.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
 import { SqsConsumer, STOP_GRACE_MS } from './consumer.js';
-import { queueName, validateQueuePlans } from './naming.js';
+import { deadLetterQueueName, queueName, validateQueuePlans } from './naming.js';
 import { OrphanSweep } from './orphan-sweep.js';
 import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
 import { SnsPublisher } from './publisher.js';
@@ -92,6 +93,19 @@ export class SnsSqsBroker implements Broker {
   publish(message: OutboundMessage): Promise<void> {
     if (!this.configurationChecked) return this.checkConfiguration().then(() => this.publisher.publish(message));
     return this.publisher.publish(message);
+  }
+
+  /** SNS+SQS has no connection to lose: health is the consumers' receive loops and their failure streaks. */
+  health(): BrokerHealth {
+    return { connected: !this.closed, consumers: [...this.consumers.values()].map((c) => c.health()) };
+  }
+
+  async deadLetterDepths(): Promise<DeadLetterDepth[]> {
+    const queues = [...this.provisioned.values()].filter((q) => q.deadLetter && q.plan.deadLetter);
+    return Promise.all(queues.map(async (q) => {
+      const { Attributes = {} } = await this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.deadLetter!.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      return { queue: q.plan.name, deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name, messages: Number(Attributes.ApproximateNumberOfMessages ?? 0) };
+    }));
   }
 
   /** Once per broker: region and credentials resolve, or a clear error (a failed check is retried on the next call). */

@@ -62,6 +62,31 @@ export interface OutboundMessage {
   deduplicationId?: string;
 }
 
+/** One consumed queue, as the broker sees it right now. */
+export interface ConsumerHealth {
+  queue: string;
+  /** Receiving: AMQP a live channel with its consumer; SNS+SQS the receive loop running. */
+  attached: boolean;
+  /** SNS+SQS: ReceiveMessage calls that failed in a row (0 after a success). */
+  receiveFailures?: number;
+  /** The last receive failure of that streak. */
+  lastError?: string;
+}
+
+export interface BrokerHealth {
+  connected: boolean;
+  /** Why not connected. */
+  problem?: string;
+  consumers: ConsumerHealth[];
+}
+
+export interface DeadLetterDepth {
+  queue: string;
+  deadLetterQueue: string;
+  /** Messages ready in the dead-letter queue (SQS: ApproximateNumberOfMessages). */
+  messages: number;
+}
+
 /**
  * What a transport implements. The server and client speak only to this; everything SNS/SQS or AMQP specific
  * (names, attributes, acks, retries, dead-lettering) stays behind it.
@@ -81,4 +106,8 @@ export interface Broker {
   close(): Promise<void>;
   /** The underlying clients / connection, for `unwrap()`. */
   unwrap(): unknown;
+  /** Connection and consumers right now, for MessagingHealthIndicator; no I/O. */
+  health?(): BrokerHealth;
+  /** Messages in the dead-letter queue of every consumed queue that has one. */
+  deadLetterDepths?(): Promise<DeadLetterDepth[]>;
 }
