@@ -5,8 +5,9 @@ import type { ChannelModel } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, PublishError, PublishOutcomeUnknownError } from '../../lib/index.js';
 import { AmqpBlockingProxy } from '../support/amqp-blocking-proxy.js';
-import { closedPort } from '../support/amqp-app.js';
-import { rawConnection, shareBroker, startAmqpApp } from '../support/rabbitmq.js';
+import { closedPort } from '../support/ports.js';
+import { rabbitMqOptions, rawConnection, shareBroker } from '../support/rabbitmq.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 
 /**
@@ -58,7 +59,7 @@ describe('faults: AMQP connection blocked by the broker', () => {
   });
 
   it('5. app.close() while blocked completes within drainTimeout', async () => {
-    const app = await startAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, drainTimeout: DRAIN_TIMEOUT_MS, amqp: { url: proxy.url, exchange } }, [BlockedController]);
+    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, drainTimeout: DRAIN_TIMEOUT_MS, amqp: { url: proxy.url, exchange } }), [BlockedController]);
     await lastValueFrom(app.get(MessagingClient).emit('blocked-order', { n: 1 }));
     await waitFor(() => handled.includes(1), { what: 'the message handled before the block' });
 
@@ -81,7 +82,7 @@ describe('faults: AMQP connection blocked by the broker', () => {
     await ch.assertExchange(exchange, 'topic', { durable: true });
     await ch.assertQueue(queue, { durable: false });
     await ch.bindQueue(queue, exchange, 'unknown-outcome');
-    const app = await startAmqpApp({ serviceName: uniqueName('svc'), amqp: { url: proxy.url, exchange, publishTimeout: PUBLISH_TIMEOUT_MS } }, [], { listen: false });
+    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { url: proxy.url, exchange, publishTimeout: PUBLISH_TIMEOUT_MS } }), [], { listen: false });
     apps.push(app);
     const client = app.get(MessagingClient);
     await lastValueFrom(client.emit('unknown-outcome', { n: 1 }));
@@ -108,13 +109,13 @@ describe('faults: AMQP connection blocked by the broker', () => {
 
   it('10. definite failures stay plain PublishError: no connection before the send, missing exchange', async () => {
     const port = await closedPort();
-    const offline = await startAmqpApp({ serviceName: uniqueName('svc'), amqp: { url: `amqp://guest:guest@127.0.0.1:${port}`, publishTimeout: 500, reconnectDelay: { initial: 100, max: 200 } } }, [], { listen: false });
+    const offline = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { url: `amqp://guest:guest@127.0.0.1:${port}`, publishTimeout: 500, reconnectDelay: { initial: 100, max: 200 } } }), [], { listen: false });
     apps.push(offline);
     const noConnection = await lastValueFrom(offline.get(MessagingClient).emit('x', { n: 1 })).catch((e: unknown) => e);
     expect(noConnection).toBeInstanceOf(PublishError);
     expect(noConnection).not.toBeInstanceOf(PublishOutcomeUnknownError);
 
-    const missing = await startAmqpApp({ serviceName: uniqueName('svc'), amqp: { exchange: uniqueName('missing-ex') } }, [], { listen: false });
+    const missing = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { exchange: uniqueName('missing-ex') } }), [], { listen: false });
     apps.push(missing);
     const noExchange = await lastValueFrom(missing.get(MessagingClient).emit('x', { n: 1 })).catch((e: unknown) => e);
     expect(noExchange).toBeInstanceOf(PublishError);

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { filter, firstValueFrom, type Observable } from 'rxjs';
 import type { BrokerStatus } from '../../lib/index.js';
-import { startBrokerApp, stopBrokerApp } from '../support/rabbitmq.js';
+import { lockBrokerExclusively, startBrokerApp, stopBrokerApp } from '../support/rabbitmq.js';
+import { numberIn, numbers, publishNumbered, sleep } from './support/apps.js';
+import { createRabbitMqUser } from '../support/rabbitmq-users.js';
+import { deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { numberIn, numbers, publishNumbered, sleep } from './support/apps.js';
 import { startRecordingPair } from './support/interruption.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
-import { lockBrokerExclusively } from '../support/rabbitmq.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /**
  * The one fault-suite file that restarts RabbitMQ (stop_app / start_app): it takes the broker lock exclusively, so no
@@ -20,13 +20,13 @@ const COUNT = 2000;
 lockBrokerExclusively();
 
 describe('faults: AMQP broker restart', () => {
-  let amqpUser: Awaited<ReturnType<typeof createAmqpUser>>;
+  let amqpUser: Awaited<ReturnType<typeof createRabbitMqUser>>;
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
   const exchange = uniqueName('f-ex');
   const topic = uniqueName('f-restart');
 
-  beforeAll(async () => { amqpUser = await createAmqpUser(); }, 30_000);
+  beforeAll(async () => { amqpUser = await createRabbitMqUser('faults'); }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await startBrokerApp().catch(() => undefined); // never leave the broker stopped

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { firstValueFrom, filter } from 'rxjs';
 import type { BrokerStatus } from '../../lib/index.js';
-import { closeConnectionFromBroker } from '../support/rabbitmq.js';
+import { closeConnectionFromBroker, shareBroker } from '../support/rabbitmq.js';
+import { numberIn, numbers, publishNumbered } from './support/apps.js';
+import { createRabbitMqUser } from '../support/rabbitmq-users.js';
+import { deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { numberIn, numbers, publishNumbered } from './support/apps.js';
 import { startRecordingPair } from './support/interruption.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
-import { shareBroker } from '../support/rabbitmq.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /**
  * AMQP connection loss during publish and consume: the broker closes the consumer's and the publisher's own
@@ -20,13 +20,13 @@ const COUNT = 2000;
 shareBroker();
 
 describe('faults: AMQP connection loss', () => {
-  let amqpUser: Awaited<ReturnType<typeof createAmqpUser>>;
+  let amqpUser: Awaited<ReturnType<typeof createRabbitMqUser>>;
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
   const exchange = uniqueName('f-ex');
   const topic = uniqueName('f-conn');
 
-  beforeAll(async () => { amqpUser = await createAmqpUser(); }, 30_000);
+  beforeAll(async () => { amqpUser = await createRabbitMqUser('faults'); }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await deleteAmqpObjects([topic, `${topic}-retry`, `${topic}-dlq`], exchange);

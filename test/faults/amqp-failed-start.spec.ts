@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { closedPort } from '../support/amqp-app.js';
+import { closedPort } from '../support/ports.js';
 import { uniqueName } from '../support/wait-for.js';
 import { buildHarness } from './support/build-harness.js';
 

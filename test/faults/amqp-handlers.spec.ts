@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { MessagingServer } from '../../lib/index.js';
-import { rawConnection } from '../support/rabbitmq.js';
+import { rawConnection, shareBroker } from '../support/rabbitmq.js';
+import { numberIn, numbers, publishNumbered } from './support/apps.js';
+import { createRabbitMqUser } from '../support/rabbitmq-users.js';
+import { deleteAmqpObjects, drainQueue } from './support/rabbit.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { numberIn, numbers, publishNumbered, startApp } from './support/apps.js';
 import { poisonController, transientController } from './support/controllers.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
-import { shareBroker } from '../support/rabbitmq.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /** Handler-side faults on AMQP (RabbitMQ, in-process): transient failures and poison messages. */
 const COUNT = 2000;
@@ -16,13 +17,13 @@ const COUNT = 2000;
 shareBroker();
 
 describe('faults: AMQP handlers', () => {
-  let amqpUser: Awaited<ReturnType<typeof createAmqpUser>>;
+  let amqpUser: Awaited<ReturnType<typeof createRabbitMqUser>>;
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
   const exchange = uniqueName('f-ex');
   const queues: string[] = [];
 
-  beforeAll(async () => { amqpUser = await createAmqpUser(); }, 30_000);
+  beforeAll(async () => { amqpUser = await createRabbitMqUser('faults'); }, 30_000);
   afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
   afterAll(async () => {
     await deleteAmqpObjects(queues.flatMap((q) => [q, `${q}-retry`, `${q}-dlq`]), exchange);
@@ -37,8 +38,7 @@ describe('faults: AMQP handlers', () => {
     queues.push(topic);
     const retryBackoff = 0.2;
     const state = { attempts: new Map<number, number[]>(), handled: [] as number[] };
-    const app = await startApp({ transport: 'amqp', serviceName: uniqueName('svc'), retryBackoff, maxReceiveCount: 5, amqp: amqp() },
-      [transientController(topic, { queueName: topic }, state)], logger);
+    const app = await startTestApp({ transport: 'amqp', serviceName: uniqueName('svc'), retryBackoff, maxReceiveCount: 5, amqp: amqp() }, [transientController(topic, { queueName: topic }, state)], { logger });
     apps.push(app);
     const { confirmed, rejected } = await publishNumbered(app, topic, numbers(COUNT), { concurrency: 20 });
     await waitFor(() => [...confirmed].every((n) => state.handled.includes(n)) || undefined, { timeoutMs: 90_000, intervalMs: 250, what: 'every message handled' }).catch(() => undefined);
@@ -64,8 +64,7 @@ describe('faults: AMQP handlers', () => {
     const queueName = uniqueName('f-poison');
     queues.push(queueName);
     const handled: number[] = [];
-    const app = await startApp({ transport: 'amqp', serviceName: uniqueName('svc'), retryBackoff: 0.2, amqp: amqp() },
-      [poisonController(strict, plain, { queueName, maxReceiveCount: 3 }, handled)], logger);
+    const app = await startTestApp({ transport: 'amqp', serviceName: uniqueName('svc'), retryBackoff: 0.2, amqp: amqp() }, [poisonController(strict, plain, { queueName, maxReceiveCount: 3 }, handled)], { logger });
     apps.push(app);
     const poison = { strictPipe: numbers(20, 100_000), plainPipe: numbers(20, 200_000), notJson: numbers(10, 300_000), wrongEnvelope: numbers(10, 500_000), binary: numbers(10, 600_000) };
     const good = publishNumbered(app, strict, numbers(COUNT / 2), { concurrency: 10 });

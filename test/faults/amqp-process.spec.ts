@@ -3,12 +3,13 @@ import type { HarnessConfig } from './harness/config.js';
 import { uniqueName } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
 import { numberIn } from './support/apps.js';
+import { shareBroker } from '../support/rabbitmq.js';
+import { createRabbitMqUser } from '../support/rabbitmq-users.js';
+import { deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
 import { consumeUnderLoad, waitUntilHandled } from './support/interruption.js';
 import { scratchFile } from './support/paths.js';
-import { shareBroker } from '../support/rabbitmq.js';
-import { createAmqpUser, deleteAmqpObjects, drainQueue } from './support/rabbit.js';
 
 /**
  * Faults that kill the AMQP consumer process (SIGKILL; SIGTERM under load). The consumer runs as compiled JS in a
@@ -19,7 +20,7 @@ const COUNT = 2000;
 shareBroker();
 
 describe('faults: AMQP consumer process', () => {
-  let amqpUser: Awaited<ReturnType<typeof createAmqpUser>>;
+  let amqpUser: Awaited<ReturnType<typeof createRabbitMqUser>>;
   const logger = new CaptureLogger();
   const childOutput: string[] = [];
   const children: ConsumerChild[] = [];
@@ -27,7 +28,7 @@ describe('faults: AMQP consumer process', () => {
   const exchange = uniqueName('f-ex');
   const queues: string[] = [];
 
-  beforeAll(async () => { amqpUser = await createAmqpUser(); }, 30_000);
+  beforeAll(async () => { amqpUser = await createRabbitMqUser('faults'); }, 30_000);
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.process.exitCode === null && c.process.signalCode === null) { c.process.kill('SIGKILL'); await c.exited; }
     await Promise.all(apps.splice(0).map((a) => a.close()));

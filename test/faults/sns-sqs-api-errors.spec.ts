@@ -4,11 +4,12 @@ import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { MessagingClient, MessagingServer } from '../../lib/index.js';
-import { controllerFor } from '../integration/sns-sqs/helpers.js';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { controllerFor } from '../support/controllers.js';
+import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { drainSqsQueue, numberIn, numbers, publishNumbered, queueUrl } from './support/apps.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { drainSqsQueue, numberIn, numbers, publishNumbered, queueUrl, startApp } from './support/apps.js';
 import { AWS_CREDENTIALS, CaptureLogger, linesWithSecrets } from './support/logs.js';
 
 /**
@@ -73,8 +74,7 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
   it('6. throttling and 5xx on ReceiveMessage, DeleteMessageBatch and PublishBatch: retried by the SDK, nothing lost', async () => {
     const topic = uniqueName('f-api');
     const handled: number[] = [];
-    const app = await startApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: 20, snsSqs: snsSqs() },
-      [controllerFor([{ pattern: topic, extras: { queueName: topic, visibilityTimeout: 3 }, handle: (d: { n: number }) => { handled.push(d.n); } }])], logger);
+    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: 20, snsSqs: snsSqs() }, [controllerFor([{ pattern: topic, extras: { queueName: topic, visibilityTimeout: 3 }, handle: (d: { n: number }) => { handled.push(d.n); } }])], { logger });
     apps.push(app);
     const server = app.get(MessagingServer).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
     const client = app.get(MessagingClient).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
@@ -102,10 +102,10 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
     const queueName = uniqueName('f-policy');
     const topics = [uniqueName('f-policy-a'), uniqueName('f-policy-b')];
     const other = uniqueName('f-policy-other');
-    const app = await startApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() }, [controllerFor([
+    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() }, [controllerFor([
       ...topics.map((pattern) => ({ pattern, extras: { queueName }, handle: () => undefined })),
       { pattern: other, extras: { queueName: `${queueName}-x` }, handle: () => undefined },
-    ])], logger);
+    ])], { logger });
     apps.push(app);
     const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
     const arnOf = (t: string) => Topics.map((x) => x.TopicArn!).find((arn) => arn.endsWith(`:${t}`))!;

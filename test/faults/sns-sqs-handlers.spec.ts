@@ -3,10 +3,11 @@ import type { INestApplication } from '@nestjs/common';
 import { ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MessagingServer } from '../../lib/index.js';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { drainSqsQueue, numberIn, numbers, publishNumbered, queueUrl } from './support/apps.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
-import { drainSqsQueue, numberIn, numbers, publishNumbered, queueUrl, startApp } from './support/apps.js';
 import { poisonController, slowController, transientController } from './support/controllers.js';
 import { AWS_CREDENTIALS, CaptureLogger, linesWithSecrets } from './support/logs.js';
 
@@ -35,8 +36,7 @@ describe('faults: SNS+SQS handlers', () => {
     const topic = uniqueName('f-transient');
     const retryBackoff = 0.2;
     const state = { attempts: new Map<number, number[]>(), handled: [] as number[] };
-    const app = await startApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), retryBackoff, concurrency: 20, maxReceiveCount: 5, snsSqs: snsSqs() },
-      [transientController(topic, { queueName: topic, visibilityTimeout: 10 }, state)], logger);
+    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), retryBackoff, concurrency: 20, maxReceiveCount: 5, snsSqs: snsSqs() }, [transientController(topic, { queueName: topic, visibilityTimeout: 10 }, state)], { logger });
     apps.push(app);
     const { confirmed, rejected } = await publishNumbered(app, topic, numbers(COUNT), { concurrency: 20 });
     await waitFor(() => [...confirmed].every((n) => state.handled.includes(n)) || undefined, { timeoutMs: 120_000, intervalMs: 250, what: 'every message handled' }).catch(() => undefined);
@@ -62,8 +62,7 @@ describe('faults: SNS+SQS handlers', () => {
     const plain = uniqueName('f-poison-plain');
     const queueName = uniqueName('f-poison');
     const handled: number[] = [];
-    const app = await startApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), retryBackoff: 0.2, concurrency: 20, snsSqs: snsSqs() },
-      [poisonController(strict, plain, { queueName, maxReceiveCount: 3, visibilityTimeout: 10 }, handled)], logger);
+    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), retryBackoff: 0.2, concurrency: 20, snsSqs: snsSqs() }, [poisonController(strict, plain, { queueName, maxReceiveCount: 3, visibilityTimeout: 10 }, handled)], { logger });
     apps.push(app);
     const url = await queueUrl(fauxqs.sqs, queueName);
     const strictArn = await topicArn(strict);
@@ -109,8 +108,7 @@ describe('faults: SNS+SQS handlers', () => {
     const invocations: number[] = [];
     const handled: number[] = [];
     const slowCount = 50;
-    const app = await startApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: slowCount, snsSqs: snsSqs() },
-      [slowController(topic, { queueName: topic, visibilityTimeout: 2 }, 5000, invocations, handled)], logger);
+    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: slowCount, snsSqs: snsSqs() }, [slowController(topic, { queueName: topic, visibilityTimeout: 2 }, 5000, invocations, handled)], { logger });
     apps.push(app);
     const { confirmed, rejected } = await publishNumbered(app, topic, numbers(slowCount), { concurrency: 10 });
     await waitFor(() => handled.length >= slowCount, { timeoutMs: 60_000, intervalMs: 200, what: 'all slow messages handled' }).catch(() => undefined);

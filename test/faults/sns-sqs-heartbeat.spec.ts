@@ -3,10 +3,12 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer } from '../../lib/index.js';
-import { controllerFor, deferred } from '../integration/sns-sqs/helpers.js';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { controllerFor } from '../support/controllers.js';
+import { deferred } from '../support/deferred.js';
+import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { queueUrl } from './support/apps.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
-import { queueUrl, startApp } from './support/apps.js';
 import { countCalls } from './support/call-counter.js';
 import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
 
@@ -31,10 +33,10 @@ describe('faults: SNS+SQS visibility heartbeat stops at release and close', () =
     const topic = uniqueName('f-heartbeat');
     const started = deferred();
     const visibilityTimeout = 2; // heartbeat every second
-    const app = await startApp({
+    const app = await startTestApp({
       transport: 'sns-sqs', serviceName: uniqueName('svc'), drainTimeout: 1500,
       snsSqs: { region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS, waitTimeSeconds: 1 },
-    }, [controllerFor([{ pattern: topic, extras: { queueName: topic, visibilityTimeout }, handle: async () => { started.resolve(); await hung.promise; } }])], logger);
+    }, [controllerFor([{ pattern: topic, extras: { queueName: topic, visibilityTimeout }, handle: async () => { started.resolve(); await hung.promise; } }])], { logger });
     apps.push(app);
     const server = app.get(MessagingServer).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
     const client = app.get(MessagingClient).unwrap<{ sns: SNSClient; sqs: SQSClient }>();

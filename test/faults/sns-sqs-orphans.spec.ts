@@ -3,10 +3,10 @@ import { ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/cli
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { HarnessConfig } from './harness/config.js';
 import { encodeName } from '../../lib/naming.js';
-import { controllerFor } from '../integration/sns-sqs/helpers.js';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { controllerFor } from '../support/controllers.js';
+import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
-import { startApp } from './support/apps.js';
 import { startConsumerChild, type ConsumerChild } from './support/child.js';
 import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
 import { scratchFile } from './support/paths.js';
@@ -70,10 +70,10 @@ describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
     expect(await subscribers(topic)).toContain(orphanArn);
 
     // a live replica of the same service, with a per-process queue of its own and a competing queue under the same name prefix
-    const live = await startApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [controllerFor([
+    const live = await startTestApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [controllerFor([
       { pattern: topic, extras: { competing: false }, handle: () => undefined },
       { pattern: competingTopic, handle: () => undefined },
-    ])], logger);
+    ])], { logger });
     apps.push(live);
     const liveQueues = (await queuesStartingWith(`${encodeName(serviceName)}--`)).filter((u) => u !== orphanUrl && !u.startsWith(`${orphanUrl}-`));
 
@@ -82,7 +82,7 @@ describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
     // only its renewals keep the live replica's queue
     const aliveAt = Number(Tags['nestjs-messaging:alive-at']);
     await waitFor(() => Date.now() - Math.max(aliveAt, liveCreatedBy) > expires + 250, { timeoutMs: 10_000, what: 'the orphan to expire' });
-    const next = await startApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [controllerFor([{ pattern: topic, extras: { competing: false }, handle: () => undefined }])], logger);
+    const next = await startTestApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [controllerFor([{ pattern: topic, extras: { competing: false }, handle: () => undefined }])], { logger });
     apps.push(next);
 
     const left = { queue: await exists(nameOf(orphanUrl)), dlq: await exists(`${nameOf(orphanUrl)}-dlq`), subscribed: (await subscribers(topic)).includes(orphanArn) };

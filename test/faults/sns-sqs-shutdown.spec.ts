@@ -3,9 +3,10 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { lastValueFrom } from 'rxjs';
 import type { HarnessConfig } from './harness/config.js';
 import { MessagingClient } from '../../lib/index.js';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { queueUrl } from './support/apps.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
-import { queueUrl, startApp } from './support/apps.js';
 import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
 import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
 import { scratchFile } from './support/paths.js';
@@ -52,7 +53,7 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
       topic, extras: { queueName: topic, visibilityTimeout: 60 }, handledFile, startedFile, delayMs: 3000,
     });
     await child.ready;
-    const publisher = await startApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [], logger, { listen: false });
+    const publisher = await startTestApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [], { logger, listen: false });
     apps.push(publisher);
     await lastValueFrom(publisher.get(MessagingClient).emit(topic, { n: 7 }), { defaultValue: undefined });
     await waitFor(() => readNumbers(startedFile).includes(7), { timeoutMs: 20_000, intervalMs: 5, what: 'the handler to start' });

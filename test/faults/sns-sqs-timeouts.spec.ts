@@ -3,12 +3,14 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingModule, MessagingServer, ProvisioningError, PublishError, type MessagingModuleOptions } from '../../lib/index.js';
-import { controllerFor, deferred } from '../integration/sns-sqs/helpers.js';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs.js';
+import { controllerFor } from '../support/controllers.js';
+import { deferred } from '../support/deferred.js';
+import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { closedPort } from '../support/ports.js';
+import { startStalledEndpoint, startStallingProxy } from './support/stalling-proxy.js';
+import { startTestApp } from '../support/apps.js';
 import { uniqueName } from '../support/wait-for.js';
-import { startApp } from './support/apps.js';
 import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
-import { closedPort, startStalledEndpoint, startStallingProxy } from './support/stalling-proxy.js';
 
 /**
  * Issue 9, findings 2 and 3: every SNS/SQS call has a connection and a request timeout, so that startup, emit and close
@@ -118,7 +120,7 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
   it('emit against a stalled endpoint rejects with a PublishError within its timeout', async () => {
     const stalled = await startStalledEndpoint();
     cleanups.push(() => stalled.close());
-    const app = await startApp(options(stalled.endpoint), [], logger, { listen: false });
+    const app = await startTestApp(options(stalled.endpoint), [], { logger, listen: false });
     cleanups.push(() => app.close());
     const result = await timed(lastValueFrom(app.get(MessagingClient).emit(uniqueName('f-stalled-emit'), { n: 1 }), { defaultValue: undefined }), 30_000);
     process.stderr.write(`[finding 2] emit against a stalled endpoint: ${result.value === PENDING ? 'still pending after' : 'rejected after'} ${result.ms} ms: ${String(result.error ?? '')}\n`);
@@ -139,10 +141,10 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     const drainTimeout = 2000;
     // requestTimeout far above drainTimeout: close() must not depend on it
     const moduleOptions = { ...options(proxy.endpoint, { requestTimeout: 60_000, maxAttempts: 3 }), drainTimeout };
-    const app: INestApplication = await startApp(moduleOptions, [controllerFor([
+    const app: INestApplication = await startTestApp(moduleOptions, [controllerFor([
       { pattern: topic, extras: { queueName: topic }, handle: async () => { started.resolve(); await finish.promise; } },
       { pattern: topic, extras: { competing: false }, handle: () => undefined },
-    ])], logger);
+    ])], { logger });
     await lastValueFrom(app.get(MessagingClient).emit(topic, { n: 1 }), { defaultValue: undefined });
     await started.promise;
     proxy.stall();

@@ -1,5 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { MessagingModuleOptions } from '../../lib/index.js';
 
 export const FAUXQS_REGION = 'us-east-1';
 export const FAUXQS_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -32,4 +33,14 @@ export async function startFauxqs(): Promise<Fauxqs> {
       await server.stop();
     },
   };
+}
+
+export type FauxqsAppOptions = Omit<MessagingModuleOptions, 'transport'> & { transport?: 'sns-sqs' };
+
+/**
+ * Module options for an app on this emulator: transport 'sns-sqs', its endpoint and credentials, and the tests'
+ * defaults (retryBackoff 0, drainTimeout 5 s) unless `options` sets them.
+ */
+export function fauxqsOptions(fauxqs: Pick<Fauxqs, 'snsSqs'>, options: FauxqsAppOptions): MessagingModuleOptions {
+  return { retryBackoff: 0, drainTimeout: 5000, ...options, transport: 'sns-sqs', snsSqs: { ...fauxqs.snsSqs, ...(options.snsSqs ?? {}) } };
 }

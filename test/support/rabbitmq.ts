@@ -1,6 +1,4 @@
 import 'reflect-metadata';
-import type { INestApplication, Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import * as amqp from 'amqplib';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +6,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MessagingModule, MessagingServer, type MessagingModuleOptions } from '../../lib/index.js';
+import type { MessagingModuleOptions } from '../../lib/index.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
@@ -46,6 +44,20 @@ export async function exchangeExists(model: amqp.ChannelModel, exchange: string)
   } finally {
     await channel.close().catch(() => undefined);
   }
+}
+
+/**
+ * Every queue on the broker with its depth (ready + unacknowledged messages), from `rabbitmqctl list_queues`: unlike
+ * checkQueue's messageCount it counts messages a consumer holds. Read-only; no management plugin needed.
+ */
+export async function queueDepths(): Promise<Map<string, number>> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages']);
+  const depths = new Map<string, number>();
+  for (const line of stdout.split('\n')) {
+    const [name, messages] = line.trim().split(/\s+/);
+    if (name && messages !== undefined) depths.set(name, Number(messages));
+  }
+  return depths;
 }
 
 /** The client-side port of an amqplib connection: how we find our own connection in `rabbitmqctl list_connections`. */
@@ -87,21 +99,11 @@ export async function startBrokerApp(): Promise<void> {
   await waitFor(async () => (await portAnswers()) && (await rawConnection().then((c) => c.close().then(() => true), () => false)), { timeoutMs: 60_000, intervalMs: 200, what: 'RabbitMQ to accept connections again' });
 }
 
-export type AppOptions = Omit<MessagingModuleOptions, 'transport'> & { transport?: 'amqp' };
+export type RabbitMqAppOptions = Omit<MessagingModuleOptions, 'transport'> & { transport?: 'amqp' };
 
-/** A Nest app with MessagingModule over AMQP, the given controllers, and the messaging microservice started. */
-export async function startAmqpApp(options: AppOptions, controllers: Type[] = [], { listen = true } = {}): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [MessagingModule.forRoot({ ...options, transport: 'amqp', amqp: { url: AMQP_URL, ...options.amqp } })],
-    controllers,
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? undefined : false });
-  if (listen) {
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-  }
-  await app.init();
-  return app;
+/** Module options for an app on the shared broker: transport 'amqp' and AMQP_URL unless `options.amqp.url` sets one. */
+export function rabbitMqOptions(options: RabbitMqAppOptions): MessagingModuleOptions {
+  return { ...options, transport: 'amqp', amqp: { url: AMQP_URL, ...options.amqp } };
 }
 
 /*

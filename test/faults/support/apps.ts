@@ -1,21 +1,7 @@
-import 'reflect-metadata';
-import type { INestApplication, LoggerService, Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
 import { ReceiveMessageCommand, GetQueueUrlCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { lastValueFrom } from 'rxjs';
-import { MessagingClient, MessagingModule, MessagingServer, type MessagingModuleOptions } from '../../../lib/index.js';
-
-/** A Nest app with MessagingModule; with `listen` the messaging microservice consumes `controllers`. */
-export async function startApp(options: MessagingModuleOptions, controllers: Type[], logger: LoggerService, { listen = true } = {}): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [MessagingModule.forRoot(options)], controllers }).compile();
-  const app = moduleRef.createNestApplication({ logger });
-  if (listen) {
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-  }
-  await app.init();
-  return app;
-}
+import { MessagingClient } from '../../../lib/index.js';
 
 export function numbers(count: number, from = 0): number[] {
   return Array.from({ length: count }, (_, i) => from + i);

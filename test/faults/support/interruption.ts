@@ -1,9 +1,10 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { MessagingClient, MessagingServer, type MessagingModuleOptions } from '../../../lib/index.js';
-import { controllerFor } from '../../integration/sns-sqs/helpers.js';
+import { controllerFor } from '../../support/controllers.js';
+import { numbers, publishNumbered, sleep } from './apps.js';
+import { startTestApp } from '../../support/apps.js';
 import type { HarnessConfig } from '../harness/config.js';
 import { waitFor } from '../../support/wait-for.js';
-import { numbers, publishNumbered, sleep, startApp } from './apps.js';
 import { readNumbers, type ConsumerChild } from './child.js';
 
 export interface ConsumerUnderLoad {
@@ -27,7 +28,7 @@ export async function consumeUnderLoad(p: {
 }): Promise<ConsumerUnderLoad> {
   const first = p.spawn(p.config);
   await first.ready;
-  const publisher = await startApp(p.publisherOptions, [], p.logger, { listen: false });
+  const publisher = await startTestApp(p.publisherOptions, [], { logger: p.logger, listen: false });
   p.apps.push(publisher);
   const publishing = publishNumbered(publisher, p.config.topic, numbers(p.count), { concurrency: 20 });
   await waitFor(() => readNumbers(p.config.handledFile).length >= p.handledBefore, { timeoutMs: 60_000, what: `${p.handledBefore} handled before the fault` });
@@ -50,10 +51,9 @@ export async function waitUntilHandled(handledFile: string, expected: Iterable<n
  */
 export async function startRecordingPair(options: MessagingModuleOptions, topic: string, logger: LoggerService, apps: INestApplication[]) {
   const handled: number[] = [];
-  const consumer = await startApp({ retryBackoff: 0.2, ...options },
-    [controllerFor([{ pattern: topic, extras: { queueName: topic }, handle: async (d: { n: number }) => { await sleep(2); handled.push(d.n); } }])], logger);
+  const consumer = await startTestApp({ retryBackoff: 0.2, ...options }, [controllerFor([{ pattern: topic, extras: { queueName: topic }, handle: async (d: { n: number }) => { await sleep(2); handled.push(d.n); } }])], { logger });
   apps.push(consumer);
-  const publisher = await startApp(options, [], logger, { listen: false });
+  const publisher = await startTestApp(options, [], { logger, listen: false });
   apps.push(publisher);
   return { handled, publisher, server: consumer.get(MessagingServer), client: publisher.get(MessagingClient) };
 }

@@ -56,12 +56,3 @@ export async function startStalledEndpoint(): Promise<{ endpoint: string; close(
     },
   };
 }
-
-/** A port nothing listens on (bound once, then closed). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -3,7 +3,8 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type BrokerStatus } from '../../../lib/index.js';
-import { rawConnection, startAmqpApp, startBrokerApp, stopBrokerApp, lockBrokerExclusively } from '../../support/rabbitmq.js';
+import { lockBrokerExclusively, rabbitMqOptions, rawConnection, startBrokerApp, stopBrokerApp } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 /**
@@ -38,10 +39,10 @@ describe('AMQP broker restart', () => {
 
   it('handles everything that was published and confirmed across stop_app / start_app', async () => {
     const handled: number[] = [];
-    app = await startAmqpApp({
+    app = await startTestApp(rabbitMqOptions({
       serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix,
       amqp: { exchange, publishTimeout: 60_000, heartbeat: 5, reconnectDelay: { initial: 200, max: 1000 } },
-    }, [makeController(handled)]);
+    }), [makeController(handled)]);
     const statuses: BrokerStatus[] = [];
     const subscription = app.get(MessagingServer).status.subscribe((s) => statuses.push(s as BrokerStatus));
     const client = app.get(MessagingClient);

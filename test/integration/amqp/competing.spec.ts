@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
-import { rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 const run = promisify(execFile);
@@ -46,9 +47,9 @@ describe('AMQP competing and per-process queues', () => {
   it('replicas share a competing queue (each message handled once) and each gets its own non-competing queue, removed on close', async () => {
     const seen: Array<{ app: string; kind: string; i: number }> = [];
     const options = { serviceName, queueNamePrefix: queuePrefix, amqp: { exchange, prefetch: 5 } };
-    const a = await startAmqpApp(options, [makeController('a', seen)]);
+    const a = await startTestApp(rabbitMqOptions(options), [makeController('a', seen)]);
     apps.push(a);
-    const b = await startAmqpApp(options, [makeController('b', seen)]);
+    const b = await startTestApp(rabbitMqOptions(options), [makeController('b', seen)]);
     apps.push(b);
     const client = a.get(MessagingClient);
 

@@ -4,7 +4,8 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type BrokerStatus } from '../../../lib/index.js';
-import { closeConnectionFromBroker, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { closeConnectionFromBroker, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 function makeController(handled: number[]) {
@@ -36,7 +37,7 @@ describe('AMQP connection loss', () => {
 
   it('reports disconnected/reconnecting/connected, re-attaches the consumer, and handles messages published before, during and after', async () => {
     const handled: number[] = [];
-    app = await startAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, amqp: { exchange, reconnectDelay: { initial: 100, max: 1000 } } }, [makeController(handled)]);
+    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, amqp: { exchange, reconnectDelay: { initial: 100, max: 1000 } } }), [makeController(handled)]);
     const statuses: BrokerStatus[] = [];
     const server = app.get(MessagingServer);
     const subscription = server.status.subscribe((s) => statuses.push(s as BrokerStatus));

@@ -4,7 +4,8 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingContext, MessagingRecord } from '../../../lib/index.js';
-import { rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { readVector } from '../../support/vectors.js';
 
@@ -41,7 +42,7 @@ describe('AMQP delivery end to end', () => {
 
   beforeAll(async () => {
     raw = await rawConnection();
-    app = await startAmqpApp({ serviceName: uniqueName('billing'), topicPrefix: prefix, queueNamePrefix: queuePrefix, retryBackoff: 0, amqp: { exchange } }, [makeController(seen)]);
+    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('billing'), topicPrefix: prefix, queueNamePrefix: queuePrefix, retryBackoff: 0, amqp: { exchange } }), [makeController(seen)]);
   });
 
   afterAll(async () => {

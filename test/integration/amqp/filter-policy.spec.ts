@@ -3,7 +3,8 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingRecord } from '../../../lib/index.js';
-import { rawConnection, shareBroker, startAmqpApp } from '../../support/rabbitmq.js';
+import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 shareBroker();
@@ -22,7 +23,7 @@ describe('AMQP filter policies (same handler extras as SNS)', () => {
   }
 
   beforeAll(async () => {
-    app = await startAmqpApp({ serviceName: uniqueName('billing'), topicPrefix: `${uniqueName('p')}.`, queueNamePrefix: queuePrefix }, [BillingController]);
+    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('billing'), topicPrefix: `${uniqueName('p')}.`, queueNamePrefix: queuePrefix }), [BillingController]);
   });
 
   afterAll(async () => {

@@ -4,7 +4,8 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { MessagingContext } from '../../../lib/index.js';
-import { queueInfo, rawConnection, shareBroker, startAmqpApp } from '../../support/rabbitmq.js';
+import { queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 /** Messages from other producers that the library used to loop on or misread (issue 9, findings 7 and 8). */
@@ -43,7 +44,7 @@ describe('AMQP messages with odd properties', () => {
 
   beforeAll(async () => {
     raw = await rawConnection();
-    app = await startAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, retryBackoff: 0.2, amqp: { exchange } }, [OddController]);
+    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, retryBackoff: 0.2, amqp: { exchange } }), [OddController]);
   });
   afterAll(async () => {
     await app.close();

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingRecord, PublishError, type AttributeValue } from '../../../lib/index.js';
-import { shareBroker, startAmqpApp } from '../../support/rabbitmq.js';
+import { rabbitMqOptions, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName } from '../../support/wait-for.js';
 
 shareBroker();
@@ -13,7 +14,7 @@ describe('AMQP publish: unencodable attributes', () => {
   let client: MessagingClient;
 
   beforeAll(async () => {
-    app = await startAmqpApp({ serviceName: uniqueName('svc'), amqp: { exchange: 'amq.topic' } }, [], { listen: false });
+    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { exchange: 'amq.topic' } }), [], { listen: false });
     client = app.get(MessagingClient);
   });
   afterAll(() => app.close());

@@ -6,7 +6,8 @@ import { MessagingClient, MessagingRecord, PublishError, RawEnvelope } from '../
 import { AmqpConnection } from '../../../lib/amqp/connection.js';
 import { AmqpPublisher } from '../../../lib/amqp/publisher.js';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
-import { AMQP_URL, queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { AMQP_URL, queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -38,7 +39,7 @@ describe('AMQP publishing', () => {
   });
 
   it('resolves on the broker confirm with a persistent message, content type, headers and message id; unroutable is not an error', async () => {
-    const app = await startAmqpApp({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange } }, [], { listen: false });
+    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange } }), [], { listen: false });
     apps.push(app);
     const client = app.get(MessagingClient);
     await lastValueFrom(client.emit('order-paid', new MessagingRecord({ a: 1 }, { attributes: { currency: 'EUR', n: 3 } })));
@@ -58,14 +59,14 @@ describe('AMQP publishing', () => {
     await ch.close();
 
     // a topic exchange drops what no queue is bound for: that is normal pub/sub, not an error
-    const other = await startAmqpApp({ serviceName: uniqueName('pub'), topicPrefix: 'nobody-listens.', amqp: { exchange } }, [], { listen: false });
+    const other = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'nobody-listens.', amqp: { exchange } }), [], { listen: false });
     apps.push(other);
     await expect(lastValueFrom(other.get(MessagingClient).emit('x', { b: 2 }))).resolves.toBeUndefined();
   });
 
   it('rejects with PublishError when the exchange does not exist, and the client keeps working afterwards', async () => {
     const missing = uniqueName('ex-missing');
-    const bad = await startAmqpApp({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange: missing } }, [], { listen: false });
+    const bad = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange: missing } }), [], { listen: false });
     apps.push(bad);
     const client = bad.get(MessagingClient);
     const error = await lastValueFrom(client.emit('order-paid', { c: 3 })).catch((e: unknown) => e);
@@ -109,7 +110,7 @@ describe('AMQP publishing', () => {
   });
 
   it('rejects with PublishError when no connection comes within amqp.publishTimeout', async () => {
-    const app = await startAmqpApp({ serviceName: uniqueName('pub'), amqp: { url: 'amqp://guest:secret-password@127.0.0.1:1', publishTimeout: 400, reconnectDelay: { initial: 50, max: 100 } } }, [], { listen: false });
+    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), amqp: { url: 'amqp://guest:secret-password@127.0.0.1:1', publishTimeout: 400, reconnectDelay: { initial: 50, max: 100 } } }), [], { listen: false });
     apps.push(app);
     const started = Date.now();
     const error = await lastValueFrom(app.get(MessagingClient).emit('x', {})).catch((e: unknown) => e);

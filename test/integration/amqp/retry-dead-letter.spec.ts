@@ -4,7 +4,8 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { DeadLetterError, MessagingClient, MessagingContext } from '../../../lib/index.js';
-import { queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 const BACKOFF_S = 0.2;
@@ -55,7 +56,7 @@ describe('AMQP retries and dead-lettering', () => {
 
   beforeAll(async () => {
     raw = await rawConnection();
-    app = await startAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, retryBackoff: BACKOFF_S, amqp: { exchange } }, [makeController(attempts)]);
+    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, retryBackoff: BACKOFF_S, amqp: { exchange } }), [makeController(attempts)]);
     client = app.get(MessagingClient);
   });
 

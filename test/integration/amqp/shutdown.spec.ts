@@ -4,7 +4,8 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
-import { queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 interface Gate { started: number[]; finished: number[]; slow: Set<number>; release?: () => void; released: Promise<void> }
@@ -54,7 +55,7 @@ describe('AMQP graceful shutdown', () => {
     const stuck = [3, 7];
     const gate = newGate(stuck);
     const options = { serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, drainTimeout: 1500, amqp: { exchange, prefetch: 50 } };
-    const first = await startAmqpApp(options, [makeController('first', gate, handled)]);
+    const first = await startTestApp(rabbitMqOptions(options), [makeController('first', gate, handled)]);
     apps.push(first);
     await Promise.all(Array.from({ length: n }, (_, i) => lastValueFrom(first.get(MessagingClient).emit('work', { i }))));
     await waitFor(() => gate.started.length === n, { what: 'all handlers started' });
@@ -68,7 +69,7 @@ describe('AMQP graceful shutdown', () => {
     expect(closeMs).toBeGreaterThanOrEqual(1400);
     expect(await queueInfo(raw, `${queuePrefix}work`)).toMatchObject({ messageCount: stuck.length, consumerCount: 0 });
 
-    const second = await startAmqpApp(options, [makeController('second', newGate(), handled)]);
+    const second = await startTestApp(rabbitMqOptions(options), [makeController('second', newGate(), handled)]);
     apps.push(second);
     await waitFor(() => handled.filter((h) => h.app === 'second').length === stuck.length, { what: 'unfinished messages redelivered to the second app' });
     expect(handled.filter((h) => h.app === 'second').map((h) => h.i).sort((a, b) => a - b)).toEqual(stuck);

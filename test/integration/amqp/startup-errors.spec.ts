@@ -3,8 +3,10 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { BrokerConnectionError, MessagingOptionsError, ProvisioningError } from '../../../lib/index.js';
-import { closedPort, createRestrictedUser, tryStartAmqpApp } from '../../support/amqp-app.js';
-import { rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { closedPort } from '../../support/ports.js';
+import { createRabbitMqUser } from '../../support/rabbitmq-users.js';
+import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { tryStartTestApp } from '../../support/apps.js';
 import { uniqueName } from '../../support/wait-for.js';
 
 @Controller()
@@ -37,7 +39,7 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
     await ch.assertQueue(queue, { durable: false }); // the library declares it durable
     await ch.close();
 
-    const { app, error } = await tryStartAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: prefix }, [OrdersController]);
+    const { app, error } = await tryStartTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix }), [OrdersController]);
     apps.push(app);
     expect(error).toBeInstanceOf(ProvisioningError);
     expect(error).not.toBeInstanceOf(MessagingOptionsError);
@@ -51,10 +53,10 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
   });
 
   it('a user without configure permission: ProvisioningError naming the operation and the permissions to check, password redacted', async () => {
-    const user = await createRestrictedUser({ configure: '^$', write: '.*', read: '.*' });
+    const user = await createRabbitMqUser('restricted', { configure: '^$', write: '.*', read: '.*' });
     try {
       const prefix = `${uniqueName('acl')}-`;
-      const { app, error } = await tryStartAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, amqp: { url: user.url } }, [OrdersController]);
+      const { app, error } = await tryStartTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, amqp: { url: user.url } }), [OrdersController]);
       apps.push(app);
       expect(error).toBeInstanceOf(ProvisioningError);
       const e = error as ProvisioningError;
@@ -71,10 +73,10 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
   it('nothing listening: BrokerConnectionError after amqp.connectTimeout, not after publishTimeout', async () => {
     const port = await closedPort();
     const started = Date.now();
-    const { app, error } = await tryStartAmqpApp({
+    const { app, error } = await tryStartTestApp(rabbitMqOptions({
       serviceName: uniqueName('svc'),
       amqp: { url: `amqp://guest:secretpw@127.0.0.1:${port}`, connectTimeout: 1500, publishTimeout: 20_000, reconnectDelay: { initial: 100, max: 200 } },
-    }, [OrdersController]);
+    }), [OrdersController]);
     const tookMs = Date.now() - started;
     apps.push(app);
     expect(error).toBeInstanceOf(BrokerConnectionError);

@@ -3,7 +3,8 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { MessagingOptionsError } from '../../../lib/index.js';
-import { exchangeExists, queueInfo, rawConnection, startAmqpApp, shareBroker } from '../../support/rabbitmq.js';
+import { exchangeExists, queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { startTestApp } from '../../support/apps.js';
 import { uniqueName } from '../../support/wait-for.js';
 
 function makeController(refundExchange: string) {
@@ -37,7 +38,7 @@ describe('AMQP topology', () => {
     const refundExchange = uniqueName('ex-refunds');
     const TopologyController = makeController(refundExchange);
     const options = { serviceName, queueNamePrefix: queuePrefix, topicPrefix: 'pre.', amqp: { exchange } };
-    const first = await startAmqpApp(options, [TopologyController]);
+    const first = await startTestApp(rabbitMqOptions(options), [TopologyController]);
     apps.push(first);
     // a durable topic exchange: re-asserting it with the same type/durability succeeds, a different one fails
     expect(await exchangeExists(raw, exchange)).toBe(true);
@@ -62,7 +63,7 @@ describe('AMQP topology', () => {
     // restart with the same configuration: no error, same queues
     await first.close();
     apps.pop();
-    const second = await startAmqpApp(options, [TopologyController]);
+    const second = await startTestApp(rabbitMqOptions(options), [TopologyController]);
     apps.push(second);
     expect(await queueInfo(raw, generated)).toMatchObject({ consumerCount: 1 });
     await second.close();
@@ -88,7 +89,7 @@ describe('AMQP topology', () => {
 
   it('rejects names RabbitMQ would refuse, before any I/O', async () => {
     const TopologyController = makeController('amq.topic');
-    await expect(startAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: 'amq.' }, [TopologyController])).rejects.toThrow(MessagingOptionsError);
-    await expect(startAmqpApp({ serviceName: uniqueName('svc'), queueNamePrefix: 'x'.repeat(250) }, [TopologyController])).rejects.toThrow(/at most 255 bytes/);
+    await expect(startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: 'amq.' }), [TopologyController])).rejects.toThrow(MessagingOptionsError);
+    await expect(startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: 'x'.repeat(250) }), [TopologyController])).rejects.toThrow(/at most 255 bytes/);
   });
 });

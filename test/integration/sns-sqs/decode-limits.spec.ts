@@ -2,9 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import { ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { deflateSync } from 'node:zlib';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, emit, startApp } from './helpers.js';
 
 const BOMB_BYTES = 60 * 1024 * 1024;
 
@@ -41,7 +42,7 @@ describe('SNS+SQS decode limits: maxDecodedBytes (fauxqs)', () => {
   it('60 MB decompression bombs go to the DLQ with a reason naming maxDecodedBytes; the handler never sees them, normal messages still flow', async () => {
     const queueName = uniqueName('bombs');
     const handled: unknown[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: queueName, extras: { queueName }, handle: (data) => { handled.push(data); },
     }])]));
     const arn = await topicArn(queueName);
@@ -62,7 +63,7 @@ describe('SNS+SQS decode limits: maxDecodedBytes (fauxqs)', () => {
   it('a lower maxDecodedBytes dead-letters a body that is merely large', async () => {
     const queueName = uniqueName('capped');
     const handled: unknown[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc'), maxDecodedBytes: 4096 }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), maxDecodedBytes: 4096 }), [controllerFor([{
       pattern: queueName, extras: { queueName }, handle: (data) => { handled.push(data); },
     }])]));
     await emit(apps[0], queueName, { text: 'z'.repeat(5000) });

@@ -1,9 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { MessagingRecord, type MessagingContext } from '../../../lib/index.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, emit, startApp } from './helpers.js';
 import { readVector } from '../../support/vectors.js';
 
 describe('SNS+SQS delivery (fauxqs)', () => {
@@ -17,7 +18,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const service = uniqueName('svc');
     const got: Array<{ data: unknown; topic: string; attributes: Record<string, unknown>; id: string; count: number; sender?: string }> = [];
     const topic = uniqueName('order.paid');
-    apps.push(await startApp(fauxqs, { serviceName: service }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [controllerFor([{
       pattern: topic,
       handle: (data, ctx: MessagingContext) => { got.push({ data, topic: ctx.getTopic(), attributes: ctx.getAttributes(), id: ctx.getMessageId(), count: ctx.getReceiveCount(), sender: ctx.getEnvelope().service?.name }); },
     }])]));
@@ -35,7 +36,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
   it('a filter policy drops the non-matching message', async () => {
     const topic = uniqueName('payments');
     const got: unknown[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: topic, extras: { filterPolicy: { currency: ['EUR'] } }, handle: (data) => { got.push(data); },
     }])]));
     await emit(apps[0], topic, new MessagingRecord({ n: 1 }, { attributes: { currency: 'USD' } }));
@@ -52,7 +53,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const [a, b] = [uniqueName('topic-a'), uniqueName('topic-b')];
     const got: Array<[string, unknown]> = [];
     const queueName = uniqueName('shared');
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([
       { pattern: a, extras: { queueName }, handle: (data) => { got.push(['a', data]); } },
       { pattern: b, extras: { queueName }, handle: (data) => { got.push(['b', data]); } },
     ])]));
@@ -70,8 +71,8 @@ describe('SNS+SQS delivery (fauxqs)', () => {
       pattern: topic, extras: { concurrency: 2 },
       handle: async (data: { n: number }) => { handled.push({ app, n: data.n }); await new Promise((r) => setTimeout(r, 20)); },
     }]);
-    apps.push(await startApp(fauxqs, { serviceName: service }, [make(1)]));
-    apps.push(await startApp(fauxqs, { serviceName: service }, [make(2)]));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [make(1)]));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [make(2)]));
     await Promise.all(Array.from({ length: 40 }, (_, n) => emit(apps[0], topic, { n })));
     await waitFor(() => handled.length >= 40, { what: '40 deliveries' });
     expect(handled.map((h) => h.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, n) => n));
@@ -83,7 +84,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const expected = JSON.parse(readVector('json-small.expected.json'));
     const prefix = `${uniqueName('pfx')}-`;
     const got: Array<{ data: unknown; sender?: string; topic: string }> = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }), [controllerFor([{
       pattern: 'order-paid', handle: (data, ctx) => { got.push({ data, sender: ctx.getEnvelope().service?.name, topic: ctx.getTopic() }); },
     }])]));
     const { ListTopicsCommand } = await import('@aws-sdk/client-sns');

@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { MessagingRecord } from '../../../lib/index.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { deferred } from '../../support/deferred.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, deferred, emit, startApp } from './helpers.js';
 
 describe('SNS+SQS flow control (fauxqs)', () => {
   let fauxqs: Fauxqs;
@@ -23,7 +25,7 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     let running = 0;
     let peak = 0;
     const done: number[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: queueName, extras: { queueName, concurrency: 3 },
       handle: async (d: { n: number }) => {
         running += 1;
@@ -46,7 +48,7 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     let peak = 0;
     const release = deferred();
     let handled = 0;
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: queueName, extras: { queueName, concurrency: 25 },
       handle: async () => {
         running += 1;
@@ -66,7 +68,7 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     const queueName = uniqueName('slow');
     const calls: number[] = [];
     let finished = false;
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: queueName, extras: { queueName, visibilityTimeout: 2 },
       handle: async (_d, ctx) => { calls.push(ctx.getReceiveCount()); await new Promise((r) => setTimeout(r, 5000)); finished = true; },
     }])]));
@@ -82,7 +84,7 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     const handled: Array<[string, number]> = [];
     const bStarted = deferred();
     let a2Failed = false;
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }), [controllerFor([{
       pattern: topic, extras: { queueName, fifo: true, concurrency: 10 },
       handle: async (d: { g: string; n: number }) => {
         if (d.g === 'B') bStarted.resolve();
@@ -114,7 +116,7 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     const first: string[] = [];
     const finished: string[] = [];
     const gate = deferred();
-    apps.push(await startApp(fauxqs, { serviceName: service, drainTimeout: 1000 }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service, drainTimeout: 1000 }), [controllerFor([{
       pattern: topic, extras,
       handle: async (d: { id: string }) => {
         first.push(d.id);
@@ -132,7 +134,7 @@ describe('SNS+SQS flow control (fauxqs)', () => {
 
     const second: string[] = [];
     const started = Date.now();
-    apps.push(await startApp(fauxqs, { serviceName: service }, [controllerFor([{ pattern: topic, extras, handle: (d: { id: string }) => { second.push(d.id); } }])]));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [controllerFor([{ pattern: topic, extras, handle: (d: { id: string }) => { second.push(d.id); } }])]));
     await waitFor(() => second.length >= 2, { what: 'released messages redelivered', timeoutMs: 20_000 });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(second.sort()).toEqual(['stuck-1', 'stuck-2']);

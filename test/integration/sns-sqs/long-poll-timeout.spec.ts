@@ -2,11 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MessagingServer } from '../../../lib/index.js';
 import { countCalls } from '../../faults/support/call-counter.js';
-import { startApp } from '../../faults/support/apps.js';
+import { type Fauxqs, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { startTestApp } from '../../support/apps.js';
 import { CaptureLogger } from '../../faults/support/logs.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor } from './helpers.js';
 
 /** Issue 9, finding 2: snsSqs.requestTimeout bounds each request, but a ReceiveMessage long poll gets waitTimeSeconds on top. */
 describe('SNS+SQS long polls and snsSqs.requestTimeout (fauxqs)', () => {
@@ -21,10 +21,10 @@ describe('SNS+SQS long polls and snsSqs.requestTimeout (fauxqs)', () => {
 
   it('a 3 s long poll with requestTimeout 1000 ms runs its full wait, without an error', async () => {
     const queueName = uniqueName('long-poll');
-    const app = await startApp({
+    const app = await startTestApp({
       transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: 10,
       snsSqs: { ...fauxqs.snsSqs, waitTimeSeconds: 3, requestTimeout: 1000 },
-    }, [controllerFor([{ pattern: queueName, extras: { queueName }, handle: () => undefined }])], logger);
+    }, [controllerFor([{ pattern: queueName, extras: { queueName }, handle: () => undefined }])], { logger });
     apps.push(app);
     const log = countCalls([app.get(MessagingServer).unwrap<{ sqs: SQSClient }>().sqs]);
     await waitFor(() => log.count('ReceiveMessage') >= 2, { timeoutMs: 15_000, what: 'a second poll' });

@@ -2,9 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import type { SubscriptionExtras } from '../../../lib/messaging.options.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, type FauxqsAppOptions, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { countingBroker } from './counting-broker.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, countingBroker, emit, startApp, type ModuleOptions } from './helpers.js';
 
 describe('SNS+SQS provisioning (fauxqs)', () => {
   let fauxqs: Fauxqs;
@@ -33,7 +35,7 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const topicPrefix = `${uniqueName('tp')}-`;
     const queueNamePrefix = `${uniqueName('qp')}-`;
     const extras: SubscriptionExtras = { queueName: 'billing', visibilityTimeout: 17, maxReceiveCount: 3 };
-    apps.push(await startApp(fauxqs, { serviceName: 'billing', topicPrefix, queueNamePrefix }, [controllerFor([
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'billing', topicPrefix, queueNamePrefix }), [controllerFor([
       { pattern: 'order.paid', extras, handle: noop },
       { pattern: 'order.refunded', extras, handle: noop },
     ])]));
@@ -54,24 +56,24 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
   });
 
   it('a restart with unchanged configuration makes no mutating call; a changed filter policy is updated, a dropped one removed', async () => {
-    const options: ModuleOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('tp')}-` };
+    const options: FauxqsAppOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('tp')}-` };
     const controller = (filterPolicy?: Record<string, unknown>) => controllerFor([
       { pattern: 'order-paid', extras: { filterPolicy, visibilityTimeout: 20 }, handle: noop },
       { pattern: 'order-refunded', extras: { queueName: `${options.serviceName}-refunds` }, handle: noop },
     ]);
     const first = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [controller({ currency: ['EUR'] })], first.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['EUR'] })], { broker: first.broker }));
     expect(first.mutating()).toEqual(expect.arrayContaining(['CreateTopic', 'CreateQueue', 'Subscribe', 'SetQueueAttributes']));
     await apps.pop()!.close();
 
     const second = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [controller({ currency: ['EUR'] })], second.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['EUR'] })], { broker: second.broker }));
     expect(second.calls.length).toBeGreaterThan(0);
     expect(second.mutating()).toEqual([]);
     await apps.pop()!.close();
 
     const third = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [controller({ currency: ['USD'] })], third.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['USD'] })], { broker: third.broker }));
     expect(third.mutating()).toEqual(['SetSubscriptionAttributes']);
     const arn = (await topicArn(`${options.topicPrefix}order-paid`))!;
     const queueArn = (await queueAttributes(`${options.serviceName}--order-paid`)).QueueArn;
@@ -79,23 +81,23 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     await apps.pop()!.close();
 
     const fourth = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [controller(undefined)], fourth.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller(undefined)], { broker: fourth.broker }));
     expect(fourth.mutating()).toEqual(['SetSubscriptionAttributes']);
     const policy = (await subscriptionOf(arn, queueArn))!.FilterPolicy;
     expect(policy === undefined || policy === '' || policy === '{}').toBe(true);
   });
 
   it('KMS: sets the keys, disables them with \'\' or false, leaves them untouched when unset', async () => {
-    const base: ModuleOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('tp')}-` };
+    const base: FauxqsAppOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('tp')}-` };
     const controller = controllerFor([{ pattern: 'secret', handle: noop }]);
     const read = async () => {
       const topic = (await fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn: (await topicArn(`${base.topicPrefix}secret`))! }))).Attributes ?? {};
       const queue = await queueAttributes(`${base.serviceName}--secret`);
       return { topic: topic.KmsMasterKeyId ?? '', queue: queue.KmsMasterKeyId ?? '', reuse: queue.KmsDataKeyReusePeriodSeconds, dlq: (await queueAttributes(`${base.serviceName}--secret-dlq`)).KmsMasterKeyId ?? '' };
     };
-    const run = async (snsSqs: ModuleOptions['snsSqs']) => {
+    const run = async (snsSqs: FauxqsAppOptions['snsSqs']) => {
       const counted = countingBroker(fauxqs, { ...base, snsSqs });
-      const app = await startApp(fauxqs, { ...base, snsSqs }, [controller], counted.broker);
+      const app = await startTestApp(fauxqsOptions(fauxqs, { ...base, snsSqs }), [controller], { broker: counted.broker });
       await app.close();
       return counted.mutating();
     };
@@ -120,8 +122,8 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const topic = uniqueName('broadcast');
     const got: Array<[number, unknown]> = [];
     const make = (n: number) => controllerFor([{ pattern: topic, extras: { competing: false }, handle: (d) => { got.push([n, d]); } }]);
-    apps.push(await startApp(fauxqs, { serviceName: 'cache', queueNamePrefix }, [make(1)]));
-    apps.push(await startApp(fauxqs, { serviceName: 'cache', queueNamePrefix }, [make(2)]));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(1)]));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(2)]));
     const list = async () => ((await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [])
       .map((url) => url.slice(url.lastIndexOf('/') + 1)).filter((n) => !n.endsWith('-dlq'));
     const names = await list();

@@ -1,9 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { PublishError } from '../../../lib/errors.js';
 import { MessagingRecord } from '../../../lib/index.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { countingBroker } from './counting-broker.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName } from '../../support/wait-for.js';
-import { countingBroker, emit, startApp } from './helpers.js';
 
 /**
  * Issue 9, finding 13: data JSON cannot carry, an attribute SNS cannot carry and a topic name over SNS's limit fail
@@ -17,7 +18,7 @@ describe('SNS+SQS publish errors name the topic and the field (fauxqs)', () => {
     fauxqs = await startFauxqs();
     const counted = countingBroker(fauxqs, { serviceName: uniqueName('svc') });
     calls = counted.calls;
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [], counted.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [], { broker: counted.broker }));
   });
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));

@@ -2,9 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { MessageTooLargeError, PublishError } from '../../../lib/errors.js';
 import { MessagingRecord } from '../../../lib/index.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { countingBroker } from './counting-broker.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, countingBroker, emit, startApp } from './helpers.js';
 
 describe('SNS+SQS publishing (fauxqs)', () => {
   let fauxqs: Fauxqs;
@@ -18,7 +20,7 @@ describe('SNS+SQS publishing (fauxqs)', () => {
     const got: number[] = [];
     const options = { serviceName: uniqueName('svc') };
     const counted = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [controllerFor([{ pattern: topic, handle: (d: { n: number }) => { got.push(d.n); } }])], counted.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controllerFor([{ pattern: topic, handle: (d: { n: number }) => { got.push(d.n); } }])], { broker: counted.broker }));
     counted.calls.splice(0);
     await Promise.all(Array.from({ length: 50 }, (_, n) => emit(apps[0], topic, { n })));
     const batches = counted.calls.filter((c) => c === 'PublishBatchCommand').length;
@@ -32,7 +34,7 @@ describe('SNS+SQS publishing (fauxqs)', () => {
   it('a lone emit goes out at once in one call', async () => {
     const options = { serviceName: uniqueName('svc') };
     const counted = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [], counted.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [], { broker: counted.broker }));
     const topic = uniqueName('lone');
     await emit(apps[0], topic, { warm: true }); // creates the topic
     counted.calls.splice(0);
@@ -45,7 +47,7 @@ describe('SNS+SQS publishing (fauxqs)', () => {
   it('rejects a body over 256 KB (envelope-encoded message, or attributes) with MessageTooLargeError, before any call', async () => {
     const options = { serviceName: uniqueName('svc') };
     const counted = countingBroker(fauxqs, options);
-    apps.push(await startApp(fauxqs, options, [], counted.broker));
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [], { broker: counted.broker }));
     const topic = uniqueName('big');
     counted.calls.splice(0);
     const error = await emit(apps[0], topic, { blob: randomBytes(300_000).toString('base64') }).catch((e: Error) => e) as Error;

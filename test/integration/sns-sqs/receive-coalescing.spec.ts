@@ -2,9 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MessagingServer } from '../../../lib/index.js';
 import { countCalls, type CallLog } from '../../faults/support/call-counter.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, emit, startApp } from './helpers.js';
 
 /**
  * Issue 9, finding 11: free slots are coalesced into receives of up to 10, at most ceil(concurrency / 10) long polls
@@ -29,7 +30,7 @@ describe('SNS+SQS receive coalescing (fauxqs)', () => {
     const queueName = uniqueName('coalesce');
     const polls = Math.ceil(concurrency / 10);
     const handled: number[] = [];
-    const app = await startApp(fauxqs, { serviceName: uniqueName('svc'), concurrency }, [controllerFor([{
+    const app = await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), concurrency }), [controllerFor([{
       pattern: queueName, extras: { queueName }, handle: (d: { n: number }) => { handled.push(d.n); },
     }])]);
     apps.push(app);

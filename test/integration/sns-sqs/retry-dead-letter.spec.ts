@@ -2,9 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import { ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { DeadLetterError } from '../../../lib/errors.js';
-import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { controllerFor } from '../../support/controllers.js';
+import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-import { controllerFor, emit, startApp } from './helpers.js';
 
 describe('SNS+SQS retries and dead-lettering (fauxqs)', () => {
   let fauxqs: Fauxqs;
@@ -31,7 +32,7 @@ describe('SNS+SQS retries and dead-lettering (fauxqs)', () => {
   it('a throwing handler gets the message again after a doubling backoff, then it lands in the DLQ with the reason', async () => {
     const queueName = uniqueName('flaky');
     const attempts: Array<{ count: number; at: number }> = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 1 }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 1 }), [controllerFor([{
       pattern: queueName, extras: { queueName, maxReceiveCount: 3 },
       handle: (_d, ctx) => { attempts.push({ count: ctx.getReceiveCount(), at: Date.now() }); throw new Error('database unavailable'); },
     }])]));
@@ -50,7 +51,7 @@ describe('SNS+SQS retries and dead-lettering (fauxqs)', () => {
     const queueName = uniqueName('strict');
     const topic = uniqueName('strict-topic');
     const handled: unknown[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: topic, extras: { queueName }, handle: (d) => { handled.push(d); },
     }])]));
     await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queueName), MessageBody: 'garbage {' }));
@@ -68,7 +69,7 @@ describe('SNS+SQS retries and dead-lettering (fauxqs)', () => {
   it('DeadLetterError sends the message to the DLQ without retries', async () => {
     const queueName = uniqueName('poison');
     const attempts: number[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc') }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
       pattern: queueName, extras: { queueName },
       handle: (_d, ctx) => { attempts.push(ctx.getReceiveCount()); throw new DeadLetterError('unknown order'); },
     }])]));
@@ -81,7 +82,7 @@ describe('SNS+SQS retries and dead-lettering (fauxqs)', () => {
   it('without a DLQ a message the handler rejects is retried, never dropped', async () => {
     const queueName = uniqueName('nodlq');
     const attempts: number[] = [];
-    apps.push(await startApp(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }, [controllerFor([{
+    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }), [controllerFor([{
       pattern: queueName, extras: { queueName, deadLetterQueueName: false },
       handle: (_d, ctx) => { attempts.push(ctx.getReceiveCount()); if (ctx.getReceiveCount() < 3) throw new DeadLetterError('not yet'); },
     }])]));
