@@ -1,0 +1,223 @@
+import type { INestApplication } from '@nestjs/common';
+import { DeadLetterError, type MessagingModuleOptions } from '../../lib/index.js';
+import { emit, startTestApp } from '../support/apps.js';
+import { controllerFor, type Handler } from '../support/controllers.js';
+import { deferred } from '../support/deferred.js';
+import { shareBroker } from '../support/rabbitmq.js';
+import { uniqueName, waitFor } from '../support/wait-for.js';
+import type { ContractTarget, DeadLetter } from './targets/contract-target.js';
+import { fauxqsTarget } from './targets/fauxqs-target.js';
+import { rabbitMqTarget } from './targets/rabbitmq-target.js';
+
+/**
+ * What the broker port promises, run over both transports: ack only after the handler resolved, retry on the
+ * doubling backoff of lib/transport/settlement.ts, dead-letter after maxReceiveCount or at once for DeadLetterError
+ * and undecodable bodies, drain on shutdown, per-process queue cleanup, and no message dropped without a DLQ.
+ */
+shareBroker();
+
+type Options = Omit<MessagingModuleOptions, 'transport' | 'queueNamePrefix'>;
+
+describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name', (target: ContractTarget) => {
+  const apps: INestApplication[] = [];
+  const releases: Array<() => void> = [];
+
+  beforeAll(() => target.setUp(), 30_000);
+  afterEach(async () => {
+    for (const release of releases.splice(0)) release();
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+  afterAll(() => target.tearDown(), 30_000);
+
+  const start = async (options: Options, handlers: Array<{ pattern: string; extras?: object; handle: Handler }>) => {
+    const app = await startTestApp(target.moduleOptions({ drainTimeout: 5000, ...options }), [controllerFor(handlers)]);
+    apps.push(app);
+    return app;
+  };
+  const names = (base: string) => {
+    const topic = uniqueName(base);
+    return { topic, queueName: topic, queue: target.queue(topic), dlq: target.queue(`${topic}-dlq`) };
+  };
+  const deadLetters = (dlq: string, count: number) => {
+    const seen: DeadLetter[] = [];
+    return waitFor(async () => {
+      seen.push(...(await target.takeDeadLetters(dlq)));
+      return seen.length >= count ? seen : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 200, what: `${count} message(s) in ${dlq}` });
+  };
+  const drained = (queue: string) =>
+    waitFor(async () => (await target.pendingMessages(queue)) === 0, { timeoutMs: 20_000, intervalMs: 200, what: `${queue} to hold no message` });
+
+  it('acks a message only once its handler resolved: held by the broker while the handler runs, gone after', async () => {
+    const { topic, queueName, queue } = names('ack');
+    const started = deferred();
+    const gate = deferred();
+    releases.push(gate.resolve);
+    const handled: unknown[] = [];
+    const app = await start({ serviceName: uniqueName('svc') }, [{
+      pattern: topic, extras: { queueName },
+      handle: async (data) => { started.resolve(); await gate.promise; handled.push(data); },
+    }]);
+    await emit(app, topic, { id: 'ack-1' });
+    await started.promise;
+    expect(await target.pendingMessages(queue)).toBe(1);
+    gate.resolve();
+    await drained(queue);
+    expect(handled).toEqual([{ id: 'ack-1' }]);
+  });
+
+  it('retries a throwing handler after the doubling backoff, then dead-letters it with "failed N time(s), last: <reason>"', async () => {
+    const { topic, queueName, queue, dlq } = names('flaky');
+    const attempts: Array<{ count: number; at: number }> = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
+      pattern: topic, extras: { queueName, maxReceiveCount: 3 },
+      handle: (_data, ctx) => { attempts.push({ count: ctx.getReceiveCount(), at: Date.now() }); throw new Error('database unavailable'); },
+    }]);
+    await emit(app, topic, { id: 'flaky-1' });
+    const [dead] = await deadLetters(dlq, 1);
+    const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i].at);
+    console.log(`${target.name}: retry gaps ${gaps.join(', ')} ms for retryBackoff 1 s; reason: ${dead.reason}`);
+    expect(attempts.map((a) => a.count)).toEqual([1, 2, 3]);
+    // retryBackoff · 2^(attempt-1): 1 s, then 2 s (late by at most a poll or a broker TTL sweep)
+    expect(gaps[0]).toBeGreaterThanOrEqual(900);
+    expect(gaps[0]).toBeLessThan(6000);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1900);
+    expect(gaps[1]).toBeLessThan(8000);
+    expect(dead.reason).toMatch(/^failed 3 time\(s\), last: .*database unavailable/);
+    expect(dead.data).toEqual({ id: 'flaky-1' });
+    expect(dead.topic).toBe(topic);
+    await drained(queue);
+  });
+
+  it('acks a retried message once the handler succeeds, with the attempt number, and dead-letters nothing', async () => {
+    const { topic, queueName, queue, dlq } = names('once');
+    const attempts: number[] = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
+      pattern: topic, extras: { queueName, maxReceiveCount: 3 },
+      handle: (_data, ctx) => { attempts.push(ctx.getReceiveCount()); if (ctx.getReceiveCount() === 1) throw new Error('transient'); },
+    }]);
+    await emit(app, topic, { id: 'once-1' });
+    await waitFor(() => attempts.length >= 2, { what: 'the second attempt' });
+    await drained(queue);
+    expect(attempts).toEqual([1, 2]);
+    expect(await target.takeDeadLetters(dlq)).toEqual([]);
+  });
+
+  it('sends a message whose handler threw DeadLetterError to the DLQ at once, without retries', async () => {
+    const { topic, queueName, queue, dlq } = names('poison');
+    const attempts: number[] = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
+      pattern: topic, extras: { queueName, maxReceiveCount: 5 },
+      handle: (_data, ctx) => { attempts.push(ctx.getReceiveCount()); throw new DeadLetterError('refund for unknown order'); },
+    }]);
+    await emit(app, topic, { id: 'poison-1' });
+    const [dead] = await deadLetters(dlq, 1);
+    expect(dead.reason).toContain('refund for unknown order');
+    expect(dead.data).toEqual({ id: 'poison-1' });
+    expect(attempts).toEqual([1]);
+    await drained(queue);
+  });
+
+  for (const undecodable of target.undecodableBodies) {
+    it(`sends an undecodable body (${undecodable.what}) to the DLQ at once, with its reason, never to the handler`, async () => {
+      const { topic, queueName, queue, dlq } = names('garbage');
+      const handled: unknown[] = [];
+      await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{ pattern: topic, extras: { queueName }, handle: (data) => { handled.push(data); } }]);
+      const marker = await undecodable.send({ queue, topic });
+      const [dead] = await deadLetters(dlq, 1);
+      expect(dead.reason).toMatch(undecodable.reason);
+      expect(dead.body).toContain(marker);
+      expect(handled).toEqual([]);
+      await drained(queue);
+    });
+  }
+
+  it('drains on shutdown: close waits for an in-flight handler, acks it, and returns as soon as it finished', async () => {
+    const { topic, queueName, queue } = names('drain');
+    const started = deferred();
+    let finishedAt = 0;
+    const app = await start({ serviceName: uniqueName('svc'), drainTimeout: 15_000 }, [{
+      pattern: topic, extras: { queueName },
+      handle: async () => { started.resolve(); await new Promise((r) => setTimeout(r, 750)); finishedAt = Date.now(); },
+    }]);
+    await emit(app, topic, { id: 'drain-1' });
+    await started.promise;
+    const closingAt = Date.now();
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    const closedAt = Date.now();
+    expect(finishedAt).toBeGreaterThan(0);
+    expect(finishedAt).toBeLessThanOrEqual(closedAt);
+    // well before the 15 s drain timeout
+    expect(closedAt - closingAt).toBeLessThan(6000);
+    expect(await target.pendingMessages(queue)).toBe(0);
+  });
+
+  it('drains on shutdown: a handler that outlives drainTimeout is cut off and its message delivered again to the next app', async () => {
+    const { topic, queueName, queue } = names('cutoff');
+    const serviceName = uniqueName('svc');
+    const started = deferred();
+    const stuck = deferred();
+    releases.push(stuck.resolve);
+    const extras = { queueName, visibilityTimeout: 120 };
+    const first = await start({ serviceName, drainTimeout: 1000 }, [{
+      pattern: topic, extras, handle: async () => { started.resolve(); await stuck.promise; },
+    }]);
+    await emit(first, topic, { id: 'cutoff-1' });
+    await started.promise;
+    const closingAt = Date.now();
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+    const closeMs = Date.now() - closingAt;
+    expect(closeMs).toBeGreaterThanOrEqual(900);
+    expect(closeMs).toBeLessThan(1000 + 5000);
+    const second: unknown[] = [];
+    await start({ serviceName }, [{ pattern: topic, extras, handle: (data) => { second.push(data); } }]);
+    // released at once (not after the 120 s visibility timeout) and handled by the next app
+    await waitFor(() => second.length === 1, { timeoutMs: 20_000, what: 'the cut-off message redelivered' });
+    expect(second).toEqual([{ id: 'cutoff-1' }]);
+    await drained(queue);
+  });
+
+  it('removes per-process (competing: false) queues on shutdown; each process gets every message meanwhile', async () => {
+    const topic = uniqueName('bcast');
+    const serviceName = uniqueName('s');
+    const perProcess = `${target.queueNamePrefix}${serviceName}--`;
+    const got: Array<[number, unknown]> = [];
+    const handlers = (n: number) => [{ pattern: topic, extras: { competing: false }, handle: (data: unknown) => { got.push([n, data]); } }];
+    const one = await start({ serviceName }, handlers(1));
+    const two = await start({ serviceName }, handlers(2));
+    const queues = (await target.listQueues(perProcess)).filter((name) => !/-(dlq|retry)$/.test(name));
+    expect(queues).toHaveLength(2);
+    await emit(one, topic, { hello: 1 });
+    await waitFor(() => got.length === 2, { what: 'the message in both processes' });
+    expect(got.map(([n]) => n).sort()).toEqual([1, 2]);
+    await one.close();
+    await two.close();
+    apps.splice(0);
+    expect(await target.listQueues(perProcess)).toEqual([]);
+  });
+
+  it('without a DLQ (deadLetterQueueName: false) keeps retrying on the capped doubling backoff, never drops the message', async () => {
+    const { topic, queueName, queue, dlq } = names('nodlq');
+    const attempts: Array<{ count: number; at: number }> = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
+      pattern: topic, extras: { queueName, deadLetterQueueName: false, maxReceiveCount: 1 },
+      handle: (_data, ctx) => {
+        attempts.push({ count: ctx.getReceiveCount(), at: Date.now() });
+        // DeadLetterError and exhausted attempts would both dead-letter; with no DLQ the message is retried instead
+        if (ctx.getReceiveCount() === 1) throw new DeadLetterError('cannot be handled yet');
+        if (ctx.getReceiveCount() === 2) throw new Error('still failing');
+      },
+    }]);
+    await emit(app, topic, { id: 'nodlq-1' });
+    await waitFor(() => attempts.length >= 3, { timeoutMs: 20_000, what: 'three attempts' });
+    await drained(queue);
+    const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i].at);
+    expect(attempts.map((a) => a.count)).toEqual([1, 2, 3]);
+    expect(gaps[0]).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1900);
+    expect(gaps[1]).toBeLessThan(8000);
+    expect(await target.queueExists(dlq)).toBe(false);
+  });
+});
