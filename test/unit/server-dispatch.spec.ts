@@ -5,9 +5,9 @@ import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom, tap, type Observable } from 'rxjs';
 import {
-  DeadLetterError, JsonEnvelope, MessagingValidationPipe, MESSAGING_BROKER, MessagingClient, MessagingContext, MessagingModule, MessagingRecord, MessagingServer,
+  DeadLetterError, MessagingValidationPipe, MessagingClient, MessagingContext, MessagingModule, MessagingRecord,
 } from '../../lib/index.js';
-import { InMemoryBroker } from '../support/in-memory-broker.js';
+import { MessagingTesting, MessagingTestingModule } from '../../lib/testing/index.js';
 
 class OrderPaid {
   @IsString() orderId!: string;
@@ -48,78 +48,77 @@ class BillingController {
 @Module({ imports: [MessagingModule.forRoot({ transport: 'sns-sqs', serviceName: 'billing' })], controllers: [BillingController] })
 class AppModule {}
 
-describe('MessagingServer dispatch (in-memory broker)', () => {
-  let broker: InMemoryBroker;
+describe('MessagingServer dispatch (testing kit, in-memory broker)', () => {
+  let messaging: MessagingTesting;
   let client: MessagingClient;
   let close: () => Promise<void>;
-  const envelope = new JsonEnvelope();
-  const service = { name: 'orders', uuid: '5b2a9d36-4f0c-4c53-9a59-2f1f5b3a1c11' };
-  const body = (topic: string, data: unknown) => envelope.encode(data, { topic, service });
+  const orders = { service: { name: 'orders' } };
 
   beforeAll(async () => {
-    broker = new InMemoryBroker();
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(MESSAGING_BROKER).useValue(broker).compile();
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
     const app = moduleRef.createNestApplication({ logger: false });
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-    await app.init();
+    messaging = await MessagingTesting.start(app);
     client = app.get(MessagingClient);
     close = () => app.close();
   });
 
   afterAll(() => close());
 
-  beforeEach(() => seen.splice(0));
+  beforeEach(() => {
+    seen.splice(0);
+    messaging.reset();
+  });
 
   it('plans one queue for two handlers that share a queueName, with a default dead-letter queue', () => {
-    expect(broker.provisioned).toHaveLength(1);
-    expect(broker.provisioned[0]).toMatchObject({ name: 'billing', deadLetter: { name: 'billing-dlq' }, maxReceiveCount: 5, concurrency: 10 });
-    expect(broker.provisioned[0].subscriptions.map((s) => s.pattern).sort()).toEqual(['order-paid', 'order-refunded', 'order-validated']);
+    const queues = messaging.queues();
+    expect(queues).toHaveLength(1);
+    expect(queues[0]).toMatchObject({ name: 'billing', deadLetter: { name: 'billing-dlq' }, maxReceiveCount: 5, concurrency: 10 });
+    expect(queues[0].subscriptions.map((s) => s.pattern).sort()).toEqual(['order-paid', 'order-refunded', 'order-validated']);
   });
 
   it('acks after the handler resolved, passing validated payload, context and running interceptors', async () => {
-    const outcome = await broker.deliver('billing', { topic: 'order-paid', body: body('order-paid', { orderId: 'o-1', amount: 100 }), receiveCount: 2 });
-    expect(outcome).toEqual({ kind: 'ack' });
+    const result = await messaging.publish('order-paid', { orderId: 'o-1', amount: 100 }, { ...orders, receiveCount: 2 });
+    expect(result).toMatchObject({ outcome: 'success', attempts: 1, deliveries: [{ queue: 'billing', outcome: 'success' }] });
     expect(seen.map((s) => s.kind)).toEqual(['interceptor-before', 'handled', 'interceptor-after']);
     expect(seen[1].value).toEqual({ order: { orderId: 'o-1', amount: 100 }, isDto: true, topic: 'order-paid', count: 2, sender: 'orders' });
   });
 
   it('retries a payload that fails the ValidationPipe instead of acking it', async () => {
-    const outcome = await broker.deliver('billing', { topic: 'order-paid', body: body('order-paid', { orderId: 'o-1', amount: 0 }) });
-    expect(outcome.kind).toBe('retry');
+    const result = await messaging.publish('order-paid', { orderId: 'o-1', amount: 0 }, orders);
+    expect(result.outcome).toBe('retry');
     expect(seen.map((s) => s.kind)).toEqual(['interceptor-before']);
   });
 
   it('dead-letters at once a payload that fails the MessagingValidationPipe, naming the failed constraints', async () => {
-    const outcome = await broker.deliver('billing', { topic: 'order-validated', body: body('order-validated', { orderId: 7, amount: 0 }) });
-    expect(outcome).toEqual({ kind: 'dead-letter', reason: 'handler rejected the message: payload failed validation: orderId must be a string; amount must not be less than 1' });
-    expect(await broker.deliver('billing', { topic: 'order-validated', body: body('order-validated', { orderId: 'o-9', amount: 3 }) })).toEqual({ kind: 'ack' });
+    expect(await messaging.publish('order-validated', { orderId: 7, amount: 0 }, orders)).toMatchObject({
+      outcome: 'dead-letter', attempts: 1, reason: 'handler rejected the message: payload failed validation: orderId must be a string; amount must not be less than 1',
+    });
+    expect((await messaging.publish('order-validated', { orderId: 'o-9', amount: 3 }, orders)).outcome).toBe('success');
     expect(seen).toEqual([{ kind: 'validated', value: { orderId: 'o-9', amount: 3 } }]);
   });
 
   it('routes by topic among handlers sharing a queue, and retries a handler that throws', async () => {
-    expect(await broker.deliver('billing', { topic: 'order-refunded', body: body('order-refunded', { fail: 'no' }) })).toEqual({ kind: 'ack' });
-    const outcome = await broker.deliver('billing', { topic: 'order-refunded', body: body('order-refunded', { fail: 'transient' }) });
-    expect(outcome.kind).toBe('retry');
+    expect((await messaging.publish('order-refunded', { fail: 'no' }, orders)).outcome).toBe('success');
+    expect(await messaging.publish('order-refunded', { fail: 'transient' }, orders)).toMatchObject({
+      outcome: 'retry', reason: 'handler for "order-refunded" failed: database unavailable', retryDelaySeconds: 1,
+    });
   });
 
   it('dead-letters at once on DeadLetterError, an undecodable body, or a topic without handler', async () => {
-    expect(await broker.deliver('billing', { topic: 'order-refunded', body: body('order-refunded', { fail: 'poison' }) }))
-      .toEqual({ kind: 'dead-letter', reason: 'handler rejected the message: refund for unknown order' });
-    const garbage = await broker.deliver('billing', { topic: 'order-paid', body: '{not json' });
-    expect(garbage.kind).toBe('dead-letter');
-    expect((garbage as { reason: string }).reason).toMatch(/cannot decode message: body is not valid JSON/);
-    const unrouted = await broker.deliver('billing', { topic: 'order-shipped', body: body('order-shipped', {}) });
-    expect(unrouted).toEqual({ kind: 'dead-letter', reason: 'no handler on queue "billing" for topic "order-shipped"' });
+    expect(await messaging.publish('order-refunded', { fail: 'poison' }, orders)).toMatchObject({ outcome: 'dead-letter', reason: 'handler rejected the message: refund for unknown order' });
+    const garbage = await messaging.publishBody('order-paid', '{not json');
+    expect(garbage.outcome).toBe('dead-letter');
+    expect(garbage.reason).toMatch(/cannot decode message: body is not valid JSON/);
+    const unrouted = await messaging.publish('order-shipped', {}, { ...orders, queue: 'billing' });
+    expect(unrouted).toMatchObject({ outcome: 'dead-letter', reason: 'no handler on queue "billing" for topic "order-shipped"' });
   });
 
   it('emit encodes through the envelope and hands attributes and group to the broker', async () => {
     await lastValueFrom(client.emit('order-paid', new MessagingRecord({ orderId: 'o-2', amount: 5 }, { attributes: { currency: 'EUR' }, groupId: 'g1' })));
-    const sent = broker.published.at(-1)!;
-    expect(sent).toMatchObject({ topic: 'order-paid', attributes: { currency: 'EUR' }, groupId: 'g1' });
-    const decoded = envelope.decode(sent.body);
-    expect(decoded.data).toEqual({ orderId: 'o-2', amount: 5 });
-    expect(decoded.metadata).toMatchObject({ topic: 'order-paid', service: { name: 'billing' }, protocolVersion: 'tomodachi-json-base--1.0.0' });
+    const [sent] = messaging.emitted('order-paid');
+    expect(sent).toMatchObject({ topic: 'order-paid', attributes: { currency: 'EUR' }, groupId: 'g1', data: { orderId: 'o-2', amount: 5 } });
+    expect(sent.metadata).toMatchObject({ topic: 'order-paid', service: { name: 'billing' }, protocolVersion: 'tomodachi-json-base--1.0.0' });
+    expect(JSON.parse(sent.body as string)).toMatchObject({ data: { orderId: 'o-2', amount: 5 }, metadata: { topic: 'order-paid' } });
   });
 
   it('send() is refused with an error that points to emit()', async () => {

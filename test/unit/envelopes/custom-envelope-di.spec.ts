@@ -4,10 +4,10 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
 import {
-  MESSAGING_BROKER, MESSAGING_ENVELOPE, MessagingClient, MessagingContext, MessagingModule, MessagingRecord, MessagingServer, RawEnvelope,
+  MESSAGING_ENVELOPE, MessagingClient, MessagingContext, MessagingModule, MessagingRecord, RawEnvelope,
   type DecodedMessage, type EnvelopeEncodeContext, type MessageEnvelope,
 } from '../../../lib/index.js';
-import { InMemoryBroker } from '../../support/in-memory-broker.js';
+import { MessagingTesting, MessagingTestingModule } from '../../../lib/testing/index.js';
 
 /** A provider the custom envelopes inject, to prove they come out of Nest's DI with their dependencies. */
 @Injectable()
@@ -87,15 +87,12 @@ class AppModule {}
 
 describe('custom envelopes through DI', () => {
   let app: INestApplication;
-  let broker: InMemoryBroker;
+  let messaging: MessagingTesting;
 
   beforeAll(async () => {
-    broker = new InMemoryBroker();
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(MESSAGING_BROKER).useValue(broker).compile();
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
     app = moduleRef.createNestApplication({ logger: false });
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-    await app.init();
+    messaging = await MessagingTesting.start(app);
   });
 
   afterAll(() => app.close());
@@ -111,36 +108,36 @@ describe('custom envelopes through DI', () => {
 
   it('emit encodes with the module envelope', async () => {
     await lastValueFrom(app.get(MessagingClient).emit('module-envelope', { n: 1 }));
-    expect(broker.published.at(-1)).toMatchObject({ topic: 'module-envelope', body: 'v1:{"topic":"module-envelope","data":{"n":1}}' });
+    expect(messaging.emitted().at(-1)).toMatchObject({ topic: 'module-envelope', body: 'v1:{"topic":"module-envelope","data":{"n":1}}', data: { n: 1 } });
   });
 
   it('a handler without an envelope extra decodes with the module envelope', async () => {
-    const outcome = await broker.deliver('consumer', { topic: 'module-envelope', body: 'v1:{"topic":"module-envelope","data":{"n":2}}' });
-    expect(outcome).toEqual({ kind: 'ack' });
+    const result = await messaging.publish('module-envelope', { n: 2 });
+    expect(result).toMatchObject({ outcome: 'success', deliveries: [{ queue: 'consumer', outcome: 'success' }] });
     expect(received).toEqual([{ handler: 'module-envelope', data: { n: 2 }, encoding: 'prefixed' }]);
   });
 
   it('a body the module envelope cannot read is dead-lettered with the envelope\'s reason', async () => {
-    const outcome = await broker.deliver('consumer', { topic: 'module-envelope', body: '{"n":3}' });
-    expect(outcome).toEqual({ kind: 'dead-letter', reason: 'cannot decode message: not a v1: message' });
+    const result = await messaging.publishBody('module-envelope', '{"n":3}');
+    expect(result).toMatchObject({ outcome: 'dead-letter', reason: 'cannot decode message: not a v1: message' });
     expect(received).toEqual([]);
   });
 
   it('a per-handler envelope extra overrides the module envelope (RawEnvelope)', async () => {
-    const outcome = await broker.deliver('consumer', { topic: 'raw-override', body: 'v1:not decoded' });
-    expect(outcome).toEqual({ kind: 'ack' });
+    const result = await messaging.publishBody('raw-override', 'v1:not decoded');
+    expect(result.outcome).toBe('success');
     expect(received).toEqual([{ handler: 'raw-override', data: 'v1:not decoded', encoding: undefined }]);
   });
 
   it('a per-handler envelope class registered nowhere is created through DI with its (global) dependency', async () => {
-    const outcome = await broker.deliver('consumer', { topic: 'upper-override', body: 'hey' });
-    expect(outcome).toEqual({ kind: 'ack' });
+    const result = await messaging.publishBody('upper-override', 'hey');
+    expect(result.outcome).toBe('success');
     expect(received).toEqual([{ handler: 'upper-override', data: 'hey!', encoding: 'upper' }]);
   });
 
   it('a per-emit envelope overrides the module envelope on the publishing side', async () => {
     await lastValueFrom(app.get(MessagingClient).emit('upper-override', new MessagingRecord('quiet', { envelope: UpperEnvelope })));
-    expect(broker.published.at(-1)).toMatchObject({ topic: 'upper-override', body: 'QUIET' });
+    expect(messaging.emitted('upper-override').at(-1)).toMatchObject({ body: 'QUIET' });
   });
 });
 
@@ -169,14 +166,13 @@ class LateAppModule {}
 
 describe('custom envelope provider that Nest instantiates after the messaging module', () => {
   it('is used fully constructed by emit (not as a placeholder without its dependencies)', async () => {
-    const broker = new InMemoryBroker();
-    const moduleRef = await Test.createTestingModule({ imports: [LateAppModule] }).overrideProvider(MESSAGING_BROKER).useValue(broker).compile();
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [LateAppModule] })).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {
       expect((app.get<LateEnvelope>(MESSAGING_ENVELOPE)).key).toBe('key:');
       await lastValueFrom(app.get(MessagingClient).emit('t', 'payload'));
-      expect(broker.published.map((m) => m.body)).toEqual(['key:payload']);
+      expect(MessagingTesting.of(app).emitted().map((m) => [m.body, m.data])).toEqual([['key:payload', 'payload']]);
     } finally {
       await app.close();
     }
@@ -188,7 +184,7 @@ class UnreachableDependencyModule {}
 
 describe('custom envelope whose dependency the messaging module cannot reach', () => {
   it('fails at startup with an error naming the envelope and how to register it', async () => {
-    const compiling = Test.createTestingModule({ imports: [UnreachableDependencyModule] }).overrideProvider(MESSAGING_BROKER).useValue(new InMemoryBroker()).compile();
+    const compiling = MessagingTestingModule.override(Test.createTestingModule({ imports: [UnreachableDependencyModule] })).compile();
     await expect(compiling).rejects.toThrow(/Cannot create envelope PrefixedEnvelope .*Register PrefixedEnvelope as a provider/s);
   });
 });

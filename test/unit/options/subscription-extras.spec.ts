@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import { JsonEnvelope, MESSAGING_BROKER, MESSAGING_OPTIONS, MessagingModule, MessagingOptionsError, MessagingServer, type MessagingModuleOptions } from '../../../lib/index.js';
 import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
-import { InMemoryBroker } from '../../support/in-memory-broker.js';
+import { InMemoryBroker, MessagingTestingModule } from '../../../lib/testing/index.js';
 import { Person } from '../../support/proto-person.js';
 
 function caught(fn: () => unknown): MessagingOptionsError {
@@ -155,7 +155,7 @@ describe('Nest app startup with invalid options fails fast', () => {
     let brokersCreated = 0;
     const compiling = Test.createTestingModule({ imports: [module] })
       .overrideProvider(MESSAGING_BROKER)
-      .useFactory({ factory: () => { brokersCreated += 1; return new InMemoryBroker(); }, inject: [MESSAGING_OPTIONS] })
+      .useFactory({ factory: () => { brokersCreated += 1; return new InMemoryBroker(new JsonEnvelope(), 1000); }, inject: [MESSAGING_OPTIONS] })
       .compile();
     const error = await compiling.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(MessagingOptionsError);
@@ -169,7 +169,7 @@ describe('Nest app startup with invalid options fails fast', () => {
   });
 
   it('the isGlobal module extra is not mistaken for an unknown option', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [NotGlobalModule] }).overrideProvider(MESSAGING_BROKER).useValue(new InMemoryBroker()).compile();
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [NotGlobalModule] })).compile();
     expect(moduleRef.get(MESSAGING_OPTIONS, { strict: false })).toMatchObject({ transport: 'amqp', serviceName: 'billing' });
     await moduleRef.close();
   });
@@ -180,16 +180,17 @@ describe('Nest app startup with invalid options fails fast', () => {
   ])('startAllMicroservices() rejects for %s, and nothing is provisioned', async (_label, controller, option) => {
     @Module({ imports: [MessagingModule.forRoot({ transport: 'sns-sqs', serviceName: 'billing' })], controllers: [controller] })
     class AppModule {}
-    const broker = new InMemoryBroker();
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(MESSAGING_BROKER).useValue(broker).compile();
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
     const app = moduleRef.createNestApplication({ logger: false });
+    const broker = app.get<symbol, InMemoryBroker>(MESSAGING_BROKER);
     app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
     try {
       const error = await app.startAllMicroservices().then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(MessagingOptionsError);
       expect((error as MessagingOptionsError).option).toBe(option);
-      expect(broker.provisioned).toEqual([]);
-      expect(broker.consumers.size).toBe(0);
+      expect(broker).toBeInstanceOf(InMemoryBroker);
+      expect(broker.queues()).toEqual([]);
+      expect(broker.consuming).toBe(false);
     } finally {
       await app.close();
     }

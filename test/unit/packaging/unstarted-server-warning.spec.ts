@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { ConsoleLogger, Controller, Module } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { MESSAGING_BROKER, MessagingEventPattern, MessagingModule, MessagingServer } from '../../../lib/index.js';
-import { InMemoryBroker } from '../../support/in-memory-broker.js';
+import { MessagingEventPattern, MessagingModule, MessagingServer } from '../../../lib/index.js';
+import { MessagingTestingModule } from '../../../lib/testing/index.js';
 import { UnstartedServerWarning } from '../../../lib/server/unstarted-server-warning.js';
 
 @Controller()
@@ -24,7 +24,7 @@ class RecordingLogger extends ConsoleLogger {
 }
 
 async function createApp(logger: RecordingLogger) {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(MESSAGING_BROKER).useValue(new InMemoryBroker()).compile();
+  const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
   return moduleRef.createNestApplication({ logger });
 }
 

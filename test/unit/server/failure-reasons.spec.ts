@@ -4,8 +4,8 @@ import { Payload, RpcException } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { IsString } from 'class-validator';
 import { of, throwError } from 'rxjs';
-import { JsonEnvelope, MESSAGING_BROKER, MessagingEventPattern, MessagingModule, MessagingServer } from '../../../lib/index.js';
-import { InMemoryBroker } from '../../support/in-memory-broker.js';
+import { MessagingEventPattern, MessagingModule } from '../../../lib/index.js';
+import { MessagingTesting, MessagingTestingModule } from '../../../lib/testing/index.js';
 
 class Refund {
   @IsString() orderId!: string;
@@ -59,23 +59,23 @@ class LedgerController {
 class AppModule {}
 
 describe('a failed handler keeps its own reason', () => {
-  const broker = new InMemoryBroker();
-  const envelope = new JsonEnvelope();
-  const body = (topic: string, data: unknown) => envelope.encode(data, { topic, service: { name: 'orders', uuid: 'u-1' } });
+  let messaging: MessagingTesting;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(MESSAGING_BROKER).useValue(broker).compile();
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
     const app = moduleRef.createNestApplication({ logger: false });
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-    await app.init();
+    messaging = await MessagingTesting.start(app);
     close = () => app.close();
   });
 
   afterAll(() => close());
 
-  const deliver = (topic: string, data: unknown = {}) => broker.deliver('reasons', { topic, body: body(topic, data) });
+  /** The settled outcome of one delivery, in the dispatcher's terms. */
+  const deliver = async (topic: string, data: unknown = {}) => {
+    const result = await messaging.publish(topic, data, { queue: 'reasons' });
+    return result.outcome === 'success' ? { kind: 'ack' } : { kind: result.outcome, reason: result.reason };
+  };
 
   it('an Error: its message, not Nest\'s "Internal server error"', async () => {
     expect(await deliver('ledger-error')).toEqual({ kind: 'retry', reason: 'handler for "ledger-error" failed: ledger down' });
