@@ -17,6 +17,7 @@ const INSTALL_TIMEOUT_MS = 300_000;
 const BOOT_TIMEOUT_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 15_000;
+const EXAMPLE_TEST_TIMEOUT_MS = 120_000;
 const runId = randomBytes(3).toString('hex');
 
 class Failure extends Error {}
@@ -84,7 +85,9 @@ async function prepareApp(template, tarball, files, workRoot) {
     await writeFile(join(appDir, path), content);
   }
   const manifest = JSON.parse(await readFile(join(appDir, 'package.json'), 'utf8'));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball], { cwd: appDir });
+  // the README's example test imports @nestjs/testing, as a Nest app's tests do: the one matching the template's Nest
+  const testing = `@nestjs/testing@${manifest.dependencies['@nestjs/core']}`;
+  await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball, testing], { cwd: appDir });
   await run(process.execPath, [join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: appDir, timeoutMs: 180_000 });
   return { appDir, manifest };
 }
@@ -160,6 +163,30 @@ async function post(url, body) {
   if (response.status !== 202) throw new Failure(`POST ${url} answered ${response.status}: ${await response.text()}`);
 }
 
+/** The README's example tests (```ts src/….test.ts blocks) as compiled into dist/. */
+function exampleTests(files) {
+  const tests = [...files.keys()].filter((path) => /\.test\.ts$/.test(path)).map((path) => path.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js'));
+  if (tests.length === 0) throw new Failure('README.md has no ```ts src/….test.ts block (the testing kit example)');
+  return tests;
+}
+
+/**
+ * Runs the README's example tests with Node's test runner in the installed app, with no broker address in the
+ * environment (the testing kit replaces the broker); fails when a test fails. Resolves with the runner's counts.
+ */
+async function runExampleTests(appDir, tests) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
+  const output = await run(process.execPath, ['--test', '--test-reporter=tap', ...tests], { cwd: appDir, env, timeoutMs: EXAMPLE_TEST_TIMEOUT_MS }).catch((error) => {
+    throw new Failure(`README example test failed in ${appDir}: ${error.message}`);
+  });
+  const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
+  const result = { pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+  if (!(result.pass > 0) || result.fail !== 0 || result.skipped !== 0) {
+    throw new Failure(`README example test in ${appDir}: expected passing tests only, got ${JSON.stringify(result)}:\n${output.slice(-3000)}`);
+  }
+  return result;
+}
+
 /** Boots the app on one transport, publishes a filtered-out and a matching order, checks delivery, SIGTERMs it. */
 async function bootOnTransport(appDir, transport, prefix, endpoint) {
   const started = Date.now();
@@ -215,6 +242,7 @@ async function main() {
   let failed = 0;
   try {
     const files = await readmeFiles();
+    const tests = exampleTests(files);
     const packed = await pack(workRoot);
     console.log(`packed ${packed.tarball}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(1)} kB (${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked)`);
     const outside = packed.files.filter((f) => !/^(dist\/(esm|cjs)\/|README\.md$|LICENSE$|package\.json$)/.test(f));
@@ -239,6 +267,8 @@ async function main() {
       try {
         const nest = await checkTree(app.appDir, app.manifest);
         const size = await installSize(join(app.appDir, 'node_modules'));
+        const tested = await runExampleTests(app.appDir, tests);
+        console.log(`ok   ${app.template}: README example test (${tests.join(', ')}): ${tested.pass} passed, no broker`);
         const transports = app.manifest.consumerTest.transports;
         for (const [index, transport] of transports.entries()) {
           const prefix = `c${runId}${app.template.replace(/[^a-z0-9]/g, '').slice(-6)}${index}-`;
