@@ -13,7 +13,7 @@ export type {
 } from './envelopes/message-envelope.js';
 export type {
   MessagingModuleOptions, SubscriptionExtras, SnsSqsOptions, AmqpOptions, TransportName, KmsKeySetting,
-  AwsCredentials, AwsCredentialsProvider,
+  AwsCredentials, AwsCredentialsProvider, ProvisioningMode, QueueNaming,
 } from './messaging.options.js';
 export type { BrokerStatus, AttributeValue } from './transport/broker.js';
 export { MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE } from './constants.js';

@@ -2,6 +2,16 @@ import type { EnvelopeSetting, ProtoClass } from './envelopes/message-envelope.j
 
 export type TransportName = 'sns-sqs' | 'amqp';
 
+/**
+ * What startup does with topics, queues, subscriptions and bindings: `create` them (and set differing attributes),
+ * `verify` them with read calls only (failing with a list of every difference), or nothing at all (`off`: only
+ * look up URLs/ARNs; the infrastructure is owned elsewhere, e.g. CloudFormation or Terraform).
+ */
+export type ProvisioningMode = 'create' | 'verify' | 'off';
+
+/** Generated queue names: `readable` (service--topic) or exactly as tomodachi computes them (sha256 of the topic). */
+export type QueueNaming = 'readable' | 'tomodachi';
+
 /** undefined/null: leave the attribute as it is; '' or false: disable encryption; a string: the key id or alias. */
 export type KmsKeySetting = string | false | null | undefined;
 
@@ -45,6 +55,12 @@ export interface SnsSqsOptions {
    * renews its queues' tag every quarter of this. Default 3600000; 0 turns the sweep and the renewal off.
    */
   perProcessQueueExpires?: number;
+  /**
+   * Tags set on every topic and queue this library creates (dead-letter queues included), and kept in sync on an
+   * existing one like the other attributes (tags it did not set are left alone). At most 50; keys 1-128 and values
+   * 0-256 characters, not starting with `aws:`.
+   */
+  tags?: Record<string, string>;
 }
 
 export interface AmqpOptions {
@@ -108,6 +124,10 @@ export interface MessagingModuleOptions {
   deadLetterQueue?: boolean;
   /** Base delay in seconds before a failed message is retried; doubles per attempt up to 900 (default 1). */
   retryBackoff?: number;
+  /** 'create' (default), 'verify' or 'off': see ProvisioningMode. */
+  provisioning?: ProvisioningMode;
+  /** 'readable' (default) or 'tomodachi': how queue names are generated for handlers without a queueName. */
+  queueNaming?: QueueNaming;
   snsSqs?: SnsSqsOptions;
   amqp?: AmqpOptions;
   /**
@@ -157,6 +177,8 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
   deadLetterQueue: true,
   retryBackoff: 1,
+  provisioning: 'create',
+  queueNaming: 'readable',
   metrics: false,
   tracing: false,
   snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
@@ -184,11 +206,12 @@ export const OPTION_NAMES = {
   module: names<MessagingModuleOptions>({
     transport: 1, serviceName: 1, topicPrefix: 1, queueNamePrefix: 1, envelope: 1, drainTimeout: 1, maxDecodedBytes: 1,
     concurrency: 1, maxReceiveCount: 1, deadLetterQueue: 1, retryBackoff: 1, snsSqs: 1, amqp: 1, metrics: 1, tracing: 1,
+    provisioning: 1, queueNaming: 1,
   }),
   metrics: names<MetricsOptions>({ registry: 1 }),
   snsSqs: names<SnsSqsOptions>({
     region: 1, endpoint: 1, credentials: 1, snsKmsMasterKeyId: 1, sqsKmsMasterKeyId: 1, sqsKmsDataKeyReusePeriod: 1,
-    waitTimeSeconds: 1, maxAttempts: 1, connectTimeout: 1, requestTimeout: 1, perProcessQueueExpires: 1,
+    waitTimeSeconds: 1, maxAttempts: 1, connectTimeout: 1, requestTimeout: 1, perProcessQueueExpires: 1, tags: 1,
   }),
   amqp: names<AmqpOptions>({
     url: 1, exchange: 1, prefetch: 1, heartbeat: 1, publishTimeout: 1, queueExpires: 1, connectTimeout: 1,

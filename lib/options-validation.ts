@@ -1,9 +1,13 @@
 import { MessagingOptionsError } from './errors.js';
 import {
-  DEFAULTS, OPTION_NAMES, type AmqpOptions, type MessagingModuleOptions, type ResolvedMessagingOptions, type SnsSqsOptions, type SubscriptionExtras, type TransportName,
+  DEFAULTS, OPTION_NAMES, type AmqpOptions, type MessagingModuleOptions, type ProvisioningMode, type QueueNaming, type ResolvedMessagingOptions, type SnsSqsOptions, type SubscriptionExtras, type TransportName,
 } from './messaging.options.js';
 
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
+const PROVISIONING_MODES: readonly ProvisioningMode[] = ['create', 'verify', 'off'];
+const QUEUE_NAMINGS: readonly QueueNaming[] = ['readable', 'tomodachi'];
+/** SQS and SNS tag limits. */
+const MAX_TAGS = 50;
 
 /** Checks module options and fills in defaults; throws MessagingOptionsError naming the option and the rule. */
 export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
@@ -22,6 +26,8 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
   checkInteger(options.maxReceiveCount, 'maxReceiveCount', 1, 1000);
   checkBoolean(options.deadLetterQueue, 'deadLetterQueue');
   checkNumber(options.retryBackoff, 'retryBackoff', 0, 900);
+  checkOneOf(options.provisioning, 'provisioning', PROVISIONING_MODES);
+  checkOneOf(options.queueNaming, 'queueNaming', QUEUE_NAMINGS);
   checkMetrics(options.metrics);
   checkBoolean(options.tracing, 'tracing');
   const snsSqs = options.snsSqs ?? {};
@@ -88,6 +94,21 @@ function checkSnsSqs(o: SnsSqsOptions): void {
   checkInteger(o.connectTimeout, 'snsSqs.connectTimeout', 1, 600_000);
   checkInteger(o.requestTimeout, 'snsSqs.requestTimeout', 1, 600_000);
   if (o.perProcessQueueExpires !== 0) checkInteger(o.perProcessQueueExpires, 'snsSqs.perProcessQueueExpires', 1000, 2 ** 31 - 1);
+  checkTags(o.tags, 'snsSqs.tags');
+}
+
+function checkTags(value: unknown, option: string): void {
+  if (value === undefined) return;
+  if (!isPlainObject(value)) throw new MessagingOptionsError(option, 'must be an object of string values such as { team: "billing" }', value);
+  const entries = Object.entries(value);
+  if (entries.length > MAX_TAGS) throw new MessagingOptionsError(option, `may hold at most ${MAX_TAGS} tags (an SQS and SNS limit); it has ${entries.length}`);
+  for (const [key, tag] of entries) {
+    if (key.length < 1 || key.length > 128) throw new MessagingOptionsError(`${option}.${key}`, 'tag keys must be 1 to 128 characters');
+    if (/^aws:/i.test(key)) throw new MessagingOptionsError(`${option}.${key}`, "tag keys may not start with 'aws:' (reserved by AWS)");
+    if (key.startsWith('nestjs-messaging:')) throw new MessagingOptionsError(`${option}.${key}`, "tag keys may not start with 'nestjs-messaging:' (the library's own per-process tags)");
+    if (typeof tag !== 'string') throw new MessagingOptionsError(`${option}.${key}`, 'tag values must be strings', tag);
+    if (tag.length > 256) throw new MessagingOptionsError(`${option}.${key}`, `tag values must be at most 256 characters; it has ${tag.length}`);
+  }
 }
 
 function checkAmqp(o: AmqpOptions): void {
@@ -135,6 +156,12 @@ function checkString(value: unknown, option: string, rule: { required?: boolean;
   if (value === undefined && !rule.required) return;
   if (typeof value !== 'string') throw new MessagingOptionsError(option, rule.nonEmpty ? 'must be a non-empty string' : 'must be a string', value);
   if (rule.nonEmpty && value.length === 0) throw new MessagingOptionsError(option, 'must be a non-empty string', value);
+}
+
+function checkOneOf<T extends string>(value: unknown, option: string, allowed: readonly T[]): void {
+  if (value !== undefined && !allowed.includes(value as T)) {
+    throw new MessagingOptionsError(option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
 }
 
 function checkBoolean(value: unknown, option: string): void {

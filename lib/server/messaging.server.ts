@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
@@ -13,6 +14,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';
+import { handlerNames } from './handler-names.js';
 import { planQueues } from './subscription-planner.js';
 
 /**
@@ -39,6 +41,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     private readonly envelopes: EnvelopeResolver,
     private readonly identity: ServiceIdentity,
     @Optional() @Inject(MESSAGING_TRACING) private readonly tracing?: MessagingTracing,
+    @Optional() private readonly modules?: ModulesContainer,
   ) {
     super();
   }
@@ -55,7 +58,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
         this._status$.next(status);
         if (this.events.observed) this.events.next({ type: 'status', transport: this.options.transport, status });
       });
-      const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid);
+      const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid, handlerNames(this.modules));
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
       const dispatchers = await Promise.all(queues.map(async ({ plan, routes }) => {

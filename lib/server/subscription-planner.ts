@@ -3,6 +3,7 @@ import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import { encodeName, fitName } from '../naming.js';
+import { tomodachiAmqpQueueName, tomodachiSqsQueueName } from '../naming/tomodachi-names.js';
 import { checkSubscriptionExtras } from '../options-validation.js';
 import type { QueuePlan } from '../transport/broker.js';
 
@@ -21,15 +22,18 @@ export interface PlannedQueue {
   routes: HandlerRoute[];
 }
 
+/** The handler method's name for a pattern (tomodachi's `func_name` in non-competing queue names). */
+export type HandlerNameOf = (pattern: string) => string | undefined;
+
 /** Groups the @EventPattern handlers into queues, applying defaults and checking that handlers sharing a queue agree. */
-export function planQueues(handlers: Map<string, MessageHandler>, options: ResolvedMessagingOptions, instanceId: string): PlannedQueue[] {
+export function planQueues(handlers: Map<string, MessageHandler>, options: ResolvedMessagingOptions, instanceId: string, handlerNameOf: HandlerNameOf = () => undefined): PlannedQueue[] {
   const queues = new Map<string, PlannedQueue>();
   for (const [pattern, handler] of handlers) {
     if (!handler.isEventHandler) {
       throw new MessagingOptionsError(`@MessagePattern('${pattern}')`, 'request-response handlers are not supported by the messaging transport; use @EventPattern');
     }
     const extras = checkSubscriptionExtras(handler.extras ?? {}, pattern);
-    const plan = queuePlanFor(pattern, extras, options, instanceId);
+    const plan = queuePlanFor(pattern, extras, options, instanceId, handlerNameOf);
     const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
     const existing = queues.get(plan.name);
     if (existing) {
@@ -43,11 +47,19 @@ export function planQueues(handlers: Map<string, MessageHandler>, options: Resol
   return [...queues.values()];
 }
 
-function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: ResolvedMessagingOptions, instanceId: string): QueuePlan {
+function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: ResolvedMessagingOptions, instanceId: string, handlerNameOf: HandlerNameOf): QueuePlan {
   const competing = extras.competing ?? SUBSCRIPTION_DEFAULTS.competing;
+  const fifo = extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo;
+  if (!competing && options.provisioning !== 'create') {
+    throw new MessagingOptionsError(
+      `@EventPattern('${pattern}').competing`,
+      `competing: false needs a queue unique to this process, which only provisioning 'create' can make (provisioning is '${options.provisioning}'); use a competing queue or provisioning 'create'`,
+      false,
+    );
+  }
   const name = extras.queueName !== undefined
     ? `${options.queueNamePrefix}${extras.queueName}`
-    : generatedQueueName(pattern, competing, options, instanceId);
+    : generatedQueueName({ pattern, competing, fifo, options, instanceId, handlerName: handlerNameOf(pattern) });
   const deadLetterName = extras.deadLetterQueueName;
   const deadLetter = deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
     ? null
@@ -55,7 +67,7 @@ function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: Reso
   return {
     name,
     competing,
-    fifo: extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo,
+    fifo,
     visibilityTimeout: extras.visibilityTimeout ?? SUBSCRIPTION_DEFAULTS.visibilityTimeout,
     deadLetter,
     maxReceiveCount: extras.maxReceiveCount ?? options.maxReceiveCount,
@@ -65,8 +77,36 @@ function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: Reso
   };
 }
 
+interface NameInput {
+  pattern: string;
+  competing: boolean;
+  fifo: boolean;
+  options: ResolvedMessagingOptions;
+  instanceId: string;
+  handlerName?: string;
+}
+
+/** The queue name for a handler without `queueName`, as `options.queueNaming` says. */
+export function generatedQueueName(input: NameInput): string {
+  return input.options.queueNaming === 'tomodachi' ? tomodachiQueueName(input) : readableQueueName(input);
+}
+
+/**
+ * tomodachi's name: queueNamePrefix + sha256 of the encoded topic (plus handler name and instance uuid when not
+ * competing). The plan's name carries no `.fifo`: the SNS+SQS broker adds it, as tomodachi does.
+ */
+function tomodachiQueueName({ pattern, competing, fifo, options, instanceId, handlerName }: NameInput): string {
+  if (!competing && handlerName === undefined) {
+    throw new MessagingOptionsError(`@EventPattern('${pattern}').competing`, "queueNaming 'tomodachi' names a competing: false queue after its handler method, which is not known for this handler; give it a queueName");
+  }
+  const input = { topic: pattern, queueNamePrefix: options.queueNamePrefix, competing, funcName: handlerName, serviceUuid: instanceId };
+  if (options.transport === 'amqp') return tomodachiAmqpQueueName(input);
+  const name = tomodachiSqsQueueName({ ...input, fifo });
+  return fifo ? name.slice(0, -'.fifo'.length) : name;
+}
+
 /** Readable and stable for a competing queue (service + topic); unique to this process otherwise. */
-function generatedQueueName(pattern: string, competing: boolean, options: ResolvedMessagingOptions, instanceId: string): string {
+function readableQueueName({ pattern, competing, options, instanceId }: NameInput): string {
   const readable = `${options.queueNamePrefix}${encodeName(options.serviceName)}--${encodeName(pattern)}`;
   if (competing) return fitName(readable, GENERATED_NAME_MAX - '-dlq'.length);
   const suffix = `--${instanceId.replace(/-/g, '').slice(0, 12)}`;

@@ -28,7 +28,7 @@ describe('resolveModuleOptions: valid options and defaults', () => {
     expect(resolveModuleOptions(base)).toEqual({
       transport: 'sns-sqs', serviceName: 'billing', topicPrefix: '', queueNamePrefix: '', envelope: undefined,
       drainTimeout: 30_000, maxDecodedBytes: 8 * 1024 * 1024, concurrency: 10, maxReceiveCount: 5, deadLetterQueue: true, retryBackoff: 1,
-      metrics: false, tracing: false,
+      provisioning: 'create', queueNaming: 'readable', metrics: false, tracing: false,
       snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
       amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'amq.topic', prefetch: 100, heartbeat: 30, publishTimeout: 10_000, connectTimeout: 10_000, perProcessQueueExpires: 3_600_000, reconnectDelay: { initial: 500, max: 30_000 } },
     });

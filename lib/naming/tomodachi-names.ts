@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Queue and topic names as tomodachi (0.28) computes them, so that a Nest service can take over a tomodachi
+ * service's queues in place. The rules (tomodachi/transport/aws_sns_sqs.py and amqp.py):
+ *
+ * - SNS topic: `encode_topic(topic_prefix + topic [+ '.fifo'])`: every character outside `[A-Za-z0-9_*#-]` becomes
+ *   `___<utf-8 hex>_`, except the dot of a trailing `.fifo`.
+ * - SQS queue: `queue_name_prefix + sha256(encode_topic(topic))` (the topic without its prefix), or for a
+ *   non-competing consumer `sha256(encode_topic(topic) + func_name + service_uuid)`; `.fifo` appended for FIFO.
+ * - AMQP queue: the same, over `encode_routing_key(routing_key)` (which keeps most printable ASCII) and without
+ *   `.fifo`.
+ */
+
+/** The parts of a generated name: the topic or routing key as the handler names it, without any prefix. */
+export interface TomodachiQueueNameInput {
+  /** SNS topic / AMQP routing key, without topicPrefix. */
+  topic: string;
+  queueNamePrefix: string;
+  competing: boolean;
+  /** The handler's function (method) name; needed when `competing` is false. */
+  funcName?: string;
+  /** The service instance uuid; needed when `competing` is false. */
+  serviceUuid?: string;
+}
+
+const SNS_KEEP = /(?!\.fifo$)([^a-zA-Z0-9_*#-])/gu;
+const AMQP_KEEP = /([^a-zA-Z0-9_*#,;.:<>!"%&/()[\]{}\\=?'^`~+|@$ -])/gu;
+
+function hexEscape(char: string): string {
+  return `___${Buffer.from(char, 'utf8').toString('hex')}_`;
+}
+
+/** tomodachi's `AWSSNSSQSTransport.encode_topic`. */
+export function encodeTomodachiTopic(topic: string): string {
+  return topic.replace(SNS_KEEP, hexEscape);
+}
+
+/** tomodachi's `AmqpTransport.encode_routing_key`. */
+export function encodeTomodachiRoutingKey(routingKey: string): string {
+  return routingKey.replace(AMQP_KEEP, hexEscape);
+}
+
+/** The SNS topic name tomodachi uses for a topic: prefixed, `.fifo` for FIFO, encoded. */
+export function tomodachiTopicName(topicPrefix: string, topic: string, fifo: boolean): string {
+  let name = `${topicPrefix}${topic}`;
+  if (fifo && !name.endsWith('.fifo')) name += '.fifo';
+  return encodeTomodachiTopic(name);
+}
+
+/** The SQS queue name tomodachi generates for a subscription without an explicit queue name. */
+export function tomodachiSqsQueueName(input: TomodachiQueueNameInput & { fifo: boolean }): string {
+  const name = prefixedHash(encodeTomodachiTopic(input.topic), input);
+  return input.fifo && !name.endsWith('.fifo') ? `${name}.fifo` : name;
+}
+
+/** The AMQP queue name tomodachi generates for a subscription without an explicit queue name. */
+export function tomodachiAmqpQueueName(input: TomodachiQueueNameInput): string {
+  return prefixedHash(encodeTomodachiRoutingKey(input.topic), input);
+}
+
+function prefixedHash(encodedTopic: string, input: TomodachiQueueNameInput): string {
+  let hashed = encodedTopic;
+  if (!input.competing) {
+    if (input.funcName === undefined || input.serviceUuid === undefined) {
+      throw new TypeError('a non-competing tomodachi queue name needs the handler function name and the service instance uuid');
+    }
+    hashed = `${encodedTopic}${input.funcName}${input.serviceUuid}`;
+  }
+  return `${input.queueNamePrefix}${createHash('sha256').update(hashed, 'utf8').digest('hex')}`;
+}
