@@ -1,15 +1,19 @@
 /** nestjs-messaging over AMQP: emit -> @EventPattern handler -> ack, as an application uses it. */
 import * as amqp from 'amqplib';
-import type { MessagingModuleOptions } from '../../lib/index.js';
+import { RawEnvelope, type MessagingModuleOptions } from '../../lib/index.js';
 import {
   AMQP_URL, Countdown, Meter, RssSampler, retainedHeap, payload, percentile, pump, uniqueName, withTimeout,
 } from '../support/common.js';
 import { createOursApp, QUEUE, sink } from '../support/ours-app.js';
 import { paced } from './amqp-baseline.js';
 
-function options(prefix: string, prefetch: number): MessagingModuleOptions {
+/** `raw`: RawEnvelope, the JSON data as the whole body (what golevelup sends), parsed by the handler. */
+export type EnvelopeChoice = 'json' | 'raw';
+
+function options(prefix: string, prefetch: number, envelope: EnvelopeChoice = 'json'): MessagingModuleOptions {
   return {
     transport: 'amqp',
+    ...(envelope === 'raw' ? { envelope: RawEnvelope } : {}),
     serviceName: 'bench',
     topicPrefix: `${prefix}-`,
     queueNamePrefix: `${prefix}-`,
@@ -28,18 +32,20 @@ export async function deleteQueues(prefix: string): Promise<void> {
   await connection.close();
 }
 
-export async function throughput(p: { n: number; prefetch: number; window: number }) {
+export async function throughput(p: { n: number; prefetch: number; window: number; envelope?: EnvelopeChoice }) {
   const prefix = uniqueName('bench-amqp-ours');
-  const ours = await createOursApp(options(prefix, p.prefetch));
+  const raw = p.envelope === 'raw';
+  const ours = await createOursApp(options(prefix, p.prefetch, p.envelope));
   const done = new Countdown(p.n);
-  sink.onMessage = (data) => {
+  sink.onMessage = (received) => {
+    const data = raw ? JSON.parse(received as unknown as string) as { i: number } : received;
     if (typeof data.i !== 'number') throw new Error('bad message');
     done.hit();
   };
   await ours.listen();
   const meter = new Meter();
   meter.start();
-  await pump(p.n, p.window, (i) => ours.emit(payload(i)));
+  await pump(p.n, p.window, (i) => ours.emit(raw ? JSON.stringify(payload(i)) : payload(i)));
   await withTimeout(done.done, 300_000, `${p.n} messages handled`);
   const m = meter.stop();
   await ours.close();
