@@ -6,6 +6,7 @@ import { BrokerConnectionError, MessagingError } from '../errors.js';
 import { redactUrl } from '../options-validation.js';
 import type { ResolvedAmqpOptions } from '../messaging.options.js';
 import type { BrokerStatus } from '../transport/broker.js';
+import { coalesceWrites } from './coalesced-writes.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 
 export type AmqpModel = amqp.ChannelModel;
@@ -133,6 +134,7 @@ export class AmqpConnection {
     while (this.wanted()) {
       try {
         model = await amqp.connect(this.url, { timeout: this.options.connectTimeout, clientProperties: { connection_name: this.connectionName } });
+        coalesceWrites(model);
         model.on('error', (error: Error) => this.logger.warn?.(`AMQP connection error: ${error.message}`));
         const m = model;
         m.on('blocked', (reason: string) => {

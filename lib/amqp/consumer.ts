@@ -8,6 +8,7 @@ import { retryDelaySeconds, settle, truncateReason } from '../transport/settleme
 import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
 import { decodeContent } from './content-encoding.js';
+import { AckBatcher, type AckSlot } from './ack-batcher.js';
 import { settleBy } from './deadline.js';
 import { HEADER, isInternalHeader, retryQueueName } from './naming.js';
 import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
@@ -21,8 +22,13 @@ interface Registration {
   plan: QueuePlan;
   handler: DeliveryHandler;
   channel?: Channel;
+  /** The acks of `channel` (a new channel starts a new delivery-tag sequence, and a new batcher). */
+  acks?: AckBatcher;
   consumerTag?: string;
-  inflight: Set<Promise<void>>;
+  /** Deliveries being handled (a count, not a set of promises: no bookkeeping object per message). */
+  inflight: number;
+  /** Resolved, and cleared, when `inflight` drops to 0. */
+  idle?: { promise: Promise<void>; resolve: () => void };
   reattachTimer?: NodeJS.Timeout;
 }
 
@@ -56,7 +62,7 @@ export class AmqpConsumer {
 
   async consume(plan: QueuePlan, handler: DeliveryHandler): Promise<void> {
     this.stopped = false;
-    const registration: Registration = { plan, handler, inflight: new Set() };
+    const registration: Registration = { plan, handler, inflight: 0 };
     this.registrations.push(registration);
     const model = await this.connection.get(this.options.amqp.connectTimeout);
     await this.attach(model, registration);
@@ -84,10 +90,13 @@ export class AmqpConsumer {
 
   private async attach(model: AmqpModel, registration: Registration, declare = false): Promise<void> {
     const channel = await model.createChannel();
+    const acks = new AckBatcher(channel, this.options.amqp.prefetch);
     channel.on('error', (error: Error) => this.logger.warn?.(`AMQP consumer channel of "${registration.plan.name}" closed by the broker: ${error.message}`));
     channel.on('close', () => {
+      acks.close();
       if (registration.channel !== channel) return;
       registration.channel = undefined;
+      registration.acks = undefined;
       registration.consumerTag = undefined;
       this.scheduleReattach(model, registration);
     });
@@ -95,10 +104,14 @@ export class AmqpConsumer {
       if (declare) await declareTopology(channel, [registration.plan], this.options);
       await channel.prefetch(this.options.amqp.prefetch);
       registration.channel = channel;
-      const { consumerTag } = await channel.consume(registration.plan.name, (msg) => this.onMessage(registration, channel, msg), { noAck: false });
+      registration.acks = acks;
+      const { consumerTag } = await channel.consume(registration.plan.name, (msg) => this.onMessage(registration, channel, acks, msg), { noAck: false });
       if (registration.channel === channel) registration.consumerTag = consumerTag;
     } catch (error) {
-      if (registration.channel === channel) registration.channel = undefined;
+      if (registration.channel === channel) {
+        registration.channel = undefined;
+        registration.acks = undefined;
+      }
       await settleBy(channel.close(), Date.now() + 1000);
       throw error;
     }
@@ -147,29 +160,56 @@ export class AmqpConsumer {
     registration.reattachTimer.unref();
   }
 
-  private onMessage(registration: Registration, channel: Channel, msg: ConsumeMessage | null): void {
+  private onMessage(registration: Registration, channel: Channel, acks: AckBatcher, msg: ConsumeMessage | null): void {
     if (msg === null) {
       this.logger.warn?.(`The broker cancelled the consumer of "${registration.plan.name}" (queue deleted?); re-attaching`);
       if (registration.channel === channel) {
         registration.channel = undefined;
+        registration.acks = undefined;
         registration.consumerTag = undefined;
+        acks.flush();
         void channel.close().catch(() => undefined);
         const model = this.connection.current;
         if (model) this.scheduleReattach(model, registration);
       }
       return;
     }
-    const work = this.process(registration, channel, msg);
-    registration.inflight.add(work);
-    void work.finally(() => registration.inflight.delete(work));
+    // registered here, synchronously and so in delivery-tag order
+    registration.inflight += 1;
+    void this.process(registration, channel, msg, acks, acks.register(msg));
   }
 
-  private async process(registration: Registration, channel: Channel, msg: ConsumeMessage): Promise<void> {
+  private finished(registration: Registration): void {
+    if (--registration.inflight > 0 || !registration.idle) return;
+    registration.idle.resolve();
+    registration.idle = undefined;
+  }
+
+  private whenIdle(registration: Registration): Promise<void> {
+    if (registration.inflight === 0) return Promise.resolve();
+    if (!registration.idle) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      registration.idle = { promise, resolve };
+    }
+    return registration.idle.promise;
+  }
+
+  private async process(registration: Registration, channel: Channel, msg: ConsumeMessage, acks: AckBatcher, slot: AckSlot): Promise<void> {
+    try {
+      await this.handle(registration, channel, msg, acks, slot);
+    } finally {
+      this.finished(registration);
+    }
+  }
+
+  private async handle(registration: Registration, channel: Channel, msg: ConsumeMessage, acks: AckBatcher, slot: AckSlot): Promise<void> {
     const plan = registration.plan;
     const headers = msg.properties.headers ?? {};
     const previous = Number(headers[HEADER.receiveCount]) || 0;
-    const failureKey = this.failureKey(plan, msg);
-    const receiveCount = Math.max(previous + 1 + (msg.fields.redelivered ? 1 : 0), (this.failedMoves.get(failureKey) ?? 0) + 1);
+    // failed moves are rare: no key (a string, or a body hash without message id) per message otherwise
+    const failedBefore = this.failedMoves.size > 0 ? (this.failedMoves.get(this.failureKey(plan, msg)) ?? 0) : 0;
+    const receiveCount = Math.max(previous + 1 + (msg.fields.redelivered ? 1 : 0), failedBefore + 1);
     const routingKey = typeof headers[HEADER.originalRoutingKey] === 'string' ? headers[HEADER.originalRoutingKey] as string : msg.fields.routingKey;
     const prefix = this.options.topicPrefix;
     const delivery: InboundDelivery = {
@@ -205,15 +245,15 @@ export class AmqpConsumer {
         await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, decision.reason);
       }
     } catch (error) {
-      this.rememberFailedMove(failureKey, receiveCount);
+      this.rememberFailedMove(this.failureKey(plan, msg), receiveCount);
       const delay = Math.max(1000, retryDelaySeconds(plan.retryBackoff, receiveCount) * 1000);
       this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${describeError(error)}; it returns to the queue in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
-      acknowledge(channel, msg, false);
+      acks.nack(slot);
       return;
     }
-    this.failedMoves.delete(failureKey);
-    acknowledge(channel, msg, true);
+    if (failedBefore > 0) this.failedMoves.delete(this.failureKey(plan, msg));
+    acks.ack(slot);
   }
 
   private failureKey(plan: QueuePlan, msg: ConsumeMessage): string {
@@ -285,11 +325,11 @@ export class AmqpConsumer {
     }
     if (!this.connection.blocked) await settleBy(Promise.all(cancels), drainEnd);
     for (;;) {
-      const inflight = this.registrations.flatMap((r) => [...r.inflight]);
-      if (inflight.length === 0) break;
-      const finished = await settleBy(Promise.allSettled(inflight), drainEnd);
+      const busy = this.registrations.filter((r) => r.inflight > 0);
+      if (busy.length === 0) break;
+      const finished = await settleBy(Promise.all(busy.map((r) => this.whenIdle(r))), drainEnd);
       if (!finished.done) {
-        this.logger.warn?.(`${inflight.length} handler(s) still running after the drain timeout; their messages return to the queue`);
+        this.logger.warn?.(`${busy.reduce((n, r) => n + r.inflight, 0)} handler(s) still running after the drain timeout; their messages return to the queue`);
         break;
       }
     }
@@ -299,6 +339,9 @@ export class AmqpConsumer {
   async closeChannels(deadline: number): Promise<void> {
     const channels = this.registrations.map((r) => {
       const channel = r.channel;
+      // decided acks go out before the channel.close frame (same channel, so in order)
+      r.acks?.flush();
+      r.acks = undefined;
       r.channel = undefined;
       r.consumerTag = undefined;
       return channel;
@@ -325,15 +368,6 @@ export class AmqpConsumer {
       }
       await channel.close().catch(() => undefined);
     }
-  }
-}
-
-function acknowledge(channel: Channel, msg: ConsumeMessage, ack: boolean): void {
-  try {
-    if (ack) channel.ack(msg);
-    else channel.nack(msg, false, true);
-  } catch {
-    // the channel closed meanwhile: the broker returns the message to the queue
   }
 }
 
