@@ -35,7 +35,9 @@ export class MessagingMetrics implements OnModuleDestroy {
   private readonly subscriptions: Subscription[] = [];
   private readonly children = new Map<string, DeliveryChildren>();
 
-  constructor(prom: typeof PromClient, registry: MetricsRegistry | undefined, sources: MetricsSources) {
+  /** `promClient` is the loaded prom-client module (typed loosely so that these declarations never need prom-client). */
+  constructor(promClient: object, registry: MetricsRegistry | undefined, sources: MetricsSources) {
+    const prom = promClient as typeof PromClient;
     this.registry = registry ?? prom.register;
     const reg = this.registry as unknown as PromClient.Registry;
     const labelNames = ['transport', 'queue', 'topic'] as const;
