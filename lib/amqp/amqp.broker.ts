@@ -72,7 +72,19 @@ export class AmqpBroker implements Broker {
   }
 
   publish(message: OutboundMessage): Promise<void> {
-    return this.publisher.publish(this.options.amqp.exchange, `${this.options.topicPrefix}${message.topic}`, message.body, message.attributes, message.topic);
+    return this.publisher.publish(this.options.amqp.exchange, this.routingKey(message.topic), message.body, message.attributes, message.topic);
+  }
+
+  /** topicPrefix + topic, kept per topic (a handful per process) instead of a new string per message. */
+  private readonly routingKeys = new Map<string, string>();
+
+  private routingKey(topic: string): string {
+    let key = this.routingKeys.get(topic);
+    if (key === undefined) {
+      key = `${this.options.topicPrefix}${topic}`;
+      if (this.routingKeys.size < 1000) this.routingKeys.set(topic, key);
+    }
+    return key;
   }
 
   /** Done by the drain deadline (plus a second for the channels) when stopConsuming ran, else within drainTimeout. */

@@ -8,16 +8,32 @@ import { describeError } from '../error-text.js';
 import { settleBy } from './deadline.js';
 import { toHeaders } from './headers.js';
 
-interface Pending {
-  exchange: string;
-  routingKey: string;
-  content: Buffer;
-  options: Options.Publish;
-  deadline: number;
+/** One publish until its confirm: what a re-send needs, and the emit's promise. */
+class Pending {
   /** Handed to a channel at least once: from then on a missing confirm leaves the outcome unknown. */
-  written: boolean;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  written = false;
+  /** The channel it was last written to, for the confirm callback. */
+  channel?: ConfirmChannel;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+  readonly promise: Promise<void>;
+  /** amqplib's confirm callback; one function per publish, bound to this entry. */
+  readonly onConfirm: (error: unknown) => void;
+
+  constructor(
+    readonly publisher: AmqpPublisher,
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly content: Buffer,
+    readonly options: Options.Publish,
+    readonly deadline: number,
+  ) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.onConfirm = (error) => publisher.confirmed(this.channel!, this, error);
+  }
 }
 
 /** The message cannot be encoded as an AMQP frame (headers over amqplib's 64 KB field-table buffer, unknown types). */
@@ -79,12 +95,11 @@ export class AmqpPublisher {
   /** Publishes with the given properties and resolves on the broker's confirm. */
   publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     if (this.closed) return Promise.reject(new PublishError('the AMQP publisher is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const entry: Pending = { exchange, routingKey, content, options, deadline: Date.now() + this.publishTimeout, written: false, resolve, reject };
-      this.pending.add(entry);
-      this.ensureSweeper();
-      this.send(entry);
-    });
+    const entry = new Pending(this, exchange, routingKey, content, options, Date.now() + this.publishTimeout);
+    this.pending.add(entry);
+    this.ensureSweeper();
+    this.send(entry);
+    return entry.promise;
   }
 
   private send(entry: Pending): void {
@@ -116,7 +131,8 @@ export class AmqpPublisher {
   private write(channel: ConfirmChannel, entry: Pending): void {
     let ok: boolean;
     try {
-      ok = channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, (error) => this.confirmed(channel, entry, error));
+      entry.channel = channel;
+      ok = channel.publish(entry.exchange, entry.routingKey, entry.content, entry.options, entry.onConfirm);
     } catch (error) {
       // the channel closed under us (IllegalOperationError) or the headers cannot be encoded
       if (/Channel (closed|closing)/i.test(describeError(error))) {
@@ -137,7 +153,8 @@ export class AmqpPublisher {
     }
   }
 
-  private confirmed(channel: ConfirmChannel, entry: Pending, error: unknown): void {
+  /** @internal amqplib's confirm (or nack, or the channel's close) for `entry`, written to `channel`. */
+  confirmed(channel: ConfirmChannel, entry: Pending, error: unknown): void {
     if (!this.pending.has(entry)) return;
     if (!error) {
       this.pending.delete(entry);

@@ -17,11 +17,12 @@ export class JsonEnvelope implements MessageEnvelope {
   encode(data: unknown, context: EnvelopeEncodeContext): string {
     const json = toJson(data, context.topic);
     const compressed = json.length >= JSON_COMPRESSION_THRESHOLD;
-    // Built by concatenation so the data is serialized once; field order and names are tomodachi's.
-    return `{"service":${serviceJson(context.service)},"metadata":{"message_uuid":${JSON.stringify(newMessageUuid(context.service.uuid))},`
-      + `"protocol_version":"${PROTOCOL_VERSION}","compatible_protocol_versions":${COMPATIBLE_PROTOCOL_VERSIONS_JSON},`
-      + `"timestamp":${epochSeconds()},"topic":${JSON.stringify(context.topic)},"data_encoding":"${compressed ? 'base64_gzip_json' : 'raw'}"},`
-      + `"data":${compressed ? `"${deflateSync(json).toString('base64')}"` : json}}`;
+    // Built by concatenation so the data is serialized once, from parts fixed per service and per topic; field
+    // order and names are tomodachi's.
+    const { prefix, escapeUuid } = servicePart(context.service);
+    const uuid = newMessageUuid(context.service.uuid);
+    return `${prefix}${escapeUuid ? JSON.stringify(uuid).slice(1, -1) : uuid}${AFTER_UUID}${epochSeconds()}${topicPart(context.topic)}`
+      + (compressed ? `base64_gzip_json"},"data":"${deflateSync(json).toString('base64')}"}` : `raw"},"data":${json}}`);
   }
 
   decode(body: string | Buffer, context?: EnvelopeDecodeContext): DecodedMessage {
@@ -80,16 +81,41 @@ function kindOf(value: unknown): string {
   return typeof value;
 }
 
-const serviceJsonCache = new WeakMap<EnvelopeService, string>();
+interface ServicePart {
+  /** Everything before the message uuid's characters. */
+  prefix: string;
+  /** The service uuid has characters JSON escapes (a uuid never has): the message uuid goes through JSON.stringify. */
+  escapeUuid: boolean;
+}
+
+const servicePartCache = new WeakMap<EnvelopeService, ServicePart>();
 
 /** The service object is the same for every message of a process: serialize it once. */
-function serviceJson(service: EnvelopeService): string {
-  let json = serviceJsonCache.get(service);
-  if (json === undefined) {
-    json = JSON.stringify({ name: service.name, uuid: service.uuid });
-    serviceJsonCache.set(service, json);
+function servicePart(service: EnvelopeService): ServicePart {
+  let part = servicePartCache.get(service);
+  if (part === undefined) {
+    part = {
+      prefix: `{"service":${JSON.stringify({ name: service.name, uuid: service.uuid })},"metadata":{"message_uuid":"`,
+      escapeUuid: JSON.stringify(service.uuid) !== `"${service.uuid}"`,
+    };
+    servicePartCache.set(service, part);
   }
-  return json;
+  return part;
+}
+
+const AFTER_UUID = `","protocol_version":"${PROTOCOL_VERSION}","compatible_protocol_versions":${COMPATIBLE_PROTOCOL_VERSIONS_JSON},"timestamp":`;
+
+/** `,"topic":<topic JSON>,"data_encoding":"` per topic; a handful of topics per process, bounded anyway. */
+const topicParts = new Map<string, string>();
+const MAX_CACHED_TOPICS = 1000;
+
+function topicPart(topic: string): string {
+  let part = topicParts.get(topic);
+  if (part === undefined) {
+    part = `,"topic":${JSON.stringify(topic)},"data_encoding":"`;
+    if (topicParts.size < MAX_CACHED_TOPICS) topicParts.set(topic, part);
+  }
+  return part;
 }
 
 function decodeData(data: unknown, encoding: unknown, maxBytes: number): unknown {
