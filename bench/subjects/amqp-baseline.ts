@@ -109,6 +109,7 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
   const s = await setup(p.queue, 100);
   const done = new Countdown(p.n);
   let rssAtMark = 0;
+  let rssAtFirst = 0;
   let heapAtMark = 0;
   const meter = new Meter();
   meter.start();
@@ -117,6 +118,7 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
     JSON.parse(msg.content.toString('utf8'));
     s.sub.ack(msg);
     done.hit();
+    if (done.count === 1) rssAtFirst = rss.sample();
     if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
@@ -125,6 +127,6 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
   const heapAtEnd = retainedHeap();
   rss.stop();
   await teardown(s);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
+  return { n: p.n, ...m, rssStart: base, rssAtFirst, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapPeak: rss.heapPeak, heapAtMark, heapAtEnd };
 }
 

@@ -2,7 +2,7 @@
  * Peer: @golevelup/nestjs-rabbitmq 9 (Nest 11): AmqpConnection.publish (persistent, confirm channel of
  * amqp-connection-manager) -> @RabbitSubscribe handler, acked by the library after the handler resolved.
  */
-import { AMQP_URL, Countdown, Meter, pump, payload, uniqueName, withTimeout } from '../support/common.js';
+import { AMQP_URL, Countdown, Meter, RssSampler, pump, payload, retainedHeap, uniqueName, withTimeout } from '../support/common.js';
 import { loadNest11, peerRequire, type Any } from '../support/peers.js';
 
 const { common, core } = loadNest11();
@@ -44,4 +44,45 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   await connection.channel.deleteQueue(queue).catch(() => undefined);
   await app.close();
   return { n: p.n, ...m };
+}
+
+/**
+ * Memory step 2 (own process): drains a backlog the baseline's prefill left in `queue` (durable, bound to amq.topic
+ * with `<queue>.topic`, as golevelup declares it), sampling RSS and heapUsed like the other drain subjects.
+ */
+export async function drain(p: { queue: string; n: number; markAt: number }) {
+  const rss = new RssSampler();
+  rss.start();
+  const base = process.memoryUsage.rss();
+  const done = new Countdown(p.n);
+  let rssAtMark = 0;
+  let rssAtFirst = 0;
+  let heapAtMark = 0;
+  @Injectable()
+  class BacklogSubscriber {
+    @RabbitSubscribe({ exchange: EXCHANGE, routingKey: `${p.queue}.topic`, queue: p.queue, queueOptions: { durable: true } })
+    async handle() {
+      done.hit();
+      if (done.count === 1) rssAtFirst = rss.sample();
+      if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
+    }
+  }
+  @Module({
+    imports: [RabbitMQModule.forRoot({ uri: AMQP_URL, prefetchCount: 100, connectionInitOptions: { wait: true }, logger: { log() {}, warn() {}, error: console.error, debug() {}, verbose() {} } })],
+    providers: [BacklogSubscriber],
+  })
+  class GolevelupDrainModule {}
+  const meter = new Meter();
+  meter.start();
+  const app = await core.NestFactory.createApplicationContext(GolevelupDrainModule, { logger: ['error'] });
+  await app.init();
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  const m = meter.stop();
+  const rssAtEnd = rss.sample();
+  const heapAtEnd = retainedHeap();
+  rss.stop();
+  const connection = app.get(AmqpConnection);
+  await connection.channel.deleteQueue(p.queue).catch(() => undefined);
+  await app.close();
+  return { n: p.n, ...m, rssStart: base, rssAtFirst, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapPeak: rss.heapPeak, heapAtMark, heapAtEnd };
 }

@@ -92,9 +92,11 @@ export async function drain(p: { prefix: string; n: number; markAt: number; pref
   const ours = await createOursApp(options(p.prefix, p.prefetch));
   const done = new Countdown(p.n);
   let rssAtMark = 0;
+  let rssAtFirst = 0;
   let heapAtMark = 0;
   sink.onMessage = () => {
     done.hit();
+    if (done.count === 1) rssAtFirst = rss.sample();
     if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
   };
   const meter = new Meter();
@@ -107,5 +109,5 @@ export async function drain(p: { prefix: string; n: number; markAt: number; pref
   rss.stop();
   await ours.close();
   await deleteQueues(p.prefix);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
+  return { n: p.n, ...m, rssStart: base, rssAtFirst, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapPeak: rss.heapPeak, heapAtMark, heapAtEnd };
 }

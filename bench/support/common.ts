@@ -116,9 +116,10 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[idx];
 }
 
-/** Samples RSS every `everyMs`, keeping the peak. */
+/** Samples RSS (and heapUsed) every `everyMs`, keeping the peaks. */
 export class RssSampler {
   peak = 0;
+  heapPeak = 0;
   private timer?: NodeJS.Timeout;
 
   start(everyMs = 25): void {
@@ -128,8 +129,9 @@ export class RssSampler {
   }
 
   sample(): number {
-    const rss = process.memoryUsage.rss();
+    const { rss, heapUsed } = process.memoryUsage();
     if (rss > this.peak) this.peak = rss;
+    if (heapUsed > this.heapPeak) this.heapPeak = heapUsed;
     return rss;
   }
 
