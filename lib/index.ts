@@ -21,6 +21,7 @@ export {
   MessagingError, MessagingOptionsError, EnvelopeDecodeError, PublishError, PublishOutcomeUnknownError, MessageTooLargeError, DeadLetterError,
   ProvisioningError, BrokerConnectionError, MissingDependencyError,
 } from './errors.js';
+export { TopologyVerificationError, type TopologyMismatch } from './topology/verification-error.js';
 export type {
   MessagingEvent, MessageEventBase, MessageReceivedEvent, MessageHandledEvent, MessageFailedEvent, MessageDeadLetteredEvent, BrokerStatusEvent,
 } from './observability/messaging-event.js';

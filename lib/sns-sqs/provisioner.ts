@@ -1,12 +1,13 @@
 import {
-  CreateTopicCommand, GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand,
-  SetSubscriptionAttributesCommand, SetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand,
+  CreateTopicCommand, GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTagsForResourceCommand, ListTopicsCommand,
+  SetSubscriptionAttributesCommand, SetTopicAttributesCommand, SubscribeCommand, TagResourceCommand, UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
 import {
-  CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type QueueAttributeName,
+  CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SetQueueAttributesCommand, TagQueueCommand,
+  type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
-import type { KmsKeySetting, ResolvedMessagingOptions } from '../messaging.options.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import { MessagingError, ProvisioningError } from '../errors.js';
 import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
@@ -15,6 +16,13 @@ import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
 import { deadLetterQueueName, queueName, topicName } from './naming.js';
 import { queuePolicy, sameJson } from './policy.js';
+import {
+  deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, tagChanges, topicKmsKey, userTags,
+} from './desired-state.js';
+import { lookUpSnsSqsTopology } from './lookup.js';
+import { verifySnsSqsTopology } from './verifier.js';
+
+export { kmsValue } from './kms.js';
 
 export interface ProvisionedQueue {
   plan: QueuePlan;
@@ -25,12 +33,12 @@ export interface ProvisionedQueue {
   subscriptionArns: string[];
 }
 
-interface QueueInfo {
+export interface QueueInfo {
   url: string;
   arn: string;
 }
 
-const DLQ_RETENTION_SECONDS = '1209600';
+export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
 /** Tags of a `competing: false` queue: whose it is and when its process last renewed it (see orphan-sweep.ts). */
 export const PER_PROCESS_TAG = 'nestjs-messaging:per-process-queue-of';
 export const ALIVE_TAG = 'nestjs-messaging:alive-at';
@@ -41,8 +49,10 @@ type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[
 const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
 
 /**
- * Creates or updates topics, queues, dead-letter queues, queue policies and subscriptions. It reads before it
- * writes and sets only differences, so a restart with unchanged configuration makes no mutating call.
+ * Creates or updates topics, queues, dead-letter queues, queue policies, subscriptions and tags. It reads before it
+ * writes and sets only differences, so a restart with unchanged configuration makes no mutating call. With
+ * `provisioning: 'verify'` it only reads and compares (verifier.ts); with `'off'` it only looks up URLs and ARNs
+ * (lookup.ts).
  */
 export class SnsSqsProvisioner {
   private readonly topics = new Map<string, Promise<string>>();
@@ -53,9 +63,15 @@ export class SnsSqsProvisioner {
 
   constructor(
     private readonly clients: AwsClients,
-    private readonly options: ResolvedMessagingOptions,
+    readonly options: ResolvedMessagingOptions,
     private readonly logger: LoggerService,
   ) {}
+
+  /** The SQS endpoint, for error messages. */
+  async endpoint(service: 'sns' | 'sqs' = 'sqs'): Promise<string> {
+    const region = await this.clients[service].config.region().catch(() => undefined);
+    return endpointOf(service, this.options.snsSqs.endpoint, region);
+  }
 
   /** Ends every call still in flight (the broker is closing). */
   close(): void {
@@ -63,15 +79,22 @@ export class SnsSqsProvisioner {
   }
 
   async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
-    return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
+    switch (this.options.provisioning) {
+      case 'verify': return verifySnsSqsTopology(this, queues);
+      case 'off': return lookUpSnsSqsTopology(this, queues);
+      default: return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
+    }
   }
 
-  /** Topic ARN for a pattern: looked up, created when missing, KMS attribute diffed; cached per process. */
+  /**
+   * Topic ARN for a pattern, cached per process. `create`: looked up, created when missing, KMS and tags diffed;
+   * `verify`/`off`: looked up only, a ProvisioningError when it does not exist.
+   */
   topicArn(pattern: string, fifo: boolean): Promise<string> {
     const name = topicName(this.options.topicPrefix, pattern, fifo);
     let arn = this.topics.get(name);
     if (!arn) {
-      arn = this.ensureTopic(name, fifo);
+      arn = this.options.provisioning === 'create' ? this.ensureTopic(name, fifo) : this.existingTopicArn(name);
       this.topics.set(name, arn);
       arn.catch(() => this.topics.delete(name));
     }
@@ -79,22 +102,19 @@ export class SnsSqsProvisioner {
   }
 
   private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
-    const kms = this.queueKmsAttributes();
     let deadLetter: QueueInfo | undefined;
     const dlqName = deadLetterQueueName(plan);
     if (dlqName) {
-      deadLetter = await this.ensureQueue(dlqName, plan.fifo, { MessageRetentionPeriod: DLQ_RETENTION_SECONDS, ...kms });
+      deadLetter = await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options));
     }
     const name = queueName(plan);
-    const desired: Record<string, string> = { VisibilityTimeout: String(plan.visibilityTimeout), ...kms };
-    desired.RedrivePolicy = deadLetter ? JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: plan.maxReceiveCount }) : '';
+    const desired = mainQueueAttributes(plan, this.options, deadLetter?.arn);
     // Topics first: the policy needs their ARNs; the queue ARN is derived once the queue exists.
     const existing = await this.findQueue(name);
-    if (existing) this.learnArnBase(existing.arn);
     const topicArns = await Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo)));
     const queue = existing
       ? await this.updateQueue(existing, desired, (arn) => queuePolicy(arn, topicArns))
-      : await this.createQueue(name, plan.fifo, desired, (arn) => queuePolicy(arn, topicArns), plan.competing ? undefined : this.perProcessTags());
+      : await this.createQueue(name, plan.fifo, desired, (arn) => queuePolicy(arn, topicArns), plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() });
     const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));
     return { plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns };
   }
@@ -125,28 +145,64 @@ export class SnsSqsProvisioner {
   }
 
   private async ensureTopic(name: string, fifo: boolean): Promise<string> {
-    const kms = kmsValue(this.options.snsSqs.snsKmsMasterKeyId);
-    const base = await this.findSnsArnBase();
-    if (base) {
-      const arn = `${base}${name}`;
-      try {
-        const { Attributes } = await this.send('sns', name, new GetTopicAttributesCommand({ TopicArn: arn }), { notFound: 'pass' });
-        if (kms !== undefined && (Attributes?.KmsMasterKeyId ?? '') !== kms) {
-          await this.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }));
-          this.logger.log?.(`Set KmsMasterKeyId of topic ${name} to ${kms === '' ? '(none)' : kms}`);
-        }
-        return arn;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
+    const kms = topicKmsKey(this.options);
+    const tags = userTags(this.options);
+    const found = await this.findTopic(name);
+    if (found) {
+      const { arn, attributes } = found;
+      if (kms !== undefined && (attributes.KmsMasterKeyId ?? '') !== kms) {
+        await this.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }));
+        this.logger.log?.(`Set KmsMasterKeyId of topic ${name} to ${kms === '' ? '(none)' : kms}`);
       }
+      if (Object.keys(tags).length > 0) {
+        const changes = tagChanges(tags, await this.topicTags(arn));
+        if (Object.keys(changes).length > 0) {
+          await this.send('sns', name, new TagResourceCommand({ ResourceArn: arn, Tags: Object.entries(changes).map(([Key, Value]) => ({ Key, Value })) }));
+          this.logger.log?.(`Tagged topic ${name}: ${Object.keys(changes).join(', ')}`);
+        }
+      }
+      return arn;
     }
     const attributes: Record<string, string> = {};
     if (fifo) attributes.FifoTopic = 'true';
     if (kms) attributes.KmsMasterKeyId = kms;
-    const { TopicArn } = await this.send('sns', name, new CreateTopicCommand({ Name: name, Attributes: attributes }));
+    const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    const { TopicArn } = await this.send('sns', name, new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }));
     if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
     this.learnArnBase(TopicArn);
     return TopicArn;
+  }
+
+  /** A topic by name, with its attributes; undefined when it does not exist. Read calls only. */
+  async findTopic(name: string): Promise<{ arn: string; attributes: Record<string, string> } | undefined> {
+    const base = await this.findSnsArnBase();
+    if (!base) return undefined;
+    const arn = `${base}${name}`;
+    try {
+      const { Attributes = {} } = await this.send('sns', name, new GetTopicAttributesCommand({ TopicArn: arn }), { notFound: 'pass' });
+      return { arn, attributes: Attributes };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async topicTags(arn: string): Promise<Record<string, string>> {
+    const { Tags = [] } = await this.send('sns', arn, new ListTagsForResourceCommand({ ResourceArn: arn }));
+    return Object.fromEntries(Tags.map((t) => [t.Key ?? '', t.Value ?? '']));
+  }
+
+  async queueTags(url: string, name: string): Promise<Record<string, string>> {
+    const { Tags = {} } = await this.send('sqs', name, new ListQueueTagsCommand({ QueueUrl: url }));
+    return Tags;
+  }
+
+  /** `verify` and `off`: the topic must exist already; nothing is created. */
+  private async existingTopicArn(name: string): Promise<string> {
+    const found = await this.findTopic(name);
+    if (found) return found.arn;
+    throw new ProvisioningError('sns-sqs', await this.endpoint('sns'), `GetTopicAttributes ${name}`, 'the topic does not exist',
+      `provisioning is '${this.options.provisioning}', so it is not created: create it in your infrastructure code, or use provisioning 'create'`);
   }
 
   /** The ARN prefix of this account's SNS topics, from a known queue or topic ARN; undefined when there is no topic at all. */
@@ -164,7 +220,8 @@ export class SnsSqsProvisioner {
     if (prefix === 'arn' && account) this.snsArnBase = `arn:${partition}:sns:${region}:${account}:`;
   }
 
-  private async findQueue(name: string): Promise<(QueueInfo & { attributes: Record<string, string> }) | undefined> {
+  /** A queue by name, with all its attributes; undefined when it does not exist. Read calls only. */
+  async findQueue(name: string): Promise<FoundQueue | undefined> {
     let url: string | undefined;
     try {
       url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
@@ -174,22 +231,37 @@ export class SnsSqsProvisioner {
     }
     if (!url) return undefined;
     const { Attributes = {} } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-    return { url, arn: Attributes.QueueArn ?? '', attributes: Attributes };
+    const arn = Attributes.QueueArn ?? '';
+    this.learnArnBase(arn);
+    return { url, arn, attributes: Attributes };
+  }
+
+  /** `off`: a queue's URL and ARN only. */
+  async queueUrlAndArn(name: string): Promise<QueueInfo | undefined> {
+    let url: string | undefined;
+    try {
+      url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (!url) return undefined;
+    const { Attributes = {} } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const arn = Attributes.QueueArn ?? '';
+    this.learnArnBase(arn);
+    return { url, arn };
   }
 
   private async ensureQueue(name: string, fifo: boolean, desired: Record<string, string>): Promise<QueueInfo> {
     const existing = await this.findQueue(name);
-    if (existing) {
-      this.learnArnBase(existing.arn);
-      return this.updateQueue(existing, desired);
-    }
-    return this.createQueue(name, fifo, desired);
+    if (existing) return this.updateQueue(existing, desired);
+    return this.createQueue(name, fifo, desired, undefined, userTags(this.options));
   }
 
   private async createQueue(name: string, fifo: boolean, desired: Record<string, string>, policy?: (arn: string) => string, tags?: Record<string, string>): Promise<QueueInfo> {
     const attributes: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([, v]) => v !== ''));
     if (fifo) attributes.FifoQueue = 'true';
-    const { QueueUrl } = await this.send('sqs', name, new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(tags ? { tags } : {}) }));
+    const { QueueUrl } = await this.send('sqs', name, new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}) }));
     if (!QueueUrl) throw new MessagingError(`CreateQueue ${name} returned no QueueUrl`);
     const { Attributes } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     const arn = Attributes?.QueueArn ?? '';
@@ -199,7 +271,7 @@ export class SnsSqsProvisioner {
     return { url: QueueUrl, arn };
   }
 
-  private async updateQueue(queue: QueueInfo & { attributes: Record<string, string> }, desired: Record<string, string>, policy?: (arn: string) => string): Promise<QueueInfo> {
+  private async updateQueue(queue: FoundQueue, desired: Record<string, string>, policy?: (arn: string) => string): Promise<QueueInfo> {
     const wanted = { ...desired, ...(policy ? { Policy: policy(queue.arn) } : {}) };
     const changes: Record<string, string> = {};
     for (const [key, value] of Object.entries(wanted)) {
@@ -211,7 +283,19 @@ export class SnsSqsProvisioner {
       await this.send('sqs', queue.arn.slice(queue.arn.lastIndexOf(':') + 1), new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }));
       this.logger.log?.(`Updated queue ${queue.arn}: ${Object.keys(changes).join(', ')}`);
     }
+    await this.syncQueueTags(queue);
     return { url: queue.url, arn: queue.arn };
+  }
+
+  /** Sets the `snsSqs.tags` an existing queue lacks or holds with another value; no call at all without tags. */
+  private async syncQueueTags(queue: QueueInfo): Promise<void> {
+    const tags = userTags(this.options);
+    if (Object.keys(tags).length === 0) return;
+    const name = queue.arn.slice(queue.arn.lastIndexOf(':') + 1);
+    const changes = tagChanges(tags, await this.queueTags(queue.url, name));
+    if (Object.keys(changes).length === 0) return;
+    await this.send('sqs', name, new TagQueueCommand({ QueueUrl: queue.url, Tags: changes }));
+    this.logger.log?.(`Tagged queue ${name}: ${Object.keys(changes).join(', ')}`);
   }
 
   /** Marks a queue as this service's per-process queue, alive now; the orphan sweep of a later startup reads it. */
@@ -219,19 +303,8 @@ export class SnsSqsProvisioner {
     return { [PER_PROCESS_TAG]: encodeName(this.options.serviceName), [ALIVE_TAG]: String(Date.now()) };
   }
 
-  private queueKmsAttributes(): Record<string, string> {
-    const kms = kmsValue(this.options.snsSqs.sqsKmsMasterKeyId);
-    if (kms === undefined) return {};
-    const attributes: Record<string, string> = { KmsMasterKeyId: kms };
-    if (kms !== '' && this.options.snsSqs.sqsKmsDataKeyReusePeriod !== undefined) {
-      attributes.KmsDataKeyReusePeriodSeconds = String(this.options.snsSqs.sqsKmsDataKeyReusePeriod);
-    }
-    return attributes;
-  }
-
   private async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
-    const filterPolicy = sub.filterPolicy !== undefined ? JSON.stringify(sub.filterPolicy) : undefined;
-    const scope = sub.filterPolicy !== undefined ? (sub.filterPolicyScope ?? 'MessageAttributes') : undefined;
+    const { filterPolicy, scope } = subscriptionFilter(sub);
     const existingArn = await this.findSubscription(topicArn, queueArn);
     if (!existingArn) {
       const attributes: Record<string, string> = {};
@@ -272,14 +345,14 @@ export class SnsSqsProvisioner {
     } catch (error) {
       if (options.notFound === 'pass' && isNotFound(error)) throw error;
       const action = command.constructor.name.replace(/Command$/, '');
-      const region = await this.clients[service].config.region().catch(() => undefined);
-      const endpoint = endpointOf(service, this.options.snsSqs.endpoint, region);
+      const endpoint = await this.endpoint(service);
       const { detail, hint } = explainAwsError(error, { service, action, endpoint, connectTimeout: this.options.snsSqs.connectTimeout, requestTimeout: this.options.snsSqs.requestTimeout });
       throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
     }
   }
 
-  private async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
+  /** The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. */
+  async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
     let token: string | undefined;
     do {
       const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
@@ -289,11 +362,4 @@ export class SnsSqsProvisioner {
     } while (token);
     return undefined;
   }
-}
-
-/** undefined/null: leave as is; '' or false: disable (''); a string: that key. */
-export function kmsValue(setting: KmsKeySetting): string | undefined {
-  if (setting === undefined || setting === null) return undefined;
-  if (setting === false) return '';
-  return setting;
 }

@@ -45,7 +45,8 @@ export class SnsSqsBroker implements Broker {
   async provision(queues: readonly QueuePlan[]): Promise<void> {
     await this.checkConfiguration();
     for (const queue of await this.provisioner.provision(queues)) this.provisioned.set(queue.plan.name, queue);
-    if (!this.swept) {
+    // The sweep deletes queues: only a broker that provisions may do it (verify/off allow no competing: false queues).
+    if (!this.swept && this.options.provisioning === 'create') {
       this.swept = true;
       await this.orphans.sweep(new Set([...this.provisioned.values()].map((q) => queueName(q.plan))));
     }
