@@ -7,6 +7,7 @@ import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 import { AmqpPublisher } from './publisher.js';
 import { provisioningError } from './provisioning-error.js';
 import { declareTopology } from './topology.js';
+import { verifyTopology } from './verify-topology.js';
 import { withFilterPolicies } from './filtered-handler.js';
 import { validatePlans } from './validation.js';
 import type { Observable } from 'rxjs';
@@ -132,11 +133,23 @@ export class AmqpBroker implements Broker {
     await this.connection.release();
   }
 
+  /** After a reconnect: 'create' declares again; 'verify' checked at startup and 'off' declares nothing. */
   private async redeclare(model: AmqpModel): Promise<void> {
-    if (this.provisioned.size > 0) await this.declare(model, [...this.provisioned.values()]);
+    if (this.options.provisioning === 'create' && this.provisioned.size > 0) await this.declare(model, [...this.provisioned.values()]);
   }
 
+  /** provisioning 'create': declare everything (idempotent); 'verify': passive checks only; 'off': nothing. */
   private async declare(model: AmqpModel, plans: readonly QueuePlan[]): Promise<void> {
+    if (this.options.provisioning === 'off') return;
+    if (this.options.provisioning === 'verify') {
+      try {
+        await verifyTopology(model, plans, this.options, this.connection.safeUrl);
+      } catch (error) {
+        this.logger.error((error as Error).message);
+        throw error;
+      }
+      return;
+    }
     const channel = await model.createChannel();
     let channelError: Error | undefined;
     channel.on('error', (error: Error) => { channelError = error; });
