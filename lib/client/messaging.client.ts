@@ -81,23 +81,35 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
     );
   }
 
-  private async encodeAndPublish<T>(packet: ReadPacket): Promise<T> {
-    const topic = packet.pattern;
-    if (typeof topic !== 'string' || topic.length === 0) {
-      throw new PublishError(`emit() needs a non-empty topic string as its pattern, got ${JSON.stringify(topic)}`);
+  /** Synchronous up to the broker call when the envelope encodes synchronously: no async frame per emit. */
+  private encodeAndPublish<T>(packet: ReadPacket): Promise<T> {
+    try {
+      const topic = packet.pattern;
+      if (typeof topic !== 'string' || topic.length === 0) {
+        throw new PublishError(`emit() needs a non-empty topic string as its pattern, got ${JSON.stringify(topic)}`);
+      }
+      const record = packet.data instanceof MessagingRecord ? packet.data : undefined;
+      const options = record?.options ?? NO_OPTIONS;
+      if (options.envelope) return this.publishWithEnvelope<T>(topic, record!.data, options);
+      const encoded = this.envelope.encode(record ? record.data : packet.data, { topic, service: this.identity, protoClass: options.protoClass });
+      if (typeof encoded === 'string' || Buffer.isBuffer(encoded)) return this.publishEncoded(topic, encoded, options) as Promise<T>;
+      return encoded.then((body) => this.publishEncoded(topic, body, options)) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const record = packet.data instanceof MessagingRecord ? packet.data : undefined;
-    const data = record ? record.data : packet.data;
-    const options = record?.options ?? NO_OPTIONS;
-    const envelope = options.envelope ? await this.envelopes.resolve(options.envelope) : this.envelope;
+  }
+
+  private async publishWithEnvelope<T>(topic: string, data: unknown, options: MessagingRecordOptions): Promise<T> {
+    const envelope = await this.envelopes.resolve(options.envelope!);
     const encoded = envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass });
-    const body = typeof encoded === 'string' || Buffer.isBuffer(encoded) ? encoded : await encoded;
-    const attributes = options.attributes ?? NO_ATTRIBUTES;
-    if (this.tracing) {
-      await this.tracing.publish(topic, attributes, (traced) => this.broker.publish({ topic, body, attributes: traced, groupId: options.groupId, deduplicationId: options.deduplicationId }));
-    } else {
-      await this.broker.publish({ topic, body, attributes, groupId: options.groupId, deduplicationId: options.deduplicationId });
-    }
+    await this.publishEncoded(topic, typeof encoded === 'string' || Buffer.isBuffer(encoded) ? encoded : await encoded, options);
     return undefined as T;
+  }
+
+  private publishEncoded(topic: string, body: string | Buffer, options: MessagingRecordOptions): Promise<void> {
+    const attributes = options.attributes ?? NO_ATTRIBUTES;
+    const { groupId, deduplicationId } = options;
+    if (this.tracing) return this.tracing.publish(topic, attributes, (traced) => this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId }));
+    return this.broker.publish({ topic, body, attributes, groupId, deduplicationId });
   }
 }
