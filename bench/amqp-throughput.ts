@@ -7,12 +7,21 @@ import { runSubject } from './support/spawn.js';
 export const name = 'amqp-throughput';
 export const title = 'AMQP end-to-end throughput';
 
-interface Run { n: number; ms: number; cpuMs: number }
+interface Run {
+  n: number;
+  ms: number;
+  cpuMs: number;
+}
 
 const ALL_SUBJECTS: { id: string; label: string; module: string; params?: Record<string, unknown> }[] = [
   { id: 'baseline', label: 'baseline: hand-written amqplib loop', module: 'amqp-baseline' },
   { id: 'ours', label: '**nestjs-messaging** (JsonEnvelope, the default)', module: 'amqp-ours' },
-  { id: 'ours-raw', label: '**nestjs-messaging** (RawEnvelope, bare JSON like golevelup)', module: 'amqp-ours', params: { envelope: 'raw' } },
+  {
+    id: 'ours-raw',
+    label: '**nestjs-messaging** (RawEnvelope, bare JSON like golevelup)',
+    module: 'amqp-ours',
+    params: { envelope: 'raw' },
+  },
   { id: 'nest-rmq', label: 'Nest built-in RMQ transport (11)', module: 'amqp-nest-rmq' },
   { id: 'golevelup', label: '@golevelup/nestjs-rabbitmq 9', module: 'amqp-golevelup' },
 ];
@@ -34,18 +43,26 @@ export async function run(): Promise<Section> {
   const mid = (values: number[]) => median(values, (v) => v);
   const baseRuns = runs.get('baseline')!;
   /** Medians over rounds; ratios are taken per round (the subjects of one round ran back to back) and their median shown. */
-  const stats = new Map(SUBJECTS.map((s) => {
-    const xs = runs.get(s.id)!;
-    return [s.id, {
-      rate: mid(xs.map(rate)),
-      cpu: mid(xs.map(cpu)),
-      rateRatio: mid(xs.map((x, i) => rate(x) / rate(baseRuns[i]))),
-      cpuRatio: mid(xs.map((x, i) => cpu(x) / cpu(baseRuns[i]))),
-    }];
-  }));
+  const stats = new Map(
+    SUBJECTS.map((s) => {
+      const xs = runs.get(s.id)!;
+      return [
+        s.id,
+        {
+          rate: mid(xs.map(rate)),
+          cpu: mid(xs.map(cpu)),
+          rateRatio: mid(xs.map((x, i) => rate(x) / rate(baseRuns[i]))),
+          cpuRatio: mid(xs.map((x, i) => cpu(x) / cpu(baseRuns[i]))),
+        },
+      ];
+    }),
+  );
   const rows = SUBJECTS.map((s) => {
     const x = stats.get(s.id)!;
-    const all = runs.get(s.id)!.map((y) => `${fmt.int(rate(y))} (${fmt.us(cpu(y))})`).join(' / ');
+    const all = runs
+      .get(s.id)!
+      .map((y) => `${fmt.int(rate(y))} (${fmt.us(cpu(y))})`)
+      .join(' / ');
     return [s.label, fmt.int(x.rate), fmt.x(x.rateRatio), fmt.us(x.cpu), fmt.x(x.cpuRatio), all];
   });
   const baseRates = baseRuns.map(rate);
@@ -55,21 +72,39 @@ export async function run(): Promise<Section> {
   for (const id of ['ours', 'ours-raw'].filter(has)) {
     const x = stats.get(id)!;
     const what = id === 'ours' ? 'JsonEnvelope' : 'RawEnvelope';
-    targets.push({ label: `AMQP e2e ≥ 1.0x the amqplib loop (${what})`, met: x.rateRatio >= 1, detail: `${fmt.x(x.rateRatio)} (${fmt.int(x.rate)} vs ${fmt.int(stats.get('baseline')!.rate)} msg/s)` });
+    targets.push({
+      label: `AMQP e2e ≥ 1.0x the amqplib loop (${what})`,
+      met: x.rateRatio >= 1,
+      detail: `${fmt.x(x.rateRatio)} (${fmt.int(x.rate)} vs ${fmt.int(stats.get('baseline')!.rate)} msg/s)`,
+    });
     if (golevelup) {
       const ahead = runs.get(id)!.filter((y, i) => rate(y) > rate(runs.get('golevelup')![i])).length;
-      targets.push({ label: `AMQP e2e ahead of golevelup (${what})`, met: x.rate > golevelup.rate, detail: `${fmt.int(x.rate)} vs ${fmt.int(golevelup.rate)} msg/s; ahead in ${ahead} of ${reps} rounds` });
-      targets.push({ label: `AMQP client CPU/msg ≤ golevelup's (${what})`, met: x.cpu <= golevelup.cpu, detail: `${fmt.us(x.cpu)} vs ${fmt.us(golevelup.cpu)} µs/msg` });
+      targets.push({
+        label: `AMQP e2e ahead of golevelup (${what})`,
+        met: x.rate > golevelup.rate,
+        detail: `${fmt.int(x.rate)} vs ${fmt.int(golevelup.rate)} msg/s; ahead in ${ahead} of ${reps} rounds`,
+      });
+      targets.push({
+        label: `AMQP client CPU/msg ≤ golevelup's (${what})`,
+        met: x.cpu <= golevelup.cpu,
+        detail: `${fmt.us(x.cpu)} vs ${fmt.us(golevelup.cpu)} µs/msg`,
+      });
     }
   }
   return {
-    name, title, date: new Date().toISOString(), command: command(name), machine: await machineFacts(),
+    name,
+    title,
+    date: new Date().toISOString(),
+    command: command(name),
+    machine: await machineFacts(),
     markdown: [
       `${fmt.int(n)} messages of ~100 bytes of data per subject, published with ${params.window} emits in flight, persistent, on a confirm channel; consumer prefetch ${params.prefetch}, ack after the handler. Each subject runs in its own process, ${reps} round(s), interleaved (each round runs every subject once, back to back). msg/s and CPU µs/msg are medians over the rounds; "vs baseline" is the median of the per-round ratios. CPU is the subject process's user+system time over the measured phase (broker CPU not included). Every run in the last column as msg/s (CPU µs/msg).`,
       '',
       table(['subject', 'msg/s', 'vs baseline', 'CPU µs/msg', 'CPU vs baseline', 'runs: msg/s (CPU µs/msg)'], rows),
       '',
-      `Noise: the baseline's rate moved by ${(spread * 100).toFixed(0)}% of its median between rounds (${baseRates.map(fmt.int).join(' / ')} msg/s); load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${cpus().length} cores (other work shares the machine). CPU µs/msg is the steadier figure.`,
+      `Noise: the baseline's rate moved by ${(spread * 100).toFixed(0)}% of its median between rounds (${baseRates.map(fmt.int).join(' / ')} msg/s); load average at the end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} on ${cpus().length} cores (other work shares the machine). CPU µs/msg is the steadier figure.`,
       '',
       'Wire: nestjs-messaging with JsonEnvelope sends the tomodachi JSON envelope (~330 bytes with the data), as does the baseline loop (same envelope built by hand); with RawEnvelope the bare JSON data, as golevelup does (about a third of the size); Nest RMQ sends `{pattern, data}` JSON. nestjs-messaging also sets a message id and the content type on each message. nestjs-messaging coalesces its socket writes (one writev per amqplib write round) and its acks (`basic.ack` with `multiple` over consecutive finished deliveries, each only after its handler resolved); the baseline loop and the peers write one frame per system call and ack one message per frame.',
     ].join('\n'),

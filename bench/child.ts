@@ -11,7 +11,10 @@ const params = JSON.parse(process.env.BENCH_PARAMS ?? '{}') as Record<string, un
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<void> {
-  const mod = (await import(pathToFileURL(join(here, 'subjects', `${moduleName}.js`)).href)) as Record<string, (p: unknown) => Promise<unknown>>;
+  const mod = (await import(pathToFileURL(join(here, 'subjects', `${moduleName}.js`)).href)) as Record<
+    string,
+    (p: unknown) => Promise<unknown>
+  >;
   const fn = mod[exportName];
   if (typeof fn !== 'function') throw new Error(`bench/subjects/${moduleName} has no export ${exportName}`);
   const result = await fn(params);

@@ -6,7 +6,15 @@ import { runSubject, startFauxqsProcess } from './support/spawn.js';
 export const name = 'idle-cost';
 export const title = 'SNS+SQS idle cost: ReceiveMessage requests per minute per queue';
 
-interface Idle { concurrency: number; windowMs: number; trickle: number; fresh: number; afterTrickle: number; freshPeak: number; peak: number }
+interface Idle {
+  concurrency: number;
+  windowMs: number;
+  trickle: number;
+  fresh: number;
+  afterTrickle: number;
+  freshPeak: number;
+  peak: number;
+}
 
 export async function run(): Promise<Section> {
   const windowMs = scaled(60_000, 20_000);
@@ -15,7 +23,9 @@ export async function run(): Promise<Section> {
   try {
     const env = { BENCH_AWS_ENDPOINT: aws.endpoint };
     // idle subjects barely use the CPU: both concurrencies run side by side
-    results = await Promise.all([10, 50].map((concurrency) => runSubject<Idle>('sqs-idle', 'idle', { concurrency, windowMs, trickle: 30 }, { env })));
+    results = await Promise.all(
+      [10, 50].map((concurrency) => runSubject<Idle>('sqs-idle', 'idle', { concurrency, windowMs, trickle: 30 }, { env })),
+    );
   } finally {
     await aws.stop();
   }
@@ -23,24 +33,50 @@ export async function run(): Promise<Section> {
   const rows = results.map((r) => {
     const floor = Math.ceil(r.concurrency / 10) * 3; // ceil(concurrency/10) polls, one every 20 s each
     return [
-      `concurrency ${r.concurrency}`, fmt.int(floor), fmt.int(perMinute(r.fresh)), fmt.int(perMinute(r.afterTrickle)),
-      fmt.x(r.fresh > 0 ? r.afterTrickle / r.fresh : 0), `${r.freshPeak} / ${r.peak}`,
+      `concurrency ${r.concurrency}`,
+      fmt.int(floor),
+      fmt.int(perMinute(r.fresh)),
+      fmt.int(perMinute(r.afterTrickle)),
+      fmt.x(r.fresh > 0 ? r.afterTrickle / r.fresh : 0),
+      `${r.freshPeak} / ${r.peak}`,
     ];
   });
   const worst = Math.max(...results.map((r) => (r.fresh > 0 ? r.afterTrickle / r.fresh : Infinity)));
   const polls = results.every((r) => r.peak <= Math.ceil(r.concurrency / 10));
   return {
-    name, title, date: new Date().toISOString(), command: command(name), machine: await machineFacts(),
+    name,
+    title,
+    date: new Date().toISOString(),
+    command: command(name),
+    machine: await machineFacts(),
     markdown: [
       `One queue per subject, long polling with the default waitTimeSeconds 20, on fauxqs in its own process. ReceiveMessage calls started during ${fmt.int(windowMs / 1000)} s of idleness right after startup (the baseline: a fresh consumer), then 30 messages trickled in one at a time (each handled before the next is published), then another ${fmt.int(windowMs / 1000)} s of idleness. Counted by a middleware on the client \`MessagingServer.unwrap()\` returns; scaled to requests per minute.`,
       '',
-      table(['subject', 'ceiling: polls × 3 / min', 'fresh / min (baseline)', 'after trickle / min', 'after vs fresh', 'peak polls outstanding fresh / overall'], rows),
+      table(
+        [
+          'subject',
+          'ceiling: polls × 3 / min',
+          'fresh / min (baseline)',
+          'after trickle / min',
+          'after vs fresh',
+          'peak polls outstanding fresh / overall',
+        ],
+        rows,
+      ),
       '',
       'The ceiling is ceil(concurrency / 10) long polls restarting every 20 s; a window sees one poll start fewer per poller when the polls began just before it. Before the fix (receives started per freed slot), the slots spread over up to one poll per slot after a trickle: the fault test measured, with waitTimeSeconds 1, 20 receives in 3 s at concurrency 10 (fresh: 2) and 28 at concurrency 50 (fresh: 10), peak 10 and 14 polls outstanding; now at most 1 and 5.',
     ].join('\n'),
     targets: [
-      { label: 'Idle SQS receives after a trickle ≤ 1.25x a fresh consumer (concurrency 10 and 50)', met: worst <= 1.25, detail: `worst ${fmt.x(worst)}` },
-      { label: 'At most ceil(concurrency / 10) long polls outstanding per queue', met: polls, detail: results.map((r) => `${r.peak} at concurrency ${r.concurrency}`).join(', ') },
+      {
+        label: 'Idle SQS receives after a trickle ≤ 1.25x a fresh consumer (concurrency 10 and 50)',
+        met: worst <= 1.25,
+        detail: `worst ${fmt.x(worst)}`,
+      },
+      {
+        label: 'At most ceil(concurrency / 10) long polls outstanding per queue',
+        met: polls,
+        detail: results.map((r) => `${r.peak} at concurrency ${r.concurrency}`).join(', '),
+      },
     ],
     data: results,
   };

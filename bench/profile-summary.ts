@@ -5,8 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const [file, pattern = 'dist-sample/lib/'] = process.argv.slice(2);
 if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [regex]');
@@ -19,9 +27,10 @@ profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.t
 const total = [...time.values()].reduce((a, b) => a + b, 0);
 const short = (url: string) => url.replace(/.*\/(node_modules|dist-sample)\//, '$1/');
 const fnName = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
-const pkg = (n: ProfileNode) => (n.callFrame.url
-  ? n.callFrame.url.replace(/.*\/node_modules\/((@[^/]+\/)?[^/]+).*/, '$1').replace(/.*dist-sample\//, '')
-  : n.callFrame.functionName);
+const pkg = (n: ProfileNode) =>
+  n.callFrame.url
+    ? n.callFrame.url.replace(/.*\/node_modules\/((@[^/]+\/)?[^/]+).*/, '$1').replace(/.*dist-sample\//, '')
+    : n.callFrame.functionName;
 const bySelf = new Map<string, number>();
 const byPkg = new Map<string, number>();
 const inclusive = new Map<string, number>();
@@ -42,7 +51,8 @@ for (const n of profile.nodes) {
 }
 const print = (title: string, m: Map<string, number>, k: number) => {
   console.log(`\n${title}`);
-  for (const [name, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, k)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+  for (const [name, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, k))
+    console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
 };
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
 print('self time by package / file', byPkg, 20);

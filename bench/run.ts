@@ -30,8 +30,7 @@ function ensurePeers(): void {
 }
 
 function writeResults(): void {
-  const sections = BENCHMARKS
-    .map((b) => join(resultsDir, `${b.name}.json`))
+  const sections = BENCHMARKS.map((b) => join(resultsDir, `${b.name}.json`))
     .filter((f) => existsSync(f))
     .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Section);
   const latest = [...sections].sort((a, b) => b.date.localeCompare(a.date))[0];
@@ -43,14 +42,27 @@ function writeResults(): void {
     '',
   ];
   if (m) {
-    lines.push(`Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq} (local), fauxqs ${m.fauxqs} (SNS/SQS emulator, in its own process on this machine).`, '');
-    lines.push('Reproduce everything: `npm run bench` (RabbitMQ on amqp://guest:guest@127.0.0.1:5672; the peers workspace bench/peers is installed on first run). One benchmark: `npm run bench -- <name>`; smoke run: `BENCH_SCALE=0.1 npm run bench`.', '');
+    lines.push(
+      `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq} (local), fauxqs ${m.fauxqs} (SNS/SQS emulator, in its own process on this machine).`,
+      '',
+    );
+    lines.push(
+      'Reproduce everything: `npm run bench` (RabbitMQ on amqp://guest:guest@127.0.0.1:5672; the peers workspace bench/peers is installed on first run). One benchmark: `npm run bench -- <name>`; smoke run: `BENCH_SCALE=0.1 npm run bench`.',
+      '',
+    );
   }
   lines.push('## Targets', '', '| target | met | measured |', '| --- | --- | --- |');
   for (const s of sections) for (const t of s.targets) lines.push(`| ${t.label} | ${t.met ? 'yes' : '**no**'} | ${t.detail} |`);
   lines.push('');
   for (const s of sections) {
-    lines.push(`## ${s.title}`, '', `${s.date.slice(0, 16).replace('T', ' ')} UTC · \`${s.command}\` · scale ${s.machine.scale} · Node ${s.machine.node}, RabbitMQ ${s.machine.rabbitmq}, fauxqs ${s.machine.fauxqs}, ${s.machine.cores} cores`, '', s.markdown, '');
+    lines.push(
+      `## ${s.title}`,
+      '',
+      `${s.date.slice(0, 16).replace('T', ' ')} UTC · \`${s.command}\` · scale ${s.machine.scale} · Node ${s.machine.node}, RabbitMQ ${s.machine.rabbitmq}, fauxqs ${s.machine.fauxqs}, ${s.machine.cores} cores`,
+      '',
+      s.markdown,
+      '',
+    );
   }
   const analysis = join(benchDir, 'ANALYSIS.md');
   if (existsSync(analysis)) lines.push(readFileSync(analysis, 'utf8'));
@@ -61,7 +73,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   if (args.includes('report')) return writeResults();
   const unknown = args.filter((a) => !BENCHMARKS.some((b) => b.name === a));
-  if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}, report`);
+  if (unknown.length > 0)
+    throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}, report`);
   const selected = args.length > 0 ? BENCHMARKS.filter((b) => args.includes(b.name)) : BENCHMARKS;
   ensurePeers();
   mkdirSync(resultsDir, { recursive: true });

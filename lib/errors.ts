@@ -56,7 +56,10 @@ export class MissingDependencyError extends MessagingError {
     readonly neededBy: string,
     options?: { cause?: unknown },
   ) {
-    super(`${neededBy} needs ${packages.map((p) => `"${p}"`).join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed: run npm install ${packages.join(' ')}`, options);
+    super(
+      `${neededBy} needs ${packages.map((p) => `"${p}"`).join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed: run npm install ${packages.join(' ')}`,
+      options,
+    );
   }
 }
 
@@ -79,7 +82,9 @@ export class MessageTooLargeError extends PublishError {
     readonly size: number,
     readonly limit: number,
   ) {
-    super(`Message for topic "${topic}" is ${size} bytes, over the ${limit}-byte limit; send a reference to the data (for example an S3 key) instead`);
+    super(
+      `Message for topic "${topic}" is ${size} bytes, over the ${limit}-byte limit; send a reference to the data (for example an S3 key) instead`,
+    );
   }
 }
 

@@ -9,21 +9,49 @@ export { JsonEnvelope } from './envelopes/json.envelope.js';
 export { RawEnvelope } from './envelopes/raw.envelope.js';
 export { ProtobufEnvelope } from './envelopes/protobuf.envelope.js';
 export type {
-  MessageEnvelope, EnvelopeSetting, EnvelopeEncodeContext, EnvelopeDecodeContext, EnvelopeMetadata, DecodedMessage, ProtoClass,
+  MessageEnvelope,
+  EnvelopeSetting,
+  EnvelopeEncodeContext,
+  EnvelopeDecodeContext,
+  EnvelopeMetadata,
+  DecodedMessage,
+  ProtoClass,
 } from './envelopes/message-envelope.js';
 export type {
-  MessagingModuleOptions, SubscriptionExtras, SnsSqsOptions, AmqpOptions, TransportName, KmsKeySetting,
-  AwsCredentials, AwsCredentialsProvider, ProvisioningMode, QueueNaming,
+  MessagingModuleOptions,
+  SubscriptionExtras,
+  SnsSqsOptions,
+  AmqpOptions,
+  TransportName,
+  KmsKeySetting,
+  AwsCredentials,
+  AwsCredentialsProvider,
+  ProvisioningMode,
+  QueueNaming,
 } from './messaging.options.js';
 export type { BrokerStatus, AttributeValue } from './transport/broker.js';
 export { MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE } from './constants.js';
 export {
-  MessagingError, MessagingOptionsError, EnvelopeDecodeError, PublishError, PublishOutcomeUnknownError, MessageTooLargeError, DeadLetterError,
-  ProvisioningError, BrokerConnectionError, MissingDependencyError,
+  MessagingError,
+  MessagingOptionsError,
+  EnvelopeDecodeError,
+  PublishError,
+  PublishOutcomeUnknownError,
+  MessageTooLargeError,
+  DeadLetterError,
+  ProvisioningError,
+  BrokerConnectionError,
+  MissingDependencyError,
 } from './errors.js';
 export { TopologyVerificationError, type TopologyMismatch } from './topology/verification-error.js';
 export type {
-  MessagingEvent, MessageEventBase, MessageReceivedEvent, MessageHandledEvent, MessageFailedEvent, MessageDeadLetteredEvent, BrokerStatusEvent,
+  MessagingEvent,
+  MessageEventBase,
+  MessageReceivedEvent,
+  MessageHandledEvent,
+  MessageFailedEvent,
+  MessageDeadLetteredEvent,
+  BrokerStatusEvent,
 } from './observability/messaging-event.js';
 export type { PublishEvent } from './observability/publish-event.js';
 export { MessagingHealthIndicator, type MessagingHealthResult } from './observability/health/messaging-health.indicator.js';

@@ -4,9 +4,7 @@ import { MessagingClient } from './client/messaging.client.js';
 import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS } from './constants.js';
 import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
 import { JsonEnvelope } from './envelopes/json.envelope.js';
-import {
-  ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE,
-} from './messaging.module-definition.js';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './messaging.module-definition.js';
 import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers.js';
 import { resolveModuleOptions } from './options-validation.js';
@@ -55,7 +53,18 @@ const providers: Provider[] = [
  * `MessagingModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: provides MessagingServer
  * (pass it to connectMicroservice) and MessagingClient (inject it to emit). Global unless `isGlobal: false`.
  */
-@Module({ providers, exports: [MessagingServer, MessagingClient, MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE, ServiceIdentity, ...observabilityExports] })
+@Module({
+  providers,
+  exports: [
+    MessagingServer,
+    MessagingClient,
+    MESSAGING_OPTIONS,
+    MESSAGING_BROKER,
+    MESSAGING_ENVELOPE,
+    ServiceIdentity,
+    ...observabilityExports,
+  ],
+})
 export class MessagingModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(MESSAGING_BROKER) private readonly broker: Broker) {
     super();

@@ -204,22 +204,63 @@ export const SUBSCRIPTION_DEFAULTS = {
 /** Every option's name, once per object: the compiler fails when an option is missing here or is not declared. */
 export const OPTION_NAMES = {
   module: names<MessagingModuleOptions>({
-    transport: 1, serviceName: 1, topicPrefix: 1, queueNamePrefix: 1, envelope: 1, drainTimeout: 1, maxDecodedBytes: 1,
-    concurrency: 1, maxReceiveCount: 1, deadLetterQueue: 1, retryBackoff: 1, snsSqs: 1, amqp: 1, metrics: 1, tracing: 1,
-    provisioning: 1, queueNaming: 1,
+    transport: 1,
+    serviceName: 1,
+    topicPrefix: 1,
+    queueNamePrefix: 1,
+    envelope: 1,
+    drainTimeout: 1,
+    maxDecodedBytes: 1,
+    concurrency: 1,
+    maxReceiveCount: 1,
+    deadLetterQueue: 1,
+    retryBackoff: 1,
+    snsSqs: 1,
+    amqp: 1,
+    metrics: 1,
+    tracing: 1,
+    provisioning: 1,
+    queueNaming: 1,
   }),
   metrics: names<MetricsOptions>({ registry: 1 }),
   snsSqs: names<SnsSqsOptions>({
-    region: 1, endpoint: 1, credentials: 1, snsKmsMasterKeyId: 1, sqsKmsMasterKeyId: 1, sqsKmsDataKeyReusePeriod: 1,
-    waitTimeSeconds: 1, maxAttempts: 1, connectTimeout: 1, requestTimeout: 1, perProcessQueueExpires: 1, tags: 1,
+    region: 1,
+    endpoint: 1,
+    credentials: 1,
+    snsKmsMasterKeyId: 1,
+    sqsKmsMasterKeyId: 1,
+    sqsKmsDataKeyReusePeriod: 1,
+    waitTimeSeconds: 1,
+    maxAttempts: 1,
+    connectTimeout: 1,
+    requestTimeout: 1,
+    perProcessQueueExpires: 1,
+    tags: 1,
   }),
   amqp: names<AmqpOptions>({
-    url: 1, exchange: 1, prefetch: 1, heartbeat: 1, publishTimeout: 1, queueExpires: 1, connectTimeout: 1,
-    perProcessQueueExpires: 1, reconnectDelay: 1,
+    url: 1,
+    exchange: 1,
+    prefetch: 1,
+    heartbeat: 1,
+    publishTimeout: 1,
+    queueExpires: 1,
+    connectTimeout: 1,
+    perProcessQueueExpires: 1,
+    reconnectDelay: 1,
   }),
   subscription: names<SubscriptionExtras>({
-    queueName: 1, competing: 1, filterPolicy: 1, filterPolicyScope: 1, visibilityTimeout: 1, deadLetterQueueName: 1,
-    maxReceiveCount: 1, fifo: 1, envelope: 1, protoClass: 1, concurrency: 1, exchange: 1,
+    queueName: 1,
+    competing: 1,
+    filterPolicy: 1,
+    filterPolicyScope: 1,
+    visibilityTimeout: 1,
+    deadLetterQueueName: 1,
+    maxReceiveCount: 1,
+    fifo: 1,
+    envelope: 1,
+    protoClass: 1,
+    concurrency: 1,
+    exchange: 1,
   }),
 };
 
@@ -228,10 +269,14 @@ export type ResolvedMessagingOptions = WithDefaults<MessagingModuleOptions, type
 export type ResolvedSnsSqsOptions = ResolvedMessagingOptions['snsSqs'];
 export type ResolvedAmqpOptions = ResolvedMessagingOptions['amqp'];
 
-type DefaultsFor<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DefaultsFor<NonNullable<T[K]>> | NonNullable<T[K]> : NonNullable<T[K]> };
+type DefaultsFor<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends object ? DefaultsFor<NonNullable<T[K]>> | NonNullable<T[K]> : NonNullable<T[K]>;
+};
 
 type WithDefaults<T, D> = Omit<T, keyof D> & {
-  -readonly [K in keyof D & keyof T]-?: D[K] extends Record<string, unknown> ? WithDefaults<NonNullable<T[K]>, D[K]> : Exclude<T[K], undefined>;
+  -readonly [K in keyof D & keyof T]-?: D[K] extends Record<string, unknown>
+    ? WithDefaults<NonNullable<T[K]>, D[K]>
+    : Exclude<T[K], undefined>;
 };
 
 function names<T>(keys: Record<keyof T, 1>): ReadonlySet<string> {

@@ -1,6 +1,15 @@
 import { MessagingOptionsError } from './errors.js';
 import {
-  DEFAULTS, OPTION_NAMES, type AmqpOptions, type MessagingModuleOptions, type ProvisioningMode, type QueueNaming, type ResolvedMessagingOptions, type SnsSqsOptions, type SubscriptionExtras, type TransportName,
+  DEFAULTS,
+  OPTION_NAMES,
+  type AmqpOptions,
+  type MessagingModuleOptions,
+  type ProvisioningMode,
+  type QueueNaming,
+  type ResolvedMessagingOptions,
+  type SnsSqsOptions,
+  type SubscriptionExtras,
+  type TransportName,
 } from './messaging.options.js';
 
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
@@ -43,7 +52,11 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
     ...DEFAULTS,
     ...stripUndefined(topLevel),
     snsSqs: { ...DEFAULTS.snsSqs, ...stripUndefined(snsSqs) },
-    amqp: { ...DEFAULTS.amqp, ...stripUndefined(amqp), reconnectDelay: { ...DEFAULTS.amqp.reconnectDelay, ...stripUndefined(amqp.reconnectDelay ?? {}) } },
+    amqp: {
+      ...DEFAULTS.amqp,
+      ...stripUndefined(amqp),
+      reconnectDelay: { ...DEFAULTS.amqp.reconnectDelay, ...stripUndefined(amqp.reconnectDelay ?? {}) },
+    },
   } as ResolvedMessagingOptions;
 }
 
@@ -51,7 +64,11 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
 export function checkSubscriptionExtras(extras: Record<string, unknown>, where: string): SubscriptionExtras {
   const name = (key: string) => `@EventPattern('${where}').${key}`;
   for (const key of Object.keys(extras)) {
-    if (!OPTION_NAMES.subscription.has(key)) throw new MessagingOptionsError(name(key), `is not a known subscription option; use one of ${[...OPTION_NAMES.subscription].join(', ')}`);
+    if (!OPTION_NAMES.subscription.has(key))
+      throw new MessagingOptionsError(
+        name(key),
+        `is not a known subscription option; use one of ${[...OPTION_NAMES.subscription].join(', ')}`,
+      );
   }
   const e = extras as SubscriptionExtras;
   checkString(e.queueName, name('queueName'), { nonEmpty: true });
@@ -69,7 +86,11 @@ export function checkSubscriptionExtras(extras: Record<string, unknown>, where: 
   checkInteger(e.maxReceiveCount, name('maxReceiveCount'), 1, 1000);
   checkBoolean(e.fifo, name('fifo'));
   checkEnvelope(e.envelope, name('envelope'));
-  if (e.protoClass !== undefined && (typeof (e.protoClass as { decode?: unknown }).decode !== 'function' || typeof (e.protoClass as { encode?: unknown }).encode !== 'function')) {
+  if (
+    e.protoClass !== undefined &&
+    (typeof (e.protoClass as { decode?: unknown }).decode !== 'function' ||
+      typeof (e.protoClass as { encode?: unknown }).encode !== 'function')
+  ) {
     throw new MessagingOptionsError(name('protoClass'), 'must be a protobuf message class with static encode() and decode()', e.protoClass);
   }
   checkInteger(e.concurrency, name('concurrency'), 1, 10_000);
@@ -81,10 +102,14 @@ function checkSnsSqs(o: SnsSqsOptions): void {
   checkString(o.region, 'snsSqs.region', { nonEmpty: true });
   if (o.endpoint !== undefined) {
     checkString(o.endpoint, 'snsSqs.endpoint', { nonEmpty: true });
-    if (!/^https?:\/\/[^\s/]+/.test(o.endpoint)) throw new MessagingOptionsError('snsSqs.endpoint', 'must be an http(s) URL such as http://127.0.0.1:4566', o.endpoint);
+    if (!/^https?:\/\/[^\s/]+/.test(o.endpoint))
+      throw new MessagingOptionsError('snsSqs.endpoint', 'must be an http(s) URL such as http://127.0.0.1:4566', o.endpoint);
   }
   if (o.credentials !== undefined && typeof o.credentials !== 'function' && !isCredentials(o.credentials)) {
-    throw new MessagingOptionsError('snsSqs.credentials', 'must be { accessKeyId, secretAccessKey[, sessionToken] } or a credential provider function; leave unset for the SDK default chain');
+    throw new MessagingOptionsError(
+      'snsSqs.credentials',
+      'must be { accessKeyId, secretAccessKey[, sessionToken] } or a credential provider function; leave unset for the SDK default chain',
+    );
   }
   checkKms(o.snsKmsMasterKeyId, 'snsSqs.snsKmsMasterKeyId');
   checkKms(o.sqsKmsMasterKeyId, 'snsSqs.sqsKmsMasterKeyId');
@@ -99,15 +124,22 @@ function checkSnsSqs(o: SnsSqsOptions): void {
 
 function checkTags(value: unknown, option: string): void {
   if (value === undefined) return;
-  if (!isPlainObject(value)) throw new MessagingOptionsError(option, 'must be an object of string values such as { team: "billing" }', value);
+  if (!isPlainObject(value))
+    throw new MessagingOptionsError(option, 'must be an object of string values such as { team: "billing" }', value);
   const entries = Object.entries(value);
-  if (entries.length > MAX_TAGS) throw new MessagingOptionsError(option, `may hold at most ${MAX_TAGS} tags (an SQS and SNS limit); it has ${entries.length}`);
+  if (entries.length > MAX_TAGS)
+    throw new MessagingOptionsError(option, `may hold at most ${MAX_TAGS} tags (an SQS and SNS limit); it has ${entries.length}`);
   for (const [key, tag] of entries) {
     if (key.length < 1 || key.length > 128) throw new MessagingOptionsError(`${option}.${key}`, 'tag keys must be 1 to 128 characters');
     if (/^aws:/i.test(key)) throw new MessagingOptionsError(`${option}.${key}`, "tag keys may not start with 'aws:' (reserved by AWS)");
-    if (key.startsWith('nestjs-messaging:')) throw new MessagingOptionsError(`${option}.${key}`, "tag keys may not start with 'nestjs-messaging:' (the library's own per-process tags)");
+    if (key.startsWith('nestjs-messaging:'))
+      throw new MessagingOptionsError(
+        `${option}.${key}`,
+        "tag keys may not start with 'nestjs-messaging:' (the library's own per-process tags)",
+      );
     if (typeof tag !== 'string') throw new MessagingOptionsError(`${option}.${key}`, 'tag values must be strings', tag);
-    if (tag.length > 256) throw new MessagingOptionsError(`${option}.${key}`, `tag values must be at most 256 characters; it has ${tag.length}`);
+    if (tag.length > 256)
+      throw new MessagingOptionsError(`${option}.${key}`, `tag values must be at most 256 characters; it has ${tag.length}`);
   }
 }
 
@@ -124,7 +156,8 @@ function checkAmqp(o: AmqpOptions): void {
   checkInteger(o.connectTimeout, 'amqp.connectTimeout', 1, 3_600_000);
   checkInteger(o.perProcessQueueExpires, 'amqp.perProcessQueueExpires', 1000, 2 ** 31 - 1);
   if (o.reconnectDelay !== undefined) {
-    if (!isPlainObject(o.reconnectDelay)) throw new MessagingOptionsError('amqp.reconnectDelay', 'must be { initial?, max? } in milliseconds', o.reconnectDelay);
+    if (!isPlainObject(o.reconnectDelay))
+      throw new MessagingOptionsError('amqp.reconnectDelay', 'must be { initial?, max? } in milliseconds', o.reconnectDelay);
     checkInteger(o.reconnectDelay.initial, 'amqp.reconnectDelay.initial', 1, 3_600_000);
     checkInteger(o.reconnectDelay.max, 'amqp.reconnectDelay.max', 1, 3_600_000);
   }
@@ -132,29 +165,55 @@ function checkAmqp(o: AmqpOptions): void {
 
 function checkMetrics(value: unknown): void {
   if (value === undefined || typeof value === 'boolean') return;
-  if (!isPlainObject(value)) throw new MessagingOptionsError('metrics', 'must be true, false or { registry } (a prom-client Registry)', value);
+  if (!isPlainObject(value))
+    throw new MessagingOptionsError('metrics', 'must be true, false or { registry } (a prom-client Registry)', value);
   rejectUnknownKeys(value, OPTION_NAMES.metrics, 'metrics.');
   const registry = (value as { registry?: unknown }).registry;
-  if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function' || typeof (registry as { getSingleMetric?: unknown }).getSingleMetric !== 'function')) {
-    throw new MessagingOptionsError('metrics.registry', "must be a prom-client Registry (new Registry() or prom-client's register); leave it unset for the default registry", registry);
+  if (
+    registry !== undefined &&
+    (typeof registry !== 'object' ||
+      registry === null ||
+      typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function' ||
+      typeof (registry as { getSingleMetric?: unknown }).getSingleMetric !== 'function')
+  ) {
+    throw new MessagingOptionsError(
+      'metrics.registry',
+      "must be a prom-client Registry (new Registry() or prom-client's register); leave it unset for the default registry",
+      registry,
+    );
   }
 }
 
 function checkKms(value: unknown, option: string): void {
   if (value === undefined || value === null || value === false || typeof value === 'string') return;
-  throw new MessagingOptionsError(option, "must be a KMS key id or alias (string), '' or false to disable encryption, or null/undefined to leave it unchanged", value);
+  throw new MessagingOptionsError(
+    option,
+    "must be a KMS key id or alias (string), '' or false to disable encryption, or null/undefined to leave it unchanged",
+    value,
+  );
 }
 
 function checkEnvelope(value: unknown, option: string): void {
   if (value === undefined) return;
   if (typeof value === 'function') return;
-  if (value && typeof value === 'object' && typeof (value as { encode?: unknown }).encode === 'function' && typeof (value as { decode?: unknown }).decode === 'function') return;
-  throw new MessagingOptionsError(option, 'must be an envelope class (JsonEnvelope, RawEnvelope, ProtobufEnvelope or your own MessageEnvelope) or an instance with encode() and decode()', value);
+  if (
+    value &&
+    typeof value === 'object' &&
+    typeof (value as { encode?: unknown }).encode === 'function' &&
+    typeof (value as { decode?: unknown }).decode === 'function'
+  )
+    return;
+  throw new MessagingOptionsError(
+    option,
+    'must be an envelope class (JsonEnvelope, RawEnvelope, ProtobufEnvelope or your own MessageEnvelope) or an instance with encode() and decode()',
+    value,
+  );
 }
 
 function checkString(value: unknown, option: string, rule: { required?: boolean; nonEmpty?: boolean } = {}): void {
   if (value === undefined && !rule.required) return;
-  if (typeof value !== 'string') throw new MessagingOptionsError(option, rule.nonEmpty ? 'must be a non-empty string' : 'must be a string', value);
+  if (typeof value !== 'string')
+    throw new MessagingOptionsError(option, rule.nonEmpty ? 'must be a non-empty string' : 'must be a string', value);
   if (rule.nonEmpty && value.length === 0) throw new MessagingOptionsError(option, 'must be a non-empty string', value);
 }
 

@@ -15,10 +15,19 @@ export async function peekDeadLetters(transport: 'sns-sqs' | 'amqp', unwrapped: 
 
 async function peekSqs(sqs: SQSClient, queueName: string): Promise<DeadLetter[]> {
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
-    QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 0, WaitTimeSeconds: 0,
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl,
+      MaxNumberOfMessages: 10,
+      MessageAttributeNames: ['All'],
+      VisibilityTimeout: 0,
+      WaitTimeSeconds: 0,
+    }),
+  );
+  return Messages.map((m) => ({
+    body: m.Body ?? '',
+    reason: m.MessageAttributes?.dead_letter_reason?.StringValue ?? '(no reason recorded)',
   }));
-  return Messages.map((m) => ({ body: m.Body ?? '', reason: m.MessageAttributes?.dead_letter_reason?.StringValue ?? '(no reason recorded)' }));
 }
 
 async function peekAmqp(connection: ChannelModel, queueName: string): Promise<DeadLetter[]> {
@@ -26,7 +35,10 @@ async function peekAmqp(connection: ChannelModel, queueName: string): Promise<De
   try {
     const found: DeadLetter[] = [];
     for (let message = await channel.get(queueName); message; message = await channel.get(queueName)) {
-      found.push({ body: message.content.toString('utf8'), reason: String(message.properties.headers?.['x-dead-letter-reason'] ?? '(no reason recorded)') });
+      found.push({
+        body: message.content.toString('utf8'),
+        reason: String(message.properties.headers?.['x-dead-letter-reason'] ?? '(no reason recorded)'),
+      });
     }
     channel.nackAll(true);
     return found;

@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   console.log(`transport ${transport}${embedded ? ` (embedded SNS/SQS emulator at ${embedded.endpoint})` : ''}, run ${runId}`);
 
-  const app = await NestFactory.create(AppModule.register({ transport, awsEndpoint: embedded?.endpoint ?? process.env.AWS_ENDPOINT_URL, amqpUrl, runId }), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(
+    AppModule.register({ transport, awsEndpoint: embedded?.endpoint ?? process.env.AWS_ENDPOINT_URL, amqpUrl, runId }),
+    { logger: ['error', 'warn'] },
+  );
   app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
@@ -40,7 +43,9 @@ async function main(): Promise<void> {
     return found.length > 0 ? found : undefined;
   }, 60_000);
 
-  console.log(`billing  (order-paid o-3 in SEK was dropped by the filter policy${transport === 'sns-sqs' ? ' in SNS' : ', evaluated on the AMQP headers'})`);
+  console.log(
+    `billing  (order-paid o-3 in SEK was dropped by the filter policy${transport === 'sns-sqs' ? ' in SNS' : ', evaluated on the AMQP headers'})`,
+  );
   console.log(`dead-letter queue ${deadLetterQueue}: ${deadLetters.length} message(s); reason: ${deadLetters[0].reason}`);
   console.log(`done: ${log.paid} payment(s) handled, refund failed ${log.refundAttempts} time(s) and was dead-lettered`);
   await app.close();
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
 
 function readTransport(): TransportName {
   const flag = process.argv.indexOf('--transport');
-  const value = flag >= 0 ? process.argv[flag + 1] : process.env.SAMPLE_TRANSPORT ?? 'sns-sqs';
+  const value = flag >= 0 ? process.argv[flag + 1] : (process.env.SAMPLE_TRANSPORT ?? 'sns-sqs');
   if (value !== 'sns-sqs' && value !== 'amqp') throw new Error(`--transport must be sns-sqs or amqp, got ${value}`);
   return value;
 }

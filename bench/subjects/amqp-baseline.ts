@@ -4,7 +4,17 @@
  */
 import * as amqp from 'amqplib';
 import {
-  AMQP_URL, Countdown, Meter, RssSampler, retainedHeap, handEnvelope, payload, percentile, pump, uniqueName, withTimeout,
+  AMQP_URL,
+  Countdown,
+  Meter,
+  RssSampler,
+  retainedHeap,
+  handEnvelope,
+  payload,
+  percentile,
+  pump,
+  uniqueName,
+  withTimeout,
 } from '../support/common.js';
 
 const EXCHANGE = 'amq.topic';
@@ -37,7 +47,9 @@ async function teardown(s: Setup, deleteQueue = true): Promise<void> {
 
 function publish(s: Setup, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    s.pub.publish(EXCHANGE, s.routingKey, Buffer.from(body), { persistent: true, contentType: 'application/json' }, (err) => (err ? reject(err) : resolve()));
+    s.pub.publish(EXCHANGE, s.routingKey, Buffer.from(body), { persistent: true, contentType: 'application/json' }, (err) =>
+      err ? reject(err) : resolve(),
+    );
   });
 }
 
@@ -73,7 +85,10 @@ export async function latency(p: { rate: number; seconds: number }) {
     s.sub.ack(msg);
     done.hit();
   });
-  await paced(n, p.rate, (i) => { sent[i] = process.hrtime.bigint(); return publish(s, handEnvelope(s.routingKey, payload(i))); });
+  await paced(n, p.rate, (i) => {
+    sent[i] = process.hrtime.bigint();
+    return publish(s, handEnvelope(s.routingKey, payload(i)));
+  });
   await withTimeout(done.done, 60_000, 'latency messages');
   await teardown(s);
   lat.sort((a, b) => a - b);
@@ -119,7 +134,10 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
     s.sub.ack(msg);
     done.hit();
     if (done.count === 1) rssAtFirst = rss.sample();
-    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
+    if (done.count === p.markAt) {
+      rssAtMark = rss.sample();
+      heapAtMark = retainedHeap();
+    }
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
@@ -127,6 +145,16 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
   const heapAtEnd = retainedHeap();
   rss.stop();
   await teardown(s);
-  return { n: p.n, ...m, rssStart: base, rssAtFirst, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapPeak: rss.heapPeak, heapAtMark, heapAtEnd };
+  return {
+    n: p.n,
+    ...m,
+    rssStart: base,
+    rssAtFirst,
+    rssAtMark,
+    rssAtEnd,
+    rssPeak: rss.peak,
+    heapPeak: rss.heapPeak,
+    heapAtMark,
+    heapAtEnd,
+  };
 }
-

@@ -24,7 +24,14 @@ class Subscriber {
 
 export async function throughput(p: { n: number; prefetch: number; window: number }) {
   @Module({
-    imports: [RabbitMQModule.forRoot({ uri: AMQP_URL, prefetchCount: p.prefetch, connectionInitOptions: { wait: true }, logger: { log() {}, warn() {}, error: console.error, debug() {}, verbose() {} } })],
+    imports: [
+      RabbitMQModule.forRoot({
+        uri: AMQP_URL,
+        prefetchCount: p.prefetch,
+        connectionInitOptions: { wait: true },
+        logger: { log() {}, warn() {}, error: console.error, debug() {}, verbose() {} },
+      }),
+    ],
     providers: [Subscriber],
   })
   class GolevelupAppModule {}
@@ -64,11 +71,21 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
     async handle() {
       done.hit();
       if (done.count === 1) rssAtFirst = rss.sample();
-      if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
+      if (done.count === p.markAt) {
+        rssAtMark = rss.sample();
+        heapAtMark = retainedHeap();
+      }
     }
   }
   @Module({
-    imports: [RabbitMQModule.forRoot({ uri: AMQP_URL, prefetchCount: 100, connectionInitOptions: { wait: true }, logger: { log() {}, warn() {}, error: console.error, debug() {}, verbose() {} } })],
+    imports: [
+      RabbitMQModule.forRoot({
+        uri: AMQP_URL,
+        prefetchCount: 100,
+        connectionInitOptions: { wait: true },
+        logger: { log() {}, warn() {}, error: console.error, debug() {}, verbose() {} },
+      }),
+    ],
     providers: [BacklogSubscriber],
   })
   class GolevelupDrainModule {}
@@ -84,5 +101,16 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
   const connection = app.get(AmqpConnection);
   await connection.channel.deleteQueue(p.queue).catch(() => undefined);
   await app.close();
-  return { n: p.n, ...m, rssStart: base, rssAtFirst, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapPeak: rss.heapPeak, heapAtMark, heapAtEnd };
+  return {
+    n: p.n,
+    ...m,
+    rssStart: base,
+    rssAtFirst,
+    rssAtMark,
+    rssAtEnd,
+    rssPeak: rss.peak,
+    heapPeak: rss.heapPeak,
+    heapAtMark,
+    heapAtEnd,
+  };
 }

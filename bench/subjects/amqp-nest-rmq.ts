@@ -24,10 +24,15 @@ class RmqController {
 export async function throughput(p: { n: number; prefetch: number; window: number }) {
   const queue = uniqueName('bench-amqp-nestrmq');
   const rmq = { urls: [AMQP_URL], queue, queueOptions: { durable: true } };
-  @Module({ imports: [ClientsModule.register([{ name: CLIENT, transport: Transport.RMQ, options: { ...rmq, persistent: true } }])], controllers: [RmqController] })
+  @Module({
+    imports: [ClientsModule.register([{ name: CLIENT, transport: Transport.RMQ, options: { ...rmq, persistent: true } }])],
+    controllers: [RmqController],
+  })
   class RmqAppModule {}
   const app = await core.NestFactory.createMicroservice(RmqAppModule, {
-    transport: Transport.RMQ, options: { ...rmq, noAck: false, prefetchCount: p.prefetch }, logger: ['error'],
+    transport: Transport.RMQ,
+    options: { ...rmq, noAck: false, prefetchCount: p.prefetch },
+    logger: ['error'],
   });
   await app.listen();
   const client = app.get(CLIENT);

@@ -2,7 +2,16 @@
 import * as amqp from 'amqplib';
 import { RawEnvelope, type MessagingModuleOptions } from '../../lib/index.js';
 import {
-  AMQP_URL, Countdown, Meter, RssSampler, retainedHeap, payload, percentile, pump, uniqueName, withTimeout,
+  AMQP_URL,
+  Countdown,
+  Meter,
+  RssSampler,
+  retainedHeap,
+  payload,
+  percentile,
+  pump,
+  uniqueName,
+  withTimeout,
 } from '../support/common.js';
 import { createOursApp, QUEUE, sink } from '../support/ours-app.js';
 import { paced } from './amqp-baseline.js';
@@ -38,7 +47,7 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   const ours = await createOursApp(options(prefix, p.prefetch, p.envelope));
   const done = new Countdown(p.n);
   sink.onMessage = (received) => {
-    const data = raw ? JSON.parse(received as unknown as string) as { i: number } : received;
+    const data = raw ? (JSON.parse(received as unknown as string) as { i: number }) : received;
     if (typeof data.i !== 'number') throw new Error('bad message');
     done.hit();
   };
@@ -65,7 +74,10 @@ export async function latency(p: { rate: number; seconds: number }) {
     done.hit();
   };
   await ours.listen();
-  await paced(n, p.rate, (i) => { sent[i] = process.hrtime.bigint(); return ours.emit(payload(i)); });
+  await paced(n, p.rate, (i) => {
+    sent[i] = process.hrtime.bigint();
+    return ours.emit(payload(i));
+  });
   await withTimeout(done.done, 60_000, 'latency messages');
   await ours.close();
   await deleteQueues(prefix);
@@ -76,7 +88,9 @@ export async function latency(p: { rate: number; seconds: number }) {
 /** Memory step 1 (own process): provisions the queue through the library, stops consuming, publishes the backlog. */
 export async function prefill(p: { prefix: string; n: number; prefetch: number }) {
   const ours = await createOursApp(options(p.prefix, p.prefetch));
-  sink.onMessage = () => { throw new Error('prefill must not consume'); };
+  sink.onMessage = () => {
+    throw new Error('prefill must not consume');
+  };
   await ours.listen();
   await ours.server.close();
   await pump(p.n, 500, (i) => ours.emit(payload(i)));
@@ -97,7 +111,10 @@ export async function drain(p: { prefix: string; n: number; markAt: number; pref
   sink.onMessage = () => {
     done.hit();
     if (done.count === 1) rssAtFirst = rss.sample();
-    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
+    if (done.count === p.markAt) {
+      rssAtMark = rss.sample();
+      heapAtMark = retainedHeap();
+    }
   };
   const meter = new Meter();
   meter.start();
@@ -109,5 +126,16 @@ export async function drain(p: { prefix: string; n: number; markAt: number; pref
   rss.stop();
   await ours.close();
   await deleteQueues(p.prefix);
-  return { n: p.n, ...m, rssStart: base, rssAtFirst, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapPeak: rss.heapPeak, heapAtMark, heapAtEnd };
+  return {
+    n: p.n,
+    ...m,
+    rssStart: base,
+    rssAtFirst,
+    rssAtMark,
+    rssAtEnd,
+    rssPeak: rss.peak,
+    heapPeak: rss.heapPeak,
+    heapAtMark,
+    heapAtEnd,
+  };
 }

@@ -4,23 +4,46 @@
  */
 import { CreateTopicCommand, PublishBatchCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
-  CreateQueueCommand as SqsCreateQueue, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
-  SetQueueAttributesCommand, type Message, type SQSClient,
+  CreateQueueCommand as SqsCreateQueue,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  type Message,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Countdown, Meter, RssSampler, retainedHeap, payload, percentile, uniqueName, waitUntil, withTimeout, handEnvelope } from '../support/common.js';
+import {
+  Countdown,
+  Meter,
+  RssSampler,
+  retainedHeap,
+  payload,
+  percentile,
+  uniqueName,
+  waitUntil,
+  withTimeout,
+  handEnvelope,
+} from '../support/common.js';
 import { awsClients, CallCounter, createTopicQueue, deleteByPrefix, publishBatches, queuePolicy } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
 
-
 /** Runs `pollers` receive loops until `stop` aborts; each received batch is handled, then deleted in one call. */
-export function startPollers(sqs: SQSClient, queueUrl: string, pollers: number, onData: (data: { i: number }) => void): { stop: () => Promise<void> } {
+export function startPollers(
+  sqs: SQSClient,
+  queueUrl: string,
+  pollers: number,
+  onData: (data: { i: number }) => void,
+): { stop: () => Promise<void> } {
   const abort = new AbortController();
   const deletes = new Set<Promise<unknown>>();
   const loop = async () => {
     while (!abort.signal.aborted) {
       let messages: Message[];
       try {
-        ({ Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }), { abortSignal: abort.signal }));
+        ({ Messages: messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }),
+          { abortSignal: abort.signal },
+        ));
       } catch (error) {
         if (abort.signal.aborted) return;
         throw error;
@@ -31,7 +54,12 @@ export function startPollers(sqs: SQSClient, queueUrl: string, pollers: number, 
         const envelope = JSON.parse(notification.Message) as { data: { i: number } };
         onData(envelope.data);
       }
-      const d = sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle! })) }));
+      const d = sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
       deletes.add(d);
       void d.finally(() => deletes.delete(d));
     }
@@ -82,7 +110,12 @@ export async function latency(p: { rate: number; seconds: number; pollers: numbe
   });
   await paced(n, p.rate, async (i) => {
     sent[i] = process.hrtime.bigint();
-    await sns.send(new PublishBatchCommand({ TopicArn: tq.topicArn, PublishBatchRequestEntries: [{ Id: '0', Message: handEnvelope('bench-event', payload(i)) }] }));
+    await sns.send(
+      new PublishBatchCommand({
+        TopicArn: tq.topicArn,
+        PublishBatchRequestEntries: [{ Id: '0', Message: handEnvelope('bench-event', payload(i)) }],
+      }),
+    );
   });
   await withTimeout(done.done, 60_000, 'latency messages');
   await pollers.stop();
@@ -111,7 +144,10 @@ export async function drain(p: { name: string; n: number; markAt: number; poller
   meter.start();
   const pollers = startPollers(sqs, QueueUrl!, p.pollers, () => {
     done.hit();
-    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
+    if (done.count === p.markAt) {
+      rssAtMark = rss.sample();
+      heapAtMark = retainedHeap();
+    }
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
@@ -139,14 +175,16 @@ export async function provision(p: { prefix: string; subs: number }) {
     const { Attributes: dlq } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
     const { QueueUrl } = await sqs.send(new SqsCreateQueue({ QueueName: name }));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-    await sqs.send(new SetQueueAttributesCommand({
-      QueueUrl,
-      Attributes: {
-        Policy: queuePolicy(Attributes!.QueueArn!, [TopicArn!]),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq!.QueueArn, maxReceiveCount: 5 }),
-        VisibilityTimeout: '30',
-      },
-    }));
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl,
+        Attributes: {
+          Policy: queuePolicy(Attributes!.QueueArn!, [TopicArn!]),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq!.QueueArn, maxReceiveCount: 5 }),
+          VisibilityTimeout: '30',
+        },
+      }),
+    );
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn }));
   }
   return { subs: p.subs, ...meter.stop(), ...counter.snapshot() };

@@ -12,7 +12,12 @@ import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION 
 export async function idle(p: { concurrency: number; windowMs: number; trickle: number }) {
   const prefix = uniqueName('bench-idle');
   const ours = await createOursApp({
-    transport: 'sns-sqs', serviceName: 'bench', topicPrefix: `${prefix}-`, queueNamePrefix: `${prefix}-`, concurrency: p.concurrency, drainTimeout: 5_000,
+    transport: 'sns-sqs',
+    serviceName: 'bench',
+    topicPrefix: `${prefix}-`,
+    queueNamePrefix: `${prefix}-`,
+    concurrency: p.concurrency,
+    drainTimeout: 5_000,
     snsSqs: { endpoint: endpoint(), region: REGION, credentials: CREDENTIALS },
   });
   const counter = new CallCounter().attach(ours.server.unwrap<{ sqs: SQSClient }>().sqs);
@@ -31,7 +36,9 @@ export async function idle(p: { concurrency: number; windowMs: number; trickle: 
     { step: 'initialize', name: 'benchOutstandingReceives' },
   );
   let handled = 0;
-  sink.onMessage = () => { handled += 1; };
+  sink.onMessage = () => {
+    handled += 1;
+  };
   await ours.listen();
   const receives = () => counter.calls.ReceiveMessage ?? 0;
   const window = async () => {

@@ -4,7 +4,19 @@ import { EventPattern } from '@nestjs/microservices';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MessagingModuleOptions } from '../../lib/index.js';
-import { Countdown, Meter, RssSampler, retainedHeap, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
+import {
+  Countdown,
+  Meter,
+  RssSampler,
+  retainedHeap,
+  payload,
+  percentile,
+  pump,
+  sleep,
+  uniqueName,
+  waitUntil,
+  withTimeout,
+} from '../support/common.js';
 import { createOursApp, sink, type OursApp } from '../support/ours-app.js';
 import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
@@ -90,7 +102,10 @@ export async function latency(p: { rate: number; seconds: number; concurrency: n
     done.hit();
   };
   await ours.listen();
-  await paced(n, p.rate, (i) => { sent[i] = process.hrtime.bigint(); return ours.emit(payload(i)); });
+  await paced(n, p.rate, (i) => {
+    sent[i] = process.hrtime.bigint();
+    return ours.emit(payload(i));
+  });
   await withTimeout(done.done, 60_000, 'latency messages');
   await ours.close();
   await cleanup(prefix);
@@ -105,7 +120,9 @@ export async function latency(p: { rate: number; seconds: number; concurrency: n
  */
 export async function prefill(p: { prefix: string; n: number; concurrency: number }) {
   const ours = await createOursApp(options(p.prefix, p.concurrency, 0));
-  sink.onMessage = () => { throw new Error('prefill must not consume'); };
+  sink.onMessage = () => {
+    throw new Error('prefill must not consume');
+  };
   await ours.listen();
   await ours.server.close();
   await pump(p.n, 100, (i) => ours.emit(payload(i)));
@@ -124,7 +141,10 @@ export async function drain(p: { prefix: string; n: number; markAt: number; conc
   let heapAtMark = 0;
   sink.onMessage = () => {
     done.hit();
-    if (done.count === p.markAt) { rssAtMark = rss.sample(); heapAtMark = retainedHeap(); }
+    if (done.count === p.markAt) {
+      rssAtMark = rss.sample();
+      heapAtMark = retainedHeap();
+    }
   };
   const meter = new Meter();
   meter.start();
@@ -146,7 +166,9 @@ function provisioningController(subs: number): Type {
   const proto = ProvisioningController.prototype as unknown as Record<string, unknown>;
   for (let k = 0; k < subs; k++) {
     const key = `onTopic${k}`;
-    proto[key] = function handle() { return undefined; };
+    proto[key] = function handle() {
+      return undefined;
+    };
     EventPattern(`topic-${k}`)(proto, key, Object.getOwnPropertyDescriptor(proto, key)!);
   }
   Controller()(ProvisioningController);

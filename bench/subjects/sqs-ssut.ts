@@ -6,7 +6,16 @@
  */
 import { Countdown, Meter, uniqueName, waitUntil, withTimeout } from '../support/common.js';
 import { loadNest11, peerRequire, type Any } from '../support/peers.js';
-import { awsClients, CallCounter, createTopicQueue, CREDENTIALS, deleteByPrefix, endpoint, publishBatches, REGION } from '../support/sqs.js';
+import {
+  awsClients,
+  CallCounter,
+  createTopicQueue,
+  CREDENTIALS,
+  deleteByPrefix,
+  endpoint,
+  publishBatches,
+  REGION,
+} from '../support/sqs.js';
 
 const { common, core } = loadNest11();
 const { Injectable, Module } = common;
@@ -38,7 +47,11 @@ export async function throughput(p: { n: number; window: number }) {
   const consumerSqs = new SQSClient({ region: REGION, endpoint: endpoint(), credentials: CREDENTIALS });
   const counter = new CallCounter().attach(sns).attach(consumerSqs);
   @Module({
-    imports: [SqsModule.register({ consumers: [{ name: CONSUMER, queueUrl: tq.queueUrl, region: REGION, sqs: consumerSqs, batchSize: 10, waitTimeSeconds: 20 }] })],
+    imports: [
+      SqsModule.register({
+        consumers: [{ name: CONSUMER, queueUrl: tq.queueUrl, region: REGION, sqs: consumerSqs, batchSize: 10, waitTimeSeconds: 20 }],
+      }),
+    ],
     providers: [Handler],
   })
   class SsutAppModule {}

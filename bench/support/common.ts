@@ -93,7 +93,9 @@ export class Countdown {
   private resolve!: () => void;
 
   constructor(readonly target: number) {
-    this.done = new Promise((r) => { this.resolve = r; });
+    this.done = new Promise((r) => {
+      this.resolve = r;
+    });
     if (target <= 0) this.resolve();
   }
 
@@ -106,7 +108,9 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
   ]);
 }
 

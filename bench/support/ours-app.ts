@@ -31,8 +31,15 @@ export interface OursApp {
 }
 
 /** Creates the application; `beforeListen` runs with the server and client before any broker call of listen(). */
-export async function createOursApp(options: MessagingModuleOptions, extraControllers: Type[] = [], withDefaultController = true): Promise<OursApp> {
-  @Module({ imports: [MessagingModule.forRoot(options)], controllers: [...(withDefaultController ? [BenchController] : []), ...extraControllers] })
+export async function createOursApp(
+  options: MessagingModuleOptions,
+  extraControllers: Type[] = [],
+  withDefaultController = true,
+): Promise<OursApp> {
+  @Module({
+    imports: [MessagingModule.forRoot(options)],
+    controllers: [...(withDefaultController ? [BenchController] : []), ...extraControllers],
+  })
   class BenchAppModule {}
   const app = await NestFactory.create(BenchAppModule, { logger: process.env.BENCH_VERBOSE ? ['error', 'warn', 'log'] : ['error'] });
   const server = app.get(MessagingServer);
@@ -40,9 +47,13 @@ export async function createOursApp(options: MessagingModuleOptions, extraContro
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.init();
   return {
-    app, client, server,
+    app,
+    client,
+    server,
     emit: (data) => lastValueFrom(client.emit(TOPIC, data), { defaultValue: undefined }),
-    listen: async () => { await app.startAllMicroservices(); },
+    listen: async () => {
+      await app.startAllMicroservices();
+    },
     close: () => app.close(),
   };
 }

@@ -43,8 +43,11 @@ export async function machineFacts(): Promise<Machine> {
     const props = (c.connection as unknown as { serverProperties?: { version?: string } }).serverProperties;
     rabbitmq = props?.version ?? 'unknown';
     await c.close();
-  } catch { /* reported as unknown */ }
-  const fauxqs = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'fauxqs', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* reported as unknown */
+  }
+  const fauxqs = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'fauxqs', 'package.json'), 'utf8')) as { version: string })
+    .version;
   machine = {
     cores: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',

@@ -16,7 +16,12 @@ export interface SpawnOptions {
   nodeArgs?: string[];
 }
 
-export function runSubject<T>(moduleName: string, exportName: string, params: Record<string, unknown>, options: SpawnOptions = {}): Promise<T> {
+export function runSubject<T>(
+  moduleName: string,
+  exportName: string,
+  params: Record<string, unknown>,
+  options: SpawnOptions = {},
+): Promise<T> {
   const args: string[] = [...(options.nodeArgs ?? [])];
   const profName = options.cpuProf ?? (process.env.BENCH_CPU_PROF ? `${moduleName}.${exportName}` : undefined);
   if (profName) {
@@ -35,7 +40,9 @@ export function runSubject<T>(moduleName: string, exportName: string, params: Re
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       if (process.env.BENCH_VERBOSE) process.stderr.write(d);
@@ -46,7 +53,10 @@ export function runSubject<T>(moduleName: string, exportName: string, params: Re
     }, options.timeoutMs ?? 600_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const line = out.split('\n').reverse().find((l) => l.startsWith('BENCH_RESULT '));
+      const line = out
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('BENCH_RESULT '));
       if (code === 0 && line) resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as T);
       else reject(new Error(`${label} exited with ${code}\n${tail(err)}${tail(out)}`));
     });
@@ -59,7 +69,10 @@ function tail(text: string): string {
 
 /** Starts fauxqs in its own process (so its CPU is not charged to the subject) and returns its endpoint. */
 export async function startFauxqsProcess(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(benchDist, 'support', 'fauxqs-server.js')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(benchDist, 'support', 'fauxqs-server.js')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -71,10 +84,11 @@ export async function startFauxqsProcess(): Promise<{ endpoint: string; stop: ()
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

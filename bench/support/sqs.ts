@@ -1,9 +1,19 @@
 /** SNS/SQS helpers for the subjects: clients on the emulator, a topic -> queue setup, and an API-call counter. */
 import {
-  CreateTopicCommand, DeleteTopicCommand, ListTopicsCommand, PublishBatchCommand, SNSClient, SubscribeCommand,
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  ListTopicsCommand,
+  PublishBatchCommand,
+  SNSClient,
+  SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import {
-  CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient,
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { handEnvelope, payload, pump } from './common.js';
 
@@ -29,19 +39,20 @@ export class CallCounter {
 
   attach(client: { middlewareStack: { add: (mw: unknown, options: unknown) => void } }): this {
     client.middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
-        const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-        try {
-          const result = (await next(args)) as { output?: { Successful?: unknown[] } };
-          if (op === 'DeleteMessage') this.deleted += 1;
-          if (op === 'DeleteMessageBatch') this.deleted += result.output?.Successful?.length ?? 0;
-          if (op === 'Publish') this.published += 1;
-          if (op === 'PublishBatch') this.published += result.output?.Successful?.length ?? 0;
-          return result;
-        } finally {
-          this.calls[op] = (this.calls[op] ?? 0) + 1;
-        }
-      },
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+        async (args: { input?: Record<string, unknown> }) => {
+          const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+          try {
+            const result = (await next(args)) as { output?: { Successful?: unknown[] } };
+            if (op === 'DeleteMessage') this.deleted += 1;
+            if (op === 'DeleteMessageBatch') this.deleted += result.output?.Successful?.length ?? 0;
+            if (op === 'Publish') this.published += 1;
+            if (op === 'PublishBatch') this.published += result.output?.Successful?.length ?? 0;
+            return result;
+          } finally {
+            this.calls[op] = (this.calls[op] ?? 0) + 1;
+          }
+        },
       { step: 'initialize', name: `benchCallCounter${Math.random()}` },
     );
     return this;
@@ -82,10 +93,15 @@ export async function createTopicQueue(sns: SNSClient, sqs: SQSClient, name: str
 export function queuePolicy(queueArn: string, topicArns: string[]): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{
-      Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn,
-      Condition: { ArnEquals: { 'aws:SourceArn': topicArns } },
-    }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArns } },
+      },
+    ],
   });
 }
 
@@ -94,7 +110,8 @@ export async function publishBatches(sns: SNSClient, topicArn: string, n: number
   const batches = Math.ceil(n / 10);
   await pump(batches, window, async (b) => {
     const entries = [];
-    for (let i = b * 10; i < Math.min(n, b * 10 + 10); i++) entries.push({ Id: String(i - b * 10), Message: handEnvelope('bench-event', data(i)) });
+    for (let i = b * 10; i < Math.min(n, b * 10 + 10); i++)
+      entries.push({ Id: String(i - b * 10), Message: handEnvelope('bench-event', data(i)) });
     const result = await sns.send(new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: entries }));
     if (result.Failed?.length) throw new Error(`PublishBatch failed: ${JSON.stringify(result.Failed[0])}`);
   });
@@ -108,7 +125,8 @@ export async function deleteByPrefix(sns: SNSClient, sqs: SQSClient, prefix: str
   do {
     const page = await sns.send(new ListTopicsCommand({ NextToken: token }));
     for (const t of page.Topics ?? []) {
-      if (t.TopicArn && t.TopicArn.split(':').pop()!.startsWith(prefix)) await sns.send(new DeleteTopicCommand({ TopicArn: t.TopicArn })).catch(() => undefined);
+      if (t.TopicArn && t.TopicArn.split(':').pop()!.startsWith(prefix))
+        await sns.send(new DeleteTopicCommand({ TopicArn: t.TopicArn })).catch(() => undefined);
     }
     token = page.NextToken;
   } while (token);

@@ -45,7 +45,11 @@ export class AckBatcher {
     slot.ready = true;
     this.waiting += 1;
     if (this.waiting >= this.batch) this.flush();
-    else this.scheduled ??= setImmediate(() => { this.scheduled = undefined; this.flush(); });
+    else
+      this.scheduled ??= setImmediate(() => {
+        this.scheduled = undefined;
+        this.flush();
+      });
   }
 
   /** Returns the message to the queue (requeue), after the acks decided so far went out. */

@@ -1,6 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import type { Broker, BrokerHealth, BrokerStatus, DeadLetterDepth, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
+import type {
+  Broker,
+  BrokerHealth,
+  BrokerStatus,
+  DeadLetterDepth,
+  DeliveryHandler,
+  OutboundMessage,
+  QueuePlan,
+} from '../transport/broker.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
@@ -73,7 +81,13 @@ export class AmqpBroker implements Broker {
   }
 
   publish(message: OutboundMessage): Promise<void> {
-    return this.publisher.publish(this.options.amqp.exchange, this.routingKey(message.topic), message.body, message.attributes, message.topic);
+    return this.publisher.publish(
+      this.options.amqp.exchange,
+      this.routingKey(message.topic),
+      message.body,
+      message.attributes,
+      message.topic,
+    );
   }
 
   /** topicPrefix + topic, kept per topic (a handful per process) instead of a new string per message. */
@@ -103,7 +117,9 @@ export class AmqpBroker implements Broker {
     const failure = this.connection.lastFailure;
     return {
       connected,
-      ...(connected ? {} : { problem: `AMQP connection to ${this.connection.safeUrl} is down${failure ? ` (${failure})` : ''}; reconnecting` }),
+      ...(connected
+        ? {}
+        : { problem: `AMQP connection to ${this.connection.safeUrl} is down${failure ? ` (${failure})` : ''}; reconnecting` }),
       consumers: this.consumer.attachments(),
     };
   }
@@ -120,7 +136,10 @@ export class AmqpBroker implements Broker {
         const { messageCount } = await channel.checkQueue(plan.deadLetter.name);
         depths.push({ queue: plan.name, deadLetterQueue: plan.deadLetter.name, messages: messageCount });
       } finally {
-        await settleBy(channel.close().catch(() => undefined), Date.now() + CLOSE_GRACE_MS);
+        await settleBy(
+          channel.close().catch(() => undefined),
+          Date.now() + CLOSE_GRACE_MS,
+        );
       }
     }
     return depths;
@@ -152,7 +171,9 @@ export class AmqpBroker implements Broker {
     }
     const channel = await model.createChannel();
     let channelError: Error | undefined;
-    channel.on('error', (error: Error) => { channelError = error; });
+    channel.on('error', (error: Error) => {
+      channelError = error;
+    });
     try {
       await declareTopology(channel, plans, this.options);
     } catch (error) {

@@ -22,7 +22,14 @@ export function coalesceWrites(model: AmqpModel): boolean {
   const connection = (model as unknown as { connection?: { stream?: Partial<Writable>; muxer?: Partial<Muxer> } }).connection;
   const stream = connection?.stream;
   const muxer = connection?.muxer;
-  if (!stream || !muxer || typeof stream.cork !== 'function' || typeof stream.uncork !== 'function' || typeof muxer._readIncoming !== 'function') return false;
+  if (
+    !stream ||
+    !muxer ||
+    typeof stream.cork !== 'function' ||
+    typeof stream.uncork !== 'function' ||
+    typeof muxer._readIncoming !== 'function'
+  )
+    return false;
   if (applied.has(muxer)) return true;
   const readIncoming = muxer._readIncoming;
   const socket = stream as Writable;

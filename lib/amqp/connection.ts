@@ -78,13 +78,26 @@ export class AmqpConnection {
     if (this.closing) return Promise.reject(new MessagingError('the AMQP connection is closed'));
     return new Promise<AmqpModel>((resolve, reject) => {
       const waiter = {
-        resolve: (m: AmqpModel) => { clearTimeout(timer); resolve(m); },
-        reject: (e: unknown) => { clearTimeout(timer); reject(e); },
+        resolve: (m: AmqpModel) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         const cause = this.lastError ? ` (last attempt: ${describeError(this.lastError)})` : '';
-        reject(new BrokerConnectionError('amqp', this.safeUrl, `no connection within ${timeoutMs} ms${cause}; check that RabbitMQ listens there and accepts these credentials, or raise amqp.connectTimeout`, { cause: this.lastError }));
+        reject(
+          new BrokerConnectionError(
+            'amqp',
+            this.safeUrl,
+            `no connection within ${timeoutMs} ms${cause}; check that RabbitMQ listens there and accepts these credentials, or raise amqp.connectTimeout`,
+            { cause: this.lastError },
+          ),
+        );
         if (!this.wanted()) this.interruptSleep();
       }, timeoutMs);
       this.waiters.add(waiter);
@@ -133,7 +146,10 @@ export class AmqpConnection {
     let model: AmqpModel | undefined;
     while (this.wanted()) {
       try {
-        model = await amqp.connect(this.url, { timeout: this.options.connectTimeout, clientProperties: { connection_name: this.connectionName } });
+        model = await amqp.connect(this.url, {
+          timeout: this.options.connectTimeout,
+          clientProperties: { connection_name: this.connectionName },
+        });
         coalesceWrites(model);
         model.on('error', (error: Error) => this.logger.warn?.(`AMQP connection error: ${error.message}`));
         const m = model;
@@ -146,7 +162,10 @@ export class AmqpConnection {
           this.logger.log(`AMQP connection unblocked`);
         });
         let lost = false;
-        m.on('close', (error?: Error) => { lost = true; this.handleClose(m, error); });
+        m.on('close', (error?: Error) => {
+          lost = true;
+          this.handleClose(m, error);
+        });
         if (!this.wanted()) break;
         for (const setup of this.setups) await setup(model);
         if (!this.wanted()) break;
@@ -209,7 +228,10 @@ export class AmqpConnection {
     const model = this.model;
     const gone = model ? new Promise<void>((resolve) => model.once('close', () => resolve())) : Promise.resolve();
     for (const teardown of this.teardowns) {
-      await settleBy(Promise.race([gone, teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${describeError(error)}`))]), deadline);
+      await settleBy(
+        Promise.race([gone, teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${describeError(error)}`))]),
+        deadline,
+      );
     }
     this.model = undefined;
     if (model) await closeModel(model, this.blockedReason ? Date.now() : deadline, gone);
@@ -232,4 +254,3 @@ function withHeartbeat(url: string, heartbeat: number): string {
   if (/[?&]heartbeat=/.test(url)) return url;
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`;
 }
-

@@ -71,7 +71,10 @@ export class AmqpConsumer {
 
   /** Each consumed queue, attached when it has a live channel with its consumer. */
   attachments(): ConsumerHealth[] {
-    return this.registrations.map((r) => ({ queue: r.plan.name, attached: !this.stopped && r.channel !== undefined && r.consumerTag !== undefined }));
+    return this.registrations.map((r) => ({
+      queue: r.plan.name,
+      attached: !this.stopped && r.channel !== undefined && r.consumerTag !== undefined,
+    }));
   }
 
   /** Drops every registration (after a failed startup, once stopped). */
@@ -91,7 +94,9 @@ export class AmqpConsumer {
   private async attach(model: AmqpModel, registration: Registration, declare = false): Promise<void> {
     const channel = await model.createChannel();
     const acks = new AckBatcher(channel, this.options.amqp.prefetch);
-    channel.on('error', (error: Error) => this.logger.warn?.(`AMQP consumer channel of "${registration.plan.name}" closed by the broker: ${error.message}`));
+    channel.on('error', (error: Error) =>
+      this.logger.warn?.(`AMQP consumer channel of "${registration.plan.name}" closed by the broker: ${error.message}`),
+    );
     channel.on('close', () => {
       acks.close();
       if (registration.channel !== channel) return;
@@ -105,7 +110,9 @@ export class AmqpConsumer {
       await channel.prefetch(this.options.amqp.prefetch);
       registration.channel = channel;
       registration.acks = acks;
-      const { consumerTag } = await channel.consume(registration.plan.name, (msg) => this.onMessage(registration, channel, acks, msg), { noAck: false });
+      const { consumerTag } = await channel.consume(registration.plan.name, (msg) => this.onMessage(registration, channel, acks, msg), {
+        noAck: false,
+      });
       if (registration.channel === channel) registration.consumerTag = consumerTag;
     } catch (error) {
       if (registration.channel === channel) {
@@ -189,7 +196,9 @@ export class AmqpConsumer {
     if (registration.inflight === 0) return Promise.resolve();
     if (!registration.idle) {
       let resolve!: () => void;
-      const promise = new Promise<void>((r) => { resolve = r; });
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
       registration.idle = { promise, resolve };
     }
     return registration.idle.promise;
@@ -210,7 +219,8 @@ export class AmqpConsumer {
     // failed moves are rare: no key (a string, or a body hash without message id) per message otherwise
     const failedBefore = this.failedMoves.size > 0 ? (this.failedMoves.get(this.failureKey(plan, msg)) ?? 0) : 0;
     const receiveCount = Math.max(previous + 1 + (msg.fields.redelivered ? 1 : 0), failedBefore + 1);
-    const routingKey = typeof headers[HEADER.originalRoutingKey] === 'string' ? headers[HEADER.originalRoutingKey] as string : msg.fields.routingKey;
+    const routingKey =
+      typeof headers[HEADER.originalRoutingKey] === 'string' ? (headers[HEADER.originalRoutingKey] as string) : msg.fields.routingKey;
     const prefix = this.options.topicPrefix;
     const delivery: InboundDelivery = {
       topic: prefix && routingKey.startsWith(prefix) ? routingKey.slice(prefix.length) : routingKey,
@@ -238,7 +248,9 @@ export class AmqpConsumer {
     try {
       if (decision.action === 'retry') {
         if (decision.deadLetterMissing) {
-          this.logger.error(`Message ${delivery.messageId} on "${plan.name}" should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`);
+          this.logger.error(
+            `Message ${delivery.messageId} on "${plan.name}" should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`,
+          );
         }
         await this.toRetryQueue(plan, channel, msg, routingKey, receiveCount, decision.reason, decision.delaySeconds * 1000);
       } else if (decision.action === 'dead-letter') {
@@ -247,7 +259,9 @@ export class AmqpConsumer {
     } catch (error) {
       this.rememberFailedMove(this.failureKey(plan, msg), receiveCount);
       const delay = Math.max(1000, retryDelaySeconds(plan.retryBackoff, receiveCount) * 1000);
-      this.logger.error(`Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${describeError(error)}; it returns to the queue in ${delay} ms`);
+      this.logger.error(
+        `Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${describeError(error)}; it returns to the queue in ${delay} ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
       acks.nack(slot);
       return;
@@ -266,29 +280,60 @@ export class AmqpConsumer {
     if (this.failedMoves.size > MAX_REMEMBERED_FAILURES) this.failedMoves.delete(this.failedMoves.keys().next().value!);
   }
 
-  private async toRetryQueue(plan: QueuePlan, channel: Channel, msg: ConsumeMessage, routingKey: string, attempts: number, reason: string, delayMs: number): Promise<void> {
+  private async toRetryQueue(
+    plan: QueuePlan,
+    channel: Channel,
+    msg: ConsumeMessage,
+    routingKey: string,
+    attempts: number,
+    reason: string,
+    delayMs: number,
+  ): Promise<void> {
     const queue = retryQueueName(plan.name);
     // a per-process retry queue expires perProcessQueueExpires after its last declaration: refresh it
     if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan, this.options));
-    const properties = { ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: reason }), expiration: String(Math.round(delayMs)) };
+    const properties = {
+      ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: reason }),
+      expiration: String(Math.round(delayMs)),
+    };
     try {
       await this.publisher.publishRaw('', queue, msg.content, properties);
     } catch (error) {
       if (!(error instanceof UnencodableMessageError) || !plan.deadLetter) throw error;
       // the same message would fail the same way on every attempt: dead-letter it now
-      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, truncateReason(`cannot be moved to the retry queue (${describeError(error)}) after: ${reason}`));
+      await this.toDeadLetterQueue(
+        plan,
+        channel,
+        msg,
+        routingKey,
+        attempts,
+        truncateReason(`cannot be moved to the retry queue (${describeError(error)}) after: ${reason}`),
+      );
     }
   }
 
   /** Only for plans with a dead-letter queue: settle() never dead-letters without one. */
-  private async toDeadLetterQueue(plan: QueuePlan, channel: Channel, msg: ConsumeMessage, routingKey: string, attempts: number, reason: string): Promise<void> {
+  private async toDeadLetterQueue(
+    plan: QueuePlan,
+    channel: Channel,
+    msg: ConsumeMessage,
+    routingKey: string,
+    attempts: number,
+    reason: string,
+  ): Promise<void> {
     if (!plan.deadLetter) throw new MessagingError(`"${plan.name}" has no dead-letter queue`);
     const properties = republishProperties(msg, routingKey, attempts, { [HEADER.deadLetterReason]: reason });
     await this.publishFitting(plan.deadLetter.name, msg, properties, reason, HEADER.deadLetterReason);
   }
 
   /** Publishes with the message's headers, or, when they cannot be encoded, without the largest ones (named in the reason). */
-  private async publishFitting(queue: string, msg: ConsumeMessage, properties: Options.Publish, reason: string, reasonHeader: string): Promise<void> {
+  private async publishFitting(
+    queue: string,
+    msg: ConsumeMessage,
+    properties: Options.Publish,
+    reason: string,
+    reasonHeader: string,
+  ): Promise<void> {
     try {
       await this.publisher.publishRaw('', queue, msg.content, properties);
       return;
@@ -297,10 +342,14 @@ export class AmqpConsumer {
     }
     for (const dropAll of [false, true]) {
       const trimmed = withoutLargeHeaders(properties, dropAll);
-      (trimmed.properties.headers as Record<string, unknown>)[reasonHeader] = truncateReason(`${reason} (headers left off, too large to republish: ${trimmed.dropped.join(', ')})`);
+      (trimmed.properties.headers as Record<string, unknown>)[reasonHeader] = truncateReason(
+        `${reason} (headers left off, too large to republish: ${trimmed.dropped.join(', ')})`,
+      );
       try {
         await this.publisher.publishRaw('', queue, msg.content, trimmed.properties);
-        this.logger.warn?.(`Message ${msg.properties.messageId ?? '(no id)'} moved to "${queue}" without its headers ${trimmed.dropped.join(', ')}: together they exceed the AMQP header limit`);
+        this.logger.warn?.(
+          `Message ${msg.properties.messageId ?? '(no id)'} moved to "${queue}" without its headers ${trimmed.dropped.join(', ')}: together they exceed the AMQP header limit`,
+        );
         return;
       } catch (error) {
         if (!(error instanceof UnencodableMessageError) || dropAll) throw error;
@@ -329,7 +378,9 @@ export class AmqpConsumer {
       if (busy.length === 0) break;
       const finished = await settleBy(Promise.all(busy.map((r) => this.whenIdle(r))), drainEnd);
       if (!finished.done) {
-        this.logger.warn?.(`${busy.reduce((n, r) => n + r.inflight, 0)} handler(s) still running after the drain timeout; their messages return to the queue`);
+        this.logger.warn?.(
+          `${busy.reduce((n, r) => n + r.inflight, 0)} handler(s) still running after the drain timeout; their messages return to the queue`,
+        );
         break;
       }
     }

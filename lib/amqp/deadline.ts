@@ -1,10 +1,15 @@
 /** Resolves with the promise's value, or with `undefined` once `deadline` (epoch ms) passed; never rejects. */
 export async function settleBy<T>(promise: Promise<T>, deadline: number): Promise<{ done: true; value: T } | { done: false }> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ done: false }>((resolve) => { timer = setTimeout(() => resolve({ done: false }), Math.max(0, deadline - Date.now())); });
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), Math.max(0, deadline - Date.now()));
+  });
   try {
     return await Promise.race([
-      promise.then((value) => ({ done: true as const, value }), () => ({ done: true as const, value: undefined as T })),
+      promise.then(
+        (value) => ({ done: true as const, value }),
+        () => ({ done: true as const, value: undefined as T }),
+      ),
       timeout,
     ]);
   } finally {

@@ -12,7 +12,11 @@ const FILTERED: DeliveryOutcome = { kind: 'ack' };
 export function withFilterPolicies(plan: QueuePlan, handler: DeliveryHandler, logger: LoggerService): DeliveryHandler {
   const filters = plan.subscriptions
     .filter((s) => s.filterPolicy !== undefined)
-    .map((s) => ({ pattern: s.pattern, words: s.pattern.split('.'), accepts: compileFilterPolicy(s.filterPolicy!, `@EventPattern('${s.pattern}').filterPolicy`, 'amqp') }));
+    .map((s) => ({
+      pattern: s.pattern,
+      words: s.pattern.split('.'),
+      accepts: compileFilterPolicy(s.filterPolicy!, `@EventPattern('${s.pattern}').filterPolicy`, 'amqp'),
+    }));
   if (filters.length === 0) return handler;
   const exact = new Set(plan.subscriptions.map((s) => s.pattern));
   return async (delivery) => {
@@ -20,7 +24,9 @@ export function withFilterPolicies(plan: QueuePlan, handler: DeliveryHandler, lo
       ? filters.find((f) => f.pattern === delivery.topic)
       : filters.find((f) => matchesWords(f.words, 0, delivery.topic.split('.'), 0));
     if (filter && !filter.accepts(delivery.attributes)) {
-      logger.debug?.(`Message ${delivery.messageId} on "${delivery.topic}" does not match the filter policy of ${plan.name}; dropped as SNS would`);
+      logger.debug?.(
+        `Message ${delivery.messageId} on "${delivery.topic}" does not match the filter policy of ${plan.name}; dropped as SNS would`,
+      );
       return FILTERED;
     }
     return handler(delivery);
@@ -31,7 +37,8 @@ export function withFilterPolicies(plan: QueuePlan, handler: DeliveryHandler, lo
 export function checkFilterPolicies(plans: readonly QueuePlan[]): void {
   for (const plan of plans) {
     for (const s of plan.subscriptions) {
-      if (s.filterPolicy !== undefined) compileFilterPolicy(s.filterPolicy, `@EventPattern('${s.pattern}').filterPolicy`, 'amqp') satisfies AttributePredicate;
+      if (s.filterPolicy !== undefined)
+        compileFilterPolicy(s.filterPolicy, `@EventPattern('${s.pattern}').filterPolicy`, 'amqp') satisfies AttributePredicate;
     }
   }
 }

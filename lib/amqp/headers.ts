@@ -13,7 +13,9 @@ export function toHeaders(attributes: Record<string, AttributeValue>, topic = '(
     if (value === undefined) continue;
     const problem = unencodable(value);
     if (problem) {
-      throw new PublishError(`cannot publish to topic "${topic}": attribute "${key}" is ${problem}; AMQP headers take strings, finite numbers, booleans, null, Buffer/Uint8Array and arrays of these`);
+      throw new PublishError(
+        `cannot publish to topic "${topic}": attribute "${key}" is ${problem}; AMQP headers take strings, finite numbers, booleans, null, Buffer/Uint8Array and arrays of these`,
+      );
     }
     headers ??= {};
     headers[key] = value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value;

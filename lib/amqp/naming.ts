@@ -13,8 +13,14 @@ export const HEADER = {
 } as const;
 
 const INTERNAL_HEADERS = new Set<string>([
-  ...Object.values(HEADER), 'x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason',
-  'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason',
+  ...Object.values(HEADER),
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
 ]);
 
 export function isInternalHeader(name: string): boolean {

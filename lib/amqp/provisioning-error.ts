@@ -8,7 +8,7 @@ function hintFor(detail: string): string | undefined {
     return 'A queue or exchange of that name exists with other arguments (durable, auto-delete, x-expires, dead-letter settings): delete it, or choose another name';
   }
   if (/ACCESS_REFUSED|\b403\b/.test(detail)) {
-    return "The AMQP user lacks permission for this name on the vhost: check its configure/write/read patterns (rabbitmqctl list_permissions -p <vhost>)";
+    return 'The AMQP user lacks permission for this name on the vhost: check its configure/write/read patterns (rabbitmqctl list_permissions -p <vhost>)';
   }
   if (/NOT_FOUND|\b404\b/.test(detail)) return 'The exchange does not exist: declare it, or bind on an existing exchange';
   return undefined;

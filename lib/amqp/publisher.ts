@@ -67,7 +67,13 @@ export class AmqpPublisher {
    * Publishes a message as the library's client does: persistent, content type, headers from attributes, message id.
    * `topic` (as given to emit) names the message in errors.
    */
-  publish(exchange: string, routingKey: string, body: string | Buffer, attributes: Record<string, AttributeValue>, topic = routingKey): Promise<void> {
+  publish(
+    exchange: string,
+    routingKey: string,
+    body: string | Buffer,
+    attributes: Record<string, AttributeValue>,
+    topic = routingKey,
+  ): Promise<void> {
     let headers: Record<string, unknown> | undefined;
     try {
       headers = toHeaders(attributes, topic);
@@ -124,7 +130,16 @@ export class AmqpPublisher {
     } catch (error) {
       // sent once on a channel that was then lost: whether the broker took it is unknown
       if (entry.written) this.fail(entry, this.timeoutError(entry, error, 'before the connection was lost and the publish timeout passed'));
-      else this.fail(entry, error instanceof PublishError ? error : new PublishError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${describeError(error)}`, { cause: error }));
+      else
+        this.fail(
+          entry,
+          error instanceof PublishError
+            ? error
+            : new PublishError(
+                `cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${describeError(error)}`,
+                { cause: error },
+              ),
+        );
     }
   }
 
@@ -139,14 +154,25 @@ export class AmqpPublisher {
         if (this.channel === channel) this.channel = undefined;
         void this.sendLater(entry);
       } else {
-        this.fail(entry, new UnencodableMessageError(`cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${describeError(error)}`, { cause: error }));
+        this.fail(
+          entry,
+          new UnencodableMessageError(
+            `cannot publish to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${describeError(error)}`,
+            { cause: error },
+          ),
+        );
       }
       return;
     }
     entry.written = true;
     if (!ok && !this.drained) {
       this.drained = new Promise<void>((resolve) => {
-        const done = () => { channel.off('drain', done); channel.off('close', done); this.drained = undefined; resolve(); };
+        const done = () => {
+          channel.off('drain', done);
+          channel.off('close', done);
+          this.drained = undefined;
+          resolve();
+        };
         channel.on('drain', done);
         channel.on('close', done);
       });
@@ -162,14 +188,23 @@ export class AmqpPublisher {
       return;
     }
     if (describeError(error) === 'message nacked') {
-      this.fail(entry, new PublishError(`the broker refused (nacked) the message for exchange "${entry.exchange}" with routing key "${entry.routingKey}"`));
+      this.fail(
+        entry,
+        new PublishError(`the broker refused (nacked) the message for exchange "${entry.exchange}" with routing key "${entry.routingKey}"`),
+      );
       return;
     }
     // channel closed before the confirm arrived
     const closeError = channelErrors.get(channel);
     const missing = closeError && /NOT_FOUND - no exchange '([^']*)'/.exec(closeError.message);
     if (missing && missing[1] === entry.exchange) {
-      this.fail(entry, new PublishError(`exchange "${entry.exchange}" does not exist; declare it (a subscriber on it declares it as a durable topic exchange) or use an existing exchange`, { cause: closeError }));
+      this.fail(
+        entry,
+        new PublishError(
+          `exchange "${entry.exchange}" does not exist; declare it (a subscriber on it declares it as a durable topic exchange) or use an existing exchange`,
+          { cause: closeError },
+        ),
+      );
       return;
     }
     if (closeError && !missing && /PRECONDITION|ACCESS_REFUSED|NOT_ALLOWED/.test(closeError.message)) {
@@ -189,8 +224,9 @@ export class AmqpPublisher {
     if (!entry.written) return new PublishError(`not published to ${target}: no AMQP connection ${what}`, { cause });
     const blocked = this.connection.blocked;
     return new PublishOutcomeUnknownError(
-      `no confirm from the broker for the message to ${target} ${what}${blocked ? ` (the broker blocks the connection: ${blocked})` : ''}; `
-      + 'it was sent and may still be delivered: retrying the emit may deliver it twice', { cause },
+      `no confirm from the broker for the message to ${target} ${what}${blocked ? ` (the broker blocks the connection: ${blocked})` : ''}; ` +
+        'it was sent and may still be delivered: retrying the emit may deliver it twice',
+      { cause },
     );
   }
 
@@ -202,7 +238,9 @@ export class AmqpPublisher {
   private getChannel(timeoutMs: number): Promise<ConfirmChannel> {
     if (this.channel) return Promise.resolve(this.channel);
     if (timeoutMs <= 0) return Promise.reject(new PublishError(`no AMQP connection within ${this.publishTimeout} ms`));
-    this.opening ??= this.open(timeoutMs).finally(() => { this.opening = undefined; });
+    this.opening ??= this.open(timeoutMs).finally(() => {
+      this.opening = undefined;
+    });
     return this.opening;
   }
 
@@ -211,7 +249,10 @@ export class AmqpPublisher {
     try {
       model = await this.connection.get(timeoutMs);
     } catch (error) {
-      throw new PublishError(`cannot publish: no AMQP connection within the ${this.publishTimeout} ms publish timeout (${describeError(error)})`, { cause: error });
+      throw new PublishError(
+        `cannot publish: no AMQP connection within the ${this.publishTimeout} ms publish timeout (${describeError(error)})`,
+        { cause: error },
+      );
     }
     const channel = await model.createConfirmChannel();
     channel.on('error', (error: Error) => {
@@ -227,16 +268,19 @@ export class AmqpPublisher {
 
   private ensureSweeper(): void {
     if (this.sweeper) return;
-    this.sweeper = setInterval(() => {
-      const now = Date.now();
-      for (const entry of this.pending) {
-        if (now > entry.deadline) this.fail(entry, this.timeoutError(entry));
-      }
-      if (this.pending.size === 0) {
-        clearInterval(this.sweeper);
-        this.sweeper = undefined;
-      }
-    }, Math.min(1000, Math.max(50, Math.floor(this.publishTimeout / 10))));
+    this.sweeper = setInterval(
+      () => {
+        const now = Date.now();
+        for (const entry of this.pending) {
+          if (now > entry.deadline) this.fail(entry, this.timeoutError(entry));
+        }
+        if (this.pending.size === 0) {
+          clearInterval(this.sweeper);
+          this.sweeper = undefined;
+        }
+      },
+      Math.min(1000, Math.max(50, Math.floor(this.publishTimeout / 10))),
+    );
     this.sweeper.unref();
   }
 

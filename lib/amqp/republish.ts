@@ -7,7 +7,12 @@ export const DROPPED_HEADERS = 'x-dropped-headers';
 const HEADER_BUDGET_BYTES = 48 * 1024;
 
 /** The original message's properties for a republish to the retry queue or DLQ, with this transport's headers added. */
-export function republishProperties(msg: ConsumeMessage, routingKey: string, attempts: number, extra: Record<string, unknown>): Options.Publish {
+export function republishProperties(
+  msg: ConsumeMessage,
+  routingKey: string,
+  attempts: number,
+  extra: Record<string, unknown>,
+): Options.Publish {
   const p = msg.properties;
   const headers: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(p.headers ?? {})) {
@@ -55,7 +60,11 @@ function approximateSize(key: string, value: unknown): number {
   if (typeof value === 'string') return overhead + Buffer.byteLength(value);
   if (Buffer.isBuffer(value)) return overhead + value.length;
   if (value !== null && typeof value === 'object') {
-    try { return overhead + Buffer.byteLength(JSON.stringify(value) ?? ''); } catch { return overhead + 65_536; }
+    try {
+      return overhead + Buffer.byteLength(JSON.stringify(value) ?? '');
+    } catch {
+      return overhead + 65_536;
+    }
   }
   return overhead + 8;
 }

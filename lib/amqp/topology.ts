@@ -5,7 +5,10 @@ import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
 
 /** One declaration the broker refused; `operation` names it (e.g. `assertQueue billing-order-paid`). */
 export class TopologyStepError extends Error {
-  constructor(readonly operation: string, options: { cause: unknown }) {
+  constructor(
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
     super(`${operation} failed`, options);
   }
 }
@@ -34,13 +37,17 @@ export async function declareTopology(channel: Channel, plans: readonly QueuePla
   const exchanges = new Set<string>();
   for (const plan of plans) for (const s of plan.subscriptions) exchanges.add(exchangeOf(s.exchange, options.amqp.exchange));
   for (const exchange of exchanges) {
-    if (!isReservedName(exchange)) await step(`assertExchange ${exchange}`, () => channel.assertExchange(exchange, 'topic', { durable: true }));
+    if (!isReservedName(exchange))
+      await step(`assertExchange ${exchange}`, () => channel.assertExchange(exchange, 'topic', { durable: true }));
   }
   for (const plan of plans) {
     await step(`assertQueue ${plan.name}`, () => channel.assertQueue(plan.name, mainQueueOptions(plan, options)));
-    await step(`assertQueue ${retryQueueName(plan.name)}`, () => channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options)));
+    await step(`assertQueue ${retryQueueName(plan.name)}`, () =>
+      channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options)),
+    );
     const deadLetter = plan.deadLetter;
-    if (deadLetter) await step(`assertQueue ${deadLetter.name}`, () => channel.assertQueue(deadLetter.name, deadLetterQueueOptions(plan, options)));
+    if (deadLetter)
+      await step(`assertQueue ${deadLetter.name}`, () => channel.assertQueue(deadLetter.name, deadLetterQueueOptions(plan, options)));
     for (const s of plan.subscriptions) {
       const exchange = exchangeOf(s.exchange, options.amqp.exchange);
       const key = `${options.topicPrefix}${s.pattern}`;

@@ -11,7 +11,12 @@ export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMes
   checkExchange(options.amqp.exchange, 'amqp.exchange');
   for (const plan of queues) {
     const where = `@EventPattern('${plan.subscriptions[0]?.pattern ?? plan.name}')`;
-    if (plan.fifo) throw new MessagingOptionsError(`${where}.fifo`, 'FIFO queues are an SNS/SQS feature; the amqp transport keeps per-queue order without it', true);
+    if (plan.fifo)
+      throw new MessagingOptionsError(
+        `${where}.fifo`,
+        'FIFO queues are an SNS/SQS feature; the amqp transport keeps per-queue order without it',
+        true,
+      );
     checkQueueName(plan.name, `${where}.queueName`);
     checkQueueName(retryQueueName(plan.name), `${where}.queueName`);
     if (plan.deadLetter) checkQueueName(plan.deadLetter.name, `${where}.deadLetterQueueName`);
@@ -20,10 +25,18 @@ export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMes
       if (s.exchange !== undefined) checkExchange(s.exchange, `${pattern}.exchange`);
       const routingKey = `${options.topicPrefix}${s.pattern}`;
       if (Buffer.byteLength(routingKey) > MAX_NAME_BYTES) {
-        throw new MessagingOptionsError(`${pattern} (with topicPrefix)`, `AMQP routing keys are at most ${MAX_NAME_BYTES} bytes`, routingKey);
+        throw new MessagingOptionsError(
+          `${pattern} (with topicPrefix)`,
+          `AMQP routing keys are at most ${MAX_NAME_BYTES} bytes`,
+          routingKey,
+        );
       }
       if (s.filterPolicyScope === 'MessageBody') {
-        throw new MessagingOptionsError(`${pattern}.filterPolicyScope`, "amqp evaluates filter policies on message headers only; use 'MessageAttributes'", s.filterPolicyScope);
+        throw new MessagingOptionsError(
+          `${pattern}.filterPolicyScope`,
+          "amqp evaluates filter policies on message headers only; use 'MessageAttributes'",
+          s.filterPolicyScope,
+        );
       }
     }
   }
@@ -32,11 +45,22 @@ export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMes
 
 function checkQueueName(name: string, option: string): void {
   if (name.length === 0) throw new MessagingOptionsError(option, 'AMQP queue names must not be empty', name);
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new MessagingOptionsError(option, `AMQP queue names (including "-retry"/"-dlq" suffixes and queueNamePrefix) are at most ${MAX_NAME_BYTES} bytes`, name);
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+    throw new MessagingOptionsError(
+      option,
+      `AMQP queue names (including "-retry"/"-dlq" suffixes and queueNamePrefix) are at most ${MAX_NAME_BYTES} bytes`,
+      name,
+    );
   if (name.startsWith('amq.')) throw new MessagingOptionsError(option, 'RabbitMQ reserves queue names starting with "amq."', name);
 }
 
 function checkExchange(name: string, option: string): void {
-  if (typeof name !== 'string' || name.length === 0) throw new MessagingOptionsError(option, 'AMQP exchange names must be non-empty (the default exchange cannot take topic bindings)', name);
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new MessagingOptionsError(option, `AMQP exchange names are at most ${MAX_NAME_BYTES} bytes`, name);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new MessagingOptionsError(
+      option,
+      'AMQP exchange names must be non-empty (the default exchange cannot take topic bindings)',
+      name,
+    );
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+    throw new MessagingOptionsError(option, `AMQP exchange names are at most ${MAX_NAME_BYTES} bytes`, name);
 }

@@ -11,7 +11,12 @@ import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
  * `-retry`, dead-letter) that does not exist. AMQP 0-9-1 has no passive check for bindings or queue arguments:
  * those are trusted.
  */
-export async function verifyTopology(model: AmqpModel, plans: readonly QueuePlan[], options: ResolvedMessagingOptions, safeUrl: string): Promise<void> {
+export async function verifyTopology(
+  model: AmqpModel,
+  plans: readonly QueuePlan[],
+  options: ResolvedMessagingOptions,
+  safeUrl: string,
+): Promise<void> {
   const missing: TopologyMismatch[] = [];
   const exchanges = new Set<string>();
   for (const plan of plans) for (const s of plan.subscriptions) exchanges.add(exchangeOf(s.exchange, options.amqp.exchange));
@@ -22,23 +27,31 @@ export async function verifyTopology(model: AmqpModel, plans: readonly QueuePlan
     }
   }
   for (const plan of plans) {
-    const keys = plan.subscriptions.map((s) => `${exchangeOf(s.exchange, options.amqp.exchange)}:${options.topicPrefix}${s.pattern}`).join(', ');
+    const keys = plan.subscriptions
+      .map((s) => `${exchangeOf(s.exchange, options.amqp.exchange)}:${options.topicPrefix}${s.pattern}`)
+      .join(', ');
     const queues: Array<[string, string, string]> = [
       ['queue', plan.name, `a durable queue bound to ${keys}`],
       ['retry queue', retryQueueName(plan.name), `a durable queue dead-lettering to "${plan.name}" through the default exchange`],
     ];
     if (plan.deadLetter) queues.push(['dead-letter queue', plan.deadLetter.name, 'a durable queue']);
     for (const [kind, name, expected] of queues) {
-      if (!(await exists(model, (channel) => channel.checkQueue(name)))) missing.push({ kind, resource: name, expected, found: 'no such queue' });
+      if (!(await exists(model, (channel) => channel.checkQueue(name))))
+        missing.push({ kind, resource: name, expected, found: 'no such queue' });
     }
   }
   if (missing.length > 0) throw new TopologyVerificationError('amqp', safeUrl, missing, 'verify');
 }
 
-async function exists(model: AmqpModel, check: (channel: Awaited<ReturnType<AmqpModel['createChannel']>>) => Promise<unknown>): Promise<boolean> {
+async function exists(
+  model: AmqpModel,
+  check: (channel: Awaited<ReturnType<AmqpModel['createChannel']>>) => Promise<unknown>,
+): Promise<boolean> {
   const channel = await model.createChannel();
   let closedByBroker = false;
-  channel.on('error', () => { closedByBroker = true; });
+  channel.on('error', () => {
+    closedByBroker = true;
+  });
   try {
     await check(channel);
     return true;
@@ -46,6 +59,10 @@ async function exists(model: AmqpModel, check: (channel: Awaited<ReturnType<Amqp
     if (closedByBroker || /NOT_FOUND|404/.test(String((error as Error)?.message))) return false;
     throw error;
   } finally {
-    if (!closedByBroker) await settleBy(channel.close().catch(() => undefined), Date.now() + CLOSE_GRACE_MS);
+    if (!closedByBroker)
+      await settleBy(
+        channel.close().catch(() => undefined),
+        Date.now() + CLOSE_GRACE_MS,
+      );
   }
 }

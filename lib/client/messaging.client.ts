@@ -60,7 +60,10 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({ err: new MessagingError(`send('${String(packet.pattern)}') is not supported: the messaging transport is one-way; use emit()`), isDisposed: true });
+    callback({
+      err: new MessagingError(`send('${String(packet.pattern)}') is not supported: the messaging transport is one-way; use emit()`),
+      isDisposed: true,
+    });
     return () => undefined;
   }
 
@@ -91,7 +94,11 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
       const record = packet.data instanceof MessagingRecord ? packet.data : undefined;
       const options = record?.options ?? NO_OPTIONS;
       if (options.envelope) return this.publishWithEnvelope<T>(topic, record!.data, options);
-      const encoded = this.envelope.encode(record ? record.data : packet.data, { topic, service: this.identity, protoClass: options.protoClass });
+      const encoded = this.envelope.encode(record ? record.data : packet.data, {
+        topic,
+        service: this.identity,
+        protoClass: options.protoClass,
+      });
       if (typeof encoded === 'string' || Buffer.isBuffer(encoded)) return this.publishEncoded(topic, encoded, options) as Promise<T>;
       return encoded.then((body) => this.publishEncoded(topic, body, options)) as Promise<T>;
     } catch (error) {
@@ -109,7 +116,10 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
   private publishEncoded(topic: string, body: string | Buffer, options: MessagingRecordOptions): Promise<void> {
     const attributes = options.attributes ?? NO_ATTRIBUTES;
     const { groupId, deduplicationId } = options;
-    if (this.tracing) return this.tracing.publish(topic, attributes, (traced) => this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId }));
+    if (this.tracing)
+      return this.tracing.publish(topic, attributes, (traced) =>
+        this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId }),
+      );
     return this.broker.publish({ topic, body, attributes, groupId, deduplicationId });
   }
 }

@@ -4,7 +4,13 @@ import { MessagingError } from '../errors.js';
 import type { EnvelopeSetting, MessageEnvelope } from './message-envelope.js';
 
 /** Nest calls these on every provider value; the delegating view hides them so the envelope's own run once. */
-const LIFECYCLE_HOOKS = new Set<PropertyKey>(['onModuleInit', 'onApplicationBootstrap', 'onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown']);
+const LIFECYCLE_HOOKS = new Set<PropertyKey>([
+  'onModuleInit',
+  'onApplicationBootstrap',
+  'onModuleDestroy',
+  'beforeApplicationShutdown',
+  'onApplicationShutdown',
+]);
 
 /** Turns an envelope setting into an instance: a provider registered anywhere in the app, else one created through DI. */
 @Injectable()

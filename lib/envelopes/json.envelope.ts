@@ -3,7 +3,14 @@ import { deflateSync } from 'node:zlib';
 import { EnvelopeDecodeError, PublishError } from '../errors.js';
 import { DEFAULTS } from '../messaging.options.js';
 import { inflateWithin } from './inflate.js';
-import type { DecodedMessage, EnvelopeDecodeContext, EnvelopeEncodeContext, EnvelopeMetadata, EnvelopeService, MessageEnvelope } from './message-envelope.js';
+import type {
+  DecodedMessage,
+  EnvelopeDecodeContext,
+  EnvelopeEncodeContext,
+  EnvelopeMetadata,
+  EnvelopeService,
+  MessageEnvelope,
+} from './message-envelope.js';
 import { epochSeconds, newMessageUuid } from './envelope-fields.js';
 
 const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
@@ -21,8 +28,10 @@ export class JsonEnvelope implements MessageEnvelope {
     // order and names are tomodachi's.
     const { prefix, escapeUuid } = servicePart(context.service);
     const uuid = newMessageUuid(context.service.uuid);
-    return `${prefix}${escapeUuid ? JSON.stringify(uuid).slice(1, -1) : uuid}${AFTER_UUID}${epochSeconds()}${topicPart(context.topic)}`
-      + (compressed ? `base64_gzip_json"},"data":"${deflateSync(json).toString('base64')}"}` : `raw"},"data":${json}}`);
+    return (
+      `${prefix}${escapeUuid ? JSON.stringify(uuid).slice(1, -1) : uuid}${AFTER_UUID}${epochSeconds()}${topicPart(context.topic)}` +
+      (compressed ? `base64_gzip_json"},"data":"${deflateSync(json).toString('base64')}"}` : `raw"},"data":${json}}`)
+    );
   }
 
   decode(body: string | Buffer, context?: EnvelopeDecodeContext): DecodedMessage {
@@ -40,7 +49,10 @@ export class JsonEnvelope implements MessageEnvelope {
     if (typeof version !== 'string' || !version.startsWith('tomodachi-json-base')) {
       throw new EnvelopeDecodeError(`envelope protocol_version ${JSON.stringify(version)} is not tomodachi-json-base`);
     }
-    return { data: decodeData(parsed.data, metadata.data_encoding, context?.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes), metadata: readMetadata(metadata, service) };
+    return {
+      data: decodeData(parsed.data, metadata.data_encoding, context?.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes),
+      metadata: readMetadata(metadata, service),
+    };
   }
 }
 
@@ -52,10 +64,15 @@ function toJson(data: unknown, topic: string): string {
   } catch (error) {
     const found = unserializable(data, 'data', new Set());
     const what = found ? `${found.path} is ${found.kind}` : (error as Error).message;
-    throw new PublishError(`Cannot publish to topic "${topic}": ${what}, which JSON cannot represent; convert it first (a BigInt to a string or number, for example)`, { cause: error });
+    throw new PublishError(
+      `Cannot publish to topic "${topic}": ${what}, which JSON cannot represent; convert it first (a BigInt to a string or number, for example)`,
+      { cause: error },
+    );
   }
   if (json === undefined) {
-    throw new PublishError(`Cannot publish to topic "${topic}": data is ${kindOf(data)}, which JSON cannot represent; publish an object, array, string, number, boolean or null`);
+    throw new PublishError(
+      `Cannot publish to topic "${topic}": data is ${kindOf(data)}, which JSON cannot represent; publish an object, array, string, number, boolean or null`,
+    );
   }
   return json;
 }
@@ -137,7 +154,8 @@ function readMetadata(metadata: Record<string, unknown>, service: unknown): Enve
   }
   if (typeof metadata.message_uuid === 'string') result.messageUuid = metadata.message_uuid;
   if (typeof metadata.protocol_version === 'string') result.protocolVersion = metadata.protocol_version;
-  if (Array.isArray(metadata.compatible_protocol_versions)) result.compatibleProtocolVersions = metadata.compatible_protocol_versions.filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(metadata.compatible_protocol_versions))
+    result.compatibleProtocolVersions = metadata.compatible_protocol_versions.filter((v): v is string => typeof v === 'string');
   if (typeof metadata.timestamp === 'number') result.timestamp = metadata.timestamp;
   if (typeof metadata.topic === 'string') result.topic = metadata.topic;
   if (typeof metadata.data_encoding === 'string') result.dataEncoding = metadata.data_encoding;

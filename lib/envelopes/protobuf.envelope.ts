@@ -79,7 +79,9 @@ function decodeWith(SnsSqsMessageType: MessageType, body: string | Buffer, conte
   }
   const metadata = message.metadata ?? {};
   if (!metadata.protocol_version?.startsWith('tomodachi-protobuf-base')) {
-    throw new EnvelopeDecodeError(`envelope protocol_version ${JSON.stringify(metadata.protocol_version ?? '')} is not tomodachi-protobuf-base`);
+    throw new EnvelopeDecodeError(
+      `envelope protocol_version ${JSON.stringify(metadata.protocol_version ?? '')} is not tomodachi-protobuf-base`,
+    );
   }
   const bytes = inflate(Buffer.from(message.data ?? []), metadata.data_encoding, context.maxDecodedBytes ?? DEFAULTS.maxDecodedBytes);
   return {
@@ -99,7 +101,9 @@ function serialize(data: unknown, context: EnvelopeEncodeContext): Uint8Array {
   if (data instanceof Uint8Array) return data;
   const protoClass = context.protoClass ?? ((data as { constructor?: unknown })?.constructor as ProtoClass | undefined);
   if (!protoClass || typeof protoClass.encode !== 'function') {
-    throw new PublishError(`ProtobufEnvelope needs a protobuf message (an instance of a protobufjs class) or bytes for topic "${context.topic}"; pass protoClass in the MessagingRecord options`);
+    throw new PublishError(
+      `ProtobufEnvelope needs a protobuf message (an instance of a protobufjs class) or bytes for topic "${context.topic}"; pass protoClass in the MessagingRecord options`,
+    );
   }
   return protoClass.encode(data).finish();
 }

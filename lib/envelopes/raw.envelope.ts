@@ -8,7 +8,9 @@ export class RawEnvelope implements MessageEnvelope {
   encode(data: unknown, context: { topic: string }): string | Buffer {
     if (typeof data === 'string' || Buffer.isBuffer(data)) return data;
     if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    throw new PublishError(`RawEnvelope sends strings and Buffers only; topic "${context.topic}" got ${data === null ? 'null' : typeof data}. Serialize it first or use JsonEnvelope`);
+    throw new PublishError(
+      `RawEnvelope sends strings and Buffers only; topic "${context.topic}" got ${data === null ? 'null' : typeof data}. Serialize it first or use JsonEnvelope`,
+    );
   }
 
   decode(body: string | Buffer): DecodedMessage<string> {

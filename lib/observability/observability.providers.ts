@@ -20,9 +20,15 @@ export const observabilityProviders: Provider[] = [
   {
     // null when metrics are off: inject it with @Optional() only where they may be
     provide: MessagingMetrics,
-    useFactory: (options: ResolvedMessagingOptions, server: MessagingServer, client: MessagingClient, broker: Broker) => (options.metrics
-      ? loadMetrics(options.metrics, { transport: options.transport, events$: server.events$, published$: client.published$, status$: broker.status$ })
-      : null),
+    useFactory: (options: ResolvedMessagingOptions, server: MessagingServer, client: MessagingClient, broker: Broker) =>
+      options.metrics
+        ? loadMetrics(options.metrics, {
+            transport: options.transport,
+            events$: server.events$,
+            published$: client.published$,
+            status$: broker.status$,
+          })
+        : null,
     inject: [MESSAGING_OPTIONS, MessagingServer, MessagingClient, MESSAGING_BROKER],
   },
   MessagingHealthIndicator,

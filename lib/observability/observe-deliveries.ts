@@ -28,14 +28,26 @@ export function observeDeliveries(
     if (!events.observed) return traced(delivery);
     const started = performance.now();
     const base: MessageEventBase = {
-      transport, queue: plan.name, topic: delivery.topic, pattern: router.match(delivery.topic)?.pattern, messageId: delivery.messageId, attempt: delivery.receiveCount,
+      transport,
+      queue: plan.name,
+      topic: delivery.topic,
+      pattern: router.match(delivery.topic)?.pattern,
+      messageId: delivery.messageId,
+      attempt: delivery.receiveCount,
     };
     events.next({ type: 'received', ...base });
     let outcome: DeliveryOutcome;
     try {
       outcome = await traced(delivery);
     } catch (error) {
-      report(events, base, { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` }, delivery, plan, performance.now() - started);
+      report(
+        events,
+        base,
+        { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` },
+        delivery,
+        plan,
+        performance.now() - started,
+      );
       throw error;
     }
     report(events, base, outcome, delivery, plan, performance.now() - started);
@@ -44,7 +56,14 @@ export function observeDeliveries(
   return observed;
 }
 
-function report(events: Subject<MessagingEvent>, base: MessageEventBase, outcome: DeliveryOutcome, delivery: InboundDelivery, plan: QueuePlan, durationMs: number): void {
+function report(
+  events: Subject<MessagingEvent>,
+  base: MessageEventBase,
+  outcome: DeliveryOutcome,
+  delivery: InboundDelivery,
+  plan: QueuePlan,
+  durationMs: number,
+): void {
   const decision = settle(outcome, delivery.receiveCount, plan);
   if (decision.action === 'ack') {
     events.next({ type: 'handled', ...base, durationMs });
@@ -52,7 +71,14 @@ function report(events: Subject<MessagingEvent>, base: MessageEventBase, outcome
   }
   if (outcome.kind === 'retry') {
     const willRetry = decision.action === 'retry';
-    events.next({ type: 'failed', ...base, durationMs, reason: outcome.reason, willRetry, ...(willRetry ? { retryInSeconds: decision.delaySeconds } : {}) });
+    events.next({
+      type: 'failed',
+      ...base,
+      durationMs,
+      reason: outcome.reason,
+      willRetry,
+      ...(willRetry ? { retryInSeconds: decision.delaySeconds } : {}),
+    });
   }
   if (decision.action === 'dead-letter') events.next({ type: 'dead-lettered', ...base, durationMs, reason: decision.reason });
   else if (outcome.kind === 'dead-letter') {

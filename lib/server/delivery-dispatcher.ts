@@ -32,7 +32,8 @@ export function createDeliveryDispatcher(
     const route = router.match(delivery.topic) as ResolvedRoute | undefined;
     if (!route) return deadLetter(logger, delivery, `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
     const size = typeof delivery.body === 'string' ? Buffer.byteLength(delivery.body) : delivery.body.length;
-    if (size > maxDecodedBytes) return deadLetter(logger, delivery, `message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
+    if (size > maxDecodedBytes)
+      return deadLetter(logger, delivery, `message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
     let decoded;
     try {
       const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass, maxDecodedBytes });
@@ -41,7 +42,13 @@ export function createDeliveryDispatcher(
       return deadLetter(logger, delivery, `cannot decode message: ${describeError(error)}`);
     }
     const context = new MessagingContext([
-      delivery.topic, delivery.attributes, delivery.messageId, delivery.receiveCount, decoded.metadata, delivery.raw, delivery.groupId,
+      delivery.topic,
+      delivery.attributes,
+      delivery.messageId,
+      delivery.receiveCount,
+      decoded.metadata,
+      delivery.raw,
+      delivery.groupId,
     ]);
     try {
       const result = await route.handler(decoded.data, context);
@@ -63,7 +70,10 @@ function deadLetter(logger: LoggerService, delivery: InboundDelivery, reason: st
 
 /** What reaches us is the exception filter's output: DeadLetterError arrives as its error object. */
 function isDeadLetterRequest(error: unknown): boolean {
-  return error instanceof DeadLetterError || (typeof error === 'object' && error !== null && (error as { deadLetter?: unknown }).deadLetter === true);
+  return (
+    error instanceof DeadLetterError ||
+    (typeof error === 'object' && error !== null && (error as { deadLetter?: unknown }).deadLetter === true)
+  );
 }
 
 /**

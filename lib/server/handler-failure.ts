@@ -19,10 +19,12 @@ class HandlerFailureRecorder implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const messaging = context.getType() === 'rpc' ? context.switchToRpc().getContext() : undefined;
     if (!(messaging instanceof MessagingContext)) return next.handle();
-    return next.handle().pipe(catchError((error: unknown) => {
-      failures.set(messaging, error);
-      return throwError(() => error);
-    }));
+    return next.handle().pipe(
+      catchError((error: unknown) => {
+        failures.set(messaging, error);
+        return throwError(() => error);
+      }),
+    );
   }
 }
 

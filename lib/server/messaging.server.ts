@@ -61,20 +61,36 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid, handlerNames(this.modules));
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
-      const dispatchers = await Promise.all(queues.map(async ({ plan, routes }) => {
-        const resolved = await Promise.all(routes.map(async (route): Promise<ResolvedRoute> => ({
-          ...route,
-          envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
-        })));
-        const dispatch = createDeliveryDispatcher(plan.name, resolved, (r) => this.transformToObservable(r), this.logger, this.options.maxDecodedBytes);
-        return { plan, routes: resolved, dispatch: observeDeliveries(dispatch, plan, resolved, this.options.transport, this.events, this.tracing) };
-      }));
+      const dispatchers = await Promise.all(
+        queues.map(async ({ plan, routes }) => {
+          const resolved = await Promise.all(
+            routes.map(async (route): Promise<ResolvedRoute> => ({
+              ...route,
+              envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
+            })),
+          );
+          const dispatch = createDeliveryDispatcher(
+            plan.name,
+            resolved,
+            (r) => this.transformToObservable(r),
+            this.logger,
+            this.options.maxDecodedBytes,
+          );
+          return {
+            plan,
+            routes: resolved,
+            dispatch: observeDeliveries(dispatch, plan, resolved, this.options.transport, this.events, this.tracing),
+          };
+        }),
+      );
       const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
       for (const envelope of envelopes) await envelope.prepare?.();
       await this.broker.provision(plans);
       for (const { plan, dispatch } of dispatchers) await this.broker.consume(plan, dispatch);
       this.listening = true;
-      this.logger.log(`Consuming ${plans.length} queue(s) over ${this.options.transport}: ${plans.map((p) => p.name).join(', ') || 'none'}`);
+      this.logger.log(
+        `Consuming ${plans.length} queue(s) over ${this.options.transport}: ${plans.map((p) => p.name).join(', ') || 'none'}`,
+      );
       callback();
     } catch (error) {
       callback(error);
@@ -92,7 +108,9 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   on(event: string, callback: Function): void {
-    throw new MessagingError(`MessagingServer has no "${event}" event; subscribe to its status observable instead (${callback.name || 'callback'} not registered)`);
+    throw new MessagingError(
+      `MessagingServer has no "${event}" event; subscribe to its status observable instead (${callback.name || 'callback'} not registered)`,
+    );
   }
 
   unwrap<T>(): T {

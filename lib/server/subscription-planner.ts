@@ -26,11 +26,19 @@ export interface PlannedQueue {
 export type HandlerNameOf = (pattern: string) => string | undefined;
 
 /** Groups the @EventPattern handlers into queues, applying defaults and checking that handlers sharing a queue agree. */
-export function planQueues(handlers: Map<string, MessageHandler>, options: ResolvedMessagingOptions, instanceId: string, handlerNameOf: HandlerNameOf = () => undefined): PlannedQueue[] {
+export function planQueues(
+  handlers: Map<string, MessageHandler>,
+  options: ResolvedMessagingOptions,
+  instanceId: string,
+  handlerNameOf: HandlerNameOf = () => undefined,
+): PlannedQueue[] {
   const queues = new Map<string, PlannedQueue>();
   for (const [pattern, handler] of handlers) {
     if (!handler.isEventHandler) {
-      throw new MessagingOptionsError(`@MessagePattern('${pattern}')`, 'request-response handlers are not supported by the messaging transport; use @EventPattern');
+      throw new MessagingOptionsError(
+        `@MessagePattern('${pattern}')`,
+        'request-response handlers are not supported by the messaging transport; use @EventPattern',
+      );
     }
     const extras = checkSubscriptionExtras(handler.extras ?? {}, pattern);
     const plan = queuePlanFor(pattern, extras, options, instanceId, handlerNameOf);
@@ -47,7 +55,13 @@ export function planQueues(handlers: Map<string, MessageHandler>, options: Resol
   return [...queues.values()];
 }
 
-function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: ResolvedMessagingOptions, instanceId: string, handlerNameOf: HandlerNameOf): QueuePlan {
+function queuePlanFor(
+  pattern: string,
+  extras: SubscriptionExtras,
+  options: ResolvedMessagingOptions,
+  instanceId: string,
+  handlerNameOf: HandlerNameOf,
+): QueuePlan {
   const competing = extras.competing ?? SUBSCRIPTION_DEFAULTS.competing;
   const fifo = extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo;
   if (!competing && options.provisioning !== 'create') {
@@ -57,13 +71,15 @@ function queuePlanFor(pattern: string, extras: SubscriptionExtras, options: Reso
       false,
     );
   }
-  const name = extras.queueName !== undefined
-    ? `${options.queueNamePrefix}${extras.queueName}`
-    : generatedQueueName({ pattern, competing, fifo, options, instanceId, handlerName: handlerNameOf(pattern) });
+  const name =
+    extras.queueName !== undefined
+      ? `${options.queueNamePrefix}${extras.queueName}`
+      : generatedQueueName({ pattern, competing, fifo, options, instanceId, handlerName: handlerNameOf(pattern) });
   const deadLetterName = extras.deadLetterQueueName;
-  const deadLetter = deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
-    ? null
-    : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : `${name}-dlq` };
+  const deadLetter =
+    deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
+      ? null
+      : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : `${name}-dlq` };
   return {
     name,
     competing,
@@ -97,7 +113,10 @@ export function generatedQueueName(input: NameInput): string {
  */
 function tomodachiQueueName({ pattern, competing, fifo, options, instanceId, handlerName }: NameInput): string {
   if (!competing && handlerName === undefined) {
-    throw new MessagingOptionsError(`@EventPattern('${pattern}').competing`, "queueNaming 'tomodachi' names a competing: false queue after its handler method, which is not known for this handler; give it a queueName");
+    throw new MessagingOptionsError(
+      `@EventPattern('${pattern}').competing`,
+      "queueNaming 'tomodachi' names a competing: false queue after its handler method, which is not known for this handler; give it a queueName",
+    );
   }
   const input = { topic: pattern, queueNamePrefix: options.queueNamePrefix, competing, funcName: handlerName, serviceUuid: instanceId };
   if (options.transport === 'amqp') return tomodachiAmqpQueueName(input);
@@ -126,7 +145,11 @@ function assertCompatible(existing: QueuePlan, added: QueuePlan, pattern: string
     }
   }
   if (existing.deadLetter?.name !== added.deadLetter?.name) {
-    throw new MessagingOptionsError(`@EventPattern('${pattern}').deadLetterQueueName`, `handlers sharing queue "${existing.name}" must use the same dead-letter queue`, added.deadLetter?.name ?? false);
+    throw new MessagingOptionsError(
+      `@EventPattern('${pattern}').deadLetterQueueName`,
+      `handlers sharing queue "${existing.name}" must use the same dead-letter queue`,
+      added.deadLetter?.name ?? false,
+    );
   }
   if (existing.subscriptions.some((s) => s.pattern === pattern && s.exchange === added.subscriptions[0].exchange)) {
     throw new MessagingOptionsError(`@EventPattern('${pattern}')`, `is subscribed twice on queue "${existing.name}"`);

@@ -17,7 +17,9 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
   private checked = false;
   private settle!: (warned: boolean) => void;
   /** Resolves once the check ran: true when it warned. */
-  readonly settled = new Promise<boolean>((resolve) => { this.settle = resolve; });
+  readonly settled = new Promise<boolean>((resolve) => {
+    this.settle = resolve;
+  });
 
   constructor(
     private readonly server: MessagingServer,
@@ -34,7 +36,7 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
       this.settle(true);
       this.logger.warn(
         `${handlers.length} @EventPattern handler(s) (${handlers.slice(0, 3).join(', ')}${handlers.length > 3 ? ', …' : ''}) will never receive a message: ` +
-        'MessagingServer is not started. In main.ts call app.connectMicroservice({ strategy: app.get(MessagingServer) }) and then await app.startAllMicroservices()',
+          'MessagingServer is not started. In main.ts call app.connectMicroservice({ strategy: app.get(MessagingServer) }) and then await app.startAllMicroservices()',
       );
     }, START_GRACE_MS);
     this.timer.unref();
@@ -48,7 +50,11 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
   /** Event handlers meant for any transport (no transport named in @EventPattern), which this strategy serves. */
   private eventHandlerNames(): string[] {
     return patternHandlers(this.modules)
-      .filter(({ method }) => Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER && Reflect.getMetadata(TRANSPORT_METADATA, method) === undefined)
+      .filter(
+        ({ method }) =>
+          Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER &&
+          Reflect.getMetadata(TRANSPORT_METADATA, method) === undefined,
+      )
       .map(({ name }) => name);
   }
 }

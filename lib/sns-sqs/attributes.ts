@@ -13,7 +13,8 @@ export function toSnsAttributes(attributes: Record<string, AttributeValue>, topi
     if (value === undefined) continue;
     const type = typeof value;
     if (type === 'bigint') throw refuse(key, `is a BigInt (${String(value)}n); pass it as a number (when safe) or a string`);
-    if (type === 'function' || type === 'symbol') throw refuse(key, `is a ${type}; attributes are strings, numbers, Buffers or JSON arrays`);
+    if (type === 'function' || type === 'symbol')
+      throw refuse(key, `is a ${type}; attributes are strings, numbers, Buffers or JSON arrays`);
     if (typeof value === 'string') out[key] = { DataType: 'String', StringValue: value };
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw refuse(key, `is ${value}; SNS Number attributes must be finite`);
@@ -24,7 +25,10 @@ export function toSnsAttributes(attributes: Record<string, AttributeValue>, topi
       try {
         json = JSON.stringify(value);
       } catch (error) {
-        throw new PublishError(`Cannot publish to topic "${topic}": attribute "${key}" cannot be sent as JSON (${(error as Error).message})`, { cause: error });
+        throw new PublishError(
+          `Cannot publish to topic "${topic}": attribute "${key}" cannot be sent as JSON (${(error as Error).message})`,
+          { cause: error },
+        );
       }
       out[key] = { DataType: 'String.Array', StringValue: json ?? 'null' };
     }
@@ -43,7 +47,9 @@ export function attributesSize(attributes: Record<string, MessageAttributeValue>
 }
 
 /** Inbound SNS notification attributes `{ Type, Value }` back to values. */
-export function fromNotificationAttributes(attributes: Record<string, { Type?: string; Value?: string }> | undefined): Record<string, unknown> {
+export function fromNotificationAttributes(
+  attributes: Record<string, { Type?: string; Value?: string }> | undefined,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, attr] of Object.entries(attributes ?? {})) {
     // defineProperty: a key such as "__proto__" stays an ordinary attribute instead of replacing the prototype.

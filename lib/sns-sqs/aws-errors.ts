@@ -5,8 +5,6 @@ export function isNotFound(error: unknown): boolean {
   return /NotFound|NonExistentQueue|QueueDoesNotExist/i.test(code);
 }
 
-
-
 /** The endpoint a client talks to: the configured one, or the AWS regional endpoint of the service. */
 export function endpointOf(service: 'sns' | 'sqs', configured: string | undefined, region: string | undefined): string {
   if (configured) return configured;
@@ -37,7 +35,12 @@ const NETWORK_CODE = /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E
 /** True when the call timed out or the connection broke: the request may or may not have reached the service. */
 export function isTimeoutOrNetwork(error: unknown): boolean {
   const e = error as AwsErrorShape | undefined;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /^AWS SDK error wrapper for (AbortError|TimeoutError)/.test(e?.message ?? '')) return true;
+  if (
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    /^AWS SDK error wrapper for (AbortError|TimeoutError)/.test(e?.message ?? '')
+  )
+    return true;
   const code = networkCode(error);
   // refused or unresolvable: the request never left, so the outcome is known (not delivered)
   return code !== undefined && /^E[A-Z]+$/.test(code) && !NEVER_SENT.has(code);
@@ -63,20 +66,39 @@ export function explainAwsError(error: unknown, call: CallContext): { detail: st
   const code = networkCode(error);
   if (e.name === 'TimeoutError' || code === 'ETIMEDOUT') {
     if (/without establishing a connection/i.test(e.message ?? '')) {
-      return { detail: `no connection within snsSqs.connectTimeout (${call.connectTimeout} ms)${tried}`, hint: `Check that ${call.endpoint} is reachable from here (network, firewall, proxy), or raise snsSqs.connectTimeout` };
+      return {
+        detail: `no connection within snsSqs.connectTimeout (${call.connectTimeout} ms)${tried}`,
+        hint: `Check that ${call.endpoint} is reachable from here (network, firewall, proxy), or raise snsSqs.connectTimeout`,
+      };
     }
     return {
       detail: `no response within snsSqs.requestTimeout (${call.requestTimeout} ms)${tried}`,
       hint: `${call.endpoint} accepted the connection but did not answer: check the endpoint (snsSqs.endpoint, snsSqs.region) and any proxy in between, or raise snsSqs.requestTimeout`,
     };
   }
-  if (code === 'ECONNREFUSED') return { detail: `connection refused (${code})${tried}`, hint: `Nothing accepts connections at ${call.endpoint}: check snsSqs.endpoint and that the service (or emulator) is running` };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { detail: `host not found (${code})${tried}`, hint: `The host of ${call.endpoint} does not resolve: check snsSqs.endpoint / snsSqs.region and DNS` };
-  if (code && /^E[A-Z]+$/.test(code)) return { detail: `network error ${code}: ${e.message ?? ''}${tried}`, hint: `Check the network path to ${call.endpoint}` };
+  if (code === 'ECONNREFUSED')
+    return {
+      detail: `connection refused (${code})${tried}`,
+      hint: `Nothing accepts connections at ${call.endpoint}: check snsSqs.endpoint and that the service (or emulator) is running`,
+    };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return {
+      detail: `host not found (${code})${tried}`,
+      hint: `The host of ${call.endpoint} does not resolve: check snsSqs.endpoint / snsSqs.region and DNS`,
+    };
+  if (code && /^E[A-Z]+$/.test(code))
+    return { detail: `network error ${code}: ${e.message ?? ''}${tried}`, hint: `Check the network path to ${call.endpoint}` };
   const message = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-  if (ACCESS_DENIED.test(kind) || e.$metadata?.httpStatusCode === 403 && !BAD_CREDENTIALS.test(kind)) {
-    return { detail: message, hint: `Check that the IAM policy of these credentials allows ${call.service}:${call.action} on this resource` };
+  if (ACCESS_DENIED.test(kind) || (e.$metadata?.httpStatusCode === 403 && !BAD_CREDENTIALS.test(kind))) {
+    return {
+      detail: message,
+      hint: `Check that the IAM policy of these credentials allows ${call.service}:${call.action} on this resource`,
+    };
   }
-  if (BAD_CREDENTIALS.test(kind)) return { detail: message, hint: 'AWS does not accept these credentials: check snsSqs.credentials (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE) and the clock' };
+  if (BAD_CREDENTIALS.test(kind))
+    return {
+      detail: message,
+      hint: 'AWS does not accept these credentials: check snsSqs.credentials (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE) and the clock',
+    };
   return { detail: message, hint: '' };
 }

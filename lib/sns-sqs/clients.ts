@@ -35,12 +35,19 @@ export async function checkAwsConfiguration(clients: AwsClients, options: Resolv
   try {
     await clients.sqs.config.region();
   } catch (error) {
-    throw new MessagingOptionsError('snsSqs.region', 'no AWS region is configured: set snsSqs.region, the AWS_REGION environment variable, or a region in your AWS profile', undefined, { cause: error });
+    throw new MessagingOptionsError(
+      'snsSqs.region',
+      'no AWS region is configured: set snsSqs.region, the AWS_REGION environment variable, or a region in your AWS profile',
+      undefined,
+      { cause: error },
+    );
   }
   try {
     await clients.sqs.config.credentials();
   } catch (error) {
-    const emulator = options.endpoint ? ` (an emulator at ${options.endpoint} accepts any values, e.g. { accessKeyId: 'test', secretAccessKey: 'test' })` : '';
+    const emulator = options.endpoint
+      ? ` (an emulator at ${options.endpoint} accepts any values, e.g. { accessKeyId: 'test', secretAccessKey: 'test' })`
+      : '';
     throw new MessagingOptionsError(
       'snsSqs.credentials',
       `no AWS credentials found: pass snsSqs.credentials${emulator}, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); ${(error as Error).message}`,

@@ -1,6 +1,12 @@
 import {
-  ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand,
-  type Message, type MessageAttributeValue, type MessageSystemAttributeName, type SQSClient,
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type MessageSystemAttributeName,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
@@ -99,7 +105,9 @@ export class SqsConsumer {
   /** Receiving, and how many ReceiveMessage calls failed in a row (0 after a success). */
   health(): ConsumerHealth {
     return {
-      queue: this.plan.name, attached: this.running, receiveFailures: this.errorStreak,
+      queue: this.plan.name,
+      attached: this.running,
+      receiveFailures: this.errorStreak,
       ...(this.errorStreak > 0 && this.lastReceiveError ? { lastError: this.lastReceiveError } : {}),
     };
   }
@@ -120,7 +128,8 @@ export class SqsConsumer {
     const startedAt = Date.now();
     this.running = false;
     // Young polls get YOUNG_POLL_MS to bring their batch (released below); older ones wait on an empty queue.
-    for (const poll of this.polls) setTimeout(() => poll.controller.abort(), Math.max(0, poll.startedAt + YOUNG_POLL_MS - Date.now())).unref();
+    for (const poll of this.polls)
+      setTimeout(() => poll.controller.abort(), Math.max(0, poll.startedAt + YOUNG_POLL_MS - Date.now())).unref();
     this.abort.abort();
     this.signal();
     const cutoffTimer = setTimeout(() => this.cutoff.abort(), drainTimeoutMs + STOP_GRACE_MS);
@@ -151,7 +160,10 @@ export class SqsConsumer {
   /** Every SQS call of this consumer: none once stopped, none that outlives stop(). */
   private send<C extends SqsCommand>(command: C, extra: { abortSignal?: AbortSignal; requestTimeout?: number } = {}): Promise<OutputOf<C>> {
     if (this.closed) return Promise.reject(new MessagingError(`The consumer of ${this.plan.name} is stopped`));
-    const options = { abortSignal: extra.abortSignal ?? this.cutoff.signal, ...(extra.requestTimeout ? { requestTimeout: extra.requestTimeout } : {}) };
+    const options = {
+      abortSignal: extra.abortSignal ?? this.cutoff.signal,
+      ...(extra.requestTimeout ? { requestTimeout: extra.requestTimeout } : {}),
+    };
     return this.sqs.send(command as never, options) as Promise<OutputOf<C>>;
   }
 
@@ -165,7 +177,9 @@ export class SqsConsumer {
     while (this.running) {
       const free = this.plan.concurrency - this.held.size - this.reserved;
       if (free <= 0 || this.polling >= this.maxPolls) {
-        await new Promise<void>((resolve) => { this.wake = resolve; });
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
         continue;
       }
       const count = Math.min(MAX_BATCH_ENTRIES, free);
@@ -187,12 +201,15 @@ export class SqsConsumer {
     const poll = { controller: new AbortController(), startedAt: Date.now() };
     this.polls.add(poll);
     try {
-      const result = await this.send(new ReceiveMessageCommand({
-        QueueUrl: this.settings.queueUrl,
-        MaxNumberOfMessages: count,
-        WaitTimeSeconds: this.settings.waitTimeSeconds,
-        MessageSystemAttributeNames: this.systemAttributes,
-      }), { abortSignal: poll.controller.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 });
+      const result = await this.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.settings.queueUrl,
+          MaxNumberOfMessages: count,
+          WaitTimeSeconds: this.settings.waitTimeSeconds,
+          MessageSystemAttributeNames: this.systemAttributes,
+        }),
+        { abortSignal: poll.controller.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 },
+      );
       this.polls.delete(poll);
       this.errorStreak = 0;
       const messages = (result.Messages ?? []).filter((m) => m.ReceiptHandle);
@@ -246,7 +263,10 @@ export class SqsConsumer {
       if (!this.running) return; // stop() releases what is left
       const done = await this.handle(message);
       if (!done) {
-        const rest = messages.slice(index + 1).map((m) => this.held.get(m.ReceiptHandle!)).filter((h): h is Held => !!h && !h.released);
+        const rest = messages
+          .slice(index + 1)
+          .map((m) => this.held.get(m.ReceiptHandle!))
+          .filter((h): h is Held => !!h && !h.released);
         if (rest.length > 0) await this.release(rest);
         return;
       }
@@ -272,7 +292,9 @@ export class SqsConsumer {
     try {
       return await this.carryOut(message, outcome, receiveCount);
     } catch (error) {
-      this.logger.error(`Could not act on message ${message.MessageId} of ${this.plan.name} (${describeError(error)}); it will be delivered again`);
+      this.logger.error(
+        `Could not act on message ${message.MessageId} of ${this.plan.name} (${describeError(error)}); it will be delivered again`,
+      );
       return false;
     } finally {
       this.held.delete(message.ReceiptHandle!);
@@ -287,8 +309,9 @@ export class SqsConsumer {
       return { kind: 'dead-letter', reason: parsed.reason };
     }
     const { notification } = parsed;
-    const topic = topicFromArn(notification.topicArn, this.settings.topicPrefix)
-      ?? decodeName(notification.topicArn.slice(notification.topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
+    const topic =
+      topicFromArn(notification.topicArn, this.settings.topicPrefix) ??
+      decodeName(notification.topicArn.slice(notification.topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
     const delivery: InboundDelivery = {
       topic,
       body: notification.message,
@@ -314,7 +337,9 @@ export class SqsConsumer {
     }
     if (decision.action === 'retry') {
       if (decision.deadLetterMissing) {
-        this.logger.error(`Message ${message.MessageId} on ${this.plan.name} should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`);
+        this.logger.error(
+          `Message ${message.MessageId} on ${this.plan.name} should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`,
+        );
       }
       await this.backoff(message, decision.delaySeconds);
       return false;
@@ -329,22 +354,34 @@ export class SqsConsumer {
 
   private async backoff(message: Message, delaySeconds: number): Promise<void> {
     // SQS takes whole seconds: round up, so a sub-second retryBackoff never becomes an immediate retry
-    await this.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: Math.ceil(delaySeconds) }));
+    await this.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.settings.queueUrl,
+        ReceiptHandle: message.ReceiptHandle!,
+        VisibilityTimeout: Math.ceil(delaySeconds),
+      }),
+    );
   }
 
   private async moveToDeadLetter(message: Message, reason: string): Promise<boolean> {
     // The SNS notification in the body carries the message attributes; the reason travels beside it.
     const attributes: Record<string, MessageAttributeValue> = { dead_letter_reason: { DataType: 'String', StringValue: reason } };
     try {
-      await this.send(new SendMessageCommand({
-        QueueUrl: this.settings.deadLetterUrl,
-        MessageBody: message.Body || '(empty body)',
-        MessageAttributes: attributes,
-        ...(this.plan.fifo ? { MessageGroupId: message.Attributes?.MessageGroupId ?? 'dead-letter', MessageDeduplicationId: message.MessageId } : {}),
-      }));
+      await this.send(
+        new SendMessageCommand({
+          QueueUrl: this.settings.deadLetterUrl,
+          MessageBody: message.Body || '(empty body)',
+          MessageAttributes: attributes,
+          ...(this.plan.fifo
+            ? { MessageGroupId: message.Attributes?.MessageGroupId ?? 'dead-letter', MessageDeduplicationId: message.MessageId }
+            : {}),
+        }),
+      );
       return true;
     } catch (error) {
-      this.logger.error(`Could not move message ${message.MessageId} of ${this.plan.name} to its dead-letter queue (${describeError(error)}); it stays and is retried`);
+      this.logger.error(
+        `Could not move message ${message.MessageId} of ${this.plan.name} to its dead-letter queue (${describeError(error)}); it stays and is retried`,
+      );
       return false;
     }
   }
@@ -368,13 +405,20 @@ export class SqsConsumer {
   private async sendRelease(items: Held[]): Promise<void> {
     for (const chunk of batchesOf(items)) {
       try {
-        const result = await this.send(new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.settings.queueUrl,
-          Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h.message.ReceiptHandle!, VisibilityTimeout: 0 })),
-        }));
-        for (const f of result.Failed ?? []) this.logger.warn?.(`Could not release a message on ${this.plan.name} (${f.Code}: ${f.Message}); it returns after its visibility timeout`);
+        const result = await this.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.settings.queueUrl,
+            Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h.message.ReceiptHandle!, VisibilityTimeout: 0 })),
+          }),
+        );
+        for (const f of result.Failed ?? [])
+          this.logger.warn?.(
+            `Could not release a message on ${this.plan.name} (${f.Code}: ${f.Message}); it returns after its visibility timeout`,
+          );
       } catch (error) {
-        this.logger.warn?.(`Could not release ${chunk.length} message(s) on ${this.plan.name} (${describeError(error)}); they return after their visibility timeout`);
+        this.logger.warn?.(
+          `Could not release ${chunk.length} message(s) on ${this.plan.name} (${describeError(error)}); they return after their visibility timeout`,
+        );
       }
     }
   }

@@ -29,15 +29,21 @@ export class DeleteBatcher {
 
   private async sendBatch(batch: PendingDelete[]): Promise<void> {
     try {
-      const result = await this.send(new DeleteMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: batch.map((b, i) => ({ Id: String(i), ReceiptHandle: b.receiptHandle })),
-      }));
+      const result = await this.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((b, i) => ({ Id: String(i), ReceiptHandle: b.receiptHandle })),
+        }),
+      );
       for (const failure of result.Failed ?? []) {
-        this.logger.warn?.(`Could not delete a handled message from ${this.queueUrl} (${failure.Code}: ${failure.Message}); it will be delivered again`);
+        this.logger.warn?.(
+          `Could not delete a handled message from ${this.queueUrl} (${failure.Code}: ${failure.Message}); it will be delivered again`,
+        );
       }
     } catch (error) {
-      this.logger.warn?.(`Could not delete ${batch.length} handled message(s) from ${this.queueUrl}: ${describeError(error)}; they will be delivered again`);
+      this.logger.warn?.(
+        `Could not delete ${batch.length} handled message(s) from ${this.queueUrl}: ${describeError(error)}; they will be delivered again`,
+      );
     } finally {
       for (const b of batch) b.resolve();
     }

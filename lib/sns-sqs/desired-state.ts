@@ -24,7 +24,11 @@ export function deadLetterQueueAttributes(options: ResolvedMessagingOptions): Re
 }
 
 /** The main queue's attributes; RedrivePolicy is '' (none) when the plan has no dead-letter queue. */
-export function mainQueueAttributes(plan: QueuePlan, options: ResolvedMessagingOptions, deadLetterArn: string | undefined): Record<string, string> {
+export function mainQueueAttributes(
+  plan: QueuePlan,
+  options: ResolvedMessagingOptions,
+  deadLetterArn: string | undefined,
+): Record<string, string> {
   return {
     VisibilityTimeout: String(plan.visibilityTimeout),
     ...queueKmsAttributes(options),

@@ -14,9 +14,13 @@ export async function lookUpSnsSqsTopology(provisioner: SnsSqsProvisioner, plans
   for (const plan of plans) {
     const name = queueName(plan);
     const dlqName = deadLetterQueueName(plan);
-    const [queue, deadLetter] = await Promise.all([provisioner.queueUrlAndArn(name), dlqName ? provisioner.queueUrlAndArn(dlqName) : undefined]);
+    const [queue, deadLetter] = await Promise.all([
+      provisioner.queueUrlAndArn(name),
+      dlqName ? provisioner.queueUrlAndArn(dlqName) : undefined,
+    ]);
     if (!queue) missing.push({ kind: 'queue', resource: name, expected: 'an existing queue', found: 'no such queue' });
-    if (dlqName && !deadLetter) missing.push({ kind: 'dead-letter queue', resource: dlqName, expected: 'an existing queue', found: 'no such queue' });
+    if (dlqName && !deadLetter)
+      missing.push({ kind: 'dead-letter queue', resource: dlqName, expected: 'an existing queue', found: 'no such queue' });
     if (queue) provisioned.push({ plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns: [] });
   }
   if (missing.length > 0) throw new TopologyVerificationError('sns-sqs', await provisioner.endpoint(), missing, 'off');

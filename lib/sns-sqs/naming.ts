@@ -41,9 +41,14 @@ export function validateQueuePlans(queues: readonly QueuePlan[], topicPrefix: st
     for (const sub of plan.subscriptions) {
       const name = topicName(topicPrefix, sub.pattern, plan.fifo);
       if (name.length > TOPIC_NAME_MAX) {
-        throw new MessagingOptionsError(`@EventPattern('${sub.pattern}')`, `SNS topic name (topicPrefix + pattern, encoded) must be at most ${TOPIC_NAME_MAX} characters; it is ${name.length}`, name);
+        throw new MessagingOptionsError(
+          `@EventPattern('${sub.pattern}')`,
+          `SNS topic name (topicPrefix + pattern, encoded) must be at most ${TOPIC_NAME_MAX} characters; it is ${name.length}`,
+          name,
+        );
       }
-      if (sub.pattern.length === 0) throw new MessagingOptionsError(`@EventPattern('${sub.pattern}')`, 'topic must be a non-empty string', sub.pattern);
+      if (sub.pattern.length === 0)
+        throw new MessagingOptionsError(`@EventPattern('${sub.pattern}')`, 'topic must be a non-empty string', sub.pattern);
       if (sub.filterPolicy !== undefined) {
         try {
           JSON.stringify(sub.filterPolicy);
@@ -64,6 +69,10 @@ function checkQueueName(full: string, given: string, option: string, fifo: boole
     throw new MessagingOptionsError(option, 'SQS queue names (with queueNamePrefix) may contain only A-Z, a-z, 0-9, _ and -', given);
   }
   if (full.length > QUEUE_NAME_MAX) {
-    throw new MessagingOptionsError(option, `SQS queue names (with queueNamePrefix${fifo ? " and '.fifo'" : ''}) must be at most ${QUEUE_NAME_MAX} characters; "${full}" has ${full.length}`, given);
+    throw new MessagingOptionsError(
+      option,
+      `SQS queue names (with queueNamePrefix${fifo ? " and '.fifo'" : ''}) must be at most ${QUEUE_NAME_MAX} characters; "${full}" has ${full.length}`,
+      given,
+    );
   }
 }

@@ -22,7 +22,8 @@ export function parseNotification(body: string | undefined): ParsedNotification 
     return { ok: false, reason: 'SQS body is JSON but not an SNS notification object' };
   }
   const n = parsed as Record<string, unknown>;
-  if (n.Type !== undefined && n.Type !== 'Notification') return { ok: false, reason: `SNS message of type "${String(n.Type)}" is not a Notification` };
+  if (n.Type !== undefined && n.Type !== 'Notification')
+    return { ok: false, reason: `SNS message of type "${String(n.Type)}" is not a Notification` };
   if (typeof n.TopicArn !== 'string' || typeof n.Message !== 'string') {
     return { ok: false, reason: 'SQS body is not an SNS notification (TopicArn and Message missing)' };
   }
@@ -32,5 +33,8 @@ export function parseNotification(body: string | undefined): ParsedNotification 
   } catch (error) {
     return { ok: false, reason: `SNS notification has unreadable MessageAttributes: ${String(error)}` };
   }
-  return { ok: true, notification: { topicArn: n.TopicArn, message: n.Message, messageId: typeof n.MessageId === 'string' ? n.MessageId : '', attributes } };
+  return {
+    ok: true,
+    notification: { topicArn: n.TopicArn, message: n.Message, messageId: typeof n.MessageId === 'string' ? n.MessageId : '', attributes },
+  };
 }

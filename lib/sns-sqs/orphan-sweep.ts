@@ -1,5 +1,11 @@
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ListQueueTagsCommand, TagQueueCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  TagQueueCommand,
+} from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { encodeName } from '../naming.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
@@ -49,7 +55,9 @@ export class OrphanSweep {
         removed.push(name);
       }
     } catch (error) {
-      this.logger.warn?.(`Could not sweep orphaned per-process queues of ${this.options.serviceName}: ${describeError(error)}; they stay until a later startup`);
+      this.logger.warn?.(
+        `Could not sweep orphaned per-process queues of ${this.options.serviceName}: ${describeError(error)}; they stay until a later startup`,
+      );
     }
     return removed;
   }
@@ -57,16 +65,23 @@ export class OrphanSweep {
   /** Renews the ALIVE_TAG of this process's per-process queues until stop(). */
   keepAlive(queueUrls: readonly string[]): void {
     if (this.expiresMs <= 0 || queueUrls.length === 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      for (const url of queueUrls) {
-        const done = this.clients.sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: this.provisioner.perProcessTags() }), { abortSignal: this.abort.signal })
-          .then(() => undefined, (error: unknown) => {
-            if (!this.abort.signal.aborted) this.logger.warn?.(`Could not renew per-process queue ${url}: ${describeError(error)}`);
-          });
-        this.renewing.add(done);
-        void done.finally(() => this.renewing.delete(done));
-      }
-    }, Math.max(250, Math.floor(this.expiresMs / 4)));
+    this.timer = setInterval(
+      () => {
+        for (const url of queueUrls) {
+          const done = this.clients.sqs
+            .send(new TagQueueCommand({ QueueUrl: url, Tags: this.provisioner.perProcessTags() }), { abortSignal: this.abort.signal })
+            .then(
+              () => undefined,
+              (error: unknown) => {
+                if (!this.abort.signal.aborted) this.logger.warn?.(`Could not renew per-process queue ${url}: ${describeError(error)}`);
+              },
+            );
+          this.renewing.add(done);
+          void done.finally(() => this.renewing.delete(done));
+        }
+      },
+      Math.max(250, Math.floor(this.expiresMs / 4)),
+    );
     this.timer.unref?.();
   }
 
@@ -92,27 +107,35 @@ export class OrphanSweep {
 
   private async removeOrphan(url: string, name: string, aliveAt: number): Promise<void> {
     const { sns, sqs } = this.clients;
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy'] }));
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'Policy', 'RedrivePolicy'] }),
+    );
     const arn = Attributes.QueueArn ?? '';
     const subscriptionArns: string[] = [];
     for (const topicArn of sourceTopics(Attributes.Policy)) {
       let token: string | undefined;
       do {
         const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
-        for (const s of page.Subscriptions ?? []) if (s.Endpoint === arn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation') subscriptionArns.push(s.SubscriptionArn);
+        for (const s of page.Subscriptions ?? [])
+          if (s.Endpoint === arn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation')
+            subscriptionArns.push(s.SubscriptionArn);
         token = page.NextToken;
       } while (token);
     }
     const deadLetter = await this.deadLetterOf(Attributes.RedrivePolicy);
     await this.provisioner.remove({ name, url, arn, subscriptionArns, deadLetter });
-    this.logger.log?.(`Removed orphaned per-process queue ${name} and ${subscriptionArns.length} subscription(s): its process last renewed it ${Math.round((Date.now() - aliveAt) / 1000)} s ago (snsSqs.perProcessQueueExpires ${this.expiresMs} ms)`);
+    this.logger.log?.(
+      `Removed orphaned per-process queue ${name} and ${subscriptionArns.length} subscription(s): its process last renewed it ${Math.round((Date.now() - aliveAt) / 1000)} s ago (snsSqs.perProcessQueueExpires ${this.expiresMs} ms)`,
+    );
   }
 
   private async deadLetterOf(redrivePolicy: string | undefined): Promise<{ url: string; arn: string } | undefined> {
     if (!redrivePolicy) return undefined;
     const arn = (JSON.parse(redrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
     if (!arn) return undefined;
-    const { QueueUrl } = await this.clients.sqs.send(new GetQueueUrlCommand({ QueueName: arn.slice(arn.lastIndexOf(':') + 1) })).catch(() => ({ QueueUrl: undefined }));
+    const { QueueUrl } = await this.clients.sqs
+      .send(new GetQueueUrlCommand({ QueueName: arn.slice(arn.lastIndexOf(':') + 1) }))
+      .catch(() => ({ QueueUrl: undefined }));
     return QueueUrl ? { url: QueueUrl, arn } : undefined;
   }
 }
@@ -121,8 +144,11 @@ export class OrphanSweep {
 function sourceTopics(policy: string | undefined): string[] {
   if (!policy) return [];
   try {
-    const statements = [(JSON.parse(policy) as { Statement?: unknown }).Statement].flat() as Array<{ Condition?: Record<string, Record<string, unknown>> }>;
-    return statements.flatMap((s) => Object.values(s?.Condition ?? {}).flatMap((c) => [c?.['aws:SourceArn'] ?? []].flat()))
+    const statements = [(JSON.parse(policy) as { Statement?: unknown }).Statement].flat() as Array<{
+      Condition?: Record<string, Record<string, unknown>>;
+    }>;
+    return statements
+      .flatMap((s) => Object.values(s?.Condition ?? {}).flatMap((c) => [c?.['aws:SourceArn'] ?? []].flat()))
       .filter((a): a is string => typeof a === 'string' && a.includes(':sns:'));
   } catch {
     return [];

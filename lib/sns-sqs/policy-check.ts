@@ -10,7 +10,9 @@ export function policyAllowsTopic(policyJson: string | undefined, topicArn: stri
 
 /** The aws:SourceArn values the policy allows SendMessage from, for an error message. */
 export function allowedSources(policyJson: string | undefined): string[] {
-  return allowStatements(policyJson).filter((s) => allowsSend(s) && fromSns(s)).flatMap((s) => sourceConditions(s) ?? ['(any source)']);
+  return allowStatements(policyJson)
+    .filter((s) => allowsSend(s) && fromSns(s))
+    .flatMap((s) => sourceConditions(s) ?? ['(any source)']);
 }
 
 type Statement = Record<string, unknown>;
@@ -67,5 +69,10 @@ function sourceMatches(statement: Statement, topicArn: string): boolean {
 }
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }

@@ -3,14 +3,16 @@ export function queuePolicy(queueArn: string, topicArns: readonly string[]): str
   const sources = [...new Set(topicArns)].sort();
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{
-      Sid: 'nestjs-messaging-sns-fanout',
-      Effect: 'Allow',
-      Principal: { Service: 'sns.amazonaws.com' },
-      Action: 'sqs:SendMessage',
-      Resource: queueArn,
-      Condition: { ArnEquals: { 'aws:SourceArn': sources.length === 1 ? sources[0] : sources } },
-    }],
+    Statement: [
+      {
+        Sid: 'nestjs-messaging-sns-fanout',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': sources.length === 1 ? sources[0] : sources } },
+      },
+    ],
   });
 }
 
@@ -36,7 +38,11 @@ function normalize(value: unknown): unknown {
     return items.every((i) => typeof i === 'string') ? [...(items as string[])].sort() : items;
   }
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, normalize((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, normalize((value as Record<string, unknown>)[k])]),
+    );
   }
   if (typeof value === 'number') return String(value);
   return value;

@@ -1,9 +1,24 @@
 import {
-  CreateTopicCommand, GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTagsForResourceCommand, ListTopicsCommand,
-  SetSubscriptionAttributesCommand, SetTopicAttributesCommand, SubscribeCommand, TagResourceCommand, UnsubscribeCommand,
+  CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  ListTagsForResourceCommand,
+  ListTopicsCommand,
+  SetSubscriptionAttributesCommand,
+  SetTopicAttributesCommand,
+  SubscribeCommand,
+  TagResourceCommand,
+  UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
 import {
-  CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SetQueueAttributesCommand, TagQueueCommand,
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  SetQueueAttributesCommand,
+  TagQueueCommand,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
@@ -16,9 +31,7 @@ import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
 import { deadLetterQueueName, queueName, topicName } from './naming.js';
 import { queuePolicy, sameJson } from './policy.js';
-import {
-  deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, tagChanges, topicKmsKey, userTags,
-} from './desired-state.js';
+import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, tagChanges, topicKmsKey, userTags } from './desired-state.js';
 import { lookUpSnsSqsTopology } from './lookup.js';
 import { verifySnsSqsTopology } from './verifier.js';
 
@@ -80,9 +93,12 @@ export class SnsSqsProvisioner {
 
   async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
     switch (this.options.provisioning) {
-      case 'verify': return verifySnsSqsTopology(this, queues);
-      case 'off': return lookUpSnsSqsTopology(this, queues);
-      default: return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
+      case 'verify':
+        return verifySnsSqsTopology(this, queues);
+      case 'off':
+        return lookUpSnsSqsTopology(this, queues);
+      default:
+        return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
     }
   }
 
@@ -114,7 +130,13 @@ export class SnsSqsProvisioner {
     const topicArns = await Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo)));
     const queue = existing
       ? await this.updateQueue(existing, desired, (arn) => queuePolicy(arn, topicArns))
-      : await this.createQueue(name, plan.fifo, desired, (arn) => queuePolicy(arn, topicArns), plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() });
+      : await this.createQueue(
+          name,
+          plan.fifo,
+          desired,
+          (arn) => queuePolicy(arn, topicArns),
+          plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() },
+        );
     const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));
     return { plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns };
   }
@@ -123,21 +145,35 @@ export class SnsSqsProvisioner {
    * Removes a queue unique to this process, its subscriptions, and its dead-letter queue when that is empty. Failures
    * are logged; `abortSignal` cuts the calls off when shutdown is out of time.
    */
-  async remove(queue: Pick<ProvisionedQueue, 'url' | 'arn' | 'subscriptionArns' | 'deadLetter'> & { name: string }, abortSignal?: AbortSignal): Promise<void> {
+  async remove(
+    queue: Pick<ProvisionedQueue, 'url' | 'arn' | 'subscriptionArns' | 'deadLetter'> & { name: string },
+    abortSignal?: AbortSignal,
+  ): Promise<void> {
     const { sns, sqs } = this.clients;
     const options = abortSignal ? { abortSignal } : undefined;
     for (const arn of queue.subscriptionArns) {
-      await sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }), options).catch((e) => this.logger.warn?.(`Cannot unsubscribe ${arn}: ${describeError(e)}`));
+      await sns
+        .send(new UnsubscribeCommand({ SubscriptionArn: arn }), options)
+        .catch((e) => this.logger.warn?.(`Cannot unsubscribe ${arn}: ${describeError(e)}`));
     }
-    await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }), options).catch((e) => this.logger.warn?.(`Cannot delete queue ${queue.name}: ${describeError(e)}`));
+    await sqs
+      .send(new DeleteQueueCommand({ QueueUrl: queue.url }), options)
+      .catch((e) => this.logger.warn?.(`Cannot delete queue ${queue.name}: ${describeError(e)}`));
     if (queue.deadLetter) {
       try {
-        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({
-          QueueUrl: queue.deadLetter.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }), options);
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queue.deadLetter.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+          options,
+        );
         const count = Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
         if (count === 0) await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.deadLetter.url }), options);
-        else this.logger.warn?.(`Keeping dead-letter queue ${queue.deadLetter.arn} of removed queue ${queue.name}: it holds ${count} message(s)`);
+        else
+          this.logger.warn?.(
+            `Keeping dead-letter queue ${queue.deadLetter.arn} of removed queue ${queue.name}: it holds ${count} message(s)`,
+          );
       } catch (error) {
         if (!isNotFound(error)) this.logger.warn?.(`Cannot remove dead-letter queue ${queue.deadLetter.arn}: ${describeError(error)}`);
       }
@@ -151,13 +187,21 @@ export class SnsSqsProvisioner {
     if (found) {
       const { arn, attributes } = found;
       if (kms !== undefined && (attributes.KmsMasterKeyId ?? '') !== kms) {
-        await this.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }));
+        await this.send(
+          'sns',
+          name,
+          new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }),
+        );
         this.logger.log?.(`Set KmsMasterKeyId of topic ${name} to ${kms === '' ? '(none)' : kms}`);
       }
       if (Object.keys(tags).length > 0) {
         const changes = tagChanges(tags, await this.topicTags(arn));
         if (Object.keys(changes).length > 0) {
-          await this.send('sns', name, new TagResourceCommand({ ResourceArn: arn, Tags: Object.entries(changes).map(([Key, Value]) => ({ Key, Value })) }));
+          await this.send(
+            'sns',
+            name,
+            new TagResourceCommand({ ResourceArn: arn, Tags: Object.entries(changes).map(([Key, Value]) => ({ Key, Value })) }),
+          );
           this.logger.log?.(`Tagged topic ${name}: ${Object.keys(changes).join(', ')}`);
         }
       }
@@ -167,7 +211,11 @@ export class SnsSqsProvisioner {
     if (fifo) attributes.FifoTopic = 'true';
     if (kms) attributes.KmsMasterKeyId = kms;
     const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-    const { TopicArn } = await this.send('sns', name, new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }));
+    const { TopicArn } = await this.send(
+      'sns',
+      name,
+      new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }),
+    );
     if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
     this.learnArnBase(TopicArn);
     return TopicArn;
@@ -201,8 +249,13 @@ export class SnsSqsProvisioner {
   private async existingTopicArn(name: string): Promise<string> {
     const found = await this.findTopic(name);
     if (found) return found.arn;
-    throw new ProvisioningError('sns-sqs', await this.endpoint('sns'), `GetTopicAttributes ${name}`, 'the topic does not exist',
-      `provisioning is '${this.options.provisioning}', so it is not created: create it in your infrastructure code, or use provisioning 'create'`);
+    throw new ProvisioningError(
+      'sns-sqs',
+      await this.endpoint('sns'),
+      `GetTopicAttributes ${name}`,
+      'the topic does not exist',
+      `provisioning is '${this.options.provisioning}', so it is not created: create it in your infrastructure code, or use provisioning 'create'`,
+    );
   }
 
   /** The ARN prefix of this account's SNS topics, from a known queue or topic ARN; undefined when there is no topic at all. */
@@ -246,7 +299,11 @@ export class SnsSqsProvisioner {
       throw error;
     }
     if (!url) return undefined;
-    const { Attributes = {} } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const { Attributes = {} } = await this.send(
+      'sqs',
+      name,
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
     const arn = Attributes.QueueArn ?? '';
     this.learnArnBase(arn);
     return { url, arn };
@@ -258,10 +315,20 @@ export class SnsSqsProvisioner {
     return this.createQueue(name, fifo, desired, undefined, userTags(this.options));
   }
 
-  private async createQueue(name: string, fifo: boolean, desired: Record<string, string>, policy?: (arn: string) => string, tags?: Record<string, string>): Promise<QueueInfo> {
+  private async createQueue(
+    name: string,
+    fifo: boolean,
+    desired: Record<string, string>,
+    policy?: (arn: string) => string,
+    tags?: Record<string, string>,
+  ): Promise<QueueInfo> {
     const attributes: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([, v]) => v !== ''));
     if (fifo) attributes.FifoQueue = 'true';
-    const { QueueUrl } = await this.send('sqs', name, new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}) }));
+    const { QueueUrl } = await this.send(
+      'sqs',
+      name,
+      new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}) }),
+    );
     if (!QueueUrl) throw new MessagingError(`CreateQueue ${name} returned no QueueUrl`);
     const { Attributes } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     const arn = Attributes?.QueueArn ?? '';
@@ -280,7 +347,11 @@ export class SnsSqsProvisioner {
       if (!same) changes[key] = value;
     }
     if (Object.keys(changes).length > 0) {
-      await this.send('sqs', queue.arn.slice(queue.arn.lastIndexOf(':') + 1), new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }));
+      await this.send(
+        'sqs',
+        queue.arn.slice(queue.arn.lastIndexOf(':') + 1),
+        new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }),
+      );
       this.logger.log?.(`Updated queue ${queue.arn}: ${Object.keys(changes).join(', ')}`);
     }
     await this.syncQueueTags(queue);
@@ -310,13 +381,26 @@ export class SnsSqsProvisioner {
       const attributes: Record<string, string> = {};
       if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
       if (scope !== undefined) attributes.FilterPolicyScope = scope;
-      const { SubscriptionArn } = await this.send('sns', `${topicArn} -> ${queueArn}`, new SubscribeCommand({
-        TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: attributes, ReturnSubscriptionArn: true,
-      }));
+      const { SubscriptionArn } = await this.send(
+        'sns',
+        `${topicArn} -> ${queueArn}`,
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: 'sqs',
+          Endpoint: queueArn,
+          Attributes: attributes,
+          ReturnSubscriptionArn: true,
+        }),
+      );
       return SubscriptionArn ?? '';
     }
     const { Attributes = {} } = await this.send('sns', existingArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }));
-    const set = (name: string, value: string) => this.send('sns', `${existingArn} ${name}`, new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }));
+    const set = (name: string, value: string) =>
+      this.send(
+        'sns',
+        `${existingArn} ${name}`,
+        new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }),
+      );
     if (Attributes.RawMessageDelivery === 'true') await set('RawMessageDelivery', 'false');
     const currentPolicy = Attributes.FilterPolicy ?? '';
     if (filterPolicy === undefined) {
@@ -338,15 +422,28 @@ export class SnsSqsProvisioner {
    * One provisioning call. A failure becomes a ProvisioningError naming the endpoint, the operation (`action target`)
    * and what to check; "does not exist" passes through unchanged where the caller handles it.
    */
-  async send<C extends object>(service: 'sns' | 'sqs', target: string, command: C, options: { notFound?: 'pass'; abortSignal?: AbortSignal } = {}): Promise<OutputOf<C>> {
-    const client = this.clients[service] as unknown as { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>> };
+  async send<C extends object>(
+    service: 'sns' | 'sqs',
+    target: string,
+    command: C,
+    options: { notFound?: 'pass'; abortSignal?: AbortSignal } = {},
+  ): Promise<OutputOf<C>> {
+    const client = this.clients[service] as unknown as {
+      send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>>;
+    };
     try {
       return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
     } catch (error) {
       if (options.notFound === 'pass' && isNotFound(error)) throw error;
       const action = command.constructor.name.replace(/Command$/, '');
       const endpoint = await this.endpoint(service);
-      const { detail, hint } = explainAwsError(error, { service, action, endpoint, connectTimeout: this.options.snsSqs.connectTimeout, requestTimeout: this.options.snsSqs.requestTimeout });
+      const { detail, hint } = explainAwsError(error, {
+        service,
+        action,
+        endpoint,
+        connectTimeout: this.options.snsSqs.connectTimeout,
+        requestTimeout: this.options.snsSqs.requestTimeout,
+      });
       throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
     }
   }
@@ -356,7 +453,9 @@ export class SnsSqsProvisioner {
     let token: string | undefined;
     do {
       const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
-      const found = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation');
+      const found = page.Subscriptions?.find(
+        (s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation',
+      );
       if (found) return found.SubscriptionArn;
       token = page.NextToken;
     } while (token);

@@ -48,13 +48,17 @@ export class SnsPublisher {
     const fifo = message.groupId !== undefined;
     const name = topicName(this.topicPrefix, message.topic, fifo);
     if (name.length > TOPIC_NAME_MAX) {
-      throw new PublishError(`Cannot publish to topic "${message.topic}": its SNS topic name (topicPrefix + topic, encoded) has ${name.length} characters, over the ${TOPIC_NAME_MAX}-character limit; use a shorter topic`);
+      throw new PublishError(
+        `Cannot publish to topic "${message.topic}": its SNS topic name (topicPrefix + topic, encoded) has ${name.length} characters, over the ${TOPIC_NAME_MAX}-character limit; use a shorter topic`,
+      );
     }
     let arn: string;
     try {
       arn = await this.topicArn(message.topic, fifo);
     } catch (error) {
-      throw new PublishError(`Cannot publish to topic "${message.topic}": the SNS topic is not available (${describeError(error)})`, { cause: error });
+      throw new PublishError(`Cannot publish to topic "${message.topic}": the SNS topic is not available (${describeError(error)})`, {
+        cause: error,
+      });
     }
     const entry: Omit<PublishBatchRequestEntry, 'Id'> = { Message: body };
     if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;
@@ -91,15 +95,23 @@ export class SnsPublisher {
   private async sendBatch(arn: string, batch: Pending[]): Promise<void> {
     let result;
     try {
-      result = await this.clients.sns.send(new PublishBatchCommand({
-        TopicArn: arn,
-        PublishBatchRequestEntries: batch.map((p, i) => ({ ...p.entry, Id: String(i) })),
-      }), { abortSignal: this.closing.signal });
+      result = await this.clients.sns.send(
+        new PublishBatchCommand({
+          TopicArn: arn,
+          PublishBatchRequestEntries: batch.map((p, i) => ({ ...p.entry, Id: String(i) })),
+        }),
+        { abortSignal: this.closing.signal },
+      );
     } catch (error) {
       for (const p of batch) {
-        p.reject(isTimeoutOrNetwork(error)
-          ? new PublishOutcomeUnknownError(`SNS did not answer the publish for topic "${p.topic}" (${describeError(error)}): the message may or may not have been published; retrying the emit may deliver it twice`, { cause: error })
-          : new PublishError(`SNS did not accept the message for topic "${p.topic}": ${describeError(error)}`, { cause: error }));
+        p.reject(
+          isTimeoutOrNetwork(error)
+            ? new PublishOutcomeUnknownError(
+                `SNS did not answer the publish for topic "${p.topic}" (${describeError(error)}): the message may or may not have been published; retrying the emit may deliver it twice`,
+                { cause: error },
+              )
+            : new PublishError(`SNS did not accept the message for topic "${p.topic}": ${describeError(error)}`, { cause: error }),
+        );
       }
       return;
     }
@@ -113,7 +125,11 @@ export class SnsPublisher {
         this.logger.warn?.(`SNS refused a message for topic "${p.topic}" (${failure.Code}: ${failure.Message}); retrying`);
         this.enqueue(arn, p);
       } else {
-        p.reject(new PublishError(`SNS refused the message for topic "${p.topic}": ${failure.Code ?? 'error'}${failure.Message ? `: ${failure.Message}` : ''}`));
+        p.reject(
+          new PublishError(
+            `SNS refused the message for topic "${p.topic}": ${failure.Code ?? 'error'}${failure.Message ? `: ${failure.Message}` : ''}`,
+          ),
+        );
       }
     }
   }

@@ -3,7 +3,15 @@ import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { Broker, BrokerHealth, BrokerStatus, DeadLetterDepth, DeliveryHandler, OutboundMessage, QueuePlan } from '../transport/broker.js';
+import type {
+  Broker,
+  BrokerHealth,
+  BrokerStatus,
+  DeadLetterDepth,
+  DeliveryHandler,
+  OutboundMessage,
+  QueuePlan,
+} from '../transport/broker.js';
 import { sleep } from '../sleep.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
 import { SqsConsumer, STOP_GRACE_MS } from './consumer.js';
@@ -34,7 +42,12 @@ export class SnsSqsBroker implements Broker {
   ) {
     this.clients = createClients(options.snsSqs);
     this.provisioner = new SnsSqsProvisioner(this.clients, options, logger);
-    this.publisher = new SnsPublisher(this.clients, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), logger, options.topicPrefix);
+    this.publisher = new SnsPublisher(
+      this.clients,
+      (pattern, fifo) => this.provisioner.topicArn(pattern, fifo),
+      logger,
+      options.topicPrefix,
+    );
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 
@@ -59,15 +72,21 @@ export class SnsSqsBroker implements Broker {
       await this.provision([plan]);
       queue = this.provisioned.get(plan.name)!;
     }
-    if (this.consumers.has(plan.name)) throw new MessagingError(`Queue ${plan.name} is already being consumed; give each @EventPattern subscription one queue`);
-    const consumer = new SqsConsumer(this.clients.sqs, {
-      plan,
-      queueUrl: queue.url,
-      deadLetterUrl: queue.deadLetter?.url,
-      topicPrefix: this.options.topicPrefix,
-      waitTimeSeconds: this.options.snsSqs.waitTimeSeconds,
-      requestTimeout: this.options.snsSqs.requestTimeout,
-    }, handler, this.logger);
+    if (this.consumers.has(plan.name))
+      throw new MessagingError(`Queue ${plan.name} is already being consumed; give each @EventPattern subscription one queue`);
+    const consumer = new SqsConsumer(
+      this.clients.sqs,
+      {
+        plan,
+        queueUrl: queue.url,
+        deadLetterUrl: queue.deadLetter?.url,
+        topicPrefix: this.options.topicPrefix,
+        waitTimeSeconds: this.options.snsSqs.waitTimeSeconds,
+        requestTimeout: this.options.snsSqs.requestTimeout,
+      },
+      handler,
+      this.logger,
+    );
     this.consumers.set(plan.name, consumer);
     consumer.start();
   }
@@ -82,10 +101,12 @@ export class SnsSqsBroker implements Broker {
       await this.orphans.stop();
       await Promise.all(consumers.map((c) => c.stop(drainTimeoutMs)));
       const unique = [...this.provisioned.values()].filter((q) => !q.plan.competing);
-      await Promise.all(unique.map(async (q) => {
-        await this.provisioner.remove({ ...q, name: q.plan.name }, cutoff.signal);
-        this.provisioned.delete(q.plan.name);
-      }));
+      await Promise.all(
+        unique.map(async (q) => {
+          await this.provisioner.remove({ ...q, name: q.plan.name }, cutoff.signal);
+          this.provisioned.delete(q.plan.name);
+        }),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -103,16 +124,26 @@ export class SnsSqsBroker implements Broker {
 
   async deadLetterDepths(): Promise<DeadLetterDepth[]> {
     const queues = [...this.provisioned.values()].filter((q) => q.deadLetter && q.plan.deadLetter);
-    return Promise.all(queues.map(async (q) => {
-      const { Attributes = {} } = await this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.deadLetter!.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-      return { queue: q.plan.name, deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name, messages: Number(Attributes.ApproximateNumberOfMessages ?? 0) };
-    }));
+    return Promise.all(
+      queues.map(async (q) => {
+        const { Attributes = {} } = await this.clients.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: q.deadLetter!.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        );
+        return {
+          queue: q.plan.name,
+          deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name,
+          messages: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+        };
+      }),
+    );
   }
 
   /** Once per broker: region and credentials resolve, or a clear error (a failed check is retried on the next call). */
   private checkConfiguration(): Promise<void> {
     this.configured ??= checkAwsConfiguration(this.clients, this.options.snsSqs).then(
-      () => { this.configurationChecked = true; },
+      () => {
+        this.configurationChecked = true;
+      },
       (error: unknown) => {
         this.configured = undefined;
         throw error;

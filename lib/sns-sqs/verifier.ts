@@ -27,7 +27,11 @@ export async function verifySnsSqsTopology(provisioner: SnsSqsProvisioner, plans
   return provisioned;
 }
 
-async function verifyQueuePlan(provisioner: SnsSqsProvisioner, plan: QueuePlan, mismatches: TopologyMismatch[]): Promise<ProvisionedQueue | undefined> {
+async function verifyQueuePlan(
+  provisioner: SnsSqsProvisioner,
+  plan: QueuePlan,
+  mismatches: TopologyMismatch[],
+): Promise<ProvisionedQueue | undefined> {
   const { options } = provisioner;
   const tags = userTags(options);
   // The queue first: its ARN tells the account and region, so topics can be found even when none is listed yet.
@@ -36,31 +40,61 @@ async function verifyQueuePlan(provisioner: SnsSqsProvisioner, plan: QueuePlan, 
   const dlqName = deadLetterQueueName(plan);
   const deadLetter = dlqName ? await provisioner.findQueue(dlqName) : undefined;
   if (dlqName) {
-    if (!deadLetter) mismatches.push({ kind: 'dead-letter queue', resource: dlqName, expected: `a queue${plan.fifo ? ' (FIFO)' : ''} with ${describe(deadLetterQueueAttributes(options))}`, found: 'no such queue' });
+    if (!deadLetter)
+      mismatches.push({
+        kind: 'dead-letter queue',
+        resource: dlqName,
+        expected: `a queue${plan.fifo ? ' (FIFO)' : ''} with ${describe(deadLetterQueueAttributes(options))}`,
+        found: 'no such queue',
+      });
     else {
       compareAttributes('dead-letter queue', dlqName, deadLetter, deadLetterQueueAttributes(options), mismatches);
       await compareQueueTags(provisioner, 'dead-letter queue', dlqName, deadLetter, tags, mismatches);
     }
   }
-  const topics = await Promise.all(plan.subscriptions.map(async (sub) => {
-    const topic = topicName(options.topicPrefix, sub.pattern, plan.fifo);
-    const found = await provisioner.findTopic(topic);
-    if (!found) {
-      mismatches.push({ kind: 'topic', resource: topic, expected: `an SNS topic${plan.fifo ? ' (FIFO)' : ''} for @EventPattern('${sub.pattern}')`, found: 'no such topic' });
-      return undefined;
-    }
-    const kms = topicKmsKey(options);
-    if (kms !== undefined && (found.attributes.KmsMasterKeyId ?? '') !== kms) {
-      mismatches.push({ kind: 'topic', resource: topic, attribute: 'KmsMasterKeyId', expected: show(kms), found: show(found.attributes.KmsMasterKeyId) });
-    }
-    if (Object.keys(tags).length > 0) compareTags('topic', topic, tags, await provisioner.topicTags(found.arn), mismatches);
-    return found.arn;
-  }));
+  const topics = await Promise.all(
+    plan.subscriptions.map(async (sub) => {
+      const topic = topicName(options.topicPrefix, sub.pattern, plan.fifo);
+      const found = await provisioner.findTopic(topic);
+      if (!found) {
+        mismatches.push({
+          kind: 'topic',
+          resource: topic,
+          expected: `an SNS topic${plan.fifo ? ' (FIFO)' : ''} for @EventPattern('${sub.pattern}')`,
+          found: 'no such topic',
+        });
+        return undefined;
+      }
+      const kms = topicKmsKey(options);
+      if (kms !== undefined && (found.attributes.KmsMasterKeyId ?? '') !== kms) {
+        mismatches.push({
+          kind: 'topic',
+          resource: topic,
+          attribute: 'KmsMasterKeyId',
+          expected: show(kms),
+          found: show(found.attributes.KmsMasterKeyId),
+        });
+      }
+      if (Object.keys(tags).length > 0) compareTags('topic', topic, tags, await provisioner.topicTags(found.arn), mismatches);
+      return found.arn;
+    }),
+  );
   if (!queue) {
-    mismatches.push({ kind: 'queue', resource: name, expected: `a queue${plan.fifo ? ' (FIFO)' : ''} with ${describe(mainQueueAttributes(plan, options, deadLetter?.arn ?? (dlqName ? `<arn of ${dlqName}>` : undefined)))}`, found: 'no such queue' });
+    mismatches.push({
+      kind: 'queue',
+      resource: name,
+      expected: `a queue${plan.fifo ? ' (FIFO)' : ''} with ${describe(mainQueueAttributes(plan, options, deadLetter?.arn ?? (dlqName ? `<arn of ${dlqName}>` : undefined)))}`,
+      found: 'no such queue',
+    });
     return undefined;
   }
-  compareAttributes('queue', name, queue, mainQueueAttributes(plan, options, deadLetter?.arn ?? (dlqName ? `<arn of ${dlqName}>` : undefined)), mismatches);
+  compareAttributes(
+    'queue',
+    name,
+    queue,
+    mainQueueAttributes(plan, options, deadLetter?.arn ?? (dlqName ? `<arn of ${dlqName}>` : undefined)),
+    mismatches,
+  );
   await compareQueueTags(provisioner, 'queue', name, queue, tags, mismatches);
   const subscriptionArns: string[] = [];
   for (const [i, sub] of plan.subscriptions.entries()) {
@@ -69,35 +103,78 @@ async function verifyQueuePlan(provisioner: SnsSqsProvisioner, plan: QueuePlan, 
     if (!policyAllowsTopic(queue.attributes.Policy, topicArn)) {
       const sources = allowedSources(queue.attributes.Policy);
       mismatches.push({
-        kind: 'queue', resource: name, attribute: 'Policy',
+        kind: 'queue',
+        resource: name,
+        attribute: 'Policy',
         expected: `an Allow statement for sqs:SendMessage from sns.amazonaws.com with aws:SourceArn ${topicArn}`,
-        found: queue.attributes.Policy ? `SendMessage allowed from ${sources.length > 0 ? sources.join(', ') : 'no SNS topic'}` : '(no policy)',
+        found: queue.attributes.Policy
+          ? `SendMessage allowed from ${sources.length > 0 ? sources.join(', ') : 'no SNS topic'}`
+          : '(no policy)',
       });
     }
     const subscriptionArn = await provisioner.findSubscription(topicArn, queue.arn);
     const resource = `${topicArn} → ${queue.arn}`;
     const { filterPolicy, scope } = subscriptionFilter(sub);
     if (!subscriptionArn) {
-      mismatches.push({ kind: 'subscription', resource, expected: `an sqs subscription${filterPolicy ? ` with FilterPolicy ${filterPolicy}` : ''}`, found: 'no such subscription' });
+      mismatches.push({
+        kind: 'subscription',
+        resource,
+        expected: `an sqs subscription${filterPolicy ? ` with FilterPolicy ${filterPolicy}` : ''}`,
+        found: 'no such subscription',
+      });
       continue;
     }
     subscriptionArns.push(subscriptionArn);
-    const { Attributes = {} } = await provisioner.send('sns', subscriptionArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+    const { Attributes = {} } = await provisioner.send(
+      'sns',
+      subscriptionArn,
+      new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }),
+    );
     const currentPolicy = Attributes.FilterPolicy ?? '';
     if (filterPolicy === undefined ? currentPolicy !== '' && currentPolicy !== '{}' : !sameJson(currentPolicy, filterPolicy)) {
-      mismatches.push({ kind: 'subscription', resource, attribute: 'FilterPolicy', expected: show(filterPolicy), found: show(currentPolicy) });
+      mismatches.push({
+        kind: 'subscription',
+        resource,
+        attribute: 'FilterPolicy',
+        expected: show(filterPolicy),
+        found: show(currentPolicy),
+      });
     }
     if (scope !== undefined && (Attributes.FilterPolicyScope ?? 'MessageAttributes') !== scope) {
-      mismatches.push({ kind: 'subscription', resource, attribute: 'FilterPolicyScope', expected: scope, found: Attributes.FilterPolicyScope ?? 'MessageAttributes' });
+      mismatches.push({
+        kind: 'subscription',
+        resource,
+        attribute: 'FilterPolicyScope',
+        expected: scope,
+        found: Attributes.FilterPolicyScope ?? 'MessageAttributes',
+      });
     }
     if (Attributes.RawMessageDelivery === 'true') {
-      mismatches.push({ kind: 'subscription', resource, attribute: 'RawMessageDelivery', expected: 'false (handlers read the SNS notification)', found: 'true' });
+      mismatches.push({
+        kind: 'subscription',
+        resource,
+        attribute: 'RawMessageDelivery',
+        expected: 'false (handlers read the SNS notification)',
+        found: 'true',
+      });
     }
   }
-  return { plan, url: queue.url, arn: queue.arn, deadLetter: deadLetter ? { url: deadLetter.url, arn: deadLetter.arn } : undefined, subscriptionArns };
+  return {
+    plan,
+    url: queue.url,
+    arn: queue.arn,
+    deadLetter: deadLetter ? { url: deadLetter.url, arn: deadLetter.arn } : undefined,
+    subscriptionArns,
+  };
 }
 
-function compareAttributes(kind: string, resource: string, queue: FoundQueue, wanted: Record<string, string>, mismatches: TopologyMismatch[]): void {
+function compareAttributes(
+  kind: string,
+  resource: string,
+  queue: FoundQueue,
+  wanted: Record<string, string>,
+  mismatches: TopologyMismatch[],
+): void {
   for (const [attribute, expected] of Object.entries(wanted)) {
     const found = queue.attributes[attribute] ?? '';
     if (JSON_ATTRIBUTES.has(attribute) ? sameJson(found, expected) : found === expected) continue;
@@ -105,14 +182,34 @@ function compareAttributes(kind: string, resource: string, queue: FoundQueue, wa
   }
 }
 
-async function compareQueueTags(provisioner: SnsSqsProvisioner, kind: string, resource: string, queue: FoundQueue, tags: Record<string, string>, mismatches: TopologyMismatch[]): Promise<void> {
+async function compareQueueTags(
+  provisioner: SnsSqsProvisioner,
+  kind: string,
+  resource: string,
+  queue: FoundQueue,
+  tags: Record<string, string>,
+  mismatches: TopologyMismatch[],
+): Promise<void> {
   if (Object.keys(tags).length === 0) return;
   compareTags(kind, resource, tags, await provisioner.queueTags(queue.url, resource), mismatches);
 }
 
-function compareTags(kind: string, resource: string, wanted: Record<string, string>, current: Record<string, string>, mismatches: TopologyMismatch[]): void {
+function compareTags(
+  kind: string,
+  resource: string,
+  wanted: Record<string, string>,
+  current: Record<string, string>,
+  mismatches: TopologyMismatch[],
+): void {
   for (const [key, value] of Object.entries(wanted)) {
-    if (current[key] !== value) mismatches.push({ kind, resource, attribute: `tag ${key}`, expected: JSON.stringify(value), found: key in current ? JSON.stringify(current[key]) : '(no such tag)' });
+    if (current[key] !== value)
+      mismatches.push({
+        kind,
+        resource,
+        attribute: `tag ${key}`,
+        expected: JSON.stringify(value),
+        found: key in current ? JSON.stringify(current[key]) : '(no such tag)',
+      });
   }
 }
 

@@ -68,15 +68,19 @@ export class VisibilityHeartbeat {
 
   private async extend(handles: string[]): Promise<void> {
     try {
-      const result = await this.send(new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: this.visibilityTimeout })),
-      }));
+      const result = await this.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: this.visibilityTimeout })),
+        }),
+      );
       for (const failure of result.Failed ?? []) {
-        if (this.due.has(handles[Number(failure.Id)])) this.logger.warn?.(`Could not extend the visibility of a message on ${this.queueUrl}: ${failure.Code} ${failure.Message ?? ''}`);
+        if (this.due.has(handles[Number(failure.Id)]))
+          this.logger.warn?.(`Could not extend the visibility of a message on ${this.queueUrl}: ${failure.Code} ${failure.Message ?? ''}`);
       }
     } catch (error) {
-      if (handles.some((h) => this.due.has(h))) this.logger.warn?.(`Could not extend the visibility of ${handles.length} message(s) on ${this.queueUrl}: ${describeError(error)}`);
+      if (handles.some((h) => this.due.has(h)))
+        this.logger.warn?.(`Could not extend the visibility of ${handles.length} message(s) on ${this.queueUrl}: ${describeError(error)}`);
     }
   }
 }

@@ -27,7 +27,10 @@ export class InMemoryBroker implements Broker {
   private state: 'open' | 'stopped' | 'closed' = 'open';
 
   /** `timeoutMs`: the default deadline of the kit's waits. */
-  constructor(private readonly envelope: MessageEnvelope, readonly timeoutMs: number) {}
+  constructor(
+    private readonly envelope: MessageEnvelope,
+    readonly timeoutMs: number,
+  ) {}
 
   /** Compiles every filter policy, so one the evaluator cannot run fails at startup as on a real broker. */
   validate(queues: readonly QueuePlan[]): void {
@@ -48,13 +51,16 @@ export class InMemoryBroker implements Broker {
     if (this.state === 'open') this.state = 'stopped';
     this.consumers.clear();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainTimeoutMs); });
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, drainTimeoutMs);
+    });
     await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
     clearTimeout(timer);
   }
 
   async publish(message: OutboundMessage): Promise<void> {
-    if (this.state === 'closed') throw new PublishError(`Cannot publish to topic "${message.topic}": the in-memory broker is closed (the application was closed)`);
+    if (this.state === 'closed')
+      throw new PublishError(`Cannot publish to topic "${message.topic}": the in-memory broker is closed (the application was closed)`);
     let data: unknown;
     let metadata = {};
     let decodeError: string | undefined;
@@ -66,7 +72,11 @@ export class InMemoryBroker implements Broker {
       decodeError = error instanceof Error ? error.message : String(error);
     }
     this.emittedMessages.push({
-      topic: message.topic, data, attributes: { ...message.attributes }, metadata, body: message.body,
+      topic: message.topic,
+      data,
+      attributes: { ...message.attributes },
+      metadata,
+      body: message.body,
       ...(message.groupId !== undefined ? { groupId: message.groupId } : {}),
       ...(message.deduplicationId !== undefined ? { deduplicationId: message.deduplicationId } : {}),
       ...(decodeError !== undefined ? { decodeError } : {}),
@@ -129,9 +139,13 @@ export class InMemoryBroker implements Broker {
         if (verdict !== 'not-subscribed') targets.push({ consumer, filtered: verdict === 'filtered' });
       }
     }
-    const running = Promise.all(targets.map(({ consumer, filtered }): Promise<QueueDeliveryResult> => (filtered
-      ? Promise.resolve({ queue: consumer.plan.name, outcome: 'filtered', attempts: 0 })
-      : deliverToQueue(consumer.plan, consumer.handler, delivery, options.redeliver))));
+    const running = Promise.all(
+      targets.map(({ consumer, filtered }): Promise<QueueDeliveryResult> =>
+        filtered
+          ? Promise.resolve({ queue: consumer.plan.name, outcome: 'filtered', attempts: 0 })
+          : deliverToQueue(consumer.plan, consumer.handler, delivery, options.redeliver),
+      ),
+    );
     this.inFlight.add(running);
     try {
       return await running;

@@ -73,7 +73,7 @@ function assertSingleMessagingModule(modules: ModulesContainer): void {
   if (count > 1) {
     throw new MessagingError(
       'MessagingTestingModule.forRoot() takes the place of MessagingModule.forRoot(), but the app imports MessagingModule as well (e.g. through AppModule). ' +
-      'To test a module that imports MessagingModule, give it the in-memory broker instead: MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] }))',
+        'To test a module that imports MessagingModule, give it the in-memory broker instead: MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] }))',
     );
   }
 }

@@ -7,13 +7,20 @@ import { MessagingServer } from '../server/messaging.server.js';
 import { DeadlineWaits } from './deadline-wait.js';
 import { InMemoryBroker } from './in-memory-broker.js';
 import type {
-  EmittedMessage, PublishOutcome, PublishResult, QueueDeliveryResult, TestPublishOptions, WaitForEmittedOptions, WaitOptions,
+  EmittedMessage,
+  PublishOutcome,
+  PublishResult,
+  QueueDeliveryResult,
+  TestPublishOptions,
+  WaitForEmittedOptions,
+  WaitOptions,
 } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const SEVERITY: readonly PublishOutcome[] = ['dead-letter', 'retry', 'success', 'filtered'];
-const START_HINT = 'call app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true }) and await app.startAllMicroservices() '
-  + '(or `await MessagingTesting.start(app)`, which does both and app.init()) before publishing';
+const START_HINT =
+  'call app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true }) and await app.startAllMicroservices() ' +
+  '(or `await MessagingTesting.start(app)`, which does both and app.init()) before publishing';
 
 /** Anything that resolves providers: a TestingModule, an INestApplication or an application context. */
 type Resolver = Pick<INestApplicationContext, 'get'>;
@@ -40,16 +47,20 @@ export class MessagingTesting {
     const broker: unknown = app.get(MESSAGING_BROKER, { strict: false });
     if (!(broker instanceof InMemoryBroker)) {
       throw new MessagingError(
-        'The app\'s messaging broker is not the in-memory one: build the test module with ' +
-        'MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })), or import MessagingTestingModule.forRoot(options) instead of MessagingModule.forRoot(options)',
+        "The app's messaging broker is not the in-memory one: build the test module with " +
+          'MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })), or import MessagingTestingModule.forRoot(options) instead of MessagingModule.forRoot(options)',
       );
     }
-    return kitFor(broker, () => new MessagingTesting(
+    return kitFor(
       broker,
-      app.get(MESSAGING_ENVELOPE, { strict: false }) as MessageEnvelope,
-      app.get(MessagingServer, { strict: false }),
-      broker.timeoutMs,
-    ));
+      () =>
+        new MessagingTesting(
+          broker,
+          app.get(MESSAGING_ENVELOPE, { strict: false }) as MessageEnvelope,
+          app.get(MessagingServer, { strict: false }),
+          broker.timeoutMs,
+        ),
+    );
   }
 
   /**
@@ -79,7 +90,11 @@ export class MessagingTesting {
   }
 
   /** Delivers `body` as it would arrive on the wire, not encoded (e.g. a body the envelope cannot decode). */
-  async publishBody(topic: string, body: string | Buffer, options: Omit<TestPublishOptions, 'envelope' | 'service'> = {}): Promise<PublishResult> {
+  async publishBody(
+    topic: string,
+    body: string | Buffer,
+    options: Omit<TestPublishOptions, 'envelope' | 'service'> = {},
+  ): Promise<PublishResult> {
     this.assertConsuming(topic);
     return this.deliver(topic, body, options);
   }
@@ -95,9 +110,13 @@ export class MessagingTesting {
     const count = options.count ?? 1;
     const matching = () => this.emitted<T>(topic).filter((m) => !options.where || options.where(m));
     return this.waits.until(
-      () => { const found = matching(); return found.length >= count ? found.slice(0, count) : undefined; },
+      () => {
+        const found = matching();
+        return found.length >= count ? found.slice(0, count) : undefined;
+      },
       options.timeoutMs ?? this.timeoutMs,
-      () => `expected ${count} message(s) emitted on "${topic}"${options.where ? ' matching the condition' : ''}, saw ${matching().length}; ` +
+      () =>
+        `expected ${count} message(s) emitted on "${topic}"${options.where ? ' matching the condition' : ''}, saw ${matching().length}; ` +
         `emitted so far: ${this.describeEmitted()}`,
     );
   }
@@ -127,14 +146,21 @@ export class MessagingTesting {
       throw new MessagingError(`Cannot publish "${topic}": the application was closed`);
     }
     if (!this.server.isStarted) {
-      throw new MessagingError(`Cannot publish "${topic}": MessagingServer is not started, so no handler is attached. In the test, ${START_HINT}`);
+      throw new MessagingError(
+        `Cannot publish "${topic}": MessagingServer is not started, so no handler is attached. In the test, ${START_HINT}`,
+      );
     }
   }
 
-  private async deliver(topic: string, body: string | Buffer, options: Omit<TestPublishOptions, 'envelope' | 'service'>): Promise<PublishResult> {
+  private async deliver(
+    topic: string,
+    body: string | Buffer,
+    options: Omit<TestPublishOptions, 'envelope' | 'service'>,
+  ): Promise<PublishResult> {
     const messageId = options.messageId ?? randomUUID();
     const receiveCount = options.receiveCount ?? 1;
-    if (!Number.isInteger(receiveCount) || receiveCount < 1) throw new MessagingError(`receiveCount must be an integer of 1 or more, got ${receiveCount}`);
+    if (!Number.isInteger(receiveCount) || receiveCount < 1)
+      throw new MessagingError(`receiveCount must be an integer of 1 or more, got ${receiveCount}`);
     const attributes = { ...options.attributes };
     const deliveries = await this.broker.deliver(
       { topic, body, attributes, messageId, receiveCount, groupId: options.groupId, raw: { topic, body, attributes, messageId } },
@@ -146,7 +172,12 @@ export class MessagingTesting {
   private describeEmitted(): string {
     const all = this.broker.emitted();
     if (all.length === 0) return 'nothing';
-    return all.slice(-10).map((m) => `"${m.topic}" ${safeJson(m.data)}`).join(', ') + (all.length > 10 ? ` (last 10 of ${all.length})` : '');
+    return (
+      all
+        .slice(-10)
+        .map((m) => `"${m.topic}" ${safeJson(m.data)}`)
+        .join(', ') + (all.length > 10 ? ` (last 10 of ${all.length})` : '')
+    );
   }
 }
 

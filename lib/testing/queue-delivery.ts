@@ -23,7 +23,11 @@ export async function deliverToQueue(
     if (settlement.action === 'dead-letter') return { queue: plan.name, outcome: 'dead-letter', reason: settlement.reason, attempts };
     if (!redeliver || settlement.deadLetterMissing) {
       return {
-        queue: plan.name, outcome: 'retry', reason: settlement.reason, attempts, retryDelaySeconds: settlement.delaySeconds,
+        queue: plan.name,
+        outcome: 'retry',
+        reason: settlement.reason,
+        attempts,
+        retryDelaySeconds: settlement.delaySeconds,
         ...(settlement.deadLetterMissing ? { deadLetterMissing: true as const } : {}),
       };
     }

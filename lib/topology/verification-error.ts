@@ -25,8 +25,8 @@ export class TopologyVerificationError extends MessagingError {
   ) {
     super(
       `${transport} topology at ${endpoint} does not match what the handlers need (provisioning '${mode}'; nothing was changed), ${mismatches.length} problem(s):\n` +
-      mismatches.map((m) => `  - ${describeMismatch(m)}`).join('\n') +
-      "\nCreate or fix these resources in your infrastructure code (CloudFormation, CDK, Terraform), or start once with provisioning 'create' to let the library create them.",
+        mismatches.map((m) => `  - ${describeMismatch(m)}`).join('\n') +
+        "\nCreate or fix these resources in your infrastructure code (CloudFormation, CDK, Terraform), or start once with provisioning 'create' to let the library create them.",
     );
   }
 }

@@ -9,10 +9,13 @@ import type { Broker } from './broker.js';
  */
 export async function createBroker(options: ResolvedMessagingOptions, logger: LoggerService): Promise<Broker> {
   if (options.transport === 'sns-sqs') {
-    await requirePackages([
-      { name: '@aws-sdk/client-sns', load: () => import('@aws-sdk/client-sns') },
-      { name: '@aws-sdk/client-sqs', load: () => import('@aws-sdk/client-sqs') },
-    ], "transport 'sns-sqs'");
+    await requirePackages(
+      [
+        { name: '@aws-sdk/client-sns', load: () => import('@aws-sdk/client-sns') },
+        { name: '@aws-sdk/client-sqs', load: () => import('@aws-sdk/client-sqs') },
+      ],
+      "transport 'sns-sqs'",
+    );
     const { SnsSqsBroker } = await import('../sns-sqs/sns-sqs.broker.js');
     return new SnsSqsBroker(options, logger);
   }

@@ -44,10 +44,7 @@ export interface InboundDelivery {
   raw: unknown;
 }
 
-export type DeliveryOutcome =
-  | { kind: 'ack' }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'dead-letter'; reason: string };
+export type DeliveryOutcome = { kind: 'ack' } | { kind: 'retry'; reason: string } | { kind: 'dead-letter'; reason: string };
 
 export type DeliveryHandler = (delivery: InboundDelivery) => Promise<DeliveryOutcome>;
 

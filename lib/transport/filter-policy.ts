@@ -11,30 +11,36 @@ type ValueTest = (value: unknown, present: boolean) => boolean;
  */
 export function compileFilterPolicy(policy: Record<string, unknown>, option: string, evaluator = 'this transport'): AttributePredicate {
   if (Array.isArray(policy.$or)) {
-    const alternatives = policy.$or.map((p, i) => compileFilterPolicy(asObject(p, `${option}.$or[${i}]`), `${option}.$or[${i}]`, evaluator));
+    const alternatives = policy.$or.map((p, i) =>
+      compileFilterPolicy(asObject(p, `${option}.$or[${i}]`), `${option}.$or[${i}]`, evaluator),
+    );
     const { $or: _or, ...rest } = policy;
     const common = compileFilterPolicy(rest, option, evaluator);
     return (attributes) => common(attributes) && alternatives.some((alternative) => alternative(attributes));
   }
   const keys = Object.entries(policy).map(([key, conditions]) => {
-    if (!Array.isArray(conditions)) throw new MessagingOptionsError(`${option}.${key}`, 'must be an array of conditions, e.g. ["EUR", "USD"]', conditions);
+    if (!Array.isArray(conditions))
+      throw new MessagingOptionsError(`${option}.${key}`, 'must be an array of conditions, e.g. ["EUR", "USD"]', conditions);
     const tests = conditions.map((condition, i) => compileCondition(condition, `${option}.${key}[${i}]`, evaluator));
     return { key, tests };
   });
-  return (attributes) => keys.every(({ key, tests }) => {
-    const present = Object.prototype.hasOwnProperty.call(attributes, key);
-    const value = present ? attributes[key] : undefined;
-    return tests.some((test) => test(value, present));
-  });
+  return (attributes) =>
+    keys.every(({ key, tests }) => {
+      const present = Object.prototype.hasOwnProperty.call(attributes, key);
+      const value = present ? attributes[key] : undefined;
+      return tests.some((test) => test(value, present));
+    });
 }
 
 function compileCondition(condition: unknown, option: string, evaluator: string): ValueTest {
   if (typeof condition === 'string' || typeof condition === 'number' || typeof condition === 'boolean' || condition === null) {
-    return (value, present) => present && anyValue(value, (v) => v === condition || (typeof condition === 'number' && Number(v) === condition && v !== ''));
+    return (value, present) =>
+      present && anyValue(value, (v) => v === condition || (typeof condition === 'number' && Number(v) === condition && v !== ''));
   }
   const operator = asObject(condition, option);
   const [name, ...others] = Object.keys(operator);
-  if (name === undefined || others.length > 0) throw new MessagingOptionsError(option, 'a condition object needs exactly one operator', condition);
+  if (name === undefined || others.length > 0)
+    throw new MessagingOptionsError(option, 'a condition object needs exactly one operator', condition);
   const argument = operator[name];
   switch (name) {
     case 'prefix':
@@ -54,7 +60,11 @@ function compileCondition(condition: unknown, option: string, evaluator: string)
     case 'numeric':
       return numericTest(argument, option);
     default:
-      throw new MessagingOptionsError(option, `filter operator "${name}" is not supported on ${evaluator}; use exact values, prefix, suffix, equals-ignore-case, anything-but, numeric or exists`, condition);
+      throw new MessagingOptionsError(
+        option,
+        `filter operator "${name}" is not supported on ${evaluator}; use exact values, prefix, suffix, equals-ignore-case, anything-but, numeric or exists`,
+        condition,
+      );
   }
 }
 
@@ -64,7 +74,11 @@ function stringTest(argument: unknown, option: string, test: (value: string, arg
 }
 
 const COMPARATORS: Record<string, (a: number, b: number) => boolean> = {
-  '=': (a, b) => a === b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b,
+  '=': (a, b) => a === b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
 };
 
 function numericTest(argument: unknown, option: string): ValueTest {
@@ -75,13 +89,16 @@ function numericTest(argument: unknown, option: string): ValueTest {
   for (let i = 0; i < argument.length; i += 2) {
     const compare = COMPARATORS[argument[i] as string];
     const bound = argument[i + 1];
-    if (!compare || typeof bound !== 'number') throw new MessagingOptionsError(`${option}.numeric`, 'must be pairs of comparator (=, <, <=, >, >=) and number', argument);
+    if (!compare || typeof bound !== 'number')
+      throw new MessagingOptionsError(`${option}.numeric`, 'must be pairs of comparator (=, <, <=, >, >=) and number', argument);
     checks.push((n) => compare(n, bound));
   }
-  return (value, present) => present && anyValue(value, (v) => {
-    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-    return Number.isFinite(n) && checks.every((check) => check(n));
-  });
+  return (value, present) =>
+    present &&
+    anyValue(value, (v) => {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      return Number.isFinite(n) && checks.every((check) => check(n));
+    });
 }
 
 /** String.Array attributes match when any element matches, as in SNS. */
@@ -90,6 +107,7 @@ function anyValue(value: unknown, test: (v: unknown) => boolean): boolean {
 }
 
 function asObject(value: unknown, option: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MessagingOptionsError(option, 'must be an object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MessagingOptionsError(option, 'must be an object', value);
   return value as Record<string, unknown>;
 }

@@ -21,7 +21,11 @@ export type SettlementPolicy = Pick<QueuePlan, 'maxReceiveCount' | 'retryBackoff
  */
 export function settle(outcome: DeliveryOutcome, receiveCount: number, policy: SettlementPolicy): Settlement {
   if (outcome.kind === 'ack') return { action: 'ack' };
-  const retry = (reason: string): Settlement => ({ action: 'retry', delaySeconds: retryDelaySeconds(policy.retryBackoff, receiveCount), reason: truncateReason(reason) });
+  const retry = (reason: string): Settlement => ({
+    action: 'retry',
+    delaySeconds: retryDelaySeconds(policy.retryBackoff, receiveCount),
+    reason: truncateReason(reason),
+  });
   if (outcome.kind === 'retry' && receiveCount < policy.maxReceiveCount) return retry(outcome.reason);
   const reason = outcome.kind === 'retry' ? `failed ${receiveCount} time(s), last: ${outcome.reason}` : outcome.reason;
   if (!policy.deadLetter) return { ...retry(reason), deadLetterMissing: true } as Settlement;

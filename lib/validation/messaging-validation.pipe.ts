@@ -12,7 +12,9 @@ export class MessagingValidationPipe extends ValidationPipe {
     super({
       transform: true,
       ...options,
-      exceptionFactory: options.exceptionFactory ?? ((errors: ValidationError[]) => new DeadLetterError(`payload failed validation: ${describeErrors(errors).join('; ')}`)),
+      exceptionFactory:
+        options.exceptionFactory ??
+        ((errors: ValidationError[]) => new DeadLetterError(`payload failed validation: ${describeErrors(errors).join('; ')}`)),
     });
   }
 }
@@ -20,7 +22,9 @@ export class MessagingValidationPipe extends ValidationPipe {
 function describeErrors(errors: ValidationError[], path = ''): string[] {
   return errors.flatMap((error) => {
     const property = path ? `${path}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => (message.startsWith(error.property) ? `${path ? `${path}.` : ''}${message}` : `${property}: ${message}`));
+    const own = Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith(error.property) ? `${path ? `${path}.` : ''}${message}` : `${property}: ${message}`,
+    );
     return [...own, ...describeErrors(error.children ?? [], property)];
   });
 }

@@ -12,7 +12,9 @@ export class BillingController {
   @EventPattern('order-paid', { filterPolicy: { currency: ['EUR', 'USD'] } })
   onOrderPaid(@Payload(new MessagingValidationPipe()) order: OrderPaid, @Ctx() ctx: MessagingContext) {
     this.log.paid++;
-    this.log.add(`billing  <- order-paid ${order.orderId} ${order.amount} ${order.currency} (from ${ctx.getEnvelope().service?.name}, attempt ${ctx.getReceiveCount()})`);
+    this.log.add(
+      `billing  <- order-paid ${order.orderId} ${order.amount} ${order.currency} (from ${ctx.getEnvelope().service?.name}, attempt ${ctx.getReceiveCount()})`,
+    );
   }
 
   /** Always fails: after maxReceiveCount attempts the message lands in the dead-letter queue. */

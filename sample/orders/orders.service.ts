@@ -8,7 +8,9 @@ export class OrdersService {
 
   /** Resolves once the broker accepted the event. */
   async pay(orderId: string, amount: number, currency: string): Promise<void> {
-    await lastValueFrom(this.messaging.emit('order-paid', new MessagingRecord({ orderId, amount, currency }, { attributes: { currency, amount } })));
+    await lastValueFrom(
+      this.messaging.emit('order-paid', new MessagingRecord({ orderId, amount, currency }, { attributes: { currency, amount } })),
+    );
     console.log(`orders   -> order-paid ${orderId} ${amount} ${currency}`);
   }
 

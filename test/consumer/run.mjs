@@ -28,8 +28,12 @@ function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk; });
-    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -53,7 +57,12 @@ async function readmeFiles() {
 async function pack(destination) {
   const output = await run('npm', ['pack', '--pack-destination', destination, '--json', '--ignore-scripts=false'], { timeoutMs: 180_000 });
   const [info] = JSON.parse(output.slice(output.indexOf('[')));
-  return { tarball: join(destination, info.filename), files: info.files.map((f) => f.path).sort(), size: info.size, unpackedSize: info.unpackedSize };
+  return {
+    tarball: join(destination, info.filename),
+    files: info.files.map((f) => f.path).sort(),
+    size: info.size,
+    unpackedSize: info.unpackedSize,
+  };
 }
 
 /** Bytes on disk under node_modules, and how many packages it holds (nested copies included). */
@@ -88,7 +97,10 @@ async function prepareApp(template, tarball, files, workRoot) {
   // the README's example test imports @nestjs/testing, as a Nest app's tests do: the one matching the template's Nest
   const testing = `@nestjs/testing@${manifest.dependencies['@nestjs/core']}`;
   await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball, testing], { cwd: appDir });
-  await run(process.execPath, [join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: appDir, timeoutMs: 180_000 });
+  await run(process.execPath, [join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: appDir,
+    timeoutMs: 180_000,
+  });
   return { appDir, manifest };
 }
 
@@ -97,12 +109,20 @@ async function checkTree(appDir, manifest) {
     const output = await run('npm', ['ls', name, '--all', '--parseable'], { cwd: appDir }).catch((error) => {
       throw new Failure(`npm ls ${name} failed in ${appDir}: ${error.message}`);
     });
-    const copies = [...new Set(output.split('\n').map((l) => l.trim()).filter(Boolean))];
+    const copies = [
+      ...new Set(
+        output
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    ];
     if (copies.length !== 1) throw new Failure(`expected one ${name} in ${appDir}, found ${copies.length}:\n${copies.join('\n')}`);
   }
   const core = JSON.parse(await readFile(join(appDir, 'node_modules', '@nestjs', 'core', 'package.json'), 'utf8')).version;
   for (const absent of manifest.consumerTest.absent) {
-    if (existsSync(join(appDir, 'node_modules', absent))) throw new Failure(`${absent} is installed in ${appDir} although the app does not use its transport`);
+    if (existsSync(join(appDir, 'node_modules', absent)))
+      throw new Failure(`${absent} is installed in ${appDir} although the app does not use its transport`);
   }
   return core;
 }
@@ -140,10 +160,19 @@ function startApp(appDir, env) {
     return new Promise((resolve, reject) => {
       const check = () => {
         const match = output.match(pattern);
-        if (match) { done(); resolve(match); }
+        if (match) {
+          done();
+          resolve(match);
+        }
       };
-      const timer = setTimeout(() => { done(); reject(new Failure(`no ${what} within ${ms} ms; output:\n${output.slice(-4000)}`)); }, ms);
-      const done = () => { clearTimeout(timer); watchers.delete(check); };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Failure(`no ${what} within ${ms} ms; output:\n${output.slice(-4000)}`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        watchers.delete(check);
+      };
       watchers.add(check);
       void exited.then(({ code, signal }) => {
         if (!watchers.has(check)) return;
@@ -158,14 +187,19 @@ function startApp(appDir, env) {
 
 async function post(url, body) {
   const response = await fetch(url, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
   });
   if (response.status !== 202) throw new Failure(`POST ${url} answered ${response.status}: ${await response.text()}`);
 }
 
 /** The README's example tests (```ts src/….test.ts blocks) as compiled into dist/. */
 function exampleTests(files) {
-  const tests = [...files.keys()].filter((path) => /\.test\.ts$/.test(path)).map((path) => path.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js'));
+  const tests = [...files.keys()]
+    .filter((path) => /\.test\.ts$/.test(path))
+    .map((path) => path.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js'));
   if (tests.length === 0) throw new Failure('README.md has no ```ts src/….test.ts block (the testing kit example)');
   return tests;
 }
@@ -176,13 +210,19 @@ function exampleTests(files) {
  */
 async function runExampleTests(appDir, tests) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
-  const output = await run(process.execPath, ['--test', '--test-reporter=tap', ...tests], { cwd: appDir, env, timeoutMs: EXAMPLE_TEST_TIMEOUT_MS }).catch((error) => {
+  const output = await run(process.execPath, ['--test', '--test-reporter=tap', ...tests], {
+    cwd: appDir,
+    env,
+    timeoutMs: EXAMPLE_TEST_TIMEOUT_MS,
+  }).catch((error) => {
     throw new Failure(`README example test failed in ${appDir}: ${error.message}`);
   });
   const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
   const result = { pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
   if (!(result.pass > 0) || result.fail !== 0 || result.skipped !== 0) {
-    throw new Failure(`README example test in ${appDir}: expected passing tests only, got ${JSON.stringify(result)}:\n${output.slice(-3000)}`);
+    throw new Failure(
+      `README example test in ${appDir}: expected passing tests only, got ${JSON.stringify(result)}:\n${output.slice(-3000)}`,
+    );
   }
   return result;
 }
@@ -200,14 +240,19 @@ async function bootOnTransport(appDir, transport, prefix, endpoint) {
     await post(`${url}/orders/paid`, { orderId: `eur-${prefix}`, amount: 100, currency: 'EUR' });
     await app.waitFor(new RegExp(`order eur-${prefix} paid: 100 EUR \\(attempt 1\\)`), DELIVERY_TIMEOUT_MS, 'handled EUR order');
     if (app.output().includes(`order sek-${prefix}`)) throw new Failure(`the SEK order passed the filter policy on ${transport}`);
-    if (/will never receive a message/.test(app.output())) throw new Failure('the unstarted-server warning fired although the strategy is connected');
+    if (/will never receive a message/.test(app.output()))
+      throw new Failure('the unstarted-server warning fired although the strategy is connected');
     const closing = Date.now();
     app.child.kill('SIGTERM');
     const exit = await Promise.race([app.exited, new Promise((resolve) => setTimeout(() => resolve(undefined), CLOSE_TIMEOUT_MS))]);
     if (!exit) throw new Failure(`the app did not exit within ${CLOSE_TIMEOUT_MS} ms of SIGTERM; output:\n${app.output().slice(-3000)}`);
     const closeMs = Date.now() - closing;
-    if (!(exit.code === 0 || exit.signal === 'SIGTERM')) throw new Failure(`the app exited ${exit.code ?? exit.signal} after SIGTERM; output:\n${app.output().slice(-3000)}`);
-    const errors = app.output().split('\n').filter((line) => /\bERROR\b/.test(line));
+    if (!(exit.code === 0 || exit.signal === 'SIGTERM'))
+      throw new Failure(`the app exited ${exit.code ?? exit.signal} after SIGTERM; output:\n${app.output().slice(-3000)}`);
+    const errors = app
+      .output()
+      .split('\n')
+      .filter((line) => /\bERROR\b/.test(line));
     if (errors.length > 0) throw new Failure(`the app logged errors:\n${errors.join('\n')}`);
     return { bootMs, closeMs };
   } finally {
@@ -217,7 +262,10 @@ async function bootOnTransport(appDir, transport, prefix, endpoint) {
 
 /** The transport the template does not install must fail at startup naming the packages to install. */
 async function checkMissingTransport(appDir, transport, prefix, endpoint) {
-  const expected = transport === 'amqp' ? /transport 'amqp' needs "amqplib"[^\n]*npm install amqplib/ : /transport 'sns-sqs' needs "@aws-sdk\/client-sns" and "@aws-sdk\/client-sqs"[^\n]*npm install @aws-sdk\/client-sns @aws-sdk\/client-sqs/;
+  const expected =
+    transport === 'amqp'
+      ? /transport 'amqp' needs "amqplib"[^\n]*npm install amqplib/
+      : /transport 'sns-sqs' needs "@aws-sdk\/client-sns" and "@aws-sdk\/client-sqs"[^\n]*npm install @aws-sdk\/client-sns @aws-sdk\/client-sqs/;
   const app = startApp(appDir, appEnv(transport, prefix, endpoint));
   try {
     await app.waitFor(expected, BOOT_TIMEOUT_MS, `MissingDependencyError for transport '${transport}'`);
@@ -244,9 +292,12 @@ async function main() {
     const files = await readmeFiles();
     const tests = exampleTests(files);
     const packed = await pack(workRoot);
-    console.log(`packed ${packed.tarball}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(1)} kB (${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked)`);
+    console.log(
+      `packed ${packed.tarball}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(1)} kB (${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked)`,
+    );
     const outside = packed.files.filter((f) => !/^(dist\/(esm|cjs)\/|README\.md$|LICENSE$|package\.json$)/.test(f));
-    if (outside.length > 0) throw new Failure(`the tarball holds files beyond dist, README, LICENSE and package.json: ${outside.join(', ')}`);
+    if (outside.length > 0)
+      throw new Failure(`the tarball holds files beyond dist, README, LICENSE and package.json: ${outside.join(', ')}`);
     const groups = new Map();
     for (const f of packed.files) {
       const group = f.startsWith('dist/') ? f.split('/').slice(0, 2).join('/') + '/' : f;
@@ -254,10 +305,14 @@ async function main() {
     }
     console.log(`tarball contents: ${[...groups].map(([group, count]) => (count > 1 ? `${group} (${count} files)` : group)).join(', ')}`);
     // installs run side by side (network-bound); boots run one after another
-    const prepared = await Promise.all(templates.map((t) => prepareApp(t, packed.tarball, files, workRoot).then(
-      (app) => ({ template: t, ...app }),
-      (error) => ({ template: t, error }),
-    )));
+    const prepared = await Promise.all(
+      templates.map((t) =>
+        prepareApp(t, packed.tarball, files, workRoot).then(
+          (app) => ({ template: t, ...app }),
+          (error) => ({ template: t, error }),
+        ),
+      ),
+    );
     for (const app of prepared) {
       if (app.error) {
         failed += 1;
@@ -273,7 +328,15 @@ async function main() {
         for (const [index, transport] of transports.entries()) {
           const prefix = `c${runId}${app.template.replace(/[^a-z0-9]/g, '').slice(-6)}${index}-`;
           const { bootMs, closeMs } = await bootOnTransport(app.appDir, transport, prefix, endpoint);
-          rows.push({ template: app.template, nest, transport, installMB: size.megabytes.toFixed(1), packages: size.packages, bootMs, closeMs });
+          rows.push({
+            template: app.template,
+            nest,
+            transport,
+            installMB: size.megabytes.toFixed(1),
+            packages: size.packages,
+            bootMs,
+            closeMs,
+          });
           console.log(`ok   ${app.template} (Nest ${nest}) on ${transport}: boot ${bootMs} ms, close ${closeMs} ms`);
         }
         for (const transport of ['sns-sqs', 'amqp'].filter((t) => !transports.includes(t))) {
@@ -292,7 +355,8 @@ async function main() {
   }
   console.log('\n| template | Nest | transport | node_modules MB | packages | boot ms | close ms |');
   console.log('|---|---|---|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.template} | ${r.nest} | ${r.transport} | ${r.installMB} | ${r.packages} | ${r.bootMs} | ${r.closeMs} |`);
+  for (const r of rows)
+    console.log(`| ${r.template} | ${r.nest} | ${r.transport} | ${r.installMB} | ${r.packages} | ${r.bootMs} | ${r.closeMs} |`);
   if (failed > 0) {
     console.error(`\n${failed} template(s) failed`);
     process.exit(1);

@@ -40,13 +40,20 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
   };
   const deadLetters = (dlq: string, count: number) => {
     const seen: DeadLetter[] = [];
-    return waitFor(async () => {
-      seen.push(...(await target.takeDeadLetters(dlq)));
-      return seen.length >= count ? seen : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 200, what: `${count} message(s) in ${dlq}` });
+    return waitFor(
+      async () => {
+        seen.push(...(await target.takeDeadLetters(dlq)));
+        return seen.length >= count ? seen : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: `${count} message(s) in ${dlq}` },
+    );
   };
   const drained = (queue: string) =>
-    waitFor(async () => (await target.pendingMessages(queue)) === 0, { timeoutMs: 20_000, intervalMs: 200, what: `${queue} to hold no message` });
+    waitFor(async () => (await target.pendingMessages(queue)) === 0, {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: `${queue} to hold no message`,
+    });
 
   it('acks a message only once its handler resolved: held by the broker while the handler runs, gone after', async () => {
     const { topic, queueName, queue } = names('ack');
@@ -54,10 +61,17 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
     const gate = deferred();
     releases.push(gate.resolve);
     const handled: unknown[] = [];
-    const app = await start({ serviceName: uniqueName('svc') }, [{
-      pattern: topic, extras: { queueName },
-      handle: async (data) => { started.resolve(); await gate.promise; handled.push(data); },
-    }]);
+    const app = await start({ serviceName: uniqueName('svc') }, [
+      {
+        pattern: topic,
+        extras: { queueName },
+        handle: async (data) => {
+          started.resolve();
+          await gate.promise;
+          handled.push(data);
+        },
+      },
+    ]);
     await emit(app, topic, { id: 'ack-1' });
     await started.promise;
     expect(await target.pendingMessages(queue)).toBe(1);
@@ -69,10 +83,16 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
   it('retries a throwing handler after the doubling backoff, then dead-letters it with "failed N time(s), last: <reason>"', async () => {
     const { topic, queueName, queue, dlq } = names('flaky');
     const attempts: Array<{ count: number; at: number }> = [];
-    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
-      pattern: topic, extras: { queueName, maxReceiveCount: 3 },
-      handle: (_data, ctx) => { attempts.push({ count: ctx.getReceiveCount(), at: Date.now() }); throw new Error('database unavailable'); },
-    }]);
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, maxReceiveCount: 3 },
+        handle: (_data, ctx) => {
+          attempts.push({ count: ctx.getReceiveCount(), at: Date.now() });
+          throw new Error('database unavailable');
+        },
+      },
+    ]);
     await emit(app, topic, { id: 'flaky-1' });
     const [dead] = await deadLetters(dlq, 1);
     const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i].at);
@@ -92,10 +112,16 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
   it('acks a retried message once the handler succeeds, with the attempt number, and dead-letters nothing', async () => {
     const { topic, queueName, queue, dlq } = names('once');
     const attempts: number[] = [];
-    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
-      pattern: topic, extras: { queueName, maxReceiveCount: 3 },
-      handle: (_data, ctx) => { attempts.push(ctx.getReceiveCount()); if (ctx.getReceiveCount() === 1) throw new Error('transient'); },
-    }]);
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, maxReceiveCount: 3 },
+        handle: (_data, ctx) => {
+          attempts.push(ctx.getReceiveCount());
+          if (ctx.getReceiveCount() === 1) throw new Error('transient');
+        },
+      },
+    ]);
     await emit(app, topic, { id: 'once-1' });
     await waitFor(() => attempts.length >= 2, { what: 'the second attempt' });
     await drained(queue);
@@ -106,10 +132,16 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
   it('sends a message whose handler threw DeadLetterError to the DLQ at once, without retries', async () => {
     const { topic, queueName, queue, dlq } = names('poison');
     const attempts: number[] = [];
-    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
-      pattern: topic, extras: { queueName, maxReceiveCount: 5 },
-      handle: (_data, ctx) => { attempts.push(ctx.getReceiveCount()); throw new DeadLetterError('refund for unknown order'); },
-    }]);
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, maxReceiveCount: 5 },
+        handle: (_data, ctx) => {
+          attempts.push(ctx.getReceiveCount());
+          throw new DeadLetterError('refund for unknown order');
+        },
+      },
+    ]);
     await emit(app, topic, { id: 'poison-1' });
     const [dead] = await deadLetters(dlq, 1);
     expect(dead.reason).toContain('refund for unknown order');
@@ -122,7 +154,15 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
     it(`sends an undecodable body (${undecodable.what}) to the DLQ at once, with its reason, never to the handler`, async () => {
       const { topic, queueName, queue, dlq } = names('garbage');
       const handled: unknown[] = [];
-      await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{ pattern: topic, extras: { queueName }, handle: (data) => { handled.push(data); } }]);
+      await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+        {
+          pattern: topic,
+          extras: { queueName },
+          handle: (data) => {
+            handled.push(data);
+          },
+        },
+      ]);
       const marker = await undecodable.send({ queue, topic });
       const [dead] = await deadLetters(dlq, 1);
       expect(dead.reason).toMatch(undecodable.reason);
@@ -136,10 +176,17 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
     const { topic, queueName, queue } = names('drain');
     const started = deferred();
     let finishedAt = 0;
-    const app = await start({ serviceName: uniqueName('svc'), drainTimeout: 15_000 }, [{
-      pattern: topic, extras: { queueName },
-      handle: async () => { started.resolve(); await new Promise((r) => setTimeout(r, 750)); finishedAt = Date.now(); },
-    }]);
+    const app = await start({ serviceName: uniqueName('svc'), drainTimeout: 15_000 }, [
+      {
+        pattern: topic,
+        extras: { queueName },
+        handle: async () => {
+          started.resolve();
+          await new Promise((r) => setTimeout(r, 750));
+          finishedAt = Date.now();
+        },
+      },
+    ]);
     await emit(app, topic, { id: 'drain-1' });
     await started.promise;
     const closingAt = Date.now();
@@ -160,9 +207,16 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
     const stuck = deferred();
     releases.push(stuck.resolve);
     const extras = { queueName, visibilityTimeout: 120 };
-    const first = await start({ serviceName, drainTimeout: 1000 }, [{
-      pattern: topic, extras, handle: async () => { started.resolve(); await stuck.promise; },
-    }]);
+    const first = await start({ serviceName, drainTimeout: 1000 }, [
+      {
+        pattern: topic,
+        extras,
+        handle: async () => {
+          started.resolve();
+          await stuck.promise;
+        },
+      },
+    ]);
     await emit(first, topic, { id: 'cutoff-1' });
     await started.promise;
     const closingAt = Date.now();
@@ -172,7 +226,15 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
     expect(closeMs).toBeGreaterThanOrEqual(900);
     expect(closeMs).toBeLessThan(1000 + 5000);
     const second: unknown[] = [];
-    await start({ serviceName }, [{ pattern: topic, extras, handle: (data) => { second.push(data); } }]);
+    await start({ serviceName }, [
+      {
+        pattern: topic,
+        extras,
+        handle: (data) => {
+          second.push(data);
+        },
+      },
+    ]);
     // released at once (not after the 120 s visibility timeout) and handled by the next app
     await waitFor(() => second.length === 1, { timeoutMs: 20_000, what: 'the cut-off message redelivered' });
     expect(second).toEqual([{ id: 'cutoff-1' }]);
@@ -184,7 +246,15 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
     const serviceName = uniqueName('s');
     const perProcess = `${target.queueNamePrefix}${serviceName}--`;
     const got: Array<[number, unknown]> = [];
-    const handlers = (n: number) => [{ pattern: topic, extras: { competing: false }, handle: (data: unknown) => { got.push([n, data]); } }];
+    const handlers = (n: number) => [
+      {
+        pattern: topic,
+        extras: { competing: false },
+        handle: (data: unknown) => {
+          got.push([n, data]);
+        },
+      },
+    ];
     const one = await start({ serviceName }, handlers(1));
     const two = await start({ serviceName }, handlers(2));
     const queues = (await target.listQueues(perProcess)).filter((name) => !/-(dlq|retry)$/.test(name));
@@ -201,15 +271,18 @@ describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name',
   it('without a DLQ (deadLetterQueueName: false) keeps retrying on the capped doubling backoff, never drops the message', async () => {
     const { topic, queueName, queue, dlq } = names('nodlq');
     const attempts: Array<{ count: number; at: number }> = [];
-    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [{
-      pattern: topic, extras: { queueName, deadLetterQueueName: false, maxReceiveCount: 1 },
-      handle: (_data, ctx) => {
-        attempts.push({ count: ctx.getReceiveCount(), at: Date.now() });
-        // DeadLetterError and exhausted attempts would both dead-letter; with no DLQ the message is retried instead
-        if (ctx.getReceiveCount() === 1) throw new DeadLetterError('cannot be handled yet');
-        if (ctx.getReceiveCount() === 2) throw new Error('still failing');
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, deadLetterQueueName: false, maxReceiveCount: 1 },
+        handle: (_data, ctx) => {
+          attempts.push({ count: ctx.getReceiveCount(), at: Date.now() });
+          // DeadLetterError and exhausted attempts would both dead-letter; with no DLQ the message is retried instead
+          if (ctx.getReceiveCount() === 1) throw new DeadLetterError('cannot be handled yet');
+          if (ctx.getReceiveCount() === 2) throw new Error('still failing');
+        },
       },
-    }]);
+    ]);
     await emit(app, topic, { id: 'nodlq-1' });
     await waitFor(() => attempts.length >= 3, { timeoutMs: 20_000, what: 'three attempts' });
     await drained(queue);

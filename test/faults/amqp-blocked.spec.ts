@@ -25,7 +25,9 @@ const handled: number[] = [];
 @Controller()
 class BlockedController {
   @EventPattern('blocked-order', { queueName: 'orders' })
-  onOrder(@Payload() data: { n: number }) { handled.push(data.n); }
+  onOrder(@Payload() data: { n: number }) {
+    handled.push(data.n);
+  }
 }
 
 async function untilBlocked(app: INestApplication | MessagingClient, proxy: AmqpBlockingProxy): Promise<void> {
@@ -44,8 +46,12 @@ describe('faults: AMQP connection blocked by the broker', () => {
   const exchange = uniqueName('blk-ex');
   const prefix = `${uniqueName('blk')}-`;
 
-  beforeAll(async () => { raw = await rawConnection(); });
-  beforeEach(async () => { proxy = await AmqpBlockingProxy.start(); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
+  beforeEach(async () => {
+    proxy = await AmqpBlockingProxy.start();
+  });
   afterEach(async () => {
     await proxy.stop();
     await Promise.all(apps.splice(0).map((a) => a.close()));
@@ -59,7 +65,15 @@ describe('faults: AMQP connection blocked by the broker', () => {
   });
 
   it('5. app.close() while blocked completes within drainTimeout', async () => {
-    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, drainTimeout: DRAIN_TIMEOUT_MS, amqp: { url: proxy.url, exchange } }), [BlockedController]);
+    const app = await startTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('svc'),
+        queueNamePrefix: prefix,
+        drainTimeout: DRAIN_TIMEOUT_MS,
+        amqp: { url: proxy.url, exchange },
+      }),
+      [BlockedController],
+    );
     await lastValueFrom(app.get(MessagingClient).emit('blocked-order', { n: 1 }));
     await waitFor(() => handled.includes(1), { what: 'the message handled before the block' });
 
@@ -82,7 +96,11 @@ describe('faults: AMQP connection blocked by the broker', () => {
     await ch.assertExchange(exchange, 'topic', { durable: true });
     await ch.assertQueue(queue, { durable: false });
     await ch.bindQueue(queue, exchange, 'unknown-outcome');
-    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { url: proxy.url, exchange, publishTimeout: PUBLISH_TIMEOUT_MS } }), [], { listen: false });
+    const app = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { url: proxy.url, exchange, publishTimeout: PUBLISH_TIMEOUT_MS } }),
+      [],
+      { listen: false },
+    );
     apps.push(app);
     const client = app.get(MessagingClient);
     await lastValueFrom(client.emit('unknown-outcome', { n: 1 }));
@@ -101,7 +119,9 @@ describe('faults: AMQP connection blocked by the broker', () => {
 
     const unblockedAt = Date.now();
     proxy.unblock();
-    const late = await waitFor(async () => (await ch.get(queue, { noAck: true })) || undefined, { what: 'the timed-out message delivered after the block lifted' });
+    const late = await waitFor(async () => (await ch.get(queue, { noAck: true })) || undefined, {
+      what: 'the timed-out message delivered after the block lifted',
+    });
     console.log(`delivered ${Date.now() - unblockedAt} ms after unblock`);
     expect(JSON.parse(late.content.toString()).data).toEqual({ n: 2 });
     await ch.close();
@@ -109,13 +129,24 @@ describe('faults: AMQP connection blocked by the broker', () => {
 
   it('10. definite failures stay plain PublishError: no connection before the send, missing exchange', async () => {
     const port = await closedPort();
-    const offline = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { url: `amqp://guest:guest@127.0.0.1:${port}`, publishTimeout: 500, reconnectDelay: { initial: 100, max: 200 } } }), [], { listen: false });
+    const offline = await startTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('svc'),
+        amqp: { url: `amqp://guest:guest@127.0.0.1:${port}`, publishTimeout: 500, reconnectDelay: { initial: 100, max: 200 } },
+      }),
+      [],
+      { listen: false },
+    );
     apps.push(offline);
     const noConnection = await lastValueFrom(offline.get(MessagingClient).emit('x', { n: 1 })).catch((e: unknown) => e);
     expect(noConnection).toBeInstanceOf(PublishError);
     expect(noConnection).not.toBeInstanceOf(PublishOutcomeUnknownError);
 
-    const missing = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { exchange: uniqueName('missing-ex') } }), [], { listen: false });
+    const missing = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('svc'), amqp: { exchange: uniqueName('missing-ex') } }),
+      [],
+      { listen: false },
+    );
     apps.push(missing);
     const noExchange = await lastValueFrom(missing.get(MessagingClient).emit('x', { n: 1 })).catch((e: unknown) => e);
     expect(noExchange).toBeInstanceOf(PublishError);

@@ -26,7 +26,9 @@ describe('faults: AMQP broker restart', () => {
   const exchange = uniqueName('f-ex');
   const topic = uniqueName('f-restart');
 
-  beforeAll(async () => { amqpUser = await createRabbitMqUser('faults'); }, 30_000);
+  beforeAll(async () => {
+    amqpUser = await createRabbitMqUser('faults');
+  }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await startBrokerApp().catch(() => undefined); // never leave the broker stopped
@@ -37,7 +39,14 @@ describe('faults: AMQP broker restart', () => {
 
   it('5b. stop_app / start_app during publish and consume: every emit confirmed or rejected, consumers re-attach, nothing lost', async () => {
     const serviceName = uniqueName('svc');
-    const amqp = { url: amqpUser.url, exchange, prefetch: 50, heartbeat: 5, publishTimeout: 5000, reconnectDelay: { initial: 200, max: 1000 } };
+    const amqp = {
+      url: amqpUser.url,
+      exchange,
+      prefetch: 50,
+      heartbeat: 5,
+      publishTimeout: 5000,
+      reconnectDelay: { initial: 200, max: 1000 },
+    };
     const { handled, publisher, server, client } = await startRecordingPair({ transport: 'amqp', serviceName, amqp }, topic, logger, apps);
     const statuses: BrokerStatus[] = [];
     const subscription = server.status.subscribe((s) => statuses.push(s as BrokerStatus));
@@ -51,12 +60,22 @@ describe('faults: AMQP broker restart', () => {
     const outageMs = Date.now() - stoppedAt;
     const { confirmed, rejected } = await publishing;
     await Promise.all([connected(server.status), connected(client.status)]);
-    await waitFor(() => { const h = new Set(handled); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitFor(
+      () => {
+        const h = new Set(handled);
+        return [...confirmed].every((n) => h.has(n));
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' },
+    ).catch(() => undefined);
     await server.close();
     subscription.unsubscribe();
     const dead = (await drainQueue(`${topic}-dlq`)).map((m) => numberIn(m.content.toString())!);
     const result = account('amqp 5b broker stop_app/start_app', {
-      published: COUNT, confirmed, handled, deadLettered: dead, rejected: rejected.size,
+      published: COUNT,
+      confirmed,
+      handled,
+      deadLettered: dead,
+      rejected: rejected.size,
       note: `outage ${(outageMs / 1000).toFixed(1)} s, consumer status ${[...new Set(statuses)].join('/')}; rejected handled anyway ${[...rejected.keys()].filter((n) => handled.includes(n)).length}`,
     });
     expect(result.lost).toEqual([]);

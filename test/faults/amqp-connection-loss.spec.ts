@@ -26,7 +26,9 @@ describe('faults: AMQP connection loss', () => {
   const exchange = uniqueName('f-ex');
   const topic = uniqueName('f-conn');
 
-  beforeAll(async () => { amqpUser = await createRabbitMqUser('faults'); }, 30_000);
+  beforeAll(async () => {
+    amqpUser = await createRabbitMqUser('faults');
+  }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await deleteAmqpObjects([topic, `${topic}-retry`, `${topic}-dlq`], exchange);
@@ -36,12 +38,23 @@ describe('faults: AMQP connection loss', () => {
 
   it('5a. connections closed by the broker mid-stream: every emit confirmed or rejected, consumers re-attach, nothing lost', async () => {
     const serviceName = uniqueName('svc');
-    const amqp = { url: amqpUser.url, exchange, prefetch: 50, heartbeat: 5, publishTimeout: 10_000, reconnectDelay: { initial: 200, max: 1000 } };
+    const amqp = {
+      url: amqpUser.url,
+      exchange,
+      prefetch: 50,
+      heartbeat: 5,
+      publishTimeout: 10_000,
+      reconnectDelay: { initial: 200, max: 1000 },
+    };
     const { handled, publisher, server, client } = await startRecordingPair({ transport: 'amqp', serviceName, amqp }, topic, logger, apps);
-    const connected = (status: { status: import('rxjs').Observable<BrokerStatus> }) => firstValueFrom(status.status.pipe(filter((s) => s === 'connected')));
+    const connected = (status: { status: import('rxjs').Observable<BrokerStatus> }) =>
+      firstValueFrom(status.status.pipe(filter((s) => s === 'connected')));
     // closes our own connection once it is up (between a loss and the reconnect there is none)
     const closeOwn = async (owner: { unwrap<T>(): T }, reason: string) => {
-      const model = await waitFor(() => owner.unwrap<import('amqplib').ChannelModel | undefined>(), { timeoutMs: 30_000, what: 'a live connection' });
+      const model = await waitFor(() => owner.unwrap<import('amqplib').ChannelModel | undefined>(), {
+        timeoutMs: 30_000,
+        what: 'a live connection',
+      });
       await closeConnectionFromBroker(model, reason);
     };
     const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 4, pauseMs: 10 });
@@ -54,12 +67,22 @@ describe('faults: AMQP connection loss', () => {
     await Promise.all([closeOwn(server, 'fault suite: both'), closeOwn(client, 'fault suite: both')]);
     const { confirmed, rejected } = await publishing;
     await Promise.all([connected(server as never), connected(client as never)]);
-    await waitFor(() => { const h = new Set(handled); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitFor(
+      () => {
+        const h = new Set(handled);
+        return [...confirmed].every((n) => h.has(n));
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' },
+    ).catch(() => undefined);
     await server.close();
     const dead = (await drainQueue(`${topic}-dlq`)).map((m) => numberIn(m.content.toString())!);
     const reconnects = logger.count('WARN', /AMQP connection to .* lost/);
     const result = account('amqp 5a broker closes connections', {
-      published: COUNT, confirmed, handled, deadLettered: dead, rejected: rejected.size,
+      published: COUNT,
+      confirmed,
+      handled,
+      deadLettered: dead,
+      rejected: rejected.size,
       note: `4 connections closed by the broker (consumer, publisher, both), ${reconnects} losses logged; rejected handled anyway ${[...rejected.keys()].filter((n) => handled.includes(n)).length}`,
     });
     expect(result.lost).toEqual([]);

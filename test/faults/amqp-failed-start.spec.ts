@@ -16,10 +16,17 @@ function runFailedStart(url: string): Promise<{ code: number | null; output: str
   const entry = join(dirname(buildHarness()), 'failed-start.js');
   const config = {
     topic: uniqueName('failed-start'),
-    module: { transport: 'amqp', serviceName: uniqueName('svc'), amqp: { url, connectTimeout: CONNECT_TIMEOUT_MS, reconnectDelay: { initial: 200, max: 30_000 } } },
+    module: {
+      transport: 'amqp',
+      serviceName: uniqueName('svc'),
+      amqp: { url, connectTimeout: CONNECT_TIMEOUT_MS, reconnectDelay: { initial: 200, max: 30_000 } },
+    },
   };
   const started = Date.now();
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, FAILED_START_CONFIG: JSON.stringify(config), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, FAILED_START_CONFIG: JSON.stringify(config), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let failedAfterMs: number | undefined;
   const collect = (chunk: Buffer) => {
@@ -31,7 +38,9 @@ function runFailedStart(url: string): Promise<{ code: number | null; output: str
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   return new Promise((resolve) => {
-    const bound = setTimeout(() => { child.kill('SIGKILL'); }, EXIT_BOUND_MS);
+    const bound = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, EXIT_BOUND_MS);
     child.on('exit', (code, signal) => {
       clearTimeout(bound);
       const exitedAfterMs = signal === 'SIGKILL' ? undefined : Date.now() - started;
@@ -45,8 +54,12 @@ describe('faults: AMQP startup that fails', () => {
     const port = await closedPort();
     const result = await runFailedStart(`amqp://guest:guest@127.0.0.1:${port}`);
     const failure = result.output.find((l) => l.startsWith('START FAILED'));
-    console.log(`failed start: error after ${result.failedAfterMs} ms, process ${result.exitedAfterMs === undefined ? `still running after ${EXIT_BOUND_MS} ms (killed)` : `exited ${result.exitedAfterMs} ms after spawn`}; retry log lines: ${result.output.filter((l) => /retrying in/.test(l)).length}`);
-    expect(failure).toMatch(/^START FAILED BrokerConnectionError: amqp: no connection to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+: no connection within 1500 ms/);
+    console.log(
+      `failed start: error after ${result.failedAfterMs} ms, process ${result.exitedAfterMs === undefined ? `still running after ${EXIT_BOUND_MS} ms (killed)` : `exited ${result.exitedAfterMs} ms after spawn`}; retry log lines: ${result.output.filter((l) => /retrying in/.test(l)).length}`,
+    );
+    expect(failure).toMatch(
+      /^START FAILED BrokerConnectionError: amqp: no connection to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+: no connection within 1500 ms/,
+    );
     expect(result.exitedAfterMs).toBeDefined();
     expect(result.code).toBe(0);
     // nothing kept retrying after the failure was reported

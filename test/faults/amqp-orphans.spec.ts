@@ -16,7 +16,11 @@ const EXPIRES_MS = 1500;
 
 async function queuesStartingWith(prefix: string): Promise<string[]> {
   const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name']);
-  return stdout.split('\n').map((l) => l.trim()).filter((name) => name.startsWith(prefix)).sort();
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((name) => name.startsWith(prefix))
+    .sort();
 }
 
 shareBroker();
@@ -24,7 +28,10 @@ shareBroker();
 describe('faults: AMQP per-process queues after SIGKILL', () => {
   let child: ConsumerChild | undefined;
   afterEach(async () => {
-    if (child && child.process.exitCode === null && child.process.signalCode === null) { child.process.kill('SIGKILL'); await child.exited; }
+    if (child && child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
   });
 
   it('the queue, its -retry and its -dlq live while the process does and expire after it was killed', async () => {
@@ -32,15 +39,22 @@ describe('faults: AMQP per-process queues after SIGKILL', () => {
     const topic = uniqueName('orphan-topic');
     child = startConsumerChild({
       module: { transport: 'amqp', serviceName, amqp: { perProcessQueueExpires: EXPIRES_MS } },
-      topic, extras: { competing: false }, handledFile: scratchFile(`${topic}.handled`),
+      topic,
+      extras: { competing: false },
+      handledFile: scratchFile(`${topic}.handled`),
     });
     await child.ready;
-    const queues = await waitFor(async () => {
-      const found = await queuesStartingWith(`${serviceName}--`);
-      return found.length === 3 ? found : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 250, what: 'the three per-process queues' });
+    const queues = await waitFor(
+      async () => {
+        const found = await queuesStartingWith(`${serviceName}--`);
+        return found.length === 3 ? found : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, what: 'the three per-process queues' },
+    );
     expect(queues.map((q) => q.replace(/--[0-9a-f]{12}/, '--<id>'))).toEqual([
-      `${serviceName}--${topic}--<id>`, `${serviceName}--${topic}--<id>-dlq`, `${serviceName}--${topic}--<id>-retry`,
+      `${serviceName}--${topic}--<id>`,
+      `${serviceName}--${topic}--<id>-dlq`,
+      `${serviceName}--${topic}--<id>-retry`,
     ]);
 
     // alive: renewed, so still there after several expiry periods
@@ -53,7 +67,11 @@ describe('faults: AMQP per-process queues after SIGKILL', () => {
     child.process.kill('SIGKILL');
     await child.exited;
     const killedAt = Date.now();
-    await waitFor(async () => (await queuesStartingWith(`${serviceName}--`)).length === 0, { timeoutMs: 20_000, intervalMs: 250, what: 'the per-process queues to expire' });
+    await waitFor(async () => (await queuesStartingWith(`${serviceName}--`)).length === 0, {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+      what: 'the per-process queues to expire',
+    });
     console.log(`orphans: all 3 per-process queues gone ${Date.now() - killedAt} ms after SIGKILL (x-expires ${EXPIRES_MS} ms)`);
   }, 60_000);
 });

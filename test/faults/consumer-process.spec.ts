@@ -26,7 +26,11 @@ describe.each([snsSqsFaultTarget(), amqpFaultTarget()])('faults: $label consumer
 
   beforeAll(() => target.setUp(), 30_000);
   afterEach(async () => {
-    for (const c of children.splice(0)) if (c.process.exitCode === null && c.process.signalCode === null) { c.process.kill('SIGKILL'); await c.exited; }
+    for (const c of children.splice(0))
+      if (c.process.exitCode === null && c.process.signalCode === null) {
+        c.process.kill('SIGKILL');
+        await c.exited;
+      }
     await Promise.all(apps.splice(0).map((a) => a.close()));
   });
   afterAll(async () => {
@@ -49,10 +53,19 @@ describe.each([snsSqsFaultTarget(), amqpFaultTarget()])('faults: $label consumer
     const handledFile = scratchFile(`${topic}.handled`);
     const config: HarnessConfig = {
       module: target.module('kill', { serviceName, retryBackoff: 0.2, drainTimeout: 5000 }),
-      topic, extras: target.extras('kill', topic), handledFile, delayMs: target.killDelayMs,
+      topic,
+      extras: target.extras('kill', topic),
+      handledFile,
+      delayMs: target.killDelayMs,
     };
     const { first, publishing } = await consumeUnderLoad({
-      spawn, config, publisherOptions: target.module('kill', { serviceName }), logger, apps, count: COUNT, handledBefore: 500,
+      spawn,
+      config,
+      publisherOptions: target.module('kill', { serviceName }),
+      logger,
+      apps,
+      count: COUNT,
+      handledBefore: 500,
     });
     first.process.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -67,7 +80,11 @@ describe.each([snsSqsFaultTarget(), amqpFaultTarget()])('faults: $label consumer
     await second.exited;
     const dead = (await target.deadLettered(`${topic}-dlq`)).map((d) => d.n);
     const result = account(`${target.label} 1 SIGKILL + restart`, {
-      published: COUNT, confirmed, handled: readNumbers(handledFile), deadLettered: dead, rejected: rejected.size,
+      published: COUNT,
+      confirmed,
+      handled: readNumbers(handledFile),
+      deadLettered: dead,
+      rejected: rejected.size,
       note: withNote(`killed after ${atKill} handled; rest handled ${(afterRestartMs / 1000).toFixed(1)} s after restart`, 'kill'),
     });
     expect(result.lost).toEqual([]);
@@ -83,10 +100,22 @@ describe.each([snsSqsFaultTarget(), amqpFaultTarget()])('faults: $label consumer
     const drainTimeout = 2000;
     const config: HarnessConfig = {
       module: target.module('term', { serviceName, retryBackoff: 0.2, drainTimeout }),
-      topic, extras: target.extras('term', topic), handledFile, startedFile, delayMs: 150, slowEvery: 40, slowMs: 10_000,
+      topic,
+      extras: target.extras('term', topic),
+      handledFile,
+      startedFile,
+      delayMs: 150,
+      slowEvery: 40,
+      slowMs: 10_000,
     };
     const { first, publishing } = await consumeUnderLoad({
-      spawn, config, publisherOptions: target.module('term', { serviceName }), logger, apps, count: COUNT, handledBefore: 300,
+      spawn,
+      config,
+      publisherOptions: target.module('term', { serviceName }),
+      logger,
+      apps,
+      count: COUNT,
+      handledBefore: 300,
     });
     const termAt = Date.now();
     first.process.kill('SIGTERM');
@@ -113,8 +142,15 @@ describe.each([snsSqsFaultTarget(), amqpFaultTarget()])('faults: $label consumer
     await second.exited;
     const dead = (await target.deadLettered(`${topic}-dlq`)).map((d) => d.n);
     const result = account(`${target.label} 2 SIGTERM under load`, {
-      published: COUNT, confirmed, handled: readNumbers(handledFile), deadLettered: dead, rejected: rejected.size,
-      note: withNote(`stopped in ${stopMs} ms (drain ${drainTimeout} ms), ${unfinished.length} released unfinished, redelivered ${(releasedMs / 1000).toFixed(1)} s and all done ${(allMs / 1000).toFixed(1)} s after restart`, 'term'),
+      published: COUNT,
+      confirmed,
+      handled: readNumbers(handledFile),
+      deadLettered: dead,
+      rejected: rejected.size,
+      note: withNote(
+        `stopped in ${stopMs} ms (drain ${drainTimeout} ms), ${unfinished.length} released unfinished, redelivered ${(releasedMs / 1000).toFixed(1)} s and all done ${(allMs / 1000).toFixed(1)} s after restart`,
+        'term',
+      ),
     });
     expect(result.lost).toEqual([]);
     expect(rejected.size).toBe(0);

@@ -48,8 +48,16 @@ function injectFaults(clients: Array<SNSClient | SQSClient>): Injector {
         if (k % 10 === 0) await next(args);
         failedAt.set(args.input, Date.now());
         throw k % 15 === 0
-          ? Object.assign(new Error('Rate exceeded (injected)'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } })
-          : Object.assign(new Error('We encountered an internal error (injected)'), { name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+          ? Object.assign(new Error('Rate exceeded (injected)'), {
+              name: 'ThrottlingException',
+              $fault: 'client',
+              $metadata: { httpStatusCode: 400 },
+            })
+          : Object.assign(new Error('We encountered an internal error (injected)'), {
+              name: 'InternalFailure',
+              $fault: 'server',
+              $metadata: { httpStatusCode: 500 },
+            });
       },
       { step: 'finalizeRequest', priority: 'low', name: 'faultInjection' },
     );
@@ -62,31 +70,67 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(async () => {
     await fauxqs?.stop();
     expect(linesWithSecrets(logger.lines, [AWS_CREDENTIALS.secretAccessKey])).toEqual([]);
   });
 
-  const snsSqs = () => ({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS, waitTimeSeconds: 1, maxAttempts: 5 });
+  const snsSqs = () => ({
+    region: 'us-east-1',
+    endpoint: fauxqs.endpoint,
+    credentials: AWS_CREDENTIALS,
+    waitTimeSeconds: 1,
+    maxAttempts: 5,
+  });
 
   it('6. throttling and 5xx on ReceiveMessage, DeleteMessageBatch and PublishBatch: retried by the SDK, nothing lost', async () => {
     const topic = uniqueName('f-api');
     const handled: number[] = [];
-    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: 20, snsSqs: snsSqs() }, [controllerFor([{ pattern: topic, extras: { queueName: topic, visibilityTimeout: 3 }, handle: (d: { n: number }) => { handled.push(d.n); } }])], { logger });
+    const app = await startTestApp(
+      { transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: 20, snsSqs: snsSqs() },
+      [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { queueName: topic, visibilityTimeout: 3 },
+            handle: (d: { n: number }) => {
+              handled.push(d.n);
+            },
+          },
+        ]),
+      ],
+      { logger },
+    );
     apps.push(app);
     const server = app.get(MessagingServer).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
     const client = app.get(MessagingClient).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
     const injector = injectFaults([...new Set([server.sqs, client.sns])]);
     const { confirmed, rejected } = await publishNumbered(app, topic, numbers(COUNT), { concurrency: 30 });
-    await waitFor(() => { const h = new Set(handled); return [...confirmed].every((n) => h.has(n)); }, { timeoutMs: 90_000, intervalMs: 250, what: 'every confirmed message handled' }).catch(() => undefined);
+    await waitFor(
+      () => {
+        const h = new Set(handled);
+        return [...confirmed].every((n) => h.has(n));
+      },
+      { timeoutMs: 90_000, intervalMs: 250, what: 'every confirmed message handled' },
+    ).catch(() => undefined);
     await app.get(MessagingServer).close();
     const dead = (await drainSqsQueue(fauxqs.sqs, `${topic}-dlq`)).map((m) => numberIn(m.Body ?? '')!);
     const injected = Object.values(injector.injected).reduce((a, b) => a + b, 0);
     const result = account('sns-sqs 6 API errors', {
-      published: COUNT, confirmed, handled, deadLettered: dead, rejected: rejected.size,
-      note: `injected ${Object.entries(injector.injected).map(([k, v]) => `${v} ${k.replace(/Command$/, '')}`).join(', ')}; ${injector.retries.length} SDK retries, waited ${Math.min(...injector.retries)}–${Math.max(...injector.retries)} ms`,
+      published: COUNT,
+      confirmed,
+      handled,
+      deadLettered: dead,
+      rejected: rejected.size,
+      note: `injected ${Object.entries(injector.injected)
+        .map(([k, v]) => `${v} ${k.replace(/Command$/, '')}`)
+        .join(', ')}; ${injector.retries.length} SDK retries, waited ${Math.min(...injector.retries)}–${Math.max(...injector.retries)} ms`,
     });
     expect(result.lost).toEqual([]);
     expect(rejected.size).toBe(0);
@@ -102,14 +146,22 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
     const queueName = uniqueName('f-policy');
     const topics = [uniqueName('f-policy-a'), uniqueName('f-policy-b')];
     const other = uniqueName('f-policy-other');
-    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() }, [controllerFor([
-      ...topics.map((pattern) => ({ pattern, extras: { queueName }, handle: () => undefined })),
-      { pattern: other, extras: { queueName: `${queueName}-x` }, handle: () => undefined },
-    ])], { logger });
+    const app = await startTestApp(
+      { transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() },
+      [
+        controllerFor([
+          ...topics.map((pattern) => ({ pattern, extras: { queueName }, handle: () => undefined })),
+          { pattern: other, extras: { queueName: `${queueName}-x` }, handle: () => undefined },
+        ]),
+      ],
+      { logger },
+    );
     apps.push(app);
     const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
     const arnOf = (t: string) => Topics.map((x) => x.TopicArn!).find((arn) => arn.endsWith(`:${t}`))!;
-    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(fauxqs.sqs, queueName), AttributeNames: ['Policy', 'QueueArn'] }));
+    const { Attributes = {} } = await fauxqs.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: await queueUrl(fauxqs.sqs, queueName), AttributeNames: ['Policy', 'QueueArn'] }),
+    );
     const policy = JSON.parse(Attributes.Policy!);
     const statements = [policy.Statement].flat();
     expect(statements).toHaveLength(1);

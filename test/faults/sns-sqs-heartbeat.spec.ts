@@ -22,7 +22,9 @@ describe('faults: SNS+SQS visibility heartbeat stops at release and close', () =
   const apps: INestApplication[] = [];
   const hung = deferred();
 
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
   afterAll(async () => {
     hung.resolve();
     await Promise.all(apps.splice(0).map((a) => a.close()));
@@ -33,10 +35,27 @@ describe('faults: SNS+SQS visibility heartbeat stops at release and close', () =
     const topic = uniqueName('f-heartbeat');
     const started = deferred();
     const visibilityTimeout = 2; // heartbeat every second
-    const app = await startTestApp({
-      transport: 'sns-sqs', serviceName: uniqueName('svc'), drainTimeout: 1500,
-      snsSqs: { region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS, waitTimeSeconds: 1 },
-    }, [controllerFor([{ pattern: topic, extras: { queueName: topic, visibilityTimeout }, handle: async () => { started.resolve(); await hung.promise; } }])], { logger });
+    const app = await startTestApp(
+      {
+        transport: 'sns-sqs',
+        serviceName: uniqueName('svc'),
+        drainTimeout: 1500,
+        snsSqs: { region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS, waitTimeSeconds: 1 },
+      },
+      [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { queueName: topic, visibilityTimeout },
+            handle: async () => {
+              started.resolve();
+              await hung.promise;
+            },
+          },
+        ]),
+      ],
+      { logger },
+    );
     apps.push(app);
     const server = app.get(MessagingServer).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
     const client = app.get(MessagingClient).unwrap<{ sns: SNSClient; sqs: SQSClient }>();
@@ -49,13 +68,17 @@ describe('faults: SNS+SQS visibility heartbeat stops at release and close', () =
     apps.splice(apps.indexOf(app), 1);
     const closedAt = Date.now();
     // watch three heartbeat periods: a leftover timer would extend (or receive) again within this window
-    const windowMs = 3 * (visibilityTimeout * 1000) / 2;
+    const windowMs = (3 * (visibilityTimeout * 1000)) / 2;
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     const after = log.calls.filter((c) => c.at >= closedAt);
-    process.stderr.write(`[finding 6] calls in ${windowMs} ms after close(): ${after.length} (${after.map((c) => c.name).join(', ') || 'none'})\n`);
+    process.stderr.write(
+      `[finding 6] calls in ${windowMs} ms after close(): ${after.length} (${after.map((c) => c.name).join(', ') || 'none'})\n`,
+    );
     expect(after).toEqual([]);
     // released with visibility 0, not kept invisible by a heartbeat
-    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(fauxqs.sqs, topic), AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const { Attributes = {} } = await fauxqs.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: await queueUrl(fauxqs.sqs, topic), AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     expect(Number(Attributes.ApproximateNumberOfMessages)).toBe(1);
   }, 30_000);
 });

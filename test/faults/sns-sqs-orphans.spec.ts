@@ -22,29 +22,52 @@ describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
   const children: ConsumerChild[] = [];
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
   afterAll(async () => {
-    for (const c of children.splice(0)) if (c.process.exitCode === null && c.process.signalCode === null) { c.process.kill('SIGKILL'); await c.exited; }
+    for (const c of children.splice(0))
+      if (c.process.exitCode === null && c.process.signalCode === null) {
+        c.process.kill('SIGKILL');
+        await c.exited;
+      }
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await fauxqs?.stop();
   });
 
   const expires = 2000;
-  const snsSqs = () => ({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS, waitTimeSeconds: 1, perProcessQueueExpires: expires });
-  const queuesStartingWith = async (prefix: string) => (await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? [];
-  const exists = (name: string) => fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(() => true, () => false);
+  const snsSqs = () => ({
+    region: 'us-east-1',
+    endpoint: fauxqs.endpoint,
+    credentials: AWS_CREDENTIALS,
+    waitTimeSeconds: 1,
+    perProcessQueueExpires: expires,
+  });
+  const queuesStartingWith = async (prefix: string) =>
+    (await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? [];
+  const exists = (name: string) =>
+    fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(
+      () => true,
+      () => false,
+    );
   const nameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-  const arnOf = async (url: string) => (await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const arnOf = async (url: string) =>
+    (await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const subscribers = async (topic: string) => {
     const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
     const topicArn = Topics.map((t) => t.TopicArn!).find((a) => a.endsWith(`:${encodeName(topic)}`))!;
-    return ((await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? []).map((s) => s.Endpoint);
+    return ((await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? []).map(
+      (s) => s.Endpoint,
+    );
   };
   /** Starts a per-process consumer of `topic` for `serviceName` in a child, kills it with SIGKILL, returns its queue URL. */
   const orphan = async (serviceName: string, topic: string) => {
     const before = new Set(await queuesStartingWith(`${encodeName(serviceName)}--`));
     const config: HarnessConfig = {
-      module: { transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, topic, extras: { competing: false }, handledFile: scratchFile(`${uniqueName('orphan')}.handled`),
+      module: { transport: 'sns-sqs', serviceName, snsSqs: snsSqs() },
+      topic,
+      extras: { competing: false },
+      handledFile: scratchFile(`${uniqueName('orphan')}.handled`),
     };
     const child = startConsumerChild(config);
     children.push(child);
@@ -70,23 +93,41 @@ describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
     expect(await subscribers(topic)).toContain(orphanArn);
 
     // a live replica of the same service, with a per-process queue of its own and a competing queue under the same name prefix
-    const live = await startTestApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [controllerFor([
-      { pattern: topic, extras: { competing: false }, handle: () => undefined },
-      { pattern: competingTopic, handle: () => undefined },
-    ])], { logger });
+    const live = await startTestApp(
+      { transport: 'sns-sqs', serviceName, snsSqs: snsSqs() },
+      [
+        controllerFor([
+          { pattern: topic, extras: { competing: false }, handle: () => undefined },
+          { pattern: competingTopic, handle: () => undefined },
+        ]),
+      ],
+      { logger },
+    );
     apps.push(live);
-    const liveQueues = (await queuesStartingWith(`${encodeName(serviceName)}--`)).filter((u) => u !== orphanUrl && !u.startsWith(`${orphanUrl}-`));
+    const liveQueues = (await queuesStartingWith(`${encodeName(serviceName)}--`)).filter(
+      (u) => u !== orphanUrl && !u.startsWith(`${orphanUrl}-`),
+    );
 
     const liveCreatedBy = Date.now();
     // the orphan's last renewal, and the live replica's queue creation, are now older than perProcessQueueExpires:
     // only its renewals keep the live replica's queue
     const aliveAt = Number(Tags['nestjs-messaging:alive-at']);
     await waitFor(() => Date.now() - Math.max(aliveAt, liveCreatedBy) > expires + 250, { timeoutMs: 10_000, what: 'the orphan to expire' });
-    const next = await startTestApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [controllerFor([{ pattern: topic, extras: { competing: false }, handle: () => undefined }])], { logger });
+    const next = await startTestApp(
+      { transport: 'sns-sqs', serviceName, snsSqs: snsSqs() },
+      [controllerFor([{ pattern: topic, extras: { competing: false }, handle: () => undefined }])],
+      { logger },
+    );
     apps.push(next);
 
-    const left = { queue: await exists(nameOf(orphanUrl)), dlq: await exists(`${nameOf(orphanUrl)}-dlq`), subscribed: (await subscribers(topic)).includes(orphanArn) };
-    process.stderr.write(`[finding 12] after the next startup, the SIGKILLed process left: queue ${left.queue}, dead-letter queue ${left.dlq}, subscription ${left.subscribed}\n`);
+    const left = {
+      queue: await exists(nameOf(orphanUrl)),
+      dlq: await exists(`${nameOf(orphanUrl)}-dlq`),
+      subscribed: (await subscribers(topic)).includes(orphanArn),
+    };
+    process.stderr.write(
+      `[finding 12] after the next startup, the SIGKILLed process left: queue ${left.queue}, dead-letter queue ${left.dlq}, subscription ${left.subscribed}\n`,
+    );
     expect(left).toEqual({ queue: false, dlq: false, subscribed: false });
     expect(logger.lines.some((l) => l.includes(`Removed orphaned per-process queue ${nameOf(orphanUrl)}`))).toBe(true);
     // untouched: the live replica's queues (per-process and competing, with their DLQs) and the other service's orphan

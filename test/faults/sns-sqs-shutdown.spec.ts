@@ -21,12 +21,20 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
   const children: ConsumerChild[] = [];
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
   afterEach(async () => {
-    for (const c of children.splice(0)) if (c.process.exitCode === null && c.process.signalCode === null) { c.process.kill('SIGKILL'); await c.exited; }
+    for (const c of children.splice(0))
+      if (c.process.exitCode === null && c.process.signalCode === null) {
+        c.process.kill('SIGKILL');
+        await c.exited;
+      }
     await Promise.all(apps.splice(0).map((a) => a.close()));
   });
-  afterAll(async () => { await fauxqs?.stop(); });
+  afterAll(async () => {
+    await fauxqs?.stop();
+  });
 
   // no waitTimeSeconds: the library default (20 s) is what this proves the fix against
   const snsSqs = () => ({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS });
@@ -37,9 +45,12 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
   };
   const exitedCleanly = (exit: { code: number | null; signal: NodeJS.Signals | null }) => exit.code === 0 || exit.signal === 'SIGTERM';
   const queueCounts = async (name: string) => {
-    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({
-      QueueUrl: await queueUrl(fauxqs.sqs, name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }));
+    const { Attributes = {} } = await fauxqs.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: await queueUrl(fauxqs.sqs, name),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
   };
 
@@ -50,7 +61,11 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
     const startedFile = scratchFile(`${topic}.started`);
     const child = spawn({
       module: { transport: 'sns-sqs', serviceName, drainTimeout: 10_000, snsSqs: snsSqs() },
-      topic, extras: { queueName: topic, visibilityTimeout: 60 }, handledFile, startedFile, delayMs: 3000,
+      topic,
+      extras: { queueName: topic, visibilityTimeout: 60 },
+      handledFile,
+      startedFile,
+      delayMs: 3000,
     });
     await child.ready;
     const publisher = await startTestApp({ transport: 'sns-sqs', serviceName, snsSqs: snsSqs() }, [], { logger, listen: false });
@@ -74,7 +89,9 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
     const topic = uniqueName('f-shut-idle');
     const child = spawn({
       module: { transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() },
-      topic, extras: { queueName: topic }, handledFile: scratchFile(`${topic}.handled`),
+      topic,
+      extras: { queueName: topic },
+      handledFile: scratchFile(`${topic}.handled`),
     });
     await child.ready;
     const termAt = Date.now();

@@ -18,8 +18,12 @@ describe('faults: SNS+SQS slow handlers', () => {
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(async () => {
     await fauxqs?.stop();
     expect(linesWithSecrets(logger.lines, [AWS_CREDENTIALS.secretAccessKey])).toEqual([]);
@@ -32,15 +36,25 @@ describe('faults: SNS+SQS slow handlers', () => {
     const invocations: number[] = [];
     const handled: number[] = [];
     const slowCount = 50;
-    const app = await startTestApp({ transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: slowCount, snsSqs: snsSqs() }, [slowController(topic, { queueName: topic, visibilityTimeout: 2 }, 5000, invocations, handled)], { logger });
+    const app = await startTestApp(
+      { transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: slowCount, snsSqs: snsSqs() },
+      [slowController(topic, { queueName: topic, visibilityTimeout: 2 }, 5000, invocations, handled)],
+      { logger },
+    );
     apps.push(app);
     const { confirmed, rejected } = await publishNumbered(app, topic, numbers(slowCount), { concurrency: 10 });
-    await waitFor(() => handled.length >= slowCount, { timeoutMs: 60_000, intervalMs: 200, what: 'all slow messages handled' }).catch(() => undefined);
+    await waitFor(() => handled.length >= slowCount, { timeoutMs: 60_000, intervalMs: 200, what: 'all slow messages handled' }).catch(
+      () => undefined,
+    );
     await new Promise((r) => setTimeout(r, 3000)); // a lost heartbeat would show as a redelivery within one more visibility timeout
     await app.get(MessagingServer).close();
     const dead = (await drainSqsQueue(fauxqs.sqs, `${topic}-dlq`)).map((m) => numberIn(m.Body ?? '')!);
     const result = account('sns-sqs 7 slow handlers', {
-      published: slowCount, confirmed, handled, deadLettered: dead, rejected: rejected.size,
+      published: slowCount,
+      confirmed,
+      handled,
+      deadLettered: dead,
+      rejected: rejected.size,
       note: `${slowCount} slow messages (not 2,000): 5 s handlers, visibilityTimeout 2 s, ${invocations.length} invocations`,
     });
     expect(result.lost).toEqual([]);

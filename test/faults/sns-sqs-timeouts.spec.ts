@@ -2,7 +2,14 @@ import 'reflect-metadata';
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
-import { MessagingClient, MessagingModule, MessagingServer, ProvisioningError, PublishError, type MessagingModuleOptions } from '../../lib/index.js';
+import {
+  MessagingClient,
+  MessagingModule,
+  MessagingServer,
+  ProvisioningError,
+  PublishError,
+  type MessagingModuleOptions,
+} from '../../lib/index.js';
 import { controllerFor } from '../support/controllers.js';
 import { deferred } from '../support/deferred.js';
 import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
@@ -23,7 +30,9 @@ const PENDING = Symbol('pending');
 async function timed<T>(promise: Promise<T>, ms: number): Promise<{ ms: number; value?: T | typeof PENDING; error?: unknown }> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
-  const pending = new Promise<typeof PENDING>((resolve) => { timer = setTimeout(() => resolve(PENDING), ms); });
+  const pending = new Promise<typeof PENDING>((resolve) => {
+    timer = setTimeout(() => resolve(PENDING), ms);
+  });
   try {
     const value = await Promise.race([promise, pending]);
     return { ms: Date.now() - started, value };
@@ -39,17 +48,34 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
   const logger = new CaptureLogger();
   const cleanups: Array<() => Promise<unknown>> = [];
 
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined); });
-  afterAll(async () => { await fauxqs?.stop(); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await fauxqs?.stop();
+  });
 
   const requestTimeout = 500;
   const maxAttempts = 2;
   // each call: maxAttempts × requestTimeout plus the SDK's retry delay (well under a second at attempt 2)
   const callBound = maxAttempts * requestTimeout + 2000;
   const options = (endpoint: string, extra: Partial<MessagingModuleOptions['snsSqs']> = {}): MessagingModuleOptions => ({
-    transport: 'sns-sqs', serviceName: uniqueName('svc'), drainTimeout: 2000,
-    snsSqs: { region: 'us-east-1', endpoint, credentials: AWS_CREDENTIALS, waitTimeSeconds: 1, maxAttempts, requestTimeout, connectTimeout: 500, ...extra },
+    transport: 'sns-sqs',
+    serviceName: uniqueName('svc'),
+    drainTimeout: 2000,
+    snsSqs: {
+      region: 'us-east-1',
+      endpoint,
+      credentials: AWS_CREDENTIALS,
+      waitTimeSeconds: 1,
+      maxAttempts,
+      requestTimeout,
+      connectTimeout: 500,
+      ...extra,
+    },
   });
 
   /** Starts the microservice; resolves with the startup error (or undefined), the app closed either way. */
@@ -70,8 +96,13 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     const stalled = await startStalledEndpoint();
     cleanups.push(() => stalled.close());
     const queueName = uniqueName('f-stalled');
-    const result = await timed(startupError(options(stalled.endpoint), [controllerFor([{ pattern: queueName, extras: { queueName }, handle: () => undefined }])]), 30_000);
-    process.stderr.write(`[finding 2] startup against a stalled endpoint: ${result.value === PENDING ? 'still pending after' : 'failed after'} ${result.ms} ms: ${String(result.value === PENDING ? '' : result.value)}\n`);
+    const result = await timed(
+      startupError(options(stalled.endpoint), [controllerFor([{ pattern: queueName, extras: { queueName }, handle: () => undefined }])]),
+      30_000,
+    );
+    process.stderr.write(
+      `[finding 2] startup against a stalled endpoint: ${result.value === PENDING ? 'still pending after' : 'failed after'} ${result.ms} ms: ${String(result.value === PENDING ? '' : result.value)}\n`,
+    );
     expect(result.value).not.toBe(PENDING);
     expect(result.value).toBeInstanceOf(ProvisioningError);
     const error = result.value as ProvisioningError;
@@ -86,9 +117,13 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
   it('startup against a closed port: a ProvisioningError that says nothing accepts connections there', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const queueName = uniqueName('f-refused');
-    const error = await startupError(options(endpoint), [controllerFor([{ pattern: queueName, extras: { queueName, deadLetterQueueName: false }, handle: () => undefined }])]);
+    const error = await startupError(options(endpoint), [
+      controllerFor([{ pattern: queueName, extras: { queueName, deadLetterQueueName: false }, handle: () => undefined }]),
+    ]);
     expect(error).toBeInstanceOf(ProvisioningError);
-    expect((error as ProvisioningError).message).toContain(`sns-sqs provisioning failed at ${endpoint}: GetQueueUrl ${queueName}: connection refused (ECONNREFUSED`);
+    expect((error as ProvisioningError).message).toContain(
+      `sns-sqs provisioning failed at ${endpoint}: GetQueueUrl ${queueName}: connection refused (ECONNREFUSED`,
+    );
     expect((error as ProvisioningError).message).toContain(`Nothing accepts connections at ${endpoint}: check snsSqs.endpoint`);
   }, 20_000);
 
@@ -101,14 +136,24 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     const app = moduleRef.createNestApplication({ logger });
     cleanups.push(() => app.close());
     const { sqs } = app.get(MessagingServer).unwrap<{ sqs: { middlewareStack: { add: Function } } }>();
-    sqs.middlewareStack.add((next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      if (context.commandName === 'CreateQueueCommand') {
-        throw Object.assign(new Error('User: arn:aws:iam::000000000000:user/ci is not authorized to perform: sqs:createqueue'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
-      }
-      return next(args);
-    }, { step: 'initialize', name: 'denyCreateQueue' });
+    sqs.middlewareStack.add(
+      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        if (context.commandName === 'CreateQueueCommand') {
+          throw Object.assign(new Error('User: arn:aws:iam::000000000000:user/ci is not authorized to perform: sqs:createqueue'), {
+            name: 'AccessDenied',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 403 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'denyCreateQueue' },
+    );
     app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    const error = await app.startAllMicroservices().then(() => undefined, (e: unknown) => e);
+    const error = await app.startAllMicroservices().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ProvisioningError);
     const e = error as ProvisioningError;
     expect(e.operation).toBe(`CreateQueue ${queueName}`);
@@ -122,8 +167,13 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     cleanups.push(() => stalled.close());
     const app = await startTestApp(options(stalled.endpoint), [], { logger, listen: false });
     cleanups.push(() => app.close());
-    const result = await timed(lastValueFrom(app.get(MessagingClient).emit(uniqueName('f-stalled-emit'), { n: 1 }), { defaultValue: undefined }), 30_000);
-    process.stderr.write(`[finding 2] emit against a stalled endpoint: ${result.value === PENDING ? 'still pending after' : 'rejected after'} ${result.ms} ms: ${String(result.error ?? '')}\n`);
+    const result = await timed(
+      lastValueFrom(app.get(MessagingClient).emit(uniqueName('f-stalled-emit'), { n: 1 }), { defaultValue: undefined }),
+      30_000,
+    );
+    process.stderr.write(
+      `[finding 2] emit against a stalled endpoint: ${result.value === PENDING ? 'still pending after' : 'rejected after'} ${result.ms} ms: ${String(result.error ?? '')}\n`,
+    );
     expect(result.value).not.toBe(PENDING);
     expect(result.error).toBeInstanceOf(PublishError);
     expect(String(result.error)).toContain(stalled.endpoint);
@@ -141,17 +191,34 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     const drainTimeout = 2000;
     // requestTimeout far above drainTimeout: close() must not depend on it
     const moduleOptions = { ...options(proxy.endpoint, { requestTimeout: 60_000, maxAttempts: 3 }), drainTimeout };
-    const app: INestApplication = await startTestApp(moduleOptions, [controllerFor([
-      { pattern: topic, extras: { queueName: topic }, handle: async () => { started.resolve(); await finish.promise; } },
-      { pattern: topic, extras: { competing: false }, handle: () => undefined },
-    ])], { logger });
+    const app: INestApplication = await startTestApp(
+      moduleOptions,
+      [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { queueName: topic },
+            handle: async () => {
+              started.resolve();
+              await finish.promise;
+            },
+          },
+          { pattern: topic, extras: { competing: false }, handle: () => undefined },
+        ]),
+      ],
+      { logger },
+    );
     await lastValueFrom(app.get(MessagingClient).emit(topic, { n: 1 }), { defaultValue: undefined });
     await started.promise;
     proxy.stall();
     finish.resolve(); // its delete now hangs
-    const inFlightEmit = lastValueFrom(app.get(MessagingClient).emit(topic, { n: 2 }), { defaultValue: undefined }).catch((e: unknown) => e);
+    const inFlightEmit = lastValueFrom(app.get(MessagingClient).emit(topic, { n: 2 }), { defaultValue: undefined }).catch(
+      (e: unknown) => e,
+    );
     const result = await timed(app.close(), 60_000);
-    process.stderr.write(`[finding 2] close() with a stalled endpoint, drainTimeout ${drainTimeout} ms: ${result.value === PENDING ? 'still pending after' : 'resolved after'} ${result.ms} ms\n`);
+    process.stderr.write(
+      `[finding 2] close() with a stalled endpoint, drainTimeout ${drainTimeout} ms: ${result.value === PENDING ? 'still pending after' : 'resolved after'} ${result.ms} ms\n`,
+    );
     expect(result.value).not.toBe(PENDING);
     expect(result.error).toBeUndefined();
     // drain deadline + the 1 s grace for releases and removals, plus scheduling margin

@@ -84,7 +84,10 @@ export class AmqpBlockingProxy {
   }
 
   async stop(): Promise<void> {
-    for (const pair of this.pairs) { pair.client.destroy(); pair.upstream.destroy(); }
+    for (const pair of this.pairs) {
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
     this.pairs.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

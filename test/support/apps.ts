@@ -45,7 +45,11 @@ export async function tryStartTestApp(
 }
 
 /** tryStartTestApp that throws the start error (after closing the half-started app). */
-export async function startTestApp(options: MessagingModuleOptions, controllers: Type[] = [], settings: TestAppSettings = {}): Promise<INestApplication> {
+export async function startTestApp(
+  options: MessagingModuleOptions,
+  controllers: Type[] = [],
+  settings: TestAppSettings = {},
+): Promise<INestApplication> {
   const { app, error } = await tryStartTestApp(options, controllers, settings);
   if (error !== undefined) {
     await app.close().catch(() => undefined);

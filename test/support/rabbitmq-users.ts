@@ -28,5 +28,12 @@ export async function createRabbitMqUser(
   await run('rabbitmqctl', ['set_permissions', '-p', '/', user, permissions.configure, permissions.write, permissions.read]);
   const base = new URL(AMQP_URL);
   const url = `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${base.host}${base.pathname === '/' ? '' : base.pathname}`;
-  return { user, password, url, remove: async () => { await run('rabbitmqctl', ['delete_user', user]).catch(() => undefined); } };
+  return {
+    user,
+    password,
+    url,
+    remove: async () => {
+      await run('rabbitmqctl', ['delete_user', user]).catch(() => undefined);
+    },
+  };
 }

@@ -19,7 +19,10 @@ export function rawConnection(): Promise<amqp.ChannelModel> {
 }
 
 /** Message count of a queue, or undefined when it does not exist (uses a throwaway channel: a 404 closes it). */
-export async function queueInfo(model: amqp.ChannelModel, queue: string): Promise<{ messageCount: number; consumerCount: number } | undefined> {
+export async function queueInfo(
+  model: amqp.ChannelModel,
+  queue: string,
+): Promise<{ messageCount: number; consumerCount: number } | undefined> {
   const channel = await model.createChannel();
   channel.on('error', () => undefined);
   try {
@@ -70,20 +73,26 @@ export function localPortOf(model: amqp.ChannelModel): number {
 /** Closes one connection from the broker side (only ours, identified by its client port): other tests are not touched. */
 export async function closeConnectionFromBroker(model: amqp.ChannelModel, reason = 'test: connection closed by the broker'): Promise<void> {
   const port = localPortOf(model);
-  const pid = await waitFor(async () => {
-    const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', 'pid', 'peer_port']);
-    for (const line of stdout.split('\n')) {
-      const [p, peerPort] = line.trim().split(/\s+/);
-      if (Number(peerPort) === port) return p;
-    }
-    return undefined;
-  }, { timeoutMs: 10_000, intervalMs: 200, what: `broker connection from port ${port}` });
+  const pid = await waitFor(
+    async () => {
+      const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', 'pid', 'peer_port']);
+      for (const line of stdout.split('\n')) {
+        const [p, peerPort] = line.trim().split(/\s+/);
+        if (Number(peerPort) === port) return p;
+      }
+      return undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 200, what: `broker connection from port ${port}` },
+  );
   await run('rabbitmqctl', ['close_connection', pid, reason]);
 }
 
 function portAnswers(port = 5672): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
+    const socket = tcpConnect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.on('error', () => resolve(false));
   });
 }
@@ -96,7 +105,15 @@ export async function stopBrokerApp(): Promise<void> {
 /** Starts it again and waits until it accepts AMQP connections. */
 export async function startBrokerApp(): Promise<void> {
   await run('rabbitmqctl', ['start_app']);
-  await waitFor(async () => (await portAnswers()) && (await rawConnection().then((c) => c.close().then(() => true), () => false)), { timeoutMs: 60_000, intervalMs: 200, what: 'RabbitMQ to accept connections again' });
+  await waitFor(
+    async () =>
+      (await portAnswers()) &&
+      (await rawConnection().then(
+        (c) => c.close().then(() => true),
+        () => false,
+      )),
+    { timeoutMs: 60_000, intervalMs: 200, what: 'RabbitMQ to accept connections again' },
+  );
 }
 
 export type RabbitMqAppOptions = Omit<MessagingModuleOptions, 'transport'> & { transport?: 'amqp' };
@@ -115,7 +132,12 @@ const LOCK_DIR = join(tmpdir(), 'nestjs-messaging-rabbitmq-lock');
 const EXCLUSIVE = join(LOCK_DIR, 'exclusive');
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function liveEntries(prefix: string): string[] {
@@ -131,12 +153,19 @@ function liveEntries(prefix: string): string[] {
 function exclusiveHeld(): boolean {
   if (!existsSync(EXCLUSIVE)) return false;
   const owner = Number(readFileSyncSafe(join(EXCLUSIVE, 'pid')));
-  if (owner && !alive(owner)) { rmSync(EXCLUSIVE, { recursive: true, force: true }); return false; }
+  if (owner && !alive(owner)) {
+    rmSync(EXCLUSIVE, { recursive: true, force: true });
+    return false;
+  }
   return true;
 }
 
 function readFileSyncSafe(path: string): string {
-  try { return readFileSync(path, 'utf8'); } catch { return ''; }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 let sharedFile: string | undefined;
@@ -146,27 +175,45 @@ export function shareBroker(): void {
   beforeAll(async () => {
     mkdirSync(LOCK_DIR, { recursive: true });
     const file = join(LOCK_DIR, `shared-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    await waitFor(() => {
-      writeFileSync(file, '');
-      if (!exclusiveHeld()) return true;
-      rmSync(file, { force: true });
-      return false;
-    }, { timeoutMs: 240_000, intervalMs: 100, what: 'the broker-restart suite to finish' });
+    await waitFor(
+      () => {
+        writeFileSync(file, '');
+        if (!exclusiveHeld()) return true;
+        rmSync(file, { force: true });
+        return false;
+      },
+      { timeoutMs: 240_000, intervalMs: 100, what: 'the broker-restart suite to finish' },
+    );
     sharedFile = file;
   }, 250_000);
-  afterAll(() => { if (sharedFile) rmSync(sharedFile, { force: true }); sharedFile = undefined; });
+  afterAll(() => {
+    if (sharedFile) rmSync(sharedFile, { force: true });
+    sharedFile = undefined;
+  });
 }
 
 /** Call at the top level of a spec file that stops or restarts the broker: waits until no other AMQP suite runs. */
 export function lockBrokerExclusively(): void {
   beforeAll(async () => {
     mkdirSync(LOCK_DIR, { recursive: true });
-    await waitFor(() => {
-      try { mkdirSync(EXCLUSIVE); } catch { exclusiveHeld(); return false; }
-      writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
-      return true;
-    }, { timeoutMs: 240_000, intervalMs: 100, what: 'the exclusive broker lock' });
-    await waitFor(() => liveEntries('shared-').length === 0, { timeoutMs: 240_000, intervalMs: 100, what: 'other RabbitMQ suites to finish' });
+    await waitFor(
+      () => {
+        try {
+          mkdirSync(EXCLUSIVE);
+        } catch {
+          exclusiveHeld();
+          return false;
+        }
+        writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
+        return true;
+      },
+      { timeoutMs: 240_000, intervalMs: 100, what: 'the exclusive broker lock' },
+    );
+    await waitFor(() => liveEntries('shared-').length === 0, {
+      timeoutMs: 240_000,
+      intervalMs: 100,
+      what: 'other RabbitMQ suites to finish',
+    });
   }, 500_000);
   afterAll(() => rmSync(EXCLUSIVE, { recursive: true, force: true }));
 }

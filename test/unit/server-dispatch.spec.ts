@@ -1,11 +1,25 @@
 import 'reflect-metadata';
-import { CallHandler, Controller, ExecutionContext, Injectable, Module, NestInterceptor, UseInterceptors, ValidationPipe } from '@nestjs/common';
+import {
+  CallHandler,
+  Controller,
+  ExecutionContext,
+  Injectable,
+  Module,
+  NestInterceptor,
+  UseInterceptors,
+  ValidationPipe,
+} from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom, tap, type Observable } from 'rxjs';
 import {
-  DeadLetterError, MessagingValidationPipe, MessagingClient, MessagingContext, MessagingModule, MessagingRecord,
+  DeadLetterError,
+  MessagingValidationPipe,
+  MessagingClient,
+  MessagingContext,
+  MessagingModule,
+  MessagingRecord,
 } from '../../lib/index.js';
 import { MessagingTesting, MessagingTestingModule } from '../../lib/testing/index.js';
 
@@ -30,7 +44,16 @@ class BillingController {
   @UseInterceptors(RecordingInterceptor)
   @EventPattern('order-paid', { queueName: 'billing' })
   onOrderPaid(@Payload(new ValidationPipe({ transform: true })) order: OrderPaid, @Ctx() ctx: MessagingContext) {
-    seen.push({ kind: 'handled', value: { order, isDto: order instanceof OrderPaid, topic: ctx.getTopic(), count: ctx.getReceiveCount(), sender: ctx.getEnvelope().service?.name } });
+    seen.push({
+      kind: 'handled',
+      value: {
+        order,
+        isDto: order instanceof OrderPaid,
+        topic: ctx.getTopic(),
+        count: ctx.getReceiveCount(),
+        sender: ctx.getEnvelope().service?.name,
+      },
+    });
   }
 
   @EventPattern('order-validated', { queueName: 'billing' })
@@ -91,7 +114,9 @@ describe('MessagingServer dispatch (testing kit, in-memory broker)', () => {
 
   it('dead-letters at once a payload that fails the MessagingValidationPipe, naming the failed constraints', async () => {
     expect(await messaging.publish('order-validated', { orderId: 7, amount: 0 }, orders)).toMatchObject({
-      outcome: 'dead-letter', attempts: 1, reason: 'handler rejected the message: payload failed validation: orderId must be a string; amount must not be less than 1',
+      outcome: 'dead-letter',
+      attempts: 1,
+      reason: 'handler rejected the message: payload failed validation: orderId must be a string; amount must not be less than 1',
     });
     expect((await messaging.publish('order-validated', { orderId: 'o-9', amount: 3 }, orders)).outcome).toBe('success');
     expect(seen).toEqual([{ kind: 'validated', value: { orderId: 'o-9', amount: 3 } }]);
@@ -100,12 +125,17 @@ describe('MessagingServer dispatch (testing kit, in-memory broker)', () => {
   it('routes by topic among handlers sharing a queue, and retries a handler that throws', async () => {
     expect((await messaging.publish('order-refunded', { fail: 'no' }, orders)).outcome).toBe('success');
     expect(await messaging.publish('order-refunded', { fail: 'transient' }, orders)).toMatchObject({
-      outcome: 'retry', reason: 'handler for "order-refunded" failed: database unavailable', retryDelaySeconds: 1,
+      outcome: 'retry',
+      reason: 'handler for "order-refunded" failed: database unavailable',
+      retryDelaySeconds: 1,
     });
   });
 
   it('dead-letters at once on DeadLetterError, an undecodable body, or a topic without handler', async () => {
-    expect(await messaging.publish('order-refunded', { fail: 'poison' }, orders)).toMatchObject({ outcome: 'dead-letter', reason: 'handler rejected the message: refund for unknown order' });
+    expect(await messaging.publish('order-refunded', { fail: 'poison' }, orders)).toMatchObject({
+      outcome: 'dead-letter',
+      reason: 'handler rejected the message: refund for unknown order',
+    });
     const garbage = await messaging.publishBody('order-paid', '{not json');
     expect(garbage.outcome).toBe('dead-letter');
     expect(garbage.reason).toMatch(/cannot decode message: body is not valid JSON/);
@@ -114,10 +144,21 @@ describe('MessagingServer dispatch (testing kit, in-memory broker)', () => {
   });
 
   it('emit encodes through the envelope and hands attributes and group to the broker', async () => {
-    await lastValueFrom(client.emit('order-paid', new MessagingRecord({ orderId: 'o-2', amount: 5 }, { attributes: { currency: 'EUR' }, groupId: 'g1' })));
+    await lastValueFrom(
+      client.emit('order-paid', new MessagingRecord({ orderId: 'o-2', amount: 5 }, { attributes: { currency: 'EUR' }, groupId: 'g1' })),
+    );
     const [sent] = messaging.emitted('order-paid');
-    expect(sent).toMatchObject({ topic: 'order-paid', attributes: { currency: 'EUR' }, groupId: 'g1', data: { orderId: 'o-2', amount: 5 } });
-    expect(sent.metadata).toMatchObject({ topic: 'order-paid', service: { name: 'billing' }, protocolVersion: 'tomodachi-json-base--1.0.0' });
+    expect(sent).toMatchObject({
+      topic: 'order-paid',
+      attributes: { currency: 'EUR' },
+      groupId: 'g1',
+      data: { orderId: 'o-2', amount: 5 },
+    });
+    expect(sent.metadata).toMatchObject({
+      topic: 'order-paid',
+      service: { name: 'billing' },
+      protocolVersion: 'tomodachi-json-base--1.0.0',
+    });
     expect(JSON.parse(sent.body as string)).toMatchObject({ data: { orderId: 'o-2', amount: 5 }, metadata: { topic: 'order-paid' } });
   });
 

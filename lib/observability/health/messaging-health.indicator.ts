@@ -37,7 +37,10 @@ export class MessagingHealthIndicator {
       try {
         depths = await this.broker.deadLetterDepths?.();
       } catch (error) {
-        return session.down({ transport: this.options.transport, reason: `cannot read the dead-letter queue depths: ${describeError(error)}` });
+        return session.down({
+          transport: this.options.transport,
+          reason: `cannot read the dead-letter queue depths: ${describeError(error)}`,
+        });
       }
     }
     const verdict = judgeHealth(health, depths, check);
@@ -62,6 +65,7 @@ function checkOptions(check: HealthCheckOptions): void {
     if (name !== 'deadLetterThreshold' && name !== 'receiveFailureThreshold') {
       throw new MessagingOptionsError(`isHealthy().${name}`, 'is not a known option; use deadLetterThreshold or receiveFailureThreshold');
     }
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new MessagingOptionsError(`isHealthy().${name}`, 'must be an integer of 0 or more', value);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+      throw new MessagingOptionsError(`isHealthy().${name}`, 'must be an integer of 0 or more', value);
   }
 }

@@ -7,6 +7,6 @@ export async function loadMetrics(setting: true | MetricsOptions, sources: Metri
   await requirePackages([{ name: 'prom-client', load: () => import('prom-client') }], "the 'metrics' option");
   const loaded = await import('prom-client');
   // a CommonJS package: from ESM its exports may only be on `default`
-  const prom = (typeof loaded.Counter === 'function' ? loaded : (loaded as unknown as { default: typeof loaded }).default);
+  const prom = typeof loaded.Counter === 'function' ? loaded : (loaded as unknown as { default: typeof loaded }).default;
   return new MessagingMetrics(prom, setting === true ? undefined : setting.registry, sources);
 }

@@ -41,17 +41,41 @@ export class MessagingMetrics implements OnModuleDestroy {
     this.registry = registry ?? prom.register;
     const reg = this.registry as unknown as PromClient.Registry;
     const labelNames = ['transport', 'queue', 'topic'] as const;
-    this.received = metric(reg, prom.Counter, { name: 'messaging_messages_received_total', help: 'Messages delivered to a handler (every attempt counts)', labelNames });
+    this.received = metric(reg, prom.Counter, {
+      name: 'messaging_messages_received_total',
+      help: 'Messages delivered to a handler (every attempt counts)',
+      labelNames,
+    });
     this.handled = metric(reg, prom.Counter, {
-      name: 'messaging_messages_handled_total', help: 'Deliveries by outcome: success (acked), retry (comes back), dead_letter (moved to the DLQ)', labelNames: [...labelNames, 'outcome'],
+      name: 'messaging_messages_handled_total',
+      help: 'Deliveries by outcome: success (acked), retry (comes back), dead_letter (moved to the DLQ)',
+      labelNames: [...labelNames, 'outcome'],
     });
-    this.duration = metric(reg, prom.Histogram, { name: 'messaging_handler_duration_seconds', help: 'Time from receipt to outcome (decode and handler), in seconds', labelNames });
-    this.inFlight = metric(reg, prom.Gauge, { name: 'messaging_handlers_in_flight', help: 'Deliveries being handled right now', labelNames });
+    this.duration = metric(reg, prom.Histogram, {
+      name: 'messaging_handler_duration_seconds',
+      help: 'Time from receipt to outcome (decode and handler), in seconds',
+      labelNames,
+    });
+    this.inFlight = metric(reg, prom.Gauge, {
+      name: 'messaging_handlers_in_flight',
+      help: 'Deliveries being handled right now',
+      labelNames,
+    });
     this.published = metric(reg, prom.Counter, {
-      name: 'messaging_messages_published_total', help: 'Emits by outcome: success, failure, unknown (no answer from the broker)', labelNames: ['transport', 'topic', 'outcome'],
+      name: 'messaging_messages_published_total',
+      help: 'Emits by outcome: success, failure, unknown (no answer from the broker)',
+      labelNames: ['transport', 'topic', 'outcome'],
     });
-    this.publishDuration = metric(reg, prom.Histogram, { name: 'messaging_publish_duration_seconds', help: 'Time from emit to the broker accepting (or refusing) the message, in seconds', labelNames: ['transport', 'topic'] });
-    this.connected = metric(reg, prom.Gauge, { name: 'messaging_broker_connected', help: '1 while the broker connection is up, else 0', labelNames: ['transport'] });
+    this.publishDuration = metric(reg, prom.Histogram, {
+      name: 'messaging_publish_duration_seconds',
+      help: 'Time from emit to the broker accepting (or refusing) the message, in seconds',
+      labelNames: ['transport', 'topic'],
+    });
+    this.connected = metric(reg, prom.Gauge, {
+      name: 'messaging_broker_connected',
+      help: '1 while the broker connection is up, else 0',
+      labelNames: ['transport'],
+    });
     const { transport } = sources;
     this.subscriptions.push(
       sources.events$.subscribe((event) => this.onEvent(event)),

@@ -16,23 +16,34 @@ export class OtelTracing implements MessagingTracing {
   private readonly tracer: OtelApi.Tracer;
   private readonly system: string;
 
-  constructor(private readonly api: typeof OtelApi, private readonly transport: TransportName) {
+  constructor(
+    private readonly api: typeof OtelApi,
+    private readonly transport: TransportName,
+  ) {
     this.tracer = api.trace.getTracer(TRACER_NAME);
     this.system = SYSTEM[transport];
   }
 
-  async publish(topic: string, attributes: Record<string, AttributeValue>, publish: (attributes: Record<string, AttributeValue>) => Promise<void>): Promise<void> {
+  async publish(
+    topic: string,
+    attributes: Record<string, AttributeValue>,
+    publish: (attributes: Record<string, AttributeValue>) => Promise<void>,
+  ): Promise<void> {
     const { api } = this;
     const active = api.context.active();
-    const span = this.tracer.startSpan(`${topic} publish`, {
-      kind: api.SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': this.system,
-        'messaging.operation': 'publish',
-        'messaging.destination.name': topic,
-        'messaging.destination.kind': 'topic',
+    const span = this.tracer.startSpan(
+      `${topic} publish`,
+      {
+        kind: api.SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': this.system,
+          'messaging.operation': 'publish',
+          'messaging.destination.name': topic,
+          'messaging.destination.kind': 'topic',
+        },
       },
-    }, active);
+      active,
+    );
     const carrier: Record<string, AttributeValue> = { ...attributes };
     const spanContext = span.spanContext();
     if (api.isSpanContextValid(spanContext)) {
@@ -53,7 +64,11 @@ export class OtelTracing implements MessagingTracing {
     }
   }
 
-  async consume(delivery: InboundDelivery, queue: QueuePlan, run: (delivery: InboundDelivery) => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
+  async consume(
+    delivery: InboundDelivery,
+    queue: QueuePlan,
+    run: (delivery: InboundDelivery) => Promise<DeliveryOutcome>,
+  ): Promise<DeliveryOutcome> {
     const { api } = this;
     const parent = this.extract(delivery.attributes);
     const attributes: OtelApi.Attributes = {

@@ -1,5 +1,11 @@
 import { ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName } from '../../support/wait-for.js';
 import type { ContractTarget, DeadLetter } from './contract-target.js';
@@ -17,29 +23,51 @@ export function fauxqsTarget(): ContractTarget {
   return {
     name: 'sns-sqs (fauxqs)',
     queueNamePrefix,
-    async setUp() { fauxqs = await startFauxqs(); },
-    async tearDown() { await fauxqs?.stop(); },
+    async setUp() {
+      fauxqs = await startFauxqs();
+    },
+    async tearDown() {
+      await fauxqs?.stop();
+    },
     moduleOptions: (options) => fauxqsOptions(fauxqs, { ...options, queueNamePrefix }),
     queue: (queueName) => `${queueNamePrefix}${queueName}`,
 
     async pendingMessages(queue) {
-      const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({
-        QueueUrl: await queueUrl(queue),
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }));
-      return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-        + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+      const { Attributes = {} } = await fauxqs.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: await queueUrl(queue),
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      return (
+        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+      );
     },
 
     async takeDeadLetters(queue) {
-      const { Messages = [] } = await fauxqs.sqs.send(new ReceiveMessageCommand({
-        QueueUrl: await queueUrl(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600, MessageAttributeNames: ['All'],
+      const { Messages = [] } = await fauxqs.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: await queueUrl(queue),
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 600,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      return Messages.map((m): DeadLetter => ({
+        body: m.Body ?? '',
+        reason: m.MessageAttributes?.dead_letter_reason?.StringValue ?? '',
+        ...notificationParts(m.Body ?? ''),
       }));
-      return Messages.map((m): DeadLetter => ({ body: m.Body ?? '', reason: m.MessageAttributes?.dead_letter_reason?.StringValue ?? '', ...notificationParts(m.Body ?? '') }));
     },
 
     async queueExists(queue) {
-      return queueUrl(queue).then(() => true, () => false);
+      return queueUrl(queue).then(
+        () => true,
+        () => false,
+      );
     },
 
     async listQueues(prefix) {

@@ -23,7 +23,9 @@ export function rabbitMqTarget(): ContractTarget {
   return {
     name: 'amqp (RabbitMQ)',
     queueNamePrefix,
-    async setUp() { raw = await rawConnection(); },
+    async setUp() {
+      raw = await rawConnection();
+    },
     async tearDown() {
       if (!raw) return;
       for (const queue of await listQueues(queueNamePrefix)) {
@@ -56,9 +58,18 @@ export function rabbitMqTarget(): ContractTarget {
           const headers = message.properties.headers ?? {};
           const body = message.content.toString('utf8');
           let data: unknown;
-          try { data = (JSON.parse(body) as { data?: unknown }).data; } catch { data = undefined; }
+          try {
+            data = (JSON.parse(body) as { data?: unknown }).data;
+          } catch {
+            data = undefined;
+          }
           const topic = headers['x-original-routing-key'];
-          out.push({ body, reason: String(headers['x-dead-letter-reason'] ?? ''), data, topic: typeof topic === 'string' ? topic : undefined });
+          out.push({
+            body,
+            reason: String(headers['x-dead-letter-reason'] ?? ''),
+            data,
+            topic: typeof topic === 'string' ? topic : undefined,
+          });
         }
       } finally {
         await channel.close();

@@ -19,7 +19,7 @@ class FaultController {
   async handle(data: { n: number }): Promise<void> {
     if (config.startedFile) appendFileSync(config.startedFile, `${data.n}\n`);
     const slow = config.slowEvery && data.n % config.slowEvery === 0;
-    const delay = slow ? config.slowMs ?? 0 : config.delayMs ?? 0;
+    const delay = slow ? (config.slowMs ?? 0) : (config.delayMs ?? 0);
     if (delay > 0) await sleep(delay);
     appendFileSync(config.handledFile, `${data.n}\n`);
   }

@@ -11,23 +11,30 @@ export function numbers(count: number, from = 0): number[] {
  * Emits `{ n }` for each number through MessagingClient.emit (lastValueFrom), `concurrency` at a time. A number is
  * confirmed when its emit resolved, rejected when it failed (never both). `pauseMs` paces each worker.
  */
-export async function publishNumbered(app: INestApplication, topic: string, ns: number[], { concurrency = 50, pauseMs = 0, payload = (n: number) => ({ n }) as unknown } = {}) {
+export async function publishNumbered(
+  app: INestApplication,
+  topic: string,
+  ns: number[],
+  { concurrency = 50, pauseMs = 0, payload = (n: number) => ({ n }) as unknown } = {},
+) {
   const client = app.get(MessagingClient);
   const confirmed = new Set<number>();
   const rejected = new Map<number, string>();
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < ns.length) {
-      const n = ns[next++];
-      try {
-        await lastValueFrom(client.emit(topic, payload(n)), { defaultValue: undefined });
-        confirmed.add(n);
-      } catch (error) {
-        rejected.set(n, error instanceof Error ? error.message : String(error));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ns.length) {
+        const n = ns[next++];
+        try {
+          await lastValueFrom(client.emit(topic, payload(n)), { defaultValue: undefined });
+          confirmed.add(n);
+        } catch (error) {
+          rejected.set(n, error instanceof Error ? error.message : String(error));
+        }
+        if (pauseMs > 0) await sleep(pauseMs);
       }
-      if (pauseMs > 0) await sleep(pauseMs);
-    }
-  }));
+    }),
+  );
   return { confirmed, rejected };
 }
 
@@ -41,9 +48,15 @@ export async function drainSqsQueue(sqs: SQSClient, name: string): Promise<Messa
   const out: Message[] = [];
   let empty = 0;
   while (empty < 2) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600, MessageAttributeNames: ['All'],
-    }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 600,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     if (Messages.length === 0) empty += 1;
     else empty = 0;
     out.push(...Messages);

@@ -20,7 +20,10 @@ export function startConsumerChild(config: HarnessConfig, output: string[] = [])
   });
   let readyResolve!: () => void;
   let readyReject!: (e: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  const ready = new Promise<void>((resolve, reject) => {
+    readyResolve = resolve;
+    readyReject = reject;
+  });
   const collect = (stream: NodeJS.ReadableStream) => {
     let rest = '';
     stream.setEncoding('utf8');
@@ -33,13 +36,17 @@ export function startConsumerChild(config: HarnessConfig, output: string[] = [])
         if (process.env.FAULTS_LOGS) process.stderr.write(`[child ${child.pid}] ${line}\n`);
       }
     });
-    stream.on('end', () => { if (rest) output.push(rest); });
+    stream.on('end', () => {
+      if (rest) output.push(rest);
+    });
   };
   collect(child.stdout!);
   collect(child.stderr!);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
-      readyReject(new Error(`consumer child exited (code ${code}, signal ${signal}) before it was ready:\n${output.slice(-30).join('\n')}`));
+      readyReject(
+        new Error(`consumer child exited (code ${code}, signal ${signal}) before it was ready:\n${output.slice(-30).join('\n')}`),
+      );
       resolve({ code, signal });
     });
   });
@@ -50,5 +57,8 @@ export function startConsumerChild(config: HarnessConfig, output: string[] = [])
 /** The message numbers a child appended to `file`, one per line, in order (duplicates kept). */
 export function readNumbers(file: string): number[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map(Number);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(Number);
 }

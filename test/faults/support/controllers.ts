@@ -11,7 +11,11 @@ export class NumberedDto {
 }
 
 /** Transient failures: every message fails its first attempt, every 10th also its second. Records attempt times. */
-export function transientController(topic: string, extras: SubscriptionExtras, state: { attempts: Map<number, number[]>; handled: number[] }): Type {
+export function transientController(
+  topic: string,
+  extras: SubscriptionExtras,
+  state: { attempts: Map<number, number[]>; handled: number[] },
+): Type {
   @Controller()
   class TransientController {
     @EventPattern(topic, extras)

@@ -45,7 +45,8 @@ export interface FaultTarget {
   rawPoison(p: { queueName: string; strictTopic: string; plainTopic: string }): RawPoison[];
 }
 
-const wrongEnvelope = (n: number) => JSON.stringify({ service: { name: 'x' }, metadata: { protocol_version: 'nope' }, data: `poison-${n}` });
+const wrongEnvelope = (n: number) =>
+  JSON.stringify({ service: { name: 'x' }, metadata: { protocol_version: 'nope' }, data: `poison-${n}` });
 
 export function snsSqsFaultTarget(): FaultTarget {
   let fauxqs: Fauxqs;
@@ -62,8 +63,12 @@ export function snsSqsFaultTarget(): FaultTarget {
   };
   return {
     label: 'sns-sqs',
-    async setUp() { fauxqs = await startFauxqs(); },
-    async tearDown() { await fauxqs?.stop(); },
+    async setUp() {
+      fauxqs = await startFauxqs();
+    },
+    async tearDown() {
+      await fauxqs?.stop();
+    },
     secrets: () => [AWS_CREDENTIALS.secretAccessKey],
     module: (scenario, options) => ({ concurrency: tuning[scenario].concurrency, ...options, transport: 'sns-sqs', snsSqs: snsSqs() }),
     extras: (scenario, queueName, extras = {}) => ({ queueName, visibilityTimeout: tuning[scenario].visibilityTimeout, ...extras }),
@@ -71,25 +76,47 @@ export function snsSqsFaultTarget(): FaultTarget {
     waitMs: (scenario) => tuning[scenario].waitMs,
     note: (scenario) => `visibilityTimeout ${tuning[scenario].visibilityTimeout} s`,
     async deadLettered(queue) {
-      return (await drainSqsQueue(fauxqs.sqs, queue)).map((m) => ({ n: numberIn(m.Body ?? '')!, reason: m.MessageAttributes?.dead_letter_reason?.StringValue ?? '' }));
+      return (await drainSqsQueue(fauxqs.sqs, queue)).map((m) => ({
+        n: numberIn(m.Body ?? '')!,
+        reason: m.MessageAttributes?.dead_letter_reason?.StringValue ?? '',
+      }));
     },
     rawPoison({ queueName, strictTopic }) {
       const notJson = numbers(10, 300_000);
       const notEnvelope = numbers(10, 400_000);
       const wrong = numbers(10, 500_000);
       return [
-        { what: 'non-JSON SQS bodies', numbers: notJson, reason: /not JSON/, async send() {
-          const url = await queueUrl(fauxqs.sqs, queueName);
-          await Promise.all(notJson.map((n) => fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: `not json {poison-${n}` }))));
-        } },
-        { what: 'non-envelope SNS messages', numbers: notEnvelope, reason: /cannot decode/, async send() {
-          const arn = await topicArn(strictTopic);
-          await Promise.all(notEnvelope.map((n) => fauxqs.sns.send(new PublishCommand({ TopicArn: arn, Message: `plain text poison-${n}` }))));
-        } },
-        { what: 'wrong-envelope SNS messages', numbers: wrong, reason: /cannot decode/, async send() {
-          const arn = await topicArn(strictTopic);
-          await Promise.all(wrong.map((n) => fauxqs.sns.send(new PublishCommand({ TopicArn: arn, Message: wrongEnvelope(n) }))));
-        } },
+        {
+          what: 'non-JSON SQS bodies',
+          numbers: notJson,
+          reason: /not JSON/,
+          async send() {
+            const url = await queueUrl(fauxqs.sqs, queueName);
+            await Promise.all(
+              notJson.map((n) => fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: `not json {poison-${n}` }))),
+            );
+          },
+        },
+        {
+          what: 'non-envelope SNS messages',
+          numbers: notEnvelope,
+          reason: /cannot decode/,
+          async send() {
+            const arn = await topicArn(strictTopic);
+            await Promise.all(
+              notEnvelope.map((n) => fauxqs.sns.send(new PublishCommand({ TopicArn: arn, Message: `plain text poison-${n}` }))),
+            );
+          },
+        },
+        {
+          what: 'wrong-envelope SNS messages',
+          numbers: wrong,
+          reason: /cannot decode/,
+          async send() {
+            const arn = await topicArn(strictTopic);
+            await Promise.all(wrong.map((n) => fauxqs.sns.send(new PublishCommand({ TopicArn: arn, Message: wrongEnvelope(n) }))));
+          },
+        },
       ];
     },
   };
@@ -119,16 +146,26 @@ export function amqpFaultTarget(): FaultTarget {
   };
   return {
     label: 'amqp',
-    async setUp() { user = await createRabbitMqUser('faults'); },
+    async setUp() {
+      user = await createRabbitMqUser('faults');
+    },
     async tearDown() {
-      await deleteAmqpObjects(queues.flatMap((q) => [q, `${q}-retry`, `${q}-dlq`]), exchange);
+      await deleteAmqpObjects(
+        queues.flatMap((q) => [q, `${q}-retry`, `${q}-dlq`]),
+        exchange,
+      );
       await user?.remove();
     },
     secrets: () => [user.password],
     module: (scenario, options) => ({
       ...options,
       transport: 'amqp',
-      amqp: { url: user.url, exchange, prefetch: tuning[scenario].prefetch, ...(scenario === 'kill' || scenario === 'term' ? { reconnectDelay: { initial: 200, max: 1000 } } : {}) },
+      amqp: {
+        url: user.url,
+        exchange,
+        prefetch: tuning[scenario].prefetch,
+        ...(scenario === 'kill' || scenario === 'term' ? { reconnectDelay: { initial: 200, max: 1000 } } : {}),
+      },
     }),
     extras: (_scenario, queueName, extras = {}) => {
       queues.push(queueName);
@@ -138,16 +175,40 @@ export function amqpFaultTarget(): FaultTarget {
     waitMs: (scenario) => tuning[scenario].waitMs,
     note: () => '',
     async deadLettered(queue) {
-      return (await drainQueue(queue)).map((m) => ({ n: numberIn(m.content.toString('latin1'))!, reason: String(m.headers['x-dead-letter-reason'] ?? '') }));
+      return (await drainQueue(queue)).map((m) => ({
+        n: numberIn(m.content.toString('latin1'))!,
+        reason: String(m.headers['x-dead-letter-reason'] ?? ''),
+      }));
     },
     rawPoison({ strictTopic, plainTopic }) {
       const notJson = numbers(10, 300_000);
       const wrong = numbers(10, 500_000);
       const binary = numbers(10, 600_000);
       return [
-        { what: 'non-JSON', numbers: notJson, reason: /cannot decode/, send: () => publishRaw(notJson.map((n) => ({ topic: strictTopic, body: Buffer.from(`not json {poison-${n}`) }))) },
-        { what: 'wrong envelope', numbers: wrong, reason: /cannot decode/, send: () => publishRaw(wrong.map((n) => ({ topic: strictTopic, body: Buffer.from(wrongEnvelope(n)) }))) },
-        { what: 'binary bodies', numbers: binary, reason: /cannot decode/, send: () => publishRaw(binary.map((n) => ({ topic: plainTopic, body: Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), Buffer.from(`poison-${n}`)]) }))) },
+        {
+          what: 'non-JSON',
+          numbers: notJson,
+          reason: /cannot decode/,
+          send: () => publishRaw(notJson.map((n) => ({ topic: strictTopic, body: Buffer.from(`not json {poison-${n}`) }))),
+        },
+        {
+          what: 'wrong envelope',
+          numbers: wrong,
+          reason: /cannot decode/,
+          send: () => publishRaw(wrong.map((n) => ({ topic: strictTopic, body: Buffer.from(wrongEnvelope(n)) }))),
+        },
+        {
+          what: 'binary bodies',
+          numbers: binary,
+          reason: /cannot decode/,
+          send: () =>
+            publishRaw(
+              binary.map((n) => ({
+                topic: plainTopic,
+                body: Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), Buffer.from(`poison-${n}`)]),
+              })),
+            ),
+        },
       ];
     },
   };

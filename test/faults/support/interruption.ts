@@ -31,7 +31,10 @@ export async function consumeUnderLoad(p: {
   const publisher = await startTestApp(p.publisherOptions, [], { logger: p.logger, listen: false });
   p.apps.push(publisher);
   const publishing = publishNumbered(publisher, p.config.topic, numbers(p.count), { concurrency: 20 });
-  await waitFor(() => readNumbers(p.config.handledFile).length >= p.handledBefore, { timeoutMs: 60_000, what: `${p.handledBefore} handled before the fault` });
+  await waitFor(() => readNumbers(p.config.handledFile).length >= p.handledBefore, {
+    timeoutMs: 60_000,
+    what: `${p.handledBefore} handled before the fault`,
+  });
   return { first, publishing };
 }
 
@@ -41,8 +44,13 @@ export async function consumeUnderLoad(p: {
  */
 export async function waitUntilHandled(handledFile: string, expected: Iterable<number>, timeoutMs: number, what: string): Promise<void> {
   const wanted = [...expected];
-  await waitFor(() => { const handled = new Set(readNumbers(handledFile)); return wanted.every((n) => handled.has(n)); }, { timeoutMs, intervalMs: 200, what })
-    .catch(() => undefined);
+  await waitFor(
+    () => {
+      const handled = new Set(readNumbers(handledFile));
+      return wanted.every((n) => handled.has(n));
+    },
+    { timeoutMs, intervalMs: 200, what },
+  ).catch(() => undefined);
 }
 
 /**
@@ -51,7 +59,22 @@ export async function waitUntilHandled(handledFile: string, expected: Iterable<n
  */
 export async function startRecordingPair(options: MessagingModuleOptions, topic: string, logger: LoggerService, apps: INestApplication[]) {
   const handled: number[] = [];
-  const consumer = await startTestApp({ retryBackoff: 0.2, ...options }, [controllerFor([{ pattern: topic, extras: { queueName: topic }, handle: async (d: { n: number }) => { await sleep(2); handled.push(d.n); } }])], { logger });
+  const consumer = await startTestApp(
+    { retryBackoff: 0.2, ...options },
+    [
+      controllerFor([
+        {
+          pattern: topic,
+          extras: { queueName: topic },
+          handle: async (d: { n: number }) => {
+            await sleep(2);
+            handled.push(d.n);
+          },
+        },
+      ]),
+    ],
+    { logger },
+  );
   apps.push(consumer);
   const publisher = await startTestApp(options, [], { logger, listen: false });
   apps.push(publisher);

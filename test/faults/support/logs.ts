@@ -7,12 +7,24 @@ export const AWS_CREDENTIALS = { accessKeyId: 'faults-access-key', secretAccessK
 /** Captures every Nest log line at every level (the static Logger routes here once an app uses it). */
 export class CaptureLogger implements LoggerService {
   readonly lines: string[] = [];
-  log(message: unknown, ...rest: unknown[]) { this.push('LOG', message, rest); }
-  error(message: unknown, ...rest: unknown[]) { this.push('ERROR', message, rest); }
-  warn(message: unknown, ...rest: unknown[]) { this.push('WARN', message, rest); }
-  debug(message: unknown, ...rest: unknown[]) { this.push('DEBUG', message, rest); }
-  verbose(message: unknown, ...rest: unknown[]) { this.push('VERBOSE', message, rest); }
-  fatal(message: unknown, ...rest: unknown[]) { this.push('FATAL', message, rest); }
+  log(message: unknown, ...rest: unknown[]) {
+    this.push('LOG', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.push('ERROR', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.push('WARN', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.push('DEBUG', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.push('VERBOSE', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]) {
+    this.push('FATAL', message, rest);
+  }
   count(level: string, pattern?: RegExp): number {
     return this.lines.filter((l) => l.startsWith(level) && (!pattern || pattern.test(l))).length;
   }
@@ -24,7 +36,8 @@ export class CaptureLogger implements LoggerService {
 }
 
 function text(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}\n${value.stack ?? ''}${value.cause ? ` cause: ${text(value.cause)}` : ''}`;
+  if (value instanceof Error)
+    return `${value.name}: ${value.message}\n${value.stack ?? ''}${value.cause ? ` cause: ${text(value.cause)}` : ''}`;
   if (typeof value === 'string') return value;
   try {
     return JSON.stringify(value) ?? String(value);

@@ -21,16 +21,24 @@ export async function startStallingProxy(target: { host: string; port: number })
     if (stalled) return;
     const upstream = connect(target.port, target.host);
     track(upstream);
-    client.on('data', (chunk) => { if (!stalled) upstream.write(chunk); });
-    upstream.on('data', (chunk) => { if (!stalled) client.write(chunk); });
+    client.on('data', (chunk) => {
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!stalled) client.write(chunk);
+    });
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => { if (!stalled) client.destroy(); });
+    upstream.on('close', () => {
+      if (!stalled) client.destroy();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stall() { stalled = true; },
+    stall() {
+      stalled = true;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -15,7 +15,9 @@ function makeController(handled: number[]) {
   @Controller()
   class RestartController {
     @EventPattern('restart-tick', { queueName: 'restart' })
-    tick(@Payload() data: { i: number }) { handled.push(data.i); }
+    tick(@Payload() data: { i: number }) {
+      handled.push(data.i);
+    }
   }
   return RestartController;
 }
@@ -39,10 +41,14 @@ describe('AMQP broker restart', () => {
 
   it('handles everything that was published and confirmed across stop_app / start_app', async () => {
     const handled: number[] = [];
-    app = await startTestApp(rabbitMqOptions({
-      serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix,
-      amqp: { exchange, publishTimeout: 60_000, heartbeat: 5, reconnectDelay: { initial: 200, max: 1000 } },
-    }), [makeController(handled)]);
+    app = await startTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('svc'),
+        queueNamePrefix: queuePrefix,
+        amqp: { exchange, publishTimeout: 60_000, heartbeat: 5, reconnectDelay: { initial: 200, max: 1000 } },
+      }),
+      [makeController(handled)],
+    );
     const statuses: BrokerStatus[] = [];
     const subscription = app.get(MessagingServer).status.subscribe((s) => statuses.push(s as BrokerStatus));
     const client = app.get(MessagingClient);
@@ -55,7 +61,16 @@ describe('AMQP broker restart', () => {
     const publishLoop = (async () => {
       while (publishing) {
         const i = next++;
-        inflight.push(lastValueFrom(client.emit('restart-tick', { i })).then(() => { confirmed.add(i); }, () => { rejected.push(i); }));
+        inflight.push(
+          lastValueFrom(client.emit('restart-tick', { i })).then(
+            () => {
+              confirmed.add(i);
+            },
+            () => {
+              rejected.push(i);
+            },
+          ),
+        );
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -65,16 +80,24 @@ describe('AMQP broker restart', () => {
     await startBrokerApp();
     await waitFor(() => statuses.at(-1) === 'connected' && statuses.includes('reconnecting'), { what: 'reconnected', timeoutMs: 60_000 });
     const atReconnect = next;
-    await waitFor(() => confirmed.size >= atReconnect + 50 || next > atReconnect + 100, { what: 'publishing after the restart', timeoutMs: 30_000 });
+    await waitFor(() => confirmed.size >= atReconnect + 50 || next > atReconnect + 100, {
+      what: 'publishing after the restart',
+      timeoutMs: 30_000,
+    });
     publishing = false;
     await publishLoop;
     await Promise.all(inflight);
 
-    await waitFor(() => [...confirmed].every((i) => handled.includes(i)), { what: 'every confirmed message handled', timeoutMs: 60_000 }).catch(() => undefined);
+    await waitFor(() => [...confirmed].every((i) => handled.includes(i)), {
+      what: 'every confirmed message handled',
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
     const handledSet = new Set(handled);
     const lost = [...confirmed].filter((i) => !handledSet.has(i));
     const duplicates = handled.length - handledSet.size;
-    console.log(`broker restart: emitted ${next}, published+confirmed ${confirmed.size}, rejected ${rejected.length}, handled ${handledSet.size} distinct (${handled.length} deliveries), duplicates ${duplicates}, lost ${lost.length}; statuses ${statuses.join(' → ')}`);
+    console.log(
+      `broker restart: emitted ${next}, published+confirmed ${confirmed.size}, rejected ${rejected.length}, handled ${handledSet.size} distinct (${handled.length} deliveries), duplicates ${duplicates}, lost ${lost.length}; statuses ${statuses.join(' → ')}`,
+    );
     subscription.unsubscribe();
     expect(lost).toEqual([]);
     expect(rejected).toEqual([]);

@@ -16,10 +16,14 @@ function makeController(app: string, seen: Array<{ app: string; kind: string; i:
   @Controller()
   class ReplicaController {
     @EventPattern('job')
-    job(@Payload() data: { i: number }) { seen.push({ app, kind: 'job', i: data.i }); }
+    job(@Payload() data: { i: number }) {
+      seen.push({ app, kind: 'job', i: data.i });
+    }
 
     @EventPattern('cache-invalidate', { competing: false })
-    invalidate(@Payload() data: { i: number }) { seen.push({ app, kind: 'invalidate', i: data.i }); }
+    invalidate(@Payload() data: { i: number }) {
+      seen.push({ app, kind: 'invalidate', i: data.i });
+    }
   }
   return ReplicaController;
 }
@@ -33,7 +37,9 @@ describe('AMQP competing and per-process queues', () => {
   const serviceName = uniqueName('s');
   const queuePrefix = 'c';
 
-  beforeAll(async () => { raw = await rawConnection(); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
   afterAll(async () => {
     for (const app of apps) await app.close();
     const ch = await raw.createChannel();
@@ -64,9 +70,14 @@ describe('AMQP competing and per-process queues', () => {
 
     await lastValueFrom(client.emit('cache-invalidate', { i: 1 }));
     await waitFor(() => seen.filter((s) => s.kind === 'invalidate').length === 2, { what: 'fan-out to both processes' });
-    expect(seen.filter((s) => s.kind === 'invalidate').map((s) => s.app).sort()).toEqual(['a', 'b']);
+    expect(
+      seen
+        .filter((s) => s.kind === 'invalidate')
+        .map((s) => s.app)
+        .sort(),
+    ).toEqual(['a', 'b']);
 
-    const perProcess = (await listQueuesLike(raw, `${queuePrefix}${serviceName}--cache-invalidate`));
+    const perProcess = await listQueuesLike(raw, `${queuePrefix}${serviceName}--cache-invalidate`);
     expect(perProcess.length).toBeGreaterThanOrEqual(2);
     await b.close();
     apps.pop();
@@ -81,5 +92,8 @@ describe('AMQP competing and per-process queues', () => {
 /** Queue names on the broker that start with `prefix` (rabbitmqctl: no management plugin needed). */
 async function listQueuesLike(_raw: ChannelModel, prefix: string): Promise<string[]> {
   const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', 'name']);
-  return stdout.split('\n').map((l) => l.trim()).filter((name) => name.startsWith(prefix));
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((name) => name.startsWith(prefix));
 }

@@ -12,7 +12,9 @@ function makeController(handled: number[]) {
   @Controller()
   class LossController {
     @EventPattern('tick', { queueName: 'ticks' })
-    tick(@Payload() data: { i: number }) { handled.push(data.i); }
+    tick(@Payload() data: { i: number }) {
+      handled.push(data.i);
+    }
   }
   return LossController;
 }
@@ -25,7 +27,9 @@ describe('AMQP connection loss', () => {
   const exchange = uniqueName('ex-loss');
   const queuePrefix = `${uniqueName('q')}-`;
 
-  beforeAll(async () => { raw = await rawConnection(); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
   afterAll(async () => {
     await app?.close();
     const ch = await raw.createChannel();
@@ -37,7 +41,14 @@ describe('AMQP connection loss', () => {
 
   it('reports disconnected/reconnecting/connected, re-attaches the consumer, and handles messages published before, during and after', async () => {
     const handled: number[] = [];
-    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, amqp: { exchange, reconnectDelay: { initial: 100, max: 1000 } } }), [makeController(handled)]);
+    app = await startTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('svc'),
+        queueNamePrefix: queuePrefix,
+        amqp: { exchange, reconnectDelay: { initial: 100, max: 1000 } },
+      }),
+      [makeController(handled)],
+    );
     const statuses: BrokerStatus[] = [];
     const server = app.get(MessagingServer);
     const subscription = server.status.subscribe((s) => statuses.push(s as BrokerStatus));

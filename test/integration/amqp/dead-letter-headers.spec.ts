@@ -22,10 +22,27 @@ describe('AMQP dead-letter headers', () => {
 
   beforeAll(async () => {
     raw = await rawConnection();
-    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, retryBackoff: 0.2, amqp: { exchange } }), [controllerFor([
-      { pattern: topic, extras: { queueName: 'dlh', maxReceiveCount: 3 }, handle: () => { throw new Error('database unavailable'); } },
-      { pattern: poison, extras: { queueName: 'dlh', maxReceiveCount: 3 }, handle: () => { throw new DeadLetterError('unknown order'); } },
-    ])]);
+    app = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: queuePrefix, retryBackoff: 0.2, amqp: { exchange } }),
+      [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { queueName: 'dlh', maxReceiveCount: 3 },
+            handle: () => {
+              throw new Error('database unavailable');
+            },
+          },
+          {
+            pattern: poison,
+            extras: { queueName: 'dlh', maxReceiveCount: 3 },
+            handle: () => {
+              throw new DeadLetterError('unknown order');
+            },
+          },
+        ]),
+      ],
+    );
   });
 
   afterAll(async () => {
@@ -40,7 +57,9 @@ describe('AMQP dead-letter headers', () => {
   const takeDeadLetter = async (): Promise<GetMessage> => {
     const channel = await raw.createChannel();
     try {
-      return await waitFor(async () => (await channel.get(`${queuePrefix}dlh-dlq`, { noAck: true })) || undefined, { what: 'a message in the DLQ' });
+      return await waitFor(async () => (await channel.get(`${queuePrefix}dlh-dlq`, { noAck: true })) || undefined, {
+        what: 'a message in the DLQ',
+      });
     } finally {
       await channel.close();
     }

@@ -9,23 +9,43 @@ import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { readVector } from '../../support/vectors.js';
 
-interface Seen { handler: string; data: unknown; topic: string; attributes: Record<string, unknown>; contentType?: string; receiveCount: number; sender?: string }
+interface Seen {
+  handler: string;
+  data: unknown;
+  topic: string;
+  attributes: Record<string, unknown>;
+  contentType?: string;
+  receiveCount: number;
+  sender?: string;
+}
 
 function makeController(seen: Seen[]) {
-  const record = (handler: string, data: unknown, ctx: MessagingContext) => seen.push({
-    handler, data, topic: ctx.getTopic(), attributes: ctx.getAttributes(), receiveCount: ctx.getReceiveCount(),
-    contentType: ctx.getRawMessage<ConsumeMessage>().properties.contentType, sender: ctx.getEnvelope().service?.name,
-  });
+  const record = (handler: string, data: unknown, ctx: MessagingContext) =>
+    seen.push({
+      handler,
+      data,
+      topic: ctx.getTopic(),
+      attributes: ctx.getAttributes(),
+      receiveCount: ctx.getReceiveCount(),
+      contentType: ctx.getRawMessage<ConsumeMessage>().properties.contentType,
+      sender: ctx.getEnvelope().service?.name,
+    });
   @Controller()
   class OrdersController {
     @EventPattern('order-paid', { queueName: 'orders' })
-    paid(@Payload() data: unknown, @Ctx() ctx: MessagingContext) { record('paid', data, ctx); }
+    paid(@Payload() data: unknown, @Ctx() ctx: MessagingContext) {
+      record('paid', data, ctx);
+    }
 
     @EventPattern('order.*.shipped', { queueName: 'orders' })
-    shipped(@Payload() data: unknown, @Ctx() ctx: MessagingContext) { record('shipped', data, ctx); }
+    shipped(@Payload() data: unknown, @Ctx() ctx: MessagingContext) {
+      record('shipped', data, ctx);
+    }
 
     @EventPattern('audit.#', { queueName: 'orders' })
-    audit(@Payload() data: unknown, @Ctx() ctx: MessagingContext) { record('audit', data, ctx); }
+    audit(@Payload() data: unknown, @Ctx() ctx: MessagingContext) {
+      record('audit', data, ctx);
+    }
   }
   return OrdersController;
 }
@@ -42,7 +62,16 @@ describe('AMQP delivery end to end', () => {
 
   beforeAll(async () => {
     raw = await rawConnection();
-    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('billing'), topicPrefix: prefix, queueNamePrefix: queuePrefix, retryBackoff: 0, amqp: { exchange } }), [makeController(seen)]);
+    app = await startTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('billing'),
+        topicPrefix: prefix,
+        queueNamePrefix: queuePrefix,
+        retryBackoff: 0,
+        amqp: { exchange },
+      }),
+      [makeController(seen)],
+    );
   });
 
   afterAll(async () => {
@@ -58,7 +87,15 @@ describe('AMQP delivery end to end', () => {
 
   it('delivers an emitted message with its attributes as headers, json content type and the envelope', async () => {
     const client = app.get(MessagingClient);
-    await lastValueFrom(client.emit('order-paid', new MessagingRecord({ orderId: 'o-1', amount: 100 }, { attributes: { currency: 'EUR', amount: 100, rate: 1.5, vip: true, tags: ['a', 'b'] } })));
+    await lastValueFrom(
+      client.emit(
+        'order-paid',
+        new MessagingRecord(
+          { orderId: 'o-1', amount: 100 },
+          { attributes: { currency: 'EUR', amount: 100, rate: 1.5, vip: true, tags: ['a', 'b'] } },
+        ),
+      ),
+    );
     const msg = await waitFor(() => seen.find((s) => s.handler === 'paid'), { what: 'order-paid delivery' });
     expect(msg.data).toEqual({ orderId: 'o-1', amount: 100 });
     expect(msg.topic).toBe('order-paid');
@@ -70,8 +107,14 @@ describe('AMQP delivery end to end', () => {
   it('routes wildcard patterns * and # to the matching handler among several on one queue, never round-robin', async () => {
     const client = app.get(MessagingClient);
     const emits = [
-      ['order.eu.shipped', 'shipped'], ['order.us.shipped', 'shipped'], ['audit.x', 'audit'], ['audit.x.y.z', 'audit'],
-      ['order-paid', 'paid'], ['order-paid', 'paid'], ['order.eu.shipped', 'shipped'], ['audit', 'audit'],
+      ['order.eu.shipped', 'shipped'],
+      ['order.us.shipped', 'shipped'],
+      ['audit.x', 'audit'],
+      ['audit.x.y.z', 'audit'],
+      ['order-paid', 'paid'],
+      ['order-paid', 'paid'],
+      ['order.eu.shipped', 'shipped'],
+      ['audit', 'audit'],
     ] as const;
     await Promise.all(emits.map(([topic], i) => lastValueFrom(client.emit(topic, { i }))));
     await waitFor(() => seen.length >= emits.length, { what: `${emits.length} deliveries` });

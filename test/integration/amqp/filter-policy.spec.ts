@@ -23,7 +23,10 @@ describe('AMQP filter policies (same handler extras as SNS)', () => {
   }
 
   beforeAll(async () => {
-    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('billing'), topicPrefix: `${uniqueName('p')}.`, queueNamePrefix: queuePrefix }), [BillingController]);
+    app = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('billing'), topicPrefix: `${uniqueName('p')}.`, queueNamePrefix: queuePrefix }),
+      [BillingController],
+    );
   });
 
   afterAll(async () => {
@@ -37,7 +40,8 @@ describe('AMQP filter policies (same handler extras as SNS)', () => {
 
   it('hands the handler only the messages whose headers match, and drops the rest from the queue', async () => {
     const client = app.get(MessagingClient);
-    const send = (id: string, attributes: Record<string, string | number>) => lastValueFrom(client.emit('order-paid', new MessagingRecord({ id }, { attributes })));
+    const send = (id: string, attributes: Record<string, string | number>) =>
+      lastValueFrom(client.emit('order-paid', new MessagingRecord({ id }, { attributes })));
     await send('sek', { currency: 'SEK', amount: 10 });
     await send('zero', { currency: 'EUR', amount: 0 });
     await send('none', {});
@@ -47,7 +51,9 @@ describe('AMQP filter policies (same handler extras as SNS)', () => {
     const raw = await rawConnection();
     try {
       const channel = await raw.createChannel();
-      await waitFor(async () => (await channel.checkQueue(`${queuePrefix}paid`)).messageCount === 0, { what: 'the filtered messages to leave the queue' });
+      await waitFor(async () => (await channel.checkQueue(`${queuePrefix}paid`)).messageCount === 0, {
+        what: 'the filtered messages to leave the queue',
+      });
       await channel.close();
     } finally {
       await raw.close();

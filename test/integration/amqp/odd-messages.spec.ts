@@ -27,11 +27,20 @@ class OddController {
 }
 
 function envelope(topic: string, data: unknown): Buffer {
-  return Buffer.from(JSON.stringify({
-    service: { name: 'other-producer', uuid: 'u-1' },
-    metadata: { message_uuid: 'u-1.m', protocol_version: 'tomodachi-json-base--1.0.0', compatible_protocol_versions: ['json_base-wip'], timestamp: 1, topic, data_encoding: 'raw' },
-    data,
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      service: { name: 'other-producer', uuid: 'u-1' },
+      metadata: {
+        message_uuid: 'u-1.m',
+        protocol_version: 'tomodachi-json-base--1.0.0',
+        compatible_protocol_versions: ['json_base-wip'],
+        timestamp: 1,
+        topic,
+        data_encoding: 'raw',
+      },
+      data,
+    }),
+  );
 }
 
 shareBroker();
@@ -44,7 +53,10 @@ describe('AMQP messages with odd properties', () => {
 
   beforeAll(async () => {
     raw = await rawConnection();
-    app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, retryBackoff: 0.2, amqp: { exchange } }), [OddController]);
+    app = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, retryBackoff: 0.2, amqp: { exchange } }),
+      [OddController],
+    );
   });
   afterAll(async () => {
     await app.close();
@@ -74,9 +86,13 @@ describe('AMQP messages with odd properties', () => {
     const started = Date.now();
     const dead = await waitFor(dlqMessage('big-headers'), { timeoutMs: 15_000, intervalMs: 100, what: 'the message in the DLQ' });
     const attempts = received.filter((r) => r.topic === 'big-headers');
-    console.log(`big headers: dead-lettered after ${attempts.length} attempt(s) in ${Date.now() - started} ms; reason: ${String(dead.properties.headers?.['x-dead-letter-reason']).slice(0, 300)}`);
+    console.log(
+      `big headers: dead-lettered after ${attempts.length} attempt(s) in ${Date.now() - started} ms; reason: ${String(dead.properties.headers?.['x-dead-letter-reason']).slice(0, 300)}`,
+    );
     expect(JSON.parse(dead.content.toString()).data).toEqual({ id: 'poison' });
-    expect(dead.properties.headers?.['x-dead-letter-reason']).toMatch(/cannot be moved to the retry queue .*Encoded field table.*ledger down/);
+    expect(dead.properties.headers?.['x-dead-letter-reason']).toMatch(
+      /cannot be moved to the retry queue .*Encoded field table.*ledger down/,
+    );
     expect(String(dead.properties.headers?.['x-dropped-headers']).split(',').length).toBeGreaterThan(0);
     expect(attempts.length).toBeGreaterThanOrEqual(1);
     expect(attempts.length).toBeLessThanOrEqual(MAX_RECEIVE);
@@ -92,7 +108,10 @@ describe('AMQP messages with odd properties', () => {
   ] as const)('8. a %s body (content-encoding) is inflated before the envelope decodes it', async (encoding, compress) => {
     const topic = `encoded.${uniqueName(encoding)}`;
     const ch = await raw.createChannel();
-    ch.publish(exchange, topic, compress(envelope(topic, { encoding, items: [1, 2, 3] })), { contentEncoding: encoding, contentType: 'application/json' });
+    ch.publish(exchange, topic, compress(envelope(topic, { encoding, items: [1, 2, 3] })), {
+      contentEncoding: encoding,
+      contentType: 'application/json',
+    });
     await ch.close();
     const got = await waitFor(() => received.find((r) => r.topic === topic), { what: `the ${encoding} message handled` });
     expect(got.data).toEqual({ encoding, items: [1, 2, 3] });

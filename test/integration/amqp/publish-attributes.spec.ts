@@ -26,7 +26,9 @@ describe('AMQP publish: unencodable attributes', () => {
     ['NaN', { ratio: Number.NaN }, 'ratio', /the number NaN/],
   ])('%s → PublishError naming the topic and the attribute', async (_what, attributes, name, problem) => {
     const topic = uniqueName('attr');
-    const error = await lastValueFrom(client.emit(topic, new MessagingRecord({ a: 1 }, { attributes: attributes as unknown as Record<string, AttributeValue> }))).catch((e: unknown) => e);
+    const error = await lastValueFrom(
+      client.emit(topic, new MessagingRecord({ a: 1 }, { attributes: attributes as unknown as Record<string, AttributeValue> })),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PublishError);
     expect((error as Error).message).toContain(`topic "${topic}"`);
     expect((error as Error).message).toContain(`attribute "${name}"`);
@@ -35,10 +37,14 @@ describe('AMQP publish: unencodable attributes', () => {
 
   it('headers too large for a frame → PublishError naming the routing key, and the client keeps working', async () => {
     const topic = uniqueName('attr-big');
-    const error = await lastValueFrom(client.emit(topic, new MessagingRecord({ a: 1 }, { attributes: { big: 'x'.repeat(70_000) } }))).catch((e: unknown) => e);
+    const error = await lastValueFrom(client.emit(topic, new MessagingRecord({ a: 1 }, { attributes: { big: 'x'.repeat(70_000) } }))).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PublishError);
     expect((error as Error).message).toContain(`routing key "${topic}"`);
     expect((error as Error).message).toMatch(/exceeds the 65536 byte encoding buffer/);
-    await expect(lastValueFrom(client.emit(topic, new MessagingRecord({ a: 2 }, { attributes: { small: 'ok' } })))).resolves.toBeUndefined();
+    await expect(
+      lastValueFrom(client.emit(topic, new MessagingRecord({ a: 2 }, { attributes: { small: 'ok' } }))),
+    ).resolves.toBeUndefined();
   });
 });

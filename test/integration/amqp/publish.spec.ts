@@ -39,7 +39,9 @@ describe('AMQP publishing', () => {
   });
 
   it('resolves on the broker confirm with a persistent message, content type, headers and message id; unroutable is not an error', async () => {
-    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange } }), [], { listen: false });
+    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange } }), [], {
+      listen: false,
+    });
     apps.push(app);
     const client = app.get(MessagingClient);
     await lastValueFrom(client.emit('order-paid', new MessagingRecord({ a: 1 }, { attributes: { currency: 'EUR', n: 3 } })));
@@ -59,14 +61,22 @@ describe('AMQP publishing', () => {
     await ch.close();
 
     // a topic exchange drops what no queue is bound for: that is normal pub/sub, not an error
-    const other = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'nobody-listens.', amqp: { exchange } }), [], { listen: false });
+    const other = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'nobody-listens.', amqp: { exchange } }),
+      [],
+      { listen: false },
+    );
     apps.push(other);
     await expect(lastValueFrom(other.get(MessagingClient).emit('x', { b: 2 }))).resolves.toBeUndefined();
   });
 
   it('rejects with PublishError when the exchange does not exist, and the client keeps working afterwards', async () => {
     const missing = uniqueName('ex-missing');
-    const bad = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange: missing } }), [], { listen: false });
+    const bad = await startTestApp(
+      rabbitMqOptions({ serviceName: uniqueName('pub'), topicPrefix: 'pub.', amqp: { exchange: missing } }),
+      [],
+      { listen: false },
+    );
     apps.push(bad);
     const client = bad.get(MessagingClient);
     const error = await lastValueFrom(client.emit('order-paid', { c: 3 })).catch((e: unknown) => e);
@@ -110,7 +120,14 @@ describe('AMQP publishing', () => {
   });
 
   it('rejects with PublishError when no connection comes within amqp.publishTimeout', async () => {
-    const app = await startTestApp(rabbitMqOptions({ serviceName: uniqueName('pub'), amqp: { url: 'amqp://guest:secret-password@127.0.0.1:1', publishTimeout: 400, reconnectDelay: { initial: 50, max: 100 } } }), [], { listen: false });
+    const app = await startTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('pub'),
+        amqp: { url: 'amqp://guest:secret-password@127.0.0.1:1', publishTimeout: 400, reconnectDelay: { initial: 50, max: 100 } },
+      }),
+      [],
+      { listen: false },
+    );
     apps.push(app);
     const started = Date.now();
     const error = await lastValueFrom(app.get(MessagingClient).emit('x', {})).catch((e: unknown) => e);

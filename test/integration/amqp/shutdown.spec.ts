@@ -8,7 +8,13 @@ import { queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../su
 import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
-interface Gate { started: number[]; finished: number[]; slow: Set<number>; release?: () => void; released: Promise<void> }
+interface Gate {
+  started: number[];
+  finished: number[];
+  slow: Set<number>;
+  release?: () => void;
+  released: Promise<void>;
+}
 
 function makeController(app: string, gate: Gate, handled: Array<{ app: string; i: number }>) {
   @Controller()
@@ -27,7 +33,9 @@ function makeController(app: string, gate: Gate, handled: Array<{ app: string; i
 
 function newGate(slow: number[] = []): Gate {
   const gate: Gate = { started: [], finished: [], slow: new Set(slow), released: Promise.resolve() };
-  gate.released = new Promise<void>((resolve) => { gate.release = resolve; });
+  gate.released = new Promise<void>((resolve) => {
+    gate.release = resolve;
+  });
   return gate;
 }
 
@@ -39,7 +47,9 @@ describe('AMQP graceful shutdown', () => {
   const queuePrefix = `${uniqueName('q')}-`;
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => { raw = await rawConnection(); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
   afterAll(async () => {
     for (const app of apps) await app.close();
     const ch = await raw.createChannel();
@@ -71,10 +81,19 @@ describe('AMQP graceful shutdown', () => {
 
     const second = await startTestApp(rabbitMqOptions(options), [makeController('second', newGate(), handled)]);
     apps.push(second);
-    await waitFor(() => handled.filter((h) => h.app === 'second').length === stuck.length, { what: 'unfinished messages redelivered to the second app' });
-    expect(handled.filter((h) => h.app === 'second').map((h) => h.i).sort((a, b) => a - b)).toEqual(stuck);
+    await waitFor(() => handled.filter((h) => h.app === 'second').length === stuck.length, {
+      what: 'unfinished messages redelivered to the second app',
+    });
+    expect(
+      handled
+        .filter((h) => h.app === 'second')
+        .map((h) => h.i)
+        .sort((a, b) => a - b),
+    ).toEqual(stuck);
     expect(new Set(handled.map((h) => h.i)).size).toBe(n);
     gate.release?.();
-    console.log(`graceful shutdown: ${n} published, ${n - stuck.length} drained by the first app in ${closeMs} ms, ${stuck.length} redelivered to the second`);
+    console.log(
+      `graceful shutdown: ${n} published, ${n - stuck.length} drained by the first app in ${closeMs} ms, ${stuck.length} redelivered to the second`,
+    );
   });
 });

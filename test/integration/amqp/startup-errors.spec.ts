@@ -22,7 +22,9 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
   const apps: INestApplication[] = [];
   const queues: string[] = [];
 
-  beforeAll(async () => { raw = await rawConnection(); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.close()));
     const ch = await raw.createChannel();
@@ -39,7 +41,9 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
     await ch.assertQueue(queue, { durable: false }); // the library declares it durable
     await ch.close();
 
-    const { app, error } = await tryStartTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix }), [OrdersController]);
+    const { app, error } = await tryStartTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix }), [
+      OrdersController,
+    ]);
     apps.push(app);
     expect(error).toBeInstanceOf(ProvisioningError);
     expect(error).not.toBeInstanceOf(MessagingOptionsError);
@@ -56,7 +60,10 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
     const user = await createRabbitMqUser('restricted', { configure: '^$', write: '.*', read: '.*' });
     try {
       const prefix = `${uniqueName('acl')}-`;
-      const { app, error } = await tryStartTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, amqp: { url: user.url } }), [OrdersController]);
+      const { app, error } = await tryStartTestApp(
+        rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: prefix, amqp: { url: user.url } }),
+        [OrdersController],
+      );
       apps.push(app);
       expect(error).toBeInstanceOf(ProvisioningError);
       const e = error as ProvisioningError;
@@ -73,10 +80,18 @@ describe('AMQP startup errors name the URL, the operation and what to check (iss
   it('nothing listening: BrokerConnectionError after amqp.connectTimeout, not after publishTimeout', async () => {
     const port = await closedPort();
     const started = Date.now();
-    const { app, error } = await tryStartTestApp(rabbitMqOptions({
-      serviceName: uniqueName('svc'),
-      amqp: { url: `amqp://guest:secretpw@127.0.0.1:${port}`, connectTimeout: 1500, publishTimeout: 20_000, reconnectDelay: { initial: 100, max: 200 } },
-    }), [OrdersController]);
+    const { app, error } = await tryStartTestApp(
+      rabbitMqOptions({
+        serviceName: uniqueName('svc'),
+        amqp: {
+          url: `amqp://guest:secretpw@127.0.0.1:${port}`,
+          connectTimeout: 1500,
+          publishTimeout: 20_000,
+          reconnectDelay: { initial: 100, max: 200 },
+        },
+      }),
+      [OrdersController],
+    );
     const tookMs = Date.now() - started;
     apps.push(app);
     expect(error).toBeInstanceOf(BrokerConnectionError);

@@ -13,8 +13,12 @@ shareBroker();
 describe("queueNaming 'tomodachi' on AMQP (RabbitMQ)", () => {
   let raw: ChannelModel;
   const apps: INestApplication[] = [];
-  beforeAll(async () => { raw = await rawConnection(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(() => raw.close());
 
   it('declares and consumes the queues tomodachi would: sha256 of the routing key (wildcards kept), prefixed; competing: false with method name and instance uuid', async () => {
@@ -23,17 +27,29 @@ describe("queueNaming 'tomodachi' on AMQP (RabbitMQ)", () => {
     @Controller()
     class TakeoverController {
       @EventPattern(`${topic}.*`)
-      onAny(@Payload() data: { id: string }) { received.push(`any:${data.id}`); }
+      onAny(@Payload() data: { id: string }) {
+        received.push(`any:${data.id}`);
+      }
 
       @EventPattern(`${topic}.refunded`, { competing: false })
-      onRefunded(@Payload() data: { id: string }) { received.push(`refunded:${data.id}`); }
+      onRefunded(@Payload() data: { id: string }) {
+        received.push(`refunded:${data.id}`);
+      }
     }
     const queueNamePrefix = `${uniqueName('qp')}-`;
-    const app = await startTestApp(rabbitMqOptions({ serviceName: 'billing', queueNamePrefix, queueNaming: 'tomodachi' }), [TakeoverController]);
+    const app = await startTestApp(rabbitMqOptions({ serviceName: 'billing', queueNamePrefix, queueNaming: 'tomodachi' }), [
+      TakeoverController,
+    ]);
     apps.push(app);
     const uuid = app.get(ServiceIdentity).uuid;
     const any = tomodachiAmqpQueueName({ topic: `${topic}.*`, queueNamePrefix, competing: true });
-    const refunded = tomodachiAmqpQueueName({ topic: `${topic}.refunded`, queueNamePrefix, competing: false, funcName: 'onRefunded', serviceUuid: uuid });
+    const refunded = tomodachiAmqpQueueName({
+      topic: `${topic}.refunded`,
+      queueNamePrefix,
+      competing: false,
+      funcName: 'onRefunded',
+      serviceUuid: uuid,
+    });
     expect(any).toMatch(new RegExp(`^${queueNamePrefix}[0-9a-f]{64}$`));
     expect(await queueInfo(raw, any)).toMatchObject({ consumerCount: 1 });
     expect(await queueInfo(raw, refunded)).toMatchObject({ consumerCount: 1 });

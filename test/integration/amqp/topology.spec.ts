@@ -25,7 +25,9 @@ describe('AMQP topology', () => {
   let raw: ChannelModel;
   const apps: INestApplication[] = [];
 
-  beforeAll(async () => { raw = await rawConnection(); });
+  beforeAll(async () => {
+    raw = await rawConnection();
+  });
   afterAll(async () => {
     for (const app of apps) await app.close();
     await raw.close();
@@ -57,7 +59,10 @@ describe('AMQP topology', () => {
     // durable: a passive re-declaration with durable: true and the same arguments succeeds
     await ch3.assertQueue(generated, { durable: true });
     await ch3.assertQueue(`${generated}-dlq`, { durable: true });
-    await ch3.assertQueue(`${generated}-retry`, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': generated } });
+    await ch3.assertQueue(`${generated}-retry`, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': generated },
+    });
     await ch3.close();
 
     // restart with the same configuration: no error, same queues
@@ -81,7 +86,15 @@ describe('AMQP topology', () => {
     expect(await queueInfo(raw, `${queuePrefix}refunds`)).toMatchObject({ messageCount: 1 });
 
     const cleanup = await raw.createChannel();
-    for (const q of [generated, `${generated}-retry`, `${generated}-dlq`, `${queuePrefix}refunds`, `${queuePrefix}refunds-retry`, `${queuePrefix}refunds-dlq`]) await cleanup.deleteQueue(q);
+    for (const q of [
+      generated,
+      `${generated}-retry`,
+      `${generated}-dlq`,
+      `${queuePrefix}refunds`,
+      `${queuePrefix}refunds-retry`,
+      `${queuePrefix}refunds-dlq`,
+    ])
+      await cleanup.deleteQueue(q);
     await cleanup.deleteExchange(exchange);
     await cleanup.deleteExchange(refundExchange);
     await cleanup.close();
@@ -89,7 +102,11 @@ describe('AMQP topology', () => {
 
   it('rejects names RabbitMQ would refuse, before any I/O', async () => {
     const TopologyController = makeController('amq.topic');
-    await expect(startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: 'amq.' }), [TopologyController])).rejects.toThrow(MessagingOptionsError);
-    await expect(startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: 'x'.repeat(250) }), [TopologyController])).rejects.toThrow(/at most 255 bytes/);
+    await expect(
+      startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: 'amq.' }), [TopologyController]),
+    ).rejects.toThrow(MessagingOptionsError);
+    await expect(
+      startTestApp(rabbitMqOptions({ serviceName: uniqueName('svc'), queueNamePrefix: 'x'.repeat(250) }), [TopologyController]),
+    ).rejects.toThrow(/at most 255 bytes/);
   });
 });

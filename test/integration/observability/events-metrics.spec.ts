@@ -9,8 +9,12 @@ import { handlersController, sample, startHttpApp, type HttpApp } from './http-a
 shareBroker();
 
 let fauxqs: Fauxqs;
-beforeAll(async () => { fauxqs = await startFauxqs(); });
-afterAll(async () => { await fauxqs?.stop(); });
+beforeAll(async () => {
+  fauxqs = await startFauxqs();
+});
+afterAll(async () => {
+  await fauxqs?.stop();
+});
 
 const transports: Array<[string, 'sns-sqs' | 'amqp', (o: Omit<MessagingModuleOptions, 'transport'>) => MessagingModuleOptions]> = [
   ['SNS+SQS (fauxqs)', 'sns-sqs', (o) => fauxqsOptions(fauxqs, o)],
@@ -19,7 +23,10 @@ const transports: Array<[string, 'sns-sqs' | 'amqp', (o: Omit<MessagingModuleOpt
 
 describe.each(transports)('events$ and /metrics over %s', (_name, transport, optionsFor) => {
   let http: HttpApp | undefined;
-  afterEach(async () => { await http?.close(); http = undefined; });
+  afterEach(async () => {
+    await http?.close();
+    http = undefined;
+  });
 
   it('reports a known mix of successes, retries and dead-letters as events and exact counters', async () => {
     const base = uniqueName('obs');
@@ -29,30 +36,67 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
     const registry = new Registry();
     const controller = handlersController([
       { pattern: ok, handle: () => undefined },
-      { pattern: flaky, handle: (_data, ctx) => { if (ctx.getReceiveCount() === 1) throw new Error('first attempt fails'); } },
-      { pattern: bad, extras: { maxReceiveCount: 2 }, handle: () => { throw new Error('always fails'); } },
+      {
+        pattern: flaky,
+        handle: (_data, ctx) => {
+          if (ctx.getReceiveCount() === 1) throw new Error('first attempt fails');
+        },
+      },
+      {
+        pattern: bad,
+        extras: { maxReceiveCount: 2 },
+        handle: () => {
+          throw new Error('always fails');
+        },
+      },
     ]);
     http = await startHttpApp(optionsFor({ serviceName: base, metrics: { registry } }), [controller]);
     const events: MessagingEvent[] = [];
     const subscription = http.app.get(MessagingServer).events$.subscribe((event) => events.push(event));
     const client = http.app.get(MessagingClient);
-    for (const [topic, data] of [[ok, 1], [ok, 2], [flaky, 3], [bad, 4]] as const) await lastValueFrom(client.emit(topic, { n: data }), { defaultValue: undefined });
+    for (const [topic, data] of [
+      [ok, 1],
+      [ok, 2],
+      [flaky, 3],
+      [bad, 4],
+    ] as const)
+      await lastValueFrom(client.emit(topic, { n: data }), { defaultValue: undefined });
 
     const settled = (type: string, topic: string) => events.filter((e) => e.type === type && 'topic' in e && e.topic === topic);
-    await waitFor(() => settled('handled', ok).length === 2 && settled('handled', flaky).length === 1 && settled('dead-lettered', bad).length === 1, {
-      timeoutMs: 30_000, what: 'every message to be handled or dead-lettered',
-    });
+    await waitFor(
+      () => settled('handled', ok).length === 2 && settled('handled', flaky).length === 1 && settled('dead-lettered', bad).length === 1,
+      {
+        timeoutMs: 30_000,
+        what: 'every message to be handled or dead-lettered',
+      },
+    );
 
     // events: every attempt is received, then settled exactly once
     expect(settled('received', ok)).toHaveLength(2);
     expect(settled('received', flaky)).toHaveLength(2);
     expect(settled('received', bad)).toHaveLength(2);
     const flakyFailure = settled('failed', flaky);
-    expect(flakyFailure).toEqual([expect.objectContaining({ transport, attempt: 1, willRetry: true, reason: expect.stringContaining('first attempt fails'), pattern: flaky })]);
+    expect(flakyFailure).toEqual([
+      expect.objectContaining({
+        transport,
+        attempt: 1,
+        willRetry: true,
+        reason: expect.stringContaining('first attempt fails'),
+        pattern: flaky,
+      }),
+    ]);
     const badFailures = settled('failed', bad);
-    expect(badFailures.map((e) => [(e as { attempt: number }).attempt, (e as { willRetry: boolean }).willRetry])).toEqual([[1, true], [2, false]]);
+    expect(badFailures.map((e) => [(e as { attempt: number }).attempt, (e as { willRetry: boolean }).willRetry])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
     const deadLettered = settled('dead-lettered', bad)[0] as Extract<MessagingEvent, { type: 'dead-lettered' }>;
-    expect(deadLettered).toMatchObject({ transport, topic: bad, attempt: 2, reason: expect.stringContaining('failed 2 time(s), last: handler for') });
+    expect(deadLettered).toMatchObject({
+      transport,
+      topic: bad,
+      attempt: 2,
+      reason: expect.stringContaining('failed 2 time(s), last: handler for'),
+    });
     expect(deadLettered.reason).toContain('always fails');
     expect(deadLettered.durationMs).toBeGreaterThanOrEqual(0);
     expect(deadLettered.messageId).toBeTruthy();
@@ -70,15 +114,30 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
     for (const [topic, received, success, retry, deadLetter] of expectations) {
       const labels = { transport, queue: queueOf(topic), topic };
       expect([topic, sample(exposition, 'messaging_messages_received_total', labels)]).toEqual([topic, received]);
-      for (const [outcome, count] of [['success', success], ['retry', retry], ['dead_letter', deadLetter]] as const) {
+      for (const [outcome, count] of [
+        ['success', success],
+        ['retry', retry],
+        ['dead_letter', deadLetter],
+      ] as const) {
         // a counter child that never counted has no sample; an absent one is zero
-        expect([topic, outcome, sample(exposition, 'messaging_messages_handled_total', { ...labels, outcome }) ?? 0]).toEqual([topic, outcome, count]);
+        expect([topic, outcome, sample(exposition, 'messaging_messages_handled_total', { ...labels, outcome }) ?? 0]).toEqual([
+          topic,
+          outcome,
+          count,
+        ]);
       }
       expect([topic, sample(exposition, 'messaging_handler_duration_seconds_count', labels)]).toEqual([topic, received]);
       expect([topic, sample(exposition, 'messaging_handlers_in_flight', labels)]).toEqual([topic, 0]);
     }
-    for (const [topic, count] of [[ok, 2], [flaky, 1], [bad, 1]] as const) {
-      expect([topic, sample(exposition, 'messaging_messages_published_total', { transport, topic, outcome: 'success' })]).toEqual([topic, count]);
+    for (const [topic, count] of [
+      [ok, 2],
+      [flaky, 1],
+      [bad, 1],
+    ] as const) {
+      expect([topic, sample(exposition, 'messaging_messages_published_total', { transport, topic, outcome: 'success' })]).toEqual([
+        topic,
+        count,
+      ]);
       expect([topic, sample(exposition, 'messaging_publish_duration_seconds_count', { transport, topic })]).toEqual([topic, count]);
     }
     expect(sample(exposition, 'messaging_broker_connected', { transport })).toBe(1);
@@ -94,7 +153,11 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
     const client = http.app.get(MessagingClient);
     await expect(lastValueFrom(client.emit('', { n: 1 }))).rejects.toThrow('non-empty topic');
     const attribute = { bad: (() => 1) as unknown as string };
-    await expect(lastValueFrom(client.emit(`${base}-t`, new (await import('../../../lib/index.js')).MessagingRecord({ n: 1 }, { attributes: attribute })))).rejects.toThrow('attribute "bad"');
+    await expect(
+      lastValueFrom(
+        client.emit(`${base}-t`, new (await import('../../../lib/index.js')).MessagingRecord({ n: 1 }, { attributes: attribute })),
+      ),
+    ).rejects.toThrow('attribute "bad"');
     const exposition = (await http.get('/metrics')).text;
     expect(sample(exposition, 'messaging_messages_published_total', { transport, topic: `${base}-t`, outcome: 'failure' })).toBe(1);
     expect(sample(exposition, 'messaging_messages_published_total', { transport, topic: '', outcome: 'failure' })).toBe(1);

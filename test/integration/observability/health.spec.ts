@@ -19,14 +19,18 @@ shareBroker();
  * in `client_properties` (connection_name).
  */
 async function closeOurConnection(serviceName: string): Promise<number> {
-  const pids = await waitFor(async () => {
-    const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', 'client_properties', 'pid']);
-    const ours = stdout.split('\n')
-      .filter((line) => line.includes(`{"connection_name","${serviceName} (nestjs-messaging)"}`))
-      .map((line) => /(<rabbit@[^>]+>)\s*$/.exec(line)?.[1])
-      .filter((pid): pid is string => pid !== undefined);
-    return ours.length > 0 ? ours : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 200, what: `the broker connection of ${serviceName}` });
+  const pids = await waitFor(
+    async () => {
+      const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', 'client_properties', 'pid']);
+      const ours = stdout
+        .split('\n')
+        .filter((line) => line.includes(`{"connection_name","${serviceName} (nestjs-messaging)"}`))
+        .map((line) => /(<rabbit@[^>]+>)\s*$/.exec(line)?.[1])
+        .filter((pid): pid is string => pid !== undefined);
+      return ours.length > 0 ? ours : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 200, what: `the broker connection of ${serviceName}` },
+  );
   for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'test: health check connection loss']);
   return pids.length;
 }
@@ -47,7 +51,14 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     const handled: unknown[] = [];
     user = await createRabbitMqUser('health');
     http = await startHttpApp(rabbitMqOptions({ serviceName, amqp: { url: user.url, reconnectDelay: { initial: 200, max: 400 } } }), [
-      handlersController([{ pattern: topic, handle: (data) => { handled.push(data); } }]),
+      handlersController([
+        {
+          pattern: topic,
+          handle: (data) => {
+            handled.push(data);
+          },
+        },
+      ]),
     ]);
     const up = await http.get('/health');
     expect(up.status).toBe(200);
@@ -56,10 +67,13 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     // the reconnect is refused until permissions come back, so "down" lasts as long as the test needs
     await run('rabbitmqctl', ['clear_permissions', '-p', '/', user.user]);
     expect(await closeOurConnection(serviceName)).toBe(1);
-    const down = await waitFor(async () => {
-      const response = await http!.get('/health');
-      return response.status === 503 ? response : undefined;
-    }, { timeoutMs: 15_000, what: '/health to report down' });
+    const down = await waitFor(
+      async () => {
+        const response = await http!.get('/health');
+        return response.status === 503 ? response : undefined;
+      },
+      { timeoutMs: 15_000, what: '/health to report down' },
+    );
     const detail = down.json().error.messaging;
     expect(detail.status).toBe('down');
     expect(detail.reason).toMatch(/^AMQP connection to amqp:\/\/.*:\*\*\*@127\.0\.0\.1:5672 is down/);
@@ -67,10 +81,13 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     expect(down.text).not.toContain(user.password);
 
     await run('rabbitmqctl', ['set_permissions', '-p', '/', user.user, '.*', '.*', '.*']);
-    const again = await waitFor(async () => {
-      const response = await http!.get('/health');
-      return response.status === 200 ? response : undefined;
-    }, { timeoutMs: 20_000, what: '/health to report up after the reconnect' });
+    const again = await waitFor(
+      async () => {
+        const response = await http!.get('/health');
+        return response.status === 200 ? response : undefined;
+      },
+      { timeoutMs: 20_000, what: '/health to report up after the reconnect' },
+    );
     expect(again.json().info.messaging).toEqual({ status: 'up', transport: 'amqp', consumers: 1 });
     // and the consumer really is back
     await lastValueFrom(http.app.get(MessagingClient).emit(topic, { after: 'reconnect' }), { defaultValue: undefined });
@@ -81,18 +98,33 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     const serviceName = uniqueName('health-dlq');
     const topic = `${serviceName}-t`;
     const check: { deadLetterThreshold?: number } = { deadLetterThreshold: 0 };
-    http = await startHttpApp(rabbitMqOptions({ serviceName }), [
-      handlersController([{ pattern: topic, extras: { queueName: serviceName, maxReceiveCount: 1 }, handle: () => { throw new Error('poison'); } }]),
-    ], check);
+    http = await startHttpApp(
+      rabbitMqOptions({ serviceName }),
+      [
+        handlersController([
+          {
+            pattern: topic,
+            extras: { queueName: serviceName, maxReceiveCount: 1 },
+            handle: () => {
+              throw new Error('poison');
+            },
+          },
+        ]),
+      ],
+      check,
+    );
     const empty = await http.get('/health');
     expect(empty.status).toBe(200);
     expect(empty.json().info.messaging.deadLetters).toEqual({ [`${serviceName}-dlq`]: 0 });
 
     await lastValueFrom(http.app.get(MessagingClient).emit(topic, { n: 1 }), { defaultValue: undefined });
-    const down = await waitFor(async () => {
-      const response = await http!.get('/health');
-      return response.status === 503 ? response : undefined;
-    }, { timeoutMs: 15_000, what: '/health to report the dead letter' });
+    const down = await waitFor(
+      async () => {
+        const response = await http!.get('/health');
+        return response.status === 503 ? response : undefined;
+      },
+      { timeoutMs: 15_000, what: '/health to report the dead letter' },
+    );
     expect(down.json().error.messaging.reason).toBe(`dead-letter queue ${serviceName}-dlq holds 1 messages (more than 0)`);
 
     check.deadLetterThreshold = 1;
@@ -105,9 +137,16 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
 describe('MessagingHealthIndicator through /health over SNS+SQS (fauxqs)', () => {
   let fauxqs: Fauxqs;
   let http: HttpApp | undefined;
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterAll(async () => { await fauxqs?.stop(); });
-  afterEach(async () => { await http?.close(); http = undefined; });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterAll(async () => {
+    await fauxqs?.stop();
+  });
+  afterEach(async () => {
+    await http?.close();
+    http = undefined;
+  });
 
   it('is down with the reason when a queue keeps failing to receive', async () => {
     const serviceName = uniqueName('health-sqs');
@@ -120,25 +159,45 @@ describe('MessagingHealthIndicator through /health over SNS+SQS (fauxqs)', () =>
 
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: serviceName }));
     await fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl }));
-    const down = await waitFor(async () => {
-      const response = await http!.get('/health');
-      return response.status === 503 ? response : undefined;
-    }, { timeoutMs: 30_000, what: '/health to report the failing receives' });
-    expect(down.json().error.messaging.reason).toMatch(new RegExp(`^receiving from ${serviceName} failed \\d+ times in a row \\(last: .+\\)$`));
+    const down = await waitFor(
+      async () => {
+        const response = await http!.get('/health');
+        return response.status === 503 ? response : undefined;
+      },
+      { timeoutMs: 30_000, what: '/health to report the failing receives' },
+    );
+    expect(down.json().error.messaging.reason).toMatch(
+      new RegExp(`^receiving from ${serviceName} failed \\d+ times in a row \\(last: .+\\)$`),
+    );
   }, 60_000);
 
   it('with deadLetterThreshold: reads the SQS dead-letter queue depth', async () => {
     const serviceName = uniqueName('health-sqs-dlq');
     const topic = `${serviceName}-t`;
-    http = await startHttpApp(fauxqsOptions(fauxqs, { serviceName }), [
-      handlersController([{ pattern: topic, extras: { queueName: serviceName, maxReceiveCount: 1 }, handle: () => { throw new Error('poison'); } }]),
-    ], { deadLetterThreshold: 0 });
+    http = await startHttpApp(
+      fauxqsOptions(fauxqs, { serviceName }),
+      [
+        handlersController([
+          {
+            pattern: topic,
+            extras: { queueName: serviceName, maxReceiveCount: 1 },
+            handle: () => {
+              throw new Error('poison');
+            },
+          },
+        ]),
+      ],
+      { deadLetterThreshold: 0 },
+    );
     expect((await http.get('/health')).status).toBe(200);
     await lastValueFrom(http.app.get(MessagingClient).emit(topic, { n: 1 }), { defaultValue: undefined });
-    const down = await waitFor(async () => {
-      const response = await http!.get('/health');
-      return response.status === 503 ? response : undefined;
-    }, { timeoutMs: 15_000, what: '/health to report the dead letter' });
+    const down = await waitFor(
+      async () => {
+        const response = await http!.get('/health');
+        return response.status === 503 ? response : undefined;
+      },
+      { timeoutMs: 15_000, what: '/health to report the dead letter' },
+    );
     expect(down.json().error.messaging.reason).toBe(`dead-letter queue ${serviceName}-dlq holds 1 messages (more than 0)`);
   });
 });

@@ -5,7 +5,13 @@ import { Test } from '@nestjs/testing';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import type { AddressInfo } from 'node:net';
 import {
-  MessagingHealthIndicator, MessagingMetrics, MessagingModule, MessagingServer, type MessagingContext, type MessagingModuleOptions, type SubscriptionExtras,
+  MessagingHealthIndicator,
+  MessagingMetrics,
+  MessagingModule,
+  MessagingServer,
+  type MessagingContext,
+  type MessagingModuleOptions,
+  type SubscriptionExtras,
 } from '../../../lib/index.js';
 
 /** What /health checks: set per test before the request. */
@@ -41,7 +47,11 @@ export interface HttpApp {
 }
 
 /** A real HTTP app (Express on a free port) with MessagingModule, /health (terminus) and /metrics, the microservice started. */
-export async function startHttpApp(options: MessagingModuleOptions, controllers: Type[], check: { deadLetterThreshold?: number } = {}): Promise<HttpApp> {
+export async function startHttpApp(
+  options: MessagingModuleOptions,
+  controllers: Type[],
+  check: { deadLetterThreshold?: number } = {},
+): Promise<HttpApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [MessagingModule.forRoot(options), TerminusModule],
     controllers: [ObservabilityController, ...controllers],
@@ -87,7 +97,11 @@ export function handlersController(handlers: Array<{ pattern: string; extras?: S
   class Handlers {}
   handlers.forEach(({ pattern, extras, handle }, index) => {
     const name = `on${index}`;
-    const descriptor: PropertyDescriptor = { value: (data: unknown, ctx: MessagingContext) => handle(data, ctx), writable: true, configurable: true };
+    const descriptor: PropertyDescriptor = {
+      value: (data: unknown, ctx: MessagingContext) => handle(data, ctx),
+      writable: true,
+      configurable: true,
+    };
     Object.defineProperty(Handlers.prototype, name, descriptor);
     Payload()(Handlers.prototype, name, 0);
     Ctx()(Handlers.prototype, name, 1);

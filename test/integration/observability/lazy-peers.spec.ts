@@ -26,7 +26,9 @@ describe('optional observability peers are loaded only when used', () => {
 
   it('an AMQP consumer app starts without @nestjs/terminus, prom-client, @opentelemetry/api or the AWS SDK; terminus loads on the first health check', async () => {
     const app = join(out, 'lazy-app.cjs');
-    writeFileSync(app, `
+    writeFileSync(
+      app,
+      `
       require('reflect-metadata');
       const { Module, Controller } = require('@nestjs/common');
       const { NestFactory } = require('@nestjs/core');
@@ -51,8 +53,13 @@ describe('optional observability peers are loaded only when used', () => {
         await app.close();
         console.log(JSON.stringify({ loaded, health, afterCheck }));
       })().catch((e) => { console.error(e); process.exit(1); });
-    `);
-    const { stdout } = await run(process.execPath, [app], { cwd: root, env: { ...process.env, NODE_PATH: join(root, 'node_modules') }, timeout: 60_000 });
+    `,
+    );
+    const { stdout } = await run(process.execPath, [app], {
+      cwd: root,
+      env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+      timeout: 60_000,
+    });
     const result = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(result).toEqual({ loaded: [], health: { messaging: { status: 'up', transport: 'amqp', consumers: 1 } }, afterCheck: true });
   }, 90_000);

@@ -33,46 +33,73 @@ const W3C_TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
 /** Another client's publish, with a traceparent / tracestate of its own (no nestjs-messaging involved). */
 type ForeignPublish = (topic: string, body: string, traceAttributes: Record<string, string>) => Promise<void>;
 
-const transports: Array<[string, 'sns-sqs' | 'amqp', string, (o: Omit<MessagingModuleOptions, 'transport'>) => MessagingModuleOptions, () => ForeignPublish]> = [
-  ['SNS+SQS (fauxqs)', 'sns-sqs', 'aws_sqs', (o) => fauxqsOptions(fauxqs, o), () => async (topic, body, attributes) => {
-    const { TopicArn } = await fauxqs.sns.send(new CreateTopicCommand({ Name: topic }));
-    await fauxqs.sns.send(new PublishCommand({
-      TopicArn, Message: body, MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
-    }));
-  }],
-  ['AMQP (RabbitMQ)', 'amqp', 'rabbitmq', (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o }), () => async (topic, body, headers) => {
-    const connection = await rawConnection();
-    try {
-      const channel = await connection.createConfirmChannel();
-      channel.publish('amq.topic', topic, Buffer.from(body), { headers, messageId: uniqueName('foreign'), persistent: true });
-      await channel.waitForConfirms();
-      await channel.close();
-    } finally {
-      await connection.close();
-    }
-  }],
+const transports: Array<
+  [string, 'sns-sqs' | 'amqp', string, (o: Omit<MessagingModuleOptions, 'transport'>) => MessagingModuleOptions, () => ForeignPublish]
+> = [
+  [
+    'SNS+SQS (fauxqs)',
+    'sns-sqs',
+    'aws_sqs',
+    (o) => fauxqsOptions(fauxqs, o),
+    () => async (topic, body, attributes) => {
+      const { TopicArn } = await fauxqs.sns.send(new CreateTopicCommand({ Name: topic }));
+      await fauxqs.sns.send(
+        new PublishCommand({
+          TopicArn,
+          Message: body,
+          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+        }),
+      );
+    },
+  ],
+  [
+    'AMQP (RabbitMQ)',
+    'amqp',
+    'rabbitmq',
+    (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o }),
+    () => async (topic, body, headers) => {
+      const connection = await rawConnection();
+      try {
+        const channel = await connection.createConfirmChannel();
+        channel.publish('amq.topic', topic, Buffer.from(body), { headers, messageId: uniqueName('foreign'), persistent: true });
+        await channel.waitForConfirms();
+        await channel.close();
+      } finally {
+        await connection.close();
+      }
+    },
+  ],
 ];
 
 describe.each(transports)('tracing over %s', (_name, _transport, system, optionsFor, foreignPublisher) => {
   let http: HttpApp | undefined;
   beforeEach(() => exporter.reset());
-  afterEach(async () => { await http?.close(); http = undefined; });
+  afterEach(async () => {
+    await http?.close();
+    http = undefined;
+  });
 
   const spansNamed = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name);
 
   it('one trace from emit to handler: PRODUCER span injecting traceparent, CONSUMER span as its child, handler inside it', async () => {
     const topic = uniqueName('traced');
     const seen: Array<{ attributes: Record<string, unknown>; spanId?: string; traceId?: string; messageId: string }> = [];
-    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: true }), [handlersController([{
-      pattern: topic,
-      handle: (_data, ctx) => {
-        const active = trace.getActiveSpan()?.spanContext();
-        seen.push({ attributes: ctx.getAttributes(), spanId: active?.spanId, traceId: active?.traceId, messageId: ctx.getMessageId() });
-      },
-    }])]);
+    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: true }), [
+      handlersController([
+        {
+          pattern: topic,
+          handle: (_data, ctx) => {
+            const active = trace.getActiveSpan()?.spanContext();
+            seen.push({ attributes: ctx.getAttributes(), spanId: active?.spanId, traceId: active?.traceId, messageId: ctx.getMessageId() });
+          },
+        },
+      ]),
+    ]);
     const client = http.app.get(MessagingClient);
     const root = trace.getTracer('test').startSpan('request');
-    await context.with(trace.setSpan(context.active(), root), () => lastValueFrom(client.emit(topic, new MessagingRecord({ n: 1 }, { attributes: { currency: 'EUR' } })), { defaultValue: undefined }));
+    await context.with(trace.setSpan(context.active(), root), () =>
+      lastValueFrom(client.emit(topic, new MessagingRecord({ n: 1 }, { attributes: { currency: 'EUR' } })), { defaultValue: undefined }),
+    );
     root.end();
 
     await waitFor(() => spansNamed(`${topic} process`).length === 1, { timeoutMs: 20_000, what: 'the consumer span' });
@@ -82,7 +109,11 @@ describe.each(transports)('tracing over %s', (_name, _transport, system, options
     expect(producer.kind).toBe(SpanKind.PRODUCER);
     expect(producer.spanContext().traceId).toBe(rootContext.traceId);
     expect(producer.parentSpanContext?.spanId).toBe(rootContext.spanId);
-    expect(producer.attributes).toMatchObject({ 'messaging.system': system, 'messaging.operation': 'publish', 'messaging.destination.name': topic });
+    expect(producer.attributes).toMatchObject({
+      'messaging.system': system,
+      'messaging.operation': 'publish',
+      'messaging.destination.name': topic,
+    });
     expect(producer.status.code).toBe(SpanStatusCode.OK);
 
     expect(consumer.kind).toBe(SpanKind.CONSUMER);
@@ -90,8 +121,12 @@ describe.each(transports)('tracing over %s', (_name, _transport, system, options
     expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
     expect(consumer.parentSpanContext?.isRemote).toBe(true);
     expect(consumer.attributes).toMatchObject({
-      'messaging.system': system, 'messaging.operation': 'process', 'messaging.destination_publish.name': topic,
-      'messaging.message.id': seen[0].messageId, 'nestjs_messaging.outcome': 'ack', 'nestjs_messaging.attempt': 1,
+      'messaging.system': system,
+      'messaging.operation': 'process',
+      'messaging.destination_publish.name': topic,
+      'messaging.message.id': seen[0].messageId,
+      'nestjs_messaging.outcome': 'ack',
+      'nestjs_messaging.attempt': 1,
     });
     expect(String(consumer.attributes['messaging.destination.name'])).toContain(topic);
     expect(consumer.status.code).toBe(SpanStatusCode.OK);
@@ -104,15 +139,23 @@ describe.each(transports)('tracing over %s', (_name, _transport, system, options
 
   it('a failing handler: an ERROR span with outcome retry, then the retry in the same trace', async () => {
     const topic = uniqueName('traced-fail');
-    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: true }), [handlersController([{
-      pattern: topic,
-      extras: { maxReceiveCount: 2 },
-      handle: (_data, ctx) => { if (ctx.getReceiveCount() === 1) throw new Error('not yet'); },
-    }])]);
+    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: true }), [
+      handlersController([
+        {
+          pattern: topic,
+          extras: { maxReceiveCount: 2 },
+          handle: (_data, ctx) => {
+            if (ctx.getReceiveCount() === 1) throw new Error('not yet');
+          },
+        },
+      ]),
+    ]);
     await lastValueFrom(http.app.get(MessagingClient).emit(topic, { n: 1 }), { defaultValue: undefined });
     await waitFor(() => spansNamed(`${topic} process`).length === 2, { timeoutMs: 20_000, what: 'two consumer spans' });
     const [producer] = spansNamed(`${topic} publish`);
-    const [first, second] = spansNamed(`${topic} process`).sort((a, b) => Number(a.attributes['nestjs_messaging.attempt']) - Number(b.attributes['nestjs_messaging.attempt']));
+    const [first, second] = spansNamed(`${topic} process`).sort(
+      (a, b) => Number(a.attributes['nestjs_messaging.attempt']) - Number(b.attributes['nestjs_messaging.attempt']),
+    );
     expect(first.status).toEqual({ code: SpanStatusCode.ERROR, message: expect.stringContaining('not yet') });
     expect(first.attributes['nestjs_messaging.outcome']).toBe('retry');
     expect(second.status.code).toBe(SpanStatusCode.OK);
@@ -123,17 +166,27 @@ describe.each(transports)('tracing over %s', (_name, _transport, system, options
     }
   });
 
-  it("continues the trace of a message another client published with a traceparent attribute", async () => {
+  it('continues the trace of a message another client published with a traceparent attribute', async () => {
     const topic = uniqueName('foreign');
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
     const seen: Array<{ data: unknown; attributes: Record<string, unknown>; traceState?: string }> = [];
-    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: true }), [handlersController([{
-      pattern: topic,
-      extras: { envelope: RawEnvelope },
-      handle: (data, ctx) => { seen.push({ data, attributes: ctx.getAttributes(), traceState: trace.getActiveSpan()?.spanContext().traceState?.serialize() }); },
-    }])]);
-    await foreignPublisher()(topic, 'from elsewhere', { traceparent: `00-${traceId}-${parentId}-01`, tracestate: 'vendor=abc', origin: 'tomodachi' });
+    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: true }), [
+      handlersController([
+        {
+          pattern: topic,
+          extras: { envelope: RawEnvelope },
+          handle: (data, ctx) => {
+            seen.push({ data, attributes: ctx.getAttributes(), traceState: trace.getActiveSpan()?.spanContext().traceState?.serialize() });
+          },
+        },
+      ]),
+    ]);
+    await foreignPublisher()(topic, 'from elsewhere', {
+      traceparent: `00-${traceId}-${parentId}-01`,
+      tracestate: 'vendor=abc',
+      origin: 'tomodachi',
+    });
     await waitFor(() => seen.length === 1, { timeoutMs: 20_000, what: 'the foreign message to be handled' });
     const [consumer] = spansNamed(`${topic} process`);
     expect(consumer.spanContext().traceId).toBe(traceId);
@@ -145,7 +198,16 @@ describe.each(transports)('tracing over %s', (_name, _transport, system, options
     const topic = uniqueName('traced-raw');
     const seen: Array<Record<string, unknown>> = [];
     // tracing off on the consumer: the attributes reach the handler untouched, so we can read what was injected
-    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: false }), [handlersController([{ pattern: topic, handle: (_d, ctx) => { seen.push(ctx.getAttributes()); } }])]);
+    http = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-svc'), tracing: false }), [
+      handlersController([
+        {
+          pattern: topic,
+          handle: (_d, ctx) => {
+            seen.push(ctx.getAttributes());
+          },
+        },
+      ]),
+    ]);
     const publisher = await startHttpApp(optionsFor({ serviceName: uniqueName('trace-pub'), tracing: true }), []);
     try {
       let span: Span | undefined;

@@ -16,7 +16,13 @@ function bombEnvelope(topic: string, inflated: number): string {
   json[inflated - 1] = 0x22;
   return JSON.stringify({
     service: { name: 'producer', uuid: 'u-1' },
-    metadata: { message_uuid: 'u-1.m', protocol_version: 'tomodachi-json-base--1.0.0', timestamp: Date.now() / 1000, topic, data_encoding: 'base64_gzip_json' },
+    metadata: {
+      message_uuid: 'u-1.m',
+      protocol_version: 'tomodachi-json-base--1.0.0',
+      timestamp: Date.now() / 1000,
+      topic,
+      data_encoding: 'base64_gzip_json',
+    },
     data: deflateSync(json).toString('base64'),
   });
 }
@@ -24,27 +30,47 @@ function bombEnvelope(topic: string, inflated: number): string {
 describe('SNS+SQS decode limits: maxDecodedBytes (fauxqs)', () => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(() => fauxqs.stop());
 
-  const topicArn = async (topic: string) => (await fauxqs.sns.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${topic}`))!;
+  const topicArn = async (topic: string) =>
+    (await fauxqs.sns.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${topic}`))!;
   const deadLetters = async (queue: string, count: number) => {
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: `${queue}-dlq` }));
     const seen: Message[] = [];
-    return waitFor(async () => {
-      const { Messages = [] } = await fauxqs.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
-      seen.push(...Messages);
-      return seen.length >= count ? seen : undefined;
-    }, { what: `${count} message(s) in ${queue}-dlq` });
+    return waitFor(
+      async () => {
+        const { Messages = [] } = await fauxqs.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+        );
+        seen.push(...Messages);
+        return seen.length >= count ? seen : undefined;
+      },
+      { what: `${count} message(s) in ${queue}-dlq` },
+    );
   };
 
   it('60 MB decompression bombs go to the DLQ with a reason naming maxDecodedBytes; the handler never sees them, normal messages still flow', async () => {
     const queueName = uniqueName('bombs');
     const handled: unknown[] = [];
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
-      pattern: queueName, extras: { queueName }, handle: (data) => { handled.push(data); },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+        controllerFor([
+          {
+            pattern: queueName,
+            extras: { queueName },
+            handle: (data) => {
+              handled.push(data);
+            },
+          },
+        ]),
+      ]),
+    );
     const arn = await topicArn(queueName);
     const bomb = bombEnvelope(queueName, BOMB_BYTES);
     expect(Buffer.byteLength(bomb)).toBeLessThan(256 * 1024);
@@ -63,9 +89,19 @@ describe('SNS+SQS decode limits: maxDecodedBytes (fauxqs)', () => {
   it('a lower maxDecodedBytes dead-letters a body that is merely large', async () => {
     const queueName = uniqueName('capped');
     const handled: unknown[] = [];
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), maxDecodedBytes: 4096 }), [controllerFor([{
-      pattern: queueName, extras: { queueName }, handle: (data) => { handled.push(data); },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), maxDecodedBytes: 4096 }), [
+        controllerFor([
+          {
+            pattern: queueName,
+            extras: { queueName },
+            handle: (data) => {
+              handled.push(data);
+            },
+          },
+        ]),
+      ]),
+    );
     await emit(apps[0], queueName, { text: 'z'.repeat(5000) });
     await emit(apps[0], queueName, { text: 'small' });
     const [dead] = await deadLetters(queueName, 1);

@@ -10,21 +10,56 @@ import { readVector } from '../../support/vectors.js';
 describe('SNS+SQS delivery (fauxqs)', () => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(() => fauxqs.stop());
 
   it('delivers end to end with typed attributes, message id and receive count', async () => {
     const service = uniqueName('svc');
-    const got: Array<{ data: unknown; topic: string; attributes: Record<string, unknown>; id: string; count: number; sender?: string }> = [];
+    const got: Array<{ data: unknown; topic: string; attributes: Record<string, unknown>; id: string; count: number; sender?: string }> =
+      [];
     const topic = uniqueName('order.paid');
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [controllerFor([{
-      pattern: topic,
-      handle: (data, ctx: MessagingContext) => { got.push({ data, topic: ctx.getTopic(), attributes: ctx.getAttributes(), id: ctx.getMessageId(), count: ctx.getReceiveCount(), sender: ctx.getEnvelope().service?.name }); },
-    }])]));
-    await emit(apps[0], topic, new MessagingRecord({ orderId: 'o-1' }, {
-      attributes: { currency: 'EUR', amount: 100, price: 9.5, blob: Buffer.from([1, 2, 255]), paid: true, note: null, tags: ['a', 'b'] },
-    }));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [
+        controllerFor([
+          {
+            pattern: topic,
+            handle: (data, ctx: MessagingContext) => {
+              got.push({
+                data,
+                topic: ctx.getTopic(),
+                attributes: ctx.getAttributes(),
+                id: ctx.getMessageId(),
+                count: ctx.getReceiveCount(),
+                sender: ctx.getEnvelope().service?.name,
+              });
+            },
+          },
+        ]),
+      ]),
+    );
+    await emit(
+      apps[0],
+      topic,
+      new MessagingRecord(
+        { orderId: 'o-1' },
+        {
+          attributes: {
+            currency: 'EUR',
+            amount: 100,
+            price: 9.5,
+            blob: Buffer.from([1, 2, 255]),
+            paid: true,
+            note: null,
+            tags: ['a', 'b'],
+          },
+        },
+      ),
+    );
     await waitFor(() => got.length === 1, { what: 'delivery' });
     expect(got[0]).toMatchObject({ data: { orderId: 'o-1' }, topic, count: 1, sender: service });
     expect(got[0].id).toEqual(expect.any(String));
@@ -36,9 +71,19 @@ describe('SNS+SQS delivery (fauxqs)', () => {
   it('a filter policy drops the non-matching message', async () => {
     const topic = uniqueName('payments');
     const got: unknown[] = [];
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
-      pattern: topic, extras: { filterPolicy: { currency: ['EUR'] } }, handle: (data) => { got.push(data); },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { filterPolicy: { currency: ['EUR'] } },
+            handle: (data) => {
+              got.push(data);
+            },
+          },
+        ]),
+      ]),
+    );
     await emit(apps[0], topic, new MessagingRecord({ n: 1 }, { attributes: { currency: 'USD' } }));
     await emit(apps[0], topic, new MessagingRecord({ n: 2 }, { attributes: { currency: 'EUR' } }));
     await emit(apps[0], topic, { n: 3 });
@@ -53,10 +98,26 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const [a, b] = [uniqueName('topic-a'), uniqueName('topic-b')];
     const got: Array<[string, unknown]> = [];
     const queueName = uniqueName('shared');
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([
-      { pattern: a, extras: { queueName }, handle: (data) => { got.push(['a', data]); } },
-      { pattern: b, extras: { queueName }, handle: (data) => { got.push(['b', data]); } },
-    ])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+        controllerFor([
+          {
+            pattern: a,
+            extras: { queueName },
+            handle: (data) => {
+              got.push(['a', data]);
+            },
+          },
+          {
+            pattern: b,
+            extras: { queueName },
+            handle: (data) => {
+              got.push(['b', data]);
+            },
+          },
+        ]),
+      ]),
+    );
     await Promise.all([emit(apps[0], a, { to: 'a' }), emit(apps[0], b, { to: 'b' }), emit(apps[0], a, { to: 'a2' })]);
     await waitFor(() => got.length === 3, { what: 'three deliveries' });
     expect(got.filter(([h]) => h === 'a').map(([, d]) => d)).toEqual(expect.arrayContaining([{ to: 'a' }, { to: 'a2' }]));
@@ -67,10 +128,17 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const topic = uniqueName('jobs');
     const service = uniqueName('workers');
     const handled: Array<{ app: number; n: number }> = [];
-    const make = (app: number) => controllerFor([{
-      pattern: topic, extras: { concurrency: 2 },
-      handle: async (data: { n: number }) => { handled.push({ app, n: data.n }); await new Promise((r) => setTimeout(r, 20)); },
-    }]);
+    const make = (app: number) =>
+      controllerFor([
+        {
+          pattern: topic,
+          extras: { concurrency: 2 },
+          handle: async (data: { n: number }) => {
+            handled.push({ app, n: data.n });
+            await new Promise((r) => setTimeout(r, 20));
+          },
+        },
+      ]);
     apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [make(1)]));
     apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [make(2)]));
     await Promise.all(Array.from({ length: 40 }, (_, n) => emit(apps[0], topic, { n })));
@@ -84,9 +152,18 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const expected = JSON.parse(readVector('json-small.expected.json'));
     const prefix = `${uniqueName('pfx')}-`;
     const got: Array<{ data: unknown; sender?: string; topic: string }> = [];
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }), [controllerFor([{
-      pattern: 'order-paid', handle: (data, ctx) => { got.push({ data, sender: ctx.getEnvelope().service?.name, topic: ctx.getTopic() }); },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }), [
+        controllerFor([
+          {
+            pattern: 'order-paid',
+            handle: (data, ctx) => {
+              got.push({ data, sender: ctx.getEnvelope().service?.name, topic: ctx.getTopic() });
+            },
+          },
+        ]),
+      ]),
+    );
     const { ListTopicsCommand } = await import('@aws-sdk/client-sns');
     const topics = await fauxqs.sns.send(new ListTopicsCommand({}));
     const arn = topics.Topics!.map((t) => t.TopicArn!).find((t) => t.endsWith(`:${prefix}order-paid`))!;

@@ -10,13 +10,19 @@ import { uniqueName, waitFor } from '../../support/wait-for.js';
 describe('SNS+SQS flow control (fauxqs)', () => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(() => fauxqs.stop());
 
   const counts = async (name: string) => {
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes = {} } = await fauxqs.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
     return { visible: Number(Attributes.ApproximateNumberOfMessages), invisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
   };
 
@@ -25,16 +31,23 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     let running = 0;
     let peak = 0;
     const done: number[] = [];
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
-      pattern: queueName, extras: { queueName, concurrency: 3 },
-      handle: async (d: { n: number }) => {
-        running += 1;
-        peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, d.n === 0 ? 1500 : 50));
-        running -= 1;
-        done.push(d.n);
-      },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+        controllerFor([
+          {
+            pattern: queueName,
+            extras: { queueName, concurrency: 3 },
+            handle: async (d: { n: number }) => {
+              running += 1;
+              peak = Math.max(peak, running);
+              await new Promise((r) => setTimeout(r, d.n === 0 ? 1500 : 50));
+              running -= 1;
+              done.push(d.n);
+            },
+          },
+        ]),
+      ]),
+    );
     await Promise.all(Array.from({ length: 12 }, (_, n) => emit(apps[0], queueName, { n })));
     await waitFor(() => done.length === 12, { what: '12 handled' });
     expect(peak).toBe(3);
@@ -48,17 +61,24 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     let peak = 0;
     const release = deferred();
     let handled = 0;
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
-      pattern: queueName, extras: { queueName, concurrency: 25 },
-      handle: async () => {
-        running += 1;
-        peak = Math.max(peak, running);
-        if (peak >= 25) release.resolve();
-        await release.promise;
-        running -= 1;
-        handled += 1;
-      },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+        controllerFor([
+          {
+            pattern: queueName,
+            extras: { queueName, concurrency: 25 },
+            handle: async () => {
+              running += 1;
+              peak = Math.max(peak, running);
+              if (peak >= 25) release.resolve();
+              await release.promise;
+              running -= 1;
+              handled += 1;
+            },
+          },
+        ]),
+      ]),
+    );
     await Promise.all(Array.from({ length: 30 }, (_, n) => emit(apps[0], queueName, { n })));
     await waitFor(() => handled === 30, { what: '30 handled' });
     expect(peak).toBe(25);
@@ -68,13 +88,30 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     const queueName = uniqueName('slow');
     const calls: number[] = [];
     let finished = false;
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [controllerFor([{
-      pattern: queueName, extras: { queueName, visibilityTimeout: 2 },
-      handle: async (_d, ctx) => { calls.push(ctx.getReceiveCount()); await new Promise((r) => setTimeout(r, 5000)); finished = true; },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+        controllerFor([
+          {
+            pattern: queueName,
+            extras: { queueName, visibilityTimeout: 2 },
+            handle: async (_d, ctx) => {
+              calls.push(ctx.getReceiveCount());
+              await new Promise((r) => setTimeout(r, 5000));
+              finished = true;
+            },
+          },
+        ]),
+      ]),
+    );
     await emit(apps[0], queueName, { slow: true });
     await waitFor(() => finished, { what: 'slow handler' });
-    await waitFor(async () => { const c = await counts(queueName); return c.visible === 0 && c.invisible === 0; }, { what: 'message deleted' });
+    await waitFor(
+      async () => {
+        const c = await counts(queueName);
+        return c.visible === 0 && c.invisible === 0;
+      },
+      { what: 'message deleted' },
+    );
     expect(calls).toEqual([1]);
   });
 
@@ -84,20 +121,35 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     const handled: Array<[string, number]> = [];
     const bStarted = deferred();
     let a2Failed = false;
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }), [controllerFor([{
-      pattern: topic, extras: { queueName, fifo: true, concurrency: 10 },
-      handle: async (d: { g: string; n: number }) => {
-        if (d.g === 'B') bStarted.resolve();
-        if (d.g === 'A' && d.n === 0) {
-          // Only finishes once group B runs: proves the groups are handled in parallel.
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([bStarted.promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('group B never started')), 10_000); })]);
-          clearTimeout(timer);
-        }
-        if (d.g === 'A' && d.n === 2 && !a2Failed) { a2Failed = true; throw new Error('transient'); }
-        handled.push([d.g, d.n]);
-      },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }), [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { queueName, fifo: true, concurrency: 10 },
+            handle: async (d: { g: string; n: number }) => {
+              if (d.g === 'B') bStarted.resolve();
+              if (d.g === 'A' && d.n === 0) {
+                // Only finishes once group B runs: proves the groups are handled in parallel.
+                let timer: NodeJS.Timeout | undefined;
+                await Promise.race([
+                  bStarted.promise,
+                  new Promise((_, reject) => {
+                    timer = setTimeout(() => reject(new Error('group B never started')), 10_000);
+                  }),
+                ]);
+                clearTimeout(timer);
+              }
+              if (d.g === 'A' && d.n === 2 && !a2Failed) {
+                a2Failed = true;
+                throw new Error('transient');
+              }
+              handled.push([d.g, d.n]);
+            },
+          },
+        ]),
+      ]),
+    );
     for (let n = 0; n < 5; n++) {
       await Promise.all(['A', 'B'].map((g) => emit(apps[0], topic, new MessagingRecord({ g, n }, { groupId: g }))));
     }
@@ -116,15 +168,22 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     const first: string[] = [];
     const finished: string[] = [];
     const gate = deferred();
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service, drainTimeout: 1000 }), [controllerFor([{
-      pattern: topic, extras,
-      handle: async (d: { id: string }) => {
-        first.push(d.id);
-        if (d.id.startsWith('quick')) await new Promise((r) => setTimeout(r, 300));
-        else await gate.promise; // never finishes within the drain timeout
-        finished.push(d.id);
-      },
-    }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: service, drainTimeout: 1000 }), [
+        controllerFor([
+          {
+            pattern: topic,
+            extras,
+            handle: async (d: { id: string }) => {
+              first.push(d.id);
+              if (d.id.startsWith('quick')) await new Promise((r) => setTimeout(r, 300));
+              else await gate.promise; // never finishes within the drain timeout
+              finished.push(d.id);
+            },
+          },
+        ]),
+      ]),
+    );
     await Promise.all(['quick-1', 'stuck-1', 'stuck-2'].map((id) => emit(apps[0], topic, { id })));
     await waitFor(() => first.length === 3, { what: 'three in flight' });
     const closing = apps[0].close();
@@ -134,12 +193,30 @@ describe('SNS+SQS flow control (fauxqs)', () => {
 
     const second: string[] = [];
     const started = Date.now();
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [controllerFor([{ pattern: topic, extras, handle: (d: { id: string }) => { second.push(d.id); } }])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [
+        controllerFor([
+          {
+            pattern: topic,
+            extras,
+            handle: (d: { id: string }) => {
+              second.push(d.id);
+            },
+          },
+        ]),
+      ]),
+    );
     await waitFor(() => second.length >= 2, { what: 'released messages redelivered', timeoutMs: 20_000 });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(second.sort()).toEqual(['stuck-1', 'stuck-2']);
     gate.resolve();
-    await waitFor(async () => { const c = await counts(queueName); return c.visible === 0 && c.invisible === 0; }, { what: 'queue empty' });
+    await waitFor(
+      async () => {
+        const c = await counts(queueName);
+        return c.visible === 0 && c.invisible === 0;
+      },
+      { what: 'queue empty' },
+    );
     expect(second.sort()).toEqual(['stuck-1', 'stuck-2']);
   });
 });

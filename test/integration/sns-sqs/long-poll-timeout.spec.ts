@@ -13,7 +13,9 @@ describe('SNS+SQS long polls and snsSqs.requestTimeout (fauxqs)', () => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
   const logger = new CaptureLogger();
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await fauxqs.stop();
@@ -21,10 +23,16 @@ describe('SNS+SQS long polls and snsSqs.requestTimeout (fauxqs)', () => {
 
   it('a 3 s long poll with requestTimeout 1000 ms runs its full wait, without an error', async () => {
     const queueName = uniqueName('long-poll');
-    const app = await startTestApp({
-      transport: 'sns-sqs', serviceName: uniqueName('svc'), concurrency: 10,
-      snsSqs: { ...fauxqs.snsSqs, waitTimeSeconds: 3, requestTimeout: 1000 },
-    }, [controllerFor([{ pattern: queueName, extras: { queueName }, handle: () => undefined }])], { logger });
+    const app = await startTestApp(
+      {
+        transport: 'sns-sqs',
+        serviceName: uniqueName('svc'),
+        concurrency: 10,
+        snsSqs: { ...fauxqs.snsSqs, waitTimeSeconds: 3, requestTimeout: 1000 },
+      },
+      [controllerFor([{ pattern: queueName, extras: { queueName }, handle: () => undefined }])],
+      { logger },
+    );
     apps.push(app);
     const log = countCalls([app.get(MessagingServer).unwrap<{ sqs: SQSClient }>().sqs]);
     await waitFor(() => log.count('ReceiveMessage') >= 2, { timeoutMs: 15_000, what: 'a second poll' });

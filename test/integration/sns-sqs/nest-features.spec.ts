@@ -1,14 +1,34 @@
 import 'reflect-metadata';
 import {
-  Catch, Controller, Injectable, Module, UseFilters, UseGuards, UseInterceptors, ValidationPipe,
-  type ArgumentsHost, type CallHandler, type CanActivate, type ExceptionFilter, type ExecutionContext, type INestApplication, type NestInterceptor,
+  Catch,
+  Controller,
+  Injectable,
+  Module,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+  ValidationPipe,
+  type ArgumentsHost,
+  type CallHandler,
+  type CanActivate,
+  type ExceptionFilter,
+  type ExecutionContext,
+  type INestApplication,
+  type NestInterceptor,
 } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom, of, tap, type Observable } from 'rxjs';
-import { MessagingClient, MessagingContext, MessagingModule, MessagingRecord, MessagingServer, MessagingValidationPipe } from '../../../lib/index.js';
+import {
+  MessagingClient,
+  MessagingContext,
+  MessagingModule,
+  MessagingRecord,
+  MessagingServer,
+  MessagingValidationPipe,
+} from '../../../lib/index.js';
 import { startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
@@ -21,7 +41,10 @@ const events: string[] = [];
 
 @Injectable()
 class Settings {
-  constructor(readonly endpoint: string, readonly prefix: string) {}
+  constructor(
+    readonly endpoint: string,
+    readonly prefix: string,
+  ) {}
 }
 
 @Injectable()
@@ -93,7 +116,11 @@ describe('Nest features on SNS+SQS handlers: forRootAsync, pipes, guards, interc
           imports: [SettingsModule],
           inject: [Settings],
           useFactory: (settings: Settings) => ({
-            transport: 'sns-sqs', serviceName: 'billing', topicPrefix: settings.prefix, queueNamePrefix: settings.prefix, retryBackoff: 0,
+            transport: 'sns-sqs',
+            serviceName: 'billing',
+            topicPrefix: settings.prefix,
+            queueNamePrefix: settings.prefix,
+            retryBackoff: 0,
             snsSqs: { ...fauxqs.snsSqs, endpoint: settings.endpoint },
           }),
         }),
@@ -119,7 +146,9 @@ describe('Nest features on SNS+SQS handlers: forRootAsync, pipes, guards, interc
 
   async function deadLetters(queue: string): Promise<Array<{ body: string; reason?: string }>> {
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: `${prefix}${queue}-dlq` }));
-    const { Messages = [] } = await fauxqs.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }));
+    const { Messages = [] } = await fauxqs.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    );
     return Messages.map((m) => ({ body: m.Body ?? '', reason: m.MessageAttributes?.dead_letter_reason?.StringValue }));
   }
 
@@ -131,14 +160,26 @@ describe('Nest features on SNS+SQS handlers: forRootAsync, pipes, guards, interc
 
   it('MessagingValidationPipe sends an invalid payload to the dead-letter queue at once, with the constraint as reason', async () => {
     await emit('order-paid', { orderId: 'o-2', amount: 0 });
-    const [letter] = await waitFor(async () => { const found = await deadLetters('paid'); return found.length > 0 ? found : undefined; }, { what: 'the dead letter' });
+    const [letter] = await waitFor(
+      async () => {
+        const found = await deadLetters('paid');
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'the dead letter' },
+    );
     expect(letter.reason).toBe('handler rejected the message: payload failed validation: amount must not be less than 1');
     expect(events.filter((e) => e.startsWith('paid:'))).toEqual([]);
   });
 
   it('a plain ValidationPipe failure is retried, then dead-lettered after maxReceiveCount', async () => {
     await emit('order-checked', { orderId: 'o-3', amount: -1 });
-    const [letter] = await waitFor(async () => { const found = await deadLetters('checked'); return found.length > 0 ? found : undefined; }, { what: 'the dead letter' });
+    const [letter] = await waitFor(
+      async () => {
+        const found = await deadLetters('checked');
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'the dead letter' },
+    );
     expect(letter.reason).toMatch(/^failed 2 time\(s\)/);
   });
 
@@ -146,7 +187,13 @@ describe('Nest features on SNS+SQS handlers: forRootAsync, pipes, guards, interc
     await emit('order-guarded', { orderId: 'o-4' }, { tenant: 'acme' });
     await emit('order-guarded', { orderId: 'o-5' }, { tenant: 'other' });
     await waitFor(() => events.includes('guarded:o-4'), { what: 'the allowed message' });
-    const [letter] = await waitFor(async () => { const found = await deadLetters('guarded'); return found.length > 0 ? found : undefined; }, { what: 'the refused message in the DLQ' });
+    const [letter] = await waitFor(
+      async () => {
+        const found = await deadLetters('guarded');
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'the refused message in the DLQ' },
+    );
     expect(JSON.parse(JSON.parse(letter.body).Message).data).toEqual({ orderId: 'o-5' });
     expect(events).not.toContain('guarded:o-5');
   });
@@ -155,10 +202,18 @@ describe('Nest features on SNS+SQS handlers: forRootAsync, pipes, guards, interc
     await emit('order-glitchy', { orderId: 'o-6' });
     await waitFor(() => events.includes('filter:o-6'), { what: 'the filter' });
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: `${prefix}glitchy` }));
-    await waitFor(async () => {
-      const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
-    }, { what: 'the queue to be empty' });
+    await waitFor(
+      async () => {
+        const { Attributes = {} } = await fauxqs.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
+      },
+      { what: 'the queue to be empty' },
+    );
     expect(events.filter((e) => e === 'filter:o-6')).toEqual(['filter:o-6']);
   });
 });

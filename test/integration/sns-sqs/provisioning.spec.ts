@@ -1,5 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import {
+  GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  ListTopicsCommand,
+} from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import type { SubscriptionExtras } from '../../../lib/messaging.options.js';
 import { type Fauxqs, type FauxqsAppOptions, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
@@ -11,13 +16,20 @@ import { uniqueName, waitFor } from '../../support/wait-for.js';
 describe('SNS+SQS provisioning (fauxqs)', () => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(() => fauxqs.stop());
 
   const queueAttributes = async (name: string) => {
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    return ((await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {}) as Record<string, string>;
+    return ((await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {}) as Record<
+      string,
+      string
+    >;
   };
   const topicArn = async (name: string) => {
     const topics = await fauxqs.sns.send(new ListTopicsCommand({}));
@@ -27,7 +39,8 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const subs = await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
     const sub = subs.Subscriptions?.find((s) => s.Endpoint === queueArn);
     if (!sub) return undefined;
-    return ((await fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }))).Attributes ?? {}) as Record<string, string>;
+    return ((await fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }))).Attributes ??
+      {}) as Record<string, string>;
   };
   const noop = () => undefined;
 
@@ -35,10 +48,14 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const topicPrefix = `${uniqueName('tp')}-`;
     const queueNamePrefix = `${uniqueName('qp')}-`;
     const extras: SubscriptionExtras = { queueName: 'billing', visibilityTimeout: 17, maxReceiveCount: 3 };
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'billing', topicPrefix, queueNamePrefix }), [controllerFor([
-      { pattern: 'order.paid', extras, handle: noop },
-      { pattern: 'order.refunded', extras, handle: noop },
-    ])]));
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'billing', topicPrefix, queueNamePrefix }), [
+        controllerFor([
+          { pattern: 'order.paid', extras, handle: noop },
+          { pattern: 'order.refunded', extras, handle: noop },
+        ]),
+      ]),
+    );
     const paidArn = await topicArn(`${topicPrefix}order___2e_paid`);
     const refundedArn = await topicArn(`${topicPrefix}order___2e_refunded`);
     expect(paidArn).toBeDefined();
@@ -57,10 +74,11 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
 
   it('a restart with unchanged configuration makes no mutating call; a changed filter policy is updated, a dropped one removed', async () => {
     const options: FauxqsAppOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('tp')}-` };
-    const controller = (filterPolicy?: Record<string, unknown>) => controllerFor([
-      { pattern: 'order-paid', extras: { filterPolicy, visibilityTimeout: 20 }, handle: noop },
-      { pattern: 'order-refunded', extras: { queueName: `${options.serviceName}-refunds` }, handle: noop },
-    ]);
+    const controller = (filterPolicy?: Record<string, unknown>) =>
+      controllerFor([
+        { pattern: 'order-paid', extras: { filterPolicy, visibilityTimeout: 20 }, handle: noop },
+        { pattern: 'order-refunded', extras: { queueName: `${options.serviceName}-refunds` }, handle: noop },
+      ]);
     const first = countingBroker(fauxqs, options);
     apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['EUR'] })], { broker: first.broker }));
     expect(first.mutating()).toEqual(expect.arrayContaining(['CreateTopic', 'CreateQueue', 'Subscribe', 'SetQueueAttributes']));
@@ -87,13 +105,20 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     expect(policy === undefined || policy === '' || policy === '{}').toBe(true);
   });
 
-  it('KMS: sets the keys, disables them with \'\' or false, leaves them untouched when unset', async () => {
+  it("KMS: sets the keys, disables them with '' or false, leaves them untouched when unset", async () => {
     const base: FauxqsAppOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('tp')}-` };
     const controller = controllerFor([{ pattern: 'secret', handle: noop }]);
     const read = async () => {
-      const topic = (await fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn: (await topicArn(`${base.topicPrefix}secret`))! }))).Attributes ?? {};
+      const topic =
+        (await fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn: (await topicArn(`${base.topicPrefix}secret`))! }))).Attributes ??
+        {};
       const queue = await queueAttributes(`${base.serviceName}--secret`);
-      return { topic: topic.KmsMasterKeyId ?? '', queue: queue.KmsMasterKeyId ?? '', reuse: queue.KmsDataKeyReusePeriodSeconds, dlq: (await queueAttributes(`${base.serviceName}--secret-dlq`)).KmsMasterKeyId ?? '' };
+      return {
+        topic: topic.KmsMasterKeyId ?? '',
+        queue: queue.KmsMasterKeyId ?? '',
+        reuse: queue.KmsDataKeyReusePeriodSeconds,
+        dlq: (await queueAttributes(`${base.serviceName}--secret-dlq`)).KmsMasterKeyId ?? '',
+      };
     };
     const run = async (snsSqs: FauxqsAppOptions['snsSqs']) => {
       const counted = countingBroker(fauxqs, { ...base, snsSqs });
@@ -121,11 +146,22 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const queueNamePrefix = `${uniqueName('np')}-`;
     const topic = uniqueName('broadcast');
     const got: Array<[number, unknown]> = [];
-    const make = (n: number) => controllerFor([{ pattern: topic, extras: { competing: false }, handle: (d) => { got.push([n, d]); } }]);
+    const make = (n: number) =>
+      controllerFor([
+        {
+          pattern: topic,
+          extras: { competing: false },
+          handle: (d) => {
+            got.push([n, d]);
+          },
+        },
+      ]);
     apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(1)]));
     apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(2)]));
-    const list = async () => ((await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [])
-      .map((url) => url.slice(url.lastIndexOf('/') + 1)).filter((n) => !n.endsWith('-dlq'));
+    const list = async () =>
+      ((await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [])
+        .map((url) => url.slice(url.lastIndexOf('/') + 1))
+        .filter((n) => !n.endsWith('-dlq'));
     const names = await list();
     expect(names).toHaveLength(2);
     expect(names[0]).not.toEqual(names[1]);
@@ -134,7 +170,7 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     await waitFor(() => got.length === 2, { what: 'fan-out to both processes' });
     expect(got.map(([n]) => n).sort()).toEqual([1, 2]);
     await Promise.all(apps.splice(0).map((a) => a.close()));
-    const all = ((await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? []);
+    const all = (await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [];
     expect(all).toEqual([]);
   });
 });

@@ -27,7 +27,10 @@ describe('SNS+SQS publish errors name the topic and the field (fauxqs)', () => {
 
   const rejection = async (topic: string, data: unknown) => {
     const before = calls.length;
-    const error = await emit(apps[0], topic, data).then(() => undefined, (e: unknown) => e);
+    const error = await emit(apps[0], topic, data).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     return { error, snsCalls: calls.slice(before) };
   };
 
@@ -35,7 +38,15 @@ describe('SNS+SQS publish errors name the topic and the field (fauxqs)', () => {
     ['a function', () => 1, /data is a function \(anonymous\)/],
     ['a Symbol', Symbol('order'), /data is a Symbol \(order\)/],
     ['a nested BigInt', { order: { lines: [{ amount: 10n }] } }, /data\.order\.lines\[0\]\.amount is a BigInt \(10n\)/],
-    ['a circular structure', (() => { const o: Record<string, unknown> = { id: 1 }; o.self = o; return o; })(), /data\.self is a circular reference/],
+    [
+      'a circular structure',
+      (() => {
+        const o: Record<string, unknown> = { id: 1 };
+        o.self = o;
+        return o;
+      })(),
+      /data\.self is a circular reference/,
+    ],
   ])('data that is %s', async (_, data, field) => {
     const topic = uniqueName('bad-data');
     const { error, snsCalls } = await rejection(topic, data);
@@ -63,7 +74,9 @@ describe('SNS+SQS publish errors name the topic and the field (fauxqs)', () => {
     const topic = `${uniqueName('long')}.${'x.'.repeat(60)}`; // each "." encodes to 6 characters
     const { error, snsCalls } = await rejection(topic, { ok: true });
     expect(error).toBeInstanceOf(PublishError);
-    expect((error as Error).message).toMatch(/its SNS topic name \(topicPrefix \+ topic, encoded\) has \d+ characters, over the 256-character limit/);
+    expect((error as Error).message).toMatch(
+      /its SNS topic name \(topicPrefix \+ topic, encoded\) has \d+ characters, over the 256-character limit/,
+    );
     expect((error as Error).message).toContain(`topic "${topic}"`);
     expect(snsCalls).toEqual([]);
   });

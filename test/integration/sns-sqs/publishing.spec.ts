@@ -11,8 +11,12 @@ import { uniqueName, waitFor } from '../../support/wait-for.js';
 describe('SNS+SQS publishing (fauxqs)', () => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
-  beforeAll(async () => { fauxqs = await startFauxqs(); });
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
   afterAll(() => fauxqs.stop());
 
   it('coalesces 50 concurrent emits into PublishBatch calls of at most 10, each delivered once', async () => {
@@ -20,7 +24,22 @@ describe('SNS+SQS publishing (fauxqs)', () => {
     const got: number[] = [];
     const options = { serviceName: uniqueName('svc') };
     const counted = countingBroker(fauxqs, options);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controllerFor([{ pattern: topic, handle: (d: { n: number }) => { got.push(d.n); } }])], { broker: counted.broker }));
+    apps.push(
+      await startTestApp(
+        fauxqsOptions(fauxqs, options),
+        [
+          controllerFor([
+            {
+              pattern: topic,
+              handle: (d: { n: number }) => {
+                got.push(d.n);
+              },
+            },
+          ]),
+        ],
+        { broker: counted.broker },
+      ),
+    );
     counted.calls.splice(0);
     await Promise.all(Array.from({ length: 50 }, (_, n) => emit(apps[0], topic, { n })));
     const batches = counted.calls.filter((c) => c === 'PublishBatchCommand').length;
@@ -50,11 +69,13 @@ describe('SNS+SQS publishing (fauxqs)', () => {
     apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [], { broker: counted.broker }));
     const topic = uniqueName('big');
     counted.calls.splice(0);
-    const error = await emit(apps[0], topic, { blob: randomBytes(300_000).toString('base64') }).catch((e: Error) => e) as Error;
+    const error = (await emit(apps[0], topic, { blob: randomBytes(300_000).toString('base64') }).catch((e: Error) => e)) as Error;
     expect(error).toBeInstanceOf(MessageTooLargeError);
     expect(error).toBeInstanceOf(PublishError);
     expect(error.message).toMatch(/over the 262144-byte limit/);
-    const nearLimit = await emit(apps[0], topic, new MessagingRecord({ small: true }, { attributes: { pad: 'z'.repeat(270_000) } })).catch((e) => e);
+    const nearLimit = await emit(apps[0], topic, new MessagingRecord({ small: true }, { attributes: { pad: 'z'.repeat(270_000) } })).catch(
+      (e) => e,
+    );
     expect(nearLimit).toBeInstanceOf(MessageTooLargeError);
     expect(counted.calls).toEqual([]);
     await expect(emit(apps[0], topic, { blob: randomBytes(150_000).toString('base64') })).resolves.toBeUndefined();

@@ -7,8 +7,12 @@ function fakeChannel(): AckChannel & { frames: Frame[] } {
   const frames: Frame[] = [];
   return {
     frames,
-    ack: (msg, multiple) => { frames.push(['ack', msg.fields.deliveryTag, multiple ?? false]); },
-    nack: (msg) => { frames.push(['nack', msg.fields.deliveryTag]); },
+    ack: (msg, multiple) => {
+      frames.push(['ack', msg.fields.deliveryTag, multiple ?? false]);
+    },
+    nack: (msg) => {
+      frames.push(['nack', msg.fields.deliveryTag]);
+    },
   } as AckChannel & { frames: Frame[] };
 }
 
@@ -23,7 +27,10 @@ function settled(frames: Frame[], delivered: number[]): number[] {
     const tag = frame[1];
     if (!outstanding.has(tag)) throw new Error(`unknown delivery tag ${tag}`);
     const covered = frame[0] === 'ack' && frame[2] ? [...outstanding].filter((t) => t <= tag) : [tag];
-    for (const t of covered) { outstanding.delete(t); done.push(t); }
+    for (const t of covered) {
+      outstanding.delete(t);
+      done.push(t);
+    }
   }
   return done.sort((a, b) => a - b);
 }
@@ -49,7 +56,10 @@ describe('AckBatcher', () => {
     acks.ack(slots[3]);
     await nextImmediate();
     // 1-2 as one frame; 4 singly (3 still running), so 4 does not hold a prefetch slot
-    expect(channel.frames).toEqual([['ack', 2, true], ['ack', 4, false]]);
+    expect(channel.frames).toEqual([
+      ['ack', 2, true],
+      ['ack', 4, false],
+    ]);
     expect(settled(channel.frames, [1, 2, 3, 4, 5])).toEqual([1, 2, 4]);
     acks.ack(slots[2]);
     acks.ack(slots[4]);
@@ -73,7 +83,11 @@ describe('AckBatcher', () => {
     acks.nack(slots[1]);
     acks.ack(slots[2]);
     await nextImmediate();
-    expect(channel.frames).toEqual([['ack', 1, false], ['nack', 2], ['ack', 3, false]]);
+    expect(channel.frames).toEqual([
+      ['ack', 1, false],
+      ['nack', 2],
+      ['ack', 3, false],
+    ]);
     expect(settled(channel.frames, [1, 2, 3])).toEqual([1, 2, 3]);
   });
 
@@ -105,7 +119,15 @@ describe('AckBatcher', () => {
   });
 
   it('a channel error while sending is swallowed (the broker requeues what was not acked)', async () => {
-    const acks = new AckBatcher({ ack: () => { throw new Error('Channel closed'); }, nack: () => undefined }, 100);
+    const acks = new AckBatcher(
+      {
+        ack: () => {
+          throw new Error('Channel closed');
+        },
+        nack: () => undefined,
+      },
+      100,
+    );
     acks.ack(acks.register(delivery(1)));
     await nextImmediate();
     expect(acks.outstanding).toBe(0);

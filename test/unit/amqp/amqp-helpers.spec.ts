@@ -6,8 +6,16 @@ import type { QueuePlan } from '../../../lib/transport/broker.js';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const plan = (over: Partial<QueuePlan> = {}): QueuePlan => ({
-  name: 'billing', competing: true, fifo: false, visibilityTimeout: 30, deadLetter: { name: 'billing-dlq' }, maxReceiveCount: 5,
-  retryBackoff: 1, concurrency: 10, subscriptions: [{ pattern: 'order.*' }], ...over,
+  name: 'billing',
+  competing: true,
+  fifo: false,
+  visibilityTimeout: 30,
+  deadLetter: { name: 'billing-dlq' },
+  maxReceiveCount: 5,
+  retryBackoff: 1,
+  concurrency: 10,
+  subscriptions: [{ pattern: 'order.*' }],
+  ...over,
 });
 
 describe('AMQP helpers', () => {
@@ -28,7 +36,11 @@ describe('AMQP helpers', () => {
     expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', exchange: '' }] })])).toThrow(/exchange/);
     expect(() => broker.validate([plan({ fifo: true })])).toThrow(/fifo/);
     expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] } }] })])).not.toThrow();
-    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: [{ cidr: '10.0.0.0/8' }] } }] })])).toThrow(/filterPolicy\.x\[0\].*"cidr" is not supported/);
-    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] }, filterPolicyScope: 'MessageBody' }] })])).toThrow(/filterPolicyScope/);
+    expect(() => broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: [{ cidr: '10.0.0.0/8' }] } }] })])).toThrow(
+      /filterPolicy\.x\[0\].*"cidr" is not supported/,
+    );
+    expect(() =>
+      broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] }, filterPolicyScope: 'MessageBody' }] })]),
+    ).toThrow(/filterPolicyScope/);
   });
 });

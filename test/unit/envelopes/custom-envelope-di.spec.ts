@@ -4,8 +4,15 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
 import {
-  MESSAGING_ENVELOPE, MessagingClient, MessagingContext, MessagingModule, MessagingRecord, RawEnvelope,
-  type DecodedMessage, type EnvelopeEncodeContext, type MessageEnvelope,
+  MESSAGING_ENVELOPE,
+  MessagingClient,
+  MessagingContext,
+  MessagingModule,
+  MessagingRecord,
+  RawEnvelope,
+  type DecodedMessage,
+  type EnvelopeEncodeContext,
+  type MessageEnvelope,
 } from '../../../lib/index.js';
 import { MessagingTesting, MessagingTestingModule } from '../../../lib/testing/index.js';
 
@@ -99,7 +106,7 @@ describe('custom envelopes through DI', () => {
 
   beforeEach(() => received.splice(0));
 
-  it('provides the module envelope as the app\'s own PrefixedEnvelope provider, with its injected dependency', () => {
+  it("provides the module envelope as the app's own PrefixedEnvelope provider, with its injected dependency", () => {
     const envelope = app.get<MessageEnvelope>(MESSAGING_ENVELOPE);
     expect(envelope).toBeInstanceOf(PrefixedEnvelope);
     expect((envelope as PrefixedEnvelope).codec).toBe(app.get(PrefixedEnvelope).codec);
@@ -108,7 +115,11 @@ describe('custom envelopes through DI', () => {
 
   it('emit encodes with the module envelope', async () => {
     await lastValueFrom(app.get(MessagingClient).emit('module-envelope', { n: 1 }));
-    expect(messaging.emitted().at(-1)).toMatchObject({ topic: 'module-envelope', body: 'v1:{"topic":"module-envelope","data":{"n":1}}', data: { n: 1 } });
+    expect(messaging.emitted().at(-1)).toMatchObject({
+      topic: 'module-envelope',
+      body: 'v1:{"topic":"module-envelope","data":{"n":1}}',
+      data: { n: 1 },
+    });
   });
 
   it('a handler without an envelope extra decodes with the module envelope', async () => {
@@ -117,7 +128,7 @@ describe('custom envelopes through DI', () => {
     expect(received).toEqual([{ handler: 'module-envelope', data: { n: 2 }, encoding: 'prefixed' }]);
   });
 
-  it('a body the module envelope cannot read is dead-lettered with the envelope\'s reason', async () => {
+  it("a body the module envelope cannot read is dead-lettered with the envelope's reason", async () => {
     const result = await messaging.publishBody('module-envelope', '{"n":3}');
     expect(result).toMatchObject({ outcome: 'dead-letter', reason: 'cannot decode message: not a v1: message' });
     expect(received).toEqual([]);
@@ -158,7 +169,13 @@ class LateEnvelope implements MessageEnvelope {
 @Module({
   imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'late', envelope: LateEnvelope })],
   providers: [
-    { provide: 'ENVELOPE_KEY', useFactory: async () => { await new Promise((resolve) => setImmediate(resolve)); return 'key:'; } },
+    {
+      provide: 'ENVELOPE_KEY',
+      useFactory: async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return 'key:';
+      },
+    },
     LateEnvelope,
   ],
 })
@@ -170,16 +187,23 @@ describe('custom envelope provider that Nest instantiates after the messaging mo
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {
-      expect((app.get<LateEnvelope>(MESSAGING_ENVELOPE)).key).toBe('key:');
+      expect(app.get<LateEnvelope>(MESSAGING_ENVELOPE).key).toBe('key:');
       await lastValueFrom(app.get(MessagingClient).emit('t', 'payload'));
-      expect(MessagingTesting.of(app).emitted().map((m) => [m.body, m.data])).toEqual([['key:payload', 'payload']]);
+      expect(
+        MessagingTesting.of(app)
+          .emitted()
+          .map((m) => [m.body, m.data]),
+      ).toEqual([['key:payload', 'payload']]);
     } finally {
       await app.close();
     }
   });
 });
 
-@Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'unreachable', envelope: PrefixedEnvelope })], providers: [Codec] })
+@Module({
+  imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'unreachable', envelope: PrefixedEnvelope })],
+  providers: [Codec],
+})
 class UnreachableDependencyModule {}
 
 describe('custom envelope whose dependency the messaging module cannot reach', () => {

@@ -27,9 +27,14 @@ describe('JsonEnvelope encode → decode', () => {
     const wire = JSON.parse(body as string);
     expect(Object.keys(wire)).toEqual(['service', 'metadata', 'data']);
     expect(wire.service).toEqual({ name: 'billing', uuid: service.uuid });
-    expect(Object.keys(wire.metadata).sort()).toEqual(
-      ['compatible_protocol_versions', 'data_encoding', 'message_uuid', 'protocol_version', 'timestamp', 'topic'],
-    );
+    expect(Object.keys(wire.metadata).sort()).toEqual([
+      'compatible_protocol_versions',
+      'data_encoding',
+      'message_uuid',
+      'protocol_version',
+      'timestamp',
+      'topic',
+    ]);
     expect(wire.metadata).toMatchObject({
       protocol_version: 'tomodachi-json-base--1.0.0',
       compatible_protocol_versions: ['json_base-wip'],
@@ -82,7 +87,9 @@ describe('JsonEnvelope encode → decode', () => {
   });
 
   it('switches to base64_gzip_json (base64 of zlib deflate) when the data JSON reaches 60000 characters', () => {
-    const data = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row-${String(i).padStart(6, '0')}`, v: i * 1.5, text: 'å✓' })) };
+    const data = {
+      rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row-${String(i).padStart(6, '0')}`, v: i * 1.5, text: 'å✓' })),
+    };
     expect(JSON.stringify(data).length).toBeGreaterThanOrEqual(60_000);
     const body = envelope.encode(data, { topic: 'bulk-import', service }) as string;
     const wire = JSON.parse(body);
@@ -129,19 +136,32 @@ describe('ProtobufEnvelope encode → decode', () => {
     const body = synchronous(envelope.encode(person, { topic: 'person-created', service }));
     const wire = wireOf(body);
     expect(wire.service).toEqual(service);
-    expect(wire.metadata).toMatchObject({ protocol_version: 'tomodachi-protobuf-base--1.0.0', topic: 'person-created', data_encoding: 'proto' });
+    expect(wire.metadata).toMatchObject({
+      protocol_version: 'tomodachi-protobuf-base--1.0.0',
+      topic: 'person-created',
+      data_encoding: 'proto',
+    });
     expectTomodachiMessageUuid(wire.metadata.message_uuid);
     expect(Math.abs(wire.metadata.timestamp - Date.now() / 1000)).toBeLessThan(60);
-    expect({ ...Person.decode(wire.data) as object }).toEqual({ id: 'p-1', name: 'Ada Lovelace' });
+    expect({ ...(Person.decode(wire.data) as object) }).toEqual({ id: 'p-1', name: 'Ada Lovelace' });
 
     const decoded = synchronous(envelope.decode(body, { topic: 'person-created', protoClass: Person }));
-    expect({ ...decoded.data as object }).toEqual({ id: 'p-1', name: 'Ada Lovelace' });
-    expect(decoded.metadata).toMatchObject({ service, topic: 'person-created', dataEncoding: 'proto', protocolVersion: 'tomodachi-protobuf-base--1.0.0', messageUuid: wire.metadata.message_uuid });
+    expect({ ...(decoded.data as object) }).toEqual({ id: 'p-1', name: 'Ada Lovelace' });
+    expect(decoded.metadata).toMatchObject({
+      service,
+      topic: 'person-created',
+      dataEncoding: 'proto',
+      protocolVersion: 'tomodachi-protobuf-base--1.0.0',
+      messageUuid: wire.metadata.message_uuid,
+    });
   });
 
   it('encodes a plain object through an explicit protoClass, and raw bytes as they are', () => {
     const viaClass = synchronous(envelope.encode({ id: 'p-2', name: 'Grace' }, { topic: 't', service, protoClass: Person }));
-    expect({ ...synchronous(envelope.decode(viaClass, { topic: 't', protoClass: Person })).data as object }).toEqual({ id: 'p-2', name: 'Grace' });
+    expect({ ...(synchronous(envelope.decode(viaClass, { topic: 't', protoClass: Person })).data as object) }).toEqual({
+      id: 'p-2',
+      name: 'Grace',
+    });
     const bytes = Person.encode(Person.create({ id: 'p-3', name: 'Linus' })).finish();
     const viaBytes = synchronous(envelope.encode(bytes, { topic: 't', service }));
     expect(Buffer.from(synchronous(envelope.decode(viaBytes, { topic: 't' })).data as Buffer)).toEqual(Buffer.from(bytes));
@@ -153,7 +173,7 @@ describe('ProtobufEnvelope encode → decode', () => {
     const wire = wireOf(body);
     expect(wire.metadata.data_encoding).toBe('gzip_proto');
     expect(wire.data[0]).toBe(0x78);
-    expect({ ...Person.decode(inflateSync(wire.data)) as object }).toEqual({ id: 'p-big', name: 'y'.repeat(70_000) });
+    expect({ ...(Person.decode(inflateSync(wire.data)) as object) }).toEqual({ id: 'p-big', name: 'y'.repeat(70_000) });
     const decoded = synchronous(envelope.decode(body, { topic: 'person-created', protoClass: Person }));
     expect((decoded.data as { name: string }).name).toHaveLength(70_000);
     expect(decoded.metadata.dataEncoding).toBe('gzip_proto');
@@ -180,7 +200,10 @@ describe('RawEnvelope', () => {
     expect(synchronous(envelope.encode(new Uint8Array([104, 105]), { topic: 't' }))).toEqual(Buffer.from('hi'));
     expect(synchronous(envelope.decode('plain text ✓'))).toEqual({ data: 'plain text ✓', metadata: {} });
     expect(synchronous(envelope.decode(Buffer.from('bytes ✓')))).toEqual({ data: 'bytes ✓', metadata: {} });
-    expect(synchronous(envelope.decode(envelope.encode('{"not":"parsed"}', { topic: 't' })))).toEqual({ data: '{"not":"parsed"}', metadata: {} });
+    expect(synchronous(envelope.decode(envelope.encode('{"not":"parsed"}', { topic: 't' })))).toEqual({
+      data: '{"not":"parsed"}',
+      metadata: {},
+    });
   });
 
   it.each([[{ a: 1 }], [42], [null], [undefined]])('refuses to encode %p with a PublishError that names the topic', (data) => {

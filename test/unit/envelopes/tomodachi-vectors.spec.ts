@@ -34,7 +34,10 @@ describe('tomodachi wire vectors', () => {
     const expected = expectedOf(name);
     const body = read(`${name}.envelope.json`);
 
-    it.each([['a string', body], ['a Buffer', Buffer.from(body, 'utf8')]])('given as %s', (_label, input) => {
+    it.each([
+      ['a string', body],
+      ['a Buffer', Buffer.from(body, 'utf8')],
+    ])('given as %s', (_label, input) => {
       const decoded = new JsonEnvelope().decode(input);
       expect(decoded.data).toEqual(expected.data);
       expect(decoded.metadata.topic).toBe(expected.topic);
@@ -66,7 +69,11 @@ describe('tomodachi wire vectors', () => {
     const expected = expectedOf(name);
     const body = read(`${name}.envelope.b64`);
 
-    it.each([['a string', body], ['a string with a trailing newline', `${body.trim()}\n`], ['a Buffer', Buffer.from(body, 'utf8')]])('given as %s', (_label, input) => {
+    it.each([
+      ['a string', body],
+      ['a string with a trailing newline', `${body.trim()}\n`],
+      ['a Buffer', Buffer.from(body, 'utf8')],
+    ])('given as %s', (_label, input) => {
       expect(expected.proto_class).toBe('proto.Person');
       const decoded = synchronous(new ProtobufEnvelope().decode(input, { topic: expected.topic, protoClass: Person }));
       expect(decoded.data).toBeInstanceOf(Person as unknown as new () => unknown);
@@ -82,12 +89,14 @@ describe('tomodachi wire vectors', () => {
     it('without protoClass hands over the serialized (decompressed) bytes', () => {
       const decoded = synchronous(new ProtobufEnvelope().decode(body, { topic: expected.topic }));
       expect(Buffer.isBuffer(decoded.data)).toBe(true);
-      expect({ ...Person.decode(decoded.data as Buffer) as object }).toEqual(expected.data);
+      expect({ ...(Person.decode(decoded.data as Buffer) as object) }).toEqual(expected.data);
     });
   });
 
   it('a JSON vector given to ProtobufEnvelope and a protobuf vector given to JsonEnvelope fail with EnvelopeDecodeError', () => {
-    expect(() => new ProtobufEnvelope().decode(read('json-small.envelope.json'), { topic: 'order-paid', protoClass: Person })).toThrow(EnvelopeDecodeError);
+    expect(() => new ProtobufEnvelope().decode(read('json-small.envelope.json'), { topic: 'order-paid', protoClass: Person })).toThrow(
+      EnvelopeDecodeError,
+    );
     expect(() => new JsonEnvelope().decode(read('proto-small.envelope.b64'))).toThrow(EnvelopeDecodeError);
   });
 });

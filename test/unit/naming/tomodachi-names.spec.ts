@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { topicName } from '../../../lib/sns-sqs/naming.js';
 import {
-  encodeTomodachiRoutingKey, encodeTomodachiTopic, tomodachiAmqpQueueName, tomodachiSqsQueueName, tomodachiTopicName,
+  encodeTomodachiRoutingKey,
+  encodeTomodachiTopic,
+  tomodachiAmqpQueueName,
+  tomodachiSqsQueueName,
+  tomodachiTopicName,
 } from '../../../lib/naming/tomodachi-names.js';
 import { TOMODACHI_VECTORS } from '../../support/vectors.js';
 
@@ -27,7 +31,10 @@ interface AmqpCase {
   queueName: string;
 }
 
-const vectors = JSON.parse(readFileSync(`${TOMODACHI_VECTORS}/queue-names.json`, 'utf8')) as { source: string; cases: Array<SnsCase | AmqpCase> };
+const vectors = JSON.parse(readFileSync(`${TOMODACHI_VECTORS}/queue-names.json`, 'utf8')) as {
+  source: string;
+  cases: Array<SnsCase | AmqpCase>;
+};
 const snsCases = vectors.cases.filter((c): c is SnsCase => c.transport === 'sns-sqs');
 const amqpCases = vectors.cases.filter((c): c is AmqpCase => c.transport === 'amqp');
 
@@ -39,17 +46,34 @@ describe('tomodachi queue names: every vector in test/fixtures/tomodachi/queue-n
     expect(amqpCases.length).toBeGreaterThan(0);
   });
 
-  it.each(snsCases.map((c) => [`${c.topicPrefix}${c.topic}${c.fifo ? ' fifo' : ''}${c.competing ? '' : ` ${c.funcName}/${c.serviceUuid}`}`, c] as const))(
-    'SNS+SQS %s: topic and queue name', (_label, c) => {
-      expect(tomodachiTopicName(c.topicPrefix, c.topic, c.fifo)).toBe(c.topicName);
-      expect(tomodachiSqsQueueName({
-        topic: c.topic, queueNamePrefix: c.queueNamePrefix, fifo: c.fifo, competing: c.competing, funcName: c.funcName, serviceUuid: c.serviceUuid,
-      })).toBe(c.queueName);
-    },
-  );
+  it.each(
+    snsCases.map(
+      (c) => [`${c.topicPrefix}${c.topic}${c.fifo ? ' fifo' : ''}${c.competing ? '' : ` ${c.funcName}/${c.serviceUuid}`}`, c] as const,
+    ),
+  )('SNS+SQS %s: topic and queue name', (_label, c) => {
+    expect(tomodachiTopicName(c.topicPrefix, c.topic, c.fifo)).toBe(c.topicName);
+    expect(
+      tomodachiSqsQueueName({
+        topic: c.topic,
+        queueNamePrefix: c.queueNamePrefix,
+        fifo: c.fifo,
+        competing: c.competing,
+        funcName: c.funcName,
+        serviceUuid: c.serviceUuid,
+      }),
+    ).toBe(c.queueName);
+  });
 
   it.each(amqpCases.map((c) => [`${c.queueNamePrefix}${c.routingKey}`, c] as const))('AMQP %s: queue name', (_label, c) => {
-    expect(tomodachiAmqpQueueName({ topic: c.routingKey, queueNamePrefix: c.queueNamePrefix, competing: c.competing, funcName: c.funcName, serviceUuid: c.serviceUuid })).toBe(c.queueName);
+    expect(
+      tomodachiAmqpQueueName({
+        topic: c.routingKey,
+        queueNamePrefix: c.queueNamePrefix,
+        competing: c.competing,
+        funcName: c.funcName,
+        serviceUuid: c.serviceUuid,
+      }),
+    ).toBe(c.queueName);
   });
 
   it("the library's own SNS topic names equal tomodachi's for every non-wildcard vector", () => {
@@ -70,6 +94,8 @@ describe('tomodachi encodings', () => {
   });
 
   it('a non-competing name without function name or instance uuid is refused', () => {
-    expect(() => tomodachiSqsQueueName({ topic: 't', queueNamePrefix: '', fifo: false, competing: false })).toThrow(/function name and the service instance uuid/);
+    expect(() => tomodachiSqsQueueName({ topic: 't', queueNamePrefix: '', fifo: false, competing: false })).toThrow(
+      /function name and the service instance uuid/,
+    );
   });
 });

@@ -26,37 +26,91 @@ function expectRejected(options: unknown, option: string, rule: RegExp): Messagi
 describe('resolveModuleOptions: valid options and defaults', () => {
   it('fills in every default', () => {
     expect(resolveModuleOptions(base)).toEqual({
-      transport: 'sns-sqs', serviceName: 'billing', topicPrefix: '', queueNamePrefix: '', envelope: undefined,
-      drainTimeout: 30_000, maxDecodedBytes: 8 * 1024 * 1024, concurrency: 10, maxReceiveCount: 5, deadLetterQueue: true, retryBackoff: 1,
-      provisioning: 'create', queueNaming: 'readable', metrics: false, tracing: false,
+      transport: 'sns-sqs',
+      serviceName: 'billing',
+      topicPrefix: '',
+      queueNamePrefix: '',
+      envelope: undefined,
+      drainTimeout: 30_000,
+      maxDecodedBytes: 8 * 1024 * 1024,
+      concurrency: 10,
+      maxReceiveCount: 5,
+      deadLetterQueue: true,
+      retryBackoff: 1,
+      provisioning: 'create',
+      queueNaming: 'readable',
+      metrics: false,
+      tracing: false,
       snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
-      amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'amq.topic', prefetch: 100, heartbeat: 30, publishTimeout: 10_000, connectTimeout: 10_000, perProcessQueueExpires: 3_600_000, reconnectDelay: { initial: 500, max: 30_000 } },
+      amqp: {
+        url: 'amqp://guest:guest@127.0.0.1:5672',
+        exchange: 'amq.topic',
+        prefetch: 100,
+        heartbeat: 30,
+        publishTimeout: 10_000,
+        connectTimeout: 10_000,
+        perProcessQueueExpires: 3_600_000,
+        reconnectDelay: { initial: 500, max: 30_000 },
+      },
     });
   });
 
   it('accepts every option at its limits and keeps what was given', () => {
     const resolved = resolveModuleOptions({
-      transport: 'amqp', serviceName: 'b', topicPrefix: '', queueNamePrefix: 'prod-', envelope: new RawEnvelope(),
-      drainTimeout: 0, concurrency: 10_000, maxReceiveCount: 1, deadLetterQueue: false, retryBackoff: 0.5,
+      transport: 'amqp',
+      serviceName: 'b',
+      topicPrefix: '',
+      queueNamePrefix: 'prod-',
+      envelope: new RawEnvelope(),
+      drainTimeout: 0,
+      concurrency: 10_000,
+      maxReceiveCount: 1,
+      deadLetterQueue: false,
+      retryBackoff: 0.5,
       snsSqs: {
-        region: 'eu-west-1', endpoint: 'https://sqs.example.com:4566/', credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' },
-        snsKmsMasterKeyId: 'alias/x', sqsKmsMasterKeyId: '', sqsKmsDataKeyReusePeriod: 86_400, waitTimeSeconds: 0, maxAttempts: 20,
+        region: 'eu-west-1',
+        endpoint: 'https://sqs.example.com:4566/',
+        credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' },
+        snsKmsMasterKeyId: 'alias/x',
+        sqsKmsMasterKeyId: '',
+        sqsKmsDataKeyReusePeriod: 86_400,
+        waitTimeSeconds: 0,
+        maxAttempts: 20,
       },
-      amqp: { url: 'amqps://user:pass@rabbit:5671/vhost', exchange: 'events', prefetch: 65_535, heartbeat: 0, publishTimeout: 1, queueExpires: 1, reconnectDelay: { initial: 1 } },
+      amqp: {
+        url: 'amqps://user:pass@rabbit:5671/vhost',
+        exchange: 'events',
+        prefetch: 65_535,
+        heartbeat: 0,
+        publishTimeout: 1,
+        queueExpires: 1,
+        reconnectDelay: { initial: 1 },
+      },
     });
-    expect(resolved).toMatchObject({ transport: 'amqp', queueNamePrefix: 'prod-', drainTimeout: 0, deadLetterQueue: false, retryBackoff: 0.5 });
+    expect(resolved).toMatchObject({
+      transport: 'amqp',
+      queueNamePrefix: 'prod-',
+      drainTimeout: 0,
+      deadLetterQueue: false,
+      retryBackoff: 0.5,
+    });
     expect(resolved.snsSqs).toMatchObject({ region: 'eu-west-1', sqsKmsMasterKeyId: '', maxAttempts: 20 });
     expect(resolved.amqp.reconnectDelay).toEqual({ initial: 1, max: 30_000 });
   });
 
   it.each([undefined, null, false, '', 'alias/orders', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd'])(
-    'accepts the KMS setting %p for both snsKmsMasterKeyId and sqsKmsMasterKeyId', (kms) => {
-      expect(() => resolveModuleOptions({ ...base, snsSqs: { snsKmsMasterKeyId: kms as KmsKeySetting, sqsKmsMasterKeyId: kms as KmsKeySetting } })).not.toThrow();
+    'accepts the KMS setting %p for both snsKmsMasterKeyId and sqsKmsMasterKeyId',
+    (kms) => {
+      expect(() =>
+        resolveModuleOptions({ ...base, snsSqs: { snsKmsMasterKeyId: kms as KmsKeySetting, sqsKmsMasterKeyId: kms as KmsKeySetting } }),
+      ).not.toThrow();
     },
   );
 
   it('accepts a credential provider function', () => {
-    expect(() => resolveModuleOptions({ ...base, snsSqs: { credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }) } })).not.toThrow();
+    expect(() =>
+      resolveModuleOptions({ ...base, snsSqs: { credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }) } }),
+    ).not.toThrow();
   });
 });
 
@@ -112,7 +166,9 @@ describe('resolveModuleOptions: one rule per test', () => {
   });
 
   it('credentials in the wrong shape are not echoed in the error', () => {
-    expect(optionsError({ ...base, snsSqs: { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 12345678 } } }).message).not.toMatch(/AKIAEXAMPLE|12345678/);
+    expect(
+      optionsError({ ...base, snsSqs: { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 12345678 } } }).message,
+    ).not.toMatch(/AKIAEXAMPLE|12345678/);
   });
 
   it.each([
@@ -123,7 +179,7 @@ describe('resolveModuleOptions: one rule per test', () => {
     expectRejected({ ...base, amqp: { [option]: value } }, `amqp.${option}`, rule);
   });
 
-  it.each([true, 0, 1, {}, ['alias/x']])('a KMS value that is not a string, \'\', false, null or undefined (%p)', (kms) => {
+  it.each([true, 0, 1, {}, ['alias/x']])("a KMS value that is not a string, '', false, null or undefined (%p)", (kms) => {
     expectRejected({ ...base, snsSqs: { snsKmsMasterKeyId: kms } }, 'snsSqs.snsKmsMasterKeyId', /must be a KMS key id or alias/);
     expectRejected({ ...base, snsSqs: { sqsKmsMasterKeyId: kms } }, 'snsSqs.sqsKmsMasterKeyId', /'' or false to disable encryption/);
   });
@@ -132,20 +188,34 @@ describe('resolveModuleOptions: one rule per test', () => {
     expectRejected({ ...base, amqp: { url } }, 'amqp.url', /must start with amqp:\/\/ or amqps:\/\//);
   });
 
-  it.each(['http://user:s3cret@rabbit:5672', 'rabbit://user:s3cret@rabbit', 'user:s3cret@rabbit:5672'])('the password of a bad amqp url never appears in the error (%p)', (url) => {
-    const error = optionsError({ ...base, amqp: { url } });
-    expect(error.message).not.toContain('s3cret');
-    expect(String(error.value)).not.toContain('s3cret');
-  });
+  it.each(['http://user:s3cret@rabbit:5672', 'rabbit://user:s3cret@rabbit', 'user:s3cret@rabbit:5672'])(
+    'the password of a bad amqp url never appears in the error (%p)',
+    (url) => {
+      const error = optionsError({ ...base, amqp: { url } });
+      expect(error.message).not.toContain('s3cret');
+      expect(String(error.value)).not.toContain('s3cret');
+    },
+  );
 
   it.each(['localhost:4566', 'ftp://localhost', 'http//localhost', 'http:// localhost', ''])('a bad snsSqs.endpoint (%p)', (endpoint) => {
-    expectRejected({ ...base, snsSqs: { endpoint } }, 'snsSqs.endpoint', endpoint === '' ? /must be a non-empty string/ : /must be an http\(s\) URL/);
+    expectRejected(
+      { ...base, snsSqs: { endpoint } },
+      'snsSqs.endpoint',
+      endpoint === '' ? /must be a non-empty string/ : /must be an http\(s\) URL/,
+    );
   });
 
   it.each([
-    ['drainTimeout', -1], ['drainTimeout', 3_600_001], ['drainTimeout', 1.5], ['drainTimeout', '1000'],
-    ['concurrency', 0], ['concurrency', 10_001], ['concurrency', Number.NaN],
-    ['maxReceiveCount', 0], ['maxReceiveCount', 1001], ['maxReceiveCount', 2.5],
+    ['drainTimeout', -1],
+    ['drainTimeout', 3_600_001],
+    ['drainTimeout', 1.5],
+    ['drainTimeout', '1000'],
+    ['concurrency', 0],
+    ['concurrency', 10_001],
+    ['concurrency', Number.NaN],
+    ['maxReceiveCount', 0],
+    ['maxReceiveCount', 1001],
+    ['maxReceiveCount', 2.5],
   ])('out-of-range or non-integer %s = %p', (option, value) => {
     expectRejected({ ...base, [option]: value }, option, /must be an integer from \d+ to \d+/);
   });
@@ -155,22 +225,39 @@ describe('resolveModuleOptions: one rule per test', () => {
   });
 
   it.each([
-    ['sqsKmsDataKeyReusePeriod', 59], ['sqsKmsDataKeyReusePeriod', 86_401],
-    ['waitTimeSeconds', -1], ['waitTimeSeconds', 21], ['waitTimeSeconds', 0.5],
-    ['maxAttempts', 0], ['maxAttempts', 21],
+    ['sqsKmsDataKeyReusePeriod', 59],
+    ['sqsKmsDataKeyReusePeriod', 86_401],
+    ['waitTimeSeconds', -1],
+    ['waitTimeSeconds', 21],
+    ['waitTimeSeconds', 0.5],
+    ['maxAttempts', 0],
+    ['maxAttempts', 21],
   ])('out-of-range snsSqs.%s = %p', (option, value) => {
     expectRejected({ ...base, snsSqs: { [option]: value } }, `snsSqs.${option}`, /must be an integer from \d+ to \d+/);
   });
 
   it.each([
-    ['prefetch', 0], ['prefetch', 65_536], ['heartbeat', -1], ['heartbeat', 3601],
-    ['publishTimeout', 0], ['queueExpires', 0], ['queueExpires', 2 ** 31],
+    ['prefetch', 0],
+    ['prefetch', 65_536],
+    ['heartbeat', -1],
+    ['heartbeat', 3601],
+    ['publishTimeout', 0],
+    ['queueExpires', 0],
+    ['queueExpires', 2 ** 31],
   ])('out-of-range amqp.%s = %p', (option, value) => {
     expectRejected({ ...base, amqp: { [option]: value } }, `amqp.${option}`, /must be an integer from \d+ to \d+/);
   });
 
-  it.each([['initial', 0], ['max', 3_600_001], ['initial', 0.5]])('out-of-range amqp.reconnectDelay.%s = %p', (option, value) => {
-    expectRejected({ ...base, amqp: { reconnectDelay: { [option]: value } } }, `amqp.reconnectDelay.${option}`, /must be an integer from 1 to 3600000/);
+  it.each([
+    ['initial', 0],
+    ['max', 3_600_001],
+    ['initial', 0.5],
+  ])('out-of-range amqp.reconnectDelay.%s = %p', (option, value) => {
+    expectRejected(
+      { ...base, amqp: { reconnectDelay: { [option]: value } } },
+      `amqp.reconnectDelay.${option}`,
+      /must be an integer from 1 to 3600000/,
+    );
   });
 
   it('validates both transport sections whatever the transport (a typo in the unused one still fails fast)', () => {

@@ -31,15 +31,26 @@ describe('provisioning option', () => {
     expect(resolveModuleOptions({ ...base, transport: 'amqp', provisioning: 'off' }).provisioning).toBe('off');
   });
 
-  it.each([['true', true], ['an unknown mode', 'check'], ['the wrong case', 'Verify']])('rejects %s, naming the three modes', (_label, value) => {
+  it.each([
+    ['true', true],
+    ['an unknown mode', 'check'],
+    ['the wrong case', 'Verify'],
+  ])('rejects %s, naming the three modes', (_label, value) => {
     rejected(resolve({ provisioning: value }), 'provisioning', /must be one of 'create', 'verify', 'off'/);
   });
 
-  it.each(['verify', 'off'] as const)("refuses a competing: false handler under '%s': only 'create' can make per-process queues", (mode) => {
-    const options = resolveModuleOptions({ ...base, provisioning: mode });
-    const error = rejected(() => planQueues(new Map([['order-paid', handler({ competing: false })]]), options, 'uuid'), "@EventPattern('order-paid').competing", /only provisioning 'create' can make/);
-    expect(error.message).toContain(`provisioning is '${mode}'`);
-  });
+  it.each(['verify', 'off'] as const)(
+    "refuses a competing: false handler under '%s': only 'create' can make per-process queues",
+    (mode) => {
+      const options = resolveModuleOptions({ ...base, provisioning: mode });
+      const error = rejected(
+        () => planQueues(new Map([['order-paid', handler({ competing: false })]]), options, 'uuid'),
+        "@EventPattern('order-paid').competing",
+        /only provisioning 'create' can make/,
+      );
+      expect(error.message).toContain(`provisioning is '${mode}'`);
+    },
+  );
 });
 
 describe('queueNaming option', () => {
@@ -48,38 +59,57 @@ describe('queueNaming option', () => {
     expect(resolveModuleOptions({ ...base, queueNaming: 'tomodachi' }).queueNaming).toBe('tomodachi');
   });
 
-  it.each([['a number', 1], ['an unknown scheme', 'sha256'], ['null', null]])('rejects %s', (_label, value) => {
+  it.each([
+    ['a number', 1],
+    ['an unknown scheme', 'sha256'],
+    ['null', null],
+  ])('rejects %s', (_label, value) => {
     rejected(resolve({ queueNaming: value }), 'queueNaming', /must be one of 'readable', 'tomodachi'/);
   });
 
   it('planner: tomodachi names on SNS+SQS (fifo suffix left to the broker) and AMQP, explicit queueName unchanged', () => {
     const sns = resolveModuleOptions({ ...base, queueNaming: 'tomodachi', queueNamePrefix: 'prod-' });
-    const [paid, fifo, named] = planQueues(new Map([
-      ['order.paid', handler()],
-      ['order.shipped', handler({ fifo: true })],
-      ['order.refunded', handler({ queueName: 'refunds' })],
-    ]), sns, 'uuid');
+    const [paid, fifo, named] = planQueues(
+      new Map([
+        ['order.paid', handler()],
+        ['order.shipped', handler({ fifo: true })],
+        ['order.refunded', handler({ queueName: 'refunds' })],
+      ]),
+      sns,
+      'uuid',
+    );
     expect(paid.plan.name).toBe('prod-dd7c45482b1cbfef5af39c6c1ad75a61e833fba6daeda029225fd2e13b0f19df');
     expect(paid.plan.deadLetter).toEqual({ name: 'prod-dd7c45482b1cbfef5af39c6c1ad75a61e833fba6daeda029225fd2e13b0f19df-dlq' });
     expect(fifo.plan.name).toMatch(/^prod-[0-9a-f]{64}$/);
     expect(named.plan.name).toBe('prod-refunds');
     const amqp = resolveModuleOptions({ ...base, transport: 'amqp', queueNaming: 'tomodachi', queueNamePrefix: 'prod-' });
-    expect(planQueues(new Map([['order.*', handler()]]), amqp, 'uuid')[0].plan.name).toBe('prod-bacc3b7f0351b055922c2af3cb2eeb98159159546e18b8e4c83cf6c2a72737e2');
+    expect(planQueues(new Map([['order.*', handler()]]), amqp, 'uuid')[0].plan.name).toBe(
+      'prod-bacc3b7f0351b055922c2af3cb2eeb98159159546e18b8e4c83cf6c2a72737e2',
+    );
   });
 
   it('planner: a non-competing tomodachi name hashes the handler method name and the instance uuid', () => {
     const options = resolveModuleOptions({ ...base, queueNaming: 'tomodachi' });
     const uuid = '00000000-0000-4000-8000-000000000000';
-    const [queue] = planQueues(new Map([['order.paid', handler({ competing: false })]]), options, uuid, (p) => (p === 'order.paid' ? 'handler' : undefined));
+    const [queue] = planQueues(new Map([['order.paid', handler({ competing: false })]]), options, uuid, (p) =>
+      p === 'order.paid' ? 'handler' : undefined,
+    );
     expect(queue.plan.name).toBe('1ec0ce5e0629de118fab07edde5577a7a7ab450d15977d76dd2c38d5685b5b6b');
-    rejected(() => planQueues(new Map([['order.paid', handler({ competing: false })]]), options, uuid), "@EventPattern('order.paid').competing", /after its handler method.*give it a queueName/);
+    rejected(
+      () => planQueues(new Map([['order.paid', handler({ competing: false })]]), options, uuid),
+      "@EventPattern('order.paid').competing",
+      /after its handler method.*give it a queueName/,
+    );
   });
 });
 
 describe('snsSqs.tags option', () => {
   it('is unset by default and kept as given', () => {
     expect(resolveModuleOptions(base).snsSqs.tags).toBeUndefined();
-    expect(resolveModuleOptions({ ...base, snsSqs: { tags: { team: 'billing', empty: '' } } }).snsSqs.tags).toEqual({ team: 'billing', empty: '' });
+    expect(resolveModuleOptions({ ...base, snsSqs: { tags: { team: 'billing', empty: '' } } }).snsSqs.tags).toEqual({
+      team: 'billing',
+      empty: '',
+    });
   });
 
   it('must be an object of strings', () => {
@@ -95,7 +125,11 @@ describe('snsSqs.tags option', () => {
     rejected(resolve({ snsSqs: { tags: { '': 'v' } } }), 'snsSqs.tags.', /1 to 128 characters/);
     rejected(resolve({ snsSqs: { tags: { team: 'v'.repeat(257) } } }), 'snsSqs.tags.team', /at most 256 characters; it has 257/);
     rejected(resolve({ snsSqs: { tags: { 'aws:cloudformation': 'x' } } }), 'snsSqs.tags.aws:cloudformation', /reserved by AWS/);
-    rejected(resolve({ snsSqs: { tags: { 'nestjs-messaging:alive-at': '1' } } }), 'snsSqs.tags.nestjs-messaging:alive-at', /per-process tags/);
+    rejected(
+      resolve({ snsSqs: { tags: { 'nestjs-messaging:alive-at': '1' } } }),
+      'snsSqs.tags.nestjs-messaging:alive-at',
+      /per-process tags/,
+    );
     expect(resolveModuleOptions({ ...base, snsSqs: { tags: { ['k'.repeat(128)]: 'v'.repeat(256) } } }).snsSqs.tags).toBeDefined();
   });
 });

@@ -2,7 +2,15 @@ import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { EventPattern, MessagePattern, type MessageHandler } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { JsonEnvelope, MESSAGING_BROKER, MESSAGING_OPTIONS, MessagingModule, MessagingOptionsError, MessagingServer, type MessagingModuleOptions } from '../../../lib/index.js';
+import {
+  JsonEnvelope,
+  MESSAGING_BROKER,
+  MESSAGING_OPTIONS,
+  MessagingModule,
+  MessagingOptionsError,
+  MessagingServer,
+  type MessagingModuleOptions,
+} from '../../../lib/index.js';
 import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { InMemoryBroker, MessagingTestingModule } from '../../../lib/testing/index.js';
@@ -28,8 +36,18 @@ function expectExtraRejected(extras: Record<string, unknown>, key: string, rule:
 describe('checkSubscriptionExtras', () => {
   it('accepts every known extra', () => {
     const extras = {
-      queueName: 'q', competing: false, filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody', visibilityTimeout: 43_200,
-      deadLetterQueueName: false, maxReceiveCount: 1000, fifo: true, envelope: JsonEnvelope, protoClass: Person, concurrency: 1, exchange: 'events',
+      queueName: 'q',
+      competing: false,
+      filterPolicy: { currency: ['EUR'] },
+      filterPolicyScope: 'MessageBody',
+      visibilityTimeout: 43_200,
+      deadLetterQueueName: false,
+      maxReceiveCount: 1000,
+      fifo: true,
+      envelope: JsonEnvelope,
+      protoClass: Person,
+      concurrency: 1,
+      exchange: 'events',
     };
     expect(checkSubscriptionExtras(extras, 'order-paid')).toBe(extras);
     expect(() => checkSubscriptionExtras({ deadLetterQueueName: 'q-dead' }, 't')).not.toThrow();
@@ -69,14 +87,19 @@ describe('checkSubscriptionExtras', () => {
 type Extras = Record<string, unknown>;
 const handler = (extras: Extras = {}, isEventHandler = true): MessageHandler =>
   Object.assign(async () => undefined, { isEventHandler, extras }) as unknown as MessageHandler;
-const options = (overrides: Partial<MessagingModuleOptions> = {}) => resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', ...overrides });
+const options = (overrides: Partial<MessagingModuleOptions> = {}) =>
+  resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', ...overrides });
 
 describe('planQueues: handlers sharing a queue must agree on queue-level settings', () => {
   it('plans one queue with both subscriptions when they agree (defaults equal explicit values)', () => {
-    const plans = planQueues(new Map([
-      ['order-paid', handler({ queueName: 'billing', visibilityTimeout: 30, filterPolicy: { currency: ['EUR'] } })],
-      ['order-refunded', handler({ queueName: 'billing', maxReceiveCount: 5 })],
-    ]), options(), 'instance');
+    const plans = planQueues(
+      new Map([
+        ['order-paid', handler({ queueName: 'billing', visibilityTimeout: 30, filterPolicy: { currency: ['EUR'] } })],
+        ['order-refunded', handler({ queueName: 'billing', maxReceiveCount: 5 })],
+      ]),
+      options(),
+      'instance',
+    );
     expect(plans).toHaveLength(1);
     expect(plans[0].plan.subscriptions).toEqual([
       { pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: undefined, exchange: undefined },
@@ -92,20 +115,32 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
     ['maxReceiveCount', {}, { maxReceiveCount: 3 }],
     ['concurrency', { concurrency: 5 }, {}],
   ])('conflicting %s is refused, naming the second handler and the queue', (key, first, second) => {
-    const error = caught(() => planQueues(new Map([
-      ['order-paid', handler({ queueName: 'billing', ...first })],
-      ['order-refunded', handler({ queueName: 'billing', ...second })],
-    ]), options(), 'instance'));
+    const error = caught(() =>
+      planQueues(
+        new Map([
+          ['order-paid', handler({ queueName: 'billing', ...first })],
+          ['order-refunded', handler({ queueName: 'billing', ...second })],
+        ]),
+        options(),
+        'instance',
+      ),
+    );
     expect(error.option).toBe(`@EventPattern('order-refunded').${key}`);
     expect(error.message).toContain(`"@EventPattern('order-refunded').${key}"`);
     expect(error.message).toMatch(/handlers sharing queue "billing" must agree/);
   });
 
   it('a conflicting dead-letter queue is refused', () => {
-    const error = caught(() => planQueues(new Map([
-      ['order-paid', handler({ queueName: 'billing' })],
-      ['order-refunded', handler({ queueName: 'billing', deadLetterQueueName: false })],
-    ]), options(), 'instance'));
+    const error = caught(() =>
+      planQueues(
+        new Map([
+          ['order-paid', handler({ queueName: 'billing' })],
+          ['order-refunded', handler({ queueName: 'billing', deadLetterQueueName: false })],
+        ]),
+        options(),
+        'instance',
+      ),
+    );
     expect(error.option).toBe("@EventPattern('order-refunded').deadLetterQueueName");
     expect(error.message).toMatch(/must use the same dead-letter queue/);
   });
@@ -126,7 +161,11 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
 class InvalidOptionsModule {}
 
 @Module({
-  imports: [MessagingModule.forRootAsync({ useFactory: async () => ({ transport: 'amqp', serviceName: 'billing', amqp: { url: 'http://guest:s3cret@rabbit' } }) })],
+  imports: [
+    MessagingModule.forRootAsync({
+      useFactory: async () => ({ transport: 'amqp', serviceName: 'billing', amqp: { url: 'http://guest:s3cret@rabbit' } }),
+    }),
+  ],
 })
 class InvalidAsyncOptionsModule {}
 
@@ -155,9 +194,18 @@ describe('Nest app startup with invalid options fails fast', () => {
     let brokersCreated = 0;
     const compiling = Test.createTestingModule({ imports: [module] })
       .overrideProvider(MESSAGING_BROKER)
-      .useFactory({ factory: () => { brokersCreated += 1; return new InMemoryBroker(new JsonEnvelope(), 1000); }, inject: [MESSAGING_OPTIONS] })
+      .useFactory({
+        factory: () => {
+          brokersCreated += 1;
+          return new InMemoryBroker(new JsonEnvelope(), 1000);
+        },
+        inject: [MESSAGING_OPTIONS],
+      })
       .compile();
-    const error = await compiling.then(() => undefined, (e: unknown) => e);
+    const error = await compiling.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(MessagingOptionsError);
     expect((error as MessagingOptionsError).option).toBe(option);
     expect((error as Error).message).not.toContain('s3cret');
@@ -185,7 +233,10 @@ describe('Nest app startup with invalid options fails fast', () => {
     const broker = app.get<symbol, InMemoryBroker>(MESSAGING_BROKER);
     app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
     try {
-      const error = await app.startAllMicroservices().then(() => undefined, (e: unknown) => e);
+      const error = await app.startAllMicroservices().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(MessagingOptionsError);
       expect((error as MessagingOptionsError).option).toBe(option);
       expect(broker).toBeInstanceOf(InMemoryBroker);

@@ -10,14 +10,19 @@ describe('optional peer dependencies', () => {
   });
 
   it('names every missing package, who needs it and the install command', async () => {
-    const error = await requirePackages([
-      { name: 'amqplib', load: () => import('amqplib') },
-      { name: absent, load: importAbsent },
-      { name: `${absent}-too`, load: () => import(`${absent}-too`) },
-    ], 'the test transport').catch((e: unknown) => e);
+    const error = await requirePackages(
+      [
+        { name: 'amqplib', load: () => import('amqplib') },
+        { name: absent, load: importAbsent },
+        { name: `${absent}-too`, load: () => import(`${absent}-too`) },
+      ],
+      'the test transport',
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingDependencyError);
     expect((error as MissingDependencyError).packages).toEqual([absent, `${absent}-too`]);
-    expect((error as Error).message).toBe(`the test transport needs "${absent}" and "${absent}-too", which are not installed: run npm install ${absent} ${absent}-too`);
+    expect((error as Error).message).toBe(
+      `the test transport needs "${absent}" and "${absent}-too", which are not installed: run npm install ${absent} ${absent}-too`,
+    );
   });
 
   it('passes on an error that is not the package itself missing', async () => {

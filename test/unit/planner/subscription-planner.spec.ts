@@ -6,11 +6,16 @@ import { Person } from '../../support/proto-person.js';
 
 const handler = (extras: Record<string, unknown> = {}): MessageHandler =>
   Object.assign(async () => undefined, { isEventHandler: true, extras }) as unknown as MessageHandler;
-const options = (overrides: Partial<MessagingModuleOptions> = {}) => resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', ...overrides });
+const options = (overrides: Partial<MessagingModuleOptions> = {}) =>
+  resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', ...overrides });
 const INSTANCE_A = '3f2b9c1e-7a4d-4e2b-9c1e-7a4d3f2b9c1e';
 const INSTANCE_B = '8d1c0b7a-2e3f-4a5b-8c9d-0e1f2a3b4c5d';
-const plan = (extras: Record<string, unknown>, overrides: Partial<MessagingModuleOptions> = {}, pattern = 'order.paid', instance = INSTANCE_A) =>
-  planQueues(new Map([[pattern, handler(extras)]]), options(overrides), instance)[0].plan;
+const plan = (
+  extras: Record<string, unknown>,
+  overrides: Partial<MessagingModuleOptions> = {},
+  pattern = 'order.paid',
+  instance = INSTANCE_A,
+) => planQueues(new Map([[pattern, handler(extras)]]), options(overrides), instance)[0].plan;
 
 describe('planQueues: queue names', () => {
   it('generates a readable competing name from service and encoded topic, the same for every call and every instance', () => {
@@ -47,11 +52,12 @@ describe('planQueues: queue names', () => {
   });
 
   it('encodes service names SQS would refuse', () => {
-    expect(planQueues(new Map([['t', handler()]]), options({ serviceName: 'billing.eu ✓' }), INSTANCE_A)[0].plan.name)
-      .toBe('billing___2e_eu___20____e29c93_--t');
+    expect(planQueues(new Map([['t', handler()]]), options({ serviceName: 'billing.eu ✓' }), INSTANCE_A)[0].plan.name).toBe(
+      'billing___2e_eu___20____e29c93_--t',
+    );
   });
 
-  it('fits long generated names with their -dlq and .fifo suffixes within SQS\'s 80 characters, stable and distinct', () => {
+  it("fits long generated names with their -dlq and .fifo suffixes within SQS's 80 characters, stable and distinct", () => {
     const longTopic = (end: string) => `${'inventory.adjustment.requested.'.repeat(4)}${end}`;
     for (const competing of [true, false]) {
       const one = plan({ competing, fifo: true }, { queueNamePrefix: 'staging-eu-west-1-' }, longTopic('one'));
@@ -79,7 +85,9 @@ describe('planQueues: dead-letter queue', () => {
   it('module deadLetterQueue: false turns it off for every handler without an explicit name', () => {
     expect(plan({ queueName: 'billing' }, { deadLetterQueue: false }).deadLetter).toBeNull();
     expect(plan({}, { deadLetterQueue: false }).deadLetter).toBeNull();
-    expect(plan({ queueName: 'billing', deadLetterQueueName: 'billing-dead' }, { deadLetterQueue: false }).deadLetter).toEqual({ name: 'billing-dead' });
+    expect(plan({ queueName: 'billing', deadLetterQueueName: 'billing-dead' }, { deadLetterQueue: false }).deadLetter).toEqual({
+      name: 'billing-dead',
+    });
   });
 
   it('takes maxReceiveCount from the handler over the module', () => {
@@ -90,19 +98,36 @@ describe('planQueues: dead-letter queue', () => {
 
 describe('planQueues: other settings', () => {
   it('fills defaults and carries extras into the plan and the route', () => {
-    const h = handler({ filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody', exchange: 'events', envelope: RawEnvelope, protoClass: Person });
+    const h = handler({
+      filterPolicy: { currency: ['EUR'] },
+      filterPolicyScope: 'MessageBody',
+      exchange: 'events',
+      envelope: RawEnvelope,
+      protoClass: Person,
+    });
     const [queue] = planQueues(new Map([['order-paid', h]]), options({ retryBackoff: 2, concurrency: 4 }), INSTANCE_A);
     expect(queue.plan).toMatchObject({ fifo: false, visibilityTimeout: 30, retryBackoff: 2, concurrency: 4 });
-    expect(queue.plan.subscriptions).toEqual([{ pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody', exchange: 'events' }]);
+    expect(queue.plan.subscriptions).toEqual([
+      { pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody', exchange: 'events' },
+    ]);
     expect(queue.routes).toEqual([{ pattern: 'order-paid', handler: h, envelope: RawEnvelope, protoClass: Person }]);
   });
 
   it('gives handlers without a shared queueName a queue each, and groups the ones that share one', () => {
-    const queues = planQueues(new Map([
-      ['a', handler()], ['b', handler()], ['c', handler({ queueName: 'shared', envelope: JsonEnvelope })], ['d', handler({ queueName: 'shared' })],
-    ]), options(), INSTANCE_A);
+    const queues = planQueues(
+      new Map([
+        ['a', handler()],
+        ['b', handler()],
+        ['c', handler({ queueName: 'shared', envelope: JsonEnvelope })],
+        ['d', handler({ queueName: 'shared' })],
+      ]),
+      options(),
+      INSTANCE_A,
+    );
     expect(queues.map((q) => [q.plan.name, q.routes.map((r) => r.pattern)])).toEqual([
-      ['billing--a', ['a']], ['billing--b', ['b']], ['shared', ['c', 'd']],
+      ['billing--a', ['a']],
+      ['billing--b', ['b']],
+      ['shared', ['c', 'd']],
     ]);
   });
 

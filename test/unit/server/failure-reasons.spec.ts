@@ -83,15 +83,24 @@ describe('a failed handler keeps its own reason', () => {
 
   it('a thrown string or plain object: a readable description', async () => {
     expect(await deliver('ledger-string')).toEqual({ kind: 'retry', reason: 'handler for "ledger-string" failed: plain string thrown' });
-    expect(await deliver('ledger-object')).toEqual({ kind: 'retry', reason: 'handler for "ledger-object" failed: {"code":"E_LEDGER","retryable":true}' });
+    expect(await deliver('ledger-object')).toEqual({
+      kind: 'retry',
+      reason: 'handler for "ledger-object" failed: {"code":"E_LEDGER","retryable":true}',
+    });
   });
 
   it("a plain ValidationPipe's BadRequestException: the validation messages", async () => {
-    expect(await deliver('ledger-validated', { orderId: 7 })).toEqual({ kind: 'retry', reason: 'handler for "ledger-validated" failed: orderId must be a string' });
+    expect(await deliver('ledger-validated', { orderId: 7 })).toEqual({
+      kind: 'retry',
+      reason: 'handler for "ledger-validated" failed: orderId must be a string',
+    });
   });
 
   it('user exception filters keep working: a rewritten error is reported as rewritten, a swallowed one is handled', async () => {
-    expect(await deliver('ledger-filtered', { kind: 'type' })).toEqual({ kind: 'retry', reason: 'handler for "ledger-filtered" failed: mapped by the filter: bad type' });
+    expect(await deliver('ledger-filtered', { kind: 'type' })).toEqual({
+      kind: 'retry',
+      reason: 'handler for "ledger-filtered" failed: mapped by the filter: bad type',
+    });
     expect(await deliver('ledger-filtered', { kind: 'range' })).toEqual({ kind: 'ack' });
   });
 });

@@ -2,16 +2,31 @@ import { MessagingOptionsError } from '../../../lib/index.js';
 import { checkAwsConfiguration, createClients } from '../../../lib/sns-sqs/clients.js';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
 
-const AWS_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'];
+const AWS_VARIABLES = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+];
 
 /** Runs `body` with only the given AWS variables set (no profile files, no instance metadata). */
 async function withAwsEnvironment(variables: Record<string, string>, body: () => Promise<void>): Promise<void> {
   const saved = Object.fromEntries(AWS_VARIABLES.map((name) => [name, process.env[name]]));
   for (const name of AWS_VARIABLES) delete process.env[name];
   Object.assign(process.env, {
-    AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials', AWS_EC2_METADATA_DISABLED: 'true', ...variables,
+    AWS_CONFIG_FILE: '/nonexistent/aws-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...variables,
   });
   try {
     await body();
@@ -23,7 +38,8 @@ async function withAwsEnvironment(variables: Record<string, string>, body: () =>
   }
 }
 
-const snsSqs = (options: Record<string, unknown>) => resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', snsSqs: options }).snsSqs;
+const snsSqs = (options: Record<string, unknown>) =>
+  resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', snsSqs: options }).snsSqs;
 
 describe('AWS region and credentials follow the SDK default chains', () => {
   it('takes the region from AWS_REGION when snsSqs.region is unset', async () => {

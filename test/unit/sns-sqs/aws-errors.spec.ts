@@ -1,6 +1,12 @@
 import { endpointOf, explainAwsError, isTimeoutOrNetwork } from '../../../lib/sns-sqs/aws-errors.js';
 
-const call = { service: 'sqs' as const, action: 'CreateQueue', endpoint: 'https://sqs.eu-west-1.amazonaws.com', connectTimeout: 3000, requestTimeout: 5000 };
+const call = {
+  service: 'sqs' as const,
+  action: 'CreateQueue',
+  endpoint: 'https://sqs.eu-west-1.amazonaws.com',
+  connectTimeout: 3000,
+  requestTimeout: 5000,
+};
 
 describe('SNS/SQS errors explained for ProvisioningError', () => {
   it('names the configured endpoint, else the AWS regional endpoint of the service', () => {
@@ -11,16 +17,27 @@ describe('SNS/SQS errors explained for ProvisioningError', () => {
 
   it('AccessDenied / AuthorizationError: the IAM action to allow', () => {
     const denied = Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    expect(explainAwsError(denied, call).hint).toBe('Check that the IAM policy of these credentials allows sqs:CreateQueue on this resource');
+    expect(explainAwsError(denied, call).hint).toBe(
+      'Check that the IAM policy of these credentials allows sqs:CreateQueue on this resource',
+    );
     const sns = Object.assign(new Error('not authorized'), { name: 'AuthorizationError', $metadata: { httpStatusCode: 403 } });
     expect(explainAwsError(sns, { ...call, service: 'sns', action: 'Subscribe' }).hint).toContain('allows sns:Subscribe');
   });
 
   it('rejected credentials, refused connections, unknown hosts and timeouts each say what to check', () => {
-    expect(explainAwsError(Object.assign(new Error('bad'), { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } }), call).hint).toContain('snsSqs.credentials');
-    expect(explainAwsError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), call).hint).toContain(`Nothing accepts connections at ${call.endpoint}`);
-    expect(explainAwsError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), call).detail).toContain('host not found');
-    const timeout = Object.assign(new Error('a request has exceeded the configured 5000 ms requestTimeout'), { name: 'TimeoutError', $metadata: { attempts: 3 } });
+    expect(
+      explainAwsError(Object.assign(new Error('bad'), { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } }), call).hint,
+    ).toContain('snsSqs.credentials');
+    expect(explainAwsError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), call).hint).toContain(
+      `Nothing accepts connections at ${call.endpoint}`,
+    );
+    expect(explainAwsError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), call).detail).toContain(
+      'host not found',
+    );
+    const timeout = Object.assign(new Error('a request has exceeded the configured 5000 ms requestTimeout'), {
+      name: 'TimeoutError',
+      $metadata: { attempts: 3 },
+    });
     expect(explainAwsError(timeout, call).detail).toBe('no response within snsSqs.requestTimeout (5000 ms) (3 attempts)');
     const connect = Object.assign(new Error('Socket timed out without establishing a connection within 3000 ms'), { name: 'TimeoutError' });
     expect(explainAwsError(connect, call).detail).toContain('snsSqs.connectTimeout (3000 ms)');

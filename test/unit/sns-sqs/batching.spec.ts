@@ -10,7 +10,9 @@ describe('batching for the SQS/SNS *Batch calls', () => {
 
   it('sends a full batch at once and the rest on the next tick', async () => {
     const sent: number[][] = [];
-    const batcher = new NextTickBatcher<number>(async (batch) => { sent.push(batch); });
+    const batcher = new NextTickBatcher<number>(async (batch) => {
+      sent.push(batch);
+    });
     for (let i = 0; i < 12; i++) batcher.add(i);
     expect(sent.map((b) => b.length)).toEqual([10]);
     await nextTick();
@@ -19,7 +21,12 @@ describe('batching for the SQS/SNS *Batch calls', () => {
 
   it('closes a batch before an item that does not fit', () => {
     const sent: number[][] = [];
-    const batcher = new NextTickBatcher<number>(async (batch) => { sent.push(batch); }, (batch, next) => batch.reduce((a, b) => a + b, 0) + next <= 10);
+    const batcher = new NextTickBatcher<number>(
+      async (batch) => {
+        sent.push(batch);
+      },
+      (batch, next) => batch.reduce((a, b) => a + b, 0) + next <= 10,
+    );
     batcher.add(6);
     batcher.add(5);
     expect(sent).toEqual([[6]]);
@@ -31,7 +38,10 @@ describe('batching for the SQS/SNS *Batch calls', () => {
     const batcher: NextTickBatcher<string> = new NextTickBatcher<string>(async (batch) => {
       await nextTick();
       sent.push(batch);
-      if (!retried) { retried = true; batcher.add('retry'); }
+      if (!retried) {
+        retried = true;
+        batcher.add('retry');
+      }
     });
     batcher.add('first');
     await batcher.flush();

@@ -7,8 +7,16 @@ import { kmsValue } from '../../../lib/sns-sqs/provisioner.js';
 import type { QueuePlan } from '../../../lib/transport/broker.js';
 
 const plan = (overrides: Partial<QueuePlan> = {}): QueuePlan => ({
-  name: 'billing', competing: true, fifo: false, visibilityTimeout: 30, deadLetter: { name: 'billing-dlq' }, maxReceiveCount: 5,
-  retryBackoff: 1, concurrency: 10, subscriptions: [{ pattern: 'order-paid' }], ...overrides,
+  name: 'billing',
+  competing: true,
+  fifo: false,
+  visibilityTimeout: 30,
+  deadLetter: { name: 'billing-dlq' },
+  maxReceiveCount: 5,
+  retryBackoff: 1,
+  concurrency: 10,
+  subscriptions: [{ pattern: 'order-paid' }],
+  ...overrides,
 });
 
 describe('SNS+SQS attributes', () => {
@@ -24,18 +32,42 @@ describe('SNS+SQS attributes', () => {
   });
 
   it('reads inbound notification attributes back to values', () => {
-    expect(fromNotificationAttributes({
-      s: { Type: 'String', Value: 'EUR' }, n: { Type: 'Number', Value: '42' }, b: { Type: 'Binary', Value: Buffer.from('hi').toString('base64') },
-      a: { Type: 'String.Array', Value: '["x",1]' }, bad: { Type: 'String.Array', Value: '[' },
-    })).toEqual({ s: 'EUR', n: 42, b: Buffer.from('hi'), a: ['x', 1], bad: '[' });
+    expect(
+      fromNotificationAttributes({
+        s: { Type: 'String', Value: 'EUR' },
+        n: { Type: 'Number', Value: '42' },
+        b: { Type: 'Binary', Value: Buffer.from('hi').toString('base64') },
+        a: { Type: 'String.Array', Value: '["x",1]' },
+        bad: { Type: 'String.Array', Value: '[' },
+      }),
+    ).toEqual({ s: 'EUR', n: 42, b: Buffer.from('hi'), a: ['x', 1], bad: '[' });
   });
 });
 
 describe('SNS+SQS notification parsing', () => {
   it('accepts an SNS notification and turns anything else into a reason, never a throw', () => {
-    const ok = parseNotification(JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: 'x', MessageAttributes: { a: { Type: 'Number', Value: '1' } } }));
-    expect(ok).toEqual({ ok: true, notification: { topicArn: 'arn:aws:sns:us-east-1:1:t', message: 'x', messageId: 'm', attributes: { a: 1 } } });
-    for (const body of [undefined, '', 'garbage', '[1]', '"s"', '{"a":1}', JSON.stringify({ Type: 'SubscriptionConfirmation', TopicArn: 'x', Message: 'y' })]) {
+    const ok = parseNotification(
+      JSON.stringify({
+        Type: 'Notification',
+        MessageId: 'm',
+        TopicArn: 'arn:aws:sns:us-east-1:1:t',
+        Message: 'x',
+        MessageAttributes: { a: { Type: 'Number', Value: '1' } },
+      }),
+    );
+    expect(ok).toEqual({
+      ok: true,
+      notification: { topicArn: 'arn:aws:sns:us-east-1:1:t', message: 'x', messageId: 'm', attributes: { a: 1 } },
+    });
+    for (const body of [
+      undefined,
+      '',
+      'garbage',
+      '[1]',
+      '"s"',
+      '{"a":1}',
+      JSON.stringify({ Type: 'SubscriptionConfirmation', TopicArn: 'x', Message: 'y' }),
+    ]) {
       const parsed = parseNotification(body);
       expect(parsed.ok).toBe(false);
       expect((parsed as { reason: string }).reason).toEqual(expect.any(String));
@@ -64,7 +96,11 @@ describe('SNS+SQS naming', () => {
     ];
     for (const [overrides, message] of cases) {
       let error: unknown;
-      try { validateQueuePlans([plan(overrides)], ''); } catch (e) { error = e; }
+      try {
+        validateQueuePlans([plan(overrides)], '');
+      } catch (e) {
+        error = e;
+      }
       expect(error).toBeInstanceOf(MessagingOptionsError);
       expect(`${(error as MessagingOptionsError).option}: ${(error as Error).message}`).toMatch(message);
     }

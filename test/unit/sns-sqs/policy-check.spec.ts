@@ -13,8 +13,15 @@ describe('policyAllowsTopic: what verify accepts as a queue policy letting the t
   });
 
   it('accepts ArnLike wildcards, sqs:*, a single Statement object and a statement without a SourceArn condition', () => {
-    expect(policyAllowsTopic(policy({ ...allow, Action: ['sqs:*'], Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:sns:eu-west-1:123456789012:prod-*' } } }), TOPIC)).toBe(true);
-    expect(policyAllowsTopic(JSON.stringify({ Statement: { ...allow, Condition: { ArnEquals: { 'aws:SourceArn': TOPIC } } } }), TOPIC)).toBe(true);
+    expect(
+      policyAllowsTopic(
+        policy({ ...allow, Action: ['sqs:*'], Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:sns:eu-west-1:123456789012:prod-*' } } }),
+        TOPIC,
+      ),
+    ).toBe(true);
+    expect(
+      policyAllowsTopic(JSON.stringify({ Statement: { ...allow, Condition: { ArnEquals: { 'aws:SourceArn': TOPIC } } } }), TOPIC),
+    ).toBe(true);
     expect(policyAllowsTopic(policy(allow), TOPIC)).toBe(true);
   });
 

@@ -15,7 +15,10 @@ function fakePublisher(reply: (entries: Entry[], call: number) => Reply) {
   });
   const clients = { sns: { send }, sqs: {} } as unknown as AwsClients;
   const logger = { log() {}, warn() {}, error() {} };
-  return { publisher: new SnsPublisher(clients, async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`, logger), calls };
+  return {
+    publisher: new SnsPublisher(clients, async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`, logger),
+    calls,
+  };
 }
 
 const message = (n: number, extra = {}) => ({ topic: 't', body: `m${n}`, attributes: {}, ...extra });
@@ -31,8 +34,13 @@ describe('SNS publisher (fake SNS client)', () => {
   it('retries an entry that failed without sender fault, rejects one with sender fault with PublishError', async () => {
     const { publisher, calls } = fakePublisher((entries, call) => ({
       Successful: entries.filter((e) => !(e.Message === 'm1' && call === 1) && e.Message !== 'm2').map((e) => ({ Id: e.Id })),
-      Failed: entries.flatMap((e): NonNullable<Reply['Failed']> => (e.Message === 'm1' && call === 1 ? [{ Id: e.Id, SenderFault: false, Code: 'InternalError' }]
-        : e.Message === 'm2' ? [{ Id: e.Id, SenderFault: true, Code: 'InvalidParameter', Message: 'bad attribute' }] : [])),
+      Failed: entries.flatMap((e): NonNullable<Reply['Failed']> =>
+        e.Message === 'm1' && call === 1
+          ? [{ Id: e.Id, SenderFault: false, Code: 'InternalError' }]
+          : e.Message === 'm2'
+            ? [{ Id: e.Id, SenderFault: true, Code: 'InvalidParameter', Message: 'bad attribute' }]
+            : [],
+      ),
     }));
     const results = await Promise.allSettled([0, 1, 2].map((n) => publisher.publish(message(n))));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
@@ -43,13 +51,18 @@ describe('SNS publisher (fake SNS client)', () => {
   });
 
   it('rejects every entry of a batch the SNS call itself failed for', async () => {
-    const { publisher } = fakePublisher(() => { throw Object.assign(new Error('throttled'), { name: 'Throttling' }); });
+    const { publisher } = fakePublisher(() => {
+      throw Object.assign(new Error('throttled'), { name: 'Throttling' });
+    });
     await expect(publisher.publish(message(1))).rejects.toThrow(/SNS did not accept the message for topic "t": Throttling: throttled/);
   });
 
   it('FIFO: group id, and a fresh deduplication id unless one is given', async () => {
     const { publisher, calls } = fakePublisher((entries) => ({ Successful: entries.map((e) => ({ Id: e.Id })) }));
-    await Promise.all([publisher.publish(message(1, { groupId: 'g' })), publisher.publish(message(2, { groupId: 'g', deduplicationId: 'd2' }))]);
+    await Promise.all([
+      publisher.publish(message(1, { groupId: 'g' })),
+      publisher.publish(message(2, { groupId: 'g', deduplicationId: 'd2' })),
+    ]);
     expect(calls[0][0]).toMatchObject({ MessageGroupId: 'g', MessageDeduplicationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(calls[0][1]).toMatchObject({ MessageGroupId: 'g', MessageDeduplicationId: 'd2' });
   });

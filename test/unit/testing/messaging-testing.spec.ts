@@ -1,6 +1,16 @@
 import 'reflect-metadata';
 import {
-  CanActivate, Controller, ExecutionContext, Injectable, Module, NestInterceptor, UseGuards, UseInterceptors, ValidationPipe, type CallHandler, type INestApplication,
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Injectable,
+  Module,
+  NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+  ValidationPipe,
+  type CallHandler,
+  type INestApplication,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -40,11 +50,21 @@ class KitInvoiceController {
   @UseGuards(NoBlockedCustomers)
   @EventPattern('kit.invoice.requested', { queueName: 'kit-invoices', filterPolicy: { region: ['eu', 'us'] }, maxReceiveCount: 3 })
   async onInvoiceRequested(@Payload(new ValidationPipe({ transform: true })) request: InvoiceRequested, @Ctx() ctx: MessagingContext) {
-    trail.push(`handled ${request.orderId} attempt ${ctx.getReceiveCount()} from ${ctx.getEnvelope().service?.name} region ${String(ctx.getAttributes().region)}`);
+    trail.push(
+      `handled ${request.orderId} attempt ${ctx.getReceiveCount()} from ${ctx.getEnvelope().service?.name} region ${String(ctx.getAttributes().region)}`,
+    );
     if (request.orderId === 'flaky' && ctx.getReceiveCount() < 2) throw new Error('ledger unavailable');
     if (request.orderId === 'broken') throw new Error('ledger corrupt');
     if (request.orderId === 'unknown') throw new DeadLetterError('no such order');
-    await lastValueFrom(this.messaging.emit('kit-invoice-issued', new MessagingRecord({ orderId: request.orderId, total: request.amount }, { attributes: { region: String(ctx.getAttributes().region) } })));
+    await lastValueFrom(
+      this.messaging.emit(
+        'kit-invoice-issued',
+        new MessagingRecord(
+          { orderId: request.orderId, total: request.amount },
+          { attributes: { region: String(ctx.getAttributes().region) } },
+        ),
+      ),
+    );
   }
 
   @EventPattern('kit.invoice.*', { queueName: 'kit-audit', competing: false })
@@ -52,17 +72,26 @@ class KitInvoiceController {
     trail.push(`audited ${request.orderId}`);
   }
 
-  @EventPattern('kit-large-order', { queueName: 'kit-large', filterPolicyScope: 'MessageBody', filterPolicy: { data: { amount: [{ numeric: ['>=', 1000] }] } } })
+  @EventPattern('kit-large-order', {
+    queueName: 'kit-large',
+    filterPolicyScope: 'MessageBody',
+    filterPolicy: { data: { amount: [{ numeric: ['>=', 1000] }] } },
+  })
   onLargeOrder(@Payload() order: { amount: number }) {
     trail.push(`large ${order.amount}`);
   }
 }
 
-@Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'kit-billing', amqp: { url: 'amqp://127.0.0.1:1' } })], controllers: [KitInvoiceController] })
+@Module({
+  imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'kit-billing', amqp: { url: 'amqp://127.0.0.1:1' } })],
+  controllers: [KitInvoiceController],
+})
 class KitAppModule {}
 
 async function startApp(): Promise<{ app: INestApplication; messaging: MessagingTesting }> {
-  const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [KitAppModule] }), { timeoutMs: 2000 }).compile();
+  const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [KitAppModule] }), {
+    timeoutMs: 2000,
+  }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   return { app, messaging: await MessagingTesting.start(app) };
 }
@@ -81,10 +110,19 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
   });
 
   it('delivers through pipes, guards and interceptors to every subscribed queue and reports success', async () => {
-    const result = await messaging.publish('kit.invoice.requested', { orderId: 'o-1', amount: 40 }, { attributes: { region: 'eu' }, service: { name: 'orders' } });
+    const result = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'o-1', amount: 40 },
+      { attributes: { region: 'eu' }, service: { name: 'orders' } },
+    );
     expect(result).toMatchObject({ topic: 'kit.invoice.requested', outcome: 'success', attempts: 1 });
-    expect(result.deliveries.map((d) => [d.queue, d.outcome]).sort()).toEqual([['kit-audit', 'success'], ['kit-invoices', 'success']]);
-    expect(trail).toEqual(expect.arrayContaining(['before kit.invoice.requested', 'handled o-1 attempt 1 from orders region eu', 'after', 'audited o-1']));
+    expect(result.deliveries.map((d) => [d.queue, d.outcome]).sort()).toEqual([
+      ['kit-audit', 'success'],
+      ['kit-invoices', 'success'],
+    ]);
+    expect(trail).toEqual(
+      expect.arrayContaining(['before kit.invoice.requested', 'handled o-1 attempt 1 from orders region eu', 'after', 'audited o-1']),
+    );
   });
 
   it('records what the handler emitted: data, attributes and envelope metadata', async () => {
@@ -92,7 +130,11 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
     const [issued] = messaging.emitted('kit-invoice-issued');
     expect(issued.data).toEqual({ orderId: 'o-2', total: 7 });
     expect(issued.attributes).toEqual({ region: 'us' });
-    expect(issued.metadata).toMatchObject({ topic: 'kit-invoice-issued', service: { name: 'kit-billing' }, protocolVersion: 'tomodachi-json-base--1.0.0' });
+    expect(issued.metadata).toMatchObject({
+      topic: 'kit-invoice-issued',
+      service: { name: 'kit-billing' },
+      protocolVersion: 'tomodachi-json-base--1.0.0',
+    });
     expect(typeof issued.body).toBe('string');
     expect(messaging.emitted()).toHaveLength(1);
     expect(messaging.emitted('kit-other-topic')).toEqual([]);
@@ -103,7 +145,11 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
     expect(result.deliveries.find((d) => d.queue === 'kit-invoices')).toEqual({ queue: 'kit-invoices', outcome: 'filtered', attempts: 0 });
     expect(result.outcome).toBe('success'); // the audit queue has no policy and took it
     expect(trail).toEqual(['audited o-3']);
-    const alone = await messaging.publish('kit.invoice.requested', { orderId: 'o-3', amount: 5 }, { attributes: { region: 'apac' }, queue: 'kit-invoices' });
+    const alone = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'o-3', amount: 5 },
+      { attributes: { region: 'apac' }, queue: 'kit-invoices' },
+    );
     expect(alone.outcome).toBe('success'); // sent straight to the queue: no subscription, no filter
   });
 
@@ -114,24 +160,56 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
   });
 
   it('reports retry with the reason and backoff, and with redeliver runs the attempts through to success or the dead-letter queue', async () => {
-    const once = await messaging.publish('kit.invoice.requested', { orderId: 'flaky', amount: 1 }, { attributes: { region: 'eu' }, queue: 'kit-invoices' });
+    const once = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'flaky', amount: 1 },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices' },
+    );
     expect(once).toMatchObject({ outcome: 'retry', attempts: 1, reason: 'handler for "kit.invoice.requested" failed: ledger unavailable' });
     expect(once.retryDelaySeconds).toBeGreaterThan(0);
-    const healed = await messaging.publish('kit.invoice.requested', { orderId: 'flaky', amount: 1 }, { attributes: { region: 'eu' }, queue: 'kit-invoices', redeliver: true });
+    const healed = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'flaky', amount: 1 },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices', redeliver: true },
+    );
     expect(healed).toMatchObject({ outcome: 'success', attempts: 2 });
-    const broken = await messaging.publish('kit.invoice.requested', { orderId: 'broken', amount: 1 }, { attributes: { region: 'eu' }, queue: 'kit-invoices', redeliver: true });
-    expect(broken).toMatchObject({ outcome: 'dead-letter', attempts: 3, reason: 'failed 3 time(s), last: handler for "kit.invoice.requested" failed: ledger corrupt' });
-    const last = await messaging.publish('kit.invoice.requested', { orderId: 'broken', amount: 1 }, { attributes: { region: 'eu' }, queue: 'kit-invoices', receiveCount: 3 });
+    const broken = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'broken', amount: 1 },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices', redeliver: true },
+    );
+    expect(broken).toMatchObject({
+      outcome: 'dead-letter',
+      attempts: 3,
+      reason: 'failed 3 time(s), last: handler for "kit.invoice.requested" failed: ledger corrupt',
+    });
+    const last = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'broken', amount: 1 },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices', receiveCount: 3 },
+    );
     expect(last.outcome).toBe('dead-letter');
   });
 
   it('dead-letters at once on DeadLetterError, a failed validation keeps the guard and handler out, a guard refusal is retried', async () => {
-    const rejected = await messaging.publish('kit.invoice.requested', { orderId: 'unknown', amount: 1 }, { attributes: { region: 'eu' }, queue: 'kit-invoices' });
+    const rejected = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'unknown', amount: 1 },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices' },
+    );
     expect(rejected).toMatchObject({ outcome: 'dead-letter', attempts: 1, reason: 'handler rejected the message: no such order' });
-    const invalid = await messaging.publish('kit.invoice.requested', { orderId: 'o-4', amount: 0 }, { attributes: { region: 'eu' }, queue: 'kit-invoices' });
+    const invalid = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'o-4', amount: 0 },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices' },
+    );
     expect(invalid.outcome).toBe('retry');
     expect(invalid.reason).toMatch(/amount must not be less than 1/);
-    const refused = await messaging.publish('kit.invoice.requested', { orderId: 'o-5', amount: 3, customer: 'blocked' }, { attributes: { region: 'eu' }, queue: 'kit-invoices' });
+    const refused = await messaging.publish(
+      'kit.invoice.requested',
+      { orderId: 'o-5', amount: 3, customer: 'blocked' },
+      { attributes: { region: 'eu' }, queue: 'kit-invoices' },
+    );
     expect(refused.outcome).toBe('retry');
     expect(refused.reason).toMatch(/Forbidden resource/);
     expect(trail.filter((t) => t.startsWith('handled'))).toEqual(['handled unknown attempt 1 from messaging-testing region eu']);
@@ -142,7 +220,9 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
     expect(garbage.outcome).toBe('dead-letter');
     expect(garbage.reason).toMatch(/cannot decode message/);
     expect(await messaging.publish('kit-nobody-listens', {})).toMatchObject({ outcome: 'no-subscriber', attempts: 0, deliveries: [] });
-    await expect(messaging.publish('kit.invoice.requested', {}, { queue: 'kit-no-such-queue' })).rejects.toThrow(/No consumer on queue "kit-no-such-queue"; the app consumes "kit-invoices" \(kit\.invoice\.requested\), "kit-audit" \(kit\.invoice\.\*\)/);
+    await expect(messaging.publish('kit.invoice.requested', {}, { queue: 'kit-no-such-queue' })).rejects.toThrow(
+      /No consumer on queue "kit-no-such-queue"; the app consumes "kit-invoices" \(kit\.invoice\.requested\), "kit-audit" \(kit\.invoice\.\*\)/,
+    );
   });
 
   it('waitForEmitted resolves once the app emitted, counting earlier emits, and rejects at its deadline saying what it saw', async () => {
@@ -150,20 +230,29 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
     await messaging.publish('kit.invoice.requested', { orderId: 'w-1', amount: 2 }, { attributes: { region: 'eu' } });
     await messaging.publish('kit.invoice.requested', { orderId: 'w-2', amount: 1 }, { attributes: { region: 'eu' } });
     await messaging.publish('kit.invoice.requested', { orderId: 'w-3', amount: 3 }, { attributes: { region: 'eu' } });
-    expect((await waiting).map((m) => m.data)).toEqual([{ orderId: 'w-1', total: 2 }, { orderId: 'w-3', total: 3 }]);
+    expect((await waiting).map((m) => m.data)).toEqual([
+      { orderId: 'w-1', total: 2 },
+      { orderId: 'w-3', total: 3 },
+    ]);
     const started = Date.now();
     const late = messaging.waitForEmitted('kit-invoice-issued', { count: 4, timeoutMs: 150 });
     await expect(late).rejects.toThrow(MessagingTestingTimeoutError);
-    await expect(late).rejects.toThrow(/expected 4 message\(s\) emitted on "kit-invoice-issued", saw 3; emitted so far: "kit-invoice-issued" \{"orderId":"w-1","total":2\}/);
+    await expect(late).rejects.toThrow(
+      /expected 4 message\(s\) emitted on "kit-invoice-issued", saw 3; emitted so far: "kit-invoice-issued" \{"orderId":"w-1","total":2\}/,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
   it('waitFor checks a condition on the app state until its deadline', async () => {
     let ready = false;
     const waiting = messaging.waitFor(() => ready && 'ready', { timeoutMs: 1000 });
-    setImmediate(() => { ready = true; });
+    setImmediate(() => {
+      ready = true;
+    });
     await expect(waiting).resolves.toBe('ready');
-    await expect(messaging.waitFor(() => false, { timeoutMs: 50, description: 'never' })).rejects.toThrow(/condition "never" not met \(waited 50 ms\)/);
+    await expect(messaging.waitFor(() => false, { timeoutMs: 50, description: 'never' })).rejects.toThrow(
+      /condition "never" not met \(waited 50 ms\)/,
+    );
   });
 
   it('reset forgets what was emitted and rejects pending waits', async () => {
@@ -176,7 +265,11 @@ describe('MessagingTestingModule.override on an AppModule that imports Messaging
 
   it('lists the queues the server provisioned, with dead-letter queues and filter policies', () => {
     const invoices = messaging.queues().find((q) => q.name === 'kit-invoices');
-    expect(invoices).toMatchObject({ deadLetter: { name: 'kit-invoices-dlq' }, maxReceiveCount: 3, subscriptions: [{ pattern: 'kit.invoice.requested', filterPolicy: { region: ['eu', 'us'] } }] });
+    expect(invoices).toMatchObject({
+      deadLetter: { name: 'kit-invoices-dlq' },
+      maxReceiveCount: 3,
+      subscriptions: [{ pattern: 'kit.invoice.requested', filterPolicy: { region: ['eu', 'us'] } }],
+    });
   });
 });
 
@@ -204,7 +297,9 @@ describe('MessagingTesting before the server started and after the app closed', 
 
   it('MessagingTesting.of names the fix when the broker is a real one', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [KitAppModule] }).compile();
-    expect(() => MessagingTesting.of(moduleRef)).toThrow(/not the in-memory one: build the test module with MessagingTestingModule\.override\(Test\.createTestingModule/);
+    expect(() => MessagingTesting.of(moduleRef)).toThrow(
+      /not the in-memory one: build the test module with MessagingTestingModule\.override\(Test\.createTestingModule/,
+    );
   });
 });
 
@@ -217,7 +312,10 @@ describe('MessagingTestingModule.forRoot in place of MessagingModule.forRoot', (
     }
   }
 
-  @Module({ imports: [MessagingTestingModule.forRoot({ serviceName: 'kit-shipping', topicPrefix: 'kit-' })], controllers: [KitShippingController] })
+  @Module({
+    imports: [MessagingTestingModule.forRoot({ serviceName: 'kit-shipping', topicPrefix: 'kit-' })],
+    controllers: [KitShippingController],
+  })
   class KitShippingTestModule {}
 
   beforeEach(() => trail.splice(0));
@@ -231,15 +329,18 @@ describe('MessagingTestingModule.forRoot in place of MessagingModule.forRoot', (
       expect((await messaging.publish('kit-parcel-sent', { id: 'p-2' }, { attributes: { carrier: 'dhl' } })).outcome).toBe('success');
       expect(trail).toEqual(['parcel p-2 via dhl']);
       await lastValueFrom(app.get(MessagingClient).emit('kit-parcel-delivered', { id: 'p-2' }));
-      expect(messaging.emitted('kit-parcel-delivered').map((m) => [m.data, m.metadata.service?.name])).toEqual([[{ id: 'p-2' }, 'kit-shipping']]);
+      expect(messaging.emitted('kit-parcel-delivered').map((m) => [m.data, m.metadata.service?.name])).toEqual([
+        [{ id: 'p-2' }, 'kit-shipping'],
+      ]);
     } finally {
       await app.close();
     }
   });
 
   it('fails with a pointer to override() when the app also imports MessagingModule', async () => {
-    await expect(Test.createTestingModule({ imports: [KitAppModule, MessagingTestingModule.forRoot()] }).compile())
-      .rejects.toThrow(/takes the place of MessagingModule\.forRoot\(\), but the app imports MessagingModule as well.*MessagingTestingModule\.override/);
+    await expect(Test.createTestingModule({ imports: [KitAppModule, MessagingTestingModule.forRoot()] }).compile()).rejects.toThrow(
+      /takes the place of MessagingModule\.forRoot\(\), but the app imports MessagingModule as well.*MessagingTestingModule\.override/,
+    );
   });
 
   it('a filter policy the in-memory evaluator cannot run fails at startup', async () => {
@@ -252,7 +353,9 @@ describe('MessagingTestingModule.forRoot in place of MessagingModule.forRoot', (
     class KitCidrModule {}
     const app = await NestFactory.create(KitCidrModule, { logger: false });
     try {
-      await expect(MessagingTesting.start(app)).rejects.toThrow(/filter operator "cidr" is not supported on the in-memory broker of nestjs-messaging\/testing/);
+      await expect(MessagingTesting.start(app)).rejects.toThrow(
+        /filter operator "cidr" is not supported on the in-memory broker of nestjs-messaging\/testing/,
+      );
     } finally {
       await app.close();
     }

@@ -1,7 +1,8 @@
 import { compileFilterPolicy } from '../../../lib/transport/filter-policy.js';
 import { MessagingOptionsError } from '../../../lib/errors.js';
 
-const accepts = (policy: Record<string, unknown>, attributes: Record<string, unknown>) => compileFilterPolicy(policy, 'filterPolicy')(attributes);
+const accepts = (policy: Record<string, unknown>, attributes: Record<string, unknown>) =>
+  compileFilterPolicy(policy, 'filterPolicy')(attributes);
 
 describe('filter policies evaluated on attributes / AMQP headers (SNS semantics)', () => {
   it('exact values: any listed value, every key', () => {

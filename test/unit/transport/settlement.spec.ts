@@ -1,4 +1,10 @@
-import { MAX_REASON_LENGTH, MAX_RETRY_DELAY_SECONDS, retryDelaySeconds, settle, truncateReason } from '../../../lib/transport/settlement.js';
+import {
+  MAX_REASON_LENGTH,
+  MAX_RETRY_DELAY_SECONDS,
+  retryDelaySeconds,
+  settle,
+  truncateReason,
+} from '../../../lib/transport/settlement.js';
 
 const withDlq = { maxReceiveCount: 3, retryBackoff: 1, deadLetter: { name: 'q-dlq' } };
 const withoutDlq = { ...withDlq, deadLetter: null };
@@ -15,19 +21,41 @@ describe('settle: the one retry / dead-letter decision', () => {
   });
 
   it('dead-letters a failure on the last attempt, with the count and the last reason', () => {
-    expect(settle({ kind: 'retry', reason: 'db down' }, 3, withDlq)).toEqual({ action: 'dead-letter', reason: 'failed 3 time(s), last: db down' });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 7, withDlq)).toEqual({ action: 'dead-letter', reason: 'failed 7 time(s), last: db down' });
+    expect(settle({ kind: 'retry', reason: 'db down' }, 3, withDlq)).toEqual({
+      action: 'dead-letter',
+      reason: 'failed 3 time(s), last: db down',
+    });
+    expect(settle({ kind: 'retry', reason: 'db down' }, 7, withDlq)).toEqual({
+      action: 'dead-letter',
+      reason: 'failed 7 time(s), last: db down',
+    });
   });
 
   it('dead-letters at once when the dispatcher asks, on any attempt', () => {
-    expect(settle({ kind: 'dead-letter', reason: 'cannot decode message: x' }, 1, withDlq)).toEqual({ action: 'dead-letter', reason: 'cannot decode message: x' });
+    expect(settle({ kind: 'dead-letter', reason: 'cannot decode message: x' }, 1, withDlq)).toEqual({
+      action: 'dead-letter',
+      reason: 'cannot decode message: x',
+    });
   });
 
   it('without a dead-letter queue, keeps retrying on the capped backoff and says why', () => {
     expect(settle({ kind: 'retry', reason: 'db down' }, 2, withoutDlq)).toEqual({ action: 'retry', delaySeconds: 2, reason: 'db down' });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 3, withoutDlq)).toEqual({ action: 'retry', delaySeconds: 4, reason: 'failed 3 time(s), last: db down', deadLetterMissing: true });
-    expect(settle({ kind: 'dead-letter', reason: 'poison' }, 1, withoutDlq)).toEqual({ action: 'retry', delaySeconds: 1, reason: 'poison', deadLetterMissing: true });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 40, withoutDlq)).toMatchObject({ action: 'retry', delaySeconds: MAX_RETRY_DELAY_SECONDS });
+    expect(settle({ kind: 'retry', reason: 'db down' }, 3, withoutDlq)).toEqual({
+      action: 'retry',
+      delaySeconds: 4,
+      reason: 'failed 3 time(s), last: db down',
+      deadLetterMissing: true,
+    });
+    expect(settle({ kind: 'dead-letter', reason: 'poison' }, 1, withoutDlq)).toEqual({
+      action: 'retry',
+      delaySeconds: 1,
+      reason: 'poison',
+      deadLetterMissing: true,
+    });
+    expect(settle({ kind: 'retry', reason: 'db down' }, 40, withoutDlq)).toMatchObject({
+      action: 'retry',
+      delaySeconds: MAX_RETRY_DELAY_SECONDS,
+    });
   });
 
   it('backoff: retryBackoff × 2^(attempt−1), capped at 900 s, fractions kept for the transport to round', () => {
