@@ -44,6 +44,11 @@ export {
   MissingDependencyError,
 } from './errors.js';
 export { TopologyVerificationError, type TopologyMismatch } from './topology/verification-error.js';
+export type { MessagingTopology, TopologyTopic, TopologyQueue, TopologySubscription } from './topology/topology.types.js';
+export { toCloudFormation, type CloudFormationTemplate } from './topology/cloudformation.js';
+export { toTerraform, type TerraformJson } from './topology/terraform.js';
+export { toRabbitMqDefinitions, type RabbitMqDefinitions } from './topology/rabbitmq-definitions.js';
+export { renderTopology, TOPOLOGY_FORMATS, type TopologyFormat } from './topology/generators.js';
 export type {
   MessagingEvent,
   MessageEventBase,

@@ -16,6 +16,9 @@ import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';
 import { handlerNames } from './handler-names.js';
 import { planQueues } from './subscription-planner.js';
+import { controllerHandlers } from '../topology/controller-handlers.js';
+import { describeTopologyOf } from '../topology/describe-topology.js';
+import type { MessagingTopology } from '../topology/topology.types.js';
 
 /**
  * The Nest transport strategy: turns @EventPattern handlers into queues and subscriptions, consumes them through
@@ -95,6 +98,20 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     } catch (error) {
       callback(error);
     }
+  }
+
+  /**
+   * The topics, queues (with dead-letter queue, redrive, visibility timeout, KMS, tags, policy) and subscriptions the
+   * handlers need, from the same plan listen() provisions from. No I/O: works before (or without) a broker connection;
+   * before the microservice is connected the handlers are read from the controllers. See lib/topology/.
+   */
+  describeTopology(): MessagingTopology {
+    const handlers = this.messageHandlers.size > 0 ? this.messageHandlers : controllerHandlers(this.modules);
+    const queues = planQueues(handlers, this.options, this.identity.uuid, handlerNames(this.modules));
+    return describeTopologyOf(
+      queues.map((q) => q.plan),
+      this.options,
+    );
   }
 
   /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */

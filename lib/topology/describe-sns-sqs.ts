@@ -1,0 +1,80 @@
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from '../sns-sqs/desired-state.js';
+import { deadLetterQueueName, queueName, topicName, validateQueuePlans } from '../sns-sqs/naming.js';
+import { queuePolicy } from '../sns-sqs/policy.js';
+import type { QueuePlan } from '../transport/broker.js';
+import { arnPlaceholder } from './arn-placeholders.js';
+import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from './topology.types.js';
+
+/**
+ * The SNS+SQS topology of the queue plans: the names the broker uses (naming.ts), the attributes `create` sets and
+ * `verify` compares (desired-state.ts) and the queue policy `create` writes (policy.ts). No I/O.
+ */
+export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: ResolvedMessagingOptions): MessagingTopology {
+  validateQueuePlans(plans, options.topicPrefix);
+  const tags = userTags(options);
+  const kms = topicKmsKey(options);
+  const topics = new Map<string, TopologyTopic>();
+  const queues: TopologyQueue[] = [];
+  const subscriptions: TopologySubscription[] = [];
+  for (const plan of plans) {
+    const perProcessQueue = !plan.competing;
+    const name = queueName(plan);
+    const dlqName = deadLetterQueueName(plan);
+    if (dlqName) {
+      queues.push({
+        name: dlqName,
+        role: 'dead-letter',
+        fifo: plan.fifo,
+        perProcess: perProcessQueue,
+        attributes: deadLetterQueueAttributes(options),
+        tags,
+      });
+    }
+    const topicNames = plan.subscriptions.map((sub) => topicName(options.topicPrefix, sub.pattern, plan.fifo));
+    for (const [i, sub] of plan.subscriptions.entries()) {
+      const topic = topicNames[i];
+      const known = topics.get(topic);
+      if (known) {
+        if (!known.patterns.includes(sub.pattern)) known.patterns.push(sub.pattern);
+      } else {
+        topics.set(topic, { name: topic, patterns: [sub.pattern], fifo: plan.fifo, ...(kms ? { kmsMasterKeyId: kms } : {}), tags });
+      }
+      const { filterPolicy, scope } = subscriptionFilter(sub);
+      subscriptions.push({
+        topic,
+        queue: name,
+        pattern: sub.pattern,
+        ...(filterPolicy !== undefined ? { filterPolicy, filterPolicyScope: scope } : {}),
+        rawMessageDelivery: false,
+        perProcess: perProcessQueue,
+      });
+    }
+    const allowedTopics = [...new Set(topicNames)].sort();
+    queues.push({
+      name,
+      role: 'main',
+      fifo: plan.fifo,
+      perProcess: perProcessQueue,
+      visibilityTimeout: plan.visibilityTimeout,
+      ...(dlqName ? { deadLetter: { queue: dlqName, maxReceiveCount: plan.maxReceiveCount } } : {}),
+      attributes: mainQueueAttributes(plan, options, dlqName ? arnPlaceholder('queue', dlqName) : undefined),
+      tags,
+      policy: {
+        allowedTopics,
+        document: queuePolicy(
+          arnPlaceholder('queue', name),
+          allowedTopics.map((t) => arnPlaceholder('topic', t)),
+        ),
+      },
+    });
+  }
+  return {
+    transport: 'sns-sqs',
+    serviceName: options.serviceName,
+    topics: [...topics.values()],
+    queues,
+    subscriptions,
+    perProcessQueues: plans.filter((p) => !p.competing).map((p) => queueName(p)),
+  };
+}
