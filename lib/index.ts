@@ -63,3 +63,19 @@ export { MessagingHealthIndicator, type MessagingHealthResult } from './observab
 export type { HealthCheckOptions } from './observability/health/judge-health.js';
 export { MessagingMetrics } from './observability/metrics/messaging-metrics.js';
 export type { MetricsOptions, MetricsRegistry } from './messaging.options.js';
+export { MessagingAdminModule } from './admin/messaging-admin.module.js';
+export { MessagingAdminService } from './admin/messaging-admin.service.js';
+export type {
+  MessagingAdminModuleOptions,
+  MessagingAdminModuleAsyncOptions,
+  MessagingAdminHttpOptions,
+  MessagingAdminRuntimeOptions,
+  AdminWatchOptions,
+} from './admin/admin-module.options.js';
+export type * from './admin/admin.types.js';
+export {
+  AdminResourceNotFoundError,
+  AdminInvalidArgumentError,
+  AdminConflictError,
+  AdminOperationUnavailableError,
+} from './admin/admin.errors.js';

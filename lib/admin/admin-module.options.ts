@@ -1,0 +1,70 @@
+import type { CanActivate, ModuleMetadata, Type } from '@nestjs/common';
+import { MessagingOptionsError } from '../errors.js';
+
+export interface AdminWatchOptions {
+  /** Milliseconds between two looks at the broker's queues and topics. */
+  intervalMs: number;
+  /** Only resources whose names start with this. */
+  prefix?: string;
+}
+
+/** What the REST API needs before the app starts: where it is mounted and what protects it. */
+export interface MessagingAdminHttpOptions {
+  /** URL path of the REST API (default 'messaging'). */
+  path?: string;
+  /** Guards every endpoint: a CanActivate class (resolved through DI) or instance. Required unless `unprotected: true`. */
+  guard?: Type<CanActivate> | CanActivate;
+  /** Serve the API without a guard (it can delete and purge queues): only behind your own protection. */
+  unprotected?: boolean;
+  /** Modules the guard's dependencies come from. */
+  imports?: ModuleMetadata['imports'];
+}
+
+/** Options that may also come from DI (forRootAsync's useFactory). */
+export interface MessagingAdminRuntimeOptions {
+  /** Poll queues and topics and report `resource.appeared` / `resource.disappeared` on events$. Off by default. */
+  watch?: AdminWatchOptions | false;
+}
+
+export type MessagingAdminModuleOptions = MessagingAdminHttpOptions & MessagingAdminRuntimeOptions;
+
+export interface MessagingAdminModuleAsyncOptions extends MessagingAdminHttpOptions {
+  inject?: any[];
+  useFactory: (...args: any[]) => MessagingAdminRuntimeOptions | Promise<MessagingAdminRuntimeOptions>;
+}
+
+export const DEFAULT_ADMIN_PATH = 'messaging';
+
+/** The mount path without surrounding slashes; refuses a start without a guard unless `unprotected: true`. */
+export function checkHttpOptions(options: MessagingAdminHttpOptions): string {
+  const path = options.path ?? DEFAULT_ADMIN_PATH;
+  if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~\-/]*$/.test(path))
+    throw new MessagingOptionsError('MessagingAdminModule.path', 'must be a URL path of letters, digits, ".", "_", "~", "-" and "/"', path);
+  if (options.unprotected !== undefined && typeof options.unprotected !== 'boolean')
+    throw new MessagingOptionsError('MessagingAdminModule.unprotected', 'must be true or false', options.unprotected);
+  const guard = options.guard as unknown;
+  if (guard === undefined && options.unprotected !== true)
+    throw new MessagingOptionsError(
+      'MessagingAdminModule.guard',
+      'the admin REST API can delete and purge queues, so it does not start unprotected: pass guard (a CanActivate class or instance), or unprotected: true if something in front of the app protects it',
+    );
+  if (guard !== undefined && typeof guard !== 'function' && typeof (guard as CanActivate | null)?.canActivate !== 'function')
+    throw new MessagingOptionsError('MessagingAdminModule.guard', 'must be a CanActivate class or an object with canActivate()', guard);
+  return path.replace(/^\/+|\/+$/g, '');
+}
+
+export function checkRuntimeOptions(options: MessagingAdminRuntimeOptions): MessagingAdminRuntimeOptions {
+  const watch = options.watch;
+  if (watch === undefined || watch === false) return options;
+  if (typeof watch !== 'object' || watch === null)
+    throw new MessagingOptionsError('MessagingAdminModule.watch', 'must be { intervalMs, prefix? } or false', watch);
+  if (!Number.isInteger(watch.intervalMs) || watch.intervalMs < 100)
+    throw new MessagingOptionsError(
+      'MessagingAdminModule.watch.intervalMs',
+      'must be an integer of at least 100 (milliseconds)',
+      watch.intervalMs,
+    );
+  if (watch.prefix !== undefined && typeof watch.prefix !== 'string')
+    throw new MessagingOptionsError('MessagingAdminModule.watch.prefix', 'must be a string', watch.prefix);
+  return options;
+}

@@ -1,0 +1,173 @@
+import type { EnvelopeMetadata } from '../envelopes/message-envelope.js';
+import type { TransportName } from '../messaging.options.js';
+import type { AttributeValue } from '../transport/broker.js';
+
+export interface ListOptions {
+  /** Only resources whose broker name starts with this. */
+  prefix?: string;
+}
+
+export interface QueueSummary {
+  name: string;
+  /** SQS: the QueueUrl the API returned. */
+  url?: string;
+}
+
+export interface DeadLetterInfo {
+  name: string;
+  arn?: string;
+  /** Messages ready in the dead-letter queue. */
+  messages: number;
+}
+
+export interface QueueInfo {
+  transport: TransportName;
+  name: string;
+  url?: string;
+  arn?: string;
+  /** Ready to be received (SQS ApproximateNumberOfMessages; AMQP messageCount). */
+  messages: number;
+  /** SQS: received, not yet deleted (ApproximateNumberOfMessagesNotVisible). */
+  inFlight?: number;
+  /** SQS: delayed (ApproximateNumberOfMessagesDelayed). */
+  delayed?: number;
+  /** AMQP: consumers attached. */
+  consumers?: number;
+  /** SQS: every queue attribute. */
+  attributes?: Record<string, string>;
+  /** The queue's dead-letter queue (SQS: its RedrivePolicy; AMQP: `<queue>-dlq` when it exists). */
+  deadLetterQueue?: DeadLetterInfo;
+  /** SQS: the topic ARNs the queue policy lets send to it. */
+  topics?: string[];
+}
+
+export interface CreateQueueOptions {
+  /** SQS FIFO queue (`.fifo` is added to the name). */
+  fifo?: boolean;
+  /** SQS visibility timeout in seconds (default 30). */
+  visibilityTimeout?: number;
+  /** Name of its dead-letter queue, or false for none. Default `<name>-dlq` (none when the module's deadLetterQueue is false). */
+  deadLetterQueue?: string | false;
+  /** Receives before SQS moves a message to the dead-letter queue (default: the module's maxReceiveCount). */
+  maxReceiveCount?: number;
+}
+
+export interface CreatedResource {
+  name: string;
+  url?: string;
+  arn?: string;
+  /** False when it existed already (create is idempotent). */
+  created: boolean;
+}
+
+export interface TopicSummary {
+  /** SNS topic name / AMQP exchange name. */
+  name: string;
+  arn?: string;
+  /** SNS: the topic as @EventPattern names it (topicPrefix removed, decoded); undefined without the module's topicPrefix. */
+  topic?: string;
+}
+
+export interface SubscriptionInfo {
+  /** What unsubscribe() takes: the SNS SubscriptionArn / an opaque AMQP binding id. */
+  id: string;
+  topic: string;
+  queue: string;
+  filterPolicy?: Record<string, unknown>;
+  filterPolicyScope?: string;
+}
+
+export interface TopicInfo {
+  transport: TransportName;
+  name: string;
+  arn?: string;
+  attributes?: Record<string, string>;
+  subscriptions?: SubscriptionInfo[];
+}
+
+export interface CreateTopicOptions {
+  /** SNS FIFO topic. */
+  fifo?: boolean;
+}
+
+export interface SubscribeOptions {
+  filterPolicy?: Record<string, unknown>;
+  filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+  /** AMQP: the exchange to bind on (default: the module's amqp.exchange). */
+  exchange?: string;
+}
+
+export interface PublishOptions {
+  attributes?: Record<string, AttributeValue>;
+  /** SNS FIFO topics: the message group. */
+  groupId?: string;
+}
+
+export interface SendToQueueOptions extends PublishOptions {
+  /** The topic a consumer dispatches the message by (default: the queue name). */
+  topic?: string;
+  /** SQS: seconds before the message becomes visible. */
+  delaySeconds?: number;
+}
+
+export interface SentMessage {
+  messageId?: string;
+}
+
+export interface PeekOptions {
+  /** At most this many messages (default 10, at most 100). */
+  max?: number;
+}
+
+export interface PeekedMessage {
+  messageId: string;
+  /** The topic it was published on, where the message says. */
+  topic?: string;
+  /** Decoded through the module's envelope; undefined when that failed (see decodeError). */
+  data?: unknown;
+  metadata?: EnvelopeMetadata;
+  decodeError?: string;
+  /** The body as it sits in the queue (SQS: the SNS notification JSON). */
+  body: string;
+  attributes: Record<string, unknown>;
+  /** Deliveries so far, this peek included. */
+  receiveCount: number;
+}
+
+export interface RedriveOptions {
+  /** Move at most this many (default: all). */
+  max?: number;
+  /** The queue to move them to (default: the queue whose dead-letter queue this is). */
+  to?: string;
+}
+
+export interface RedriveResult {
+  from: string;
+  to: string;
+  moved: number;
+}
+
+export type AdminEventType =
+  | 'queue.created'
+  | 'queue.deleted'
+  | 'queue.purged'
+  | 'queue.redriven'
+  | 'topic.created'
+  | 'topic.deleted'
+  | 'topic.subscribed'
+  | 'topic.unsubscribed'
+  | 'message.published'
+  | 'message.sent'
+  | 'resource.appeared'
+  | 'resource.disappeared';
+
+/** A change made through MessagingAdminService, or seen by its watcher. */
+export interface AdminEvent {
+  type: AdminEventType;
+  transport: TransportName;
+  kind: 'queue' | 'topic' | 'subscription' | 'message';
+  /** The queue / topic / subscription the event is about. */
+  resource: string;
+  at: Date;
+  detail?: Record<string, unknown>;
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import type { ChannelModel, GetMessage } from 'amqplib';
+import { decodeContent } from '../../amqp/content-encoding.js';
+import { toHeaders } from '../../amqp/headers.js';
+import { HEADER, isInternalHeader, isReservedName } from '../../amqp/naming.js';
+import { contentTypeOf } from '../../amqp/publisher.js';
+import { declareTopology } from '../../amqp/topology.js';
+import type { ResolvedMessagingOptions } from '../../messaging.options.js';
+import type { QueuePlan } from '../../transport/broker.js';
+import type { AdminBackend, RawPeeked } from '../admin-backend.js';
+import { AdminInvalidArgumentError, AdminOperationUnavailableError, AdminResourceNotFoundError } from '../admin.errors.js';
+import { checkAmqpName, checkNonEmpty } from '../admin-names.js';
+import type {
+  CreatedResource,
+  CreateQueueOptions,
+  PublishOptions,
+  QueueInfo,
+  RedriveOptions,
+  RedriveResult,
+  SendToQueueOptions,
+  SentMessage,
+  SubscribeOptions,
+  SubscriptionInfo,
+  TopicInfo,
+} from '../admin.types.js';
+import { AmqpChannels } from './amqp-channels.js';
+
+const DLQ_SUFFIX = '-dlq';
+
+/**
+ * The admin operations on AMQP (RabbitMQ). A "topic" resource is an exchange (createTopic declares a durable topic
+ * exchange); publish and subscribe take the @EventPattern topic, a routing key (topicPrefix added) on the module's
+ * exchange. Queues are declared as provisioning declares them: the queue, its `-retry` queue and its `-dlq`.
+ */
+export class AmqpAdmin implements AdminBackend {
+  private readonly channels: AmqpChannels;
+
+  constructor(
+    private readonly options: ResolvedMessagingOptions,
+    shared: () => ChannelModel | undefined,
+  ) {
+    this.channels = new AmqpChannels(options.amqp.url, shared);
+  }
+
+  listQueues(): Promise<never> {
+    return Promise.reject(this.listingUnavailable('listQueues'));
+  }
+
+  listTopics(): Promise<never> {
+    return Promise.reject(this.listingUnavailable('listTopics'));
+  }
+
+  async queueInfo(name: string): Promise<QueueInfo> {
+    checkNonEmpty(name, 'queue name');
+    const queue = await this.channels.requireQueue(name);
+    const info: QueueInfo = { transport: 'amqp', name, messages: queue.messageCount, consumers: queue.consumerCount };
+    const dlq = name.endsWith(DLQ_SUFFIX) ? undefined : await this.channels.checkQueue(`${name}${DLQ_SUFFIX}`);
+    if (dlq) info.deadLetterQueue = { name: `${name}${DLQ_SUFFIX}`, messages: dlq.messageCount };
+    return info;
+  }
+
+  async createQueue(name: string, options: CreateQueueOptions): Promise<CreatedResource> {
+    checkAmqpName(name, 'queue name');
+    if (options.fifo)
+      throw new AdminInvalidArgumentError('fifo', 'FIFO queues are an SNS/SQS feature; AMQP queues keep order without it', true);
+    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? `${name}${DLQ_SUFFIX}` : false);
+    if (dlqSetting !== false) checkAmqpName(dlqSetting, 'deadLetterQueue');
+    const plan: QueuePlan = {
+      name,
+      competing: true,
+      fifo: false,
+      visibilityTimeout: options.visibilityTimeout ?? 30,
+      deadLetter: dlqSetting === false ? null : { name: dlqSetting },
+      maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
+      retryBackoff: this.options.retryBackoff,
+      concurrency: this.options.concurrency,
+      subscriptions: [],
+    };
+    const existed = (await this.channels.checkQueue(name)) !== undefined;
+    await this.channels.with((channel) => declareTopology(channel, [plan], this.options));
+    return { name, created: !existed };
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    checkNonEmpty(name, 'queue name');
+    await this.channels.requireQueue(name);
+    await this.channels.with((channel) => channel.deleteQueue(name));
+  }
+
+  async topicInfo(exchange: string): Promise<TopicInfo> {
+    checkNonEmpty(exchange, 'exchange');
+    await this.channels.requireExchange(exchange);
+    return { transport: 'amqp', name: exchange };
+  }
+
+  async createTopic(exchange: string): Promise<CreatedResource> {
+    checkAmqpName(exchange, 'exchange');
+    const existed = await this.channels.exchangeExists(exchange);
+    await this.channels.with((channel) => channel.assertExchange(exchange, 'topic', { durable: true }));
+    return { name: exchange, created: !existed };
+  }
+
+  async deleteTopic(exchange: string): Promise<void> {
+    checkAmqpName(exchange, 'exchange');
+    await this.channels.requireExchange(exchange);
+    await this.channels.with((channel) => channel.deleteExchange(exchange));
+  }
+
+  async subscribe(topic: string, queue: string, options: SubscribeOptions): Promise<SubscriptionInfo> {
+    if (options.filterPolicy !== undefined)
+      throw new AdminInvalidArgumentError(
+        'filterPolicy',
+        'on amqp the consuming handler evaluates filter policies (its @EventPattern extras); a binding cannot carry one',
+        options.filterPolicy,
+      );
+    const binding = { exchange: options.exchange ?? this.options.amqp.exchange, routingKey: this.routingKey(topic), queue };
+    await this.requireBindingEnds(binding);
+    await this.channels.with((channel) => channel.bindQueue(queue, binding.exchange, binding.routingKey));
+    return { id: bindingId(binding), topic: binding.routingKey, queue };
+  }
+
+  async unsubscribe(id: string): Promise<void> {
+    const binding = parseBindingId(id);
+    await this.requireBindingEnds(binding);
+    await this.channels.with((channel) => channel.unbindQueue(binding.queue, binding.exchange, binding.routingKey));
+  }
+
+  async publish(topic: string, body: string | Buffer, options: PublishOptions): Promise<SentMessage> {
+    return this.confirmedPublish(this.options.amqp.exchange, this.routingKey(topic), body, toHeaders(options.attributes ?? {}, topic));
+  }
+
+  async sendToQueue(queue: string, topic: string, body: string | Buffer, options: SendToQueueOptions): Promise<SentMessage> {
+    if (options.delaySeconds !== undefined)
+      throw new AdminInvalidArgumentError('delaySeconds', 'delayed sending is an SQS feature', options.delaySeconds);
+    await this.channels.requireQueue(queue);
+    const headers = { ...toHeaders(options.attributes ?? {}, topic), [HEADER.originalRoutingKey]: this.routingKey(topic) };
+    return this.confirmedPublish('', queue, body, headers);
+  }
+
+  /** basic.get up to `max` messages, then nack them all with requeue. */
+  async peek(queue: string, max: number): Promise<RawPeeked[]> {
+    await this.channels.requireQueue(queue);
+    return this.channels.with(async (channel) => {
+      const held: GetMessage[] = [];
+      try {
+        while (held.length < max) {
+          const message = await channel.get(queue, { noAck: false });
+          if (message === false) break;
+          held.push(message);
+        }
+      } finally {
+        if (held.length > 0) channel.nackAll(true);
+      }
+      return held.map((m) => this.describe(m));
+    });
+  }
+
+  async purge(queue: string): Promise<void> {
+    await this.channels.requireQueue(queue);
+    await this.channels.with((channel) => channel.purgeQueue(queue));
+  }
+
+  /**
+   * Moves messages from a dead-letter queue to its source (`<source>-dlq`, or `options.to`) through the default
+   * exchange, with their original routing key; each is acked on the dead-letter queue only after the broker confirmed
+   * the copy, so a process that dies midway leaves it in the DLQ (or both), never nowhere. Attempts start again.
+   */
+  async redrive(deadLetterQueue: string, options: RedriveOptions): Promise<RedriveResult> {
+    const to = options.to ?? (deadLetterQueue.endsWith(DLQ_SUFFIX) ? deadLetterQueue.slice(0, -DLQ_SUFFIX.length) : undefined);
+    if (!to)
+      throw new AdminResourceNotFoundError('dead-letter source', deadLetterQueue, `its name does not end in "${DLQ_SUFFIX}"; pass { to }`);
+    if (to === deadLetterQueue) throw new AdminInvalidArgumentError('to', 'must be another queue than the dead-letter queue', to);
+    await this.channels.requireQueue(deadLetterQueue);
+    await this.channels.requireQueue(to);
+    const max = options.max ?? Number.POSITIVE_INFINITY;
+    const moved = await this.channels.withConfirms(async (channel) => {
+      let count = 0;
+      while (count < max) {
+        const message = await channel.get(deadLetterQueue, { noAck: false });
+        if (message === false) break;
+        const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}) };
+        delete headers[HEADER.receiveCount];
+        delete headers[HEADER.deadLetterReason];
+        delete headers[HEADER.lastError];
+        if (headers[HEADER.originalRoutingKey] === undefined) headers[HEADER.originalRoutingKey] = message.fields.routingKey;
+        channel.publish('', to, message.content, { ...message.properties, headers, persistent: true });
+        await channel.waitForConfirms();
+        channel.ack(message);
+        count += 1;
+      }
+      return count;
+    });
+    return { from: deadLetterQueue, to, moved };
+  }
+
+  close(): Promise<void> {
+    return this.channels.close();
+  }
+
+  private async confirmedPublish(exchange: string, routingKey: string, body: string | Buffer, headers?: Record<string, unknown>) {
+    const messageId = randomUUID();
+    const content = typeof body === 'string' ? Buffer.from(body) : body;
+    await this.channels.withConfirms(async (channel) => {
+      channel.publish(exchange, routingKey, content, { persistent: true, contentType: contentTypeOf(body), messageId, headers });
+      await channel.waitForConfirms();
+    });
+    return { messageId };
+  }
+
+  private async requireBindingEnds(binding: Binding): Promise<void> {
+    checkNonEmpty(binding.queue, 'queue name');
+    await this.channels.requireQueue(binding.queue);
+    if (!isReservedName(binding.exchange)) await this.channels.requireExchange(binding.exchange);
+  }
+
+  private routingKey(topic: string): string {
+    return `${this.options.topicPrefix}${topic}`;
+  }
+
+  private describe(m: GetMessage): RawPeeked {
+    const headers = m.properties.headers ?? {};
+    const routingKey =
+      typeof headers[HEADER.originalRoutingKey] === 'string' ? String(headers[HEADER.originalRoutingKey]) : m.fields.routingKey;
+    const prefix = this.options.topicPrefix;
+    const attributes: Record<string, unknown> = {};
+    for (const key of Object.keys(headers)) if (!isInternalHeader(key)) attributes[key] = headers[key];
+    const content = decodeContent(m.content, m.properties.contentEncoding, this.options.maxDecodedBytes);
+    return {
+      messageId: m.properties.messageId ?? '',
+      topic: prefix && routingKey.startsWith(prefix) ? routingKey.slice(prefix.length) : routingKey,
+      body: m.content.toString('utf8'),
+      attributes,
+      receiveCount: (Number(headers[HEADER.receiveCount]) || 0) + 1,
+      ...(content.ok ? { envelopeBody: content.body } : {}),
+    };
+  }
+
+  private listingUnavailable(operation: string): AdminOperationUnavailableError {
+    return new AdminOperationUnavailableError(
+      operation,
+      'amqp',
+      'AMQP 0-9-1 has no method to list queues or exchanges; that needs the RabbitMQ management HTTP API, which this release does not use yet. Use queueInfo(name) / topicInfo(exchange) for resources you know',
+    );
+  }
+}
+
+interface Binding {
+  exchange: string;
+  routingKey: string;
+  queue: string;
+}
+
+function bindingId(binding: Binding): string {
+  return `amqp-binding:${Buffer.from(JSON.stringify([binding.exchange, binding.routingKey, binding.queue])).toString('base64url')}`;
+}
+
+function parseBindingId(id: string): Binding {
+  const invalid = () => new AdminInvalidArgumentError('subscription', 'an id returned by subscribe() (amqp-binding:...)', id);
+  if (!id.startsWith('amqp-binding:')) throw invalid();
+  try {
+    const [exchange, routingKey, queue] = JSON.parse(
+      Buffer.from(id.slice('amqp-binding:'.length), 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (typeof exchange === 'string' && typeof routingKey === 'string' && typeof queue === 'string') return { exchange, routingKey, queue };
+  } catch {
+    // not base64url JSON: the same answer as a wrong shape
+  }
+  throw invalid();
+}

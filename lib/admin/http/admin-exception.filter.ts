@@ -1,0 +1,43 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { describeError } from '../../error-text.js';
+import { MessagingOptionsError, MissingDependencyError, PublishError } from '../../errors.js';
+import {
+  AdminConflictError,
+  AdminInvalidArgumentError,
+  AdminOperationUnavailableError,
+  AdminResourceNotFoundError,
+} from '../admin.errors.js';
+
+/** Admin errors as HTTP statuses: 404 missing resource, 400 bad argument, 409 conflict, 501 unavailable, else 500. */
+@Catch()
+export class AdminExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('MessagingAdmin');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const response = host.switchToHttp().getResponse();
+    if (exception instanceof HttpException) {
+      httpAdapter.reply(response, exception.getResponse(), exception.getStatus());
+      return;
+    }
+    const status = statusOf(exception);
+    if (status >= 500 && status !== HttpStatus.NOT_IMPLEMENTED) this.logger.error(`Admin operation failed: ${describeError(exception)}`);
+    httpAdapter.reply(
+      response,
+      { statusCode: status, error: (exception as Error | undefined)?.name ?? 'Error', message: describeError(exception) },
+      status,
+    );
+  }
+}
+
+export function statusOf(error: unknown): number {
+  if (error instanceof AdminResourceNotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof AdminInvalidArgumentError || error instanceof MessagingOptionsError || error instanceof PublishError)
+    return HttpStatus.BAD_REQUEST;
+  if (error instanceof AdminConflictError) return HttpStatus.CONFLICT;
+  if (error instanceof AdminOperationUnavailableError || error instanceof MissingDependencyError) return HttpStatus.NOT_IMPLEMENTED;
+  return HttpStatus.INTERNAL_SERVER_ERROR;
+}

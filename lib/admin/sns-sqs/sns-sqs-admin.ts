@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  PublishCommand,
+  SetSubscriptionAttributesCommand,
+  SubscribeCommand,
+  UnsubscribeCommand,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
+import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { ResolvedMessagingOptions } from '../../messaging.options.js';
+import { toSnsAttributes } from '../../sns-sqs/attributes.js';
+import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } from '../../sns-sqs/desired-state.js';
+import { topicFromArn, topicName } from '../../sns-sqs/naming.js';
+import { queuePolicy, sameJson } from '../../sns-sqs/policy.js';
+import type { AdminBackend, RawPeeked } from '../admin-backend.js';
+import { AdminConflictError, AdminInvalidArgumentError, AdminResourceNotFoundError } from '../admin.errors.js';
+import { checkSnsTopicName, checkSqsQueueName } from '../admin-names.js';
+import type {
+  CreatedResource,
+  CreateQueueOptions,
+  CreateTopicOptions,
+  ListOptions,
+  PublishOptions,
+  QueueInfo,
+  QueueSummary,
+  RedriveOptions,
+  RedriveResult,
+  SendToQueueOptions,
+  SentMessage,
+  SubscribeOptions,
+  SubscriptionInfo,
+  TopicInfo,
+  TopicSummary,
+} from '../admin.types.js';
+import { policySources } from './policy-sources.js';
+import { SnsTopics } from './sns-topics.js';
+import { peekQueue, redriveQueue } from './sqs-messages.js';
+import { queueNameOf, redriveTarget, SqsQueues } from './sqs-queues.js';
+
+/** The admin operations on SNS+SQS, with the module's clients, topicPrefix, KMS and tag settings. */
+export class SnsSqsAdmin implements AdminBackend {
+  private readonly queues: SqsQueues;
+  private readonly topics: SnsTopics;
+
+  constructor(
+    private readonly clients: { sns: SNSClient; sqs: SQSClient },
+    private readonly options: ResolvedMessagingOptions,
+  ) {
+    this.queues = new SqsQueues(clients.sqs);
+    this.topics = new SnsTopics(clients.sns, options.topicPrefix);
+  }
+
+  async listQueues({ prefix }: ListOptions): Promise<QueueSummary[]> {
+    return (await this.queues.list(prefix)).map((url) => ({ name: queueNameOf(url), url })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async queueInfo(name: string): Promise<QueueInfo> {
+    checkSqsQueueName(name);
+    const queue = await this.queues.find(name);
+    const a = queue.attributes;
+    const info: QueueInfo = {
+      transport: 'sns-sqs',
+      name,
+      url: queue.url,
+      arn: queue.arn,
+      messages: Number(a.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      attributes: a,
+      topics: policySources(a.Policy),
+    };
+    const dlqArn = redriveTarget(a);
+    if (dlqArn) {
+      const dlqName = queueNameOf(dlqArn);
+      const dlq = await this.queues.find(dlqName).catch((error: unknown) => {
+        if (error instanceof AdminResourceNotFoundError) return undefined;
+        throw error;
+      });
+      info.deadLetterQueue = { name: dlqName, arn: dlqArn, messages: Number(dlq?.attributes.ApproximateNumberOfMessages ?? 0) };
+    }
+    return info;
+  }
+
+  async createQueue(name: string, options: CreateQueueOptions): Promise<CreatedResource> {
+    const fifo = options.fifo === true || name.endsWith('.fifo');
+    const full = fifo && !name.endsWith('.fifo') ? `${name}.fifo` : name;
+    checkSqsQueueName(full);
+    const base = fifo ? full.slice(0, -'.fifo'.length) : full;
+    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? `${base}-dlq` : false);
+    const dlqName = dlqSetting === false ? undefined : fifo && !dlqSetting.endsWith('.fifo') ? `${dlqSetting}.fifo` : dlqSetting;
+    if (dlqName) checkSqsQueueName(dlqName, 'deadLetterQueue');
+    const visibility = String(options.visibilityTimeout ?? 30);
+
+    if (await this.queues.exists(full)) {
+      const existing = await this.queues.find(full);
+      if (options.visibilityTimeout !== undefined && existing.attributes.VisibilityTimeout !== visibility)
+        throw new AdminConflictError(full, `VisibilityTimeout is ${existing.attributes.VisibilityTimeout}, not ${visibility}`);
+      return { name: full, url: existing.url, arn: existing.arn, created: false };
+    }
+    const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
+    const attributes: Record<string, string> = { ...fifoAttributes, VisibilityTimeout: visibility, ...queueKmsAttributes(this.options) };
+    if (dlqName) {
+      const dlq = (await this.queues.exists(dlqName))
+        ? await this.queues.find(dlqName)
+        : await this.queues.create(
+            dlqName,
+            { ...fifoAttributes, ...nonEmpty(deadLetterQueueAttributes(this.options)) },
+            userTags(this.options),
+          );
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
+      });
+    }
+    const queue = await this.queues.create(full, nonEmpty(attributes), userTags(this.options));
+    return { name: full, url: queue.url, arn: queue.arn, created: true };
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    checkSqsQueueName(name);
+    await this.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: await this.queues.url(name) }));
+  }
+
+  async listTopics({ prefix }: ListOptions): Promise<TopicSummary[]> {
+    return (await this.topics.list())
+      .map((arn) => ({ name: arn.slice(arn.lastIndexOf(':') + 1), arn, topic: topicFromArn(arn, this.options.topicPrefix) }))
+      .filter((t) => !prefix || t.name.startsWith(prefix))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async topicInfo(topic: string): Promise<TopicInfo> {
+    const arn = await this.topics.arn(topic);
+    const [attributes, subscriptions] = await Promise.all([this.topics.attributes(arn), this.topics.subscriptions(arn)]);
+    const described = await Promise.all(
+      subscriptions
+        .filter((s) => s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation')
+        .map(async (s): Promise<SubscriptionInfo> => {
+          const a = (await this.topics.subscriptionAttributes(s.SubscriptionArn!)) ?? {};
+          return {
+            id: s.SubscriptionArn!,
+            topic: arn,
+            queue: queueNameOf(s.Endpoint ?? ''),
+            ...(a.FilterPolicy
+              ? { filterPolicy: JSON.parse(a.FilterPolicy), filterPolicyScope: a.FilterPolicyScope ?? 'MessageAttributes' }
+              : {}),
+          };
+        }),
+    );
+    return { transport: 'sns-sqs', name: arn.slice(arn.lastIndexOf(':') + 1), arn, attributes, subscriptions: described };
+  }
+
+  async createTopic(topic: string, options: CreateTopicOptions): Promise<CreatedResource> {
+    const name = topicName(this.options.topicPrefix, topic, options.fifo === true);
+    checkSnsTopicName(name, topic);
+    const existing = (await this.topics.list()).find((arn) => arn.endsWith(`:${name}`));
+    if (existing) return { name, arn: existing, created: false };
+    const attributes: Record<string, string> = {};
+    if (options.fifo) attributes.FifoTopic = 'true';
+    const kms = topicKmsKey(this.options);
+    if (kms) attributes.KmsMasterKeyId = kms;
+    const Tags = Object.entries(userTags(this.options)).map(([Key, Value]) => ({ Key, Value }));
+    const { TopicArn } = await this.clients.sns.send(
+      new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }),
+    );
+    return { name, arn: TopicArn, created: true };
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    await this.clients.sns.send(new DeleteTopicCommand({ TopicArn: await this.topics.arn(topic) }));
+  }
+
+  /** Lets the topic send to the queue (merged into the queue policy), then subscribes with the filter policy (or updates it). */
+  async subscribe(topic: string, queueName: string, options: SubscribeOptions): Promise<SubscriptionInfo> {
+    checkSqsQueueName(queueName);
+    const [topicArn, queue] = await Promise.all([this.topics.arn(topic), this.queues.find(queueName)]);
+    const policy = queuePolicy(queue.arn, [...policySources(queue.attributes.Policy), topicArn]);
+    if (!sameJson(queue.attributes.Policy, policy)) await this.queues.setAttributes(queue.url, { Policy: policy });
+    const filterPolicy = options.filterPolicy === undefined ? undefined : JSON.stringify(options.filterPolicy);
+    const scope = options.filterPolicyScope ?? 'MessageAttributes';
+    const existing = (await this.topics.subscriptions(topicArn)).find((s) => s.Endpoint === queue.arn)?.SubscriptionArn;
+    let id = existing;
+    if (existing) {
+      const current = (await this.topics.subscriptionAttributes(existing)) ?? {};
+      const set = (AttributeName: string, AttributeValue: string) =>
+        this.clients.sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existing, AttributeName, AttributeValue }));
+      if (filterPolicy !== undefined && (current.FilterPolicyScope ?? 'MessageAttributes') !== scope) await set('FilterPolicyScope', scope);
+      if (!sameJson(current.FilterPolicy, filterPolicy ?? '')) await set('FilterPolicy', filterPolicy ?? '');
+    } else {
+      const attributes: Record<string, string> = filterPolicy === undefined ? {} : { FilterPolicy: filterPolicy, FilterPolicyScope: scope };
+      ({ SubscriptionArn: id } = await this.clients.sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: 'sqs',
+          Endpoint: queue.arn,
+          Attributes: attributes,
+          ReturnSubscriptionArn: true,
+        }),
+      ));
+    }
+    return {
+      id: id ?? '',
+      topic: topicArn,
+      queue: queueName,
+      ...(options.filterPolicy ? { filterPolicy: options.filterPolicy, filterPolicyScope: scope } : {}),
+    };
+  }
+
+  async unsubscribe(id: string): Promise<void> {
+    if (!id.startsWith('arn:')) throw new AdminInvalidArgumentError('subscription', 'an SNS SubscriptionArn', id);
+    if (!(await this.topics.subscriptionAttributes(id))) throw new AdminResourceNotFoundError('subscription', id);
+    await this.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: id }));
+  }
+
+  async publish(topic: string, body: string | Buffer, options: PublishOptions): Promise<SentMessage> {
+    const arn = await this.topics.arn(topic);
+    const attributes = toSnsAttributes(options.attributes ?? {}, topic);
+    const fifo = arn.endsWith('.fifo');
+    const { MessageId } = await this.clients.sns.send(
+      new PublishCommand({
+        TopicArn: arn,
+        Message: text(body),
+        ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
+        ...(fifo ? { MessageGroupId: options.groupId ?? 'admin', MessageDeduplicationId: randomUUID() } : {}),
+      }),
+    );
+    return { messageId: MessageId };
+  }
+
+  /** The envelope wrapped as the SNS notification a subscribed queue would hold, so the app's consumer dispatches it by `topic`. */
+  async sendToQueue(queueName: string, topic: string, body: string | Buffer, options: SendToQueueOptions): Promise<SentMessage> {
+    checkSqsQueueName(queueName);
+    const queue = await this.queues.find(queueName);
+    const fifo = queueName.endsWith('.fifo');
+    const [, partition, , region, account] = queue.arn.split(':');
+    const messageId = randomUUID();
+    const attributes = toSnsAttributes(options.attributes ?? {}, topic);
+    const notification = {
+      Type: 'Notification',
+      MessageId: messageId,
+      TopicArn: `arn:${partition}:sns:${region}:${account}:${topicName(this.options.topicPrefix, topic, fifo)}`,
+      Message: text(body),
+      Timestamp: new Date().toISOString(),
+      MessageAttributes: Object.fromEntries(
+        Object.entries(attributes).map(([k, v]) => [
+          k,
+          { Type: v.DataType, Value: v.StringValue ?? Buffer.from(v.BinaryValue ?? new Uint8Array()).toString('base64') },
+        ]),
+      ),
+    };
+    await this.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: JSON.stringify(notification),
+        ...(options.delaySeconds !== undefined ? { DelaySeconds: options.delaySeconds } : {}),
+        ...(fifo ? { MessageGroupId: options.groupId ?? 'admin', MessageDeduplicationId: messageId } : {}),
+      }),
+    );
+    return { messageId };
+  }
+
+  async peek(queueName: string, max: number): Promise<RawPeeked[]> {
+    checkSqsQueueName(queueName);
+    return peekQueue(this.clients.sqs, await this.queues.url(queueName), max, this.options.topicPrefix);
+  }
+
+  async purge(queueName: string): Promise<void> {
+    checkSqsQueueName(queueName);
+    await this.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: await this.queues.url(queueName) }));
+  }
+
+  async redrive(deadLetterQueue: string, options: RedriveOptions): Promise<RedriveResult> {
+    checkSqsQueueName(deadLetterQueue);
+    if (options.to !== undefined) checkSqsQueueName(options.to, 'to');
+    if (options.to === deadLetterQueue)
+      throw new AdminInvalidArgumentError('to', 'must be another queue than the dead-letter queue', options.to);
+    const from = await this.queues.find(deadLetterQueue);
+    let to: string;
+    let toUrl: string;
+    if (options.to !== undefined) {
+      to = options.to;
+      toUrl = await this.queues.url(to);
+    } else {
+      const sources = await this.queues.sourcesOf(from.arn);
+      if (sources.length !== 1)
+        throw new AdminResourceNotFoundError(
+          'dead-letter source',
+          deadLetterQueue,
+          sources.length === 0
+            ? 'no queue has it as its RedrivePolicy target; pass { to } to name the queue to move the messages to'
+            : `${sources.length} queues send to it (${sources.map((s) => s.name).join(', ')}); pass { to } to choose one`,
+        );
+      to = sources[0].name;
+      toUrl = sources[0].url;
+    }
+    const moved = await redriveQueue(this.clients.sqs, from.url, toUrl, options.max ?? Number.POSITIVE_INFINITY);
+    return { from: deadLetterQueue, to, moved };
+  }
+
+  /** The clients belong to MessagingModule's broker. */
+  async close(): Promise<void> {}
+}
+
+function text(body: string | Buffer): string {
+  return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+function nonEmpty(attributes: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== ''));
+}
