@@ -17,6 +17,7 @@ import { AdminInvalidArgumentError } from '../admin.errors.js';
 import type { CreateQueueOptions, SubscribeOptions } from '../admin.types.js';
 import { MessagingAdminService } from '../messaging-admin.service.js';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
+import { openApiDocument } from './openapi-document.js';
 
 type JsonBody = Record<string, unknown> | undefined;
 
@@ -25,10 +26,17 @@ type JsonBody = Record<string, unknown> | undefined;
  * the path and the guard are decorator arguments.
  */
 export function adminController(path: string, guard: Type<CanActivate> | CanActivate | undefined): Type {
+  const document = openApiDocument(path);
+
   @Controller(path)
   @UseFilters(AdminExceptionFilter)
   class MessagingAdminController {
     constructor(@Inject(MessagingAdminService) private readonly admin: MessagingAdminService) {}
+
+    @Get('openapi.json')
+    openApi() {
+      return document;
+    }
 
     @Get('queues')
     listQueues(@Query('prefix') prefix?: string) {

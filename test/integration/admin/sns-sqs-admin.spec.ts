@@ -166,3 +166,38 @@ describe('MessagingAdminModule REST API over SNS+SQS (fauxqs)', () => {
     }
   });
 });
+
+describe('GET /<path>/openapi.json', () => {
+  it('documents every operation of the service under the mounted path as OpenAPI 3', async () => {
+    const response = await http.call('GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    const document = response.json;
+    expect(document.openapi).toMatch(/^3\.0\.\d$/);
+    const operations = Object.entries(document.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
+      ([path, methods]) => Object.values(methods).map((op) => ({ path, id: op.operationId })),
+    );
+    expect(operations.map((o) => o.id).sort()).toEqual(
+      [
+        'createQueue',
+        'createTopic',
+        'deleteQueue',
+        'deleteTopic',
+        'listQueues',
+        'listTopics',
+        'peek',
+        'publish',
+        'purge',
+        'queueInfo',
+        'redrive',
+        'sendToQueue',
+        'subscribe',
+        'topicInfo',
+        'unsubscribe',
+      ].sort(),
+    );
+    expect(operations.every((o) => o.path.startsWith('/messaging/'))).toBe(true);
+    // every $ref resolves
+    for (const ref of JSON.stringify(document).match(/"#\/components\/schemas\/[^"]+"/g) ?? [])
+      expect(document.components.schemas[ref.slice('"#/components/schemas/'.length, -1)]).toBeDefined();
+  });
+});
