@@ -8,6 +8,7 @@ import {
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
 import { adminController } from './http/admin.controller.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
+import { ResourceWatcher } from './resource-watcher.js';
 
 /**
  * Operations for MessagingModule's transport: `MessagingAdminService` (inject it) and a guarded REST API under
@@ -35,7 +36,7 @@ export class MessagingAdminModule {
       module: MessagingAdminModule,
       imports: options.imports ?? [],
       controllers: [adminController(path, options.guard)],
-      providers: [runtime, MessagingAdminService],
+      providers: [runtime, MessagingAdminService, ResourceWatcher],
       exports: [MessagingAdminService],
     };
   }

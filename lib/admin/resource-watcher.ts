@@ -1,0 +1,60 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { describeError } from '../error-text.js';
+import type { MessagingAdminRuntimeOptions } from './admin-module.options.js';
+import { AdminOperationUnavailableError } from './admin.errors.js';
+import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
+import { MessagingAdminService } from './messaging-admin.service.js';
+
+/**
+ * `watch: { intervalMs, prefix }`: lists queues and topics once per interval (one call chain at a time, never
+ * overlapping) and reports `resource.appeared` / `resource.disappeared` on the service's events$. The first look
+ * only learns what exists. Stops on shutdown, and for good when the transport cannot list (AMQP without the management API).
+ */
+@Injectable()
+export class ResourceWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('MessagingAdmin');
+  private timer?: NodeJS.Timeout;
+  private known?: Map<string, 'queue' | 'topic'>;
+  private stopped = false;
+
+  constructor(
+    @Inject(ADMIN_RUNTIME_OPTIONS) private readonly options: MessagingAdminRuntimeOptions,
+    private readonly admin: MessagingAdminService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.watch) void this.look();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private async look(): Promise<void> {
+    const watch = this.options.watch;
+    if (!watch || this.stopped) return;
+    try {
+      const [queues, topics] = await Promise.all([
+        this.admin.listQueues({ prefix: watch.prefix }),
+        this.admin.listTopics({ prefix: watch.prefix }),
+      ]);
+      const seen = new Map<string, 'queue' | 'topic'>();
+      for (const q of queues) seen.set(`queue:${q.name}`, 'queue');
+      for (const t of topics) seen.set(`topic:${t.arn ?? t.name}`, 'topic');
+      if (this.known && !this.stopped) {
+        for (const [key, kind] of seen) if (!this.known.has(key)) this.admin.report('resource.appeared', kind, key.slice(kind.length + 1));
+        for (const [key, kind] of this.known)
+          if (!seen.has(key)) this.admin.report('resource.disappeared', kind, key.slice(kind.length + 1));
+      }
+      this.known = seen;
+    } catch (error) {
+      if (error instanceof AdminOperationUnavailableError) {
+        this.logger.warn(`The resource watcher stops: ${error.message}`);
+        return;
+      }
+      this.logger.warn(`The resource watcher could not list resources (${describeError(error)}); it tries again in ${watch.intervalMs} ms`);
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.look(), watch.intervalMs);
+  }
+}
