@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { lastValueFrom, type Observable } from 'rxjs';
+import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { MessagingContext } from '../context/messaging.context.js';
 import { describeError } from '../error-text.js';
 import { DeadLetterError } from '../errors.js';
@@ -8,10 +8,13 @@ import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
 import type { HandlerRoute } from './subscription-planner.js';
 import { recordedFailure } from './handler-failure.js';
+import { filteredLikeNest, type DirectHandler } from './handler-fast-path.js';
 import { TopicRouter } from './topic-router.js';
 
 export interface ResolvedRoute extends HandlerRoute {
   envelopeInstance: MessageEnvelope;
+  /** Set when the handler has no pipes, guards, interceptors or filters anywhere: the controller method itself. */
+  direct?: DirectHandler;
 }
 
 const ACK: DeliveryOutcome = { kind: 'ack' };
@@ -50,17 +53,47 @@ export function createDeliveryDispatcher(
       delivery.raw,
       delivery.groupId,
     ]);
+    const direct = route.direct;
+    if (direct) {
+      try {
+        let result = direct(decoded.data, context);
+        if (isThenable(result)) result = await result;
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        return ACK;
+      } catch (error) {
+        // what Nest's default exception filter would have passed on, with the original error for the reason
+        return failed(logger, delivery, route, filteredLikeNest(error), error);
+      }
+    }
     try {
       const result = await route.handler(decoded.data, context);
       await lastValueFrom(toObservable(result), { defaultValue: undefined });
       return ACK;
     } catch (error) {
-      if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${describeError(error)}`);
-      const reason = `handler for "${route.pattern}" failed: ${failureText(error, recordedFailure(context))}`;
-      logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" failed on attempt ${delivery.receiveCount}: ${reason}`);
-      return { kind: 'retry', reason };
+      return failed(logger, delivery, route, error, recordedFailure(context));
     }
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true;
+  return (
+    (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** `error`: what the exception filters passed on; `original`: what the handler (or a pipe) threw. */
+function failed(
+  logger: LoggerService,
+  delivery: InboundDelivery,
+  route: ResolvedRoute,
+  error: unknown,
+  original: unknown,
+): DeliveryOutcome {
+  if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${describeError(error)}`);
+  const reason = `handler for "${route.pattern}" failed: ${failureText(error, original)}`;
+  logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" failed on attempt ${delivery.receiveCount}: ${reason}`);
+  return { kind: 'retry', reason };
 }
 
 function deadLetter(logger: LoggerService, delivery: InboundDelivery, reason: string): DeliveryOutcome {

@@ -41,6 +41,11 @@ export function recordHandlerFailures(modules: ModulesContainer): void {
   }
 }
 
+/** A method's own interceptors, the recorder left out (it only exists for Nest's pipeline). */
+export function withoutFailureRecorder(interceptors: unknown[] | undefined): unknown[] {
+  return (interceptors ?? []).filter((interceptor) => interceptor !== recorder);
+}
+
 /** What the handler (or a pipe) threw for this message, before exception filters rewrote it. */
 export function recordedFailure(context: MessagingContext): unknown {
   return failures.get(context);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
@@ -14,6 +14,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';
+import { AttachmentWatch, planFastPaths } from './handler-fast-path.js';
 import { handlerNames } from './handler-names.js';
 import { planQueues } from './subscription-planner.js';
 import { controllerHandlers } from '../topology/controller-handlers.js';
@@ -45,9 +46,15 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     private readonly identity: ServiceIdentity,
     @Optional() @Inject(MESSAGING_TRACING) private readonly tracing?: MessagingTracing,
     @Optional() private readonly modules?: ModulesContainer,
+    @Optional() private readonly appConfig?: ApplicationConfig,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     super();
+    this.attachment = new AttachmentWatch(modules, this, () => this.messageHandlers.size);
   }
+
+  /** Whether connectMicroservice registered the handlers as it attached this server (see planFastPaths). */
+  private readonly attachment: AttachmentWatch;
 
   /** True once Nest started this strategy (connectMicroservice / createMicroservice, then start). */
   get isStarted(): boolean {
@@ -64,12 +71,19 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid, handlerNames(this.modules));
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
+      const fastPaths = planFastPaths({
+        modules: this.modules,
+        appConfig: this.appConfig,
+        adapterHost: this.adapterHost,
+        watch: this.attachment,
+      });
       const dispatchers = await Promise.all(
         queues.map(async ({ plan, routes }) => {
           const resolved = await Promise.all(
             routes.map(async (route): Promise<ResolvedRoute> => ({
               ...route,
               envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
+              direct: fastPaths.directFor(route.pattern, route.handler),
             })),
           );
           const dispatch = createDeliveryDispatcher(
