@@ -26,6 +26,12 @@ export interface QueuePlan {
   retryBackoff: number;
   concurrency: number;
   subscriptions: SubscriptionPlan[];
+  /**
+   * Set for a queue-only consumer (`@EventPattern(topic, { queue })`): the queue exists already, as given (a name with
+   * queueNamePrefix applied, a URL or an ARN). The broker creates no topic, subscription or binding and changes none
+   * of the queue's attributes; `subscriptions` then only name the handlers' topics for routing.
+   */
+  existingQueue?: string;
 }
 
 /** A message as received, before the envelope decoded it. */
@@ -55,6 +61,19 @@ export interface OutboundMessage {
   topic: string;
   body: string | Buffer;
   attributes: Record<string, AttributeValue>;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
+/** A message for `MessagingClient.sendToQueue`: straight to one queue, no topic, no fan-out. */
+export interface QueueMessage {
+  /** The queue as given to sendToQueue: a name (the broker adds queueNamePrefix), an SQS queue URL or an SQS queue ARN. */
+  queue: string;
+  /** The envelope-encoded body. */
+  body: string | Buffer;
+  attributes: Record<string, AttributeValue>;
+  /** Seconds before the message becomes visible (SQS 0-900). */
+  delaySeconds?: number;
   groupId?: string;
   deduplicationId?: string;
 }
@@ -100,6 +119,8 @@ export interface Broker {
   stopConsuming(drainTimeoutMs: number): Promise<void>;
   /** Resolves once the broker has accepted the message. */
   publish(message: OutboundMessage): Promise<void>;
+  /** Sends straight to one existing queue; resolves once the broker has accepted the message. */
+  sendToQueue?(message: QueueMessage): Promise<void>;
   close(): Promise<void>;
   /** The underlying clients / connection, for `unwrap()`. */
   unwrap(): unknown;
