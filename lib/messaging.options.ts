@@ -162,6 +162,14 @@ export interface SubscriptionExtras {
   concurrency?: number;
   /** AMQP exchange for this subscription (default: the module's amqp.exchange). */
   exchange?: string;
+  /**
+   * Consume this existing queue instead of subscribing: a name (queueNamePrefix is added), an SQS queue URL or an SQS
+   * queue ARN (AMQP: a name). No topic, subscription or binding is created and none of the queue's attributes is
+   * changed; bodies may be SNS notifications, tomodachi `sqs_send_message` bodies or bare envelopes. Excludes the
+   * extras that would shape the queue (queueName, competing, filterPolicy, visibilityTimeout, dead-lettering, fifo,
+   * exchange).
+   */
+  queue?: string;
 }
 
 /**
@@ -261,6 +269,7 @@ export const OPTION_NAMES = {
     protoClass: 1,
     concurrency: 1,
     exchange: 1,
+    queue: 1,
   }),
 };
 

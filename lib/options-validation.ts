@@ -95,7 +95,34 @@ export function checkSubscriptionExtras(extras: Record<string, unknown>, where: 
   }
   checkInteger(e.concurrency, name('concurrency'), 1, 10_000);
   checkString(e.exchange, name('exchange'), { nonEmpty: true });
+  checkQueueOnly(e, name);
   return e;
+}
+
+/** Extras that shape a queue the library owns; a queue-only handler (`queue`) owns nothing. */
+const NOT_WITH_QUEUE = [
+  'queueName',
+  'competing',
+  'filterPolicy',
+  'filterPolicyScope',
+  'visibilityTimeout',
+  'deadLetterQueueName',
+  'maxReceiveCount',
+  'fifo',
+  'exchange',
+] as const;
+
+function checkQueueOnly(e: SubscriptionExtras, name: (key: string) => string): void {
+  if (e.queue === undefined) return;
+  checkString(e.queue, name('queue'), { nonEmpty: true });
+  for (const key of NOT_WITH_QUEUE) {
+    if (e[key] === undefined || (key === 'competing' && e.competing === true)) continue;
+    throw new MessagingOptionsError(
+      name(key),
+      `cannot be combined with queue ('${e.queue}'): a queue-only handler consumes an existing queue as it is and changes none of its settings; remove ${key}, or drop queue to let the library create and subscribe a queue`,
+      e[key],
+    );
+  }
 }
 
 function checkSnsSqs(o: SnsSqsOptions): void {

@@ -5,6 +5,7 @@ import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type Subscription
 import { encodeName, fitName } from '../naming.js';
 import { tomodachiAmqpQueueName, tomodachiSqsQueueName } from '../naming/tomodachi-names.js';
 import { checkSubscriptionExtras } from '../options-validation.js';
+import { queueOnlyPlan } from './queue-only-plan.js';
 import type { QueuePlan } from '../transport/broker.js';
 
 /** Generated names stay short enough for SQS (80) with room for a `.fifo` suffix. */
@@ -62,6 +63,7 @@ function queuePlanFor(
   instanceId: string,
   handlerNameOf: HandlerNameOf,
 ): QueuePlan {
+  if (extras.queue !== undefined) return queueOnlyPlan(pattern, { ...extras, queue: extras.queue }, options);
   const competing = extras.competing ?? SUBSCRIPTION_DEFAULTS.competing;
   const fifo = extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo;
   if (!competing && options.provisioning !== 'create') {
@@ -132,7 +134,7 @@ function readableQueueName({ pattern, competing, options, instanceId }: NameInpu
   return `${fitName(readable, GENERATED_NAME_MAX - '-dlq'.length - suffix.length)}${suffix}`;
 }
 
-const QUEUE_LEVEL_SETTINGS = ['competing', 'fifo', 'visibilityTimeout', 'maxReceiveCount', 'concurrency'] as const;
+const QUEUE_LEVEL_SETTINGS = ['existingQueue', 'competing', 'fifo', 'visibilityTimeout', 'maxReceiveCount', 'concurrency'] as const;
 
 function assertCompatible(existing: QueuePlan, added: QueuePlan, pattern: string): void {
   for (const key of QUEUE_LEVEL_SETTINGS) {

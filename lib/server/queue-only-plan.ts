@@ -1,0 +1,29 @@
+import type { ResolvedMessagingOptions, SubscriptionExtras } from '../messaging.options.js';
+import type { QueuePlan } from '../transport/broker.js';
+import { parseQueueRef } from '../transport/queue-ref.js';
+
+/**
+ * The plan of a queue-only handler (`extras.queue`): the existing queue's name (queueNamePrefix on a bare name; the
+ * last part of a URL or ARN), competing, FIFO when the name ends in `.fifo`, no dead-letter queue of the library's
+ * (the queue's own RedrivePolicy, if any, applies). The broker reads the rest from the queue itself.
+ */
+export function queueOnlyPlan(
+  pattern: string,
+  extras: SubscriptionExtras & { queue: string },
+  options: ResolvedMessagingOptions,
+): QueuePlan {
+  const ref = parseQueueRef(extras.queue, options.queueNamePrefix);
+  const existingQueue = ref.kind === 'name' ? ref.name : extras.queue;
+  return {
+    name: ref.name,
+    competing: true,
+    fifo: options.transport === 'sns-sqs' && ref.name.endsWith('.fifo'),
+    visibilityTimeout: 30,
+    deadLetter: null,
+    maxReceiveCount: options.maxReceiveCount,
+    retryBackoff: options.retryBackoff,
+    concurrency: extras.concurrency ?? options.concurrency,
+    subscriptions: [{ pattern }],
+    existingQueue,
+  };
+}
