@@ -19,7 +19,8 @@ import { sleep } from '../sleep.js';
 import { batchesOf, MAX_BATCH_ENTRIES } from './batching.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { topicFromArn } from './naming.js';
-import { parseNotification } from './notification.js';
+import { parseNotification, parseQueueOnlyBody } from './notification.js';
+import { queueOnlyTopic } from '../transport/queue-only-topic.js';
 import { VisibilityHeartbeat } from './visibility-heartbeat.js';
 
 export interface ConsumerSettings {
@@ -79,6 +80,7 @@ export class SqsConsumer {
   private readonly deletes: DeleteBatcher;
   private readonly heartbeat: VisibilityHeartbeat;
   private readonly systemAttributes: MessageSystemAttributeName[];
+  private readonly messageAttributeNames?: string[];
   private errorStreak = 0;
   private lastReceiveError?: string;
 
@@ -92,6 +94,8 @@ export class SqsConsumer {
     this.deletes = new DeleteBatcher(send, settings.queueUrl, logger);
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
+    // a queue-only queue's producers may send SQS-level attributes (a direct SendMessage); SNS ones are in the body
+    this.messageAttributeNames = settings.plan.existingQueue !== undefined ? ['All'] : undefined;
     // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
     this.maxPolls = Math.ceil(settings.plan.concurrency / MAX_BATCH_ENTRIES);
     // Every outstanding call (receives, settles of running handlers, backoff sleeps) listens on these signals.
@@ -207,6 +211,7 @@ export class SqsConsumer {
           MaxNumberOfMessages: count,
           WaitTimeSeconds: this.settings.waitTimeSeconds,
           MessageSystemAttributeNames: this.systemAttributes,
+          ...(this.messageAttributeNames ? { MessageAttributeNames: this.messageAttributeNames } : {}),
         }),
         { abortSignal: poll.controller.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 },
       );
@@ -303,6 +308,7 @@ export class SqsConsumer {
   }
 
   private async deliver(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
+    if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount);
     const parsed = parseNotification(message.Body);
     if (!parsed.ok) {
       this.logger.error(`Message ${message.MessageId} on ${this.plan.name} goes to the dead-letter queue: ${parsed.reason}`);
@@ -317,6 +323,34 @@ export class SqsConsumer {
       body: notification.message,
       attributes: notification.attributes,
       messageId: notification.messageId || message.MessageId || '',
+      receiveCount,
+      groupId: message.Attributes?.MessageGroupId,
+      raw: message,
+    };
+    try {
+      return await this.handler(delivery);
+    } catch (error) {
+      return { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` };
+    }
+  }
+
+  /** A queue-only queue: SNS notifications, tomodachi queue bodies and bare envelopes all decode. */
+  private async deliverQueueOnly(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
+    const parsed = parseQueueOnlyBody(message.Body, message.MessageId ?? '', message.MessageAttributes);
+    if (!parsed.ok) {
+      this.logger.error(`Message ${message.MessageId} on ${this.plan.name} cannot be handled: ${parsed.reason}`);
+      return { kind: 'dead-letter', reason: parsed.reason };
+    }
+    const { body } = parsed;
+    const arnTopic = body.topicArn
+      ? (topicFromArn(body.topicArn, this.settings.topicPrefix) ??
+        decodeName(body.topicArn.slice(body.topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, '')))
+      : undefined;
+    const delivery: InboundDelivery = {
+      topic: queueOnlyTopic(this.plan, arnTopic, body.message),
+      body: body.message,
+      attributes: body.attributes,
+      messageId: body.messageId,
       receiveCount,
       groupId: message.Attributes?.MessageGroupId,
       raw: message,

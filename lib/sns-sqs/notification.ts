@@ -38,3 +38,87 @@ export function parseNotification(body: string | undefined): ParsedNotification 
     notification: { topicArn: n.TopicArn, message: n.Message, messageId: typeof n.MessageId === 'string' ? n.MessageId : '', attributes },
   };
 }
+
+/** A body on a queue-only queue, whichever producer wrote it. */
+export interface QueueOnlyBody {
+  /** The SNS TopicArn, when an SNS subscription (made by the queue's owner) delivered it. */
+  topicArn?: string;
+  /** The envelope-encoded message. */
+  message: string;
+  messageId: string;
+  attributes: Record<string, unknown>;
+}
+
+export type ParsedQueueOnlyBody = { ok: true; body: QueueOnlyBody } | { ok: false; reason: string };
+
+type SqsAttribute = { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array };
+
+/**
+ * Reads an SQS message on a queue-only queue: an SNS notification; tomodachi's `sqs_send_message` body
+ * (`Type: "Message"`, the envelope in `Message`, what `sendToQueue` writes); or anything else as the bare envelope
+ * (what a plain SQS SendMessage producer writes). SQS message attributes are merged over the body's. Never throws.
+ */
+export function parseQueueOnlyBody(
+  body: string | undefined,
+  messageId: string,
+  sqsAttributes: Record<string, SqsAttribute> | undefined,
+): ParsedQueueOnlyBody {
+  if (body === undefined || body === '') return { ok: false, reason: 'SQS message has an empty body' };
+  const direct = fromSqsAttributes(sqsAttributes);
+  const notification = parseNotification(body);
+  if (notification.ok) {
+    const n = notification.notification;
+    return {
+      ok: true,
+      body: { topicArn: n.topicArn, message: n.message, messageId: n.messageId || messageId, attributes: { ...n.attributes, ...direct } },
+    };
+  }
+  const wrapped = tomodachiQueueBody(body);
+  if (wrapped) {
+    let attributes: Record<string, unknown>;
+    try {
+      attributes = fromNotificationAttributes(wrapped.MessageAttributes);
+    } catch (error) {
+      return { ok: false, reason: `queue message has unreadable MessageAttributes: ${String(error)}` };
+    }
+    return { ok: true, body: { message: wrapped.Message, messageId, attributes: { ...attributes, ...direct } } };
+  }
+  return { ok: true, body: { message: body, messageId, attributes: direct } };
+}
+
+function tomodachiQueueBody(
+  body: string,
+): { Message: string; MessageAttributes?: Record<string, { Type?: string; Value?: string }> } | undefined {
+  if (body.charCodeAt(0) !== 123 /* { */) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const b = parsed as Record<string, unknown>;
+  if (b === null || typeof b !== 'object' || b.Type !== 'Message' || typeof b.Message !== 'string') return undefined;
+  const attributes = b.MessageAttributes;
+  return {
+    Message: b.Message,
+    MessageAttributes:
+      attributes && typeof attributes === 'object' ? (attributes as Record<string, { Type?: string; Value?: string }>) : undefined,
+  };
+}
+
+/** SQS-level message attributes (`{ DataType, StringValue, BinaryValue }`) as values, typed as notification attributes are. */
+export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined): Record<string, unknown> {
+  if (!attributes) return {};
+  const asNotification: Record<string, { Type?: string; Value?: string }> = {};
+  for (const [key, a] of Object.entries(attributes)) {
+    const type = a.DataType?.split('.')[0] === 'Number' ? 'Number' : a.DataType;
+    const value = a.BinaryValue ? Buffer.from(a.BinaryValue).toString('base64') : (a.StringValue ?? '');
+    Object.defineProperty(asNotification, key, {
+      value: { Type: type, Value: value },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return fromNotificationAttributes(asNotification);
+}

@@ -33,6 +33,7 @@ import { deadLetterQueueName, queueName, topicName } from './naming.js';
 import { queuePolicy, sameJson } from './policy.js';
 import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, tagChanges, topicKmsKey, userTags } from './desired-state.js';
 import { lookUpSnsSqsTopology } from './lookup.js';
+import { lookUpExistingQueue } from './existing-queue.js';
 import { verifySnsSqsTopology } from './verifier.js';
 
 export { kmsValue } from './kms.js';
@@ -91,7 +92,19 @@ export class SnsSqsProvisioner {
     this.closing.abort();
   }
 
+  /** Queue-only plans (plan.existingQueue) are only looked up, whatever the provisioning mode. */
   async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+    const owned = queues.filter((plan) => plan.existingQueue === undefined);
+    const existing = queues.filter((plan) => plan.existingQueue !== undefined);
+    const [provisioned, found] = await Promise.all([
+      this.provisionOwned(owned),
+      Promise.all(existing.map((plan) => lookUpExistingQueue(this, plan))),
+    ]);
+    return [...provisioned, ...found];
+  }
+
+  private async provisionOwned(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+    if (queues.length === 0) return [];
     switch (this.options.provisioning) {
       case 'verify':
         return verifySnsSqsTopology(this, queues);

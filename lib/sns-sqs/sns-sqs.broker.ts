@@ -10,6 +10,7 @@ import type {
   DeadLetterDepth,
   DeliveryHandler,
   OutboundMessage,
+  QueueMessage,
   QueuePlan,
 } from '../transport/broker.js';
 import { sleep } from '../sleep.js';
@@ -19,6 +20,7 @@ import { deadLetterQueueName, queueName, validateQueuePlans } from './naming.js'
 import { OrphanSweep } from './orphan-sweep.js';
 import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
 import { SnsPublisher } from './publisher.js';
+import { SqsQueueSender } from './queue-sender.js';
 
 /** The SNS+SQS transport: wires naming checks, provisioning, consumers and the batching publisher. */
 export class SnsSqsBroker implements Broker {
@@ -26,6 +28,7 @@ export class SnsSqsBroker implements Broker {
   private readonly clients: AwsClients;
   private readonly provisioner: SnsSqsProvisioner;
   private readonly publisher: SnsPublisher;
+  private readonly queueSender: SqsQueueSender;
   private readonly orphans: OrphanSweep;
   private swept = false;
   /** When the shutdown under way runs out of time (drain deadline + grace); calls still in flight are cut off then. */
@@ -48,6 +51,7 @@ export class SnsSqsBroker implements Broker {
       logger,
       options.topicPrefix,
     );
+    this.queueSender = new SqsQueueSender(this.clients, logger, options.queueNamePrefix);
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 
@@ -77,7 +81,8 @@ export class SnsSqsBroker implements Broker {
     const consumer = new SqsConsumer(
       this.clients.sqs,
       {
-        plan,
+        // a queue-only plan carries the existing queue's own visibility timeout once looked up
+        plan: plan.existingQueue !== undefined ? queue.plan : plan,
         queueUrl: queue.url,
         deadLetterUrl: queue.deadLetter?.url,
         topicPrefix: this.options.topicPrefix,
@@ -115,6 +120,11 @@ export class SnsSqsBroker implements Broker {
   publish(message: OutboundMessage): Promise<void> {
     if (!this.configurationChecked) return this.checkConfiguration().then(() => this.publisher.publish(message));
     return this.publisher.publish(message);
+  }
+
+  sendToQueue(message: QueueMessage): Promise<void> {
+    if (!this.configurationChecked) return this.checkConfiguration().then(() => this.queueSender.send(message));
+    return this.queueSender.send(message);
   }
 
   /** SNS+SQS has no connection to lose: health is the consumers' receive loops and their failure streaks. */
@@ -159,9 +169,13 @@ export class SnsSqsBroker implements Broker {
     // Emits still in flight get what is left of the drain time; destroying the clients below ends any that hang.
     const deadline = this.stopDeadline ?? Date.now() + this.options.drainTimeout + STOP_GRACE_MS;
     const timeout = new AbortController();
-    await Promise.race([this.publisher.flush(), sleep(Math.max(0, deadline - Date.now()), timeout.signal)]);
+    await Promise.race([
+      Promise.all([this.publisher.flush(), this.queueSender.flush()]),
+      sleep(Math.max(0, deadline - Date.now()), timeout.signal),
+    ]);
     timeout.abort();
     this.publisher.abort();
+    this.queueSender.abort();
     this.provisioner.close();
     this.closed = true;
     this.clients.sns.destroy();
