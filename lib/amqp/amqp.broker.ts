@@ -7,6 +7,7 @@ import type {
   DeadLetterDepth,
   DeliveryHandler,
   OutboundMessage,
+  QueueMessage,
   QueuePlan,
 } from '../transport/broker.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
@@ -17,6 +18,8 @@ import { provisioningError } from './provisioning-error.js';
 import { declareTopology } from './topology.js';
 import { verifyTopology } from './verify-topology.js';
 import { withFilterPolicies } from './filtered-handler.js';
+import { withQueueOnlyTopic } from './queue-only-handler.js';
+import { AmqpQueueSender } from './queue-sender.js';
 import { validatePlans } from './validation.js';
 import type { Observable } from 'rxjs';
 
@@ -29,6 +32,7 @@ export class AmqpBroker implements Broker {
   private readonly connection: AmqpConnection;
   private readonly publisher: AmqpPublisher;
   private readonly consumer: AmqpConsumer;
+  private readonly queueSender: AmqpQueueSender;
   private readonly provisioned = new Map<string, QueuePlan>();
   /** Set by stopConsuming: the drain deadline plus the grace for closing channels and the connection. */
   private closeBy?: number;
@@ -41,6 +45,7 @@ export class AmqpBroker implements Broker {
     this.status$ = this.connection.status$.asObservable();
     this.publisher = new AmqpPublisher(this.connection, options.amqp.publishTimeout, logger);
     this.consumer = new AmqpConsumer(this.connection, this.publisher, options, logger);
+    this.queueSender = new AmqpQueueSender(this.connection, this.publisher, options.queueNamePrefix, options.amqp.connectTimeout);
     // after every (re)connect: topology first, then the consumers
     this.connection.onConnect((model) => this.redeclare(model));
     this.connection.onConnect((model) => this.consumer.attachAll(model));
@@ -66,7 +71,8 @@ export class AmqpBroker implements Broker {
 
   async consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void> {
     try {
-      await this.consumer.consume(queue, withFilterPolicies(queue, handler, this.logger));
+      const routed = queue.existingQueue !== undefined ? withQueueOnlyTopic(queue, handler) : handler;
+      await this.consumer.consume(queue, withFilterPolicies(queue, routed, this.logger));
     } catch (error) {
       await this.afterFailedStart();
       throw error;
@@ -88,6 +94,10 @@ export class AmqpBroker implements Broker {
       message.attributes,
       message.topic,
     );
+  }
+
+  sendToQueue(message: QueueMessage): Promise<void> {
+    return this.queueSender.send(message);
   }
 
   /** topicPrefix + topic, kept per topic (a handful per process) instead of a new string per message. */

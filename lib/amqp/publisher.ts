@@ -65,7 +65,7 @@ export class AmqpPublisher {
 
   /**
    * Publishes a message as the library's client does: persistent, content type, headers from attributes, message id.
-   * `topic` (as given to emit) names the message in errors.
+   * `topic` (as given to emit) names the message in errors; `extra` adds properties (e.g. an expiration).
    */
   publish(
     exchange: string,
@@ -73,6 +73,7 @@ export class AmqpPublisher {
     body: string | Buffer,
     attributes: Record<string, AttributeValue>,
     topic = routingKey,
+    extra?: Options.Publish,
   ): Promise<void> {
     let headers: Record<string, unknown> | undefined;
     try {
@@ -87,7 +88,7 @@ export class AmqpPublisher {
       messageId: this.nextMessageId(),
       headers,
     };
-    return this.publishRaw(exchange, routingKey, content, options);
+    return this.publishRaw(exchange, routingKey, content, extra ? { ...options, ...extra } : options);
   }
 
   /**

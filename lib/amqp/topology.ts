@@ -41,6 +41,10 @@ export async function declareTopology(channel: Channel, plans: readonly QueuePla
       await step(`assertExchange ${exchange}`, () => channel.assertExchange(exchange, 'topic', { durable: true }));
   }
   for (const plan of plans) {
+    if (plan.existingQueue !== undefined) {
+      await declareQueueOnly(channel, plan, options);
+      continue;
+    }
     await step(`assertQueue ${plan.name}`, () => channel.assertQueue(plan.name, mainQueueOptions(plan, options)));
     await step(`assertQueue ${retryQueueName(plan.name)}`, () =>
       channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options)),
@@ -54,6 +58,18 @@ export async function declareTopology(channel: Channel, plans: readonly QueuePla
       await step(`bindQueue ${plan.name} to exchange ${exchange} with ${key}`, () => channel.bindQueue(plan.name, exchange, key));
     }
   }
+}
+
+/**
+ * A queue-only plan: the existing queue is only checked (passive checkQueue: no declaration, no binding, no argument
+ * changed); beside it `<queue>-retry` is declared, a queue of the library's own through which failed messages wait
+ * for their retry (and `sendToQueue` delays) before they dead-letter back into the queue.
+ */
+async function declareQueueOnly(channel: Channel, plan: QueuePlan, options: ResolvedMessagingOptions): Promise<void> {
+  await step(`checkQueue ${plan.name} (an existing queue: the queue-only handler's queue must exist)`, () => channel.checkQueue(plan.name));
+  await step(`assertQueue ${retryQueueName(plan.name)}`, () =>
+    channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options)),
+  );
 }
 
 /** Re-declares a per-process plan's -retry and -dlq queues: a declaration renews their x-expires lease. */
