@@ -2,6 +2,7 @@ export { MessagingModule } from './messaging.module.js';
 export { MessagingServer } from './server/messaging.server.js';
 export { MessagingClient } from './client/messaging.client.js';
 export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
+export type { SendToQueueOptions } from './client/send-to-queue-options.js';
 export { MessagingValidationPipe } from './validation/messaging-validation.pipe.js';
 export { MessagingContext } from './context/messaging.context.js';
 export { MessagingEventPattern } from './decorators/messaging-event-pattern.decorator.js';

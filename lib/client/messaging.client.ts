@@ -11,6 +11,7 @@ import type { MessagingTracing } from '../observability/tracing/messaging-tracin
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { MessagingRecord, type MessagingRecordOptions } from './messaging-record.js';
+import { checkSendToQueue, type SendToQueueOptions } from './send-to-queue-options.js';
 
 const NO_OPTIONS: MessagingRecordOptions = Object.freeze({});
 const NO_ATTRIBUTES = Object.freeze({});
@@ -57,6 +58,32 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
     const published = this.dispatchEvent<TResult>(packet);
     published.catch(() => undefined); // nobody may subscribe; the error still reaches every subscriber
     return from(published);
+  }
+
+  /**
+   * Sends straight to one existing queue (a name, which gets queueNamePrefix, an SQS queue URL or an SQS queue ARN):
+   * no topic, no fan-out. Like emit, it sends at once and returns an observable that completes when the broker
+   * accepted the message (`await lastValueFrom(client.sendToQueue(...))`) and errors with a PublishError otherwise.
+   */
+  sendToQueue<TInput = unknown>(queue: string, data: TInput, options: SendToQueueOptions = {}): Observable<void> {
+    const sent = this.encodeAndSend(queue, data, options);
+    sent.catch(() => undefined); // nobody may subscribe; the error still reaches every subscriber
+    return from(sent);
+  }
+
+  private async encodeAndSend(queue: string, data: unknown, options: SendToQueueOptions): Promise<void> {
+    checkSendToQueue(queue, options);
+    const broker = this.broker;
+    if (!broker.sendToQueue) throw new PublishError(`sendToQueue('${queue}') is not supported by this broker`);
+    const envelope = options.envelope ? await this.envelopes.resolve(options.envelope) : this.envelope;
+    const topic = options.topic ?? '';
+    const body = await envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass });
+    const { delaySeconds, groupId, deduplicationId } = options;
+    const send = (attributes: MessagingRecordOptions['attributes'] & object) =>
+      broker.sendToQueue!({ queue, body, attributes, delaySeconds, groupId, deduplicationId });
+    const attributes = options.attributes ?? NO_ATTRIBUTES;
+    if (this.tracing) return this.tracing.publish(topic || queue, attributes, send);
+    return send(attributes);
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {

@@ -1,7 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { BehaviorSubject } from 'rxjs';
 import { MessagingError, PublishError } from '../errors.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
-import type { Broker, BrokerStatus, DeliveryHandler, InboundDelivery, OutboundMessage, QueuePlan } from '../transport/broker.js';
+import type {
+  Broker,
+  BrokerStatus,
+  DeliveryHandler,
+  InboundDelivery,
+  OutboundMessage,
+  QueueMessage,
+  QueuePlan,
+} from '../transport/broker.js';
+import { queueOnlyTopic } from '../transport/queue-only-topic.js';
+import { parseQueueRef } from '../transport/queue-ref.js';
 import { deliverToQueue } from './queue-delivery.js';
 import { SubscriptionFilter } from './subscription-filter.js';
 import type { EmittedMessage, QueueDeliveryResult } from './types.js';
@@ -23,6 +34,7 @@ export class InMemoryBroker implements Broker {
   private readonly consumers = new Map<string, Consumer>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly emittedMessages: EmittedMessage[] = [];
+  private readonly queueSends: QueueMessage[] = [];
   private readonly emitListeners = new Set<() => void>();
   private state: 'open' | 'stopped' | 'closed' = 'open';
 
@@ -82,6 +94,38 @@ export class InMemoryBroker implements Broker {
       ...(decodeError !== undefined ? { decodeError } : {}),
     });
     for (const listener of this.emitListeners) listener();
+  }
+
+  /**
+   * Records the send and, when a queue-only consumer (`@EventPattern(topic, { queue })`) listens on that queue, hands
+   * it the message in the background, as a real queue would (the send resolves on acceptance, not on handling).
+   */
+  async sendToQueue(message: QueueMessage): Promise<void> {
+    if (this.state === 'closed')
+      throw new PublishError(`Cannot send to queue "${message.queue}": the in-memory broker is closed (the application was closed)`);
+    this.queueSends.push({ ...message, attributes: { ...message.attributes } });
+    const name = parseQueueRef(message.queue).name;
+    const consumer = [...this.consumers.values()].find(
+      (c) => c.plan.existingQueue !== undefined && (c.plan.existingQueue === message.queue || c.plan.name === name),
+    );
+    if (!consumer) return;
+    const delivery: InboundDelivery = {
+      topic: queueOnlyTopic(consumer.plan, undefined, message.body),
+      body: message.body,
+      attributes: { ...message.attributes },
+      messageId: randomUUID(),
+      receiveCount: 1,
+      ...(message.groupId !== undefined ? { groupId: message.groupId } : {}),
+      raw: message,
+    };
+    const running = deliverToQueue(consumer.plan, consumer.handler, delivery, false);
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running)).catch(() => undefined);
+  }
+
+  /** Every `sendToQueue` the app made, in order. */
+  sentToQueues(): readonly QueueMessage[] {
+    return this.queueSends;
   }
 
   async close(): Promise<void> {
