@@ -11,6 +11,7 @@ interface Run {
   n: number;
   ms: number;
   cpuMs: number;
+  spansExported?: number;
 }
 
 const ALL_SUBJECTS: { id: string; label: string; module: string; params?: Record<string, unknown> }[] = [
@@ -21,6 +22,12 @@ const ALL_SUBJECTS: { id: string; label: string; module: string; params?: Record
     label: '**nestjs-messaging** (RawEnvelope, bare JSON like golevelup)',
     module: 'amqp-ours',
     params: { envelope: 'raw' },
+  },
+  {
+    id: 'ours-observed',
+    label: '**nestjs-messaging** (JsonEnvelope, metrics + tracing on)',
+    module: 'amqp-ours',
+    params: { observed: true },
   },
   { id: 'nest-rmq', label: 'Nest built-in RMQ transport (11)', module: 'amqp-nest-rmq' },
   { id: 'golevelup', label: '@golevelup/nestjs-rabbitmq 9', module: 'amqp-golevelup' },
@@ -91,6 +98,23 @@ export async function run(): Promise<Section> {
       });
     }
   }
+  const observedLines: string[] = [];
+  if (has('ours') && has('ours-observed')) {
+    const plain = runs.get('ours')!;
+    const observed = runs.get('ours-observed')!;
+    const rateRatio = mid(observed.map((x, i) => rate(x) / rate(plain[i])));
+    const cpuRatio = mid(observed.map((x, i) => cpu(x) / cpu(plain[i])));
+    const spans = mid(observed.map((x) => (x.spansExported ?? 0) / x.n));
+    targets.push({
+      label: 'AMQP with metrics + tracing within 5% of the plain subject (CPU/msg)',
+      met: cpuRatio <= 1.05,
+      detail: `CPU ${fmt.x(cpuRatio)}, e2e ${fmt.x(rateRatio)} the plain JsonEnvelope subject (medians of per-round ratios)`,
+    });
+    observedLines.push(
+      '',
+      `Metrics + tracing: the same JsonEnvelope subject with \`metrics: { registry: new Registry() }\` and \`tracing: true\`, an OpenTelemetry BasicTracerProvider (BatchSpanProcessor, 200 ms) whose exporter discards the spans, and the AsyncLocalStorage context manager: e2e ${fmt.x(rateRatio)} and CPU/msg ${fmt.x(cpuRatio)} the plain subject's (medians of per-round ratios); ${spans.toFixed(2)} spans exported per message (a PRODUCER span per emit, a CONSUMER span per delivery).`,
+    );
+  }
   return {
     name,
     title,
@@ -105,6 +129,7 @@ export async function run(): Promise<Section> {
       `Noise: the baseline's rate moved by ${(spread * 100).toFixed(0)}% of its median between rounds (${baseRates.map(fmt.int).join(' / ')} msg/s); load average at the end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' / ')} on ${cpus().length} cores (other work shares the machine). CPU µs/msg is the steadier figure.`,
+      ...observedLines,
       '',
       'Wire: nestjs-messaging with JsonEnvelope sends the tomodachi JSON envelope (~330 bytes with the data), as does the baseline loop (same envelope built by hand); with RawEnvelope the bare JSON data, as golevelup does (about a third of the size); Nest RMQ sends `{pattern, data}` JSON. nestjs-messaging also sets a message id and the content type on each message. nestjs-messaging coalesces its socket writes (one writev per amqplib write round) and its acks (`basic.ack` with `multiple` over consecutive finished deliveries, each only after its handler resolved); the baseline loop and the peers write one frame per system call and ack one message per frame.',
     ].join('\n'),

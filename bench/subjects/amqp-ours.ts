@@ -1,5 +1,6 @@
 /** nestjs-messaging over AMQP: emit -> @EventPattern handler -> ack, as an application uses it. */
 import * as amqp from 'amqplib';
+import { Registry } from 'prom-client';
 import { RawEnvelope, type MessagingModuleOptions } from '../../lib/index.js';
 import {
   AMQP_URL,
@@ -14,14 +15,17 @@ import {
   withTimeout,
 } from '../support/common.js';
 import { createOursApp, QUEUE, sink } from '../support/ours-app.js';
+import { installDiscardingTracer } from '../support/otel.js';
 import { paced } from './amqp-baseline.js';
 
 /** `raw`: RawEnvelope, the JSON data as the whole body (what golevelup sends), parsed by the handler. */
 export type EnvelopeChoice = 'json' | 'raw';
 
-function options(prefix: string, prefetch: number, envelope: EnvelopeChoice = 'json'): MessagingModuleOptions {
+function options(prefix: string, prefetch: number, envelope: EnvelopeChoice = 'json', observed = false): MessagingModuleOptions {
   return {
     transport: 'amqp',
+    // metrics on a registry of its own, a span per emit and per delivery (exported to nowhere)
+    ...(observed ? { metrics: { registry: new Registry() }, tracing: true } : {}),
     ...(envelope === 'raw' ? { envelope: RawEnvelope } : {}),
     serviceName: 'bench',
     topicPrefix: `${prefix}-`,
@@ -41,10 +45,12 @@ export async function deleteQueues(prefix: string): Promise<void> {
   await connection.close();
 }
 
-export async function throughput(p: { n: number; prefetch: number; window: number; envelope?: EnvelopeChoice }) {
+/** `observed`: metrics (own prom-client Registry) and tracing (OpenTelemetry SDK, spans discarded) switched on. */
+export async function throughput(p: { n: number; prefetch: number; window: number; envelope?: EnvelopeChoice; observed?: boolean }) {
   const prefix = uniqueName('bench-amqp-ours');
   const raw = p.envelope === 'raw';
-  const ours = await createOursApp(options(prefix, p.prefetch, p.envelope));
+  const tracer = p.observed ? installDiscardingTracer() : undefined;
+  const ours = await createOursApp(options(prefix, p.prefetch, p.envelope, p.observed));
   const done = new Countdown(p.n);
   sink.onMessage = (received) => {
     const data = raw ? (JSON.parse(received as unknown as string) as { i: number }) : received;
@@ -59,7 +65,8 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   const m = meter.stop();
   await ours.close();
   await deleteQueues(prefix);
-  return { n: p.n, ...m };
+  await tracer?.shutdown();
+  return { n: p.n, ...m, ...(tracer ? { spansExported: tracer.exporter.exported } : {}) };
 }
 
 export async function latency(p: { rate: number; seconds: number }) {
