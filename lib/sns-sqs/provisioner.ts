@@ -288,22 +288,20 @@ export class SnsSqsProvisioner {
 
   /** A queue by name, with all its attributes; undefined when it does not exist. Read calls only. */
   async findQueue(name: string): Promise<FoundQueue | undefined> {
-    let url: string | undefined;
-    try {
-      url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-    if (!url) return undefined;
-    const { Attributes = {} } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-    const arn = Attributes.QueueArn ?? '';
-    this.learnArnBase(arn);
-    return { url, arn, attributes: Attributes };
+    const found = await this.queueWith(name, ['All']);
+    return found && { url: found.url, arn: found.attributes.QueueArn ?? '', attributes: found.attributes };
   }
 
   /** `off`: a queue's URL and ARN only. */
   async queueUrlAndArn(name: string): Promise<QueueInfo | undefined> {
+    const found = await this.queueWith(name, ['QueueArn']);
+    return found && { url: found.url, arn: found.attributes.QueueArn ?? '' };
+  }
+
+  private async queueWith(
+    name: string,
+    attributeNames: QueueAttributeName[],
+  ): Promise<{ url: string; attributes: Record<string, string> } | undefined> {
     let url: string | undefined;
     try {
       url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
@@ -315,11 +313,10 @@ export class SnsSqsProvisioner {
     const { Attributes = {} } = await this.send(
       'sqs',
       name,
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: attributeNames }),
     );
-    const arn = Attributes.QueueArn ?? '';
-    this.learnArnBase(arn);
-    return { url, arn };
+    this.learnArnBase(Attributes.QueueArn ?? '');
+    return { url, attributes: Attributes };
   }
 
   private async ensureQueue(name: string, fifo: boolean, desired: Record<string, string>): Promise<QueueInfo> {
