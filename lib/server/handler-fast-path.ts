@@ -1,7 +1,7 @@
 import * as nestCommon from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { MetadataScanner, type ApplicationConfig, type HttpAdapterHost, type ModulesContainer } from '@nestjs/core';
-import { RpcException, type MessageHandler } from '@nestjs/microservices';
+import { RpcException, Server, type MessageHandler } from '@nestjs/microservices';
 import type { Observable, Subscription } from 'rxjs';
 import type { MessagingContext } from '../context/messaging.context.js';
 import { withoutFailureRecorder } from './handler-failure.js';
@@ -103,10 +103,19 @@ export interface FastPathPlan {
  * `microservice.useGlobal*()` before the handlers were built, and we cannot see it: in a hybrid app whose handlers
  * were not registered on attachment the fast path is off.
  */
+/**
+ * Whether a hybrid app's handlers may take the fast path at all. On Nest 12 the attachment watch tells an immediate
+ * connectMicroservice from a deferred one; on Nest 11 a deferred registration with its own `useGlobal*` was seen
+ * taking the fast path, so hybrid apps there keep the pipeline (standalone microservices still qualify).
+ */
+export const hybridFastPathAvailable =
+  typeof (Server.prototype as unknown as { runWithProcessingHooks?: unknown }).runWithProcessingHooks === 'function';
+
 export function planFastPaths({ modules, appConfig, adapterHost, watch }: FastPathInputs): FastPathPlan {
   const none = (disabledBecause: string): FastPathPlan => ({ directFor: () => undefined, disabledBecause });
   if (!modules || !appConfig || !adapterHost || !watch) return none('the Nest container could not be inspected');
   const hybrid = adapterHost.httpAdapter !== undefined && adapterHost.httpAdapter !== null;
+  if (hybrid && !hybridFastPathAvailable) return none('hybrid apps keep the pipeline on Nest 11 (the microservice config cannot be known)');
   if (hybrid && !watch.registeredOnAttach) {
     return none('the handlers were registered after connectMicroservice (deferInitialization): the microservice config is not known');
   }
