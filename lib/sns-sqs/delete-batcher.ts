@@ -2,6 +2,10 @@ import { DeleteMessageBatchCommand, type DeleteMessageBatchCommandOutput } from 
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from '../error-text.js';
 import { NextTickBatcher } from './batching.js';
+import { sleep } from '../sleep.js';
+
+/** Pause before the last round of a delete the SDK gave up on. */
+const LAST_ROUND_DELAY_MS = 250;
 
 interface PendingDelete {
   receiptHandle: string;
@@ -28,13 +32,19 @@ export class DeleteBatcher {
   }
 
   private async sendBatch(batch: PendingDelete[]): Promise<void> {
+    const command = () =>
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: batch.map((b, i) => ({ Id: String(i), ReceiptHandle: b.receiptHandle })),
+      });
     try {
-      const result = await this.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: batch.map((b, i) => ({ Id: String(i), ReceiptHandle: b.receiptHandle })),
-        }),
-      );
+      // one more round after the SDK's own retries gave up (say its retry quota ran dry under throttling): a delete that
+      // fails means the message is handled twice
+      const result = await this.send(command()).catch(async (error: unknown) => {
+        if (!isRetryable(error)) throw error;
+        await sleep(LAST_ROUND_DELAY_MS);
+        return this.send(command());
+      });
       for (const failure of result.Failed ?? []) {
         this.logger.warn?.(
           `Could not delete a handled message from ${this.queueUrl} (${failure.Code}: ${failure.Message}); it will be delivered again`,
@@ -48,4 +58,10 @@ export class DeleteBatcher {
       for (const b of batch) b.resolve();
     }
   }
+}
+
+/** Throttling and server faults are worth a last round; a stopped consumer or a client fault is not. */
+function isRetryable(error: unknown): boolean {
+  const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.$fault === 'server' || /Throttl|RequestLimitExceeded|TooManyRequests/i.test(e?.name ?? '');
 }
