@@ -136,8 +136,9 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
     expect(rejected.size).toBe(0);
     expect(dead).toEqual([]);
     for (const name of TARGETS) expect(injector.injected[name]).toBeGreaterThan(0);
-    // every injected failure was retried by the SDK (a receive cut short by close() may be the one exception)
-    expect(injector.retries.length).toBeGreaterThanOrEqual(injected - 1);
+    // every injected failure was retried (a receive cut short by close() may be one exception; a delete's last round
+    // after the SDK gave up is a fresh command, which the injector does not count as a retry)
+    expect(injector.retries.length).toBeGreaterThanOrEqual(injected - 2);
     // the SDK absorbed them: the transport never saw a failed receive, delete or publish
     expect(logger.lines.filter((l) => /Receiving from .* failed|Could not delete|did not accept/.test(l))).toEqual([]);
   }, 150_000);
