@@ -20,10 +20,20 @@ export interface MessagingAdminHttpOptions {
   imports?: ModuleMetadata['imports'];
 }
 
+export interface AdminMonitorOptions {
+  /**
+   * Milliseconds between two looks (default 5000): this app's consumers (`consumer.connected` / `consumer.disconnected`,
+   * no broker call) and, while events$ is observed, the depth of every dashboard queue (`queue.depth`, one queue info each).
+   */
+  intervalMs?: number;
+}
+
 /** Options that may also come from DI (forRootAsync's useFactory). */
 export interface MessagingAdminRuntimeOptions {
   /** Poll queues and topics and report `resource.appeared` / `resource.disappeared` on events$. Off by default. */
   watch?: AdminWatchOptions | false;
+  /** `queue.depth` and consumer events on events$ (on by default; false: off). */
+  monitor?: AdminMonitorOptions | false;
 }
 
 export type MessagingAdminModuleOptions = MessagingAdminHttpOptions & MessagingAdminRuntimeOptions;
@@ -34,6 +44,7 @@ export interface MessagingAdminModuleAsyncOptions extends MessagingAdminHttpOpti
 }
 
 export const DEFAULT_ADMIN_PATH = 'messaging';
+export const DEFAULT_MONITOR_INTERVAL_MS = 5000;
 
 /** The mount path without surrounding slashes; refuses a start without a guard unless `unprotected: true`. */
 export function checkHttpOptions(options: MessagingAdminHttpOptions): string {
@@ -54,17 +65,25 @@ export function checkHttpOptions(options: MessagingAdminHttpOptions): string {
 }
 
 export function checkRuntimeOptions(options: MessagingAdminRuntimeOptions): MessagingAdminRuntimeOptions {
+  checkMonitorOptions(options.monitor);
   const watch = options.watch;
   if (watch === undefined || watch === false) return options;
   if (typeof watch !== 'object' || watch === null)
     throw new MessagingOptionsError('MessagingAdminModule.watch', 'must be { intervalMs, prefix? } or false', watch);
-  if (!Number.isInteger(watch.intervalMs) || watch.intervalMs < 100)
-    throw new MessagingOptionsError(
-      'MessagingAdminModule.watch.intervalMs',
-      'must be an integer of at least 100 (milliseconds)',
-      watch.intervalMs,
-    );
+  checkInterval(watch.intervalMs, 'MessagingAdminModule.watch.intervalMs');
   if (watch.prefix !== undefined && typeof watch.prefix !== 'string')
     throw new MessagingOptionsError('MessagingAdminModule.watch.prefix', 'must be a string', watch.prefix);
   return options;
+}
+
+function checkMonitorOptions(monitor: MessagingAdminRuntimeOptions['monitor']): void {
+  if (monitor === undefined || monitor === false) return;
+  if (typeof monitor !== 'object' || monitor === null)
+    throw new MessagingOptionsError('MessagingAdminModule.monitor', 'must be { intervalMs? } or false', monitor);
+  if (monitor.intervalMs !== undefined) checkInterval(monitor.intervalMs, 'MessagingAdminModule.monitor.intervalMs');
+}
+
+function checkInterval(value: unknown, option: string): void {
+  if (!Number.isInteger(value) || (value as number) < 100)
+    throw new MessagingOptionsError(option, 'must be an integer of at least 100 (milliseconds)', value);
 }

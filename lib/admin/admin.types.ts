@@ -159,9 +159,17 @@ export type AdminEventType =
   | 'message.published'
   | 'message.sent'
   | 'resource.appeared'
-  | 'resource.disappeared';
+  | 'resource.disappeared'
+  | 'queue.depth'
+  | 'consumer.connected'
+  | 'consumer.disconnected'
+  | 'message.dead-lettered';
 
-/** A change made through MessagingAdminService, or seen by its watcher. */
+/**
+ * A change made through MessagingAdminService, seen by its watcher, or observed in the app: `queue.depth` (periodic,
+ * detail: a QueueOverview), `consumer.connected` / `consumer.disconnected` (this app's consumer of a queue),
+ * `message.dead-lettered` (detail: topic, messageId, attempt, reason).
+ */
 export interface AdminEvent {
   type: AdminEventType;
   transport: TransportName;
@@ -170,4 +178,28 @@ export interface AdminEvent {
   resource: string;
   at: Date;
   detail?: Record<string, unknown>;
+}
+
+/** One row of the dashboard: a queue this app consumes or the watcher sees, with its depths. */
+export interface QueueOverview {
+  name: string;
+  /** This app consumes it (a MessagingServer consumer). */
+  consumed: boolean;
+  /** This app's consumer is receiving right now (only for consumed queues). */
+  attached?: boolean;
+  messages?: number;
+  inFlight?: number;
+  /** AMQP: consumers attached (any app). */
+  consumers?: number;
+  /** SQS: the topic ARNs the queue policy lets send to it. */
+  topics?: string[];
+  deadLetterQueue?: DeadLetterInfo;
+  /** Why the depths could not be read. */
+  error?: string;
+}
+
+export interface AdminOverview {
+  transport: TransportName;
+  queues: QueueOverview[];
+  at: Date;
 }

@@ -5,14 +5,18 @@ import {
   type MessagingAdminModuleAsyncOptions,
   type MessagingAdminModuleOptions,
 } from './admin-module.options.js';
+import { AdminMonitor } from './admin-monitor.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
 import { adminController } from './http/admin.controller.js';
+import { SWAGGER_UI, SwaggerUi } from './http/swagger-ui.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
+import { QueueOverviewService } from './queue-overview.js';
 import { ResourceWatcher } from './resource-watcher.js';
 
 /**
- * Operations for MessagingModule's transport: `MessagingAdminService` (inject it) and a guarded REST API under
- * `/<path>`. Import it beside MessagingModule; it uses that module's options, broker and envelope.
+ * Operations for MessagingModule's transport: `MessagingAdminService` (inject it) and, under `/<path>`, a guarded
+ * REST API, its OpenAPI document and Swagger UI, a live dashboard and its event stream. Import it beside
+ * MessagingModule; it uses that module's options, broker and envelope.
  */
 @Module({})
 export class MessagingAdminModule {
@@ -36,7 +40,14 @@ export class MessagingAdminModule {
       module: MessagingAdminModule,
       imports: options.imports ?? [],
       controllers: [adminController(path, options.guard)],
-      providers: [runtime, MessagingAdminService, ResourceWatcher],
+      providers: [
+        runtime,
+        MessagingAdminService,
+        ResourceWatcher,
+        QueueOverviewService,
+        AdminMonitor,
+        { provide: SWAGGER_UI, useFactory: () => new SwaggerUi() },
+      ],
       exports: [MessagingAdminService],
     };
   }

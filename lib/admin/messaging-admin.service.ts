@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, map, Observable, Subject } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS } from '../constants.js';
 import { describeError } from '../error-text.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
@@ -43,7 +43,20 @@ const PEEK_MAX = 100;
 @Injectable()
 export class MessagingAdminService implements OnApplicationShutdown {
   private readonly events = new Subject<AdminEvent>();
-  readonly events$: Observable<AdminEvent> = this.events.asObservable();
+  private readonly observers = new BehaviorSubject(0);
+  readonly events$: Observable<AdminEvent> = new Observable<AdminEvent>((subscriber) => {
+    const inner = this.events.subscribe(subscriber);
+    this.observers.next(this.observers.value + 1);
+    return () => {
+      inner.unsubscribe();
+      this.observers.next(this.observers.value - 1);
+    };
+  });
+  /** Whether anything subscribes to events$ (emits on change): periodic events are only produced while it does. */
+  readonly observed$: Observable<boolean> = this.observers.pipe(
+    map((n) => n > 0),
+    distinctUntilChanged(),
+  );
   private backend?: Promise<AdminBackend>;
 
   constructor(
@@ -176,13 +189,14 @@ export class MessagingAdminService implements OnApplicationShutdown {
     return result;
   }
 
-  /** For the watcher: reports an event that did not come from an operation of this service. */
+  /** For the watcher and the monitor: reports an event that did not come from an operation of this service. */
   report(type: AdminEvent['type'], kind: AdminEvent['kind'], resource: string, detail?: Record<string, unknown>): void {
     this.emit(type, kind, resource, detail);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.events.complete();
+    this.observers.complete();
     const backend = await this.backend?.catch(() => undefined);
     await backend?.close();
   }

@@ -31,6 +31,11 @@ export class ResourceWatcher implements OnApplicationBootstrap, OnApplicationShu
     clearTimeout(this.timer);
   }
 
+  /** The queues the last look found (none before it, or without watch). */
+  queues(): string[] {
+    return [...(this.known?.keys() ?? [])].filter((key) => key.startsWith('queue:')).map((key) => key.slice('queue:'.length));
+  }
+
   private async look(): Promise<void> {
     const watch = this.options.watch;
     if (!watch || this.stopped) return;

@@ -1,6 +1,7 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { describeError } from '../../error-text.js';
+import { loginPage } from './login-page.js';
 import { MessagingOptionsError, MissingDependencyError, PublishError } from '../../errors.js';
 import {
   AdminConflictError,
@@ -20,7 +21,13 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse();
     if (exception instanceof HttpException) {
-      httpAdapter.reply(response, exception.getResponse(), exception.getStatus());
+      const status = exception.getStatus();
+      if ((status === HttpStatus.UNAUTHORIZED || status === HttpStatus.FORBIDDEN) && opensPage(host)) {
+        httpAdapter.setHeader(response, 'content-type', 'text/html; charset=utf-8');
+        httpAdapter.reply(response, loginPage(status, describeError(exception)), status);
+        return;
+      }
+      httpAdapter.reply(response, exception.getResponse(), status);
       return;
     }
     const status = statusOf(exception);
@@ -31,6 +38,12 @@ export class AdminExceptionFilter implements ExceptionFilter {
       status,
     );
   }
+}
+
+/** A browser navigating (GET, wants HTML) rather than a script calling the JSON API. */
+function opensPage(host: ArgumentsHost): boolean {
+  const request = host.switchToHttp().getRequest<{ method?: string; headers?: Record<string, unknown> }>();
+  return request.method === 'GET' && String(request.headers?.accept ?? '').includes('text/html');
 }
 
 export function statusOf(error: unknown): number {

@@ -3,27 +3,37 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   HttpCode,
   Inject,
   Param,
   Post,
   Query,
+  Sse,
   UseFilters,
   UseGuards,
   type CanActivate,
+  type MessageEvent,
   type Type,
 } from '@nestjs/common';
+import { map, type Observable } from 'rxjs';
 import { AdminInvalidArgumentError } from '../admin.errors.js';
 import type { CreateQueueOptions, SubscribeOptions } from '../admin.types.js';
 import { MessagingAdminService } from '../messaging-admin.service.js';
+import { QueueOverviewService } from '../queue-overview.js';
+import { AccessTokenFromQueryGuard } from './access-token-from-query.guard.js';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
+import { DASHBOARD_PAGE } from './dashboard-page.js';
 import { openApiDocument } from './openapi-document.js';
+import { SWAGGER_UI, SWAGGER_UI_PAGE, type SwaggerUi } from './swagger-ui.js';
+
+const HTML = 'text/html; charset=utf-8';
 
 type JsonBody = Record<string, unknown> | undefined;
 
 /**
- * The REST API's controller class, mounted at `path` with `guard` on every endpoint. A class per module import, since
- * the path and the guard are decorator arguments.
+ * The REST API's controller class, mounted at `path` with `guard` on every endpoint (the dashboard, Swagger UI and
+ * the event stream included). A class per module import, since the path and the guard are decorator arguments.
  */
 export function adminController(path: string, guard: Type<CanActivate> | CanActivate | undefined): Type {
   const document = openApiDocument(path);
@@ -31,11 +41,52 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
   @Controller(path)
   @UseFilters(AdminExceptionFilter)
   class MessagingAdminController {
-    constructor(@Inject(MessagingAdminService) private readonly admin: MessagingAdminService) {}
+    constructor(
+      @Inject(MessagingAdminService) private readonly admin: MessagingAdminService,
+      @Inject(QueueOverviewService) private readonly queues: QueueOverviewService,
+      @Inject(SWAGGER_UI) private readonly swaggerUi: SwaggerUi,
+    ) {}
+
+    @Get()
+    @Header('content-type', HTML)
+    @Header('cache-control', 'no-store')
+    dashboard() {
+      return DASHBOARD_PAGE;
+    }
+
+    @Get('overview')
+    overview() {
+      return this.queues.overview();
+    }
+
+    /** Server-Sent Events: every event of events$ (event: its type, data: the event as JSON). */
+    @Sse('events')
+    events(): Observable<MessageEvent> {
+      return this.admin.events$.pipe(map((event) => ({ type: event.type, data: event })));
+    }
 
     @Get('openapi.json')
     openApi() {
       return document;
+    }
+
+    @Get('docs')
+    @Header('content-type', HTML)
+    async docs() {
+      await this.swaggerUi.files(); // 501 naming swagger-ui-dist when it is missing
+      return SWAGGER_UI_PAGE;
+    }
+
+    @Get('docs/swagger-ui-bundle.js')
+    @Header('content-type', 'text/javascript; charset=utf-8')
+    async docsScript() {
+      return (await this.swaggerUi.files()).script;
+    }
+
+    @Get('docs/swagger-ui.css')
+    @Header('content-type', 'text/css; charset=utf-8')
+    async docsStyle() {
+      return (await this.swaggerUi.files()).style;
     }
 
     @Get('queues')
@@ -125,7 +176,7 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       await this.admin.unsubscribe(id);
     }
   }
-  if (guard) UseGuards(guard)(MessagingAdminController);
+  if (guard) UseGuards(AccessTokenFromQueryGuard, guard)(MessagingAdminController);
   return MessagingAdminController;
 }
 

@@ -1,10 +1,19 @@
 import 'reflect-metadata';
-import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import {
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+  type ModuleMetadata,
+  type Type,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import {
   MessagingAdminModule,
   MessagingModule,
+  MessagingServer,
   type MessagingAdminModuleOptions,
   type MessagingModuleOptions,
 } from '../../../lib/index.js';
@@ -29,15 +38,27 @@ export interface AdminHttpApp {
   close(): Promise<void>;
 }
 
+export interface AdminAppExtras {
+  /** @EventPattern controllers: the messaging microservice is connected and started to consume them. */
+  controllers?: Type[];
+  imports?: ModuleMetadata['imports'];
+}
+
 /** A real HTTP app (Express on a free port) with MessagingModule and MessagingAdminModule. */
 export async function startAdminApp(
   messaging: MessagingModuleOptions,
   admin: MessagingAdminModuleOptions = { guard: TokenGuard },
+  extras: AdminAppExtras = {},
 ): Promise<AdminHttpApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [MessagingModule.forRoot(messaging), MessagingAdminModule.forRoot(admin)],
+    imports: [MessagingModule.forRoot(messaging), MessagingAdminModule.forRoot(admin), ...(extras.imports ?? [])],
+    controllers: extras.controllers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
+  if (extras.controllers?.length) {
+    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

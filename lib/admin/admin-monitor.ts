@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { filter, Subscription } from 'rxjs';
+import { MESSAGING_BROKER } from '../constants.js';
+import { describeError } from '../error-text.js';
+import type { MessageDeadLetteredEvent } from '../observability/messaging-event.js';
+import { MessagingServer } from '../server/messaging.server.js';
+import type { Broker } from '../transport/broker.js';
+import { DEFAULT_MONITOR_INTERVAL_MS, type MessagingAdminRuntimeOptions } from './admin-module.options.js';
+import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
+import { MessagingAdminService } from './messaging-admin.service.js';
+import { QueueOverviewService } from './queue-overview.js';
+
+/**
+ * Feeds events$ with what happens in the app rather than through the service: `consumer.connected` /
+ * `consumer.disconnected` (the broker's consumer health, looked at every interval and on each connection status
+ * change) and, only while events$ is observed, `queue.depth` per dashboard queue every interval and
+ * `message.dead-lettered` from the server's events$ (which builds events only while someone subscribes).
+ */
+@Injectable()
+export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('MessagingAdmin');
+  private readonly subscriptions = new Subscription();
+  private deadLetters?: Subscription;
+  private timer?: NodeJS.Timeout;
+  private attached?: Map<string, boolean>;
+  private observed = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(ADMIN_RUNTIME_OPTIONS) private readonly options: MessagingAdminRuntimeOptions,
+    private readonly admin: MessagingAdminService,
+    private readonly overview: QueueOverviewService,
+    @Inject(MESSAGING_BROKER) private readonly broker: Broker,
+    @Optional() private readonly server?: MessagingServer,
+  ) {}
+
+  private get intervalMs(): number {
+    return (this.options.monitor || {}).intervalMs ?? DEFAULT_MONITOR_INTERVAL_MS;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.monitor === false) return;
+    this.subscriptions.add(this.broker.status$.subscribe(() => this.checkConsumers()));
+    this.subscriptions.add(
+      this.admin.observed$.subscribe((observed) => {
+        this.observed = observed;
+        this.followDeadLetters(observed);
+        if (observed) this.schedule(0); // a new dashboard gets depths at once
+      }),
+    );
+    this.schedule(this.intervalMs);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.deadLetters?.unsubscribe();
+    this.subscriptions.unsubscribe();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.look(), delayMs);
+  }
+
+  private async look(): Promise<void> {
+    this.timer = undefined;
+    this.checkConsumers();
+    if (this.observed) {
+      try {
+        const { queues } = await this.overview.overview();
+        if (!this.stopped) for (const queue of queues) this.admin.report('queue.depth', 'queue', queue.name, { ...queue });
+      } catch (error) {
+        this.logger.warn(`Could not read queue depths: ${describeError(error)}`);
+      }
+    }
+    // a look scheduled meanwhile (a new observer) stands
+    if (this.timer === undefined) this.schedule(this.intervalMs);
+  }
+
+  /** Reports attach / detach changes; the first look only learns the state. */
+  private checkConsumers(): void {
+    if (this.stopped) return;
+    const now = new Map((this.broker.health?.().consumers ?? []).map((c) => [c.queue, c.attached]));
+    const before = this.attached;
+    this.attached = now;
+    if (!before) return;
+    for (const [queue, attached] of now)
+      if (attached !== (before.get(queue) ?? false))
+        this.admin.report(attached ? 'consumer.connected' : 'consumer.disconnected', 'queue', queue);
+    for (const [queue, attached] of before) if (attached && !now.has(queue)) this.admin.report('consumer.disconnected', 'queue', queue);
+  }
+
+  private followDeadLetters(observed: boolean): void {
+    if (!observed || !this.server) {
+      this.deadLetters?.unsubscribe();
+      this.deadLetters = undefined;
+      return;
+    }
+    this.deadLetters ??= this.server.events$
+      .pipe(filter((e): e is MessageDeadLetteredEvent => e.type === 'dead-lettered'))
+      .subscribe(({ queue, topic, messageId, attempt, reason }) =>
+        this.admin.report('message.dead-lettered', 'message', queue, { topic, messageId, attempt, reason }),
+      );
+  }
+}

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { requirePackages } from '../../optional-package.js';
+
+interface SwaggerUiDist {
+  getAbsoluteFSPath(): string;
+}
+
+export interface SwaggerUiAssets {
+  script: string;
+  style: string;
+}
+
+export type SwaggerUiLoader = () => Promise<unknown>;
+
+/** The SwaggerUi instance the controller serves; a provider so that a test can give it another loader. */
+export const SWAGGER_UI = Symbol('MESSAGING_ADMIN_SWAGGER_UI');
+
+// A literal import() so that bundlers see the optional peer; loaded on the first request for /docs only.
+const loadSwaggerUiDist: SwaggerUiLoader = () => import('swagger-ui-dist');
+
+/**
+ * Swagger UI at `/<path>/docs`, from the optional peer `swagger-ui-dist`: its bundle and stylesheet are read once
+ * and served under `/<path>/docs/` behind the same guard; without the package every call fails with
+ * MissingDependencyError (HTTP 501) naming it.
+ */
+export class SwaggerUi {
+  private assets?: Promise<SwaggerUiAssets>;
+
+  constructor(private readonly load: SwaggerUiLoader = loadSwaggerUiDist) {}
+
+  files(): Promise<SwaggerUiAssets> {
+    this.assets ??= this.read().catch((error: unknown) => {
+      this.assets = undefined;
+      throw error;
+    });
+    return this.assets;
+  }
+
+  private async read(): Promise<SwaggerUiAssets> {
+    await requirePackages([{ name: 'swagger-ui-dist', load: this.load }], 'Swagger UI at /<path>/docs');
+    const loaded = (await this.load()) as SwaggerUiDist & { default?: SwaggerUiDist };
+    const dir = (loaded.default ?? loaded).getAbsoluteFSPath();
+    const [script, style] = await Promise.all([
+      readFile(join(dir, 'swagger-ui-bundle.js'), 'utf8'),
+      readFile(join(dir, 'swagger-ui.css'), 'utf8'),
+    ]);
+    return { script, style };
+  }
+}
+
+/**
+ * The page: it fetches the bundle, the stylesheet and openapi.json with the bearer token (from `?access_token=` or
+ * the dashboard's sessionStorage) as Authorization header, and Swagger UI sends it on "Try it out" calls too.
+ */
+export const SWAGGER_UI_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>nestjs-messaging admin API</title></head>
+<body>
+<div id="swagger-ui"></div>
+<script>
+(function () {
+  'use strict';
+  var KEY = 'nestjs-messaging-admin-token';
+  var docs = location.pathname.replace(/\\/+$/, '');
+  var base = docs.replace(/\\/docs$/, '');
+  var params = new URLSearchParams(location.search);
+  var token = params.get('access_token') || sessionStorage.getItem(KEY) || '';
+  if (params.has('access_token')) {
+    sessionStorage.setItem(KEY, token);
+    history.replaceState(null, '', location.pathname);
+  }
+  var headers = token ? { authorization: 'Bearer ' + token } : {};
+  function get(path) {
+    return fetch(docs + path, { headers: headers }).then(function (r) {
+      if (!r.ok) throw new Error(path + ' answered ' + r.status);
+      return r.text();
+    });
+  }
+  Promise.all([get('/swagger-ui.css'), get('/swagger-ui-bundle.js')]).then(function (files) {
+    var style = document.createElement('style');
+    style.textContent = files[0];
+    document.head.appendChild(style);
+    var script = document.createElement('script');
+    script.src = URL.createObjectURL(new Blob([files[1]], { type: 'text/javascript' }));
+    script.onload = function () {
+      window.SwaggerUIBundle({
+        url: base + '/openapi.json',
+        dom_id: '#swagger-ui',
+        requestInterceptor: function (request) {
+          if (token) request.headers.authorization = 'Bearer ' + token;
+          return request;
+        },
+      });
+    };
+    document.body.appendChild(script);
+  }).catch(function (error) {
+    document.getElementById('swagger-ui').textContent = 'Swagger UI could not load: ' + error.message;
+  });
+})();
+</script>
+</body>
+</html>
+`;

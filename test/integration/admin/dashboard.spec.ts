@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DeadLetterError, MessagingAdminService } from '../../../lib/index.js';
+import { controllerFor } from '../../support/controllers.js';
+import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { uniqueName, waitFor } from '../../support/wait-for.js';
+import { ADMIN_TOKEN, startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
+
+const SCREENSHOT = join(process.cwd(), 'docs', 'dashboard.png');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+let fauxqs: Fauxqs;
+let http: AdminHttpApp;
+let browser: Browser;
+const prefix = uniqueName('dash');
+const consumed = `${prefix}-billing`;
+const watched = `${prefix}-audit`;
+const topic = `${prefix}-order-paid`;
+const deadLettered = new Set<number>();
+const handled: number[] = [];
+
+beforeAll(async () => {
+  fauxqs = await startFauxqs();
+  // The first delivery of each message is dead-lettered; once redriven it is handled.
+  const controller = controllerFor([
+    {
+      pattern: topic,
+      extras: { queueName: consumed },
+      handle: (data: { n: number }) => {
+        if (!deadLettered.has(data.n)) {
+          deadLettered.add(data.n);
+          throw new DeadLetterError('first delivery: to the dead-letter queue');
+        }
+        handled.push(data.n);
+      },
+    },
+  ]);
+  http = await startAdminApp(
+    fauxqsOptions(fauxqs, { serviceName: 'dashboard' }),
+    { guard: TokenGuard, watch: { intervalMs: 200, prefix }, monitor: { intervalMs: 250 } },
+    { controllers: [controller] },
+  );
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await http?.close();
+  await fauxqs?.stop();
+});
+
+const cell = (page: Page, queue: string, field: string) =>
+  page.locator(`tr[data-queue="${queue}"] td[data-field="${field}"]`).textContent({ timeout: 2000 });
+
+async function waitForCell(page: Page, queue: string, field: string, expected: string): Promise<void> {
+  await waitFor(async () => (await cell(page, queue, field).catch(() => undefined)) === expected, {
+    what: `${field} of ${queue} to read ${expected} on the page`,
+    intervalMs: 100,
+  });
+}
+
+describe('the live dashboard in a browser (fauxqs, headless Chromium)', () => {
+  it('signs in, shows depths live from the event stream, and redrives a dead-letter queue from the page', async () => {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 760 } });
+    try {
+      await page.goto(`${http.url}/messaging`);
+      expect(await page.locator('form input[name="access_token"]').count()).toBe(1); // the guard's refusal, as a sign-in page
+      await page.fill('input[name="access_token"]', ADMIN_TOKEN);
+      await page.click('button[type="submit"]');
+      await waitForCell(page, consumed, 'consumer', 'receiving');
+      expect(page.url()).toBe(`${http.url}/messaging`); // the token left the address bar
+      await waitFor(async () => (await page.locator('#live').textContent()) === 'live', { what: 'the event stream' });
+
+      const admin = http.app.get(MessagingAdminService);
+      await admin.createQueue(watched, { deadLetterQueue: false });
+      await admin.createTopic(`${prefix}-audit-log`);
+      await admin.subscribe(`${prefix}-audit-log`, watched);
+      await waitForCell(page, watched, 'consumer', 'watched');
+      for (const n of [1, 2, 3]) await admin.publish(`${prefix}-audit-log`, { n, note: 'kept for the audit' });
+      await waitForCell(page, watched, 'messages', '3');
+
+      for (const n of [1, 2, 3]) await admin.publish(topic, { n, orderId: `order-${n}` });
+      await waitForCell(page, consumed, 'dlq-messages', '3');
+      await waitFor(async () => (await page.locator('#events li[data-type="message.dead-lettered"]').count()) === 3, {
+        what: 'three message.dead-lettered events in the page log',
+      });
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+      await page.click(`tr[data-queue="${watched}"] button[data-action="peek"]`);
+      await waitFor(async () => (await page.locator('#output').textContent())?.includes('kept for the audit'), { what: 'peeked messages' });
+      await waitForCell(page, watched, 'messages', '3'); // peek leaves them
+
+      await page.click(`tr[data-queue="${consumed}"] button[data-action="redrive"]`);
+      await waitFor(async () => (await page.locator('#status').textContent())?.includes(`Moved 3 message(s) from ${consumed}-dlq`), {
+        what: 'the redrive result on the page',
+      });
+      await waitForCell(page, consumed, 'dlq-messages', '0');
+      await waitFor(() => handled.length === 3, { what: 'the redriven messages to be handled' });
+      expect(handled.sort()).toEqual([1, 2, 3]);
+    } finally {
+      await page.close();
+    }
+  });
+});
