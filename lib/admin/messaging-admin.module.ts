@@ -7,6 +7,7 @@ import {
 } from './admin-module.options.js';
 import { AdminMonitor } from './admin-monitor.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
+import { EventEmitterBridge } from './event-emitter-bridge.js';
 import { adminController } from './http/admin.controller.js';
 import { SWAGGER_UI, SwaggerUi } from './http/swagger-ui.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
@@ -46,6 +47,7 @@ export class MessagingAdminModule {
         ResourceWatcher,
         QueueOverviewService,
         AdminMonitor,
+        EventEmitterBridge,
         { provide: SWAGGER_UI, useFactory: () => new SwaggerUi() },
       ],
       exports: [MessagingAdminService],

@@ -117,6 +117,19 @@ export function openApiDocument(path: string): Record<string, unknown> {
       [`${base}/topics/{topic}/messages`]: {
         post: op('publish', 'Publish through the envelope', { '201': ok('Published') }, { parameters: [topic], requestBody: message }),
       },
+      [`${base}/overview`]: {
+        get: op('overview', 'The dashboard queues (consumed here or seen by the watcher) with their depths', {
+          '200': ok('Overview', {
+            type: 'object',
+            properties: { transport: { type: 'string' }, at: { type: 'string', format: 'date-time' }, queues: list },
+          }),
+        }),
+      },
+      [`${base}/events`]: {
+        get: op('events', 'Server-Sent Events: every admin event (event: its type, data: the event as JSON), queue.depth included', {
+          '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        }),
+      },
       [`${base}/subscriptions`]: {
         post: op(
           'subscribe',

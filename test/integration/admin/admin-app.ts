@@ -42,6 +42,8 @@ export interface AdminAppExtras {
   /** @EventPattern controllers: the messaging microservice is connected and started to consume them. */
   controllers?: Type[];
   imports?: ModuleMetadata['imports'];
+  /** Providers replaced by these values. */
+  overrides?: Array<{ token: unknown; value: unknown }>;
 }
 
 /** A real HTTP app (Express on a free port) with MessagingModule and MessagingAdminModule. */
@@ -50,10 +52,12 @@ export async function startAdminApp(
   admin: MessagingAdminModuleOptions = { guard: TokenGuard },
   extras: AdminAppExtras = {},
 ): Promise<AdminHttpApp> {
-  const moduleRef = await Test.createTestingModule({
+  let builder = Test.createTestingModule({
     imports: [MessagingModule.forRoot(messaging), MessagingAdminModule.forRoot(admin), ...(extras.imports ?? [])],
     controllers: extras.controllers ?? [],
-  }).compile();
+  });
+  for (const { token, value } of extras.overrides ?? []) builder = builder.overrideProvider(token as string).useValue(value);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
   if (extras.controllers?.length) {
     app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });

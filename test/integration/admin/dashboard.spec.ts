@@ -1,21 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DeadLetterError, MessagingAdminService } from '../../../lib/index.js';
+import { launchChromium } from './chromium.js';
 import { controllerFor } from '../../support/controllers.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { ADMIN_TOKEN, startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
 
 const SCREENSHOT = join(process.cwd(), 'docs', 'dashboard.png');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 let fauxqs: Fauxqs;
 let http: AdminHttpApp;
@@ -48,7 +41,7 @@ beforeAll(async () => {
     { guard: TokenGuard, watch: { intervalMs: 200, prefix }, monitor: { intervalMs: 250 } },
     { controllers: [controller] },
   );
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

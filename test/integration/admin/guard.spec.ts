@@ -2,7 +2,7 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { MessagingAdminModule, MessagingOptionsError } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName } from '../../support/wait-for.js';
-import { startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
+import { ADMIN_TOKEN, startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
 
 let fauxqs: Fauxqs;
 let http: AdminHttpApp | undefined;
@@ -38,6 +38,42 @@ describe('MessagingAdminModule protection', () => {
     const allowed = await http.call('POST', '/queues', { name, deadLetterQueue: false });
     expect(allowed.status).toBe(201);
     expect((await http.call('DELETE', `/queues/${name}`)).status).toBe(204);
+  });
+
+  it('guards the dashboard, its event stream and overview like the API; a browser gets a sign-in page', async () => {
+    http = await startAdminApp(fauxqsOptions(fauxqs, { serviceName: 'guarded-pages' }));
+    const open = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${http!.url}/messaging${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+    const html = { accept: 'text/html,application/xhtml+xml' };
+
+    const anonymous = await open('', html);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('text/html');
+    const signIn = await anonymous.text();
+    expect(signIn).toContain('name="access_token"');
+    expect(signIn).not.toContain('/overview');
+    const wrong = await open('?access_token=not-the-token', html);
+    expect(wrong.status).toBe(403);
+    const page = await open(`?access_token=${ADMIN_TOKEN}`, html);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/events');
+
+    expect((await open('/events')).status).toBe(401);
+    expect((await open('/events', { authorization: 'Bearer not-the-token' })).status).toBe(403);
+    const stream = new AbortController();
+    const events = await fetch(`${http.url}/messaging/events`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      signal: stream.signal,
+    });
+    expect(events.status).toBe(200);
+    expect(events.headers.get('content-type')).toContain('text/event-stream');
+    stream.abort();
+
+    expect((await open('/overview')).status).toBe(401);
+    expect((await open(`/overview?access_token=${ADMIN_TOKEN}`)).status).toBe(401); // only pages take the query token
+    expect((await open(`/queues?access_token=${ADMIN_TOKEN}`)).status).toBe(401);
+    const overview = await open('/overview', { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(await overview.json()).toMatchObject({ transport: 'sns-sqs', queues: [] });
   });
 
   it('serves without a guard when unprotected: true is given explicitly', async () => {

@@ -1,0 +1,120 @@
+import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
+import type { ChannelModel } from 'amqplib';
+import {
+  DeadLetterError,
+  MESSAGING_BROKER,
+  MessagingAdminService,
+  MessagingServer,
+  type AdminEvent,
+  type QueueOverview,
+} from '../../../lib/index.js';
+import type { Broker } from '../../../lib/transport/broker.js';
+import { emit } from '../../support/apps.js';
+import { controllerFor } from '../../support/controllers.js';
+import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import { closeConnectionFromBroker, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { uniqueName, waitFor } from '../../support/wait-for.js';
+import { startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
+
+shareBroker();
+
+let fauxqs: Fauxqs;
+const apps: AdminHttpApp[] = [];
+beforeAll(async () => {
+  fauxqs = await startFauxqs();
+});
+afterAll(async () => {
+  for (const app of apps) await app.close();
+  await fauxqs?.stop();
+});
+
+const deadLetterAll = (topic: string, queueName: string) =>
+  controllerFor([
+    {
+      pattern: topic,
+      extras: { queueName },
+      handle: () => {
+        throw new DeadLetterError('not wanted here');
+      },
+    },
+  ]);
+
+describe('admin events$: queue.depth, consumer and dead-letter events, and the @nestjs/event-emitter bridge', () => {
+  it('on SNS+SQS (fauxqs), re-emitted on EventEmitter2 as messaging.<type>', async () => {
+    const queue = uniqueName('events-q');
+    const topic = uniqueName('events-topic');
+    const http = await startAdminApp(
+      fauxqsOptions(fauxqs, { serviceName: 'events' }),
+      { guard: TokenGuard, monitor: { intervalMs: 200 } },
+      { controllers: [deadLetterAll(topic, queue)], imports: [EventEmitterModule.forRoot({ wildcard: true })] },
+    );
+    apps.push(http);
+    const bridged: Array<{ name: string; event: AdminEvent }> = [];
+    http.app.get(EventEmitter2).onAny((name: string | string[], event: AdminEvent) => {
+      bridged.push({ name: String(name), event });
+    });
+    const events: AdminEvent[] = [];
+    const subscription = http.app.get(MessagingAdminService).events$.subscribe((e) => events.push(e));
+    try {
+      const depth = await waitFor(() => bridged.find((b) => b.name === 'messaging.queue.depth' && b.event.resource === queue), {
+        what: 'messaging.queue.depth on EventEmitter2',
+      });
+      expect(depth.event).toMatchObject({ type: 'queue.depth', kind: 'queue', transport: 'sns-sqs' });
+      expect(depth.event.detail).toMatchObject({ name: queue, consumed: true, attached: true, messages: 0, inFlight: 0 });
+
+      await emit(http.app, topic, { orderId: 7 });
+      const deadLettered = await waitFor(() => events.find((e) => e.type === 'message.dead-lettered'), { what: 'message.dead-lettered' });
+      expect(deadLettered).toMatchObject({ kind: 'message', resource: queue, detail: { topic, attempt: 1, reason: expect.any(String) } });
+      await waitFor(() => bridged.some((b) => b.name === 'messaging.message.dead-lettered'), { what: 'the bridged dead-letter event' });
+      await waitFor(
+        () =>
+          events.some(
+            (e) =>
+              e.type === 'queue.depth' && e.resource === queue && (e.detail as unknown as QueueOverview).deadLetterQueue?.messages === 1,
+          ),
+        { what: 'queue.depth reporting the dead-lettered message' },
+      );
+
+      await http.app.get(MessagingServer).close(); // stops consuming
+      const disconnected = await waitFor(() => events.find((e) => e.type === 'consumer.disconnected'), { what: 'consumer.disconnected' });
+      expect(disconnected).toMatchObject({ kind: 'queue', resource: queue });
+      expect(bridged.some((b) => b.name === 'messaging.consumer.disconnected')).toBe(true);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('on AMQP (RabbitMQ): consumer.disconnected when the broker drops the connection, consumer.connected once it is back', async () => {
+    const queue = uniqueName('events-amqp-q');
+    const topic = uniqueName('events.amqp');
+    const http = await startAdminApp(
+      rabbitMqOptions({ serviceName: 'events-amqp', amqp: { reconnectDelay: { initial: 100, max: 500 } } }),
+      { guard: TokenGuard, monitor: { intervalMs: 200 } },
+      { controllers: [deadLetterAll(topic, queue)] },
+    );
+    apps.push(http);
+    const events: AdminEvent[] = [];
+    const subscription = http.app.get(MessagingAdminService).events$.subscribe((e) => events.push(e));
+    try {
+      const broker = http.app.get<Broker>(MESSAGING_BROKER);
+      await closeConnectionFromBroker(broker.unwrap() as ChannelModel);
+      await waitFor(() => events.find((e) => e.type === 'consumer.disconnected' && e.resource === queue), {
+        what: 'consumer.disconnected',
+      });
+      await waitFor(() => events.find((e) => e.type === 'consumer.connected' && e.resource === queue), { what: 'consumer.connected' });
+      const depth = await waitFor(
+        () => events.find((e) => e.type === 'queue.depth' && e.resource === queue && (e.detail as unknown as QueueOverview).attached),
+        { what: 'queue.depth after the reconnect' },
+      );
+      expect(depth.detail).toMatchObject({ consumed: true, consumers: 1, deadLetterQueue: { name: `${queue}-dlq`, messages: 0 } });
+    } finally {
+      subscription.unsubscribe();
+      const raw = await rawConnection();
+      const channel = await raw.createChannel();
+      await http.close();
+      apps.splice(apps.indexOf(http), 1);
+      for (const name of [queue, `${queue}-retry`, `${queue}-dlq`]) await channel.deleteQueue(name);
+      await raw.close();
+    }
+  });
+});
