@@ -61,6 +61,29 @@ export interface SnsSqsOptions {
    * 0-256 characters, not starting with `aws:`.
    */
   tags?: Record<string, string>;
+  /**
+   * S3 claim check for bodies over the SNS/SQS size limit, in the AWS extended clients' format (needs
+   * @aws-sdk/client-s3). Unset: such a body fails the emit with MessageTooLargeError. Incoming S3 pointers are
+   * resolved only when this is set.
+   */
+  largePayload?: LargePayloadOptions;
+}
+
+/** `snsSqs.largePayload`: where bodies over the threshold go, and what happens to them once handled. */
+export interface LargePayloadOptions {
+  /** The S3 bucket (it must exist; producers need s3:PutObject, consumers s3:GetObject, and s3:DeleteObject to delete). */
+  bucket: string;
+  /** A body (with its attributes) over this many bytes is stored in S3 (default 262144, the SNS/SQS limit; 0: every body). */
+  thresholdBytes?: number;
+  /** Prepended to the S3 key (a UUID), e.g. 'messages/'. Letters, digits, '/', '_', '-' and '.'; default ''. */
+  keyPrefix?: string;
+  /**
+   * Delete the S3 object once a handler resolved (default false). Leave it off when one topic feeds several queues:
+   * they share the object.
+   */
+  deleteAfterHandled?: boolean;
+  /** Path-style S3 URLs (bucket in the path); default true when snsSqs.endpoint is set (emulators), else false. */
+  forcePathStyle?: boolean;
 }
 
 export interface AmqpOptions {
@@ -202,6 +225,13 @@ export const DEFAULTS = {
   },
 } as const satisfies DefaultsFor<MessagingModuleOptions>;
 
+/** The defaults of `snsSqs.largePayload` (set or unset as a whole, so not part of DEFAULTS). */
+export const LARGE_PAYLOAD_DEFAULTS = {
+  thresholdBytes: 262_144,
+  keyPrefix: '',
+  deleteAfterHandled: false,
+} as const satisfies DefaultsFor<LargePayloadOptions>;
+
 /** The defaults of the `@EventPattern` extras that do not fall back to a module option. */
 export const SUBSCRIPTION_DEFAULTS = {
   competing: true,
@@ -244,7 +274,9 @@ export const OPTION_NAMES = {
     requestTimeout: 1,
     perProcessQueueExpires: 1,
     tags: 1,
+    largePayload: 1,
   }),
+  largePayload: names<LargePayloadOptions>({ bucket: 1, thresholdBytes: 1, keyPrefix: 1, deleteAfterHandled: 1, forcePathStyle: 1 }),
   amqp: names<AmqpOptions>({
     url: 1,
     exchange: 1,

@@ -3,6 +3,7 @@ import {
   DEFAULTS,
   OPTION_NAMES,
   type AmqpOptions,
+  type LargePayloadOptions,
   type MessagingModuleOptions,
   type ProvisioningMode,
   type QueueNaming,
@@ -147,6 +148,37 @@ function checkSnsSqs(o: SnsSqsOptions): void {
   checkInteger(o.requestTimeout, 'snsSqs.requestTimeout', 1, 600_000);
   if (o.perProcessQueueExpires !== 0) checkInteger(o.perProcessQueueExpires, 'snsSqs.perProcessQueueExpires', 1000, 2 ** 31 - 1);
   checkTags(o.tags, 'snsSqs.tags');
+  checkLargePayload(o.largePayload);
+}
+
+/** S3 bucket names: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit. */
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** The extended clients' key prefix rule: at most 1024 - 36 (the UUID) characters of [A-Za-z0-9./_-]. */
+const S3_KEY_PREFIX = /^[A-Za-z0-9./_-]{0,988}$/;
+
+function checkLargePayload(value: unknown): void {
+  if (value === undefined) return;
+  const option = 'snsSqs.largePayload';
+  if (!isPlainObject(value)) throw new MessagingOptionsError(option, "must be an object such as { bucket: 'my-bucket' }", value);
+  rejectUnknownKeys(value, OPTION_NAMES.largePayload, `${option}.`);
+  const o = value as LargePayloadOptions;
+  checkString(o.bucket, `${option}.bucket`, { required: true, nonEmpty: true });
+  if (!S3_BUCKET.test(o.bucket) || o.bucket.includes('..'))
+    throw new MessagingOptionsError(
+      `${option}.bucket`,
+      "must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
+      o.bucket,
+    );
+  checkInteger(o.thresholdBytes, `${option}.thresholdBytes`, 0, 262_144);
+  checkString(o.keyPrefix, `${option}.keyPrefix`);
+  if (o.keyPrefix !== undefined && (!S3_KEY_PREFIX.test(o.keyPrefix) || /^[./]/.test(o.keyPrefix) || o.keyPrefix.includes('..')))
+    throw new MessagingOptionsError(
+      `${option}.keyPrefix`,
+      "may hold at most 988 letters, digits, '/', '_', '-' and '.', must not start with '.' or '/' and must not contain '..'",
+      o.keyPrefix,
+    );
+  checkBoolean(o.deleteAfterHandled, `${option}.deleteAfterHandled`);
+  checkBoolean(o.forcePathStyle, `${option}.forcePathStyle`);
 }
 
 function checkTags(value: unknown, option: string): void {

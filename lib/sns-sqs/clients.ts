@@ -14,7 +14,13 @@ export interface AwsClients {
  * Region and credentials left unset follow the SDK's default chains (environment, profile, container or instance role).
  */
 export function createClients(options: ResolvedMessagingOptions['snsSqs']): AwsClients {
-  const config = {
+  const config = awsClientConfig(options);
+  return { sns: new SNSClient(config), sqs: new SQSClient(config) };
+}
+
+/** The configuration every AWS client of the transport shares (SNS, SQS and the large-payload S3 client). */
+export function awsClientConfig(options: ResolvedMessagingOptions['snsSqs']) {
+  return {
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -24,7 +30,6 @@ export function createClients(options: ResolvedMessagingOptions['snsSqs']): AwsC
     // requestTimeout only logs a warning and the request waits on; a call may extend requestTimeout per request.
     requestHandler: { connectionTimeout: options.connectTimeout, requestTimeout: options.requestTimeout, throwOnRequestTimeout: true },
   };
-  return { sns: new SNSClient(config), sqs: new SQSClient(config) };
 }
 
 /**

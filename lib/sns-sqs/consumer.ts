@@ -22,6 +22,7 @@ import { topicFromArn } from './naming.js';
 import { parseNotification, parseQueueOnlyBody } from './notification.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
 import { VisibilityHeartbeat } from './visibility-heartbeat.js';
+import type { LargePayloads } from './large-payload/large-payloads.js';
 
 export interface ConsumerSettings {
   plan: QueuePlan;
@@ -31,6 +32,8 @@ export interface ConsumerSettings {
   waitTimeSeconds: number;
   /** Per-attempt HTTP request timeout (ms); a ReceiveMessage gets waitTimeSeconds on top. */
   requestTimeout: number;
+  /** Set with snsSqs.largePayload: resolves SQS bodies that are S3 pointers. */
+  largePayloads?: LargePayloads;
 }
 
 interface Held {
@@ -308,6 +311,8 @@ export class SqsConsumer {
   }
 
   private async deliver(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
+    const payloads = this.settings.largePayloads;
+    if (payloads?.isPointer(message.Body)) return payloads.resolve(message, (resolved) => this.deliver(resolved, receiveCount));
     if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount);
     const parsed = parseNotification(message.Body);
     if (!parsed.ok) {

@@ -9,6 +9,7 @@ import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { NextTickBatcher } from './batching.js';
 import { TOPIC_NAME_MAX, topicName } from './naming.js';
+import type { LargePayloads } from './large-payload/large-payloads.js';
 
 /** SNS limit for one message (body + attributes) and for one PublishBatch request. */
 export const SNS_MAX_BYTES = 262_144;
@@ -38,12 +39,15 @@ export class SnsPublisher {
     private readonly topicArn: (pattern: string, fifo: boolean) => Promise<string>,
     private readonly logger: LoggerService,
     private readonly topicPrefix = '',
+    private readonly largePayloads?: LargePayloads,
   ) {}
 
   async publish(message: OutboundMessage): Promise<void> {
-    const body = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
+    let body = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
     const attributes: Record<string, MessageAttributeValue> = toSnsAttributes(message.attributes ?? {}, message.topic);
-    const size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
+    let size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
+    if (this.largePayloads && size > this.largePayloads.thresholdBytes)
+      ({ body, size } = await this.largePayloads.offload(body, attributes, `topic "${message.topic}"`));
     if (size > SNS_MAX_BYTES) throw new MessageTooLargeError(message.topic, size, SNS_MAX_BYTES);
     const fifo = message.groupId !== undefined;
     const name = topicName(this.topicPrefix, message.topic, fifo);

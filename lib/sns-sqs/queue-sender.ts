@@ -15,6 +15,7 @@ import { isNotFound, isTimeoutOrNetwork } from './aws-errors.js';
 import { NextTickBatcher } from './batching.js';
 import type { AwsClients } from './clients.js';
 import { queueBody } from './queue-body.js';
+import type { LargePayloads } from './large-payload/large-payloads.js';
 
 /** SQS limit for one message (body + attributes) and for one SendMessageBatch request. */
 export const SQS_MAX_BYTES = 262_144;
@@ -44,6 +45,7 @@ export class SqsQueueSender {
     private readonly clients: AwsClients,
     private readonly logger: LoggerService,
     private readonly queueNamePrefix = '',
+    private readonly largePayloads?: LargePayloads,
   ) {}
 
   async send(message: QueueMessage): Promise<void> {
@@ -65,8 +67,10 @@ export class SqsQueueSender {
       throw new PublishError(`Cannot send to queue "${message.queue}": ${describeError(error)}`, { cause: error });
     }
     const envelope = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
-    const body = queueBody(url, envelope, attributes);
-    const size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
+    let body = queueBody(url, envelope, attributes);
+    let size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
+    if (this.largePayloads && size > this.largePayloads.thresholdBytes)
+      ({ body, size } = await this.largePayloads.offload(body, attributes, `queue "${ref.name}"`));
     if (size > SQS_MAX_BYTES) throw new MessageTooLargeError(`queue ${ref.name}`, size, SQS_MAX_BYTES);
     const entry: Omit<SendMessageBatchRequestEntry, 'Id'> = { MessageBody: body };
     if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;

@@ -21,6 +21,7 @@ import { OrphanSweep } from './orphan-sweep.js';
 import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
 import { SnsPublisher } from './publisher.js';
 import { SqsQueueSender } from './queue-sender.js';
+import { LargePayloads } from './large-payload/large-payloads.js';
 
 /** The SNS+SQS transport: wires naming checks, provisioning, consumers and the batching publisher. */
 export class SnsSqsBroker implements Broker {
@@ -30,6 +31,7 @@ export class SnsSqsBroker implements Broker {
   private readonly publisher: SnsPublisher;
   private readonly queueSender: SqsQueueSender;
   private readonly orphans: OrphanSweep;
+  private readonly largePayloads?: LargePayloads;
   private swept = false;
   /** When the shutdown under way runs out of time (drain deadline + grace); calls still in flight are cut off then. */
   private stopDeadline?: number;
@@ -44,14 +46,17 @@ export class SnsSqsBroker implements Broker {
     private readonly logger: LoggerService,
   ) {
     this.clients = createClients(options.snsSqs);
+    const { largePayload } = options.snsSqs;
+    if (largePayload) this.largePayloads = new LargePayloads(options.snsSqs, largePayload, options.maxDecodedBytes, logger);
     this.provisioner = new SnsSqsProvisioner(this.clients, options, logger);
     this.publisher = new SnsPublisher(
       this.clients,
       (pattern, fifo) => this.provisioner.topicArn(pattern, fifo),
       logger,
       options.topicPrefix,
+      this.largePayloads,
     );
-    this.queueSender = new SqsQueueSender(this.clients, logger, options.queueNamePrefix);
+    this.queueSender = new SqsQueueSender(this.clients, logger, options.queueNamePrefix, this.largePayloads);
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 
@@ -88,8 +93,9 @@ export class SnsSqsBroker implements Broker {
         topicPrefix: this.options.topicPrefix,
         waitTimeSeconds: this.options.snsSqs.waitTimeSeconds,
         requestTimeout: this.options.snsSqs.requestTimeout,
+        largePayloads: this.largePayloads,
       },
-      handler,
+      this.largePayloads ? this.largePayloads.wrap(handler) : handler,
       this.logger,
     );
     this.consumers.set(plan.name, consumer);
@@ -150,7 +156,7 @@ export class SnsSqsBroker implements Broker {
 
   /** Once per broker: region and credentials resolve, or a clear error (a failed check is retried on the next call). */
   private checkConfiguration(): Promise<void> {
-    this.configured ??= checkAwsConfiguration(this.clients, this.options.snsSqs).then(
+    this.configured ??= Promise.all([checkAwsConfiguration(this.clients, this.options.snsSqs), this.largePayloads?.load()]).then(
       () => {
         this.configurationChecked = true;
       },
@@ -177,6 +183,7 @@ export class SnsSqsBroker implements Broker {
     this.publisher.abort();
     this.queueSender.abort();
     this.provisioner.close();
+    await this.largePayloads?.close(Math.max(0, deadline - Date.now()));
     this.closed = true;
     this.clients.sns.destroy();
     this.clients.sqs.destroy();
