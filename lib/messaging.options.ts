@@ -122,6 +122,11 @@ export interface MetricsRegistry {
 export interface MetricsOptions {
   /** The registry the messaging_* metrics register on (default: prom-client's default registry). */
   registry?: MetricsRegistry;
+  /**
+   * messaging_queue_depth: when the registry is scraped, read how many messages wait in every consumed queue and its
+   * dead-letter queue (one GetQueueAttributes per queue on SQS, one passive declare on AMQP). Default false.
+   */
+  queueDepth?: boolean;
 }
 
 export interface MessagingModuleOptions {
@@ -260,7 +265,7 @@ export const OPTION_NAMES = {
     provisioning: 1,
     queueNaming: 1,
   }),
-  metrics: names<MetricsOptions>({ registry: 1 }),
+  metrics: names<MetricsOptions>({ registry: 1, queueDepth: 1 }),
   snsSqs: names<SnsSqsOptions>({
     region: 1,
     endpoint: 1,

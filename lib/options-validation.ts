@@ -225,8 +225,9 @@ function checkAmqp(o: AmqpOptions): void {
 function checkMetrics(value: unknown): void {
   if (value === undefined || typeof value === 'boolean') return;
   if (!isPlainObject(value))
-    throw new MessagingOptionsError('metrics', 'must be true, false or { registry } (a prom-client Registry)', value);
+    throw new MessagingOptionsError('metrics', 'must be true, false or { registry?, queueDepth? } (registry: a prom-client Registry)', value);
   rejectUnknownKeys(value, OPTION_NAMES.metrics, 'metrics.');
+  checkBoolean((value as { queueDepth?: unknown }).queueDepth, 'metrics.queueDepth');
   const registry = (value as { registry?: unknown }).registry;
   if (
     registry !== undefined &&

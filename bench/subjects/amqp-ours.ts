@@ -21,11 +21,14 @@ import { paced } from './amqp-baseline.js';
 /** `raw`: RawEnvelope, the JSON data as the whole body (what golevelup sends), parsed by the handler. */
 export type EnvelopeChoice = 'json' | 'raw';
 
-function options(prefix: string, prefetch: number, envelope: EnvelopeChoice = 'json', observed = false): MessagingModuleOptions {
+/** `metrics`: prom-client on a registry of its own; `metrics+tracing`: also a span per emit and per delivery (exported to nowhere). */
+export type ObserveChoice = 'none' | 'metrics' | 'metrics+tracing';
+
+function options(prefix: string, prefetch: number, envelope: EnvelopeChoice = 'json', observe: ObserveChoice = 'none'): MessagingModuleOptions {
   return {
     transport: 'amqp',
-    // metrics on a registry of its own, a span per emit and per delivery (exported to nowhere)
-    ...(observed ? { metrics: { registry: new Registry() }, tracing: true } : {}),
+    ...(observe !== 'none' ? { metrics: { registry: new Registry() } } : {}),
+    ...(observe === 'metrics+tracing' ? { tracing: true } : {}),
     ...(envelope === 'raw' ? { envelope: RawEnvelope } : {}),
     serviceName: 'bench',
     topicPrefix: `${prefix}-`,
@@ -45,12 +48,11 @@ export async function deleteQueues(prefix: string): Promise<void> {
   await connection.close();
 }
 
-/** `observed`: metrics (own prom-client Registry) and tracing (OpenTelemetry SDK, spans discarded) switched on. */
-export async function throughput(p: { n: number; prefetch: number; window: number; envelope?: EnvelopeChoice; observed?: boolean }) {
+export async function throughput(p: { n: number; prefetch: number; window: number; envelope?: EnvelopeChoice; observe?: ObserveChoice }) {
   const prefix = uniqueName('bench-amqp-ours');
   const raw = p.envelope === 'raw';
-  const tracer = p.observed ? installDiscardingTracer() : undefined;
-  const ours = await createOursApp(options(prefix, p.prefetch, p.envelope, p.observed));
+  const tracer = p.observe === 'metrics+tracing' ? installDiscardingTracer() : undefined;
+  const ours = await createOursApp(options(prefix, p.prefetch, p.envelope, p.observe));
   const done = new Countdown(p.n);
   sink.onMessage = (received) => {
     const data = raw ? (JSON.parse(received as unknown as string) as { i: number }) : received;

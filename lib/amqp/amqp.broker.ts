@@ -5,11 +5,13 @@ import type {
   BrokerHealth,
   BrokerStatus,
   DeadLetterDepth,
+  QueueDepth,
   DeliveryHandler,
   OutboundMessage,
   QueueMessage,
   QueuePlan,
 } from '../transport/broker.js';
+import { MessagingError } from '../errors.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
@@ -136,23 +138,50 @@ export class AmqpBroker implements Broker {
 
   /** One passive queue check per dead-letter queue, each on a throwaway channel (a missing queue closes it). */
   async deadLetterDepths(): Promise<DeadLetterDepth[]> {
-    const model = await this.connection.get(this.options.amqp.connectTimeout);
     const depths: DeadLetterDepth[] = [];
     for (const plan of this.provisioned.values()) {
-      if (!plan.deadLetter) continue;
-      const channel = await model.createChannel();
-      channel.on('error', () => undefined);
-      try {
-        const { messageCount } = await channel.checkQueue(plan.deadLetter.name);
-        depths.push({ queue: plan.name, deadLetterQueue: plan.deadLetter.name, messages: messageCount });
-      } finally {
-        await settleBy(
-          channel.close().catch(() => undefined),
-          Date.now() + CLOSE_GRACE_MS,
-        );
-      }
+      if (plan.deadLetter)
+        depths.push({ queue: plan.name, deadLetterQueue: plan.deadLetter.name, messages: await this.messagesIn(plan.deadLetter.name) });
     }
     return depths;
+  }
+
+  async queueDepths(): Promise<QueueDepth[]> {
+    const depths: QueueDepth[] = [];
+    for (const plan of this.provisioned.values()) {
+      const messages = await this.messagesIn(plan.name);
+      depths.push(
+        plan.deadLetter
+          ? {
+              queue: plan.name,
+              messages,
+              deadLetterQueue: plan.deadLetter.name,
+              deadLetterMessages: await this.messagesIn(plan.deadLetter.name),
+            }
+          : { queue: plan.name, messages },
+      );
+    }
+    return depths;
+  }
+
+  /** A passive declare on a throwaway channel (a missing queue closes it), within connectTimeout. */
+  private async messagesIn(queue: string): Promise<number> {
+    const timeoutMs = this.options.amqp.connectTimeout;
+    const deadline = Date.now() + timeoutMs;
+    const model = await this.connection.get(timeoutMs);
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      const checked = await settleBy(channel.checkQueue(queue), deadline);
+      if (!checked.done || !checked.value)
+        throw new MessagingError(`could not read the depth of AMQP queue '${queue}' within ${timeoutMs} ms (it may not exist)`);
+      return checked.value.messageCount;
+    } finally {
+      await settleBy(
+        channel.close().catch(() => undefined),
+        Date.now() + CLOSE_GRACE_MS,
+      );
+    }
   }
 
   /** A startup that failed leaves no consumer, timer or socket behind, so that the process can exit. */

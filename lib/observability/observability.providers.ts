@@ -27,6 +27,8 @@ export const observabilityProviders: Provider[] = [
             events$: server.events$,
             published$: client.published$,
             status$: broker.status$,
+            queueDepths:
+              options.metrics !== true && options.metrics.queueDepth && broker.queueDepths ? () => broker.queueDepths!() : undefined,
           })
         : null,
     inject: [MESSAGING_OPTIONS, MessagingServer, MessagingClient, MESSAGING_BROKER],

@@ -8,6 +8,7 @@ import type {
   BrokerHealth,
   BrokerStatus,
   DeadLetterDepth,
+  QueueDepth,
   DeliveryHandler,
   OutboundMessage,
   QueueMessage,
@@ -141,17 +142,33 @@ export class SnsSqsBroker implements Broker {
   async deadLetterDepths(): Promise<DeadLetterDepth[]> {
     const queues = [...this.provisioned.values()].filter((q) => q.deadLetter && q.plan.deadLetter);
     return Promise.all(
-      queues.map(async (q) => {
-        const { Attributes = {} } = await this.clients.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: q.deadLetter!.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
-        );
-        return {
-          queue: q.plan.name,
-          deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name,
-          messages: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-        };
+      queues.map(async (q) => ({
+        queue: q.plan.name,
+        deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name,
+        messages: await this.messagesIn(q.deadLetter!.url),
+      })),
+    );
+  }
+
+  async queueDepths(): Promise<QueueDepth[]> {
+    return Promise.all(
+      [...this.provisioned.values()].map(async (q) => {
+        const [messages, deadLetterMessages] = await Promise.all([
+          this.messagesIn(q.url),
+          q.deadLetter && q.plan.deadLetter ? this.messagesIn(q.deadLetter.url) : undefined,
+        ]);
+        return deadLetterMessages === undefined
+          ? { queue: q.plan.name, messages }
+          : { queue: q.plan.name, messages, deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name, deadLetterMessages };
       }),
     );
+  }
+
+  private async messagesIn(url: string): Promise<number> {
+    const { Attributes = {} } = await this.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    return Number(Attributes.ApproximateNumberOfMessages ?? 0);
   }
 
   /** Once per broker: region and credentials resolve, or a clear error (a failed check is retried on the next call). */

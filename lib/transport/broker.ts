@@ -103,6 +103,14 @@ export interface DeadLetterDepth {
   messages: number;
 }
 
+export interface QueueDepth {
+  queue: string;
+  /** Messages ready in the queue (SQS: ApproximateNumberOfMessages; AMQP: the passive declare's message count). */
+  messages: number;
+  deadLetterQueue?: string;
+  deadLetterMessages?: number;
+}
+
 /**
  * What a transport implements. The server and client speak only to this; everything SNS/SQS or AMQP specific
  * (names, attributes, acks, retries, dead-lettering) stays behind it.
@@ -128,4 +136,6 @@ export interface Broker {
   health?(): BrokerHealth;
   /** Messages in the dead-letter queue of every consumed queue that has one. */
   deadLetterDepths?(): Promise<DeadLetterDepth[]>;
+  /** Messages in every consumed queue and in its dead-letter queue. */
+  queueDepths?(): Promise<QueueDepth[]>;
 }

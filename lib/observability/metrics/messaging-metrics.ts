@@ -2,9 +2,11 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import type * as PromClient from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
 import type { MetricsRegistry, TransportName } from '../../messaging.options.js';
-import type { BrokerStatus } from '../../transport/broker.js';
+import type { BrokerStatus, QueueDepth } from '../../transport/broker.js';
 import type { MessageEventBase, MessagingEvent } from '../messaging-event.js';
 import type { PublishEvent } from '../publish-event.js';
+import { collectInto } from './collect-hook.js';
+import { TalliedHistogram, type HistogramTally } from './tallied-histogram.js';
 
 /** The `topic` label of a delivery no handler matched: its real topic could be anything. */
 export const UNMATCHED_TOPIC = '(no handler)';
@@ -16,24 +18,50 @@ export interface MetricsSources {
   events$: Observable<MessagingEvent>;
   published$: Observable<PublishEvent>;
   status$: Observable<BrokerStatus>;
+  /** Read at scrape time for messaging_queue_depth (metrics.queueDepth); undefined leaves the gauge empty. */
+  queueDepths?: () => Promise<QueueDepth[]>;
+}
+
+/** Per queue and topic: what happened since the last scrape, and what is in flight now. */
+interface DeliveryTally {
+  labels: Record<Labels, string>;
+  received: number;
+  success: number;
+  retry: number;
+  deadLetter: number;
+  inFlight: number;
+  duration: HistogramTally;
+}
+
+/** Per topic and outcome: emits since the last scrape. */
+interface PublishTally {
+  labels: Record<'transport' | 'topic', string>;
+  success: number;
+  failure: number;
+  unknown: number;
+  duration: HistogramTally;
 }
 
 /**
  * The Prometheus metrics of one MessagingModule, fed by MessagingServer.events$, MessagingClient.published$ and the
  * broker status. Created by MessagingModule with `metrics: true | { registry }` (prom-client is loaded then, not
  * before); on a registry that already holds them (a second app in the process) the existing metrics are reused.
+ *
+ * Counters and the in-flight gauge are plain numbers on the hot path, handed to prom-client when the registry is
+ * read (its `collect` hook): prom-client hashes the labels on every call, which per message costs more than the rest
+ * of the instrumentation together. The histograms are TalliedHistograms, reported by the registry like its own.
  */
 export class MessagingMetrics implements OnModuleDestroy {
   readonly registry: MetricsRegistry;
-  private readonly received: PromClient.Counter<Labels>;
-  private readonly handled: PromClient.Counter<Labels | 'outcome'>;
-  private readonly duration: PromClient.Histogram<Labels>;
-  private readonly inFlight: PromClient.Gauge<Labels>;
-  private readonly published: PromClient.Counter<'transport' | 'topic' | 'outcome'>;
-  private readonly publishDuration: PromClient.Histogram<'transport' | 'topic'>;
+  private readonly duration: TalliedHistogram;
+  private readonly publishDuration: TalliedHistogram;
   private readonly connected: PromClient.Gauge<'transport'>;
   private readonly subscriptions: Subscription[] = [];
-  private readonly children = new Map<string, DeliveryChildren>();
+  private readonly detachers: Array<() => void> = [];
+  private readonly finalFlushes: Array<() => void> = [];
+  /** queue -> pattern -> tally: no key string is built per message. */
+  private readonly deliveries = new Map<string, Map<string, DeliveryTally>>();
+  private readonly publishes = new Map<string, PublishTally>();
 
   /** `promClient` is the loaded prom-client module (typed loosely so that these declarations never need prom-client). */
   constructor(promClient: object, registry: MetricsRegistry | undefined, sources: MetricsSources) {
@@ -41,36 +69,81 @@ export class MessagingMetrics implements OnModuleDestroy {
     this.registry = registry ?? prom.register;
     const reg = this.registry as unknown as PromClient.Registry;
     const labelNames = ['transport', 'queue', 'topic'] as const;
-    this.received = metric(reg, prom.Counter, {
-      name: 'messaging_messages_received_total',
-      help: 'Messages delivered to a handler (every attempt counts)',
+    this.counted(
+      metric(reg, prom.Counter, {
+        name: 'messaging_messages_received_total',
+        help: 'Messages delivered to a handler (every attempt counts)',
+        labelNames,
+      }),
+      (counter) => {
+        for (const t of this.deliveryTallies()) if (t.received > 0) counter.inc(t.labels, take(t, 'received'));
+      },
+    );
+    this.counted(
+      metric(reg, prom.Counter, {
+        name: 'messaging_messages_handled_total',
+        help: 'Deliveries by outcome: success (acked), retry (comes back), dead_letter (moved to the DLQ)',
+        labelNames: [...labelNames, 'outcome'],
+      }),
+      (counter) => {
+        for (const t of this.deliveryTallies()) {
+          if (t.success > 0) counter.inc({ ...t.labels, outcome: 'success' }, take(t, 'success'));
+          if (t.retry > 0) counter.inc({ ...t.labels, outcome: 'retry' }, take(t, 'retry'));
+          if (t.deadLetter > 0) counter.inc({ ...t.labels, outcome: 'dead_letter' }, take(t, 'deadLetter'));
+        }
+      },
+    );
+    this.counted(
+      metric(reg, prom.Gauge, {
+        name: 'messaging_handlers_in_flight',
+        help: 'Deliveries being handled right now',
+        labelNames,
+      }),
+      (gauge) => {
+        for (const t of this.deliveryTallies()) gauge.set(t.labels, t.inFlight);
+      },
+    );
+    this.counted(
+      metric(reg, prom.Counter, {
+        name: 'messaging_messages_published_total',
+        help: 'Emits by outcome: success, failure, unknown (no answer from the broker)',
+        labelNames: ['transport', 'topic', 'outcome'],
+      }),
+      (counter) => {
+        for (const t of this.publishes.values())
+          for (const outcome of ['success', 'failure', 'unknown'] as const)
+            if (t[outcome] > 0) counter.inc({ ...t.labels, outcome }, take(t, outcome));
+      },
+    );
+    const queueDepths = sources.queueDepths;
+    if (queueDepths) {
+      const depth = metric(reg, prom.Gauge, {
+        name: 'messaging_queue_depth',
+        help: 'Messages ready in the queue (SQS: ApproximateNumberOfMessages), read from the broker when scraped',
+        labelNames: ['transport', 'queue'],
+      });
+      this.detachers.push(
+        collectInto(depth, async (gauge) => {
+          for (const d of await queueDepths()) {
+            gauge.set({ transport: sources.transport, queue: d.queue }, d.messages);
+            if (d.deadLetterQueue !== undefined && d.deadLetterMessages !== undefined)
+              gauge.set({ transport: sources.transport, queue: d.deadLetterQueue }, d.deadLetterMessages);
+          }
+        }),
+      );
+    }
+    this.duration = histogram(
+      reg,
+      'messaging_handler_duration_seconds',
+      'Time from receipt to outcome (decode and handler), in seconds',
       labelNames,
-    });
-    this.handled = metric(reg, prom.Counter, {
-      name: 'messaging_messages_handled_total',
-      help: 'Deliveries by outcome: success (acked), retry (comes back), dead_letter (moved to the DLQ)',
-      labelNames: [...labelNames, 'outcome'],
-    });
-    this.duration = metric(reg, prom.Histogram, {
-      name: 'messaging_handler_duration_seconds',
-      help: 'Time from receipt to outcome (decode and handler), in seconds',
-      labelNames,
-    });
-    this.inFlight = metric(reg, prom.Gauge, {
-      name: 'messaging_handlers_in_flight',
-      help: 'Deliveries being handled right now',
-      labelNames,
-    });
-    this.published = metric(reg, prom.Counter, {
-      name: 'messaging_messages_published_total',
-      help: 'Emits by outcome: success, failure, unknown (no answer from the broker)',
-      labelNames: ['transport', 'topic', 'outcome'],
-    });
-    this.publishDuration = metric(reg, prom.Histogram, {
-      name: 'messaging_publish_duration_seconds',
-      help: 'Time from emit to the broker accepting (or refusing) the message, in seconds',
-      labelNames: ['transport', 'topic'],
-    });
+    );
+    this.publishDuration = histogram(
+      reg,
+      'messaging_publish_duration_seconds',
+      'Time from emit to the broker accepting (or refusing) the message, in seconds',
+      ['transport', 'topic'],
+    );
     this.connected = metric(reg, prom.Gauge, {
       name: 'messaging_broker_connected',
       help: '1 while the broker connection is up, else 0',
@@ -79,70 +152,84 @@ export class MessagingMetrics implements OnModuleDestroy {
     const { transport } = sources;
     this.subscriptions.push(
       sources.events$.subscribe((event) => this.onEvent(event)),
-      sources.published$.subscribe((event) => {
-        this.published.inc({ transport, topic: event.topic, outcome: event.outcome });
-        this.publishDuration.observe({ transport, topic: event.topic }, event.durationMs / 1000);
-      }),
+      sources.published$.subscribe((event) => this.onPublished(transport, event)),
       sources.status$.subscribe((status) => this.connected.set({ transport }, status === 'connected' ? 1 : 0)),
     );
   }
 
+  /** Hands what was counted since the last scrape to prom-client, then leaves the registry's metrics for good. */
   onModuleDestroy(): void {
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions.length = 0;
+    for (const flush of this.finalFlushes) flush();
+    for (const detach of this.detachers) detach();
+    this.finalFlushes.length = 0;
+    this.detachers.length = 0;
+  }
+
+  /** A metric whose values this instance counts itself: handed over on every scrape and once when it leaves. */
+  private counted<M extends object>(target: M, flush: (metric: M) => void): void {
+    this.detachers.push(collectInto(target, flush));
+    this.finalFlushes.push(() => flush(target));
   }
 
   private onEvent(event: MessagingEvent): void {
     if (event.type === 'status') return; // the gauge follows the broker's own status$ (also without a server)
-    const c = this.childrenOf(event);
+    const t = this.tallyOf(event);
     switch (event.type) {
       case 'received':
-        c.received.inc();
-        c.inFlight.inc();
+        t.received++;
+        t.inFlight++;
         return;
       case 'handled':
-        c.success.inc();
+        t.success++;
         break;
       case 'failed':
         if (!event.willRetry) return; // a dead-lettered event follows and settles it
-        c.retry.inc();
+        t.retry++;
         break;
       case 'dead-lettered':
-        c.deadLetter.inc();
+        t.deadLetter++;
         break;
     }
-    c.inFlight.dec();
-    c.duration.observe(event.durationMs / 1000);
+    t.inFlight--;
+    t.duration.observe(event.durationMs / 1000);
   }
 
-  /** Label children per queue and topic, created once: the hot path does no label hashing. */
-  private childrenOf(event: MessageEventBase): DeliveryChildren {
-    const topic = event.pattern ?? UNMATCHED_TOPIC;
-    const key = `${event.queue}\u0000${topic}`;
-    let c = this.children.get(key);
-    if (!c) {
-      const labels = { transport: event.transport, queue: event.queue, topic };
-      c = {
-        received: this.received.labels(labels),
-        success: this.handled.labels({ ...labels, outcome: 'success' }),
-        retry: this.handled.labels({ ...labels, outcome: 'retry' }),
-        deadLetter: this.handled.labels({ ...labels, outcome: 'dead_letter' }),
-        duration: this.duration.labels(labels),
-        inFlight: this.inFlight.labels(labels),
-      };
-      this.children.set(key, c);
+  private onPublished(transport: TransportName, event: PublishEvent): void {
+    let t = this.publishes.get(event.topic);
+    if (!t) {
+      const labels = { transport, topic: event.topic };
+      t = { labels, success: 0, failure: 0, unknown: 0, duration: this.publishDuration.tally(labels) };
+      this.publishes.set(event.topic, t);
     }
-    return c;
+    t[event.outcome]++;
+    t.duration.observe(event.durationMs / 1000);
+  }
+
+  private *deliveryTallies(): Iterable<DeliveryTally> {
+    for (const byPattern of this.deliveries.values()) yield* byPattern.values();
+  }
+
+  private tallyOf(event: MessageEventBase): DeliveryTally {
+    const topic = event.pattern ?? UNMATCHED_TOPIC;
+    let byPattern = this.deliveries.get(event.queue);
+    if (!byPattern) this.deliveries.set(event.queue, (byPattern = new Map()));
+    let t = byPattern.get(topic);
+    if (!t) {
+      const labels = { transport: event.transport, queue: event.queue, topic };
+      t = { labels, received: 0, success: 0, retry: 0, deadLetter: 0, inFlight: 0, duration: this.duration.tally(labels) };
+      byPattern.set(topic, t);
+    }
+    return t;
   }
 }
 
-interface DeliveryChildren {
-  received: PromClient.Counter.Internal;
-  success: PromClient.Counter.Internal;
-  retry: PromClient.Counter.Internal;
-  deadLetter: PromClient.Counter.Internal;
-  duration: PromClient.Histogram.Internal<Labels>;
-  inFlight: PromClient.Gauge.Internal<Labels>;
+/** The count since the last scrape, zeroed. */
+function take<T, K extends keyof T>(tally: T, key: K): T[K] {
+  const value = tally[key];
+  (tally[key] as number) = 0;
+  return value;
 }
 
 /** The registry's metric of that name when it has one of this type, else a new one registered there. */
@@ -150,4 +237,13 @@ function metric<M, C>(registry: PromClient.Registry, type: new (config: C) => M,
   const existing = registry.getSingleMetric(config.name);
   if (existing instanceof type) return existing;
   return new type({ ...config, registers: [registry] });
+}
+
+/** The registry's histogram of that name when it is one of ours, else a new one registered there. */
+function histogram(registry: PromClient.Registry, name: string, help: string, labelNames: readonly string[]): TalliedHistogram {
+  const existing: unknown = registry.getSingleMetric(name);
+  if (existing instanceof TalliedHistogram) return existing;
+  const created = new TalliedHistogram(name, help, labelNames);
+  registry.registerMetric(created as unknown as PromClient.Metric);
+  return created;
 }

@@ -16,6 +16,8 @@ afterAll(async () => {
   await fauxqs?.stop();
 });
 
+const depthLines = (exposition: string) => exposition.split('\n').filter((l) => l.startsWith('messaging_queue_depth{'));
+
 const transports: Array<[string, 'sns-sqs' | 'amqp', (o: Omit<MessagingModuleOptions, 'transport'>) => MessagingModuleOptions]> = [
   ['SNS+SQS (fauxqs)', 'sns-sqs', (o) => fauxqsOptions(fauxqs, o)],
   ['AMQP (RabbitMQ)', 'amqp', (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o })],
@@ -127,6 +129,10 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
         ]);
       }
       expect([topic, sample(exposition, 'messaging_handler_duration_seconds_count', labels)]).toEqual([topic, received]);
+      expect([topic, sample(exposition, 'messaging_handler_duration_seconds_bucket', { ...labels, le: '+Inf' })]).toEqual([
+        topic,
+        received,
+      ]);
       expect([topic, sample(exposition, 'messaging_handlers_in_flight', labels)]).toEqual([topic, 0]);
     }
     for (const [topic, count] of [
@@ -145,6 +151,43 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
     const handledLines = exposition.split('\n').filter((l) => l.startsWith('messaging_messages_handled_total{'));
     expect(handledLines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)).toBe(6);
   }, 60_000);
+
+  it('reads messaging_queue_depth of the consumed queue and its dead-letter queue from the broker when scraped', async () => {
+    const base = uniqueName('obs-depth');
+    const registry = new Registry();
+    const controller = handlersController([
+      {
+        pattern: base,
+        extras: { maxReceiveCount: 1 },
+        handle: () => {
+          throw new Error('straight to the dead-letter queue');
+        },
+      },
+    ]);
+    http = await startHttpApp(optionsFor({ serviceName: base, metrics: { registry, queueDepth: true } }), [controller]);
+    const events: MessagingEvent[] = [];
+    const subscription = http.app.get(MessagingServer).events$.subscribe((event) => events.push(event));
+    const client = http.app.get(MessagingClient);
+    for (const n of [1, 2, 3]) await lastValueFrom(client.emit(base, { n }), { defaultValue: undefined });
+    await waitFor(() => events.filter((e) => e.type === 'dead-lettered').length === 3, {
+      timeoutMs: 30_000,
+      what: 'three dead-letters',
+    });
+    subscription.unsubscribe();
+    const queue = (events.find((e) => e.type === 'received') as { queue: string }).queue;
+    let exposition = '';
+    await waitFor(
+      async () => {
+        exposition = (await http!.get('/metrics')).text;
+        return (
+          sample(exposition, 'messaging_queue_depth', { transport, queue }) === 0 && depthLines(exposition).some((l) => l.endsWith(' 3'))
+        );
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'the queue to read 0 and its dead-letter queue 3' },
+    );
+    // the consumed queue and its dead-letter queue, nothing else
+    expect(depthLines(exposition)).toHaveLength(2);
+  });
 
   it('counts a failed emit as a publish failure', async () => {
     const base = uniqueName('obs-pub');

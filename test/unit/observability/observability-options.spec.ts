@@ -34,7 +34,13 @@ describe('metrics and tracing options', () => {
   it('reject a metrics value that is neither a boolean nor an object', () => {
     const error = rejection({ metrics: 'prometheus' });
     expect(error.option).toBe('metrics');
-    expect(error.message).toContain('must be true, false or { registry }');
+    expect(error.message).toContain('must be true, false or { registry?, queueDepth? }');
+  });
+
+  it('reject a metrics.queueDepth that is not a boolean', () => {
+    const error = rejection({ metrics: { queueDepth: 'yes' } });
+    expect(error.option).toBe('metrics.queueDepth');
+    expect(error.message).toContain('must be true or false');
   });
 
   it('reject unknown keys under metrics, naming the known ones', () => {
