@@ -12,6 +12,9 @@ export type ProvisioningMode = 'create' | 'verify' | 'off';
 /** Generated queue names: `readable` (service--topic) or exactly as tomodachi computes them (sha256 of the topic). */
 export type QueueNaming = 'readable' | 'tomodachi';
 
+/** RabbitMQ queue type of the queues the AMQP transport declares: `classic` or replicated `quorum` (RabbitMQ 3.10+). */
+export type AmqpQueueType = 'classic' | 'quorum';
+
 /** undefined/null: leave the attribute as it is; '' or false: disable encryption; a string: the key id or alias. */
 export type KmsKeySetting = string | false | null | undefined;
 
@@ -107,6 +110,11 @@ export interface AmqpOptions {
   perProcessQueueExpires?: number;
   /** First and longest delay in milliseconds between reconnect attempts (defaults 500 and 30000). */
   reconnectDelay?: { initial?: number; max?: number };
+  /**
+   * Type of the competing queues this library declares, with their -retry and -dlq (default 'classic'). 'quorum' needs
+   * RabbitMQ 3.10 or later; `competing: false` queues stay classic (a quorum queue cannot be auto-delete).
+   */
+  queueType?: AmqpQueueType;
 }
 
 /**
@@ -227,6 +235,7 @@ export const DEFAULTS = {
     connectTimeout: 10_000,
     perProcessQueueExpires: 3_600_000,
     reconnectDelay: { initial: 500, max: 30_000 },
+    queueType: 'classic',
   },
 } as const satisfies DefaultsFor<MessagingModuleOptions>;
 
@@ -292,6 +301,7 @@ export const OPTION_NAMES = {
     connectTimeout: 1,
     perProcessQueueExpires: 1,
     reconnectDelay: 1,
+    queueType: 1,
   }),
   subscription: names<SubscriptionExtras>({
     queueName: 1,

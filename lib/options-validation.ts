@@ -3,6 +3,7 @@ import {
   DEFAULTS,
   OPTION_NAMES,
   type AmqpOptions,
+  type AmqpQueueType,
   type LargePayloadOptions,
   type MessagingModuleOptions,
   type ProvisioningMode,
@@ -16,6 +17,7 @@ import {
 const TRANSPORTS: readonly TransportName[] = ['sns-sqs', 'amqp'];
 const PROVISIONING_MODES: readonly ProvisioningMode[] = ['create', 'verify', 'off'];
 const QUEUE_NAMINGS: readonly QueueNaming[] = ['readable', 'tomodachi'];
+const AMQP_QUEUE_TYPES: readonly AmqpQueueType[] = ['classic', 'quorum'];
 /** SQS and SNS tag limits. */
 const MAX_TAGS = 50;
 
@@ -214,6 +216,7 @@ function checkAmqp(o: AmqpOptions): void {
   checkInteger(o.queueExpires, 'amqp.queueExpires', 1, 2 ** 31 - 1);
   checkInteger(o.connectTimeout, 'amqp.connectTimeout', 1, 3_600_000);
   checkInteger(o.perProcessQueueExpires, 'amqp.perProcessQueueExpires', 1000, 2 ** 31 - 1);
+  checkOneOf(o.queueType, 'amqp.queueType', AMQP_QUEUE_TYPES);
   if (o.reconnectDelay !== undefined) {
     if (!isPlainObject(o.reconnectDelay))
       throw new MessagingOptionsError('amqp.reconnectDelay', 'must be { initial?, max? } in milliseconds', o.reconnectDelay);

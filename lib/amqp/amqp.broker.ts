@@ -17,6 +17,7 @@ import { AmqpConsumer } from './consumer.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 import { AmqpPublisher } from './publisher.js';
 import { provisioningError } from './provisioning-error.js';
+import { checkQueueTypeSupport } from './queue-type-support.js';
 import { declareTopology } from './topology.js';
 import { verifyTopology } from './verify-topology.js';
 import { withFilterPolicies } from './filtered-handler.js';
@@ -191,17 +192,20 @@ export class AmqpBroker implements Broker {
     await this.connection.release();
   }
 
-  /** After a reconnect: 'create' declares again; 'verify' checked at startup and 'off' declares nothing. */
+  /** After a reconnect: 'create' declares again; 'verify' and 'off' checked at startup and declare nothing. */
   private async redeclare(model: AmqpModel): Promise<void> {
     if (this.options.provisioning === 'create' && this.provisioned.size > 0) await this.declare(model, [...this.provisioned.values()]);
   }
 
-  /** provisioning 'create': declare everything (idempotent); 'verify': passive checks only; 'off': nothing. */
+  /**
+   * provisioning 'create': declare everything (idempotent); 'verify': passive checks of exchanges and queues; 'off':
+   * passive checks of the queues (each queue, its -retry and -dlq), which retries and dead letters are published to.
+   */
   private async declare(model: AmqpModel, plans: readonly QueuePlan[]): Promise<void> {
-    if (this.options.provisioning === 'off') return;
-    if (this.options.provisioning === 'verify') {
+    checkQueueTypeSupport(model, this.options, this.connection.safeUrl);
+    if (this.options.provisioning !== 'create') {
       try {
-        await verifyTopology(model, plans, this.options, this.connection.safeUrl);
+        await verifyTopology(model, plans, this.options, this.connection.safeUrl, this.options.provisioning);
       } catch (error) {
         this.logger.error((error as Error).message);
         throw error;

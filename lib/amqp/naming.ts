@@ -15,6 +15,8 @@ export const HEADER = {
 const INTERNAL_HEADERS = new Set<string>([
   ...Object.values(HEADER),
   'x-death',
+  // a quorum queue's count of this message's redeliveries
+  'x-delivery-count',
   'x-first-death-exchange',
   'x-first-death-queue',
   'x-first-death-reason',

@@ -16,7 +16,8 @@ export function republishProperties(
   const p = msg.properties;
   const headers: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(p.headers ?? {})) {
-    if (key !== 'x-death' && !key.startsWith('x-first-death-') && !key.startsWith('x-last-death-')) headers[key] = value;
+    if (key !== 'x-death' && key !== 'x-delivery-count' && !key.startsWith('x-first-death-') && !key.startsWith('x-last-death-'))
+      headers[key] = value;
   }
   headers[HEADER.originalRoutingKey] = routingKey;
   if (msg.fields.exchange && headers[HEADER.originalExchange] === undefined) headers[HEADER.originalExchange] = msg.fields.exchange;

@@ -26,7 +26,8 @@ async function step<T>(operation: string, call: () => Promise<T>): Promise<T> {
  * idempotent (assert*), so it runs at startup and again after each reconnect. A refusal throws TopologyStepError.
  *
  * - a non-`amq.*` exchange: durable topic exchange;
- * - competing queue: durable (x-expires = amqp.queueExpires when set); non-competing: auto-delete, non-durable;
+ * - competing queue: durable (x-expires = amqp.queueExpires when set; x-queue-type quorum with amqp.queueType
+ *   'quorum', as its -retry and -dlq); non-competing: auto-delete, non-durable, always classic;
  * - `<queue>-retry`: no consumers; messages wait there for their per-message expiration, then dead-letter through
  *   the default exchange back into `<queue>`;
  * - `<queue>-dlq` (plan.deadLetter.name): durable, written to by the consumer with the reason in a header.
@@ -66,7 +67,9 @@ export async function declareTopology(channel: Channel, plans: readonly QueuePla
  * for their retry (and `sendToQueue` delays) before they dead-letter back into the queue.
  */
 async function declareQueueOnly(channel: Channel, plan: QueuePlan, options: ResolvedMessagingOptions): Promise<void> {
-  await step(`checkQueue ${plan.name} (an existing queue: the queue-only handler's queue must exist)`, () => channel.checkQueue(plan.name));
+  await step(`checkQueue ${plan.name} (a queue-only handler's existing queue, which the library never creates)`, () =>
+    channel.checkQueue(plan.name),
+  );
   await step(`assertQueue ${retryQueueName(plan.name)}`, () =>
     channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options)),
   );
@@ -80,15 +83,40 @@ export async function renewPerProcessQueues(channel: Channel, plan: QueuePlan, o
 
 export function mainQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
   if (!plan.competing) return { durable: false, autoDelete: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
-  return options.amqp.queueExpires ? { durable: true, arguments: { 'x-expires': options.amqp.queueExpires } } : { durable: true };
+  const args: Record<string, unknown> = { ...queueTypeArguments(plan, options) };
+  if (options.amqp.queueExpires) args['x-expires'] = options.amqp.queueExpires;
+  return Object.keys(args).length > 0 ? { durable: true, arguments: args } : { durable: true };
 }
 
 export function retryQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
-  const args: Record<string, unknown> = { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': plan.name };
+  const args: Record<string, unknown> = {
+    ...queueTypeArguments(plan, options),
+    'x-dead-letter-exchange': '',
+    'x-dead-letter-routing-key': plan.name,
+  };
+  if (isQuorum(plan, options)) {
+    // a quorum queue dead-letters at most once unless told otherwise; at-least-once needs reject-publish overflow
+    args['x-dead-letter-strategy'] = 'at-least-once';
+    args['x-overflow'] = 'reject-publish';
+  }
   if (!plan.competing) args['x-expires'] = options.amqp.perProcessQueueExpires;
   return { durable: plan.competing, arguments: args };
 }
 
 export function deadLetterQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
-  return plan.competing ? { durable: true } : { durable: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
+  if (!plan.competing) return { durable: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
+  return isQuorum(plan, options) ? { durable: true, arguments: queueTypeArguments(plan, options) } : { durable: true };
+}
+
+/**
+ * amqp.queueType 'quorum' applies to competing queues only: a per-process queue is auto-delete, which a quorum queue
+ * cannot be, and is gone with its process anyway, so it and its -retry and -dlq stay classic. 'classic' declares no
+ * x-queue-type at all, as earlier versions did, so existing queues stay equivalent.
+ */
+function isQuorum(plan: QueuePlan, options: ResolvedMessagingOptions): boolean {
+  return plan.competing && options.amqp.queueType === 'quorum';
+}
+
+function queueTypeArguments(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, unknown> {
+  return isQuorum(plan, options) ? { 'x-queue-type': 'quorum' } : {};
 }

@@ -4,22 +4,29 @@ import { TopologyVerificationError, type TopologyMismatch } from '../topology/ve
 import type { AmqpModel } from './connection.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
+import { mainQueueOptions } from './topology.js';
 
 /**
- * `provisioning: 'verify'` on AMQP: passive declares only (checkExchange, checkQueue, each on a throwaway channel,
- * since a missing one closes it). Throws one TopologyVerificationError listing every exchange and queue (main,
- * `-retry`, dead-letter) that does not exist. AMQP 0-9-1 has no passive check for bindings or queue arguments:
- * those are trusted.
+ * `provisioning: 'verify'` and `'off'` on AMQP: passive declares only (checkExchange, checkQueue, each on a throwaway
+ * channel, since a missing one closes it). Throws one TopologyVerificationError listing every queue (main, `-retry`,
+ * dead-letter) and, for 'verify', every exchange that does not exist. 'off' checks the queues too: without its
+ * `-retry` or `-dlq` queue the default exchange would drop retried and dead-lettered messages without a word.
+ * AMQP 0-9-1 has no passive check for bindings or queue arguments (queue type included): those are trusted.
  */
 export async function verifyTopology(
   model: AmqpModel,
   plans: readonly QueuePlan[],
   options: ResolvedMessagingOptions,
   safeUrl: string,
+  mode: 'verify' | 'off',
 ): Promise<void> {
   const missing: TopologyMismatch[] = [];
   const exchanges = new Set<string>();
-  for (const plan of plans) for (const s of plan.subscriptions) exchanges.add(exchangeOf(s.exchange, options.amqp.exchange));
+  if (mode === 'verify')
+    for (const plan of plans) {
+      if (plan.existingQueue === undefined)
+        for (const s of plan.subscriptions) exchanges.add(exchangeOf(s.exchange, options.amqp.exchange));
+    }
   for (const exchange of exchanges) {
     if (isReservedName(exchange)) continue;
     if (!(await exists(model, (channel) => channel.checkExchange(exchange)))) {
@@ -27,20 +34,30 @@ export async function verifyTopology(
     }
   }
   for (const plan of plans) {
-    const keys = plan.subscriptions
-      .map((s) => `${exchangeOf(s.exchange, options.amqp.exchange)}:${options.topicPrefix}${s.pattern}`)
-      .join(', ');
-    const queues: Array<[string, string, string]> = [
-      ['queue', plan.name, `a durable queue bound to ${keys}`],
-      ['retry queue', retryQueueName(plan.name), `a durable queue dead-lettering to "${plan.name}" through the default exchange`],
-    ];
-    if (plan.deadLetter) queues.push(['dead-letter queue', plan.deadLetter.name, 'a durable queue']);
-    for (const [kind, name, expected] of queues) {
+    for (const [kind, name, expected] of expectedQueues(plan, options)) {
       if (!(await exists(model, (channel) => channel.checkQueue(name))))
         missing.push({ kind, resource: name, expected, found: 'no such queue' });
     }
   }
-  if (missing.length > 0) throw new TopologyVerificationError('amqp', safeUrl, missing, 'verify');
+  if (missing.length > 0) throw new TopologyVerificationError('amqp', safeUrl, missing, mode);
+}
+
+/** [kind, name, what it should be] of each queue a plan consumes or publishes to. */
+function expectedQueues(plan: QueuePlan, options: ResolvedMessagingOptions): Array<[string, string, string]> {
+  const durable = mainQueueOptions(plan, options).arguments?.['x-queue-type'] === 'quorum' ? 'a durable quorum queue' : 'a durable queue';
+  const retry: [string, string, string] = [
+    'retry queue',
+    retryQueueName(plan.name),
+    `${durable} dead-lettering to "${plan.name}" through the default exchange`,
+  ];
+  if (plan.existingQueue !== undefined)
+    return [['queue', plan.name, 'an existing queue (a queue-only handler consumes it as it is)'], retry];
+  const keys = plan.subscriptions
+    .map((s) => `${exchangeOf(s.exchange, options.amqp.exchange)}:${options.topicPrefix}${s.pattern}`)
+    .join(', ');
+  const queues: Array<[string, string, string]> = [['queue', plan.name, `${durable} bound to ${keys}`], retry];
+  if (plan.deadLetter) queues.push(['dead-letter queue', plan.deadLetter.name, durable]);
+  return queues;
 }
 
 async function exists(

@@ -8,27 +8,12 @@ import { MessagingClient, PublishError, type MessagingContext } from '../../../l
 import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
 import { controllerFor } from '../../support/controllers.js';
 import { startTestApp } from '../../support/apps.js';
+import { tomodachiEnvelope } from '../../support/tomodachi-envelope.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 const run = promisify(execFile);
 
 shareBroker();
-
-/** A JSON envelope as tomodachi's JsonBase builds it, topic '' as its queue sends write it. */
-function tomodachiEnvelope(data: unknown, topic = ''): string {
-  return JSON.stringify({
-    service: { name: 'tomodachi-svc', uuid: 'a0d1e2f3-0000-4000-8000-000000000002' },
-    metadata: {
-      message_uuid: `a0d1e2f3-0000-4000-8000-000000000002.${Math.random().toString(16).slice(2)}`,
-      protocol_version: 'tomodachi-json-base--1.0.0',
-      compatible_protocol_versions: ['json_base-wip'],
-      timestamp: Date.now() / 1000,
-      topic,
-      data_encoding: 'raw',
-    },
-    data,
-  });
-}
 
 /** The bindings whose destination is `queue` (source '' is the default exchange's implicit one). */
 async function bindingsTo(queue: string): Promise<string[]> {

@@ -51,6 +51,7 @@ describe('resolveModuleOptions: valid options and defaults', () => {
         connectTimeout: 10_000,
         perProcessQueueExpires: 3_600_000,
         reconnectDelay: { initial: 500, max: 30_000 },
+        queueType: 'classic',
       },
     });
   });
