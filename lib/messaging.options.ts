@@ -111,6 +111,11 @@ export interface AmqpOptions {
   /** First and longest delay in milliseconds between reconnect attempts (defaults 500 and 30000). */
   reconnectDelay?: { initial?: number; max?: number };
   /**
+   * The RabbitMQ management HTTP API, with credentials (e.g. http://guest:guest@127.0.0.1:15672): MessagingAdminService
+   * lists queues, exchanges and bindings through it (AMQP 0-9-1 cannot list). Unset: listing fails with a clear error.
+   */
+  managementUrl?: string;
+  /**
    * Type of the competing queues this library declares, with their -retry and -dlq (default 'classic'). 'quorum' needs
    * RabbitMQ 3.10 or later; `competing: false` queues stay classic (a quorum queue cannot be auto-delete).
    */
@@ -301,6 +306,7 @@ export const OPTION_NAMES = {
     connectTimeout: 1,
     perProcessQueueExpires: 1,
     reconnectDelay: 1,
+    managementUrl: 1,
     queueType: 1,
   }),
   subscription: names<SubscriptionExtras>({

@@ -216,6 +216,15 @@ function checkAmqp(o: AmqpOptions): void {
   checkInteger(o.queueExpires, 'amqp.queueExpires', 1, 2 ** 31 - 1);
   checkInteger(o.connectTimeout, 'amqp.connectTimeout', 1, 3_600_000);
   checkInteger(o.perProcessQueueExpires, 'amqp.perProcessQueueExpires', 1000, 2 ** 31 - 1);
+  if (o.managementUrl !== undefined) {
+    checkString(o.managementUrl, 'amqp.managementUrl', { nonEmpty: true });
+    if (!/^https?:\/\/[^/\s]+/.test(o.managementUrl) || !URL.canParse(o.managementUrl))
+      throw new MessagingOptionsError(
+        'amqp.managementUrl',
+        'must be the http:// or https:// URL of the RabbitMQ management API, e.g. http://guest:guest@127.0.0.1:15672',
+        redactUrl(o.managementUrl),
+      );
+  }
   checkOneOf(o.queueType, 'amqp.queueType', AMQP_QUEUE_TYPES);
   if (o.reconnectDelay !== undefined) {
     if (!isPlainObject(o.reconnectDelay))

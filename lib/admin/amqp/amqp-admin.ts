@@ -13,8 +13,10 @@ import { checkAmqpName, checkNonEmpty } from '../admin-names.js';
 import type {
   CreatedResource,
   CreateQueueOptions,
+  ListOptions,
   PublishOptions,
   QueueInfo,
+  QueueSummary,
   RedriveOptions,
   RedriveResult,
   SendToQueueOptions,
@@ -22,8 +24,10 @@ import type {
   SubscribeOptions,
   SubscriptionInfo,
   TopicInfo,
+  TopicSummary,
 } from '../admin.types.js';
 import { AmqpChannels } from './amqp-channels.js';
+import { RabbitMqManagement } from './rabbitmq-management.js';
 
 const DLQ_SUFFIX = '-dlq';
 
@@ -31,23 +35,35 @@ const DLQ_SUFFIX = '-dlq';
  * The admin operations on AMQP (RabbitMQ). A "topic" resource is an exchange (createTopic declares a durable topic
  * exchange); publish and subscribe take the @EventPattern topic, a routing key (topicPrefix added) on the module's
  * exchange. Queues are declared as provisioning declares them: the queue, its `-retry` queue and its `-dlq`.
+ * Listing queues and exchanges, and an exchange's bindings, go through the management API (amqp.managementUrl).
  */
 export class AmqpAdmin implements AdminBackend {
   private readonly channels: AmqpChannels;
+  private readonly management?: RabbitMqManagement;
 
   constructor(
     private readonly options: ResolvedMessagingOptions,
     shared: () => ChannelModel | undefined,
   ) {
     this.channels = new AmqpChannels(options.amqp.url, shared);
+    if (options.amqp.managementUrl) this.management = new RabbitMqManagement(options.amqp.managementUrl, options.amqp.url);
   }
 
-  listQueues(): Promise<never> {
-    return Promise.reject(this.listingUnavailable('listQueues'));
+  async listQueues({ prefix = '' }: ListOptions): Promise<QueueSummary[]> {
+    const queues = await this.requireManagement('listQueues').queues();
+    return queues
+      .map(({ name }) => ({ name }))
+      .filter(({ name }) => name.startsWith(prefix))
+      .sort(byName);
   }
 
-  listTopics(): Promise<never> {
-    return Promise.reject(this.listingUnavailable('listTopics'));
+  /** Exchanges (the default exchange, which has no name, left out). */
+  async listTopics({ prefix = '' }: ListOptions): Promise<TopicSummary[]> {
+    const exchanges = await this.requireManagement('listTopics').exchanges();
+    return exchanges
+      .map(({ name }) => ({ name }))
+      .filter(({ name }) => name !== '' && name.startsWith(prefix))
+      .sort(byName);
   }
 
   async queueInfo(name: string): Promise<QueueInfo> {
@@ -90,7 +106,16 @@ export class AmqpAdmin implements AdminBackend {
   async topicInfo(exchange: string): Promise<TopicInfo> {
     checkNonEmpty(exchange, 'exchange');
     await this.channels.requireExchange(exchange);
-    return { transport: 'amqp', name: exchange };
+    if (!this.management) return { transport: 'amqp', name: exchange };
+    const bindings = await this.management.bindingsFrom(exchange);
+    const subscriptions = bindings
+      .filter((b) => b.destination_type === 'queue')
+      .map((b) => ({
+        id: bindingId({ exchange, routingKey: b.routing_key, queue: b.destination }),
+        topic: b.routing_key,
+        queue: b.destination,
+      }));
+    return { transport: 'amqp', name: exchange, subscriptions };
   }
 
   async createTopic(exchange: string): Promise<CreatedResource> {
@@ -235,11 +260,12 @@ export class AmqpAdmin implements AdminBackend {
     };
   }
 
-  private listingUnavailable(operation: string): AdminOperationUnavailableError {
-    return new AdminOperationUnavailableError(
+  private requireManagement(operation: string): RabbitMqManagement {
+    if (this.management) return this.management;
+    throw new AdminOperationUnavailableError(
       operation,
       'amqp',
-      'AMQP 0-9-1 has no method to list queues or exchanges; that needs the RabbitMQ management HTTP API, which this release does not use yet. Use queueInfo(name) / topicInfo(exchange) for resources you know',
+      'AMQP 0-9-1 has no method to list queues or exchanges; set amqp.managementUrl to the RabbitMQ management API (e.g. http://guest:guest@127.0.0.1:15672, after rabbitmq-plugins enable rabbitmq_management), or use queueInfo(name) / topicInfo(exchange) for resources you know',
     );
   }
 }
@@ -249,6 +275,8 @@ interface Binding {
   routingKey: string;
   queue: string;
 }
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function bindingId(binding: Binding): string {
   return `amqp-binding:${Buffer.from(JSON.stringify([binding.exchange, binding.routingKey, binding.queue])).toString('base64url')}`;
