@@ -1,6 +1,7 @@
 import { PublishError } from '../errors.js';
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { AttributeValue } from '../transport/broker.js';
+import { decodeAttribute, type InvalidAttribute } from './attribute-decoding.js';
 
 /**
  * Outbound attributes typed as tomodachi types them: String, Number, Binary, and String.Array (JSON) for the rest.
@@ -46,34 +47,16 @@ export function attributesSize(attributes: Record<string, MessageAttributeValue>
   return size;
 }
 
-/** Inbound SNS notification attributes `{ Type, Value }` back to values. */
+/** Inbound SNS notification attributes `{ Type, Value }` back to values (see decodeAttribute). */
 export function fromNotificationAttributes(
   attributes: Record<string, { Type?: string; Value?: string }> | undefined,
+  onInvalid?: InvalidAttribute,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, attr] of Object.entries(attributes ?? {})) {
+    const value = decodeAttribute(key, attr?.Type, attr?.Value ?? '', onInvalid);
     // defineProperty: a key such as "__proto__" stays an ordinary attribute instead of replacing the prototype.
-    Object.defineProperty(out, key, { value: attributeValue(attr), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
-}
-
-function attributeValue(attr: { Type?: string; Value?: string } | undefined): unknown {
-  const value = attr?.Value ?? '';
-  switch (attr?.Type) {
-    case 'Number': {
-      const n = Number(value);
-      return Number.isFinite(n) ? n : value;
-    }
-    case 'Binary':
-      return Buffer.from(value, 'base64');
-    case 'String.Array':
-      try {
-        return JSON.parse(value);
-      } catch {
-        return value;
-      }
-    default:
-      return value;
-  }
 }

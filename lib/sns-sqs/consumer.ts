@@ -19,7 +19,8 @@ import { sleep } from '../sleep.js';
 import { batchesOf, MAX_BATCH_ENTRIES } from './batching.js';
 import { DeleteBatcher } from './delete-batcher.js';
 import { topicFromArn } from './naming.js';
-import { parseNotification, parseQueueOnlyBody } from './notification.js';
+import { fromSqsAttributes, parseNotification, parseQueueOnlyBody } from './notification.js';
+import { attributeWarnings, type InvalidAttribute } from './attribute-decoding.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
 import { VisibilityHeartbeat } from './visibility-heartbeat.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
@@ -84,6 +85,7 @@ export class SqsConsumer {
   private readonly heartbeat: VisibilityHeartbeat;
   private readonly systemAttributes: MessageSystemAttributeName[];
   private readonly messageAttributeNames?: string[];
+  private readonly invalidAttribute: InvalidAttribute;
   private errorStreak = 0;
   private lastReceiveError?: string;
 
@@ -97,8 +99,9 @@ export class SqsConsumer {
     this.deletes = new DeleteBatcher(send, settings.queueUrl, logger);
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
-    // a queue-only queue's producers may send SQS-level attributes (a direct SendMessage); SNS ones are in the body
-    this.messageAttributeNames = settings.plan.existingQueue !== undefined ? ['All'] : undefined;
+    // SQS-level attributes of a direct SendMessage reach the handler too; SNS ones are in the body
+    this.messageAttributeNames = ['All'];
+    this.invalidAttribute = attributeWarnings(logger, settings.plan.name);
     // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
     this.maxPolls = Math.ceil(settings.plan.concurrency / MAX_BATCH_ENTRIES);
     // Every outstanding call (receives, settles of running handlers, backoff sleeps) listens on these signals.
@@ -314,7 +317,7 @@ export class SqsConsumer {
     const payloads = this.settings.largePayloads;
     if (payloads?.isPointer(message.Body)) return payloads.resolve(message, (resolved) => this.deliver(resolved, receiveCount));
     if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount);
-    const parsed = parseNotification(message.Body);
+    const parsed = parseNotification(message.Body, this.invalidAttribute);
     if (!parsed.ok) {
       this.logger.error(`Message ${message.MessageId} on ${this.plan.name} goes to the dead-letter queue: ${parsed.reason}`);
       return { kind: 'dead-letter', reason: parsed.reason };
@@ -326,7 +329,9 @@ export class SqsConsumer {
     const delivery: InboundDelivery = {
       topic,
       body: notification.message,
-      attributes: notification.attributes,
+      attributes: message.MessageAttributes
+        ? { ...notification.attributes, ...fromSqsAttributes(message.MessageAttributes, this.invalidAttribute) }
+        : notification.attributes,
       messageId: notification.messageId || message.MessageId || '',
       receiveCount,
       groupId: message.Attributes?.MessageGroupId,
@@ -341,7 +346,7 @@ export class SqsConsumer {
 
   /** A queue-only queue: SNS notifications, tomodachi queue bodies and bare envelopes all decode. */
   private async deliverQueueOnly(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
-    const parsed = parseQueueOnlyBody(message.Body, message.MessageId ?? '', message.MessageAttributes);
+    const parsed = parseQueueOnlyBody(message.Body, message.MessageId ?? '', message.MessageAttributes, this.invalidAttribute);
     if (!parsed.ok) {
       this.logger.error(`Message ${message.MessageId} on ${this.plan.name} cannot be handled: ${parsed.reason}`);
       return { kind: 'dead-letter', reason: parsed.reason };

@@ -1,4 +1,5 @@
 import { fromNotificationAttributes } from './attributes.js';
+import { decodeAttribute, type InvalidAttribute } from './attribute-decoding.js';
 
 export interface SnsNotification {
   topicArn: string;
@@ -10,7 +11,7 @@ export interface SnsNotification {
 export type ParsedNotification = { ok: true; notification: SnsNotification } | { ok: false; reason: string };
 
 /** Parses an SQS body as the SNS notification that carries the envelope; never throws. */
-export function parseNotification(body: string | undefined): ParsedNotification {
+export function parseNotification(body: string | undefined, onInvalid?: InvalidAttribute): ParsedNotification {
   if (body === undefined || body === '') return { ok: false, reason: 'SQS message has an empty body, not an SNS notification' };
   let parsed: unknown;
   try {
@@ -29,7 +30,7 @@ export function parseNotification(body: string | undefined): ParsedNotification 
   }
   let attributes: Record<string, unknown>;
   try {
-    attributes = fromNotificationAttributes(n.MessageAttributes as Record<string, { Type?: string; Value?: string }> | undefined);
+    attributes = fromNotificationAttributes(n.MessageAttributes as Record<string, { Type?: string; Value?: string }> | undefined, onInvalid);
   } catch (error) {
     return { ok: false, reason: `SNS notification has unreadable MessageAttributes: ${String(error)}` };
   }
@@ -62,10 +63,11 @@ export function parseQueueOnlyBody(
   body: string | undefined,
   messageId: string,
   sqsAttributes: Record<string, SqsAttribute> | undefined,
+  onInvalid?: InvalidAttribute,
 ): ParsedQueueOnlyBody {
   if (body === undefined || body === '') return { ok: false, reason: 'SQS message has an empty body' };
-  const direct = fromSqsAttributes(sqsAttributes);
-  const notification = parseNotification(body);
+  const direct = fromSqsAttributes(sqsAttributes, onInvalid);
+  const notification = parseNotification(body, onInvalid);
   if (notification.ok) {
     const n = notification.notification;
     return {
@@ -77,7 +79,7 @@ export function parseQueueOnlyBody(
   if (wrapped) {
     let attributes: Record<string, unknown>;
     try {
-      attributes = fromNotificationAttributes(wrapped.MessageAttributes);
+      attributes = fromNotificationAttributes(wrapped.MessageAttributes, onInvalid);
     } catch (error) {
       return { ok: false, reason: `queue message has unreadable MessageAttributes: ${String(error)}` };
     }
@@ -107,18 +109,11 @@ function tomodachiQueueBody(
 }
 
 /** SQS-level message attributes (`{ DataType, StringValue, BinaryValue }`) as values, typed as notification attributes are. */
-export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined): Record<string, unknown> {
-  if (!attributes) return {};
-  const asNotification: Record<string, { Type?: string; Value?: string }> = {};
-  for (const [key, a] of Object.entries(attributes)) {
-    const type = a.DataType?.split('.')[0] === 'Number' ? 'Number' : a.DataType;
-    const value = a.BinaryValue ? Buffer.from(a.BinaryValue).toString('base64') : (a.StringValue ?? '');
-    Object.defineProperty(asNotification, key, {
-      value: { Type: type, Value: value },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined, onInvalid?: InvalidAttribute): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, a] of Object.entries(attributes ?? {})) {
+    const value = decodeAttribute(key, a.DataType, a.StringValue ?? '', onInvalid, a.BinaryValue);
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   }
-  return fromNotificationAttributes(asNotification);
+  return out;
 }
