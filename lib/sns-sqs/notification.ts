@@ -30,7 +30,10 @@ export function parseNotification(body: string | undefined, onInvalid?: InvalidA
   }
   let attributes: Record<string, unknown>;
   try {
-    attributes = fromNotificationAttributes(n.MessageAttributes as Record<string, { Type?: string; Value?: string }> | undefined, onInvalid);
+    attributes = fromNotificationAttributes(
+      n.MessageAttributes as Record<string, { Type?: string; Value?: string }> | undefined,
+      onInvalid,
+    );
   } catch (error) {
     return { ok: false, reason: `SNS notification has unreadable MessageAttributes: ${String(error)}` };
   }
@@ -109,7 +112,10 @@ function tomodachiQueueBody(
 }
 
 /** SQS-level message attributes (`{ DataType, StringValue, BinaryValue }`) as values, typed as notification attributes are. */
-export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined, onInvalid?: InvalidAttribute): Record<string, unknown> {
+export function fromSqsAttributes(
+  attributes: Record<string, SqsAttribute> | undefined,
+  onInvalid?: InvalidAttribute,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, a] of Object.entries(attributes ?? {})) {
     const value = decodeAttribute(key, a.DataType, a.StringValue ?? '', onInvalid, a.BinaryValue);
