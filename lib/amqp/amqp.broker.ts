@@ -23,7 +23,7 @@ import { verifyTopology } from './verify-topology.js';
 import { withFilterPolicies } from './filtered-handler.js';
 import { withQueueOnlyTopic } from './queue-only-handler.js';
 import { AmqpQueueSender } from './queue-sender.js';
-import { validatePlans } from './validation.js';
+import { refusedExchange, validatePlans } from './validation.js';
 import type { Observable } from 'rxjs';
 
 /**
@@ -89,14 +89,15 @@ export class AmqpBroker implements Broker {
     await settleBy(this.consumer.deleteNonCompetingQueues(), this.closeBy);
   }
 
+  /** To amqp.exchange, or to the MessagingRecord's own `exchange`. */
   publish(message: OutboundMessage): Promise<void> {
-    return this.publisher.publish(
-      this.options.amqp.exchange,
-      this.routingKey(message.topic),
-      message.body,
-      message.attributes,
-      message.topic,
-    );
+    let exchange = this.options.amqp.exchange;
+    if (message.exchange !== undefined) {
+      const refused = refusedExchange(message.exchange, message.topic);
+      if (refused) return Promise.reject(refused);
+      exchange = message.exchange;
+    }
+    return this.publisher.publish(exchange, this.routingKey(message.topic), message.body, message.attributes, message.topic);
   }
 
   sendToQueue(message: QueueMessage): Promise<void> {

@@ -1,4 +1,4 @@
-import { MessagingOptionsError } from '../errors.js';
+import { MessagingOptionsError, PublishError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { checkFilterPolicies } from './filtered-handler.js';
@@ -52,6 +52,15 @@ function checkQueueName(name: string, option: string): void {
       name,
     );
   if (name.startsWith('amq.')) throw new MessagingOptionsError(option, 'RabbitMQ reserves queue names starting with "amq."', name);
+}
+
+/** Why a MessagingRecord's `exchange` cannot be published to, as a PublishError; undefined when it can. */
+export function refusedExchange(exchange: unknown, topic: string): PublishError | undefined {
+  if (typeof exchange === 'string' && exchange.length > 0 && Buffer.byteLength(exchange) <= MAX_NAME_BYTES) return undefined;
+  return new PublishError(
+    `Cannot publish to topic "${topic}": MessagingRecord exchange must be the name of an exchange, a non-empty string of at most ${MAX_NAME_BYTES} bytes ` +
+      `(the default exchange '' would route by queue name, not by topic); got ${JSON.stringify(exchange)}. Leave it unset for amqp.exchange`,
+  );
 }
 
 function checkExchange(name: string, option: string): void {

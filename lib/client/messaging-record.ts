@@ -15,6 +15,11 @@ export interface MessagingRecordOptions {
   envelope?: EnvelopeSetting;
   /** Message class for ProtobufEnvelope when the data is a plain object. */
   protoClass?: ProtoClass;
+  /**
+   * AMQP: the exchange to publish this message to instead of `amqp.exchange` (it must exist; a subscription with this
+   * `exchange` declares it). SNS+SQS has no exchanges and ignores it, as AMQP ignores groupId.
+   */
+  exchange?: string;
 }
 
 /** Data plus what travels beside it; pass it to `MessagingClient.emit`. */

@@ -142,11 +142,11 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
 
   private publishEncoded(topic: string, body: string | Buffer, options: MessagingRecordOptions): Promise<void> {
     const attributes = options.attributes ?? NO_ATTRIBUTES;
-    const { groupId, deduplicationId } = options;
+    const { groupId, deduplicationId, exchange } = options;
     if (this.tracing)
       return this.tracing.publish(topic, attributes, (traced) =>
-        this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId }),
+        this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId, exchange }),
       );
-    return this.broker.publish({ topic, body, attributes, groupId, deduplicationId });
+    return this.broker.publish({ topic, body, attributes, groupId, deduplicationId, exchange });
   }
 }

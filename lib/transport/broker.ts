@@ -25,6 +25,10 @@ export interface QueuePlan {
   /** Base retry delay in seconds; doubled per attempt. */
   retryBackoff: number;
   concurrency: number;
+  /** FIFO queue settings from the extras; undefined leaves the queue's attribute as it is. */
+  contentBasedDeduplication?: boolean;
+  deduplicationScope?: 'queue' | 'messageGroup';
+  fifoThroughputLimit?: 'perQueue' | 'perMessageGroupId';
   subscriptions: SubscriptionPlan[];
   /**
    * Set for a queue-only consumer (`@EventPattern(topic, { queue })`): the queue exists already, as given (a name with
@@ -63,6 +67,8 @@ export interface OutboundMessage {
   attributes: Record<string, AttributeValue>;
   groupId?: string;
   deduplicationId?: string;
+  /** AMQP: the exchange instead of the module's amqp.exchange. */
+  exchange?: string;
 }
 
 /** A message for `MessagingClient.sendToQueue`: straight to one queue, no topic, no fan-out. */

@@ -9,11 +9,16 @@ export interface RabbitMqSuite {
   apps: INestApplication[];
   /** Queues to delete after each test (after the apps closed). */
   queues: string[];
+  /** Exchanges to delete after each test (after the queues). */
+  exchanges: string[];
 }
 
-/** Call in a describe block: a raw connection for the suite, and after each test its apps closed and its queues deleted. */
+/**
+ * Call in a describe block: a raw connection for the suite, and after each test its apps closed, then its queues and
+ * exchanges deleted.
+ */
 export function rabbitMqSuite(): RabbitMqSuite {
-  const suite = { apps: [], queues: [] } as unknown as RabbitMqSuite;
+  const suite = { apps: [], queues: [], exchanges: [] } as unknown as RabbitMqSuite;
   beforeAll(async () => {
     suite.raw = await rawConnection();
   });
@@ -21,6 +26,7 @@ export function rabbitMqSuite(): RabbitMqSuite {
     await Promise.all(suite.apps.splice(0).map((a) => a.close()));
     const channel = await suite.raw.createChannel();
     for (const q of suite.queues.splice(0)) await channel.deleteQueue(q);
+    for (const exchange of suite.exchanges.splice(0)) await channel.deleteExchange(exchange);
     await channel.close();
   });
   afterAll(() => suite.raw?.close());
