@@ -17,6 +17,7 @@ export type SwaggerUiLoader = () => Promise<unknown>;
 export const SWAGGER_UI = Symbol('MESSAGING_ADMIN_SWAGGER_UI');
 
 // A literal import() so that bundlers see the optional peer; loaded on the first request for /docs only.
+// @ts-expect-error -- swagger-ui-dist ships no type declarations; only getAbsoluteFSPath() is used
 const loadSwaggerUiDist: SwaggerUiLoader = () => import('swagger-ui-dist');
 
 /**
