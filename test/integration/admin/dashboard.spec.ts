@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DeadLetterError, MessagingAdminService } from '../../../lib/index.js';
@@ -8,7 +9,10 @@ import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { ADMIN_TOKEN, startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
 
-const SCREENSHOT = join(process.cwd(), 'docs', 'dashboard.png');
+// The README's screenshot: rewritten only on request (UPDATE_SCREENSHOT=1), so that a test run leaves the tree as it was.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT
+  ? join(process.cwd(), 'docs', 'dashboard.png')
+  : join(tmpdir(), `nestjs-messaging-dashboard-${process.pid}.png`);
 
 let fauxqs: Fauxqs;
 let http: AdminHttpApp;
@@ -87,6 +91,7 @@ describe('the live dashboard in a browser (fauxqs, headless Chromium)', () => {
       });
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
 
       await page.click(`tr[data-queue="${watched}"] button[data-action="peek"]`);
       await waitFor(async () => (await page.locator('#output').textContent())?.includes('kept for the audit'), { what: 'peeked messages' });
