@@ -15,6 +15,11 @@ export type QueueNaming = 'readable' | 'tomodachi';
 /** RabbitMQ queue type of the queues the AMQP transport declares: `classic` or replicated `quorum` (RabbitMQ 3.10+). */
 export type AmqpQueueType = 'classic' | 'quorum';
 
+/** SQS FIFO queue DeduplicationScope. */
+export type FifoDeduplicationScope = 'queue' | 'messageGroup';
+/** SQS FIFO queue FifoThroughputLimit. */
+export type FifoThroughputLimit = 'perQueue' | 'perMessageGroupId';
+
 /** undefined/null: leave the attribute as it is; '' or false: disable encryption; a string: the key id or alias. */
 export type KmsKeySetting = string | false | null | undefined;
 
@@ -70,6 +75,14 @@ export interface SnsSqsOptions {
    * resolved only when this is set.
    */
   largePayload?: LargePayloadOptions;
+  /**
+   * ContentBasedDeduplication of the FIFO topics and FIFO queues this library creates or checks (a subscription's
+   * `contentBasedDeduplication` overrides it for its queue). true also sends a FIFO emit without a deduplicationId
+   * without one (SNS deduplicates by a hash of the body) and gives a FIFO sendToQueue without one the SHA-256 of its
+   * envelope; false or unset: each such message gets a random deduplication id. Unset leaves the attribute of existing
+   * topics and queues as it is.
+   */
+  contentBasedDeduplication?: boolean;
 }
 
 /** `snsSqs.largePayload`: where bodies over the threshold go, and what happens to them once handled. */
@@ -198,6 +211,12 @@ export interface SubscriptionExtras {
   deadLetterQueueName?: string | false;
   maxReceiveCount?: number;
   fifo?: boolean;
+  /** FIFO queue ContentBasedDeduplication (default: snsSqs.contentBasedDeduplication; unset leaves it as it is). */
+  contentBasedDeduplication?: boolean;
+  /** FIFO queue DeduplicationScope; 'messageGroup' (with fifoThroughputLimit 'perMessageGroupId') is high-throughput FIFO. */
+  deduplicationScope?: FifoDeduplicationScope;
+  /** FIFO queue FifoThroughputLimit; 'perMessageGroupId' needs deduplicationScope 'messageGroup'. */
+  fifoThroughputLimit?: FifoThroughputLimit;
   envelope?: EnvelopeSetting;
   protoClass?: ProtoClass;
   concurrency?: number;
@@ -294,6 +313,7 @@ export const OPTION_NAMES = {
     perProcessQueueExpires: 1,
     tags: 1,
     largePayload: 1,
+    contentBasedDeduplication: 1,
   }),
   largePayload: names<LargePayloadOptions>({ bucket: 1, thresholdBytes: 1, keyPrefix: 1, deleteAfterHandled: 1, forcePathStyle: 1 }),
   amqp: names<AmqpOptions>({
@@ -318,6 +338,9 @@ export const OPTION_NAMES = {
     deadLetterQueueName: 1,
     maxReceiveCount: 1,
     fifo: 1,
+    contentBasedDeduplication: 1,
+    deduplicationScope: 1,
+    fifoThroughputLimit: 1,
     envelope: 1,
     protoClass: 1,
     concurrency: 1,

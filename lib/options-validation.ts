@@ -4,6 +4,8 @@ import {
   OPTION_NAMES,
   type AmqpOptions,
   type AmqpQueueType,
+  type FifoDeduplicationScope,
+  type FifoThroughputLimit,
   type LargePayloadOptions,
   type MessagingModuleOptions,
   type ProvisioningMode,
@@ -88,6 +90,7 @@ export function checkSubscriptionExtras(extras: Record<string, unknown>, where: 
   }
   checkInteger(e.maxReceiveCount, name('maxReceiveCount'), 1, 1000);
   checkBoolean(e.fifo, name('fifo'));
+  checkFifoExtras(e, name);
   checkEnvelope(e.envelope, name('envelope'));
   if (
     e.protoClass !== undefined &&
@@ -102,6 +105,26 @@ export function checkSubscriptionExtras(extras: Record<string, unknown>, where: 
   return e;
 }
 
+const DEDUPLICATION_SCOPES: readonly FifoDeduplicationScope[] = ['queue', 'messageGroup'];
+const FIFO_THROUGHPUT_LIMITS: readonly FifoThroughputLimit[] = ['perQueue', 'perMessageGroupId'];
+
+/** The FIFO queue settings: valid values, only on a FIFO subscription, and the combination SQS accepts. */
+function checkFifoExtras(e: SubscriptionExtras, name: (key: string) => string): void {
+  checkBoolean(e.contentBasedDeduplication, name('contentBasedDeduplication'));
+  checkOneOf(e.deduplicationScope, name('deduplicationScope'), DEDUPLICATION_SCOPES);
+  checkOneOf(e.fifoThroughputLimit, name('fifoThroughputLimit'), FIFO_THROUGHPUT_LIMITS);
+  for (const key of ['contentBasedDeduplication', 'deduplicationScope', 'fifoThroughputLimit'] as const) {
+    if (e[key] !== undefined && e.fifo !== true)
+      throw new MessagingOptionsError(name(key), 'is a FIFO queue setting: set fifo: true as well, or remove it', e[key]);
+  }
+  if (e.fifoThroughputLimit === 'perMessageGroupId' && e.deduplicationScope !== 'messageGroup')
+    throw new MessagingOptionsError(
+      name('fifoThroughputLimit'),
+      "'perMessageGroupId' needs deduplicationScope: 'messageGroup' (an SQS rule; both together make a high-throughput FIFO queue)",
+      e.fifoThroughputLimit,
+    );
+}
+
 /** Extras that shape a queue the library owns; a queue-only handler (`queue`) owns nothing. */
 const NOT_WITH_QUEUE = [
   'queueName',
@@ -112,6 +135,9 @@ const NOT_WITH_QUEUE = [
   'deadLetterQueueName',
   'maxReceiveCount',
   'fifo',
+  'contentBasedDeduplication',
+  'deduplicationScope',
+  'fifoThroughputLimit',
   'exchange',
 ] as const;
 
@@ -151,6 +177,7 @@ function checkSnsSqs(o: SnsSqsOptions): void {
   if (o.perProcessQueueExpires !== 0) checkInteger(o.perProcessQueueExpires, 'snsSqs.perProcessQueueExpires', 1000, 2 ** 31 - 1);
   checkTags(o.tags, 'snsSqs.tags');
   checkLargePayload(o.largePayload);
+  checkBoolean(o.contentBasedDeduplication, 'snsSqs.contentBasedDeduplication');
 }
 
 /** S3 bucket names: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit. */
@@ -237,7 +264,11 @@ function checkAmqp(o: AmqpOptions): void {
 function checkMetrics(value: unknown): void {
   if (value === undefined || typeof value === 'boolean') return;
   if (!isPlainObject(value))
-    throw new MessagingOptionsError('metrics', 'must be true, false or { registry?, queueDepth? } (registry: a prom-client Registry)', value);
+    throw new MessagingOptionsError(
+      'metrics',
+      'must be true, false or { registry?, queueDepth? } (registry: a prom-client Registry)',
+      value,
+    );
   rejectUnknownKeys(value, OPTION_NAMES.metrics, 'metrics.');
   checkBoolean((value as { queueDepth?: unknown }).queueDepth, 'metrics.queueDepth');
   const registry = (value as { registry?: unknown }).registry;

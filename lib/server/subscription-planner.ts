@@ -91,6 +91,7 @@ function queuePlanFor(
     maxReceiveCount: extras.maxReceiveCount ?? options.maxReceiveCount,
     retryBackoff: options.retryBackoff,
     concurrency: extras.concurrency ?? options.concurrency,
+    ...(fifo ? fifoSettings(extras) : {}),
     subscriptions: [{ pattern, filterPolicy: extras.filterPolicy, filterPolicyScope: extras.filterPolicyScope, exchange: extras.exchange }],
   };
 }
@@ -134,7 +135,27 @@ function readableQueueName({ pattern, competing, options, instanceId }: NameInpu
   return `${fitName(readable, GENERATED_NAME_MAX - '-dlq'.length - suffix.length)}${suffix}`;
 }
 
-const QUEUE_LEVEL_SETTINGS = ['existingQueue', 'competing', 'fifo', 'visibilityTimeout', 'maxReceiveCount', 'concurrency'] as const;
+/** The FIFO queue settings the extras set (absent ones stay absent: the queue's attribute is left as it is). */
+function fifoSettings(
+  extras: SubscriptionExtras,
+): Pick<QueuePlan, 'contentBasedDeduplication' | 'deduplicationScope' | 'fifoThroughputLimit'> {
+  const { contentBasedDeduplication, deduplicationScope, fifoThroughputLimit } = extras;
+  return Object.fromEntries(
+    Object.entries({ contentBasedDeduplication, deduplicationScope, fifoThroughputLimit }).filter(([, v]) => v !== undefined),
+  );
+}
+
+const QUEUE_LEVEL_SETTINGS = [
+  'existingQueue',
+  'competing',
+  'fifo',
+  'visibilityTimeout',
+  'maxReceiveCount',
+  'concurrency',
+  'contentBasedDeduplication',
+  'deduplicationScope',
+  'fifoThroughputLimit',
+] as const;
 
 function assertCompatible(existing: QueuePlan, added: QueuePlan, pattern: string): void {
   for (const key of QUEUE_LEVEL_SETTINGS) {

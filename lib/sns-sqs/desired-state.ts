@@ -32,8 +32,26 @@ export function mainQueueAttributes(
   return {
     VisibilityTimeout: String(plan.visibilityTimeout),
     ...queueKmsAttributes(options),
+    ...fifoQueueAttributes(plan, options),
     RedrivePolicy: deadLetterArn ? JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: plan.maxReceiveCount }) : '',
   };
+}
+
+/** A FIFO queue's deduplication and throughput settings, only those configured (the rest are left as they are). */
+export function fifoQueueAttributes(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, string> {
+  if (!plan.fifo) return {};
+  const attributes: Record<string, string> = {};
+  const contentBased = plan.contentBasedDeduplication ?? options.snsSqs.contentBasedDeduplication;
+  if (contentBased !== undefined) attributes.ContentBasedDeduplication = String(contentBased);
+  if (plan.deduplicationScope) attributes.DeduplicationScope = plan.deduplicationScope;
+  if (plan.fifoThroughputLimit) attributes.FifoThroughputLimit = plan.fifoThroughputLimit;
+  return attributes;
+}
+
+/** A FIFO topic's ContentBasedDeduplication when `snsSqs.contentBasedDeduplication` is set; nothing otherwise. */
+export function fifoTopicAttributes(options: ResolvedMessagingOptions, fifo: boolean): Record<string, string> {
+  const contentBased = options.snsSqs.contentBasedDeduplication;
+  return fifo && contentBased !== undefined ? { ContentBasedDeduplication: String(contentBased) } : {};
 }
 
 /** The topic's KmsMasterKeyId: undefined leaves it as it is, '' means none. */

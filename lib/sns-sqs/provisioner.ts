@@ -31,7 +31,15 @@ import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
 import { deadLetterQueueName, queueName, topicName } from './naming.js';
 import { queuePolicy, sameJson } from './policy.js';
-import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, tagChanges, topicKmsKey, userTags } from './desired-state.js';
+import {
+  deadLetterQueueAttributes,
+  fifoTopicAttributes,
+  mainQueueAttributes,
+  subscriptionFilter,
+  tagChanges,
+  topicKmsKey,
+  userTags,
+} from './desired-state.js';
 import { lookUpSnsSqsTopology } from './lookup.js';
 import { lookUpExistingQueue } from './existing-queue.js';
 import { verifySnsSqsTopology } from './verifier.js';
@@ -199,6 +207,11 @@ export class SnsSqsProvisioner {
     const found = await this.findTopic(name);
     if (found) {
       const { arn, attributes } = found;
+      for (const [key, value] of Object.entries(fifoTopicAttributes(this.options, fifo))) {
+        if ((attributes[key] ?? '') === value) continue;
+        await this.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: key, AttributeValue: value }));
+        this.logger.log?.(`Set ${key} of topic ${name} to ${value}`);
+      }
       if (kms !== undefined && (attributes.KmsMasterKeyId ?? '') !== kms) {
         await this.send(
           'sns',
@@ -220,7 +233,7 @@ export class SnsSqsProvisioner {
       }
       return arn;
     }
-    const attributes: Record<string, string> = {};
+    const attributes: Record<string, string> = fifoTopicAttributes(this.options, fifo);
     if (fifo) attributes.FifoTopic = 'true';
     if (kms) attributes.KmsMasterKeyId = kms;
     const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));

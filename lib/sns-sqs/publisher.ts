@@ -40,6 +40,8 @@ export class SnsPublisher {
     private readonly logger: LoggerService,
     private readonly topicPrefix = '',
     private readonly largePayloads?: LargePayloads,
+    /** snsSqs.contentBasedDeduplication: a FIFO emit without deduplicationId leaves the id to SNS. */
+    private readonly contentBasedDeduplication = false,
   ) {}
 
   async publish(message: OutboundMessage): Promise<void> {
@@ -68,7 +70,8 @@ export class SnsPublisher {
     if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;
     if (fifo) {
       entry.MessageGroupId = message.groupId;
-      entry.MessageDeduplicationId = message.deduplicationId ?? randomUUID();
+      const deduplicationId = message.deduplicationId ?? (this.contentBasedDeduplication ? undefined : randomUUID());
+      if (deduplicationId !== undefined) entry.MessageDeduplicationId = deduplicationId;
     }
     return new Promise<void>((resolve, reject) => this.enqueue(arn, { entry, size, attempts: 0, topic: message.topic, resolve, reject }));
   }

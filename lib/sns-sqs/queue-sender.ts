@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   GetQueueUrlCommand,
   SendMessageBatchCommand,
@@ -46,6 +46,8 @@ export class SqsQueueSender {
     private readonly logger: LoggerService,
     private readonly queueNamePrefix = '',
     private readonly largePayloads?: LargePayloads,
+    /** snsSqs.contentBasedDeduplication: a FIFO send without deduplicationId is deduplicated by its envelope. */
+    private readonly contentBasedDeduplication = false,
   ) {}
 
   async send(message: QueueMessage): Promise<void> {
@@ -77,7 +79,9 @@ export class SqsQueueSender {
     if (message.delaySeconds !== undefined) entry.DelaySeconds = message.delaySeconds;
     if (fifo) {
       entry.MessageGroupId = message.groupId;
-      entry.MessageDeduplicationId = message.deduplicationId ?? randomUUID();
+      // the queue body carries a timestamp, so SQS's own content hash would never match: hash the envelope instead
+      entry.MessageDeduplicationId =
+        message.deduplicationId ?? (this.contentBasedDeduplication ? createHash('sha256').update(envelope).digest('hex') : randomUUID());
     }
     return new Promise<void>((resolve, reject) => this.enqueue(url, { entry, size, attempts: 0, queue: ref.name, resolve, reject }));
   }

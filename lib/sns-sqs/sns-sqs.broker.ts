@@ -56,8 +56,15 @@ export class SnsSqsBroker implements Broker {
       logger,
       options.topicPrefix,
       this.largePayloads,
+      options.snsSqs.contentBasedDeduplication,
     );
-    this.queueSender = new SqsQueueSender(this.clients, logger, options.queueNamePrefix, this.largePayloads);
+    this.queueSender = new SqsQueueSender(
+      this.clients,
+      logger,
+      options.queueNamePrefix,
+      this.largePayloads,
+      options.snsSqs.contentBasedDeduplication,
+    );
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 

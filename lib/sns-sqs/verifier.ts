@@ -1,7 +1,14 @@
 import { GetSubscriptionAttributesCommand } from '@aws-sdk/client-sns';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../topology/verification-error.js';
-import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from './desired-state.js';
+import {
+  deadLetterQueueAttributes,
+  fifoTopicAttributes,
+  mainQueueAttributes,
+  subscriptionFilter,
+  topicKmsKey,
+  userTags,
+} from './desired-state.js';
 import { deadLetterQueueName, queueName, topicName } from './naming.js';
 import { allowedSources, policyAllowsTopic } from './policy-check.js';
 import { sameJson } from './policy.js';
@@ -64,6 +71,10 @@ async function verifyQueuePlan(
           found: 'no such topic',
         });
         return undefined;
+      }
+      for (const [attribute, expected] of Object.entries(fifoTopicAttributes(options, plan.fifo))) {
+        if ((found.attributes[attribute] ?? '') !== expected)
+          mismatches.push({ kind: 'topic', resource: topic, attribute, expected, found: show(found.attributes[attribute]) });
       }
       const kms = topicKmsKey(options);
       if (kms !== undefined && (found.attributes.KmsMasterKeyId ?? '') !== kms) {
