@@ -62,6 +62,7 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.look(), delayMs);
+    this.timer.unref(); // a look never keeps the process alive
   }
 
   private async look(): Promise<void> {
