@@ -83,6 +83,12 @@ export interface SnsSqsOptions {
    * topics and queues as it is.
    */
   contentBasedDeduplication?: boolean;
+  /**
+   * Milliseconds between listings of the SNS topics that subscribe topics created after startup to the wildcard
+   * patterns (`@EventPattern('order.*')`) matching them. Off by default (wildcards are resolved at startup only);
+   * needs provisioning 'create'.
+   */
+  wildcardRescanMs?: number;
 }
 
 /** `snsSqs.largePayload`: where bodies over the threshold go, and what happens to them once handled. */
@@ -314,6 +320,7 @@ export const OPTION_NAMES = {
     tags: 1,
     largePayload: 1,
     contentBasedDeduplication: 1,
+    wildcardRescanMs: 1,
   }),
   largePayload: names<LargePayloadOptions>({ bucket: 1, thresholdBytes: 1, keyPrefix: 1, deleteAfterHandled: 1, forcePathStyle: 1 }),
   amqp: names<AmqpOptions>({

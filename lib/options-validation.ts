@@ -51,6 +51,12 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
   rejectUnknownKeys(snsSqs, OPTION_NAMES.snsSqs, 'snsSqs.');
   rejectUnknownKeys(amqp, OPTION_NAMES.amqp, 'amqp.');
   checkSnsSqs(snsSqs);
+  if (snsSqs.wildcardRescanMs !== undefined && (options.provisioning ?? DEFAULTS.provisioning) !== 'create')
+    throw new MessagingOptionsError(
+      'snsSqs.wildcardRescanMs',
+      `subscribes topics created later, which only provisioning 'create' may do (provisioning is '${options.provisioning}'); remove it or use provisioning 'create'`,
+      snsSqs.wildcardRescanMs,
+    );
   checkAmqp(amqp);
   const { snsSqs: _snsSqs, amqp: _amqp, ...topLevel } = options;
   return {
@@ -178,6 +184,7 @@ function checkSnsSqs(o: SnsSqsOptions): void {
   checkTags(o.tags, 'snsSqs.tags');
   checkLargePayload(o.largePayload);
   checkBoolean(o.contentBasedDeduplication, 'snsSqs.contentBasedDeduplication');
+  checkInteger(o.wildcardRescanMs, 'snsSqs.wildcardRescanMs', 1000, 2 ** 31 - 1);
 }
 
 /** S3 bucket names: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit. */

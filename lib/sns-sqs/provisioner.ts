@@ -43,6 +43,7 @@ import {
 import { lookUpSnsSqsTopology } from './lookup.js';
 import { lookUpExistingQueue } from './existing-queue.js';
 import { verifySnsSqsTopology } from './verifier.js';
+import { WildcardTopics } from './wildcard-topics.js';
 
 export { kmsValue } from './kms.js';
 
@@ -82,12 +83,29 @@ export class SnsSqsProvisioner {
   private readonly closing = new AbortController();
   /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
   private snsArnBase?: string;
+  /** Wildcard patterns resolved against the existing topics (wildcard-topics.ts). */
+  readonly wildcards: WildcardTopics;
 
   constructor(
     private readonly clients: AwsClients,
     readonly options: ResolvedMessagingOptions,
     private readonly logger: LoggerService,
-  ) {}
+  ) {
+    this.wildcards = new WildcardTopics(() => this.listTopicArns(), options.topicPrefix, logger);
+  }
+
+  /** Every topic ARN of the account and region, all ListTopics pages. */
+  async listTopicArns(): Promise<string[]> {
+    const arns: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send('sns', '(all topics)', new ListTopicsCommand({ NextToken: token }));
+      for (const topic of page.Topics ?? []) if (topic.TopicArn) arns.push(topic.TopicArn);
+      token = page.NextToken;
+    } while (token);
+    if (arns.length > 0) this.learnArnBase(arns[0]);
+    return arns;
+  }
 
   /** The SQS endpoint, for error messages. */
   async endpoint(service: 'sns' | 'sqs' = 'sqs'): Promise<string> {
@@ -111,8 +129,10 @@ export class SnsSqsProvisioner {
     return [...provisioned, ...found];
   }
 
-  private async provisionOwned(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
-    if (queues.length === 0) return [];
+  private async provisionOwned(declared: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+    if (declared.length === 0) return [];
+    // 'off' only looks queues up; 'create' and 'verify' need the topics a wildcard pattern stands for
+    const queues = this.options.provisioning === 'off' ? declared : await this.wildcards.expand(declared);
     switch (this.options.provisioning) {
       case 'verify':
         return verifySnsSqsTopology(this, queues);
@@ -149,13 +169,15 @@ export class SnsSqsProvisioner {
     // Topics first: the policy needs their ARNs; the queue ARN is derived once the queue exists.
     const existing = await this.findQueue(name);
     const topicArns = await Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo)));
+    // a queue no topic feeds yet (a wildcard pattern without matches) gets no policy
+    const policy = topicArns.length > 0 ? (arn: string) => queuePolicy(arn, topicArns) : undefined;
     const queue = existing
-      ? await this.updateQueue(existing, desired, (arn) => queuePolicy(arn, topicArns))
+      ? await this.updateQueue(existing, desired, policy)
       : await this.createQueue(
           name,
           plan.fifo,
           desired,
-          (arn) => queuePolicy(arn, topicArns),
+          policy,
           plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() },
         );
     const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));

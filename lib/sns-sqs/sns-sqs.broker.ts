@@ -81,6 +81,12 @@ export class SnsSqsBroker implements Broker {
       await this.orphans.sweep(new Set([...this.provisioned.values()].map((q) => queueName(q.plan))));
     }
     this.orphans.keepAlive([...this.provisioned.values()].filter((q) => !q.plan.competing).map((q) => q.url));
+    const rescanMs = this.options.snsSqs.wildcardRescanMs;
+    if (rescanMs !== undefined && this.options.provisioning === 'create') {
+      this.provisioner.wildcards.startRescan(rescanMs, async (expanded) => {
+        for (const queue of await this.provisioner.provision([expanded])) this.provisioned.set(queue.plan.name, queue);
+      });
+    }
   }
 
   async consume(plan: QueuePlan, handler: DeliveryHandler): Promise<void> {
@@ -117,6 +123,7 @@ export class SnsSqsBroker implements Broker {
     try {
       const consumers = [...this.consumers.values()];
       this.consumers.clear();
+      await this.provisioner.wildcards.stop();
       await this.orphans.stop();
       await Promise.all(consumers.map((c) => c.stop(drainTimeoutMs)));
       const unique = [...this.provisioned.values()].filter((q) => !q.plan.competing);
@@ -195,6 +202,7 @@ export class SnsSqsBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.consumers.size > 0) await this.stopConsuming(this.options.drainTimeout);
+    await this.provisioner.wildcards.stop();
     await this.orphans.stop();
     // Emits still in flight get what is left of the drain time; destroying the clients below ends any that hang.
     const deadline = this.stopDeadline ?? Date.now() + this.options.drainTimeout + STOP_GRACE_MS;
