@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import type { AttributeValue } from '../transport/broker.js';
@@ -52,6 +52,8 @@ export class AmqpPublisher {
   private opening?: Promise<ConfirmChannel>;
   private drained?: Promise<void>;
   private readonly pending = new Set<Pending>();
+  /** Mandatory publishes the broker returned as unroutable (basic.return comes before their confirm): why. */
+  private readonly returned = new Map<Pending, string>();
   private sweeper?: NodeJS.Timeout;
   private closed = false;
   private readonly idBase = `${randomBytes(9).toString('base64url')}.`;
@@ -184,10 +186,23 @@ export class AmqpPublisher {
   confirmed(channel: ConfirmChannel, entry: Pending, error: unknown): void {
     if (!this.pending.has(entry)) return;
     if (!error) {
+      const unroutable = this.returned.size > 0 ? this.returned.get(entry) : undefined;
+      if (unroutable !== undefined) {
+        this.returned.delete(entry);
+        this.fail(
+          entry,
+          new PublishError(
+            `no queue took the message to exchange "${entry.exchange}" with routing key "${entry.routingKey}": ${unroutable}`,
+          ),
+        );
+        return;
+      }
       this.pending.delete(entry);
       entry.resolve();
       return;
     }
+    // a return only counts with the confirm that follows it on the same channel; a resend starts afresh
+    if (this.returned.size > 0) this.returned.delete(entry);
     if (describeError(error) === 'message nacked') {
       this.fail(
         entry,
@@ -232,6 +247,7 @@ export class AmqpPublisher {
   }
 
   private fail(entry: Pending, error: unknown): void {
+    if (this.returned.size > 0) this.returned.delete(entry);
     if (!this.pending.delete(entry)) return;
     entry.reject(error);
   }
@@ -263,8 +279,27 @@ export class AmqpPublisher {
     channel.on('close', () => {
       if (this.channel === channel) this.channel = undefined;
     });
+    channel.on('return', (msg: Message) => this.onReturn(channel, msg));
     this.channel = channel;
     return channel;
+  }
+
+  /** basic.return of a mandatory publish: remembered for its confirm, which then rejects instead of resolving. */
+  private onReturn(channel: ConfirmChannel, msg: Message): void {
+    const { exchange, routingKey, replyCode, replyText } = msg.fields as Message['fields'] & { replyCode?: number; replyText?: string };
+    for (const entry of this.pending) {
+      if (
+        entry.channel === channel &&
+        entry.options.mandatory &&
+        !this.returned.has(entry) &&
+        entry.exchange === exchange &&
+        entry.routingKey === routingKey &&
+        entry.options.messageId === msg.properties.messageId
+      ) {
+        this.returned.set(entry, `${replyCode ?? ''} ${replyText ?? 'unroutable'}`.trim());
+        return;
+      }
+    }
   }
 
   private ensureSweeper(): void {

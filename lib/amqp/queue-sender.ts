@@ -7,6 +7,9 @@ import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 import { retryQueueName } from './naming.js';
 import type { AmqpPublisher } from './publisher.js';
 
+/** A queue deleted after its check would drop the message: the broker returns it instead, and the send fails. */
+const MANDATORY = Object.freeze({ mandatory: true });
+
 /**
  * `sendToQueue` on AMQP: published to the default exchange with the queue's name as routing key, persistent and
  * confirmed, attributes as headers. The default exchange drops a message for a queue that does not exist, so each
@@ -46,7 +49,7 @@ export class AmqpQueueSender {
       message.body,
       message.attributes,
       `queue ${ref.name}`,
-      delay > 0 ? { expiration: String(delay * 1000) } : undefined,
+      delay > 0 ? { expiration: String(delay * 1000), mandatory: true } : MANDATORY,
     );
   }
 

@@ -6,7 +6,10 @@ export const DROPPED_HEADERS = 'x-dropped-headers';
 /** Keep a republished message's headers well under amqplib's 64 KB field-table encoding buffer. */
 const HEADER_BUDGET_BYTES = 48 * 1024;
 
-/** The original message's properties for a republish to the retry queue or DLQ, with this transport's headers added. */
+/**
+ * The original message's properties for a republish to the retry queue or DLQ, with this transport's headers added;
+ * mandatory, so that the publish fails when the queue no longer exists.
+ */
 export function republishProperties(
   msg: ConsumeMessage,
   routingKey: string,
@@ -25,6 +28,8 @@ export function republishProperties(
   Object.assign(headers, extra);
   return {
     persistent: true,
+    // published to the default exchange: a queue that is gone must fail the move, not swallow the message
+    mandatory: true,
     headers,
     contentType: p.contentType,
     contentEncoding: p.contentEncoding,
