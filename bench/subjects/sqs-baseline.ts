@@ -100,6 +100,7 @@ export async function latency(p: { rate: number; seconds: number; pollers: numbe
   const { sns, sqs } = awsClients();
   const name = uniqueName('bench-sqs-base-lat');
   const tq = await createTopicQueue(sns, sqs, name);
+  const counter = new CallCounter().attach(sqs);
   const n = Math.round(p.rate * p.seconds);
   const sent = new Array<bigint>(n);
   const lat: number[] = [];
@@ -118,10 +119,26 @@ export async function latency(p: { rate: number; seconds: number; pollers: numbe
     );
   });
   await withTimeout(done.done, 60_000, 'latency messages');
+  const receives = counter.calls.ReceiveMessage ?? 0;
   await pollers.stop();
   await deleteByPrefix(sns, sqs, name);
   lat.sort((a, b) => a - b);
-  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], receives };
+}
+
+/** PublishBatch only, into the topic's subscribed queue that nobody consumes. */
+export async function publishOnly(p: { n: number; window: number }) {
+  const { sns, sqs } = awsClients();
+  const name = uniqueName('bench-sqs-base-pub');
+  const tq = await createTopicQueue(sns, sqs, name);
+  const counter = new CallCounter().attach(sns);
+  const meter = new Meter();
+  meter.start();
+  await publishBatches(sns, tq.topicArn, p.n, p.window);
+  const m = meter.stop();
+  const cost = counter.snapshot();
+  await deleteByPrefix(sns, sqs, name);
+  return { n: p.n, ...m, ...cost };
 }
 
 export async function prefill(p: { name: string; n: number }) {

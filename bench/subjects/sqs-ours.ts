@@ -74,6 +74,25 @@ export async function throughput(p: { n: number; concurrency: number; window: nu
   return result;
 }
 
+/** Emits only: the topic's queue is provisioned but nobody consumes it, so the publish path runs on its own. */
+export async function publishOnly(p: { n: number; concurrency: number; window: number }) {
+  const prefix = uniqueName('bench-sqs-ours-pub');
+  const ours = await createOursApp(options(prefix, p.concurrency));
+  const counter = countOurs(ours);
+  await ours.listen();
+  await ours.server.close();
+  counter.reset();
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => ours.emit(payload(i)));
+  const m = meter.stop();
+  const calls = counter.snapshot();
+  if (counter.published < p.n) throw new Error(`only ${counter.published} of ${p.n} published`);
+  await ours.close();
+  await cleanup(prefix);
+  return { n: p.n, ...m, ...calls };
+}
+
 /** Requests per message under load, then for one message alone (published after the consumer went idle). */
 export async function cost(p: { n: number; concurrency: number; window: number }) {
   const prefix = uniqueName('bench-sqs-cost');
@@ -93,6 +112,7 @@ export async function cost(p: { n: number; concurrency: number; window: number }
 export async function latency(p: { rate: number; seconds: number; concurrency: number }) {
   const prefix = uniqueName('bench-sqs-ours-lat');
   const ours = await createOursApp(options(prefix, p.concurrency));
+  const counter = countOurs(ours);
   const n = Math.round(p.rate * p.seconds);
   const sent = new Array<bigint>(n);
   const lat: number[] = [];
@@ -107,10 +127,11 @@ export async function latency(p: { rate: number; seconds: number; concurrency: n
     return ours.emit(payload(i));
   });
   await withTimeout(done.done, 60_000, 'latency messages');
+  const receives = counter.calls.ReceiveMessage ?? 0;
   await ours.close();
   await cleanup(prefix);
   lat.sort((a, b) => a - b);
-  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+  return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], receives };
 }
 
 /**
