@@ -29,6 +29,7 @@ export type {
   AwsCredentialsProvider,
   ProvisioningMode,
   QueueNaming,
+  AmqpQueueType,
 } from './messaging.options.js';
 export type { BrokerStatus, AttributeValue } from './transport/broker.js';
 export { MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE } from './constants.js';
