@@ -203,7 +203,7 @@ export class AmqpBroker implements Broker {
    * passive checks of the queues (each queue, its -retry and -dlq), which retries and dead letters are published to.
    */
   private async declare(model: AmqpModel, plans: readonly QueuePlan[]): Promise<void> {
-    checkQueueTypeSupport(model, this.options, this.connection.safeUrl);
+    if (plans.length > 0) checkQueueTypeSupport(model, this.options, this.connection.safeUrl);
     if (this.options.provisioning !== 'create') {
       try {
         await verifyTopology(model, plans, this.options, this.connection.safeUrl, this.options.provisioning);
