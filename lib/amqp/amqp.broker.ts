@@ -10,6 +10,7 @@ import type {
   OutboundMessage,
   QueueMessage,
   QueuePlan,
+  RejectionListener,
 } from '../transport/broker.js';
 import { MessagingError } from '../errors.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
@@ -72,10 +73,10 @@ export class AmqpBroker implements Broker {
     for (const plan of queues) this.provisioned.set(plan.name, plan);
   }
 
-  async consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void> {
+  async consume(queue: QueuePlan, handler: DeliveryHandler, onRejected?: RejectionListener): Promise<void> {
     try {
       const routed = queue.existingQueue !== undefined ? withQueueOnlyTopic(queue, handler) : handler;
-      await this.consumer.consume(queue, withFilterPolicies(queue, routed, this.logger));
+      await this.consumer.consume(queue, withFilterPolicies(queue, routed, this.logger), onRejected);
     } catch (error) {
       await this.afterFailedStart();
       throw error;

@@ -3,7 +3,14 @@ import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { createHash, randomUUID } from 'node:crypto';
 import { MessagingError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import type { ConsumerHealth, DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import type {
+  ConsumerHealth,
+  DeliveryHandler,
+  DeliveryOutcome,
+  InboundDelivery,
+  QueuePlan,
+  RejectionListener,
+} from '../transport/broker.js';
 import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
@@ -21,6 +28,7 @@ const MAX_REMEMBERED_FAILURES = 10_000;
 interface Registration {
   plan: QueuePlan;
   handler: DeliveryHandler;
+  onRejected?: RejectionListener;
   channel?: Channel;
   /** The acks of `channel` (a new channel starts a new delivery-tag sequence, and a new batcher). */
   acks?: AckBatcher;
@@ -60,9 +68,9 @@ export class AmqpConsumer {
     private readonly logger: LoggerService,
   ) {}
 
-  async consume(plan: QueuePlan, handler: DeliveryHandler): Promise<void> {
+  async consume(plan: QueuePlan, handler: DeliveryHandler, onRejected?: RejectionListener): Promise<void> {
     this.stopped = false;
-    const registration: Registration = { plan, handler, inflight: 0 };
+    const registration: Registration = { plan, handler, onRejected, inflight: 0 };
     this.registrations.push(registration);
     const model = await this.connection.get(this.options.amqp.connectTimeout);
     await this.attach(model, registration);
@@ -235,6 +243,7 @@ export class AmqpConsumer {
     if (!content.ok) {
       outcome = { kind: 'dead-letter', reason: `cannot decode message: ${content.reason}` };
       this.logger.error(`Message ${delivery.messageId} on "${delivery.topic}" goes to the dead-letter queue: ${outcome.reason}`);
+      registration.onRejected?.({ messageId: delivery.messageId, topic: delivery.topic, receiveCount, reason: outcome.reason });
     } else {
       delivery.body = content.body;
       try {

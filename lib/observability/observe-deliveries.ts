@@ -3,7 +3,7 @@ import { describeError } from '../error-text.js';
 import type { TransportName } from '../messaging.options.js';
 import { TopicRouter } from '../server/topic-router.js';
 import type { HandlerRoute } from '../server/subscription-planner.js';
-import type { DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import type { DeliveryHandler, DeliveryOutcome, QueuePlan, RejectionListener } from '../transport/broker.js';
 import { settle } from '../transport/settlement.js';
 import type { MessageEventBase, MessagingEvent } from './messaging-event.js';
 import type { MessagingTracing } from './tracing/messaging-tracing.js';
@@ -44,27 +44,47 @@ export function observeDeliveries(
         events,
         base,
         { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` },
-        delivery,
+        delivery.receiveCount,
         plan,
         performance.now() - started,
       );
       throw error;
     }
-    report(events, base, outcome, delivery, plan, performance.now() - started);
+    report(events, base, outcome, delivery.receiveCount, plan, performance.now() - started);
     return outcome;
   };
   return observed;
+}
+
+/**
+ * Reports what the transport dead-lettered before any handler saw it (an undecodable body, a missing large payload):
+ * `received`, then what settle() makes of a dead-letter outcome (`dead-lettered`, or `failed` on a queue without one).
+ */
+export function observeRejections(plan: QueuePlan, transport: TransportName, events: Subject<MessagingEvent>): RejectionListener {
+  return (rejection) => {
+    if (!events.observed) return;
+    const base: MessageEventBase = {
+      transport,
+      queue: plan.name,
+      topic: rejection.topic ?? '',
+      pattern: undefined,
+      messageId: rejection.messageId,
+      attempt: rejection.receiveCount,
+    };
+    events.next({ type: 'received', ...base });
+    report(events, base, { kind: 'dead-letter', reason: rejection.reason }, rejection.receiveCount, plan, 0);
+  };
 }
 
 function report(
   events: Subject<MessagingEvent>,
   base: MessageEventBase,
   outcome: DeliveryOutcome,
-  delivery: InboundDelivery,
+  receiveCount: number,
   plan: QueuePlan,
   durationMs: number,
 ): void {
-  const decision = settle(outcome, delivery.receiveCount, plan);
+  const decision = settle(outcome, receiveCount, plan);
   if (decision.action === 'ack') {
     events.next({ type: 'handled', ...base, durationMs });
     return;

@@ -4,7 +4,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
 import type { MessagingEvent } from '../observability/messaging-event.js';
-import { observeDeliveries } from '../observability/observe-deliveries.js';
+import { observeDeliveries, observeRejections } from '../observability/observe-deliveries.js';
 import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
 import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
 import { MessagingError } from '../errors.js';
@@ -103,7 +103,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
       for (const envelope of envelopes) await envelope.prepare?.();
       await this.broker.provision(plans);
-      for (const { plan, dispatch } of dispatchers) await this.broker.consume(plan, dispatch);
+      for (const { plan, dispatch } of dispatchers)
+        await this.broker.consume(plan, dispatch, observeRejections(plan, this.options.transport, this.events));
       this.listening = true;
       this.logger.log(
         `Consuming ${plans.length} queue(s) over ${this.options.transport}: ${plans.map((p) => p.name).join(', ') || 'none'}`,

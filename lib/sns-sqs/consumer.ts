@@ -12,7 +12,14 @@ import type { LoggerService } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
 import { MessagingError } from '../errors.js';
 import { decodeName } from '../naming.js';
-import type { ConsumerHealth, DeliveryHandler, DeliveryOutcome, InboundDelivery, QueuePlan } from '../transport/broker.js';
+import type {
+  ConsumerHealth,
+  DeliveryHandler,
+  DeliveryOutcome,
+  InboundDelivery,
+  QueuePlan,
+  RejectionListener,
+} from '../transport/broker.js';
 import { retryDelaySeconds, settle } from '../transport/settlement.js';
 import { describeError } from '../error-text.js';
 import { sleep } from '../sleep.js';
@@ -35,6 +42,8 @@ export interface ConsumerSettings {
   requestTimeout: number;
   /** Set with snsSqs.largePayload: resolves SQS bodies that are S3 pointers. */
   largePayloads?: LargePayloads;
+  /** Told of each message dead-lettered here, before any handler saw it. */
+  onRejected?: RejectionListener;
 }
 
 interface Held {
@@ -315,11 +324,20 @@ export class SqsConsumer {
 
   private async deliver(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
     const payloads = this.settings.largePayloads;
-    if (payloads?.isPointer(message.Body)) return payloads.resolve(message, (resolved) => this.deliver(resolved, receiveCount));
+    if (payloads?.isPointer(message.Body)) {
+      let resolved = false;
+      const outcome = await payloads.resolve(message, (body) => {
+        resolved = true;
+        return this.deliver(body, receiveCount);
+      });
+      if (!resolved && outcome.kind === 'dead-letter') this.rejected(message, receiveCount, outcome.reason);
+      return outcome;
+    }
     if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount);
     const parsed = parseNotification(message.Body, this.invalidAttribute);
     if (!parsed.ok) {
       this.logger.error(`Message ${message.MessageId} on ${this.plan.name} goes to the dead-letter queue: ${parsed.reason}`);
+      this.rejected(message, receiveCount, parsed.reason);
       return { kind: 'dead-letter', reason: parsed.reason };
     }
     const { notification } = parsed;
@@ -344,11 +362,16 @@ export class SqsConsumer {
     }
   }
 
+  private rejected(message: Message, receiveCount: number, reason: string): void {
+    this.settings.onRejected?.({ messageId: message.MessageId ?? '', receiveCount, reason });
+  }
+
   /** A queue-only queue: SNS notifications, tomodachi queue bodies and bare envelopes all decode. */
   private async deliverQueueOnly(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
     const parsed = parseQueueOnlyBody(message.Body, message.MessageId ?? '', message.MessageAttributes, this.invalidAttribute);
     if (!parsed.ok) {
       this.logger.error(`Message ${message.MessageId} on ${this.plan.name} cannot be handled: ${parsed.reason}`);
+      this.rejected(message, receiveCount, parsed.reason);
       return { kind: 'dead-letter', reason: parsed.reason };
     }
     const { body } = parsed;

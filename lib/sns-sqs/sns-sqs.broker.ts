@@ -13,6 +13,7 @@ import type {
   OutboundMessage,
   QueueMessage,
   QueuePlan,
+  RejectionListener,
 } from '../transport/broker.js';
 import { sleep } from '../sleep.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
@@ -89,7 +90,7 @@ export class SnsSqsBroker implements Broker {
     }
   }
 
-  async consume(plan: QueuePlan, handler: DeliveryHandler): Promise<void> {
+  async consume(plan: QueuePlan, handler: DeliveryHandler, onRejected?: RejectionListener): Promise<void> {
     let queue = this.provisioned.get(plan.name);
     if (!queue) {
       await this.provision([plan]);
@@ -108,8 +109,9 @@ export class SnsSqsBroker implements Broker {
         waitTimeSeconds: this.options.snsSqs.waitTimeSeconds,
         requestTimeout: this.options.snsSqs.requestTimeout,
         largePayloads: this.largePayloads,
+        onRejected,
       },
-      this.largePayloads ? this.largePayloads.wrap(handler) : handler,
+      this.largePayloads ? this.largePayloads.wrap(handler, onRejected) : handler,
       this.logger,
     );
     this.consumers.set(plan.name, consumer);

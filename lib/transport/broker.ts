@@ -58,6 +58,18 @@ export type DeliveryOutcome = { kind: 'ack' } | { kind: 'retry'; reason: string 
 
 export type DeliveryHandler = (delivery: InboundDelivery) => Promise<DeliveryOutcome>;
 
+/** A message the transport sent to the dead-letter queue before any handler saw it (undecodable, missing payload). */
+export interface TransportRejection {
+  messageId: string;
+  /** The topic, where the transport could read one. */
+  topic?: string;
+  receiveCount: number;
+  reason: string;
+}
+
+/** Told of each TransportRejection (the server reports them on events$ like a handler's dead-letter). */
+export type RejectionListener = (rejection: TransportRejection) => void;
+
 export type AttributeValue = string | number | boolean | null | Buffer | Uint8Array | readonly unknown[];
 
 export interface OutboundMessage {
@@ -128,7 +140,7 @@ export interface Broker {
   /** Creates or updates topics, queues, bindings and policies; idempotent. */
   provision(queues: readonly QueuePlan[]): Promise<void>;
   /** Starts delivering the queue's messages to `handler`, at most `queue.concurrency` at once, acting on each outcome. */
-  consume(queue: QueuePlan, handler: DeliveryHandler): Promise<void>;
+  consume(queue: QueuePlan, handler: DeliveryHandler, onRejected?: RejectionListener): Promise<void>;
   /** Stops receiving, waits up to `drainTimeoutMs` for in-flight handlers, releases what did not finish, removes non-competing queues. */
   stopConsuming(drainTimeoutMs: number): Promise<void>;
   /** Resolves once the broker has accepted the message. */

@@ -4,7 +4,7 @@ import { describeError } from '../../error-text.js';
 import { PublishError } from '../../errors.js';
 import { LARGE_PAYLOAD_DEFAULTS, type LargePayloadOptions, type ResolvedSnsSqsOptions } from '../../messaging.options.js';
 import { sleep } from '../../sleep.js';
-import type { DeliveryHandler, DeliveryOutcome } from '../../transport/broker.js';
+import type { DeliveryHandler, DeliveryOutcome, RejectionListener } from '../../transport/broker.js';
 import { attributesSize } from '../attributes.js';
 import {
   looksLikePointer,
@@ -83,11 +83,20 @@ export class LargePayloads {
   }
 
   /** The delivery handler, resolving a pointer in the SNS notification's Message (an SNS extended client, or emit). */
-  wrap(handler: DeliveryHandler): DeliveryHandler {
+  wrap(handler: DeliveryHandler, onRejected?: RejectionListener): DeliveryHandler {
     return async (delivery) => {
       if (!looksLikePointer(delivery.body)) return handler(delivery);
       const fetched = await this.fetch(delivery.body, delivery.messageId);
-      if (!fetched.ok) return fetched.outcome;
+      if (!fetched.ok) {
+        if (fetched.outcome.kind === 'dead-letter')
+          onRejected?.({
+            messageId: delivery.messageId,
+            topic: delivery.topic,
+            receiveCount: delivery.receiveCount,
+            reason: fetched.outcome.reason,
+          });
+        return fetched.outcome;
+      }
       const outcome = await handler({ ...delivery, body: fetched.body, attributes: withoutReserved(delivery.attributes) });
       this.afterHandling(outcome, fetched.pointer);
       return outcome;

@@ -1,8 +1,10 @@
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import * as amqp from 'amqplib';
 import { Registry } from 'prom-client';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type MessagingEvent, type MessagingModuleOptions } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { rabbitMqOptions, shareBroker } from '../../support/rabbitmq.js';
+import { AMQP_URL, rabbitMqOptions, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { handlersController, sample, startHttpApp, type HttpApp } from './http-app.js';
 
@@ -15,6 +17,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await fauxqs?.stop();
 });
+
+/** Puts a body the transport cannot decode straight into the queue named `queue`. */
+const sendUndecodable: Record<'sns-sqs' | 'amqp', (queue: string) => Promise<void>> = {
+  'sns-sqs': async (queue) => {
+    const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: queue }));
+    await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'not an SNS notification' }));
+  },
+  amqp: async (queue) => {
+    const connection = await amqp.connect(AMQP_URL);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.sendToQueue(queue, Buffer.from('not really brotli'), { contentEncoding: 'br', messageId: `${queue}-m` });
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+  },
+};
 
 const depthLines = (exposition: string) => exposition.split('\n').filter((l) => l.startsWith('messaging_queue_depth{'));
 
@@ -187,6 +207,31 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
     );
     // the consumed queue and its dead-letter queue, nothing else
     expect(depthLines(exposition)).toHaveLength(2);
+  });
+
+  it('reports a message the transport could not decode as received, then dead-lettered, and counts it', async () => {
+    const base = uniqueName('obs-reject');
+    const registry = new Registry();
+    const controller = handlersController([{ pattern: base, extras: { queueName: base }, handle: () => undefined }]);
+    http = await startHttpApp(optionsFor({ serviceName: base, metrics: { registry } }), [controller]);
+    const events: MessagingEvent[] = [];
+    const subscription = http.app.get(MessagingServer).events$.subscribe((event) => events.push(event));
+    await sendUndecodable[transport](base);
+    const deadLettered = await waitFor(() => events.find((e) => e.type === 'dead-lettered'), {
+      timeoutMs: 15_000,
+      what: 'the undecodable message dead-lettered',
+    });
+    subscription.unsubscribe();
+    expect(deadLettered).toMatchObject({ transport, pattern: undefined, attempt: 1, durationMs: 0 });
+    expect((deadLettered as { reason: string }).reason).toMatch(
+      transport === 'sns-sqs' ? /not an SNS notification|JSON/ : /content-encoding "br"/,
+    );
+    const received = events.filter((e) => e.type === 'received');
+    expect(received).toEqual([expect.objectContaining({ messageId: (deadLettered as { messageId: string }).messageId })]);
+    const exposition = (await http.get('/metrics')).text;
+    const labels = { transport, queue: (deadLettered as { queue: string }).queue, topic: '(no handler)' };
+    expect(sample(exposition, 'messaging_messages_handled_total', { ...labels, outcome: 'dead_letter' })).toBe(1);
+    expect(sample(exposition, 'messaging_handlers_in_flight', labels)).toBe(0);
   });
 
   it('counts a failed emit as a publish failure', async () => {
