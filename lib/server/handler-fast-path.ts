@@ -1,11 +1,11 @@
 import * as nestCommon from '@nestjs/common';
 import { Logger } from '@nestjs/common';
-import { MetadataScanner, type ApplicationConfig, type HttpAdapterHost, type ModulesContainer } from '@nestjs/core';
+import type { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { RpcException, Server, type MessageHandler } from '@nestjs/microservices';
 import type { Observable, Subscription } from 'rxjs';
 import type { MessagingContext } from '../context/messaging.context.js';
 import { withoutFailureRecorder } from './handler-failure.js';
-import { PATTERN_METADATA } from './pattern-handlers.js';
+import { PATTERN_METADATA, patternHandlers, type PatternHandlerMethod } from './pattern-handlers.js';
 
 /**
  * The controller method of an @EventPattern handler, bound to its instance with its `@Payload()` / `@Ctx()`
@@ -162,44 +162,16 @@ function globalEnhancers(config: ApplicationConfig): string | undefined {
   return undefined;
 }
 
-interface EventMethod {
+interface EventMethod extends PatternHandlerMethod {
   /** The method's string patterns; undefined when it has a pattern that is not a string (matched conservatively). */
   patterns?: string[];
-  instance?: object;
-  metatype?: Function;
-  methodKey: string;
-  isStatic: boolean;
 }
 
-/** Every controller method carrying a message or event pattern, found as Nest's ListenerMetadataExplorer finds them. */
 function eventMethods(modules: ModulesContainer): EventMethod[] {
-  const scanner = new MetadataScanner();
-  const found: EventMethod[] = [];
-  for (const module of modules.values()) {
-    for (const wrapper of module.controllers.values()) {
-      const instance = wrapper.instance as object | undefined | null;
-      const prototype = instance
-        ? (Object.getPrototypeOf(instance) as object | null)
-        : (wrapper.metatype as { prototype?: object })?.prototype;
-      if (!prototype) continue;
-      const isStatic = typeof wrapper.isDependencyTreeStatic === 'function' && wrapper.isDependencyTreeStatic();
-      for (const methodKey of scanner.getAllMethodNames(prototype)) {
-        const method = (prototype as Record<string, unknown>)[methodKey];
-        if (typeof method !== 'function') continue;
-        const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as unknown;
-        if (patterns === undefined) continue;
-        const list = Array.isArray(patterns) ? patterns : [patterns];
-        found.push({
-          patterns: list.every((p) => typeof p === 'string') ? (list as string[]) : undefined,
-          instance: instance ?? undefined,
-          metatype: wrapper.metatype as Function | undefined,
-          methodKey,
-          isStatic,
-        });
-      }
-    }
-  }
-  return found;
+  return patternHandlers(modules).map((handler) => {
+    const list = [Reflect.getMetadata(PATTERN_METADATA, handler.method) as unknown].flat();
+    return { ...handler, patterns: list.every((p) => typeof p === 'string') ? (list as string[]) : undefined };
+  });
 }
 
 /** The direct call for one controller method, or undefined when Nest's pipeline would do more than call it. */
