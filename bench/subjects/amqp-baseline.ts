@@ -3,19 +3,8 @@
  * confirm channel, a durable queue bound to amq.topic, manual ack per message after the handler ran, prefetch 100.
  */
 import * as amqp from 'amqplib';
-import {
-  AMQP_URL,
-  Countdown,
-  Meter,
-  RssSampler,
-  retainedHeap,
-  handEnvelope,
-  payload,
-  percentile,
-  pump,
-  uniqueName,
-  withTimeout,
-} from '../support/common.js';
+import { AMQP_URL, Countdown, Meter, handEnvelope, payload, percentile, pump, uniqueName, withTimeout } from '../support/common.js';
+import { DrainMemory } from '../support/drain-memory.js';
 
 const EXCHANGE = 'amq.topic';
 
@@ -118,14 +107,9 @@ export async function prefill(p: { queue: string; n: number }) {
 
 /** Memory benchmark, step 2 (own process): drains the backlog, sampling RSS. */
 export async function drain(p: { queue: string; n: number; markAt: number }) {
-  const rss = new RssSampler();
-  rss.start();
-  const base = process.memoryUsage.rss();
+  const memory = new DrainMemory(p.markAt);
   const s = await setup(p.queue, 100);
   const done = new Countdown(p.n);
-  let rssAtMark = 0;
-  let rssAtFirst = 0;
-  let heapAtMark = 0;
   const meter = new Meter();
   meter.start();
   await s.sub.consume(s.queue, (msg) => {
@@ -133,28 +117,11 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
     JSON.parse(msg.content.toString('utf8'));
     s.sub.ack(msg);
     done.hit();
-    if (done.count === 1) rssAtFirst = rss.sample();
-    if (done.count === p.markAt) {
-      rssAtMark = rss.sample();
-      heapAtMark = retainedHeap();
-    }
+    memory.onHandled(done.count);
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
-  const rssAtEnd = rss.sample();
-  const heapAtEnd = retainedHeap();
-  rss.stop();
+  const report = memory.finish();
   await teardown(s);
-  return {
-    n: p.n,
-    ...m,
-    rssStart: base,
-    rssAtFirst,
-    rssAtMark,
-    rssAtEnd,
-    rssPeak: rss.peak,
-    heapPeak: rss.heapPeak,
-    heapAtMark,
-    heapAtEnd,
-  };
+  return { n: p.n, ...m, ...report };
 }

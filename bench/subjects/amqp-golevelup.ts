@@ -2,7 +2,8 @@
  * Peer: @golevelup/nestjs-rabbitmq 9 (Nest 11): AmqpConnection.publish (persistent, confirm channel of
  * amqp-connection-manager) -> @RabbitSubscribe handler, acked by the library after the handler resolved.
  */
-import { AMQP_URL, Countdown, Meter, RssSampler, pump, payload, retainedHeap, uniqueName, withTimeout } from '../support/common.js';
+import { AMQP_URL, Countdown, Meter, pump, payload, uniqueName, withTimeout } from '../support/common.js';
+import { DrainMemory } from '../support/drain-memory.js';
 import { loadNest11, peerRequire, type Any } from '../support/peers.js';
 
 const { common, core } = loadNest11();
@@ -58,23 +59,14 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
  * with `<queue>.topic`, as golevelup declares it), sampling RSS and heapUsed like the other drain subjects.
  */
 export async function drain(p: { queue: string; n: number; markAt: number }) {
-  const rss = new RssSampler();
-  rss.start();
-  const base = process.memoryUsage.rss();
+  const memory = new DrainMemory(p.markAt);
   const done = new Countdown(p.n);
-  let rssAtMark = 0;
-  let rssAtFirst = 0;
-  let heapAtMark = 0;
   @Injectable()
   class BacklogSubscriber {
     @RabbitSubscribe({ exchange: EXCHANGE, routingKey: `${p.queue}.topic`, queue: p.queue, queueOptions: { durable: true } })
     async handle() {
       done.hit();
-      if (done.count === 1) rssAtFirst = rss.sample();
-      if (done.count === p.markAt) {
-        rssAtMark = rss.sample();
-        heapAtMark = retainedHeap();
-      }
+      memory.onHandled(done.count);
     }
   }
   @Module({
@@ -95,22 +87,9 @@ export async function drain(p: { queue: string; n: number; markAt: number }) {
   await app.init();
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
-  const rssAtEnd = rss.sample();
-  const heapAtEnd = retainedHeap();
-  rss.stop();
+  const report = memory.finish();
   const connection = app.get(AmqpConnection);
   await connection.channel.deleteQueue(p.queue).catch(() => undefined);
   await app.close();
-  return {
-    n: p.n,
-    ...m,
-    rssStart: base,
-    rssAtFirst,
-    rssAtMark,
-    rssAtEnd,
-    rssPeak: rss.peak,
-    heapPeak: rss.heapPeak,
-    heapAtMark,
-    heapAtEnd,
-  };
+  return { n: p.n, ...m, ...report };
 }

@@ -2,18 +2,8 @@
 import * as amqp from 'amqplib';
 import { Registry } from 'prom-client';
 import { RawEnvelope, type MessagingModuleOptions } from '../../lib/index.js';
-import {
-  AMQP_URL,
-  Countdown,
-  Meter,
-  RssSampler,
-  retainedHeap,
-  payload,
-  percentile,
-  pump,
-  uniqueName,
-  withTimeout,
-} from '../support/common.js';
+import { AMQP_URL, Countdown, Meter, payload, percentile, pump, uniqueName, withTimeout } from '../support/common.js';
+import { DrainMemory } from '../support/drain-memory.js';
 import { createOursApp, QUEUE, sink } from '../support/ours-app.js';
 import { installDiscardingTracer } from '../support/otel.js';
 import { paced } from './amqp-baseline.js';
@@ -24,7 +14,12 @@ export type EnvelopeChoice = 'json' | 'raw';
 /** `metrics`: prom-client on a registry of its own; `metrics+tracing`: also a span per emit and per delivery (exported to nowhere). */
 export type ObserveChoice = 'none' | 'metrics' | 'metrics+tracing';
 
-function options(prefix: string, prefetch: number, envelope: EnvelopeChoice = 'json', observe: ObserveChoice = 'none'): MessagingModuleOptions {
+function options(
+  prefix: string,
+  prefetch: number,
+  envelope: EnvelopeChoice = 'json',
+  observe: ObserveChoice = 'none',
+): MessagingModuleOptions {
   return {
     transport: 'amqp',
     ...(observe !== 'none' ? { metrics: { registry: new Registry() } } : {}),
@@ -109,42 +104,20 @@ export async function prefill(p: { prefix: string; n: number; prefetch: number }
 
 /** Memory step 2 (own process): drains the backlog through the library, sampling RSS. */
 export async function drain(p: { prefix: string; n: number; markAt: number; prefetch: number }) {
-  const rss = new RssSampler();
-  rss.start();
-  const base = process.memoryUsage.rss();
+  const memory = new DrainMemory(p.markAt);
   const ours = await createOursApp(options(p.prefix, p.prefetch));
   const done = new Countdown(p.n);
-  let rssAtMark = 0;
-  let rssAtFirst = 0;
-  let heapAtMark = 0;
   sink.onMessage = () => {
     done.hit();
-    if (done.count === 1) rssAtFirst = rss.sample();
-    if (done.count === p.markAt) {
-      rssAtMark = rss.sample();
-      heapAtMark = retainedHeap();
-    }
+    memory.onHandled(done.count);
   };
   const meter = new Meter();
   meter.start();
   await ours.listen();
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
-  const rssAtEnd = rss.sample();
-  const heapAtEnd = retainedHeap();
-  rss.stop();
+  const report = memory.finish();
   await ours.close();
   await deleteQueues(p.prefix);
-  return {
-    n: p.n,
-    ...m,
-    rssStart: base,
-    rssAtFirst,
-    rssAtMark,
-    rssAtEnd,
-    rssPeak: rss.peak,
-    heapPeak: rss.heapPeak,
-    heapAtMark,
-    heapAtEnd,
-  };
+  return { n: p.n, ...m, ...report };
 }

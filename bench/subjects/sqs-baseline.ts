@@ -12,18 +12,8 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  Countdown,
-  Meter,
-  RssSampler,
-  retainedHeap,
-  payload,
-  percentile,
-  uniqueName,
-  waitUntil,
-  withTimeout,
-  handEnvelope,
-} from '../support/common.js';
+import { Countdown, Meter, payload, percentile, uniqueName, waitUntil, withTimeout, handEnvelope } from '../support/common.js';
+import { DrainMemory } from '../support/drain-memory.js';
 import { awsClients, CallCounter, createTopicQueue, deleteByPrefix, publishBatches, queuePolicy } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
 
@@ -149,31 +139,22 @@ export async function prefill(p: { name: string; n: number }) {
 }
 
 export async function drain(p: { name: string; n: number; markAt: number; pollers: number }) {
-  const rss = new RssSampler();
-  rss.start();
-  const base = process.memoryUsage.rss();
+  const memory = new DrainMemory(p.markAt, false);
   const { sns, sqs } = awsClients();
   const { QueueUrl } = await sqs.send(new SqsCreateQueue({ QueueName: p.name }));
   const done = new Countdown(p.n);
-  let rssAtMark = 0;
-  let heapAtMark = 0;
   const meter = new Meter();
   meter.start();
   const pollers = startPollers(sqs, QueueUrl!, p.pollers, () => {
     done.hit();
-    if (done.count === p.markAt) {
-      rssAtMark = rss.sample();
-      heapAtMark = retainedHeap();
-    }
+    memory.onHandled(done.count);
   });
   await withTimeout(done.done, 600_000, 'backlog drained');
   const m = meter.stop();
-  const rssAtEnd = rss.sample();
-  const heapAtEnd = retainedHeap();
-  rss.stop();
+  const report = memory.finish();
   await pollers.stop();
   await deleteByPrefix(sns, sqs, p.name);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd };
+  return { n: p.n, ...m, ...report };
 }
 
 /**

@@ -4,19 +4,8 @@ import { EventPattern } from '@nestjs/microservices';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MessagingModuleOptions } from '../../lib/index.js';
-import {
-  Countdown,
-  Meter,
-  RssSampler,
-  retainedHeap,
-  payload,
-  percentile,
-  pump,
-  sleep,
-  uniqueName,
-  waitUntil,
-  withTimeout,
-} from '../support/common.js';
+import { Countdown, Meter, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
+import { DrainMemory } from '../support/drain-memory.js';
 import { createOursApp, sink, type OursApp } from '../support/ours-app.js';
 import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
@@ -152,20 +141,13 @@ export async function prefill(p: { prefix: string; n: number; concurrency: numbe
 }
 
 export async function drain(p: { prefix: string; n: number; markAt: number; concurrency: number }) {
-  const rss = new RssSampler();
-  rss.start();
-  const base = process.memoryUsage.rss();
+  const memory = new DrainMemory(p.markAt, false);
   const ours = await createOursApp(options(p.prefix, p.concurrency));
   const counter = countOurs(ours);
   const done = new Countdown(p.n);
-  let rssAtMark = 0;
-  let heapAtMark = 0;
   sink.onMessage = () => {
     done.hit();
-    if (done.count === p.markAt) {
-      rssAtMark = rss.sample();
-      heapAtMark = retainedHeap();
-    }
+    memory.onHandled(done.count);
   };
   const meter = new Meter();
   meter.start();
@@ -173,12 +155,10 @@ export async function drain(p: { prefix: string; n: number; markAt: number; conc
   await withTimeout(done.done, 600_000, 'backlog drained');
   await waitUntil('deletes', () => counter.deleted >= p.n, 60_000);
   const m = meter.stop();
-  const rssAtEnd = rss.sample();
-  const heapAtEnd = retainedHeap();
-  rss.stop();
+  const report = memory.finish();
   await ours.close();
   await cleanup(p.prefix);
-  return { n: p.n, ...m, rssStart: base, rssAtMark, rssAtEnd, rssPeak: rss.peak, heapAtMark, heapAtEnd, ...counter.snapshot() };
+  return { n: p.n, ...m, ...report, ...counter.snapshot() };
 }
 
 /** A controller with `subs` handlers, each on its own topic and (generated, competing) queue with its DLQ. */

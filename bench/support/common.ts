@@ -120,36 +120,4 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[idx];
 }
 
-/** Samples RSS (and heapUsed) every `everyMs`, keeping the peaks. */
-export class RssSampler {
-  peak = 0;
-  heapPeak = 0;
-  private timer?: NodeJS.Timeout;
-
-  start(everyMs = 25): void {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), everyMs);
-    this.timer.unref();
-  }
-
-  sample(): number {
-    const { rss, heapUsed } = process.memoryUsage();
-    if (rss > this.peak) this.peak = rss;
-    if (heapUsed > this.heapPeak) this.heapPeak = heapUsed;
-    return rss;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
-}
-
 export const MB = 1024 * 1024;
-
-/** Heap still in use after a full GC (needs --expose-gc; the runner passes it to memory subjects), else heapUsed. */
-export function retainedHeap(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) gc();
-  return process.memoryUsage().heapUsed;
-}
