@@ -1,14 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { HarnessConfig } from './harness/config.js';
 import { encodeName } from '../../lib/naming.js';
 import { controllerFor } from '../support/controllers.js';
-import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
 import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
-import { startConsumerChild, type ConsumerChild } from './support/child.js';
-import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
+import { fauxqsWithChildren } from './support/fauxqs-children.js';
 import { scratchFile } from './support/paths.js';
 
 /**
@@ -17,46 +14,25 @@ import { scratchFile } from './support/paths.js';
  * same service removes it once it is older than snsSqs.perProcessQueueExpires, and touches nothing else.
  */
 describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
-  let fauxqs: Fauxqs;
-  const logger = new CaptureLogger();
-  const children: ConsumerChild[] = [];
-  const apps: INestApplication[] = [];
-
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterAll(async () => {
-    for (const c of children.splice(0))
-      if (c.process.exitCode === null && c.process.signalCode === null) {
-        c.process.kill('SIGKILL');
-        await c.exited;
-      }
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-    await fauxqs?.stop();
-  });
+  const suite = fauxqsWithChildren();
+  const { logger, apps } = suite;
 
   const expires = 2000;
-  const snsSqs = () => ({
-    region: 'us-east-1',
-    endpoint: fauxqs.endpoint,
-    credentials: AWS_CREDENTIALS,
-    waitTimeSeconds: 1,
-    perProcessQueueExpires: expires,
-  });
+  const snsSqs = () => suite.snsSqs({ waitTimeSeconds: 1, perProcessQueueExpires: expires });
   const queuesStartingWith = async (prefix: string) =>
-    (await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? [];
+    (await suite.fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? [];
   const exists = (name: string) =>
-    fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(
+    suite.fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(
       () => true,
       () => false,
     );
   const nameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
   const arnOf = async (url: string) =>
-    (await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    (await suite.fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const subscribers = async (topic: string) => {
-    const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
+    const { Topics = [] } = await suite.fauxqs.sns.send(new ListTopicsCommand({}));
     const topicArn = Topics.map((t) => t.TopicArn!).find((a) => a.endsWith(`:${encodeName(topic)}`))!;
-    return ((await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? []).map(
+    return ((await suite.fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }))).Subscriptions ?? []).map(
       (s) => s.Endpoint,
     );
   };
@@ -69,8 +45,7 @@ describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
       extras: { competing: false },
       handledFile: scratchFile(`${uniqueName('orphan')}.handled`),
     };
-    const child = startConsumerChild(config);
-    children.push(child);
+    const child = suite.spawn(config);
     await child.ready;
     child.process.kill('SIGKILL');
     await child.exited;
@@ -88,7 +63,7 @@ describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
     const orphanUrl = await orphan(serviceName, topic);
     const orphanArn = await arnOf(orphanUrl);
     const othersOrphanUrl = await orphan(otherService, topic);
-    const { Tags = {} } = await fauxqs.sqs.send(new ListQueueTagsCommand({ QueueUrl: orphanUrl }));
+    const { Tags = {} } = await suite.fauxqs.sqs.send(new ListQueueTagsCommand({ QueueUrl: orphanUrl }));
     expect(Tags['nestjs-messaging:per-process-queue-of']).toBe(encodeName(serviceName));
     expect(await subscribers(topic)).toContain(orphanArn);
 

@@ -1,14 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { lastValueFrom } from 'rxjs';
-import type { HarnessConfig } from './harness/config.js';
 import { MessagingClient } from '../../lib/index.js';
-import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
 import { queueUrl } from './support/apps.js';
 import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
-import { readNumbers, startConsumerChild, type ConsumerChild } from './support/child.js';
-import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
+import { readNumbers } from './support/child.js';
+import { fauxqsWithChildren } from './support/fauxqs-children.js';
 import { scratchFile } from './support/paths.js';
 
 /**
@@ -16,38 +13,16 @@ import { scratchFile } from './support/paths.js';
  * runs in a child process (compiled JS, enableShutdownHooks), so what is measured is the real time from SIGTERM to exit.
  */
 describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
-  let fauxqs: Fauxqs;
-  const logger = new CaptureLogger();
-  const children: ConsumerChild[] = [];
-  const apps: INestApplication[] = [];
-
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    for (const c of children.splice(0))
-      if (c.process.exitCode === null && c.process.signalCode === null) {
-        c.process.kill('SIGKILL');
-        await c.exited;
-      }
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-  afterAll(async () => {
-    await fauxqs?.stop();
-  });
+  const suite = fauxqsWithChildren();
+  const { logger, apps, spawn } = suite;
 
   // no waitTimeSeconds: the library default (20 s) is what this proves the fix against
-  const snsSqs = () => ({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: AWS_CREDENTIALS });
-  const spawn = (config: HarnessConfig) => {
-    const child = startConsumerChild(config);
-    children.push(child);
-    return child;
-  };
+  const snsSqs = () => suite.snsSqs();
   const exitedCleanly = (exit: { code: number | null; signal: NodeJS.Signals | null }) => exit.code === 0 || exit.signal === 'SIGTERM';
   const queueCounts = async (name: string) => {
-    const { Attributes = {} } = await fauxqs.sqs.send(
+    const { Attributes = {} } = await suite.fauxqs.sqs.send(
       new GetQueueAttributesCommand({
-        QueueUrl: await queueUrl(fauxqs.sqs, name),
+        QueueUrl: await queueUrl(suite.fauxqs.sqs, name),
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
