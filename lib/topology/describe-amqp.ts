@@ -22,17 +22,22 @@ export function describeAmqpTopology(plans: readonly QueuePlan[], options: Resol
   const topics = new Map<string, TopologyTopic>();
   const queues: TopologyQueue[] = [];
   const subscriptions: TopologySubscription[] = [];
+  const existingQueues: string[] = [];
   for (const plan of plans) {
     const perProcess = !plan.competing;
     const base = { fifo: false, perProcess, attributes: {}, tags: {} };
-    queues.push({
-      ...base,
-      name: plan.name,
-      role: 'main',
-      ...(plan.deadLetter ? { deadLetter: { queue: plan.deadLetter.name, maxReceiveCount: plan.maxReceiveCount } } : {}),
-      amqp: declared(mainQueueOptions(plan, options)),
-    });
+    const existing = plan.existingQueue !== undefined;
+    if (existing) existingQueues.push(plan.name);
+    else
+      queues.push({
+        ...base,
+        name: plan.name,
+        role: 'main',
+        ...(plan.deadLetter ? { deadLetter: { queue: plan.deadLetter.name, maxReceiveCount: plan.maxReceiveCount } } : {}),
+        amqp: declared(mainQueueOptions(plan, options)),
+      });
     queues.push({ ...base, name: retryQueueName(plan.name), role: 'retry', amqp: declared(retryQueueOptions(plan, options)) });
+    if (existing) continue; // bound and dead-lettered by its owner
     if (plan.deadLetter)
       queues.push({ ...base, name: plan.deadLetter.name, role: 'dead-letter', amqp: declared(deadLetterQueueOptions(plan, options)) });
     for (const sub of plan.subscriptions) {
@@ -56,5 +61,7 @@ export function describeAmqpTopology(plans: readonly QueuePlan[], options: Resol
     queues,
     subscriptions,
     perProcessQueues: plans.filter((p) => !p.competing).map((p) => p.name),
+    existingQueues,
+    wildcardSubscriptions: [],
   };
 }

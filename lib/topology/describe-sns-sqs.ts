@@ -2,6 +2,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from '../sns-sqs/desired-state.js';
 import { deadLetterQueueName, queueName, topicName, validateQueuePlans } from '../sns-sqs/naming.js';
 import { queuePolicy } from '../sns-sqs/policy.js';
+import { isWildcardPattern } from '../sns-sqs/wildcard-topics.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { arnPlaceholder } from './arn-placeholders.js';
 import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from './topology.types.js';
@@ -17,7 +18,13 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
   const topics = new Map<string, TopologyTopic>();
   const queues: TopologyQueue[] = [];
   const subscriptions: TopologySubscription[] = [];
+  const existingQueues: string[] = [];
+  const wildcardSubscriptions: MessagingTopology['wildcardSubscriptions'] = [];
   for (const plan of plans) {
+    if (plan.existingQueue !== undefined) {
+      existingQueues.push(plan.existingQueue);
+      continue;
+    }
     const perProcessQueue = !plan.competing;
     const name = queueName(plan);
     const dlqName = deadLetterQueueName(plan);
@@ -31,8 +38,13 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
         tags,
       });
     }
-    const topicNames = plan.subscriptions.map((sub) => topicName(options.topicPrefix, sub.pattern, plan.fifo));
-    for (const [i, sub] of plan.subscriptions.entries()) {
+    const literal = plan.subscriptions.filter((sub) => !isWildcardPattern(sub.pattern));
+    for (const sub of plan.subscriptions.filter((s) => isWildcardPattern(s.pattern))) {
+      const { filterPolicy } = subscriptionFilter(sub);
+      wildcardSubscriptions.push({ queue: name, pattern: sub.pattern, ...(filterPolicy !== undefined ? { filterPolicy } : {}) });
+    }
+    const topicNames = literal.map((sub) => topicName(options.topicPrefix, sub.pattern, plan.fifo));
+    for (const [i, sub] of literal.entries()) {
       const topic = topicNames[i];
       const known = topics.get(topic);
       if (known) {
@@ -75,6 +87,8 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
     topics: [...topics.values()],
     queues,
     subscriptions,
-    perProcessQueues: plans.filter((p) => !p.competing).map((p) => queueName(p)),
+    perProcessQueues: plans.filter((p) => !p.competing && p.existingQueue === undefined).map((p) => queueName(p)),
+    existingQueues,
+    wildcardSubscriptions,
   };
 }

@@ -20,6 +20,17 @@ export interface MessagingTopology {
    * and removes them at runtime, so generators leave them out (with their dead-letter queue and subscriptions).
    */
   perProcessQueues: string[];
+  /**
+   * Queues a handler consumes with the `queue` extra: they exist already and the library creates, binds and changes
+   * nothing for them (AMQP still needs their `-retry` queue, which is listed in `queues`).
+   */
+  existingQueues: string[];
+  /**
+   * SNS+SQS wildcard patterns (`order.*`): subscribed at startup to every topic that matches, which no template can
+   * know, so generators leave them out; the IaC must subscribe the queue to each matching topic (and allow them in
+   * the queue policy) for provisioning 'verify' to accept it.
+   */
+  wildcardSubscriptions: Array<{ queue: string; pattern: string; filterPolicy?: string }>;
 }
 
 export interface TopologyTopic {

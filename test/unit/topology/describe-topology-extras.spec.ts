@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { Controller, Module } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import {
+  MESSAGING_BROKER,
+  MessagingEventPattern,
+  MessagingModule,
+  MessagingServer,
+  type MessagingModuleOptions,
+} from '../../../lib/index.js';
+import { NoIoBroker } from '../../../lib/bin/no-io-broker.js';
+import { toCloudFormation } from '../../../lib/topology/cloudformation.js';
+
+@Controller()
+class ExtrasController {
+  @MessagingEventPattern('order.*', { queueName: 'audit', filterPolicy: { region: ['eu'] } })
+  onAnyOrder(@Payload() data: unknown) {
+    return data;
+  }
+
+  @MessagingEventPattern('order.paid', { queueName: 'audit' })
+  onPaid(@Payload() data: unknown) {
+    return data;
+  }
+
+  @MessagingEventPattern('legacy.import', { queue: 'legacy-inbox' })
+  onLegacy(@Payload() data: unknown) {
+    return data;
+  }
+}
+
+async function topologyOf(options: MessagingModuleOptions) {
+  @Module({ imports: [MessagingModule.forRoot(options)], controllers: [ExtrasController] })
+  class ExtrasModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [ExtrasModule] })
+    .overrideProvider(MESSAGING_BROKER)
+    .useValue(new NoIoBroker())
+    .compile();
+  try {
+    return moduleRef.get(MessagingServer).describeTopology();
+  } finally {
+    await moduleRef.close();
+  }
+}
+
+describe('describeTopology() with queue-only handlers and wildcard patterns', () => {
+  it('SNS+SQS: an existing queue gets no queue, topic or subscription; a wildcard gets no literal topic but is listed', async () => {
+    const topology = await topologyOf({ transport: 'sns-sqs', serviceName: 'svc', snsSqs: { region: 'eu-west-1' } });
+    expect(topology.existingQueues).toEqual(['legacy-inbox']);
+    expect(topology.queues.map((q) => q.name).sort()).toEqual(['audit', 'audit-dlq']);
+    expect(topology.topics.map((t) => t.name)).toEqual(['order___2e_paid']);
+    expect(topology.subscriptions.map((s) => [s.queue, s.pattern])).toEqual([['audit', 'order.paid']]);
+    expect(topology.wildcardSubscriptions).toEqual([
+      { queue: 'audit', pattern: 'order.*', filterPolicy: JSON.stringify({ region: ['eu'] }) },
+    ]);
+    expect(topology.queues.find((q) => q.name === 'audit')!.policy!.allowedTopics).toEqual(['order___2e_paid']);
+    const template = toCloudFormation(topology) as unknown as { Metadata: Record<string, Record<string, unknown>> };
+    expect(template.Metadata['nestjs-messaging']).toEqual({
+      existingQueuesNotDeclared: ['legacy-inbox'],
+      wildcardSubscriptionsNotDeclared: topology.wildcardSubscriptions,
+    });
+  });
+
+  it('AMQP: an existing queue is neither declared nor bound, only its -retry queue; wildcards bind as routing keys', async () => {
+    const topology = await topologyOf({ transport: 'amqp', serviceName: 'svc' });
+    expect(topology.existingQueues).toEqual(['legacy-inbox']);
+    expect(topology.queues.map((q) => q.name).sort()).toEqual(['audit', 'audit-dlq', 'audit-retry', 'legacy-inbox-retry']);
+    expect(topology.subscriptions.map((s) => s.routingKey).sort()).toEqual(['order.*', 'order.paid']);
+    expect(topology.wildcardSubscriptions).toEqual([]);
+  });
+});
