@@ -10,22 +10,7 @@ import type { QueuePlan } from '../../transport/broker.js';
 import type { AdminBackend, RawPeeked } from '../admin-backend.js';
 import { AdminInvalidArgumentError, AdminOperationUnavailableError, AdminResourceNotFoundError } from '../admin.errors.js';
 import { checkAmqpName, checkNonEmpty } from '../admin-names.js';
-import type {
-  CreatedResource,
-  CreateQueueOptions,
-  ListOptions,
-  PublishOptions,
-  QueueInfo,
-  QueueSummary,
-  RedriveOptions,
-  RedriveResult,
-  SendToQueueOptions,
-  SentMessage,
-  SubscribeOptions,
-  SubscriptionInfo,
-  TopicInfo,
-  TopicSummary,
-} from '../admin.types.js';
+import type * as Admin from '../admin.types.js';
 import { AmqpChannels } from './amqp-channels.js';
 import { RabbitMqManagement } from './rabbitmq-management.js';
 
@@ -49,7 +34,7 @@ export class AmqpAdmin implements AdminBackend {
     if (options.amqp.managementUrl) this.management = new RabbitMqManagement(options.amqp.managementUrl, options.amqp.url);
   }
 
-  async listQueues({ prefix = '' }: ListOptions): Promise<QueueSummary[]> {
+  async listQueues({ prefix = '' }: Admin.ListOptions): Promise<Admin.QueueSummary[]> {
     const queues = await this.requireManagement('listQueues').queues();
     return queues
       .map(({ name }) => ({ name }))
@@ -58,7 +43,7 @@ export class AmqpAdmin implements AdminBackend {
   }
 
   /** Exchanges (the default exchange, which has no name, left out). */
-  async listTopics({ prefix = '' }: ListOptions): Promise<TopicSummary[]> {
+  async listTopics({ prefix = '' }: Admin.ListOptions): Promise<Admin.TopicSummary[]> {
     const exchanges = await this.requireManagement('listTopics').exchanges();
     return exchanges
       .map(({ name }) => ({ name }))
@@ -66,16 +51,16 @@ export class AmqpAdmin implements AdminBackend {
       .sort(byName);
   }
 
-  async queueInfo(name: string): Promise<QueueInfo> {
+  async queueInfo(name: string): Promise<Admin.QueueInfo> {
     checkNonEmpty(name, 'queue name');
     const queue = await this.channels.requireQueue(name);
-    const info: QueueInfo = { transport: 'amqp', name, messages: queue.messageCount, consumers: queue.consumerCount };
+    const info: Admin.QueueInfo = { transport: 'amqp', name, messages: queue.messageCount, consumers: queue.consumerCount };
     const dlq = name.endsWith(DLQ_SUFFIX) ? undefined : await this.channels.checkQueue(`${name}${DLQ_SUFFIX}`);
     if (dlq) info.deadLetterQueue = { name: `${name}${DLQ_SUFFIX}`, messages: dlq.messageCount };
     return info;
   }
 
-  async createQueue(name: string, options: CreateQueueOptions): Promise<CreatedResource> {
+  async createQueue(name: string, options: Admin.CreateQueueOptions): Promise<Admin.CreatedResource> {
     checkAmqpName(name, 'queue name');
     if (options.fifo)
       throw new AdminInvalidArgumentError('fifo', 'FIFO queues are an SNS/SQS feature; AMQP queues keep order without it', true);
@@ -103,7 +88,7 @@ export class AmqpAdmin implements AdminBackend {
     await this.channels.with((channel) => channel.deleteQueue(name));
   }
 
-  async topicInfo(exchange: string): Promise<TopicInfo> {
+  async topicInfo(exchange: string): Promise<Admin.TopicInfo> {
     checkNonEmpty(exchange, 'exchange');
     await this.channels.requireExchange(exchange);
     if (!this.management) return { transport: 'amqp', name: exchange };
@@ -118,7 +103,7 @@ export class AmqpAdmin implements AdminBackend {
     return { transport: 'amqp', name: exchange, subscriptions };
   }
 
-  async createTopic(exchange: string): Promise<CreatedResource> {
+  async createTopic(exchange: string): Promise<Admin.CreatedResource> {
     checkAmqpName(exchange, 'exchange');
     const existed = await this.channels.exchangeExists(exchange);
     await this.channels.with((channel) => channel.assertExchange(exchange, 'topic', { durable: true }));
@@ -131,7 +116,7 @@ export class AmqpAdmin implements AdminBackend {
     await this.channels.with((channel) => channel.deleteExchange(exchange));
   }
 
-  async subscribe(topic: string, queue: string, options: SubscribeOptions): Promise<SubscriptionInfo> {
+  async subscribe(topic: string, queue: string, options: Admin.SubscribeOptions): Promise<Admin.SubscriptionInfo> {
     if (options.filterPolicy !== undefined)
       throw new AdminInvalidArgumentError(
         'filterPolicy',
@@ -150,11 +135,11 @@ export class AmqpAdmin implements AdminBackend {
     await this.channels.with((channel) => channel.unbindQueue(binding.queue, binding.exchange, binding.routingKey));
   }
 
-  async publish(topic: string, body: string | Buffer, options: PublishOptions): Promise<SentMessage> {
+  async publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage> {
     return this.confirmedPublish(this.options.amqp.exchange, this.routingKey(topic), body, toHeaders(options.attributes ?? {}, topic));
   }
 
-  async sendToQueue(queue: string, topic: string, body: string | Buffer, options: SendToQueueOptions): Promise<SentMessage> {
+  async sendToQueue(queue: string, topic: string, body: string | Buffer, options: Admin.SendToQueueOptions): Promise<Admin.SentMessage> {
     if (options.delaySeconds !== undefined)
       throw new AdminInvalidArgumentError('delaySeconds', 'delayed sending is an SQS feature', options.delaySeconds);
     await this.channels.requireQueue(queue);
@@ -190,7 +175,7 @@ export class AmqpAdmin implements AdminBackend {
    * exchange, with their original routing key; each is acked on the dead-letter queue only after the broker confirmed
    * the copy, so a process that dies midway leaves it in the DLQ (or both), never nowhere. Attempts start again.
    */
-  async redrive(deadLetterQueue: string, options: RedriveOptions): Promise<RedriveResult> {
+  async redrive(deadLetterQueue: string, options: Admin.RedriveOptions): Promise<Admin.RedriveResult> {
     const to = options.to ?? (deadLetterQueue.endsWith(DLQ_SUFFIX) ? deadLetterQueue.slice(0, -DLQ_SUFFIX.length) : undefined);
     if (!to)
       throw new AdminResourceNotFoundError('dead-letter source', deadLetterQueue, `its name does not end in "${DLQ_SUFFIX}"; pass { to }`);

@@ -17,23 +17,7 @@ import { queuePolicy, sameJson } from '../../sns-sqs/policy.js';
 import type { AdminBackend, RawPeeked } from '../admin-backend.js';
 import { AdminConflictError, AdminInvalidArgumentError, AdminResourceNotFoundError } from '../admin.errors.js';
 import { checkSnsTopicName, checkSqsQueueName } from '../admin-names.js';
-import type {
-  CreatedResource,
-  CreateQueueOptions,
-  CreateTopicOptions,
-  ListOptions,
-  PublishOptions,
-  QueueInfo,
-  QueueSummary,
-  RedriveOptions,
-  RedriveResult,
-  SendToQueueOptions,
-  SentMessage,
-  SubscribeOptions,
-  SubscriptionInfo,
-  TopicInfo,
-  TopicSummary,
-} from '../admin.types.js';
+import type * as Admin from '../admin.types.js';
 import { policySources } from './policy-sources.js';
 import { SnsTopics } from './sns-topics.js';
 import { peekQueue, redriveQueue } from './sqs-messages.js';
@@ -52,15 +36,15 @@ export class SnsSqsAdmin implements AdminBackend {
     this.topics = new SnsTopics(clients.sns, options.topicPrefix);
   }
 
-  async listQueues({ prefix }: ListOptions): Promise<QueueSummary[]> {
+  async listQueues({ prefix }: Admin.ListOptions): Promise<Admin.QueueSummary[]> {
     return (await this.queues.list(prefix)).map((url) => ({ name: queueNameOf(url), url })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async queueInfo(name: string): Promise<QueueInfo> {
+  async queueInfo(name: string): Promise<Admin.QueueInfo> {
     checkSqsQueueName(name);
     const queue = await this.queues.find(name);
     const a = queue.attributes;
-    const info: QueueInfo = {
+    const info: Admin.QueueInfo = {
       transport: 'sns-sqs',
       name,
       url: queue.url,
@@ -83,7 +67,7 @@ export class SnsSqsAdmin implements AdminBackend {
     return info;
   }
 
-  async createQueue(name: string, options: CreateQueueOptions): Promise<CreatedResource> {
+  async createQueue(name: string, options: Admin.CreateQueueOptions): Promise<Admin.CreatedResource> {
     const fifo = options.fifo === true || name.endsWith('.fifo');
     const full = fifo && !name.endsWith('.fifo') ? `${name}.fifo` : name;
     checkSqsQueueName(full);
@@ -123,20 +107,20 @@ export class SnsSqsAdmin implements AdminBackend {
     await this.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: await this.queues.url(name) }));
   }
 
-  async listTopics({ prefix }: ListOptions): Promise<TopicSummary[]> {
+  async listTopics({ prefix }: Admin.ListOptions): Promise<Admin.TopicSummary[]> {
     return (await this.topics.list())
       .map((arn) => ({ name: arn.slice(arn.lastIndexOf(':') + 1), arn, topic: topicFromArn(arn, this.options.topicPrefix) }))
       .filter((t) => !prefix || t.name.startsWith(prefix))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async topicInfo(topic: string): Promise<TopicInfo> {
+  async topicInfo(topic: string): Promise<Admin.TopicInfo> {
     const arn = await this.topics.arn(topic);
     const [attributes, subscriptions] = await Promise.all([this.topics.attributes(arn), this.topics.subscriptions(arn)]);
     const described = await Promise.all(
       subscriptions
         .filter((s) => s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation')
-        .map(async (s): Promise<SubscriptionInfo> => {
+        .map(async (s): Promise<Admin.SubscriptionInfo> => {
           const a = (await this.topics.subscriptionAttributes(s.SubscriptionArn!)) ?? {};
           return {
             id: s.SubscriptionArn!,
@@ -151,7 +135,7 @@ export class SnsSqsAdmin implements AdminBackend {
     return { transport: 'sns-sqs', name: arn.slice(arn.lastIndexOf(':') + 1), arn, attributes, subscriptions: described };
   }
 
-  async createTopic(topic: string, options: CreateTopicOptions): Promise<CreatedResource> {
+  async createTopic(topic: string, options: Admin.CreateTopicOptions): Promise<Admin.CreatedResource> {
     const name = topicName(this.options.topicPrefix, topic, options.fifo === true);
     checkSnsTopicName(name, topic);
     const existing = (await this.topics.list()).find((arn) => arn.endsWith(`:${name}`));
@@ -172,7 +156,7 @@ export class SnsSqsAdmin implements AdminBackend {
   }
 
   /** Lets the topic send to the queue (merged into the queue policy), then subscribes with the filter policy (or updates it). */
-  async subscribe(topic: string, queueName: string, options: SubscribeOptions): Promise<SubscriptionInfo> {
+  async subscribe(topic: string, queueName: string, options: Admin.SubscribeOptions): Promise<Admin.SubscriptionInfo> {
     checkSqsQueueName(queueName);
     const [topicArn, queue] = await Promise.all([this.topics.arn(topic), this.queues.find(queueName)]);
     const policy = queuePolicy(queue.arn, [...policySources(queue.attributes.Policy), topicArn]);
@@ -213,7 +197,7 @@ export class SnsSqsAdmin implements AdminBackend {
     await this.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: id }));
   }
 
-  async publish(topic: string, body: string | Buffer, options: PublishOptions): Promise<SentMessage> {
+  async publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage> {
     const arn = await this.topics.arn(topic);
     const attributes = toSnsAttributes(options.attributes ?? {}, topic);
     const fifo = arn.endsWith('.fifo');
@@ -229,7 +213,12 @@ export class SnsSqsAdmin implements AdminBackend {
   }
 
   /** The envelope wrapped as the SNS notification a subscribed queue would hold, so the app's consumer dispatches it by `topic`. */
-  async sendToQueue(queueName: string, topic: string, body: string | Buffer, options: SendToQueueOptions): Promise<SentMessage> {
+  async sendToQueue(
+    queueName: string,
+    topic: string,
+    body: string | Buffer,
+    options: Admin.SendToQueueOptions,
+  ): Promise<Admin.SentMessage> {
     checkSqsQueueName(queueName);
     const queue = await this.queues.find(queueName);
     const fifo = queueName.endsWith('.fifo');
@@ -270,7 +259,7 @@ export class SnsSqsAdmin implements AdminBackend {
     await this.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: await this.queues.url(queueName) }));
   }
 
-  async redrive(deadLetterQueue: string, options: RedriveOptions): Promise<RedriveResult> {
+  async redrive(deadLetterQueue: string, options: Admin.RedriveOptions): Promise<Admin.RedriveResult> {
     checkSqsQueueName(deadLetterQueue);
     if (options.to !== undefined) checkSqsQueueName(options.to, 'to');
     if (options.to === deadLetterQueue)
