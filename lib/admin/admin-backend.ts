@@ -1,41 +1,24 @@
-import type {
-  CreatedResource,
-  CreateQueueOptions,
-  CreateTopicOptions,
-  ListOptions,
-  PeekedMessage,
-  PublishOptions,
-  QueueInfo,
-  QueueSummary,
-  RedriveOptions,
-  RedriveResult,
-  SendToQueueOptions,
-  SentMessage,
-  SubscribeOptions,
-  SubscriptionInfo,
-  TopicInfo,
-  TopicSummary,
-} from './admin.types.js';
+import type * as Admin from './admin.types.js';
 
 /** What one transport implements for MessagingAdminService; the service adds input checks and events. */
 export interface AdminBackend {
-  listQueues(options: ListOptions): Promise<QueueSummary[]>;
-  queueInfo(name: string): Promise<QueueInfo>;
-  createQueue(name: string, options: CreateQueueOptions): Promise<CreatedResource>;
+  listQueues(options: Admin.ListOptions): Promise<Admin.QueueSummary[]>;
+  queueInfo(name: string): Promise<Admin.QueueInfo>;
+  createQueue(name: string, options: Admin.CreateQueueOptions): Promise<Admin.CreatedResource>;
   deleteQueue(name: string): Promise<void>;
-  listTopics(options: ListOptions): Promise<TopicSummary[]>;
-  topicInfo(topic: string): Promise<TopicInfo>;
-  createTopic(topic: string, options: CreateTopicOptions): Promise<CreatedResource>;
+  listTopics(options: Admin.ListOptions): Promise<Admin.TopicSummary[]>;
+  topicInfo(topic: string): Promise<Admin.TopicInfo>;
+  createTopic(topic: string, options: Admin.CreateTopicOptions): Promise<Admin.CreatedResource>;
   deleteTopic(topic: string): Promise<void>;
-  subscribe(topic: string, queue: string, options: SubscribeOptions): Promise<SubscriptionInfo>;
+  subscribe(topic: string, queue: string, options: Admin.SubscribeOptions): Promise<Admin.SubscriptionInfo>;
   unsubscribe(id: string): Promise<void>;
-  publish(topic: string, body: string | Buffer, options: PublishOptions): Promise<SentMessage>;
-  sendToQueue(queue: string, topic: string, body: string | Buffer, options: SendToQueueOptions): Promise<SentMessage>;
+  publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage>;
+  sendToQueue(queue: string, topic: string, body: string | Buffer, options: Admin.SendToQueueOptions): Promise<Admin.SentMessage>;
   /** Raw messages; the service decodes them. */
   peek(queue: string, max: number): Promise<RawPeeked[]>;
   purge(queue: string): Promise<void>;
-  redrive(deadLetterQueue: string, options: RedriveOptions): Promise<RedriveResult>;
+  redrive(deadLetterQueue: string, options: Admin.RedriveOptions): Promise<Admin.RedriveResult>;
   close(): Promise<void>;
 }
 
-export type RawPeeked = Omit<PeekedMessage, 'data' | 'metadata' | 'decodeError'> & { envelopeBody?: string | Buffer };
+export type RawPeeked = Omit<Admin.PeekedMessage, 'data' | 'metadata' | 'decodeError'> & { envelopeBody?: string | Buffer };
