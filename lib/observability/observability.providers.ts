@@ -24,8 +24,8 @@ export const observabilityProviders: Provider[] = [
       options.metrics
         ? loadMetrics(options.metrics, {
             transport: options.transport,
-            events$: server.events$,
-            published$: client.published$,
+            deliveries: server,
+            publishes: client,
             status$: broker.status$,
             queueDepths:
               options.metrics !== true && options.metrics.queueDepth && broker.queueDepths ? () => broker.queueDepths!() : undefined,

@@ -1,56 +1,46 @@
-import type { Subject } from 'rxjs';
 import { describeError } from '../error-text.js';
 import type { TransportName } from '../messaging.options.js';
 import { TopicRouter } from '../server/topic-router.js';
 import type { HandlerRoute } from '../server/subscription-planner.js';
 import type { DeliveryHandler, DeliveryOutcome, QueuePlan, RejectionListener } from '../transport/broker.js';
 import { settle } from '../transport/settlement.js';
-import type { MessageEventBase, MessagingEvent } from './messaging-event.js';
+import type { DeliveryObservers } from './delivery-observers.js';
+import type { MessageEventBase } from './messaging-event.js';
 import type { MessagingTracing } from './tracing/messaging-tracing.js';
 
 /**
  * Wraps a queue's delivery handler (the dispatcher) so that each delivery is traced (when tracing is on) and reported
- * on `events`: `received`, then `handled`, `failed` (with `dead-lettered` after it when no attempt is left) or
- * `dead-lettered`. What the consumer will do is settle()'s decision, the same one the transports carry out.
- * Nobody subscribed and no tracing: the dispatcher itself, no extra work per message.
+ * to the delivery listeners and on `events`: `received`, then `handled`, `failed` (with `dead-lettered` after it when
+ * no attempt is left) or `dead-lettered`. What the consumer will do is settle()'s decision, the same one the
+ * transports carry out. Nobody watching and no tracing: the dispatcher itself, no extra work per message.
  */
 export function observeDeliveries(
   dispatch: DeliveryHandler,
   plan: QueuePlan,
   routes: readonly HandlerRoute[],
   transport: TransportName,
-  events: Subject<MessagingEvent>,
+  observers: DeliveryObservers,
   tracing?: MessagingTracing,
 ): DeliveryHandler {
   const traced: DeliveryHandler = tracing ? (delivery) => tracing.consume(delivery, plan, dispatch) : dispatch;
   const router = new TopicRouter(routes);
   const observed: DeliveryHandler = async (delivery) => {
-    if (!events.observed) return traced(delivery);
+    if (!observers.active) return traced(delivery);
     const started = performance.now();
-    const base: MessageEventBase = {
-      transport,
-      queue: plan.name,
-      topic: delivery.topic,
-      pattern: router.match(delivery.topic)?.pattern,
-      messageId: delivery.messageId,
-      attempt: delivery.receiveCount,
-    };
-    events.next({ type: 'received', ...base });
+    const pattern = router.match(delivery.topic)?.pattern;
+    const base = observers.events.observed
+      ? eventBase(transport, plan, delivery.topic, pattern, delivery.messageId, delivery.receiveCount)
+      : undefined;
+    received(observers, plan, pattern, base);
     let outcome: DeliveryOutcome;
     try {
       outcome = await traced(delivery);
     } catch (error) {
-      report(
-        events,
-        base,
-        { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` },
-        delivery.receiveCount,
-        plan,
-        performance.now() - started,
-      );
+      const failure: DeliveryOutcome = { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` };
+      report(observers, plan, pattern, base, failure, delivery.receiveCount, performance.now() - started);
       throw error;
     }
-    report(events, base, outcome, delivery.receiveCount, plan, performance.now() - started);
+    report(observers, plan, pattern, base, outcome, delivery.receiveCount, performance.now() - started);
     return outcome;
   };
   return observed;
@@ -60,31 +50,46 @@ export function observeDeliveries(
  * Reports what the transport dead-lettered before any handler saw it (an undecodable body, a missing large payload):
  * `received`, then what settle() makes of a dead-letter outcome (`dead-lettered`, or `failed` on a queue without one).
  */
-export function observeRejections(plan: QueuePlan, transport: TransportName, events: Subject<MessagingEvent>): RejectionListener {
+export function observeRejections(plan: QueuePlan, transport: TransportName, observers: DeliveryObservers): RejectionListener {
   return (rejection) => {
-    if (!events.observed) return;
-    const base: MessageEventBase = {
-      transport,
-      queue: plan.name,
-      topic: rejection.topic ?? '',
-      pattern: undefined,
-      messageId: rejection.messageId,
-      attempt: rejection.receiveCount,
-    };
-    events.next({ type: 'received', ...base });
-    report(events, base, { kind: 'dead-letter', reason: rejection.reason }, rejection.receiveCount, plan, 0);
+    if (!observers.active) return;
+    const base = observers.events.observed
+      ? eventBase(transport, plan, rejection.topic ?? '', undefined, rejection.messageId, rejection.receiveCount)
+      : undefined;
+    received(observers, plan, undefined, base);
+    report(observers, plan, undefined, base, { kind: 'dead-letter', reason: rejection.reason }, rejection.receiveCount, 0);
   };
 }
 
+function eventBase(
+  transport: TransportName,
+  plan: QueuePlan,
+  topic: string,
+  pattern: string | undefined,
+  messageId: string,
+  attempt: number,
+): MessageEventBase {
+  return { transport, queue: plan.name, topic, pattern, messageId, attempt };
+}
+
+function received(observers: DeliveryObservers, plan: QueuePlan, pattern: string | undefined, base: MessageEventBase | undefined): void {
+  for (const listener of observers.listeners) listener.received(plan.name, pattern);
+  if (base) observers.events.next({ type: 'received', ...base });
+}
+
 function report(
-  events: Subject<MessagingEvent>,
-  base: MessageEventBase,
+  observers: DeliveryObservers,
+  plan: QueuePlan,
+  pattern: string | undefined,
+  base: MessageEventBase | undefined,
   outcome: DeliveryOutcome,
   receiveCount: number,
-  plan: QueuePlan,
   durationMs: number,
 ): void {
   const decision = settle(outcome, receiveCount, plan);
+  for (const listener of observers.listeners) listener.settled(plan.name, pattern, decision.action, durationMs);
+  if (!base) return;
+  const events = observers.events;
   if (decision.action === 'ack') {
     events.next({ type: 'handled', ...base, durationMs });
     return;

@@ -8,3 +8,8 @@ export interface PublishEvent {
   durationMs: number;
   error?: unknown;
 }
+
+/** Told of each emit's result with plain arguments (no event object per emit): MessagingMetrics listens this way. */
+export interface PublishListener {
+  published(topic: string, outcome: PublishEvent['outcome'], durationMs: number): void;
+}

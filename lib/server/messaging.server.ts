@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
+import { DeliveryObservers, type DeliveryListener } from '../observability/delivery-observers.js';
 import type { MessagingEvent } from '../observability/messaging-event.js';
 import { observeDeliveries, observeRejections } from '../observability/observe-deliveries.js';
 import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
@@ -32,12 +33,12 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   private statusSubscription?: Subscription;
   private listening = false;
   private started = false;
-  private readonly events = new Subject<MessagingEvent>();
+  private readonly observers = new DeliveryObservers();
   /**
    * What happens to messages: `received`, `handled`, `failed` (attempt, reason, willRetry), `dead-lettered` (reason),
    * and broker `status` changes. Events are only built while someone subscribes.
    */
-  readonly events$: Observable<MessagingEvent> = this.events.asObservable();
+  readonly events$: Observable<MessagingEvent> = this.observers.events.asObservable();
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
@@ -53,6 +54,14 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     this.attachment = new AttachmentWatch(modules, this, () => this.messageHandlers.size);
   }
 
+  /**
+   * Told of every delivery with plain arguments (no event object per message), as events$ subscribers are with
+   * events: MessagingMetrics listens this way. Returns the function that removes the listener.
+   */
+  addDeliveryListener(listener: DeliveryListener): () => void {
+    return this.observers.add(listener);
+  }
+
   /** Whether connectMicroservice registered the handlers as it attached this server (see planFastPaths). */
   private readonly attachment: AttachmentWatch;
 
@@ -66,7 +75,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     try {
       this.statusSubscription ??= this.broker.status$.subscribe((status) => {
         this._status$.next(status);
-        if (this.events.observed) this.events.next({ type: 'status', transport: this.options.transport, status });
+        if (this.observers.events.observed) this.observers.events.next({ type: 'status', transport: this.options.transport, status });
       });
       const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid, handlerNames(this.modules));
       const plans = queues.map((q) => q.plan);
@@ -96,7 +105,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
           return {
             plan,
             routes: resolved,
-            dispatch: observeDeliveries(dispatch, plan, resolved, this.options.transport, this.events, this.tracing),
+            dispatch: observeDeliveries(dispatch, plan, resolved, this.options.transport, this.observers, this.tracing),
           };
         }),
       );
@@ -104,7 +113,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       for (const envelope of envelopes) await envelope.prepare?.();
       await this.broker.provision(plans);
       for (const { plan, dispatch } of dispatchers)
-        await this.broker.consume(plan, dispatch, observeRejections(plan, this.options.transport, this.events));
+        await this.broker.consume(plan, dispatch, observeRejections(plan, this.options.transport, this.observers));
       this.listening = true;
       this.logger.log(
         `Consuming ${plans.length} queue(s) over ${this.options.transport}: ${plans.map((p) => p.name).join(', ') || 'none'}`,

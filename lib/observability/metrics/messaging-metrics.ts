@@ -3,8 +3,8 @@ import type * as PromClient from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
 import type { MetricsRegistry, TransportName } from '../../messaging.options.js';
 import type { BrokerStatus, QueueDepth } from '../../transport/broker.js';
-import type { MessageEventBase, MessagingEvent } from '../messaging-event.js';
-import type { PublishEvent } from '../publish-event.js';
+import type { DeliveryListener, SettledAction } from '../delivery-observers.js';
+import type { PublishEvent, PublishListener } from '../publish-event.js';
 import { collectInto } from './collect-hook.js';
 import { TalliedHistogram, type HistogramTally } from './tallied-histogram.js';
 
@@ -15,8 +15,10 @@ type Labels = 'transport' | 'queue' | 'topic';
 
 export interface MetricsSources {
   transport: TransportName;
-  events$: Observable<MessagingEvent>;
-  published$: Observable<PublishEvent>;
+  /** MessagingServer: what happens to deliveries (the same observation point as events$). */
+  deliveries: { addDeliveryListener(listener: DeliveryListener): () => void };
+  /** MessagingClient: each emit's result (the same as published$). */
+  publishes: { addPublishListener(listener: PublishListener): () => void };
   status$: Observable<BrokerStatus>;
   /** Read at scrape time for messaging_queue_depth (metrics.queueDepth); undefined leaves the gauge empty. */
   queueDepths?: () => Promise<QueueDepth[]>;
@@ -43,8 +45,9 @@ interface PublishTally {
 }
 
 /**
- * The Prometheus metrics of one MessagingModule, fed by MessagingServer.events$, MessagingClient.published$ and the
- * broker status. Created by MessagingModule with `metrics: true | { registry }` (prom-client is loaded then, not
+ * The Prometheus metrics of one MessagingModule, fed by the server's delivery listener and the client's publish
+ * listener (the observation points of events$ and published$, without an event object per message) and the broker
+ * status. Created by MessagingModule with `metrics: true | { registry }` (prom-client is loaded then, not
  * before); on a registry that already holds them (a second app in the process) the existing metrics are reused.
  *
  * Counters and the in-flight gauge are plain numbers on the hot path, handed to prom-client when the registry is
@@ -150,11 +153,16 @@ export class MessagingMetrics implements OnModuleDestroy {
       labelNames: ['transport'],
     });
     const { transport } = sources;
-    this.subscriptions.push(
-      sources.events$.subscribe((event) => this.onEvent(event)),
-      sources.published$.subscribe((event) => this.onPublished(transport, event)),
-      sources.status$.subscribe((status) => this.connected.set({ transport }, status === 'connected' ? 1 : 0)),
+    this.detachers.push(
+      sources.deliveries.addDeliveryListener({
+        received: (queue, pattern) => this.onReceived(transport, queue, pattern),
+        settled: (queue, pattern, action, durationMs) => this.onSettled(transport, queue, pattern, action, durationMs),
+      }),
+      sources.publishes.addPublishListener({
+        published: (topic, outcome, durationMs) => this.onPublished(transport, topic, outcome, durationMs),
+      }),
     );
+    this.subscriptions.push(sources.status$.subscribe((status) => this.connected.set({ transport }, status === 'connected' ? 1 : 0)));
   }
 
   /** Hands what was counted since the last scrape to prom-client, then leaves the registry's metrics for good. */
@@ -173,51 +181,43 @@ export class MessagingMetrics implements OnModuleDestroy {
     this.finalFlushes.push(() => flush(target));
   }
 
-  private onEvent(event: MessagingEvent): void {
-    if (event.type === 'status') return; // the gauge follows the broker's own status$ (also without a server)
-    const t = this.tallyOf(event);
-    switch (event.type) {
-      case 'received':
-        t.received++;
-        t.inFlight++;
-        return;
-      case 'handled':
-        t.success++;
-        break;
-      case 'failed':
-        if (!event.willRetry) return; // a dead-lettered event follows and settles it
-        t.retry++;
-        break;
-      case 'dead-lettered':
-        t.deadLetter++;
-        break;
-    }
-    t.inFlight--;
-    t.duration.observe(event.durationMs / 1000);
+  private onReceived(transport: TransportName, queue: string, pattern: string | undefined): void {
+    const t = this.tallyOf(transport, queue, pattern);
+    t.received++;
+    t.inFlight++;
   }
 
-  private onPublished(transport: TransportName, event: PublishEvent): void {
-    let t = this.publishes.get(event.topic);
+  private onSettled(transport: TransportName, queue: string, pattern: string | undefined, action: SettledAction, durationMs: number): void {
+    const t = this.tallyOf(transport, queue, pattern);
+    if (action === 'ack') t.success++;
+    else if (action === 'retry') t.retry++;
+    else t.deadLetter++;
+    t.inFlight--;
+    t.duration.observe(durationMs / 1000);
+  }
+
+  private onPublished(transport: TransportName, topic: string, outcome: PublishEvent['outcome'], durationMs: number): void {
+    let t = this.publishes.get(topic);
     if (!t) {
-      const labels = { transport, topic: event.topic };
+      const labels = { transport, topic };
       t = { labels, success: 0, failure: 0, unknown: 0, duration: this.publishDuration.tally(labels) };
-      this.publishes.set(event.topic, t);
+      this.publishes.set(topic, t);
     }
-    t[event.outcome]++;
-    t.duration.observe(event.durationMs / 1000);
+    t[outcome]++;
+    t.duration.observe(durationMs / 1000);
   }
 
   private *deliveryTallies(): Iterable<DeliveryTally> {
     for (const byPattern of this.deliveries.values()) yield* byPattern.values();
   }
 
-  private tallyOf(event: MessageEventBase): DeliveryTally {
-    const topic = event.pattern ?? UNMATCHED_TOPIC;
-    let byPattern = this.deliveries.get(event.queue);
-    if (!byPattern) this.deliveries.set(event.queue, (byPattern = new Map()));
+  private tallyOf(transport: TransportName, queue: string, pattern: string | undefined): DeliveryTally {
+    const topic = pattern ?? UNMATCHED_TOPIC;
+    let byPattern = this.deliveries.get(queue);
+    if (!byPattern) this.deliveries.set(queue, (byPattern = new Map()));
     let t = byPattern.get(topic);
     if (!t) {
-      const labels = { transport: event.transport, queue: event.queue, topic };
+      const labels = { transport, queue, topic };
       t = { labels, received: 0, success: 0, retry: 0, deadLetter: 0, inFlight: 0, duration: this.duration.tally(labels) };
       byPattern.set(topic, t);
     }

@@ -1,8 +1,8 @@
 import * as prom from 'prom-client';
 import { Subject } from 'rxjs';
 import { MessagingMetrics } from '../../../lib/index.js';
-import type { MessagingEvent } from '../../../lib/observability/messaging-event.js';
-import type { PublishEvent } from '../../../lib/observability/publish-event.js';
+import { DeliveryObservers, type DeliveryListener } from '../../../lib/observability/delivery-observers.js';
+import type { PublishListener } from '../../../lib/observability/publish-event.js';
 import { TalliedHistogram } from '../../../lib/observability/metrics/tallied-histogram.js';
 import type { BrokerStatus } from '../../../lib/transport/broker.js';
 
@@ -37,22 +37,35 @@ describe('metrics tallied outside prom-client', () => {
 
   it('two modules on one registry add up, and a module leaving hands over what it counted', async () => {
     const registry = new prom.Registry();
-    const sources = () => ({
-      transport: 'amqp' as const,
-      events$: new Subject<MessagingEvent>(),
-      published$: new Subject<PublishEvent>(),
-      status$: new Subject<BrokerStatus>(),
-    });
+    const sources = () => {
+      const deliveries = new DeliveryObservers();
+      const publishes: PublishListener[] = [];
+      return {
+        deliveries,
+        publishes,
+        sources: {
+          transport: 'amqp' as const,
+          deliveries: { addDeliveryListener: (l: DeliveryListener) => deliveries.add(l) },
+          publishes: {
+            addPublishListener: (l: PublishListener) => {
+              publishes.push(l);
+              return () => publishes.splice(publishes.indexOf(l), 1);
+            },
+          },
+          status$: new Subject<BrokerStatus>(),
+        },
+      };
+    };
     const one = sources();
     const two = sources();
-    const first = new MessagingMetrics(prom, registry, one);
-    const second = new MessagingMetrics(prom, registry, two);
-    const base = { transport: 'amqp' as const, queue: 'q', topic: 't', pattern: 't', messageId: 'm', attempt: 1 };
-    for (const s of [one, two, two]) {
-      s.events$.next({ type: 'received', ...base });
-      s.events$.next({ type: 'handled', ...base, durationMs: 2 });
-      s.published$.next({ topic: 't', outcome: 'success', durationMs: 1 });
-    }
+    const first = new MessagingMetrics(prom, registry, one.sources);
+    const second = new MessagingMetrics(prom, registry, two.sources);
+    const deliver = (s: ReturnType<typeof sources>) => {
+      for (const l of s.deliveries.listeners) l.received('q', 't');
+      for (const l of s.deliveries.listeners) l.settled('q', 't', 'ack', 2);
+      for (const l of s.publishes) l.published('t', 'success', 1);
+    };
+    for (const s of [one, two, two]) deliver(s);
     const value = async (name: string, labels: Record<string, string>) => {
       const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name)!;
       return metric.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
@@ -60,9 +73,9 @@ describe('metrics tallied outside prom-client', () => {
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(3);
     expect(await value('messaging_messages_handled_total', { queue: 'q', outcome: 'success' })).toBe(3);
     expect(await value('messaging_messages_published_total', { topic: 't', outcome: 'success' })).toBe(3);
-    two.events$.next({ type: 'received', ...base });
+    for (const l of two.deliveries.listeners) l.received('q', 't');
     second.onModuleDestroy();
-    two.events$.next({ type: 'received', ...base }); // after it left: not counted
+    expect(two.deliveries.listeners).toHaveLength(0); // detached: what it would be told now is not counted
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(4);
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(4);
     first.onModuleDestroy();

@@ -1,0 +1,34 @@
+import { Subject } from 'rxjs';
+import type { MessagingEvent } from './messaging-event.js';
+
+/** What settle() decided for one delivery: acked, retried later, or moved to the dead-letter queue. */
+export type SettledAction = 'ack' | 'retry' | 'dead-letter';
+
+/**
+ * Told of every delivery with plain arguments, so that a listener on the hot path (MessagingMetrics) costs no event
+ * object per message. `pattern` is the matching @EventPattern, undefined when none matched.
+ */
+export interface DeliveryListener {
+  received(queue: string, pattern: string | undefined): void;
+  settled(queue: string, pattern: string | undefined, action: SettledAction, durationMs: number): void;
+}
+
+/** Who watches the server's deliveries: subscribers of events$ (event objects) and delivery listeners (arguments). */
+export class DeliveryObservers {
+  readonly events = new Subject<MessagingEvent>();
+  readonly listeners: DeliveryListener[] = [];
+
+  /** Anyone watching: when false, deliveries are not timed or matched at all. */
+  get active(): boolean {
+    return this.listeners.length > 0 || this.events.observed;
+  }
+
+  /** Returns the function that removes it again. */
+  add(listener: DeliveryListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+}
