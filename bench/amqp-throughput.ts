@@ -120,7 +120,7 @@ export async function run(): Promise<Section> {
     });
     observedLines.push(
       '',
-      `Metrics: the same JsonEnvelope subject with \`metrics: { registry: new Registry() }\` (prom-client counters, gauge and histograms per delivery and per emit, fed by events$): e2e ${fmt.x(ratio.rate)} and CPU/msg ${fmt.x(ratio.cpu)} the plain subject's (medians of per-round ratios).`,
+      `Metrics: the same JsonEnvelope subject with \`metrics: { registry: new Registry() }\` (counters, gauge and histograms per delivery and per emit, fed by the server's and client's delivery and publish listeners): e2e ${fmt.x(ratio.rate)} and CPU/msg ${fmt.x(ratio.cpu)} the plain subject's (medians of per-round ratios).`,
     );
   }
   if (has('ours') && has('ours-observed')) {
