@@ -8,6 +8,7 @@ import { amqpFaultTarget, snsSqsFaultTarget, type FaultTarget } from './support/
 import { CaptureLogger, linesWithSecrets } from './support/logs.js';
 import { consumeUnderLoad, waitUntilHandled } from './support/interruption.js';
 import { scratchFile } from './support/paths.js';
+import { stopChildrenAndApps } from './support/fauxqs-children.js';
 
 /**
  * Faults that kill the consumer process (SIGKILL; SIGTERM under load), on both transports. The consumer runs as
@@ -25,14 +26,7 @@ describe.each([snsSqsFaultTarget(), amqpFaultTarget()])('faults: $label consumer
   const apps: INestApplication[] = [];
 
   beforeAll(() => target.setUp(), 30_000);
-  afterEach(async () => {
-    for (const c of children.splice(0))
-      if (c.process.exitCode === null && c.process.signalCode === null) {
-        c.process.kill('SIGKILL');
-        await c.exited;
-      }
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
+  afterEach(() => stopChildrenAndApps(children, apps));
   afterAll(async () => {
     const secrets = target.secrets();
     await target.tearDown();

@@ -13,28 +13,13 @@ import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js
 import { controllerFor } from '../../support/controllers.js';
 import { countingBroker } from './counting-broker.js';
 import { startTestApp, tryStartTestApp } from '../../support/apps.js';
+import { tomodachiEnvelope } from '../../support/tomodachi-envelope.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 interface Seen {
   data: unknown;
   topic: string;
   attributes: Record<string, unknown>;
-}
-
-/** A JSON envelope as tomodachi's JsonBase builds it; `sqs_send_message` passes topic ''. */
-function tomodachiEnvelope(data: unknown, topic = ''): string {
-  return JSON.stringify({
-    service: { name: 'tomodachi-svc', uuid: 'a0d1e2f3-0000-4000-8000-000000000001' },
-    metadata: {
-      message_uuid: `a0d1e2f3-0000-4000-8000-000000000001.${Math.random().toString(16).slice(2)}`,
-      protocol_version: 'tomodachi-json-base--1.0.0',
-      compatible_protocol_versions: ['json_base-wip'],
-      timestamp: Date.now() / 1000,
-      topic,
-      data_encoding: 'raw',
-    },
-    data,
-  });
 }
 
 /** The SQS body tomodachi's sqs_send_message writes (its MessageBodyFormatter). */
