@@ -12,7 +12,8 @@ import {
 } from '../../lib/index.js';
 import { controllerFor } from '../support/controllers.js';
 import { deferred } from '../support/deferred.js';
-import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { type Fauxqs, FAUXQS_CREDENTIALS, FAUXQS_REGION, startFauxqs } from '../support/fauxqs.js';
 import { closedPort } from '../support/ports.js';
 import { startStalledEndpoint, startStallingProxy } from './support/stalling-proxy.js';
 import { startTestApp } from '../support/apps.js';
@@ -178,6 +179,38 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     expect(result.error).toBeInstanceOf(PublishError);
     expect(String(result.error)).toContain(stalled.endpoint);
     // the topic lookup (ListTopics) is the one call that timed out
+    expect(result.ms).toBeLessThan(callBound);
+  }, 40_000);
+
+  it('a large-payload emit whose S3 upload stalls rejects with a PublishError within the S3 client timeout', async () => {
+    const url = new URL(fauxqs.endpoint);
+    const proxy = await startStallingProxy({ host: url.hostname, port: Number(url.port) });
+    cleanups.push(() => proxy.close());
+    const bucket = uniqueName('f-claims').toLowerCase();
+    const s3 = new S3Client({ region: FAUXQS_REGION, endpoint: fauxqs.endpoint, credentials: FAUXQS_CREDENTIALS, forcePathStyle: true });
+    cleanups.push(async () => s3.destroy());
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const app = await startTestApp(
+      { ...options(proxy.endpoint), snsSqs: { ...options(proxy.endpoint).snsSqs, largePayload: { bucket, thresholdBytes: 1024 } } },
+      [],
+      {
+        logger,
+        listen: false,
+      },
+    );
+    cleanups.push(() => app.close());
+    proxy.stall();
+    const result = await timed(
+      lastValueFrom(app.get(MessagingClient).emit(uniqueName('f-stalled-s3'), { blob: 'x'.repeat(4096) }), { defaultValue: undefined }),
+      30_000,
+    );
+    process.stderr.write(
+      `[S3] large-payload emit with a stalled S3: ${result.value === PENDING ? 'still pending after' : 'rejected after'} ${result.ms} ms: ${String(result.error ?? '')}\n`,
+    );
+    expect(result.value).not.toBe(PENDING);
+    expect(result.error).toBeInstanceOf(PublishError);
+    expect(String(result.error)).toContain(`S3 bucket "${bucket}"`);
+    // the PutObject was the call that timed out: the S3 client has the SNS/SQS clients' timeouts
     expect(result.ms).toBeLessThan(callBound);
   }, 40_000);
 
