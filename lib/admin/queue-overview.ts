@@ -6,7 +6,10 @@ import type { AdminOverview, QueueOverview } from './admin.types.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
 import { ResourceWatcher } from './resource-watcher.js';
 
-/** The dashboard's queues: every queue this app consumes, then every other queue the watcher sees, each with its depths. */
+/**
+ * The dashboard's queues: every queue this app consumes, then every other queue the watcher sees, each with its
+ * depths. A consumed queue's dead-letter queue is shown on its row (depth, redrive), not as a row of its own.
+ */
 @Injectable()
 export class QueueOverviewService {
   constructor(
@@ -17,9 +20,12 @@ export class QueueOverviewService {
 
   async overview(): Promise<AdminOverview> {
     const consumers = new Map((this.broker.health?.().consumers ?? []).map((c) => [c.queue, c.attached]));
-    const names = [...new Set([...consumers.keys(), ...this.watcher.queues()])];
-    const queues = await Promise.all(names.map((name) => this.describe(name, consumers.get(name))));
-    return { transport: this.admin.transport, queues, at: new Date() };
+    const consumed = await Promise.all([...consumers].map(([name, attached]) => this.describe(name, attached)));
+    const shown = new Set([...consumed.flatMap((q) => [q.name, ...(q.deadLetterQueue ? [q.deadLetterQueue.name] : [])])]);
+    const watched = await Promise.all(
+      [...new Set(this.watcher.queues())].filter((name) => !shown.has(name)).map((name) => this.describe(name, undefined)),
+    );
+    return { transport: this.admin.transport, queues: [...consumed, ...watched], at: new Date() };
   }
 
   private async describe(name: string, attached: boolean | undefined): Promise<QueueOverview> {
