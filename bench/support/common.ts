@@ -119,5 +119,3 @@ export function percentile(sorted: readonly number[], p: number): number {
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[idx];
 }
-
-export const MB = 1024 * 1024;
