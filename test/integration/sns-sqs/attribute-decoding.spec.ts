@@ -1,8 +1,9 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { JsonEnvelope, type MessagingContext } from '../../../lib/index.js';
-import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { fauxqsOptions } from '../../support/fauxqs.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -16,30 +17,21 @@ function recordingLogger(): LoggerService & { warnings: string[] } {
 }
 
 describe('SNS+SQS incoming attributes decoded by their data type (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
-  const queues: string[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-    await Promise.all(queues.splice(0).map((QueueUrl) => fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)));
-  });
-  afterAll(() => fauxqs.stop());
+  const suite = fauxqsSuite();
+  const { apps, queues } = suite;
 
   const topicArn = async (topic: string) =>
-    (await fauxqs.sns.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${topic}`))!;
+    (await suite.fauxqs.sns.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${topic}`))!;
 
   it('SNS MessageAttributes of every type arrive as number, Buffer, array and string', async () => {
     const topic = uniqueName('typed');
     const seen: Array<Record<string, unknown>> = [];
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([{ pattern: topic, handle: (_data, ctx: MessagingContext) => void seen.push(ctx.getAttributes()) }]),
       ]),
     );
-    await fauxqs.sns.send(
+    await suite.fauxqs.sns.send(
       new PublishCommand({
         TopicArn: await topicArn(topic),
         Message: new JsonEnvelope().encode({ n: 1 }, { topic, service: producer }),
@@ -64,7 +56,7 @@ describe('SNS+SQS incoming attributes decoded by their data type (fauxqs)', () =
     const logger = recordingLogger();
     apps.push(
       await startTestApp(
-        fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }),
+        fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }),
         [
           controllerFor([
             { pattern: topic, extras: { queueName }, handle: (_data, ctx: MessagingContext) => void seen.push(ctx.getAttributes()) },
@@ -73,7 +65,7 @@ describe('SNS+SQS incoming attributes decoded by their data type (fauxqs)', () =
         { logger },
       ),
     );
-    const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+    const { QueueUrl } = await suite.fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
     const arn = await topicArn(topic);
     // what SNS would have delivered, written by hand (say, a redrive tool), with broken notification attributes
     const notification = (i: number) =>
@@ -91,7 +83,7 @@ describe('SNS+SQS incoming attributes decoded by their data type (fauxqs)', () =
         },
       });
     for (const i of [1, 2]) {
-      await fauxqs.sqs.send(
+      await suite.fauxqs.sqs.send(
         new SendMessageCommand({
           QueueUrl,
           MessageBody: notification(i),
@@ -127,18 +119,18 @@ describe('SNS+SQS incoming attributes decoded by their data type (fauxqs)', () =
 
   it('a queue-only queue decodes SQS custom types by their base type', async () => {
     const name = uniqueName('inbox');
-    const { QueueUrl } = await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const { QueueUrl } = await suite.fauxqs.sqs.send(new CreateQueueCommand({ QueueName: name }));
     queues.push(QueueUrl!);
     const topic = uniqueName('inbox-topic');
     const seen: Array<Record<string, unknown>> = [];
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([
           { pattern: topic, extras: { queue: name }, handle: (_data, ctx: MessagingContext) => void seen.push(ctx.getAttributes()) },
         ]),
       ]),
     );
-    await fauxqs.sqs.send(
+    await suite.fauxqs.sqs.send(
       new SendMessageCommand({
         QueueUrl,
         MessageBody: new JsonEnvelope().encode({ ok: true }, { topic, service: producer }),

@@ -1,6 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
 import { GetTopicAttributesCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { lastValueFrom } from 'rxjs';
 import {
   MessagingClient,
@@ -10,7 +9,8 @@ import {
   TopologyVerificationError,
   type SubscriptionExtras,
 } from '../../../lib/index.js';
-import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { fauxqsOptions } from '../../support/fauxqs.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { startTestApp, tryStartTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -24,28 +24,19 @@ const HIGH_THROUGHPUT: SubscriptionExtras = {
 };
 
 describe('SNS+SQS FIFO options: content-based deduplication and high-throughput FIFO queues (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
-  const queues: string[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-    await Promise.all(queues.splice(0).map((QueueUrl) => fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)));
-  });
-  afterAll(() => fauxqs.stop());
+  const suite = fauxqsSuite();
+  const { apps, queues } = suite;
 
   async function fifoSettings(queue: string): Promise<Record<string, string | undefined>> {
-    const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: queue }));
-    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    const { QueueUrl } = await suite.fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: queue }));
+    const { Attributes = {} } = await suite.fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
     const { ContentBasedDeduplication, DeduplicationScope, FifoThroughputLimit } = Attributes;
     return { ContentBasedDeduplication, DeduplicationScope, FifoThroughputLimit };
   }
   async function topicAttribute(name: string, attribute: string): Promise<string | undefined> {
-    const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
+    const { Topics = [] } = await suite.fauxqs.sns.send(new ListTopicsCommand({}));
     const TopicArn = Topics.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${name}`))!;
-    const { Attributes = {} } = await fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn }));
+    const { Attributes = {} } = await suite.fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn }));
     return Attributes[attribute];
   }
 
@@ -55,7 +46,7 @@ describe('SNS+SQS FIFO options: content-based deduplication and high-throughput 
     const seen: string[] = [];
     const options = { serviceName: uniqueName('svc'), envelope: RawEnvelope, snsSqs: { contentBasedDeduplication: true } };
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, options), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, options), [
         controllerFor([{ pattern: topic, extras: { ...HIGH_THROUGHPUT, queueName }, handle: (data) => void seen.push(String(data)) }]),
       ]),
     );
@@ -84,9 +75,9 @@ describe('SNS+SQS FIFO options: content-based deduplication and high-throughput 
     const queueName = uniqueName('orders-q');
     const serviceName = uniqueName('svc');
     const start = async (extras: SubscriptionExtras) => {
-      const counted = countingBroker(fauxqs, { serviceName });
+      const counted = countingBroker(suite.fauxqs, { serviceName });
       const app = await startTestApp(
-        fauxqsOptions(fauxqs, { serviceName }),
+        fauxqsOptions(suite.fauxqs, { serviceName }),
         [controllerFor([{ pattern: topic, extras, handle: () => {} }])],
         {
           broker: counted.broker,
@@ -117,11 +108,11 @@ describe('SNS+SQS FIFO options: content-based deduplication and high-throughput 
     const serviceName = uniqueName('svc');
     const controller = (extras: SubscriptionExtras) =>
       controllerFor([{ pattern: topic, extras: { ...extras, queueName }, handle: () => {} }]);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName }), [controller({ fifo: true })]));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName }), [controller({ fifo: true })]));
     await apps.splice(0)[0].close();
 
     const { app, error } = await tryStartTestApp(
-      fauxqsOptions(fauxqs, { serviceName, provisioning: 'verify', snsSqs: { contentBasedDeduplication: true } }),
+      fauxqsOptions(suite.fauxqs, { serviceName, provisioning: 'verify', snsSqs: { contentBasedDeduplication: true } }),
       [controller({ fifo: true, deduplicationScope: 'messageGroup', fifoThroughputLimit: 'perMessageGroupId' })],
     );
     apps.push(app);
@@ -157,7 +148,7 @@ describe('SNS+SQS FIFO options: content-based deduplication and high-throughput 
     ];
     for (const [extras, key, rule] of cases) {
       const topic = uniqueName('bad-fifo');
-      const { app, error } = await tryStartTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      const { app, error } = await tryStartTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([{ pattern: topic, extras, handle: () => {} }]),
       ]);
       apps.push(app);
@@ -166,7 +157,7 @@ describe('SNS+SQS FIFO options: content-based deduplication and high-throughput 
       expect((error as Error).message).toMatch(rule);
     }
     const moduleError = await startTestApp(
-      fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), snsSqs: { contentBasedDeduplication: 'yes' as never } }),
+      fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc'), snsSqs: { contentBasedDeduplication: 'yes' as never } }),
     ).then(
       (app) => apps.push(app),
       (e: unknown) => e,
@@ -176,14 +167,14 @@ describe('SNS+SQS FIFO options: content-based deduplication and high-throughput 
 
   it('sendToQueue without deduplicationId sends a SHA-256 of the envelope as the id (its body carries a timestamp)', async () => {
     const name = `${uniqueName('inbox')}.fifo`;
-    const { QueueUrl } = await fauxqs.sqs.send(
+    const { QueueUrl } = await suite.fauxqs.sqs.send(
       new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' } }),
     );
     queues.push(QueueUrl!);
     const seen: string[] = [];
     const options = { serviceName: uniqueName('svc'), envelope: RawEnvelope, snsSqs: { contentBasedDeduplication: true } };
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, options), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, options), [
         controllerFor([{ pattern: uniqueName('inbox-topic'), extras: { queue: name }, handle: (data) => void seen.push(String(data)) }]),
       ]),
     );

@@ -1,15 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, ProvisioningError, PublishError, type MessagingContext } from '../../../lib/index.js';
-import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { fauxqsOptions } from '../../support/fauxqs.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { countingBroker } from './counting-broker.js';
 import { startTestApp, tryStartTestApp } from '../../support/apps.js';
@@ -35,27 +29,18 @@ function tomodachiQueueBody(queueUrl: string, envelope: string, attributes: Reco
 }
 
 describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
-  const queues: string[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-    await Promise.all(queues.splice(0).map((QueueUrl) => fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)));
-  });
-  afterAll(() => fauxqs.stop());
+  const suite = fauxqsSuite();
+  const { apps, queues } = suite;
 
   async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
-    const { QueueUrl } = await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const { QueueUrl } = await suite.fauxqs.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     queues.push(QueueUrl!);
-    const { Attributes } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await suite.fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     return { url: QueueUrl!, arn: Attributes!.QueueArn! };
   }
 
   async function attributesOf(url: string): Promise<Record<string, string>> {
-    const { Attributes = {} } = await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    const { Attributes = {} } = await suite.fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
     const { ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible, ApproximateNumberOfMessagesDelayed, ...settings } =
       Attributes;
     void ApproximateNumberOfMessages;
@@ -71,12 +56,12 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
     const pattern = uniqueName('order-paid');
     const seen: Seen[] = [];
     const options = { serviceName: uniqueName('svc') };
-    const counted = countingBroker(fauxqs, options);
+    const counted = countingBroker(suite.fauxqs, options);
     const handler = (data: unknown, ctx: MessagingContext) => {
       seen.push({ data, topic: ctx.getTopic(), attributes: ctx.getAttributes() });
     };
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, options), [controllerFor([{ pattern, extras: { queue: name }, handle: handler }])], {
+      await startTestApp(fauxqsOptions(suite.fauxqs, options), [controllerFor([{ pattern, extras: { queue: name }, handle: handler }])], {
         broker: counted.broker,
       }),
     );
@@ -88,14 +73,14 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
         .sendToQueue(name, { via: 'sendToQueue' }, { attributes: { currency: 'EUR', amount: 100, flags: ['a'] } }),
       { defaultValue: undefined },
     );
-    await fauxqs.sqs.send(
+    await suite.fauxqs.sqs.send(
       new SendMessageCommand({
         QueueUrl: queue.url,
         MessageBody: tomodachiQueueBody(queue.url, tomodachiEnvelope({ via: 'tomodachi' }), { currency: { Type: 'String', Value: 'SEK' } }),
         MessageAttributes: { currency: { DataType: 'String', StringValue: 'SEK' } },
       }),
     );
-    await fauxqs.sqs.send(
+    await suite.fauxqs.sqs.send(
       new SendMessageCommand({
         QueueUrl: queue.url,
         MessageBody: tomodachiEnvelope({ via: 'bare' }, 'something-else'),
@@ -112,7 +97,7 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
     expect(byVia.tomodachi).toEqual({ data: { via: 'tomodachi' }, topic: pattern, attributes: { currency: 'SEK' } });
     expect(byVia.bare).toEqual({ data: { via: 'bare' }, topic: pattern, attributes: { count: 7 } });
 
-    const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
+    const { Topics = [] } = await suite.fauxqs.sns.send(new ListTopicsCommand({}));
     expect(Topics.filter((t) => t.TopicArn?.includes(pattern))).toEqual([]);
     await apps.splice(0)[0].close();
     // no Create*, Set*, Subscribe or Tag* call: only the consumer's own deletes of handled messages
@@ -127,7 +112,7 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
     const [paid, refunded] = [uniqueName('paid'), uniqueName('refunded')];
     const seen: Array<[string, unknown]> = [];
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([
           { pattern: paid, extras: { queue: name }, handle: (d) => void seen.push([paid, d]) },
           { pattern: refunded, extras: { queue: name }, handle: (d) => void seen.push([refunded, d]) },
@@ -146,7 +131,7 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
 
   it('a queue-only handler for a queue that does not exist fails the start naming it', async () => {
     const name = uniqueName('missing');
-    const { app, error } = await tryStartTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+    const { app, error } = await tryStartTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
       controllerFor([{ pattern: 'x', extras: { queue: name }, handle: () => undefined }]),
     ]);
     await app.close();
@@ -157,14 +142,14 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
 
   it('sendToQueue by URL and by ARN, in the tomodachi sqs_send_message body form', async () => {
     const queue = await createQueue(uniqueName('direct'));
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [], { listen: false }));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [], { listen: false }));
     const client = apps[0].get(MessagingClient);
     await lastValueFrom(client.sendToQueue(queue.url, { by: 'url' }, { attributes: { kind: 'u' } }), { defaultValue: undefined });
     await lastValueFrom(client.sendToQueue(queue.arn, { by: 'arn' }), { defaultValue: undefined });
     const bodies: Array<Record<string, any>> = [];
     await waitFor(
       async () => {
-        const { Messages = [] } = await fauxqs.sqs.send(
+        const { Messages = [] } = await suite.fauxqs.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
         );
         for (const m of Messages) bodies.push({ ...JSON.parse(m.Body!), sqsAttributes: m.MessageAttributes });
@@ -190,7 +175,7 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
     await createQueue(name);
     const seenAt: number[] = [];
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([{ pattern: 'delayed', extras: { queue: name }, handle: () => void seenAt.push(Date.now()) }]),
       ]),
     );
@@ -205,10 +190,10 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
     await createQueue(name);
     const got: number[] = [];
     const options = { serviceName: uniqueName('svc') };
-    const counted = countingBroker(fauxqs, options);
+    const counted = countingBroker(suite.fauxqs, options);
     apps.push(
       await startTestApp(
-        fauxqsOptions(fauxqs, options),
+        fauxqsOptions(suite.fauxqs, options),
         [controllerFor([{ pattern: 'batched', extras: { queue: name }, handle: (d: { n: number }) => void got.push(d.n) }])],
         { broker: counted.broker },
       ),
@@ -227,7 +212,7 @@ describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
 
   it('sendToQueue refuses a missing queue and a groupId on a standard queue, naming what to change', async () => {
     const queue = await createQueue(uniqueName('standard'));
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [], { listen: false }));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [], { listen: false }));
     const client = apps[0].get(MessagingClient);
     const missing = uniqueName('nope');
     await expect(lastValueFrom(client.sendToQueue(missing, {}))).rejects.toThrow(new RegExp(`queue "${missing}" does not exist`));

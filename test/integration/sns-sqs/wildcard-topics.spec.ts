@@ -1,4 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
 import {
   CreateTopicCommand,
   GetSubscriptionAttributesCommand,
@@ -9,7 +8,8 @@ import {
 import { JsonEnvelope, MessagingOptionsError, TopologyVerificationError, type MessagingContext } from '../../../lib/index.js';
 import { topicName } from '../../../lib/sns-sqs/naming.js';
 import type { SnsSqsBroker } from '../../../lib/sns-sqs/sns-sqs.broker.js';
-import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { fauxqsOptions } from '../../support/fauxqs.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { startTestApp, tryStartTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -37,20 +37,13 @@ function pageListTopics(broker: SnsSqsBroker, pageSize: number): void {
 }
 
 describe('SNS+SQS wildcard topics: order.* and order.# resolved against the existing topics (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-  afterAll(() => fauxqs.stop());
+  const suite = fauxqsSuite();
+  const { apps } = suite;
 
   const createTopic = async (prefix: string, topic: string) =>
-    (await fauxqs.sns.send(new CreateTopicCommand({ Name: topicName(prefix, topic, false) }))).TopicArn!;
+    (await suite.fauxqs.sns.send(new CreateTopicCommand({ Name: topicName(prefix, topic, false) }))).TopicArn!;
   const publish = (arn: string, topic: string, data: unknown, region: string) =>
-    fauxqs.sns.send(
+    suite.fauxqs.sns.send(
       new PublishCommand({
         TopicArn: arn,
         Message: new JsonEnvelope().encode(data, { topic, service: producer }),
@@ -59,10 +52,10 @@ describe('SNS+SQS wildcard topics: order.* and order.# resolved against the exis
     );
   /** The filter policies of the SQS subscriptions of a topic, by queue name. */
   async function subscriptions(topicArn: string): Promise<Record<string, unknown>> {
-    const { Subscriptions = [] } = await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+    const { Subscriptions = [] } = await suite.fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
     const out: Record<string, unknown> = {};
     for (const s of Subscriptions) {
-      const { Attributes = {} } = await fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: s.SubscriptionArn }));
+      const { Attributes = {} } = await suite.fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: s.SubscriptionArn }));
       out[s.Endpoint!.slice(s.Endpoint!.lastIndexOf(':') + 1)] = Attributes.FilterPolicy ? JSON.parse(Attributes.FilterPolicy) : null;
     }
     return out;
@@ -82,11 +75,11 @@ describe('SNS+SQS wildcard topics: order.* and order.# resolved against the exis
     const seen: Array<{ queue: string; topic: string; data: unknown }> = [];
     const handler = (queue: string) => (data: unknown, ctx: MessagingContext) => void seen.push({ queue, topic: ctx.getTopic(), data });
     const options = { serviceName: uniqueName('svc'), topicPrefix };
-    const counted = countingBroker(fauxqs, options);
+    const counted = countingBroker(suite.fauxqs, options);
     pageListTopics(counted.broker, 2);
     apps.push(
       await startTestApp(
-        fauxqsOptions(fauxqs, options),
+        fauxqsOptions(suite.fauxqs, options),
         [
           controllerFor([
             { pattern: 'order.*', extras: { queueName: oneWord, filterPolicy: { region: ['eu'] } }, handle: handler(oneWord) },
@@ -126,9 +119,9 @@ describe('SNS+SQS wildcard topics: order.* and order.# resolved against the exis
     const queueName = uniqueName('late');
     const seen: Array<{ topic: string; data: unknown }> = [];
     const options = { serviceName: uniqueName('svc'), topicPrefix, snsSqs: { wildcardRescanMs: 1000 } };
-    const counted = countingBroker(fauxqs, options);
+    const counted = countingBroker(suite.fauxqs, options);
     const app = await startTestApp(
-      fauxqsOptions(fauxqs, options),
+      fauxqsOptions(suite.fauxqs, options),
       [
         controllerFor([
           { pattern: 'shipment.*', extras: { queueName }, handle: (data, ctx) => void seen.push({ topic: ctx.getTopic(), data }) },
@@ -147,9 +140,9 @@ describe('SNS+SQS wildcard topics: order.* and order.# resolved against the exis
     const listingsAtClose = counted.calls.filter((c) => c === 'ListTopicsCommand').length;
     // another app rescanning on the same interval shows the time passing: two of its rounds, none of the closed one
     const witnessOptions = { serviceName: uniqueName('svc'), topicPrefix: `${uniqueName('x')}-`, snsSqs: { wildcardRescanMs: 1000 } };
-    const witness = countingBroker(fauxqs, witnessOptions);
+    const witness = countingBroker(suite.fauxqs, witnessOptions);
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, witnessOptions), [controllerFor([{ pattern: 'any.*', handle: () => {} }])], {
+      await startTestApp(fauxqsOptions(suite.fauxqs, witnessOptions), [controllerFor([{ pattern: 'any.*', handle: () => {} }])], {
         broker: witness.broker,
       }),
     );
@@ -166,11 +159,13 @@ describe('SNS+SQS wildcard topics: order.* and order.# resolved against the exis
     const queueName = uniqueName('verified');
     const controller = controllerFor([{ pattern: 'stock.*', extras: { queueName }, handle: () => {} }]);
     await createTopic(topicPrefix, 'stock.low');
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName, topicPrefix }), [controller]));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName, topicPrefix }), [controller]));
     await apps.splice(0)[0].close();
     const added = await createTopic(topicPrefix, 'stock.out');
 
-    const { app, error } = await tryStartTestApp(fauxqsOptions(fauxqs, { serviceName, topicPrefix, provisioning: 'verify' }), [controller]);
+    const { app, error } = await tryStartTestApp(fauxqsOptions(suite.fauxqs, { serviceName, topicPrefix, provisioning: 'verify' }), [
+      controller,
+    ]);
     apps.push(app);
     expect(error).toBeInstanceOf(TopologyVerificationError);
     const resources = (error as TopologyVerificationError).mismatches.map((m) => `${m.kind} ${m.attribute ?? ''} ${m.resource}`);
@@ -180,7 +175,7 @@ describe('SNS+SQS wildcard topics: order.* and order.# resolved against the exis
     ]);
 
     const refused = await startTestApp(
-      fauxqsOptions(fauxqs, { serviceName, topicPrefix, provisioning: 'verify', snsSqs: { wildcardRescanMs: 5000 } }),
+      fauxqsOptions(suite.fauxqs, { serviceName, topicPrefix, provisioning: 'verify', snsSqs: { wildcardRescanMs: 5000 } }),
     ).then(
       (a) => apps.push(a),
       (e: unknown) => e,
