@@ -6,6 +6,7 @@ import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import { MessagingError, PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
+import { ListenerList } from '../observability/listener-list.js';
 import type { PublishEvent, PublishListener } from '../observability/publish-event.js';
 import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
 import { ServiceIdentity } from '../service-identity.js';
@@ -23,7 +24,7 @@ const NO_ATTRIBUTES = Object.freeze({});
 @Injectable()
 export class MessagingClient extends ClientProxy<Record<never, Function>, BrokerStatus> {
   private readonly publishes = new Subject<PublishEvent>();
-  private readonly publishListeners: PublishListener[] = [];
+  private readonly publishListeners = new ListenerList<PublishListener>();
   /** Every emit's result (success, failure, unknown) and duration; only measured while someone subscribes. */
   readonly published$: Observable<PublishEvent> = this.publishes.asObservable();
 
@@ -97,15 +98,11 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
 
   /** Told of every emit's result with plain arguments; returns the function that removes the listener. */
   addPublishListener(listener: PublishListener): () => void {
-    this.publishListeners.push(listener);
-    return () => {
-      const i = this.publishListeners.indexOf(listener);
-      if (i >= 0) this.publishListeners.splice(i, 1);
-    };
+    return this.publishListeners.add(listener);
   }
 
   protected dispatchEvent<T = undefined>(packet: ReadPacket): Promise<T> {
-    if (this.publishListeners.length === 0 && !this.publishes.observed) return this.encodeAndPublish<T>(packet);
+    if (this.publishListeners.items.length === 0 && !this.publishes.observed) return this.encodeAndPublish<T>(packet);
     const started = performance.now();
     const topic = typeof packet.pattern === 'string' ? packet.pattern : String(packet.pattern);
     return this.encodeAndPublish<T>(packet).then(
@@ -121,7 +118,7 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
   }
 
   private reportPublish(topic: string, outcome: PublishEvent['outcome'], durationMs: number, error?: unknown): void {
-    for (const listener of this.publishListeners) listener.published(topic, outcome, durationMs);
+    for (const listener of this.publishListeners.items) listener.published(topic, outcome, durationMs);
     if (this.publishes.observed) this.publishes.next({ topic, outcome, durationMs, ...(error !== undefined ? { error } : {}) });
   }
 

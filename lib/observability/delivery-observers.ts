@@ -1,4 +1,5 @@
 import { Subject } from 'rxjs';
+import { ListenerList } from './listener-list.js';
 import type { MessagingEvent } from './messaging-event.js';
 
 /** What settle() decided for one delivery: acked, retried later, or moved to the dead-letter queue. */
@@ -14,21 +15,11 @@ export interface DeliveryListener {
 }
 
 /** Who watches the server's deliveries: subscribers of events$ (event objects) and delivery listeners (arguments). */
-export class DeliveryObservers {
+export class DeliveryObservers extends ListenerList<DeliveryListener> {
   readonly events = new Subject<MessagingEvent>();
-  readonly listeners: DeliveryListener[] = [];
 
   /** Anyone watching: when false, deliveries are not timed or matched at all. */
   get active(): boolean {
-    return this.listeners.length > 0 || this.events.observed;
-  }
-
-  /** Returns the function that removes it again. */
-  add(listener: DeliveryListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.items.length > 0 || this.events.observed;
   }
 }

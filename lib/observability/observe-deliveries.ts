@@ -73,7 +73,7 @@ function eventBase(
 }
 
 function received(observers: DeliveryObservers, plan: QueuePlan, pattern: string | undefined, base: MessageEventBase | undefined): void {
-  for (const listener of observers.listeners) listener.received(plan.name, pattern);
+  for (const listener of observers.items) listener.received(plan.name, pattern);
   if (base) observers.events.next({ type: 'received', ...base });
 }
 
@@ -87,7 +87,7 @@ function report(
   durationMs: number,
 ): void {
   const decision = settle(outcome, receiveCount, plan);
-  for (const listener of observers.listeners) listener.settled(plan.name, pattern, decision.action, durationMs);
+  for (const listener of observers.items) listener.settled(plan.name, pattern, decision.action, durationMs);
   if (!base) return;
   const events = observers.events;
   if (decision.action === 'ack') {

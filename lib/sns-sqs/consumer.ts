@@ -52,6 +52,8 @@ interface Held {
 }
 
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
+const ALL_MESSAGE_ATTRIBUTES = ['All'];
+
 /** Largest ReceiveMessage batch SQS allows. */
 /** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
 export const STOP_GRACE_MS = 1000;
@@ -93,7 +95,6 @@ export class SqsConsumer {
   private readonly deletes: DeleteBatcher;
   private readonly heartbeat: VisibilityHeartbeat;
   private readonly systemAttributes: MessageSystemAttributeName[];
-  private readonly messageAttributeNames?: string[];
   private readonly invalidAttribute: InvalidAttribute;
   private errorStreak = 0;
   private lastReceiveError?: string;
@@ -108,8 +109,6 @@ export class SqsConsumer {
     this.deletes = new DeleteBatcher(send, settings.queueUrl, logger);
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
-    // SQS-level attributes of a direct SendMessage reach the handler too; SNS ones are in the body
-    this.messageAttributeNames = ['All'];
     this.invalidAttribute = attributeWarnings(logger, settings.plan.name);
     // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
     this.maxPolls = Math.ceil(settings.plan.concurrency / MAX_BATCH_ENTRIES);
@@ -226,7 +225,8 @@ export class SqsConsumer {
           MaxNumberOfMessages: count,
           WaitTimeSeconds: this.settings.waitTimeSeconds,
           MessageSystemAttributeNames: this.systemAttributes,
-          ...(this.messageAttributeNames ? { MessageAttributeNames: this.messageAttributeNames } : {}),
+          // SQS-level attributes of a direct SendMessage reach the handler too; SNS ones are in the body
+          MessageAttributeNames: ALL_MESSAGE_ATTRIBUTES,
         }),
         { abortSignal: poll.controller.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 },
       );

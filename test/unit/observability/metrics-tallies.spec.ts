@@ -2,6 +2,7 @@ import * as prom from 'prom-client';
 import { Subject } from 'rxjs';
 import { MessagingMetrics } from '../../../lib/index.js';
 import { DeliveryObservers, type DeliveryListener } from '../../../lib/observability/delivery-observers.js';
+import { ListenerList } from '../../../lib/observability/listener-list.js';
 import type { PublishListener } from '../../../lib/observability/publish-event.js';
 import { TalliedHistogram } from '../../../lib/observability/metrics/tallied-histogram.js';
 import type { BrokerStatus } from '../../../lib/transport/broker.js';
@@ -39,19 +40,14 @@ describe('metrics tallied outside prom-client', () => {
     const registry = new prom.Registry();
     const sources = () => {
       const deliveries = new DeliveryObservers();
-      const publishes: PublishListener[] = [];
+      const publishes = new ListenerList<PublishListener>();
       return {
         deliveries,
         publishes,
         sources: {
           transport: 'amqp' as const,
           deliveries: { addDeliveryListener: (l: DeliveryListener) => deliveries.add(l) },
-          publishes: {
-            addPublishListener: (l: PublishListener) => {
-              publishes.push(l);
-              return () => publishes.splice(publishes.indexOf(l), 1);
-            },
-          },
+          publishes: { addPublishListener: (l: PublishListener) => publishes.add(l) },
           status$: new Subject<BrokerStatus>(),
         },
       };
@@ -61,9 +57,9 @@ describe('metrics tallied outside prom-client', () => {
     const first = new MessagingMetrics(prom, registry, one.sources);
     const second = new MessagingMetrics(prom, registry, two.sources);
     const deliver = (s: ReturnType<typeof sources>) => {
-      for (const l of s.deliveries.listeners) l.received('q', 't');
-      for (const l of s.deliveries.listeners) l.settled('q', 't', 'ack', 2);
-      for (const l of s.publishes) l.published('t', 'success', 1);
+      for (const l of s.deliveries.items) l.received('q', 't');
+      for (const l of s.deliveries.items) l.settled('q', 't', 'ack', 2);
+      for (const l of s.publishes.items) l.published('t', 'success', 1);
     };
     for (const s of [one, two, two]) deliver(s);
     const value = async (name: string, labels: Record<string, string>) => {
@@ -73,9 +69,9 @@ describe('metrics tallied outside prom-client', () => {
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(3);
     expect(await value('messaging_messages_handled_total', { queue: 'q', outcome: 'success' })).toBe(3);
     expect(await value('messaging_messages_published_total', { topic: 't', outcome: 'success' })).toBe(3);
-    for (const l of two.deliveries.listeners) l.received('q', 't');
+    for (const l of two.deliveries.items) l.received('q', 't');
     second.onModuleDestroy();
-    expect(two.deliveries.listeners).toHaveLength(0); // detached: what it would be told now is not counted
+    expect(two.deliveries.items).toHaveLength(0); // detached: what it would be told now is not counted
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(4);
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(4);
     first.onModuleDestroy();
