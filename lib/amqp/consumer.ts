@@ -12,6 +12,7 @@ import type {
   RejectionListener,
 } from '../transport/broker.js';
 import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
+import { InFlightCount } from '../transport/in-flight-count.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
 import { decodeContent } from './content-encoding.js';
@@ -34,9 +35,7 @@ interface Registration {
   acks?: AckBatcher;
   consumerTag?: string;
   /** Deliveries being handled (a count, not a set of promises: no bookkeeping object per message). */
-  inflight: number;
-  /** Resolved, and cleared, when `inflight` drops to 0. */
-  idle?: { promise: Promise<void>; resolve: () => void };
+  inflight: InFlightCount;
   reattachTimer?: NodeJS.Timeout;
 }
 
@@ -70,7 +69,7 @@ export class AmqpConsumer {
 
   async consume(plan: QueuePlan, handler: DeliveryHandler, onRejected?: RejectionListener): Promise<void> {
     this.stopped = false;
-    const registration: Registration = { plan, handler, onRejected, inflight: 0 };
+    const registration: Registration = { plan, handler, onRejected, inflight: new InFlightCount() };
     this.registrations.push(registration);
     const model = await this.connection.get(this.options.amqp.connectTimeout);
     await this.attach(model, registration);
@@ -190,33 +189,15 @@ export class AmqpConsumer {
       return;
     }
     // registered here, synchronously and so in delivery-tag order
-    registration.inflight += 1;
+    registration.inflight.start();
     void this.process(registration, channel, msg, acks, acks.register(msg));
-  }
-
-  private finished(registration: Registration): void {
-    if (--registration.inflight > 0 || !registration.idle) return;
-    registration.idle.resolve();
-    registration.idle = undefined;
-  }
-
-  private whenIdle(registration: Registration): Promise<void> {
-    if (registration.inflight === 0) return Promise.resolve();
-    if (!registration.idle) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      registration.idle = { promise, resolve };
-    }
-    return registration.idle.promise;
   }
 
   private async process(registration: Registration, channel: Channel, msg: ConsumeMessage, acks: AckBatcher, slot: AckSlot): Promise<void> {
     try {
       await this.handle(registration, channel, msg, acks, slot);
     } finally {
-      this.finished(registration);
+      registration.inflight.finish();
     }
   }
 
@@ -383,12 +364,12 @@ export class AmqpConsumer {
     }
     if (!this.connection.blocked) await settleBy(Promise.all(cancels), drainEnd);
     for (;;) {
-      const busy = this.registrations.filter((r) => r.inflight > 0);
+      const busy = this.registrations.filter((r) => r.inflight.size > 0);
       if (busy.length === 0) break;
-      const finished = await settleBy(Promise.all(busy.map((r) => this.whenIdle(r))), drainEnd);
+      const finished = await settleBy(Promise.all(busy.map((r) => r.inflight.whenIdle())), drainEnd);
       if (!finished.done) {
         this.logger.warn?.(
-          `${busy.reduce((n, r) => n + r.inflight, 0)} handler(s) still running after the drain timeout; their messages return to the queue`,
+          `${busy.reduce((n, r) => n + r.inflight.size, 0)} handler(s) still running after the drain timeout; their messages return to the queue`,
         );
         break;
       }

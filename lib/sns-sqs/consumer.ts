@@ -29,6 +29,7 @@ import { topicFromArn } from './naming.js';
 import { fromSqsAttributes, parseNotification, parseQueueOnlyBody } from './notification.js';
 import { attributeWarnings, type InvalidAttribute } from './attribute-decoding.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
+import { InFlightCount } from '../transport/in-flight-count.js';
 import { VisibilityHeartbeat } from './visibility-heartbeat.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
 
@@ -53,8 +54,9 @@ interface Held {
 
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
 const ALL_MESSAGE_ATTRIBUTES = ['All'];
+/** A queue fed by wildcard subscriptions may see many topics: past this many, topic names are worked out per message. */
+const MAX_REMEMBERED_TOPICS = 1000;
 
-/** Largest ReceiveMessage batch SQS allows. */
 /** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
 export const STOP_GRACE_MS = 1000;
 /**
@@ -88,7 +90,8 @@ export class SqsConsumer {
   private wake?: () => void;
   private loop?: Promise<void>;
   private readonly held = new Map<string, Held>();
-  private readonly handling = new Set<Promise<unknown>>();
+  private readonly topics = new Map<string, string>();
+  private readonly handling = new InFlightCount();
   private readonly receiving = new Set<Promise<void>>();
   /** Receives in flight, each with its own abort (see YOUNG_POLL_MS). */
   private readonly polls = new Set<{ controller: AbortController; startedAt: number }>();
@@ -157,7 +160,7 @@ export class SqsConsumer {
       await Promise.allSettled([...this.receiving]);
       if (this.handling.size > 0) {
         const timeout = new AbortController();
-        await Promise.race([Promise.allSettled([...this.handling]), sleep(drainTimeoutMs - (Date.now() - startedAt), timeout.signal)]);
+        await Promise.race([this.handling.whenIdle(), sleep(drainTimeoutMs - (Date.now() - startedAt), timeout.signal)]);
         timeout.abort();
       }
       // Marked released before any await: a handler that finishes from here on neither deletes nor backs off its message.
@@ -273,9 +276,11 @@ export class SqsConsumer {
   }
 
   private track(work: Promise<unknown>): void {
-    this.handling.add(work);
-    void work.finally(() => this.handling.delete(work));
+    this.handling.start();
+    void work.then(this.finishedOne);
   }
+
+  private readonly finishedOne = () => this.handling.finish();
 
   /** One FIFO group's messages from one receive, strictly in order; after a failure the rest are released. */
   private async runGroup(messages: Message[]): Promise<void> {
@@ -341,11 +346,8 @@ export class SqsConsumer {
       return { kind: 'dead-letter', reason: parsed.reason };
     }
     const { notification } = parsed;
-    const topic =
-      topicFromArn(notification.topicArn, this.settings.topicPrefix) ??
-      decodeName(notification.topicArn.slice(notification.topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
     const delivery: InboundDelivery = {
-      topic,
+      topic: this.topicOf(notification.topicArn),
       body: notification.message,
       attributes: message.MessageAttributes
         ? { ...notification.attributes, ...fromSqsAttributes(message.MessageAttributes, this.invalidAttribute) }
@@ -362,6 +364,18 @@ export class SqsConsumer {
     }
   }
 
+  /** The pattern-space topic of a TopicArn (the whole decoded name when it lacks the topicPrefix), remembered per ARN. */
+  private topicOf(topicArn: string): string {
+    let topic = this.topics.get(topicArn);
+    if (topic === undefined) {
+      topic =
+        topicFromArn(topicArn, this.settings.topicPrefix) ??
+        decodeName(topicArn.slice(topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
+      if (this.topics.size < MAX_REMEMBERED_TOPICS) this.topics.set(topicArn, topic);
+    }
+    return topic;
+  }
+
   private rejected(message: Message, receiveCount: number, reason: string): void {
     this.settings.onRejected?.({ messageId: message.MessageId ?? '', receiveCount, reason });
   }
@@ -375,12 +389,8 @@ export class SqsConsumer {
       return { kind: 'dead-letter', reason: parsed.reason };
     }
     const { body } = parsed;
-    const arnTopic = body.topicArn
-      ? (topicFromArn(body.topicArn, this.settings.topicPrefix) ??
-        decodeName(body.topicArn.slice(body.topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, '')))
-      : undefined;
     const delivery: InboundDelivery = {
-      topic: queueOnlyTopic(this.plan, arnTopic, body.message),
+      topic: queueOnlyTopic(this.plan, body.topicArn ? this.topicOf(body.topicArn) : undefined, body.message),
       body: body.message,
       attributes: body.attributes,
       messageId: body.messageId,
@@ -399,7 +409,7 @@ export class SqsConsumer {
   private async carryOut(message: Message, outcome: DeliveryOutcome, receiveCount: number): Promise<boolean> {
     const decision = settle(outcome, receiveCount, this.plan);
     if (decision.action === 'ack') {
-      void this.deletes.delete(message.ReceiptHandle!);
+      this.deletes.delete(message.ReceiptHandle!);
       return true;
     }
     if (decision.action === 'retry') {
@@ -415,7 +425,7 @@ export class SqsConsumer {
       await this.backoff(message, retryDelaySeconds(this.plan.retryBackoff, receiveCount));
       return false;
     }
-    void this.deletes.delete(message.ReceiptHandle!);
+    this.deletes.delete(message.ReceiptHandle!);
     return true;
   }
 

@@ -7,14 +7,9 @@ import { sleep } from '../sleep.js';
 /** Pause before the last round of a delete the SDK gave up on. */
 const LAST_ROUND_DELAY_MS = 250;
 
-interface PendingDelete {
-  receiptHandle: string;
-  resolve: () => void;
-}
-
 /** Deletes handled messages with DeleteMessageBatch: flushed at 10 entries or on the next tick. */
 export class DeleteBatcher {
-  private readonly batcher = new NextTickBatcher<PendingDelete>((batch) => this.sendBatch(batch));
+  private readonly batcher = new NextTickBatcher<string>((receiptHandles) => this.sendBatch(receiptHandles));
 
   constructor(
     private readonly send: (command: DeleteMessageBatchCommand) => Promise<DeleteMessageBatchCommandOutput>,
@@ -22,20 +17,20 @@ export class DeleteBatcher {
     private readonly logger: LoggerService,
   ) {}
 
-  /** Resolves once the delete was sent (failures are logged: the message then comes back and is handled again). */
-  delete(receiptHandle: string): Promise<void> {
-    return new Promise((resolve) => this.batcher.add({ receiptHandle, resolve }));
+  /** Deletes soon; a failure is logged (the message then comes back and is handled again). flush() waits for it. */
+  delete(receiptHandle: string): void {
+    this.batcher.add(receiptHandle);
   }
 
   flush(): Promise<void> {
     return this.batcher.flush();
   }
 
-  private async sendBatch(batch: PendingDelete[]): Promise<void> {
+  private async sendBatch(receiptHandles: string[]): Promise<void> {
     const command = () =>
       new DeleteMessageBatchCommand({
         QueueUrl: this.queueUrl,
-        Entries: batch.map((b, i) => ({ Id: String(i), ReceiptHandle: b.receiptHandle })),
+        Entries: receiptHandles.map((receiptHandle, i) => ({ Id: String(i), ReceiptHandle: receiptHandle })),
       });
     try {
       // one more round after the SDK's own retries gave up (say its retry quota ran dry under throttling): a delete that
@@ -52,10 +47,8 @@ export class DeleteBatcher {
       }
     } catch (error) {
       this.logger.warn?.(
-        `Could not delete ${batch.length} handled message(s) from ${this.queueUrl}: ${describeError(error)}; they will be delivered again`,
+        `Could not delete ${receiptHandles.length} handled message(s) from ${this.queueUrl}: ${describeError(error)}; they will be delivered again`,
       );
-    } finally {
-      for (const b of batch) b.resolve();
     }
   }
 }
