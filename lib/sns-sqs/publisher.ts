@@ -7,7 +7,7 @@ import { attributesSize, toSnsAttributes } from './attributes.js';
 import { isTimeoutOrNetwork } from './aws-errors.js';
 import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
-import { NextTickBatcher } from './batching.js';
+import { MAX_BATCH_ENTRIES, NextTickBatcher } from './batching.js';
 import { TOPIC_NAME_MAX, topicName } from './naming.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
 
@@ -15,9 +15,17 @@ import type { LargePayloads } from './large-payload/large-payloads.js';
 export const SNS_MAX_BYTES = 262_144;
 /** Extra attempts for batch entries that failed without being the sender's fault. */
 const ENTRY_RETRIES = 2;
+const NO_ATTRIBUTES: Record<string, MessageAttributeValue> = Object.freeze({}) as Record<string, MessageAttributeValue>;
+const BATCH_IDS = Array.from({ length: MAX_BATCH_ENTRIES }, (_, i) => String(i));
+
+function hasAttributes(attributes: OutboundMessage['attributes']): attributes is NonNullable<OutboundMessage['attributes']> {
+  for (const _ in attributes) return true;
+  return false;
+}
 
 interface Pending {
-  entry: Omit<PublishBatchRequestEntry, 'Id'>;
+  /** Its Id is set when a batch takes it: the entry's index in that batch. */
+  entry: PublishBatchRequestEntry;
   size: number;
   attempts: number;
   topic: string;
@@ -31,6 +39,9 @@ interface Pending {
  */
 export class SnsPublisher {
   private readonly batchers = new Map<string, NextTickBatcher<Pending>>();
+  /** Topic ARNs found so far, per topic: standard and FIFO topics of one pattern are different topics. */
+  private readonly arns = new Map<string, string>();
+  private readonly fifoArns = new Map<string, string>();
   /** Aborted when the broker closes: a PublishBatch still waiting then ends with PublishOutcomeUnknownError. */
   private readonly closing = new AbortController();
 
@@ -44,31 +55,62 @@ export class SnsPublisher {
     private readonly contentBasedDeduplication = false,
   ) {}
 
-  async publish(message: OutboundMessage): Promise<void> {
-    let body = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
-    const attributes: Record<string, MessageAttributeValue> = toSnsAttributes(message.attributes ?? {}, message.topic);
-    let size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
-    if (this.largePayloads && size > this.largePayloads.thresholdBytes)
-      ({ body, size } = await this.largePayloads.offload(body, attributes, `topic "${message.topic}"`));
+  /** Synchronous up to the batch when the topic's ARN is known and the body is not offloaded: no async frame per emit. */
+  publish(message: OutboundMessage): Promise<void> {
+    try {
+      const body = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
+      const attributes = hasAttributes(message.attributes) ? toSnsAttributes(message.attributes, message.topic) : NO_ATTRIBUTES;
+      const size = Buffer.byteLength(body, 'utf8') + (attributes === NO_ATTRIBUTES ? 0 : attributesSize(attributes));
+      if (this.largePayloads && size > this.largePayloads.thresholdBytes) {
+        const withPointer = attributes === NO_ATTRIBUTES ? {} : attributes; // offload adds the payload size attribute
+        return this.largePayloads
+          .offload(body, withPointer, `topic "${message.topic}"`)
+          .then((offloaded) => this.toTopic(message, offloaded.body, withPointer, offloaded.size));
+      }
+      return this.toTopic(message, body, attributes, size);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private toTopic(message: OutboundMessage, body: string, attributes: Record<string, MessageAttributeValue>, size: number): Promise<void> {
     if (size > SNS_MAX_BYTES) throw new MessageTooLargeError(message.topic, size, SNS_MAX_BYTES);
     const fifo = message.groupId !== undefined;
-    const name = topicName(this.topicPrefix, message.topic, fifo);
+    const arn = (fifo ? this.fifoArns : this.arns).get(message.topic);
+    if (arn !== undefined) return this.enqueueEntry(arn, message, body, attributes, size);
+    return this.lookUpArn(message.topic, fifo).then((found) => this.enqueueEntry(found, message, body, attributes, size));
+  }
+
+  /** The topic's ARN, remembered per topic once found (a failed lookup is tried again by the next emit). */
+  private async lookUpArn(topic: string, fifo: boolean): Promise<string> {
+    const name = topicName(this.topicPrefix, topic, fifo);
     if (name.length > TOPIC_NAME_MAX) {
       throw new PublishError(
-        `Cannot publish to topic "${message.topic}": its SNS topic name (topicPrefix + topic, encoded) has ${name.length} characters, over the ${TOPIC_NAME_MAX}-character limit; use a shorter topic`,
+        `Cannot publish to topic "${topic}": its SNS topic name (topicPrefix + topic, encoded) has ${name.length} characters, over the ${TOPIC_NAME_MAX}-character limit; use a shorter topic`,
       );
     }
     let arn: string;
     try {
-      arn = await this.topicArn(message.topic, fifo);
+      arn = await this.topicArn(topic, fifo);
     } catch (error) {
-      throw new PublishError(`Cannot publish to topic "${message.topic}": the SNS topic is not available (${describeError(error)})`, {
+      throw new PublishError(`Cannot publish to topic "${topic}": the SNS topic is not available (${describeError(error)})`, {
         cause: error,
       });
     }
-    const entry: Omit<PublishBatchRequestEntry, 'Id'> = { Message: body };
-    if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;
-    if (fifo) {
+    (fifo ? this.fifoArns : this.arns).set(topic, arn);
+    return arn;
+  }
+
+  private enqueueEntry(
+    arn: string,
+    message: OutboundMessage,
+    body: string,
+    attributes: Record<string, MessageAttributeValue>,
+    size: number,
+  ): Promise<void> {
+    const entry: PublishBatchRequestEntry = { Id: '', Message: body };
+    if (attributes !== NO_ATTRIBUTES) entry.MessageAttributes = attributes;
+    if (message.groupId !== undefined) {
       entry.MessageGroupId = message.groupId;
       const deduplicationId = message.deduplicationId ?? (this.contentBasedDeduplication ? undefined : randomUUID());
       if (deduplicationId !== undefined) entry.MessageDeduplicationId = deduplicationId;
@@ -105,7 +147,10 @@ export class SnsPublisher {
       result = await this.clients.sns.send(
         new PublishBatchCommand({
           TopicArn: arn,
-          PublishBatchRequestEntries: batch.map((p, i) => ({ ...p.entry, Id: String(i) })),
+          PublishBatchRequestEntries: batch.map((p, i) => {
+            p.entry.Id = BATCH_IDS[i];
+            return p.entry;
+          }),
         }),
         { abortSignal: this.closing.signal },
       );
@@ -124,7 +169,7 @@ export class SnsPublisher {
     }
     const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
     for (const [i, p] of batch.entries()) {
-      const failure = failed.get(String(i));
+      const failure = failed.get(BATCH_IDS[i]);
       if (!failure) {
         p.resolve();
       } else if (!failure.SenderFault && p.attempts < ENTRY_RETRIES) {
