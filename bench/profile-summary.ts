@@ -1,7 +1,8 @@
 /**
  * Summarises a V8 CPU profile written with BENCH_CPU_PROF=1 (bench/profiles/<subject>.<benchmark>.cpuprofile):
  * self time by package/file, self time by function, and inclusive time of the library's own functions.
- *   node dist-sample/bench/profile-summary.js bench/profiles/amqp-ours.throughput.cpuprofile [regex for inclusive]
+ *   node dist-sample/bench/profile-summary.js bench/profiles/amqp-ours.throughput.cpuprofile [regex for inclusive] [--phase from,to]
+ * `--phase` keeps the samples taken inside the measured phase only: the `phaseUs` a subject's Meter reports.
  */
 import { readFileSync } from 'node:fs';
 
@@ -11,19 +12,26 @@ interface ProfileNode {
   children?: number[];
 }
 interface Profile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 }
 
-const [file, pattern = 'dist-sample/lib/'] = process.argv.slice(2);
+const phaseAt = process.argv.indexOf('--phase');
+const [from, to] = phaseAt > 0 ? process.argv[phaseAt + 1].split(',').map(Number) : [-Infinity, Infinity];
+const [file, pattern = 'dist-sample/lib/'] = process.argv.slice(2).filter((_, i, all) => all[i] !== '--phase' && all[i - 1] !== '--phase');
 if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [regex]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const time = new Map<number, number>();
-profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let at = profile.startTime;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at >= from && at <= to) time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...time.values()].reduce((a, b) => a + b, 0);
 const short = (url: string) => url.replace(/.*\/(node_modules|dist-sample)\//, '$1/');
 const fnName = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;

@@ -45,6 +45,13 @@ export async function run(): Promise<Section> {
       fn: 'publishOnly',
       params: { n, concurrency, window: 100 },
     },
+    {
+      id: 'raw-in-app-publish',
+      label: 'publish only, the baseline PublishBatch loop inside a nestjs-messaging app (on its SNS client)',
+      module: 'sqs-ours',
+      fn: 'rawLoopInApp',
+      params: { n, concurrency, window: 10 },
+    },
     { id: 'ours', label: `**nestjs-messaging** (concurrency ${concurrency})`, module: 'sqs-ours', params: { n, concurrency, window: 100 } },
     { id: 'ssut', label: '@ssut/nestjs-sqs 3, per-message handler', module: 'sqs-ssut', params: { n, window: 10 } },
     {
@@ -109,6 +116,8 @@ export async function run(): Promise<Section> {
       `${fmt.int(n)} messages per subject through one SNS topic subscribed by one SQS queue (SNS envelope, not raw delivery), on fauxqs ${'running in a process of its own'}. Timed from the first publish until every message was handled **and deleted**; the "publish only" rows time the publishing alone, into a subscribed queue nobody consumes, against the baseline's publish loop. Publishing: PublishBatch of 10 with 10 calls in flight (nestjs-messaging: 100 emits in flight, coalesced into PublishBatch by the library). ${reps} interleaved run(s) per subject, median shown; "vs baseline" is the median of the per-round ratios. CPU is the subject process only (the emulator's CPU is not included).`,
       '',
       table(['subject', 'msg/s', 'vs baseline', 'CPU µs/msg', 'AWS requests / 1,000 msgs', 'runs (msg/s)'], rows),
+      '',
+      "The loop inside a nestjs-messaging app runs the baseline's publish loop on the SNS client of a started application, in its process: between it and the baseline is the process (a Nest application with its heap and garbage collector), between it and the nestjs-messaging publish row is the library's publish path (emit, envelope, batching).",
       '',
       "@ssut/nestjs-sqs publishes to SQS queues only, so its rows use the baseline's PublishBatch loop for the topic; its consumer (sqs-consumer) runs one poller per queue and, with a per-message handler, deletes each message with its own DeleteMessage.",
     ].join('\n'),

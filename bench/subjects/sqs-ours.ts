@@ -1,13 +1,13 @@
 /** nestjs-messaging over SNS+SQS (fauxqs): emit -> SNS topic -> SQS queue -> @EventPattern handler -> delete. */
 import { Controller, type Type } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import type { SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MessagingModuleOptions } from '../../lib/index.js';
 import { Countdown, Meter, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
 import { DrainMemory } from '../support/drain-memory.js';
-import { createOursApp, sink, type OursApp } from '../support/ours-app.js';
-import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, REGION } from '../support/sqs.js';
+import { createOursApp, sink, TOPIC, type OursApp } from '../support/ours-app.js';
+import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, publishBatches, REGION } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
 
 function options(prefix: string, concurrency: number, waitTimeSeconds = 20): MessagingModuleOptions {
@@ -77,6 +77,29 @@ export async function publishOnly(p: { n: number; concurrency: number; window: n
   const m = meter.stop();
   const calls = counter.snapshot();
   if (counter.published < p.n) throw new Error(`only ${counter.published} of ${p.n} published`);
+  await ours.close();
+  await cleanup(prefix);
+  return { n: p.n, ...m, ...calls };
+}
+
+/**
+ * The baseline's PublishBatch loop on the SNS client of a started nestjs-messaging application: what publishing costs
+ * in that process without the library's publish path, to tell the process apart from the path.
+ */
+export async function rawLoopInApp(p: { n: number; concurrency: number; window: number }) {
+  const prefix = uniqueName('bench-sqs-raw-in-app');
+  const ours = await createOursApp(options(prefix, p.concurrency));
+  await ours.listen();
+  await ours.server.close();
+  await ours.emit(payload(0)); // the topic exists and the library's publish path has run
+  const { sns } = ours.client.unwrap<{ sns: SNSClient }>();
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${prefix}-${TOPIC}` }));
+  const counter = new CallCounter().attach(sns);
+  const meter = new Meter();
+  meter.start();
+  await publishBatches(sns, TopicArn!, p.n, p.window);
+  const m = meter.stop();
+  const calls = counter.snapshot();
   await ours.close();
   await cleanup(prefix);
   return { n: p.n, ...m, ...calls };

@@ -66,10 +66,15 @@ export class Meter {
     this.t0 = process.hrtime.bigint();
   }
 
-  stop(): { ms: number; cpuMs: number } {
-    const ms = Number(process.hrtime.bigint() - this.t0) / 1e6;
+  /** `phaseUs`: the phase on the monotonic clock V8's CPU profiles use, for `profile-summary --phase`. */
+  stop(): { ms: number; cpuMs: number; phaseUs: [number, number] } {
+    const t1 = process.hrtime.bigint();
     const cpu = process.cpuUsage(this.cpu0);
-    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return {
+      ms: Number(t1 - this.t0) / 1e6,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      phaseUs: [Number(this.t0 / 1000n), Number(t1 / 1000n)],
+    };
   }
 }
 
