@@ -35,8 +35,8 @@ export async function run(): Promise<Section> {
     return [
       `concurrency ${r.concurrency}`,
       fmt.int(floor),
-      fmt.int(perMinute(r.fresh)),
-      fmt.int(perMinute(r.afterTrickle)),
+      perMinute(r.fresh).toFixed(1),
+      perMinute(r.afterTrickle).toFixed(1),
       fmt.x(r.fresh > 0 ? r.afterTrickle / r.fresh : 0),
       `${r.freshPeak} / ${r.peak}`,
     ];
@@ -50,7 +50,7 @@ export async function run(): Promise<Section> {
     command: command(name),
     machine: await machineFacts(),
     markdown: [
-      `One queue per subject, long polling with the default waitTimeSeconds 20, on fauxqs in its own process. ReceiveMessage calls started during ${fmt.int(windowMs / 1000)} s of idleness right after startup (the baseline: a fresh consumer), then 30 messages trickled in one at a time (each handled before the next is published), then another ${fmt.int(windowMs / 1000)} s of idleness. Counted by a middleware on the client \`MessagingServer.unwrap()\` returns; scaled to requests per minute.`,
+      `One queue per subject, long polling with the default waitTimeSeconds 20, on fauxqs in its own process. ReceiveMessage calls during ${fmt.int(windowMs / 1000)} s of idleness right after startup (the baseline: a fresh consumer), then 30 messages trickled in one at a time (each handled before the next is published), then another ${fmt.int(windowMs / 1000)} s of idleness. Each call is timed by a middleware on the client \`MessagingServer.unwrap()\` returns and counted by the share of its duration inside the window (so a 20 s poll loop counts 3 in any 60 s window, whatever its phase; counting starts or ends gives 2 or 3 by phase); scaled to requests per minute.`,
       '',
       table(
         [
@@ -64,7 +64,7 @@ export async function run(): Promise<Section> {
         rows,
       ),
       '',
-      'The ceiling is ceil(concurrency / 10) long polls restarting every 20 s; a window sees one poll start fewer per poller when the polls began just before it. Before the fix (receives started per freed slot), the slots spread over up to one poll per slot after a trickle: the fault test measured, with waitTimeSeconds 1, 20 receives in 3 s at concurrency 10 (fresh: 2) and 28 at concurrency 50 (fresh: 10), peak 10 and 14 polls outstanding; now at most 1 and 5.',
+      'The ceiling is ceil(concurrency / 10) long polls restarting every 20 s. Before the fix (receives started per freed slot), the slots spread over up to one poll per slot after a trickle: the fault test measured, with waitTimeSeconds 1, 20 receives in 3 s at concurrency 10 (fresh: 2) and 28 at concurrency 50 (fresh: 10), peak 10 and 14 polls outstanding; now at most 1 and 5.',
     ].join('\n'),
     targets: [
       {
