@@ -11,7 +11,6 @@ import {
 import type { LoggerService } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
 import { MessagingError } from '../errors.js';
-import { decodeName } from '../naming.js';
 import type {
   ConsumerHealth,
   DeliveryHandler,
@@ -25,7 +24,7 @@ import { describeError } from '../error-text.js';
 import { sleep } from '../sleep.js';
 import { batchesOf, MAX_BATCH_ENTRIES } from './batching.js';
 import { DeleteBatcher } from './delete-batcher.js';
-import { topicFromArn } from './naming.js';
+import { deliveryTopicOfArn } from './naming.js';
 import { fromSqsAttributes, parseNotification, parseQueueOnlyBody } from './notification.js';
 import { attributeWarnings, type InvalidAttribute } from './attribute-decoding.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
@@ -364,13 +363,11 @@ export class SqsConsumer {
     }
   }
 
-  /** The pattern-space topic of a TopicArn (the whole decoded name when it lacks the topicPrefix), remembered per ARN. */
+  /** deliveryTopicOfArn, remembered per ARN. */
   private topicOf(topicArn: string): string {
     let topic = this.topics.get(topicArn);
     if (topic === undefined) {
-      topic =
-        topicFromArn(topicArn, this.settings.topicPrefix) ??
-        decodeName(topicArn.slice(topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
+      topic = deliveryTopicOfArn(topicArn, this.settings.topicPrefix);
       if (this.topics.size < MAX_REMEMBERED_TOPICS) this.topics.set(topicArn, topic);
     }
     return topic;

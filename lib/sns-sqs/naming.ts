@@ -19,6 +19,11 @@ export function topicFromArn(topicArn: string, topicPrefix: string): string | un
   return decoded.slice(topicPrefix.length);
 }
 
+/** The topic a delivery from this TopicArn is routed by: topicFromArn, or the whole decoded name without the prefix. */
+export function deliveryTopicOfArn(topicArn: string, topicPrefix: string): string {
+  return topicFromArn(topicArn, topicPrefix) ?? decodeName(topicArn.slice(topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
+}
+
 export function queueName(plan: Pick<QueuePlan, 'name' | 'fifo'>): string {
   return withFifo(plan.name, plan.fifo);
 }

@@ -8,8 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MessagingError } from '../../errors.js';
-import { decodeName } from '../../naming.js';
-import { topicFromArn } from '../../sns-sqs/naming.js';
+import { deliveryTopicOfArn } from '../../sns-sqs/naming.js';
 import { parseNotification } from '../../sns-sqs/notification.js';
 import type { RawPeeked } from '../admin-backend.js';
 
@@ -117,10 +116,9 @@ function describe(m: Message, topicPrefix: string): RawPeeked {
     return { messageId: m.MessageId ?? '', body, attributes, receiveCount, envelopeBody: body };
   }
   const { notification } = parsed;
-  const arnName = notification.topicArn.slice(notification.topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, '');
   return {
     messageId: notification.messageId || m.MessageId || '',
-    topic: topicFromArn(notification.topicArn, topicPrefix) ?? decodeName(arnName),
+    topic: deliveryTopicOfArn(notification.topicArn, topicPrefix),
     body,
     attributes: notification.attributes,
     receiveCount,
