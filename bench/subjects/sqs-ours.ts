@@ -63,23 +63,33 @@ export async function throughput(p: { n: number; concurrency: number; window: nu
   return result;
 }
 
-/** Emits only: the topic's queue is provisioned but nobody consumes it, so the publish path runs on its own. */
-export async function publishOnly(p: { n: number; concurrency: number; window: number }) {
-  const prefix = uniqueName('bench-sqs-ours-pub');
-  const ours = await createOursApp(options(prefix, p.concurrency));
-  const counter = countOurs(ours);
+/** A started application whose consumer is stopped again: the topic's queue is provisioned, nobody consumes it. */
+async function publishingApp(name: string, concurrency: number): Promise<{ prefix: string; ours: OursApp }> {
+  const prefix = uniqueName(name);
+  const ours = await createOursApp(options(prefix, concurrency));
   await ours.listen();
   await ours.server.close();
+  return { prefix, ours };
+}
+
+/** Times `publish` alone with the calls `counter` saw, then closes the application and deletes what it created. */
+async function timedPublishing(app: { prefix: string; ours: OursApp }, counter: CallCounter, n: number, publish: () => Promise<void>) {
   counter.reset();
   const meter = new Meter();
   meter.start();
-  await pump(p.n, p.window, (i) => ours.emit(payload(i)));
+  await publish();
   const m = meter.stop();
   const calls = counter.snapshot();
-  if (counter.published < p.n) throw new Error(`only ${counter.published} of ${p.n} published`);
-  await ours.close();
-  await cleanup(prefix);
-  return { n: p.n, ...m, ...calls };
+  if (counter.published < n) throw new Error(`only ${counter.published} of ${n} published`);
+  await app.ours.close();
+  await cleanup(app.prefix);
+  return { n, ...m, ...calls };
+}
+
+/** Emits only, so the publish path runs on its own. */
+export async function publishOnly(p: { n: number; concurrency: number; window: number }) {
+  const app = await publishingApp('bench-sqs-ours-pub', p.concurrency);
+  return timedPublishing(app, countOurs(app.ours), p.n, () => pump(p.n, p.window, (i) => app.ours.emit(payload(i))));
 }
 
 /**
@@ -87,22 +97,11 @@ export async function publishOnly(p: { n: number; concurrency: number; window: n
  * in that process without the library's publish path, to tell the process apart from the path.
  */
 export async function rawLoopInApp(p: { n: number; concurrency: number; window: number }) {
-  const prefix = uniqueName('bench-sqs-raw-in-app');
-  const ours = await createOursApp(options(prefix, p.concurrency));
-  await ours.listen();
-  await ours.server.close();
-  await ours.emit(payload(0)); // the topic exists and the library's publish path has run
-  const { sns } = ours.client.unwrap<{ sns: SNSClient }>();
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${prefix}-${TOPIC}` }));
-  const counter = new CallCounter().attach(sns);
-  const meter = new Meter();
-  meter.start();
-  await publishBatches(sns, TopicArn!, p.n, p.window);
-  const m = meter.stop();
-  const calls = counter.snapshot();
-  await ours.close();
-  await cleanup(prefix);
-  return { n: p.n, ...m, ...calls };
+  const app = await publishingApp('bench-sqs-raw-in-app', p.concurrency);
+  await app.ours.emit(payload(0)); // the library's publish path has run once in this process
+  const { sns } = app.ours.client.unwrap<{ sns: SNSClient }>();
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${app.prefix}-${TOPIC}` }));
+  return timedPublishing(app, new CallCounter().attach(sns), p.n, () => publishBatches(sns, TopicArn!, p.n, p.window));
 }
 
 /** Requests per message under load, then for one message alone (published after the consumer went idle). */
