@@ -1,0 +1,72 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closedPort } from './ports.js';
+import { FAUXQS_CREDENTIALS, FAUXQS_REGION, type Fauxqs } from './fauxqs.js';
+import { waitFor } from './wait-for.js';
+
+/** moto's fixed account: queue and topic ARNs carry it. */
+export const MOTO_ACCOUNT = '123456789012';
+
+/** What `.ci/run` and the README say to install when moto_server is missing. */
+export const MOTO_MISSING =
+  'moto_server is not on PATH: the SNS+SQS tests run on moto 5.2.1 as a second emulator (pip install "moto[server]==5.2.1")';
+
+/** Throws a clear error when moto_server cannot be run (checked once per process). */
+let checked = false;
+function requireMotoServer(): void {
+  if (checked) return;
+  const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore', timeout: 20_000 });
+  if (probe.error || probe.status !== 0) throw new Error(MOTO_MISSING);
+  checked = true;
+}
+
+/**
+ * Starts moto's server (SNS, SQS, S3, KMS) on a free port of 127.0.0.1, with SNS/SQS clients pointed at it; `stop()`
+ * kills it by PID. The same shape as startFauxqs(), so a spec can run on either emulator.
+ */
+export async function startMoto(): Promise<Fauxqs> {
+  requireMotoServer();
+  const port = await closedPort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+        const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+        return response?.ok === true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `moto_server to answer on ${endpoint}` },
+    );
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  const config = { region: FAUXQS_REGION, endpoint, credentials: FAUXQS_CREDENTIALS };
+  const sns = new SNSClient(config);
+  const sqs = new SQSClient(config);
+  return {
+    endpoint,
+    sns,
+    sqs,
+    snsSqs: { region: FAUXQS_REGION, endpoint, credentials: FAUXQS_CREDENTIALS, waitTimeSeconds: 1 },
+    async stop() {
+      sns.destroy();
+      sqs.destroy();
+      await kill();
+    },
+  };
+}
