@@ -56,14 +56,16 @@ const ALL_MESSAGE_ATTRIBUTES = ['All'];
 /** A queue fed by wildcard subscriptions may see many topics: past this many, topic names are worked out per message. */
 const MAX_REMEMBERED_TOPICS = 1000;
 
-/** After the drain deadline, how long the release and delete calls of stop() may still take before they are cut off. */
+/** After the drain, how long the release and delete calls of stop() may still take before they are cut off. */
 export const STOP_GRACE_MS = 1000;
+
 /**
- * At stop, a poll younger than this is let finish before it is aborted: under load a poll returns within
- * milliseconds, and aborting it then would hide the batch SQS already handed out for the whole visibility timeout.
- * An older poll is waiting on an empty queue and is aborted at once.
+ * The longest a stop can take: open long polls are let end (at most `waitTimeSeconds`, cut off a grace period later
+ * if the network stalls), handlers get `drainTimeoutMs`, and the last release and delete calls get a grace period.
  */
-export const YOUNG_POLL_MS = 500;
+export function stopBoundMs(drainTimeoutMs: number, waitTimeSeconds: number): number {
+  return Math.max(drainTimeoutMs, waitTimeSeconds * 1000 + STOP_GRACE_MS) + STOP_GRACE_MS;
+}
 
 /** Any SQS command (structurally: the SDK's own union does not accept specific commands under strictFunctionTypes). */
 type SqsCommand = { resolveMiddleware(...args: any[]): unknown };
@@ -77,12 +79,14 @@ type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[
  */
 export class SqsConsumer {
   private running = false;
-  /** Aborts backoff sleeps and in-flight ReceiveMessage calls: both end at once when stop() begins. */
+  /** Aborts backoff sleeps: they end at once when stop() begins. */
   private readonly abort = new AbortController();
-  /** Aborts every other call still in flight once stop() is out of time (drain deadline + STOP_GRACE_MS). */
+  /** Aborts every call still in flight once stop() is out of time (STOP_GRACE_MS after the drain). */
   private readonly cutoff = new AbortController();
   /** Set when stop() has finished: from then on the consumer makes no call at all. */
   private closed = false;
+  /** Set by stop(): until then, messages that open polls bring are still handled here; after it, released. */
+  private drainDeadline = Infinity;
   private reserved = 0;
   private polling = 0;
   private readonly maxPolls: number;
@@ -92,7 +96,7 @@ export class SqsConsumer {
   private readonly topics = new Map<string, string>();
   private readonly handling = new InFlightCount();
   private readonly receiving = new Set<Promise<void>>();
-  /** Receives in flight, each with its own abort (see YOUNG_POLL_MS). */
+  /** Receives in flight, each with its own abort (used only when a poll outlives its wait: see stop()). */
   private readonly polls = new Set<{ controller: AbortController; startedAt: number }>();
   private readonly deletes: DeleteBatcher;
   private readonly heartbeat: VisibilityHeartbeat;
@@ -139,29 +143,37 @@ export class SqsConsumer {
   }
 
   /**
-   * Stops receiving at once (in-flight long polls are aborted), waits up to `drainTimeoutMs` for running handlers,
-   * then makes everything unfinished visible again. Resolves within STOP_GRACE_MS of the handlers settling or of the
-   * drain deadline, whatever the network does; afterwards the consumer makes no call.
+   * Starts no new receive, lets the open long polls end and handles what they bring, waits up to `drainTimeoutMs` for
+   * running handlers, then makes everything unfinished visible again.
+   *
+   * Open polls are not aborted: SQS keeps a receive open until its wait ends whatever the client does, and hands a
+   * message arriving meanwhile to it; an aborted poll would leave that message invisible for the visibility timeout
+   * with a receive spent. So an idle stop takes what is left of the current poll (at most `waitTimeSeconds`), and a
+   * message published during the stop is handled here, once. Resolves within stopBoundMs() whatever the network does;
+   * afterwards the consumer makes no call.
    */
   async stop(drainTimeoutMs: number): Promise<void> {
     if (!this.running && !this.loop) return;
-    const startedAt = Date.now();
     this.running = false;
-    // Young polls get YOUNG_POLL_MS to bring their batch (released below); older ones wait on an empty queue.
-    for (const poll of this.polls)
-      setTimeout(() => poll.controller.abort(), Math.max(0, poll.startedAt + YOUNG_POLL_MS - Date.now())).unref();
+    this.drainDeadline = Date.now() + drainTimeoutMs;
+    const waitMs = this.settings.waitTimeSeconds * 1000;
+    // A poll still open a grace period after its wait should have ended is lost in the network: only then is it aborted.
+    const pollTimers = [...this.polls].map((poll) =>
+      setTimeout(() => poll.controller.abort(), Math.max(0, poll.startedAt + waitMs + STOP_GRACE_MS - Date.now())),
+    );
     this.abort.abort();
     this.signal();
-    const cutoffTimer = setTimeout(() => this.cutoff.abort(), drainTimeoutMs + STOP_GRACE_MS);
+    let cutoffTimer: NodeJS.Timeout | undefined;
     try {
       await this.loop;
       this.loop = undefined;
       await Promise.allSettled([...this.receiving]);
       if (this.handling.size > 0) {
         const timeout = new AbortController();
-        await Promise.race([this.handling.whenIdle(), sleep(drainTimeoutMs - (Date.now() - startedAt), timeout.signal)]);
+        await Promise.race([this.handling.whenIdle(), sleep(this.drainDeadline - Date.now(), timeout.signal)]);
         timeout.abort();
       }
+      cutoffTimer = setTimeout(() => this.cutoff.abort(), STOP_GRACE_MS);
       // Marked released before any await: a handler that finishes from here on neither deletes nor backs off its message.
       const unfinished = this.markReleased([...this.held.values()].filter((h) => !h.released));
       await this.heartbeat.stop();
@@ -171,10 +183,16 @@ export class SqsConsumer {
         await this.sendRelease(unfinished);
       }
     } finally {
+      for (const timer of pollTimers) clearTimeout(timer);
       clearTimeout(cutoffTimer);
       this.closed = true;
       this.cutoff.abort();
     }
+  }
+
+  /** Past the drain deadline of a stop: messages a poll brings now are released, not handled. */
+  private get drainOver(): boolean {
+    return Date.now() >= this.drainDeadline;
   }
 
   /** Every SQS call of this consumer: none once stopped, none that outlives stop(). */
@@ -239,12 +257,16 @@ export class SqsConsumer {
       for (const h of held) this.held.set(h.message.ReceiptHandle!, h);
       this.reserved -= count;
       donePolling();
-      if (!this.running) {
-        if (held.length > 0) await this.release(held); // received while stopping: visible again at once
+      if (this.drainOver) {
+        if (held.length > 0) await this.release(held); // a stop is out of drain time: visible again at once
       } else if (messages.length > 0) this.dispatch(messages);
-      else if (this.settings.waitTimeSeconds === 0) await sleep(200, this.abort.signal);
+      else if (this.settings.waitTimeSeconds === 0 && this.running) await sleep(200, this.abort.signal);
     } catch (error) {
       this.polls.delete(poll);
+      if (poll.controller.signal.aborted)
+        this.logger.warn?.(
+          `A long poll on ${this.plan.name} was still open ${STOP_GRACE_MS} ms after its wait ended and was cut off at stop; a message SQS handed to it returns after its visibility timeout`,
+        );
       if (this.abort.signal.aborted) {
         this.reserved -= count;
         return;
@@ -284,7 +306,7 @@ export class SqsConsumer {
   /** One FIFO group's messages from one receive, strictly in order; after a failure the rest are released. */
   private async runGroup(messages: Message[]): Promise<void> {
     for (const [index, message] of messages.entries()) {
-      if (!this.running) return; // stop() releases what is left
+      if (this.drainOver) return; // stop() releases what is left
       const done = await this.handle(message);
       if (!done) {
         const rest = messages

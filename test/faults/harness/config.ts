@@ -7,6 +7,8 @@ export interface HarnessConfig {
   extras: SubscriptionExtras;
   /** Each handled message number is appended here (one per line) synchronously before the handler returns. */
   handledFile: string;
+  /** Each handled message number and its receive count are appended here ("<n> <count>", one per line) when set. */
+  receiveCountFile?: string;
   /** Each started message number is appended here when the handler starts. */
   startedFile?: string;
   /** Milliseconds every handler takes. */

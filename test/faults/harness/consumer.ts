@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { appendFileSync } from 'node:fs';
-import { MessagingModule, MessagingServer } from '../../../lib/index.js';
+import { MessagingContext, MessagingModule, MessagingServer } from '../../../lib/index.js';
 import type { HarnessConfig } from './config.js';
 
 /**
@@ -16,16 +16,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 @Controller()
 class FaultController {
-  async handle(data: { n: number }): Promise<void> {
+  async handle(data: { n: number }, context: MessagingContext): Promise<void> {
     if (config.startedFile) appendFileSync(config.startedFile, `${data.n}\n`);
     const slow = config.slowEvery && data.n % config.slowEvery === 0;
     const delay = slow ? (config.slowMs ?? 0) : (config.delayMs ?? 0);
     if (delay > 0) await sleep(delay);
+    if (config.receiveCountFile) appendFileSync(config.receiveCountFile, `${data.n} ${context.getReceiveCount()}\n`);
     appendFileSync(config.handledFile, `${data.n}\n`);
   }
 }
 const descriptor = Object.getOwnPropertyDescriptor(FaultController.prototype, 'handle')!;
 Payload()(FaultController.prototype, 'handle', 0);
+Ctx()(FaultController.prototype, 'handle', 1);
 EventPattern(config.topic, config.extras)(FaultController.prototype, 'handle', descriptor);
 Object.defineProperty(FaultController.prototype, 'handle', descriptor);
 

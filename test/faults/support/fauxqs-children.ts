@@ -16,16 +16,17 @@ export async function stopChildrenAndApps(children: ConsumerChild[], apps: INest
 }
 
 /**
- * Call inside a describe block whose SNS+SQS consumers run in child processes: starts a fauxqs of its own before all
- * tests, kills the children left running and closes the apps pushed to `apps` after each, stops fauxqs after all.
+ * Call inside a describe block whose SNS+SQS consumers run in child processes: starts an emulator of its own (fauxqs
+ * unless `start` says otherwise, e.g. startMoto) before all tests, kills the children left running and closes the apps
+ * pushed to `apps` after each, stops the emulator after all.
  */
-export function fauxqsWithChildren() {
+export function fauxqsWithChildren(start: () => Promise<Fauxqs> = startFauxqs) {
   let fauxqs: Fauxqs | undefined;
   const children: ConsumerChild[] = [];
   const apps: INestApplication[] = [];
 
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
+    fauxqs = await start();
   });
   afterEach(() => stopChildrenAndApps(children, apps));
   afterAll(async () => {
@@ -33,7 +34,7 @@ export function fauxqsWithChildren() {
   });
 
   const started = (): Fauxqs => {
-    if (!fauxqs) throw new Error('fauxqs starts in beforeAll: use it inside a test');
+    if (!fauxqs) throw new Error('the emulator starts in beforeAll: use it inside a test');
     return fauxqs;
   };
   return {
