@@ -3,14 +3,16 @@ import { DeadLetterError, type MessagingModuleOptions } from '../../lib/index.js
 import { emit, startTestApp } from '../support/apps.js';
 import { controllerFor, type Handler } from '../support/controllers.js';
 import { deferred } from '../support/deferred.js';
+import { startFauxqs } from '../support/fauxqs.js';
+import { startMoto } from '../support/moto.js';
 import { shareBroker } from '../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import type { ContractTarget, DeadLetter } from './targets/contract-target.js';
-import { fauxqsTarget } from './targets/fauxqs-target.js';
 import { rabbitMqTarget } from './targets/rabbitmq-target.js';
+import { snsSqsTarget } from './targets/sns-sqs-target.js';
 
 /**
- * What the broker port promises, run over both transports: ack only after the handler resolved, retry on the
+ * What the broker port promises, run over both transports (SNS+SQS on fauxqs and on moto, AMQP on RabbitMQ): ack only after the handler resolved, retry on the
  * doubling backoff of lib/transport/settlement.ts, dead-letter after maxReceiveCount or at once for DeadLetterError
  * and undecodable bodies, drain on shutdown, per-process queue cleanup, and no message dropped without a DLQ.
  */
@@ -18,7 +20,9 @@ shareBroker();
 
 type Options = Omit<MessagingModuleOptions, 'transport' | 'queueNamePrefix'>;
 
-describe.each([fauxqsTarget(), rabbitMqTarget()])('broker port contract: $name', (target: ContractTarget) => {
+const targets = [snsSqsTarget('sns-sqs (fauxqs)', startFauxqs), snsSqsTarget('sns-sqs (moto)', startMoto), rabbitMqTarget()];
+
+describe.each(targets)('broker port contract: $name', (target: ContractTarget) => {
   const apps: INestApplication[] = [];
   const releases: Array<() => void> = [];
 

@@ -6,34 +6,38 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
+import type { StartEmulator } from '../../support/emulators.js';
+import { fauxqsOptions, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName } from '../../support/wait-for.js';
 import type { ContractTarget, DeadLetter } from './contract-target.js';
 
-/** SNS+SQS on the in-process fauxqs emulator. */
-export function fauxqsTarget(): ContractTarget {
-  let fauxqs: Fauxqs;
+/**
+ * SNS+SQS on an emulator `start` brings up in setUp and tearDown stops: e.g. `snsSqsTarget('sns-sqs (fauxqs)',
+ * startFauxqs)` (in-process) or `snsSqsTarget('sns-sqs (moto)', startMoto)` (moto's server, by PID).
+ */
+export function snsSqsTarget(name: string, start: StartEmulator): ContractTarget {
+  let emulator: Fauxqs;
   const queueNamePrefix = `${uniqueName('ct')}-`;
-  const queueUrl = async (name: string) => (await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  const queueUrl = async (queue: string) => (await emulator.sqs.send(new GetQueueUrlCommand({ QueueName: queue }))).QueueUrl!;
   const topicArn = async (topic: string) => {
-    const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
+    const { Topics = [] } = await emulator.sns.send(new ListTopicsCommand({}));
     return Topics.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${topic}`))!;
   };
 
   return {
-    name: 'sns-sqs (fauxqs)',
+    name,
     queueNamePrefix,
     async setUp() {
-      fauxqs = await startFauxqs();
+      emulator = await start();
     },
     async tearDown() {
-      await fauxqs?.stop();
+      await emulator?.stop();
     },
-    moduleOptions: (options) => fauxqsOptions(fauxqs, { ...options, queueNamePrefix }),
+    moduleOptions: (options) => fauxqsOptions(emulator, { ...options, queueNamePrefix }),
     queue: (queueName) => `${queueNamePrefix}${queueName}`,
 
     async pendingMessages(queue) {
-      const { Attributes = {} } = await fauxqs.sqs.send(
+      const { Attributes = {} } = await emulator.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: await queueUrl(queue),
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
@@ -47,7 +51,7 @@ export function fauxqsTarget(): ContractTarget {
     },
 
     async takeDeadLetters(queue) {
-      const { Messages = [] } = await fauxqs.sqs.send(
+      const { Messages = [] } = await emulator.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: await queueUrl(queue),
           MaxNumberOfMessages: 10,
@@ -71,7 +75,7 @@ export function fauxqsTarget(): ContractTarget {
     },
 
     async listQueues(prefix) {
-      const { QueueUrls = [] } = await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
+      const { QueueUrls = [] } = await emulator.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
       return QueueUrls.map((url) => url.slice(url.lastIndexOf('/') + 1));
     },
 
@@ -81,7 +85,7 @@ export function fauxqsTarget(): ContractTarget {
         reason: /not JSON, so not an SNS notification/,
         async send({ queue }) {
           const marker = `garbage {${uniqueName('raw')}`;
-          await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queue), MessageBody: marker }));
+          await emulator.sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(queue), MessageBody: marker }));
           return marker;
         },
       },
@@ -90,7 +94,7 @@ export function fauxqsTarget(): ContractTarget {
         reason: /cannot decode message/,
         async send({ topic }) {
           const marker = `not an envelope ${uniqueName('sns')}`;
-          await fauxqs.sns.send(new PublishCommand({ TopicArn: await topicArn(topic), Message: marker }));
+          await emulator.sns.send(new PublishCommand({ TopicArn: await topicArn(topic), Message: marker }));
           return marker;
         },
       },
