@@ -15,11 +15,12 @@ import * as idleCost from './idle-cost.js';
 import * as latency from './latency.js';
 import * as memory from './memory.js';
 import * as provisioning from './provisioning.js';
+import * as sqsRestart from './sqs-restart.js';
 import * as sqsThroughput from './sqs-throughput.js';
 import type { Section } from './support/report.js';
 import { repoRoot } from './support/spawn.js';
 
-const BENCHMARKS = [amqpThroughput, sqsThroughput, awsCost, idleCost, latency, memory, provisioning];
+const BENCHMARKS = [amqpThroughput, sqsThroughput, sqsRestart, awsCost, idleCost, latency, memory, provisioning];
 const benchDir = join(repoRoot, 'bench');
 const resultsDir = join(benchDir, 'results');
 

@@ -131,6 +131,26 @@ export async function publishOnly(p: { n: number; window: number }) {
   return { n: p.n, ...m, ...cost };
 }
 
+/** The plain loop's drain of a backlog: `n` messages published into the topic's queue first, then `pollers` drain them. */
+export async function backlogDrain(p: { n: number; pollers: number }) {
+  const { sns, sqs } = awsClients();
+  const name = uniqueName('bench-sqs-base-backlog');
+  const tq = await createTopicQueue(sns, sqs, name);
+  await publishBatches(sns, tq.topicArn, p.n, 10);
+  const counter = new CallCounter().attach(sqs);
+  const done = new Countdown(p.n);
+  const meter = new Meter();
+  meter.start();
+  const pollers = startPollers(sqs, tq.queueUrl, p.pollers, () => done.hit());
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  await waitUntil(`${p.n} deletes`, () => counter.deleted >= p.n, 60_000);
+  const m = meter.stop();
+  const cost = counter.snapshot();
+  await pollers.stop();
+  await deleteByPrefix(sns, sqs, name);
+  return { n: p.n, ...m, ...cost };
+}
+
 export async function prefill(p: { name: string; n: number }) {
   const { sns, sqs } = awsClients();
   const tq = await createTopicQueue(sns, sqs, p.name);

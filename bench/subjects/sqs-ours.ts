@@ -31,6 +31,25 @@ function countOurs(ours: OursApp): CallCounter {
   return counter.attach(sqs);
 }
 
+/**
+ * Starts `meter` when the application's consumer sends its first ReceiveMessage: as the baseline, which starts its
+ * meter right before its pollers, the drain is timed without the application's startup and provisioning.
+ */
+function startsAtFirstReceive(ours: OursApp, meter: Meter): void {
+  const { sqs } = ours.server.unwrap<{ sqs: SQSClient }>();
+  let started = false;
+  sqs.middlewareStack.add(
+    (next, context) => (args) => {
+      if (!started && context.commandName === 'ReceiveMessageCommand') {
+        started = true;
+        meter.start();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchMeterAtFirstReceive' },
+  );
+}
+
 async function cleanup(prefix: string): Promise<void> {
   const { sns, sqs } = awsClients();
   await deleteByPrefix(sns, sqs, prefix);
@@ -63,10 +82,13 @@ export async function throughput(p: { n: number; concurrency: number; window: nu
   return result;
 }
 
-/** A started application whose consumer is stopped again: the topic's queue is provisioned, nobody consumes it. */
+/**
+ * A started application whose consumer is stopped again: the topic's queue is provisioned, nobody consumes it. Short
+ * polling, so that the stop has no long poll to wait out.
+ */
 async function publishingApp(name: string, concurrency: number): Promise<{ prefix: string; ours: OursApp }> {
   const prefix = uniqueName(name);
-  const ours = await createOursApp(options(prefix, concurrency));
+  const ours = await createOursApp(options(prefix, concurrency, 0));
   await ours.listen();
   await ours.server.close();
   return { prefix, ours };
@@ -145,11 +167,7 @@ export async function latency(p: { rate: number; seconds: number; concurrency: n
   return { n, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], receives };
 }
 
-/**
- * Memory step 1: provisions through the library, stops consuming, publishes the backlog. Short polling here on
- * purpose: stopping aborts in-flight long polls client-side, and the emulator (like SQS) may still hand messages to
- * such an abandoned poll, leaving them invisible for the 30 s visibility timeout — which the drain would then wait out.
- */
+/** Memory step 1: provisions through the library, stops consuming, publishes the backlog (short polling: a quick stop). */
 export async function prefill(p: { prefix: string; n: number; concurrency: number }) {
   const ours = await createOursApp(options(p.prefix, p.concurrency, 0));
   sink.onMessage = () => {
@@ -160,6 +178,39 @@ export async function prefill(p: { prefix: string; n: number; concurrency: numbe
   await pump(p.n, 100, (i) => ours.emit(payload(i)));
   await ours.close();
   return { n: p.n };
+}
+
+/**
+ * A restart: one application consumes (long polls open, idle), stops; the backlog is published as soon as the stop
+ * returned; a second application starts and drains it. Timed from the second start until every message was handled
+ * and deleted. A stop that abandoned its polls would let SQS hand the first messages to them, hidden for 30 s.
+ */
+export async function restartDrain(p: { n: number; concurrency: number; idleMs: number }) {
+  const prefix = uniqueName('bench-sqs-restart');
+  const first = await createOursApp(options(prefix, p.concurrency));
+  sink.onMessage = () => {
+    throw new Error('the stopped consumer must not handle the backlog');
+  };
+  await first.listen();
+  await sleep(p.idleMs);
+  await first.server.close();
+  await pump(p.n, 100, (i) => first.emit(payload(i)));
+  await first.close();
+
+  const second = await createOursApp(options(prefix, p.concurrency));
+  const counter = countOurs(second);
+  const done = new Countdown(p.n);
+  sink.onMessage = () => done.hit();
+  const meter = new Meter();
+  startsAtFirstReceive(second, meter);
+  await second.listen();
+  await withTimeout(done.done, 600_000, 'backlog drained');
+  await waitUntil('deletes', () => counter.deleted >= p.n, 60_000);
+  const m = meter.stop();
+  const cost = counter.snapshot();
+  await second.close();
+  await cleanup(prefix);
+  return { n: p.n, ...m, ...cost };
 }
 
 export async function drain(p: { prefix: string; n: number; markAt: number; concurrency: number }) {
