@@ -1,7 +1,8 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { readFileSync, existsSync } from 'node:fs';
 import type { HarnessConfig } from './harness/config.js';
-import { startTestApp } from '../support/apps.js';
+import { emit, startTestApp } from '../support/apps.js';
+import { controllerFor } from '../support/controllers.js';
 import { startFauxqs } from '../support/fauxqs.js';
 import { startMoto } from '../support/moto.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
@@ -139,5 +140,39 @@ describe.each([
     await handledWithin(files, [...duringStop, ...afterExit], HANDLED_WITHIN_MS, 'after the restart');
     expectEachOnceWithReceiveCountOne(files, [...duringStop, ...afterExit]);
     await waitFor(() => queueIsEmpty(topic), { timeoutMs: 5000, what: `${topic} to hold no message` });
+  }, 60_000);
+
+  it('drainTimeout shorter than waitTimeSeconds: a message the open poll brings after the drain deadline is released at once, not hidden (receive count 2)', async () => {
+    const serviceName = uniqueName('svc');
+    const topic = uniqueName('f-restart-late');
+    const seen: Array<{ data: unknown; receiveCount: number; by: string }> = [];
+    const consumerApp = (by: string) =>
+      startTestApp(
+        { transport: 'sns-sqs', serviceName, drainTimeout: 200, snsSqs: suite.snsSqs({ waitTimeSeconds: 3 }) },
+        [
+          controllerFor([
+            {
+              pattern: topic,
+              extras: { queueName: topic },
+              handle: (data, ctx) => void seen.push({ data, receiveCount: ctx.getReceiveCount(), by }),
+            },
+          ]),
+        ],
+        { logger },
+      );
+    const first = await consumerApp('first');
+    const app = await publisher(serviceName);
+    await sleep(500); // idle, a poll open
+    const closeAt = Date.now();
+    const closed = first.close();
+    await sleep(600); // past the 200 ms drain deadline, the poll still open
+    await emit(app, topic, { n: 1 });
+    await closed;
+    const closeMs = Date.now() - closeAt;
+    expect(closeMs).toBeLessThan(3000 + 2000); // stopBoundMs: max(drainTimeout, wait + 1 s) + 1 s
+    const second = await consumerApp('second');
+    apps.push(second);
+    await waitFor(() => seen.length > 0, { timeoutMs: HANDLED_WITHIN_MS, what: 'the late message handled by the next consumer' });
+    expect(seen).toEqual([{ data: { n: 1 }, receiveCount: 2, by: 'second' }]);
   }, 60_000);
 });
