@@ -21,33 +21,56 @@ function requireMotoServer(): void {
   checked = true;
 }
 
+/** Tries to start moto's server on a port nothing listens on; how many times when moto finds the port taken meanwhile. */
+const START_ATTEMPTS = 3;
+
 /**
  * Starts moto's server (SNS, SQS, S3, KMS) on a free port of 127.0.0.1, with SNS/SQS clients pointed at it; `stop()`
  * kills it by PID. The same shape as startFauxqs(), so a spec can run on either emulator.
  */
 export async function startMoto(): Promise<Fauxqs> {
   requireMotoServer();
-  const port = await closedPort();
+  for (let attempt = 1; ; attempt += 1) {
+    const started = await spawnMoto(await closedPort());
+    if (started !== 'port taken') return motoClients(started);
+    if (attempt === START_ATTEMPTS) throw new Error(`moto_server found its port taken ${START_ATTEMPTS} times in a row`);
+  }
+}
+
+interface MotoProcess {
+  endpoint: string;
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs moto_server on `port` and waits until it answers; 'port taken' when another program bound the port first. Ready
+ * only once moto said it runs on that port: until then an answer on the port may come from that other program.
+ */
+async function spawnMoto(port: number): Promise<MotoProcess | 'port taken'> {
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });
   let stderr = '';
+  let bound = false;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    bound ||= stderr.includes(`Running on ${endpoint}`);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   };
+  let state: 'ready' | 'exited';
   try {
-    await waitFor(
+    state = await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+        if (child.exitCode !== null) return 'exited';
+        if (!bound) return undefined;
         const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-        return response?.ok === true;
+        return response?.ok ? 'ready' : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 100, what: `moto_server to answer on ${endpoint}` },
     );
@@ -55,6 +78,16 @@ export async function startMoto(): Promise<Fauxqs> {
     await kill();
     throw error;
   }
+  if (state === 'exited') {
+    await kill();
+    if (/address already in use/i.test(stderr)) return 'port taken';
+    throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+  }
+  return { endpoint, kill };
+}
+
+/** SNS/SQS clients and module options for a running moto; stop() destroys the clients and kills moto. */
+function motoClients({ endpoint, kill }: MotoProcess): Fauxqs {
   const config = { region: FAUXQS_REGION, endpoint, credentials: FAUXQS_CREDENTIALS };
   const sns = new SNSClient(config);
   const sqs = new SQSClient(config);
