@@ -4,22 +4,33 @@ import { fauxqsOptions, type Fauxqs, type FauxqsAppOptions } from '../../support
 
 const MUTATING = /^(Create|Set|Subscribe|Unsubscribe|Delete|Tag|Untag|Add|Remove|Purge|Put)/;
 
-/** A broker whose SNS and SQS clients record every command name, to check which calls provisioning makes. */
+/** One SDK command a counting broker sent: its name without `Command`, and its input. */
+export interface CountedCall {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** A broker whose SNS and SQS clients record every command (name and input), to check which calls provisioning makes. */
 export function countingBroker(
   fauxqs: Fauxqs,
   options: FauxqsAppOptions,
-): { broker: SnsSqsBroker; calls: string[]; mutating: () => string[] } {
+): { broker: SnsSqsBroker; calls: string[]; sent: CountedCall[]; mutatingCalls: () => CountedCall[]; mutating: () => string[] } {
   const broker = new SnsSqsBroker(resolveModuleOptions(fauxqsOptions(fauxqs, options)), { log() {}, warn() {}, error() {} });
   const calls: string[] = [];
+  const sent: CountedCall[] = [];
   const { sns, sqs } = broker.unwrap();
   for (const client of [sns, sqs] as Array<{ middlewareStack: { add: Function } }>) {
     client.middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-        calls.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
+      (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) =>
+        async (args: { input: Record<string, unknown> }) => {
+          const command = context.commandName ?? 'unknown';
+          calls.push(command);
+          sent.push({ name: command.replace(/Command$/, ''), input: args.input });
+          return next(args);
+        },
       { step: 'initialize', name: 'countCommands' },
     );
   }
-  return { broker, calls, mutating: () => calls.map((c) => c.replace(/Command$/, '')).filter((c) => MUTATING.test(c)) };
+  const mutatingCalls = () => sent.filter((call) => MUTATING.test(call.name));
+  return { broker, calls, sent, mutatingCalls, mutating: () => mutatingCalls().map((call) => call.name) };
 }

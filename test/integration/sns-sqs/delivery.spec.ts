@@ -1,22 +1,16 @@
-import type { INestApplication } from '@nestjs/common';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { MessagingRecord, type MessagingContext } from '../../../lib/index.js';
-import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { fauxqsOptions } from '../../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { readVector } from '../../support/vectors.js';
 
-describe('SNS+SQS delivery (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-  afterAll(() => fauxqs.stop());
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS delivery (%s)', (_emulator, start) => {
+  const suite = fauxqsSuite(start);
+  const { apps } = suite;
 
   it('delivers end to end with typed attributes, message id and receive count', async () => {
     const service = uniqueName('svc');
@@ -24,7 +18,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
       [];
     const topic = uniqueName('order.paid');
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: service }), [
         controllerFor([
           {
             pattern: topic,
@@ -72,7 +66,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const topic = uniqueName('payments');
     const got: unknown[] = [];
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([
           {
             pattern: topic,
@@ -99,7 +93,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const got: Array<[string, unknown]> = [];
     const queueName = uniqueName('shared');
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc') }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc') }), [
         controllerFor([
           {
             pattern: a,
@@ -139,8 +133,8 @@ describe('SNS+SQS delivery (fauxqs)', () => {
           },
         },
       ]);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [make(1)]));
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: service }), [make(2)]));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: service }), [make(1)]));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: service }), [make(2)]));
     await Promise.all(Array.from({ length: 40 }, (_, n) => emit(apps[0], topic, { n })));
     await waitFor(() => handled.length >= 40, { what: '40 deliveries' });
     expect(handled.map((h) => h.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, n) => n));
@@ -153,7 +147,7 @@ describe('SNS+SQS delivery (fauxqs)', () => {
     const prefix = `${uniqueName('pfx')}-`;
     const got: Array<{ data: unknown; sender?: string; topic: string }> = [];
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: uniqueName('svc'), topicPrefix: prefix }), [
         controllerFor([
           {
             pattern: 'order-paid',
@@ -165,10 +159,10 @@ describe('SNS+SQS delivery (fauxqs)', () => {
       ]),
     );
     const { ListTopicsCommand } = await import('@aws-sdk/client-sns');
-    const topics = await fauxqs.sns.send(new ListTopicsCommand({}));
+    const topics = await suite.fauxqs.sns.send(new ListTopicsCommand({}));
     const arn = topics.Topics!.map((t) => t.TopicArn!).find((t) => t.endsWith(`:${prefix}order-paid`))!;
     expect(arn).toBeDefined();
-    await fauxqs.sns.send(new PublishCommand({ TopicArn: arn, Message: envelope }));
+    await suite.fauxqs.sns.send(new PublishCommand({ TopicArn: arn, Message: envelope }));
     await waitFor(() => got.length === 1, { what: 'tomodachi message' });
     expect(got[0]).toMatchObject({ topic: 'order-paid', sender: 'tomodachi-orders' });
     expect(got[0].data).toEqual(expected.data ?? expected);

@@ -1,4 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
 import {
   GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
@@ -7,39 +6,34 @@ import {
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import type { SubscriptionExtras } from '../../../lib/messaging.options.js';
-import { type Fauxqs, type FauxqsAppOptions, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { type FauxqsAppOptions, fauxqsOptions } from '../../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { countingBroker } from './counting-broker.js';
 import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
-describe('SNS+SQS provisioning (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-  afterAll(() => fauxqs.stop());
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS provisioning (%s)', (_emulator, start) => {
+  const suite = fauxqsSuite(start);
+  const { apps } = suite;
 
   const queueAttributes = async (name: string) => {
-    const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    return ((await fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {}) as Record<
+    const { QueueUrl } = await suite.fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    return ((await suite.fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {}) as Record<
       string,
       string
     >;
   };
   const topicArn = async (name: string) => {
-    const topics = await fauxqs.sns.send(new ListTopicsCommand({}));
+    const topics = await suite.fauxqs.sns.send(new ListTopicsCommand({}));
     return topics.Topics?.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${name}`));
   };
   const subscriptionOf = async (topic: string, queueArn: string) => {
-    const subs = await fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
+    const subs = await suite.fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
     const sub = subs.Subscriptions?.find((s) => s.Endpoint === queueArn);
     if (!sub) return undefined;
-    return ((await fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }))).Attributes ??
+    return ((await suite.fauxqs.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }))).Attributes ??
       {}) as Record<string, string>;
   };
   const noop = () => undefined;
@@ -49,7 +43,7 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const queueNamePrefix = `${uniqueName('qp')}-`;
     const extras: SubscriptionExtras = { queueName: 'billing', visibilityTimeout: 17, maxReceiveCount: 3 };
     apps.push(
-      await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'billing', topicPrefix, queueNamePrefix }), [
+      await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: 'billing', topicPrefix, queueNamePrefix }), [
         controllerFor([
           { pattern: 'order.paid', extras, handle: noop },
           { pattern: 'order.refunded', extras, handle: noop },
@@ -79,27 +73,27 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
         { pattern: 'order-paid', extras: { filterPolicy, visibilityTimeout: 20 }, handle: noop },
         { pattern: 'order-refunded', extras: { queueName: `${options.serviceName}-refunds` }, handle: noop },
       ]);
-    const first = countingBroker(fauxqs, options);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['EUR'] })], { broker: first.broker }));
+    const first = countingBroker(suite.fauxqs, options);
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, options), [controller({ currency: ['EUR'] })], { broker: first.broker }));
     expect(first.mutating()).toEqual(expect.arrayContaining(['CreateTopic', 'CreateQueue', 'Subscribe', 'SetQueueAttributes']));
     await apps.pop()!.close();
 
-    const second = countingBroker(fauxqs, options);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['EUR'] })], { broker: second.broker }));
+    const second = countingBroker(suite.fauxqs, options);
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, options), [controller({ currency: ['EUR'] })], { broker: second.broker }));
     expect(second.calls.length).toBeGreaterThan(0);
     expect(second.mutating()).toEqual([]);
     await apps.pop()!.close();
 
-    const third = countingBroker(fauxqs, options);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller({ currency: ['USD'] })], { broker: third.broker }));
+    const third = countingBroker(suite.fauxqs, options);
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, options), [controller({ currency: ['USD'] })], { broker: third.broker }));
     expect(third.mutating()).toEqual(['SetSubscriptionAttributes']);
     const arn = (await topicArn(`${options.topicPrefix}order-paid`))!;
     const queueArn = (await queueAttributes(`${options.serviceName}--order-paid`)).QueueArn;
     expect(JSON.parse((await subscriptionOf(arn, queueArn))!.FilterPolicy)).toEqual({ currency: ['USD'] });
     await apps.pop()!.close();
 
-    const fourth = countingBroker(fauxqs, options);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, options), [controller(undefined)], { broker: fourth.broker }));
+    const fourth = countingBroker(suite.fauxqs, options);
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, options), [controller(undefined)], { broker: fourth.broker }));
     expect(fourth.mutating()).toEqual(['SetSubscriptionAttributes']);
     const policy = (await subscriptionOf(arn, queueArn))!.FilterPolicy;
     expect(policy === undefined || policy === '' || policy === '{}').toBe(true);
@@ -110,8 +104,8 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     const controller = controllerFor([{ pattern: 'secret', handle: noop }]);
     const read = async () => {
       const topic =
-        (await fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn: (await topicArn(`${base.topicPrefix}secret`))! }))).Attributes ??
-        {};
+        (await suite.fauxqs.sns.send(new GetTopicAttributesCommand({ TopicArn: (await topicArn(`${base.topicPrefix}secret`))! })))
+          .Attributes ?? {};
       const queue = await queueAttributes(`${base.serviceName}--secret`);
       return {
         topic: topic.KmsMasterKeyId ?? '',
@@ -121,8 +115,8 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
       };
     };
     const run = async (snsSqs: FauxqsAppOptions['snsSqs']) => {
-      const counted = countingBroker(fauxqs, { ...base, snsSqs });
-      const app = await startTestApp(fauxqsOptions(fauxqs, { ...base, snsSqs }), [controller], { broker: counted.broker });
+      const counted = countingBroker(suite.fauxqs, { ...base, snsSqs });
+      const app = await startTestApp(fauxqsOptions(suite.fauxqs, { ...base, snsSqs }), [controller], { broker: counted.broker });
       await app.close();
       return counted.mutating();
     };
@@ -156,10 +150,10 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
           },
         },
       ]);
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(1)]));
-    apps.push(await startTestApp(fauxqsOptions(fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(2)]));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(1)]));
+    apps.push(await startTestApp(fauxqsOptions(suite.fauxqs, { serviceName: 'cache', queueNamePrefix }), [make(2)]));
     const list = async () =>
-      ((await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [])
+      ((await suite.fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [])
         .map((url) => url.slice(url.lastIndexOf('/') + 1))
         .filter((n) => !n.endsWith('-dlq'));
     const names = await list();
@@ -170,7 +164,7 @@ describe('SNS+SQS provisioning (fauxqs)', () => {
     await waitFor(() => got.length === 2, { what: 'fan-out to both processes' });
     expect(got.map(([n]) => n).sort()).toEqual([1, 2]);
     await Promise.all(apps.splice(0).map((a) => a.close()));
-    const all = (await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [];
+    const all = (await suite.fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: queueNamePrefix }))).QueueUrls ?? [];
     expect(all).toEqual([]);
   });
 });
