@@ -3,8 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { HarnessConfig } from './harness/config.js';
 import { emit, startTestApp } from '../support/apps.js';
 import { controllerFor } from '../support/controllers.js';
-import { startFauxqs } from '../support/fauxqs.js';
-import { startMoto } from '../support/moto.js';
+import { SNS_SQS_EMULATORS } from '../support/emulators.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { numbers, publishNumbered, queueUrl, sleep } from './support/apps.js';
 import type { ConsumerChild } from './support/child.js';
@@ -22,10 +21,7 @@ const WAIT_TIME_SECONDS = 10;
 const IDLE_MS = 3000;
 const HANDLED_WITHIN_MS = 2000;
 
-describe.each([
-  ['fauxqs', startFauxqs],
-  ['moto', startMoto],
-])('faults: SNS+SQS restart strands nothing (%s)', (_emulator, start) => {
+describe.each(SNS_SQS_EMULATORS)('faults: SNS+SQS restart strands nothing (%s)', (_emulator, start) => {
   const suite = fauxqsWithChildren(start);
   const { logger, apps } = suite;
 
