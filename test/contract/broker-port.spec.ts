@@ -211,8 +211,7 @@ describe.each(targets)('broker port contract: $name', (target: ContractTarget) =
     const stuck = deferred();
     releases.push(stuck.resolve);
     const extras = { queueName, visibilityTimeout: 120 };
-    // The drain outlasts the tests' 1 s long polls: a poll that stop() aborted may stay open in the emulator until its
-    // wait ends, and a message released before then can be handed to that abandoned poll (invisible for 120 s).
+    // Longer than the tests' 1 s long polls, as the README advises: the stop lets its open poll end within the drain.
     const drainTimeout = 2000;
     const first = await start({ serviceName, drainTimeout }, [
       {
