@@ -5,6 +5,9 @@
  *   contract     test/contract: the broker port's promises, run over both brokers
  *   faults       test/faults: fault injection with accounting lines
  *   other        any spec elsewhere under test/, so that `npm test` still runs every spec
+ *
+ * globalSetup / globalTeardown (whatever projects run): the RabbitMQ node of the destructive tests
+ * (test/support/rabbitmq-node.ts) stopped at the end, and those of killed earlier runs.
  */
 const shared = {
   testEnvironment: 'node',
@@ -25,6 +28,8 @@ const project = (name, extra = {}) => ({
 export default {
   testTimeout: 60000,
   maxWorkers: 2,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   projects: [
     project('unit', {
       moduleNameMapper: { ...shared.moduleNameMapper, '^fauxqs$': '<rootDir>/test/support/no-brokers/fauxqs.ts' },

@@ -1,22 +1,22 @@
 import 'reflect-metadata';
 import type { BrokerStatus } from '../../lib/index.js';
-import { lockBrokerExclusively, startBrokerApp, stopBrokerApp } from '../support/rabbitmq.js';
+import { useRabbitNode } from '../support/rabbitmq-node.js';
 import { numbers, publishNumbered, sleep } from './support/apps.js';
 import { waitFor } from '../support/wait-for.js';
 import { amqpRecordingSuite } from './support/amqp-recording.js';
 
 /**
- * The one fault-suite file that restarts RabbitMQ (stop_app / start_app): it takes the broker lock exclusively, so no
- * other RabbitMQ suite (fault or integration) runs meanwhile, and keeps the outage short.
+ * The fault-suite file that restarts RabbitMQ (stop_app / start_app): the run's test node, never the shared broker,
+ * held alone meanwhile (no other spec file uses that node during the restart); the outage stays short.
  */
 const COUNT = 2000;
 
-lockBrokerExclusively();
+const rabbit = useRabbitNode({ restarts: true });
 
 describe('faults: AMQP broker restart', () => {
-  const suite = amqpRecordingSuite('f-restart', {
+  const suite = amqpRecordingSuite('f-restart', rabbit, {
     cleanupTimeoutMs: 90_000,
-    afterAppsClosed: () => startBrokerApp().catch(() => undefined), // never leave the broker stopped
+    afterAppsClosed: () => rabbit.node.startApp().catch(() => undefined), // never leave the node stopped
   });
   const { topic } = suite;
 
@@ -28,9 +28,9 @@ describe('faults: AMQP broker restart', () => {
     const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 4, pauseMs: 5 });
     await waitFor(() => new Set(handled).size >= 400, { timeoutMs: 30_000, what: '400 handled before the restart' });
     const stoppedAt = Date.now();
-    await stopBrokerApp();
+    await rabbit.node.stopApp();
     await sleep(1000);
-    await startBrokerApp();
+    await rabbit.node.startApp();
     const outageMs = Date.now() - stoppedAt;
     const published = await publishing;
     const { confirmed, rejected } = published;

@@ -1,19 +1,20 @@
 import 'reflect-metadata';
-import { closeConnectionFromBroker, shareBroker } from '../support/rabbitmq.js';
+import { useRabbitNode } from '../support/rabbitmq-node.js';
 import { numbers, publishNumbered } from './support/apps.js';
 import { waitFor } from '../support/wait-for.js';
 import { amqpRecordingSuite } from './support/amqp-recording.js';
 
 /**
  * AMQP connection loss during publish and consume: the broker closes the consumer's and the publisher's own
- * connections (rabbitmqctl close_connection, only ours). Emits either confirm or reject; consumers re-attach.
+ * connections (rabbitmqctl close_connection, only ours, on the run's test node). Emits either confirm or reject;
+ * consumers re-attach.
  */
 const COUNT = 2000;
 
-shareBroker();
+const rabbit = useRabbitNode();
 
 describe('faults: AMQP connection loss', () => {
-  const suite = amqpRecordingSuite('f-conn', { cleanupTimeoutMs: 30_000 });
+  const suite = amqpRecordingSuite('f-conn', rabbit, { cleanupTimeoutMs: 30_000 });
   const { logger, topic } = suite;
 
   it('5a. connections closed by the broker mid-stream: every emit confirmed or rejected, consumers re-attach, nothing lost', async () => {
@@ -25,7 +26,7 @@ describe('faults: AMQP connection loss', () => {
         timeoutMs: 30_000,
         what: 'a live connection',
       });
-      await closeConnectionFromBroker(model, reason);
+      await rabbit.node.closeConnection(model, reason);
     };
     const publishing = publishNumbered(publisher, topic, numbers(COUNT), { concurrency: 4, pauseMs: 10 });
     const progress = () => new Set(handled).size;

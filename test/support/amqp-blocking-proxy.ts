@@ -1,5 +1,4 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { AMQP_URL } from './rabbitmq.js';
 
 const FRAME_METHOD = 1;
 const FRAME_END = 0xce;
@@ -36,7 +35,7 @@ interface Pair {
 }
 
 /**
- * A TCP proxy to the shared RabbitMQ that can make a connection look blocked by a resource alarm without touching
+ * A TCP proxy to a RabbitMQ that can make a connection look blocked by a resource alarm without touching
  * the broker: block() sends connection.blocked to each client (between whole frames) and stops forwarding what the
  * clients send, as a blocked broker stops reading; unblock() sends connection.unblocked and forwards what was held.
  */
@@ -46,21 +45,25 @@ export class AmqpBlockingProxy {
   private blocked = false;
   private port = 0;
 
-  private constructor(private readonly target: { host: string; port: number }) {
+  private constructor(
+    private readonly targetUrl: string,
+    private readonly target: { host: string; port: number },
+  ) {
     this.server = createServer((client) => this.accept(client));
   }
 
-  static async start(): Promise<AmqpBlockingProxy> {
-    const target = new URL(AMQP_URL);
-    const proxy = new AmqpBlockingProxy({ host: target.hostname, port: Number(target.port) || 5672 });
+  /** A proxy to the broker at `targetUrl`: a test node (rabbitmq-node.ts), since blocking is a destructive test. */
+  static async start(targetUrl: string): Promise<AmqpBlockingProxy> {
+    const target = new URL(targetUrl);
+    const proxy = new AmqpBlockingProxy(targetUrl, { host: target.hostname, port: Number(target.port) || 5672 });
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     proxy.port = (proxy.server.address() as { port: number }).port;
     return proxy;
   }
 
-  /** AMQP_URL with host and port replaced by the proxy's. */
+  /** The target's URL with host and port replaced by the proxy's. */
   get url(): string {
-    const url = new URL(AMQP_URL);
+    const url = new URL(this.targetUrl);
     url.hostname = '127.0.0.1';
     url.port = String(this.port);
     return url.toString().replace(/\/$/, '');

@@ -1,18 +1,23 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { AMQP_URL } from './rabbitmq.js';
-
-const run = promisify(execFile);
+import { rabbitmqctl } from './rabbitmq-run.mjs';
 
 export interface RabbitMqUser {
   user: string;
   /** Distinctive, so a test can check that no log line carries it. */
   password: string;
-  /** AMQP_URL with this user's credentials. */
+  /** The broker's URL with this user's credentials. */
   url: string;
   remove(): Promise<void>;
 }
+
+/** Where a user is made: the shared broker (by default) or a test node (rabbitmq-node.ts). */
+export interface UserBroker {
+  url: string;
+  rabbitmqctl(args: string[]): Promise<unknown>;
+}
+
+const SHARED_BROKER: UserBroker = { url: AMQP_URL, rabbitmqctl: (args) => rabbitmqctl(args) };
 
 /**
  * A RabbitMQ user of our own on vhost "/" (rabbitmqctl), with the given configure/write/read patterns (all by
@@ -21,19 +26,20 @@ export interface RabbitMqUser {
 export async function createRabbitMqUser(
   name: string,
   permissions: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' },
+  broker: UserBroker = SHARED_BROKER,
 ): Promise<RabbitMqUser> {
   const user = `${name}-${randomBytes(6).toString('hex')}`;
   const password = `${name.replace(/[^A-Za-z0-9]/g, '')}Pw${randomBytes(8).toString('hex')}`;
-  await run('rabbitmqctl', ['add_user', user, password]);
-  await run('rabbitmqctl', ['set_permissions', '-p', '/', user, permissions.configure, permissions.write, permissions.read]);
-  const base = new URL(AMQP_URL);
+  await broker.rabbitmqctl(['add_user', user, password]);
+  await broker.rabbitmqctl(['set_permissions', '-p', '/', user, permissions.configure, permissions.write, permissions.read]);
+  const base = new URL(broker.url);
   const url = `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${base.host}${base.pathname === '/' ? '' : base.pathname}`;
   return {
     user,
     password,
     url,
     remove: async () => {
-      await run('rabbitmqctl', ['delete_user', user]).catch(() => undefined);
+      await broker.rabbitmqctl(['delete_user', user]).catch(() => undefined);
     },
   };
 }

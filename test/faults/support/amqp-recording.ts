@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { filter, firstValueFrom, type Observable } from 'rxjs';
+import type { RabbitNode } from '../../support/rabbitmq-node.js';
 import { createRabbitMqUser, type RabbitMqUser } from '../../support/rabbitmq-users.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { account } from './accounting.js';
@@ -15,11 +16,15 @@ const connected = (status: Observable<unknown>) => firstValueFrom(status.pipe(fi
 
 /**
  * Call inside the describe block of an AMQP spec that cuts the broker connection under a recording pair
- * (startRecordingPair) on `topic`: creates a RabbitMQ user of its own before all tests; after all, closes the apps, runs
- * `afterAppsClosed`, deletes the topic's queues and the exchange, removes the user and checks that no log line
- * carried its password.
+ * (startRecordingPair) on `topic`, on the run's test node (`rabbit.node`, from useRabbitNode at the top level): creates
+ * a RabbitMQ user of its own there before all tests; after all, closes the apps, runs `afterAppsClosed`, deletes the
+ * topic's queues and the exchange, removes the user and checks that no log line carried its password.
  */
-export function amqpRecordingSuite(topicBase: string, p: { cleanupTimeoutMs: number; afterAppsClosed?: () => Promise<unknown> }) {
+export function amqpRecordingSuite(
+  topicBase: string,
+  rabbit: { readonly node: RabbitNode },
+  p: { cleanupTimeoutMs: number; afterAppsClosed?: () => Promise<unknown> },
+) {
   let amqpUser: RabbitMqUser;
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
@@ -27,12 +32,12 @@ export function amqpRecordingSuite(topicBase: string, p: { cleanupTimeoutMs: num
   const topic = uniqueName(topicBase);
 
   beforeAll(async () => {
-    amqpUser = await createRabbitMqUser('faults');
+    amqpUser = await createRabbitMqUser('faults', undefined, rabbit.node);
   }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await p.afterAppsClosed?.();
-    await deleteAmqpObjects([topic, `${topic}-retry`, `${topic}-dlq`], exchange);
+    await deleteAmqpObjects([topic, `${topic}-retry`, `${topic}-dlq`], exchange, rabbit.node.url);
     await amqpUser?.remove();
     expect(linesWithSecrets(logger.lines, [amqpUser.password])).toEqual([]);
   }, p.cleanupTimeoutMs);
@@ -68,7 +73,7 @@ export function amqpRecordingSuite(topicBase: string, p: { cleanupTimeoutMs: num
         { timeoutMs: 60_000, intervalMs: 200, what: 'every confirmed message handled' },
       ).catch(() => undefined);
       await pair.server.close();
-      const dead = (await drainQueue(`${topic}-dlq`)).map((m) => numberIn(m.content.toString())!);
+      const dead = (await drainQueue(`${topic}-dlq`, rabbit.node.url)).map((m) => numberIn(m.content.toString())!);
       const rejectedHandled = [...rejected.keys()].filter((n) => pair.handled.includes(n)).length;
       return account(scenario, {
         published: count,

@@ -6,9 +6,9 @@ export interface DrainedMessage {
   headers: Record<string, unknown>;
 }
 
-/** Takes every message out of a queue (basic.get, no-ack). */
-export async function drainQueue(queue: string): Promise<DrainedMessage[]> {
-  const model = await amqp.connect(AMQP_URL);
+/** Takes every message out of a queue (basic.get, no-ack) on the broker at `url` (the shared one by default). */
+export async function drainQueue(queue: string, url = AMQP_URL): Promise<DrainedMessage[]> {
+  const model = await amqp.connect(url);
   try {
     const channel = await model.createChannel();
     const out: DrainedMessage[] = [];
@@ -24,9 +24,9 @@ export async function drainQueue(queue: string): Promise<DrainedMessage[]> {
   }
 }
 
-/** Deletes queues and an exchange (throwaway channels, errors ignored). */
-export async function deleteAmqpObjects(queues: string[], exchange?: string): Promise<void> {
-  const model = await amqp.connect(AMQP_URL);
+/** Deletes queues and an exchange on the broker at `url` (throwaway channels, errors ignored). */
+export async function deleteAmqpObjects(queues: string[], exchange?: string, url = AMQP_URL): Promise<void> {
+  const model = await amqp.connect(url);
   try {
     for (const q of queues) {
       const ch = await model.createChannel();

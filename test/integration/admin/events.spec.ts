@@ -12,11 +12,13 @@ import type { Broker } from '../../../lib/transport/broker.js';
 import { emit } from '../../support/apps.js';
 import { controllerFor } from '../../support/controllers.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { closeConnectionFromBroker, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { rabbitMqOptions } from '../../support/rabbitmq.js';
+import { useRabbitNode } from '../../support/rabbitmq-node.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
 
-shareBroker();
+/** The AMQP test has the broker drop the app's connection: on the run's test node, not the shared broker. */
+const rabbit = useRabbitNode();
 
 let fauxqs: Fauxqs;
 const apps: AdminHttpApp[] = [];
@@ -88,7 +90,7 @@ describe('admin events$: queue.depth, consumer and dead-letter events, and the @
     const queue = uniqueName('events-amqp-q');
     const topic = uniqueName('events.amqp');
     const http = await startAdminApp(
-      rabbitMqOptions({ serviceName: 'events-amqp', amqp: { reconnectDelay: { initial: 100, max: 500 } } }),
+      rabbitMqOptions({ serviceName: 'events-amqp', amqp: { url: rabbit.node.url, reconnectDelay: { initial: 100, max: 500 } } }),
       { guard: TokenGuard, monitor: { intervalMs: 200 } },
       { controllers: [deadLetterAll(topic, queue)] },
     );
@@ -97,7 +99,7 @@ describe('admin events$: queue.depth, consumer and dead-letter events, and the @
     const subscription = http.app.get(MessagingAdminService).events$.subscribe((e) => events.push(e));
     try {
       const broker = http.app.get<Broker>(MESSAGING_BROKER);
-      await closeConnectionFromBroker(broker.unwrap() as ChannelModel);
+      await rabbit.node.closeConnection(broker.unwrap() as ChannelModel);
       await waitFor(() => events.find((e) => e.type === 'consumer.disconnected' && e.resource === queue), {
         what: 'consumer.disconnected',
       });
@@ -109,7 +111,7 @@ describe('admin events$: queue.depth, consumer and dead-letter events, and the @
       expect(depth.detail).toMatchObject({ consumed: true, consumers: 1, deadLetterQueue: { name: `${queue}-dlq`, messages: 0 } });
     } finally {
       subscription.unsubscribe();
-      const raw = await rawConnection();
+      const raw = await rabbit.node.connect();
       const channel = await raw.createChannel();
       await http.close();
       apps.splice(apps.indexOf(http), 1);

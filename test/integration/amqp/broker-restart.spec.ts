@@ -3,13 +3,14 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type BrokerStatus } from '../../../lib/index.js';
-import { lockBrokerExclusively, rabbitMqOptions, rawConnection, startBrokerApp, stopBrokerApp } from '../../support/rabbitmq.js';
+import { rabbitMqOptions } from '../../support/rabbitmq.js';
+import { useRabbitNode } from '../../support/rabbitmq-node.js';
 import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
 /**
- * Restarts the RabbitMQ application (stop_app / start_app). This disturbs every other test using the broker at the
- * same time, so it lives alone in this file and stays short.
+ * Restarts the RabbitMQ application (stop_app / start_app) of the run's test node, never the shared broker; the
+ * file holds that node alone meanwhile, and the restart stays short.
  */
 function makeController(handled: number[]) {
   @Controller()
@@ -22,7 +23,7 @@ function makeController(handled: number[]) {
   return RestartController;
 }
 
-lockBrokerExclusively();
+const rabbit = useRabbitNode({ restarts: true });
 
 describe('AMQP broker restart', () => {
   let app: INestApplication | undefined;
@@ -31,7 +32,7 @@ describe('AMQP broker restart', () => {
 
   afterAll(async () => {
     await app?.close();
-    const raw = await rawConnection();
+    const raw = await rabbit.node.connect();
     const ch = await raw.createChannel();
     for (const q of ['restart', 'restart-retry', 'restart-dlq']) await ch.deleteQueue(`${queuePrefix}${q}`);
     await ch.deleteExchange(exchange);
@@ -45,7 +46,7 @@ describe('AMQP broker restart', () => {
       rabbitMqOptions({
         serviceName: uniqueName('svc'),
         queueNamePrefix: queuePrefix,
-        amqp: { exchange, publishTimeout: 60_000, heartbeat: 5, reconnectDelay: { initial: 200, max: 1000 } },
+        amqp: { url: rabbit.node.url, exchange, publishTimeout: 60_000, heartbeat: 5, reconnectDelay: { initial: 200, max: 1000 } },
       }),
       [makeController(handled)],
     );
@@ -76,8 +77,8 @@ describe('AMQP broker restart', () => {
     })();
 
     await waitFor(() => confirmed.size >= 100, { what: '100 confirmed before the restart' });
-    await stopBrokerApp();
-    await startBrokerApp();
+    await rabbit.node.stopApp();
+    await rabbit.node.startApp();
     await waitFor(() => statuses.at(-1) === 'connected' && statuses.includes('reconnecting'), { what: 'reconnected', timeoutMs: 60_000 });
     const atReconnect = next;
     await waitFor(() => confirmed.size >= atReconnect + 50 || next > atReconnect + 100, {

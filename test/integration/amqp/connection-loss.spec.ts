@@ -4,7 +4,8 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ChannelModel } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type BrokerStatus } from '../../../lib/index.js';
-import { closeConnectionFromBroker, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { rabbitMqOptions } from '../../support/rabbitmq.js';
+import { useRabbitNode } from '../../support/rabbitmq-node.js';
 import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
@@ -19,7 +20,8 @@ function makeController(handled: number[]) {
   return LossController;
 }
 
-shareBroker();
+/** The broker closes the app's connection: on the run's test node, not the shared broker. */
+const rabbit = useRabbitNode();
 
 describe('AMQP connection loss', () => {
   let raw: ChannelModel;
@@ -28,7 +30,7 @@ describe('AMQP connection loss', () => {
   const queuePrefix = `${uniqueName('q')}-`;
 
   beforeAll(async () => {
-    raw = await rawConnection();
+    raw = await rabbit.node.connect();
   });
   afterAll(async () => {
     await app?.close();
@@ -45,7 +47,7 @@ describe('AMQP connection loss', () => {
       rabbitMqOptions({
         serviceName: uniqueName('svc'),
         queueNamePrefix: queuePrefix,
-        amqp: { exchange, reconnectDelay: { initial: 100, max: 1000 } },
+        amqp: { url: rabbit.node.url, exchange, reconnectDelay: { initial: 100, max: 1000 } },
       }),
       [makeController(handled)],
     );
@@ -57,7 +59,7 @@ describe('AMQP connection loss', () => {
     const before = Array.from({ length: 50 }, (_, i) => i);
     await Promise.all(before.map((i) => lastValueFrom(client.emit('tick', { i }))));
     const model = app.get(MessagingServer).unwrap<ChannelModel>();
-    await closeConnectionFromBroker(model);
+    await rabbit.node.closeConnection(model);
     // published while the connection is down / coming back: emit waits for the reconnect
     const during = Array.from({ length: 50 }, (_, i) => 50 + i);
     await Promise.all(during.map((i) => lastValueFrom(client.emit('tick', { i }))));

@@ -1,37 +1,35 @@
 import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { rabbitMqOptions, shareBroker } from '../../support/rabbitmq.js';
+import { rabbitMqOptions } from '../../support/rabbitmq.js';
+import { useRabbitNode, type RabbitNode } from '../../support/rabbitmq-node.js';
 import { createRabbitMqUser, type RabbitMqUser } from '../../support/rabbitmq-users.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { handlersController, startHttpApp, type HttpApp } from './http-app.js';
 
-const run = promisify(execFile);
-
-shareBroker();
+/** The connection-loss test takes its user's permissions away and closes its connection: on the run's test node. */
+const rabbit = useRabbitNode();
 
 /**
  * Closes the broker connections our app opened, no other: the client-provided connection name is
  * "<serviceName> (nestjs-messaging)". RabbitMQ 3.10's `name` column is the peer address; the client-provided name is
  * in `client_properties` (connection_name).
  */
-async function closeOurConnection(serviceName: string): Promise<number> {
+async function closeOurConnection(node: RabbitNode, serviceName: string): Promise<number> {
   const pids = await waitFor(
     async () => {
-      const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', 'client_properties', 'pid']);
+      const stdout = await node.rabbitmqctl(['list_connections', '-q', 'client_properties', 'pid']);
       const ours = stdout
         .split('\n')
         .filter((line) => line.includes(`{"connection_name","${serviceName} (nestjs-messaging)"}`))
-        .map((line) => /(<rabbit@[^>]+>)\s*$/.exec(line)?.[1])
+        .map((line) => /(<[^<>]+>)\s*$/.exec(line)?.[1])
         .filter((pid): pid is string => pid !== undefined);
       return ours.length > 0 ? ours : undefined;
     },
     { timeoutMs: 10_000, intervalMs: 200, what: `the broker connection of ${serviceName}` },
   );
-  for (const pid of pids) await run('rabbitmqctl', ['close_connection', pid, 'test: health check connection loss']);
+  for (const pid of pids) await node.rabbitmqctl(['close_connection', pid, 'test: health check connection loss']);
   return pids.length;
 }
 
@@ -49,7 +47,7 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     const serviceName = uniqueName('health');
     const topic = `${serviceName}-t`;
     const handled: unknown[] = [];
-    user = await createRabbitMqUser('health');
+    user = await createRabbitMqUser('health', undefined, rabbit.node);
     http = await startHttpApp(rabbitMqOptions({ serviceName, amqp: { url: user.url, reconnectDelay: { initial: 200, max: 400 } } }), [
       handlersController([
         {
@@ -65,8 +63,8 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     expect(up.json().info.messaging).toEqual({ status: 'up', transport: 'amqp', consumers: 1 });
 
     // the reconnect is refused until permissions come back, so "down" lasts as long as the test needs
-    await run('rabbitmqctl', ['clear_permissions', '-p', '/', user.user]);
-    expect(await closeOurConnection(serviceName)).toBe(1);
+    await rabbit.node.rabbitmqctl(['clear_permissions', '-p', '/', user.user]);
+    expect(await closeOurConnection(rabbit.node, serviceName)).toBe(1);
     const down = await waitFor(
       async () => {
         const response = await http!.get('/health');
@@ -76,11 +74,11 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
     );
     const detail = down.json().error.messaging;
     expect(detail.status).toBe('down');
-    expect(detail.reason).toMatch(/^AMQP connection to amqp:\/\/.*:\*\*\*@127\.0\.0\.1:5672 is down/);
+    expect(detail.reason).toMatch(new RegExp(`^AMQP connection to amqp://.*:\\*\\*\\*@127\\.0\\.0\\.1:${rabbit.node.port} is down`));
     expect(detail.reason).toContain('reconnecting');
     expect(down.text).not.toContain(user.password);
 
-    await run('rabbitmqctl', ['set_permissions', '-p', '/', user.user, '.*', '.*', '.*']);
+    await rabbit.node.rabbitmqctl(['set_permissions', '-p', '/', user.user, '.*', '.*', '.*']);
     const again = await waitFor(
       async () => {
         const response = await http!.get('/health');
