@@ -58,6 +58,45 @@ export async function queueDepths(): Promise<Map<string, number>> {
   return depths;
 }
 
+/** Names of the queues or the exchanges on the shared broker (vhost "/"), from rabbitmqctl: read-only. */
+export async function brokerNames(what: 'queues' | 'exchanges'): Promise<string[]> {
+  const { stdout } = await run('rabbitmqctl', [`list_${what}`, '-q', '--no-table-headers', 'name'], { timeout: 30_000 });
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((name) => name.length > 0);
+}
+
+/**
+ * Call in a spec file that makes apps or declarations on the shared broker, inside its describe or at the top level
+ * after the hooks that close its apps: after all its tests, failed ones too, deletes every queue and exchange whose name
+ * contains one of the names given to the returned `track` (unique names: a service name, a queue name or prefix, an
+ * exchange; the library derives its queue names, -retry, -dlq and per-process ones, from them). `track` returns its
+ * argument.
+ */
+export function cleanUpBrokerAfterAll(): <T extends string>(name: T) => T {
+  const tracked: string[] = [];
+  afterAll(async () => {
+    if (tracked.length === 0) return;
+    const ours = (names: string[]) => names.filter((name) => tracked.some((t) => name.includes(t)));
+    const [queues, exchanges] = [ours(await brokerNames('queues')), ours(await brokerNames('exchanges'))];
+    if (queues.length + exchanges.length === 0) return;
+    const model = await rawConnection();
+    try {
+      const channel = await model.createChannel();
+      for (const queue of queues) await channel.deleteQueue(queue);
+      for (const exchange of exchanges) await channel.deleteExchange(exchange);
+      await channel.close();
+    } finally {
+      await model.close();
+    }
+  }, 60_000);
+  return (name) => {
+    tracked.push(name);
+    return name;
+  };
+}
+
 /** The client-side port of an amqplib connection: how we find our own connection in `rabbitmqctl list_connections`. */
 export function localPortOf(model: amqp.ChannelModel): number {
   const port = (model as unknown as { connection: { stream: { localPort?: number } } }).connection.stream.localPort;

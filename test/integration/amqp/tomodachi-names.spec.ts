@@ -5,12 +5,11 @@ import type { ChannelModel } from 'amqplib';
 import { tomodachiAmqpQueueName } from '../../../lib/naming/tomodachi-names.js';
 import { ServiceIdentity } from '../../../lib/service-identity.js';
 import { emit, startTestApp } from '../../support/apps.js';
-import { queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { cleanUpBrokerAfterAll, queueInfo, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
-shareBroker();
-
 describe("queueNaming 'tomodachi' on AMQP (RabbitMQ)", () => {
+  const track = cleanUpBrokerAfterAll();
   let raw: ChannelModel;
   const apps: INestApplication[] = [];
   beforeAll(async () => {
@@ -36,7 +35,7 @@ describe("queueNaming 'tomodachi' on AMQP (RabbitMQ)", () => {
         received.push(`refunded:${data.id}`);
       }
     }
-    const queueNamePrefix = `${uniqueName('qp')}-`;
+    const queueNamePrefix = track(`${uniqueName('qp')}-`);
     const app = await startTestApp(rabbitMqOptions({ serviceName: 'billing', queueNamePrefix, queueNaming: 'tomodachi' }), [
       TakeoverController,
     ]);

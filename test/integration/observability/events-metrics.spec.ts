@@ -4,11 +4,12 @@ import { Registry } from 'prom-client';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer, type MessagingEvent, type MessagingModuleOptions } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { AMQP_URL, rabbitMqOptions, shareBroker } from '../../support/rabbitmq.js';
+import { AMQP_URL, cleanUpBrokerAfterAll, rabbitMqOptions } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { handlersController, sample, startHttpApp, type HttpApp } from './http-app.js';
 
-shareBroker();
+/** The AMQP apps' queues (named after their services) are deleted after all tests. */
+const trackAmqp = cleanUpBrokerAfterAll();
 
 let fauxqs: Fauxqs;
 beforeAll(async () => {
@@ -40,7 +41,11 @@ const depthLines = (exposition: string) => exposition.split('\n').filter((l) => 
 
 const transports: Array<[string, 'sns-sqs' | 'amqp', (o: Omit<MessagingModuleOptions, 'transport'>) => MessagingModuleOptions]> = [
   ['SNS+SQS (fauxqs)', 'sns-sqs', (o) => fauxqsOptions(fauxqs, o)],
-  ['AMQP (RabbitMQ)', 'amqp', (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o })],
+  [
+    'AMQP (RabbitMQ)',
+    'amqp',
+    (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o, serviceName: trackAmqp(o.serviceName) }),
+  ],
 ];
 
 describe.each(transports)('events$ and /metrics over %s', (_name, transport, optionsFor) => {

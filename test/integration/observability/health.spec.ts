@@ -2,7 +2,7 @@ import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { rabbitMqOptions } from '../../support/rabbitmq.js';
+import { cleanUpBrokerAfterAll, rabbitMqOptions } from '../../support/rabbitmq.js';
 import { useRabbitNode, type RabbitNode } from '../../support/rabbitmq-node.js';
 import { createRabbitMqUser, type RabbitMqUser } from '../../support/rabbitmq-users.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -34,6 +34,7 @@ async function closeOurConnection(node: RabbitNode, serviceName: string): Promis
 }
 
 describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => {
+  const track = cleanUpBrokerAfterAll();
   let http: HttpApp | undefined;
   let user: RabbitMqUser | undefined;
   afterEach(async () => {
@@ -93,7 +94,7 @@ describe('MessagingHealthIndicator through /health over AMQP (RabbitMQ)', () => 
   }, 60_000);
 
   it('with deadLetterThreshold: down once a dead-letter queue holds more than N messages', async () => {
-    const serviceName = uniqueName('health-dlq');
+    const serviceName = track(uniqueName('health-dlq'));
     const topic = `${serviceName}-t`;
     const check: { deadLetterThreshold?: number } = { deadLetterThreshold: 0 };
     http = await startHttpApp(

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { shareBroker } from '../../support/rabbitmq.js';
+import { cleanUpBrokerAfterAll } from '../../support/rabbitmq.js';
 import { uniqueName } from '../../support/wait-for.js';
 
 const run = promisify(execFile);
 const root = resolve('.');
 
-shareBroker();
+/** The child app's queues (named after its service) are deleted after all tests. */
+const track = cleanUpBrokerAfterAll();
 
 /**
  * The CommonJS build (compiled here into a temp dir with the build's own tsconfig) loaded by a plain AMQP-only
@@ -26,6 +27,7 @@ describe('optional observability peers are loaded only when used', () => {
 
   it('an AMQP consumer app starts without @nestjs/terminus, prom-client, @opentelemetry/api or the AWS SDK; terminus loads on the first health check', async () => {
     const app = join(out, 'lazy-app.cjs');
+    const serviceName = track(uniqueName('lazy-svc'));
     writeFileSync(
       app,
       `
@@ -38,7 +40,7 @@ describe('optional observability peers are loaded only when used', () => {
       Reflect.decorate([EventPattern(${JSON.stringify(uniqueName('lazy'))})], Handlers.prototype, 'on', Object.getOwnPropertyDescriptor(Handlers.prototype, 'on'));
       Reflect.decorate([Controller()], Handlers);
       class AppModule {}
-      Reflect.decorate([Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: ${JSON.stringify(uniqueName('lazy-svc'))}, amqp: { url: ${JSON.stringify(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672')} } })], controllers: [Handlers] })], AppModule);
+      Reflect.decorate([Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: ${JSON.stringify(serviceName)}, amqp: { url: ${JSON.stringify(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672')} } })], controllers: [Handlers] })], AppModule);
       (async () => {
         const app = await NestFactory.create(AppModule, { logger: false });
         app.connectMicroservice({ strategy: app.get(MessagingServer) });

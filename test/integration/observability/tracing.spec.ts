@@ -5,11 +5,12 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingRecord, RawEnvelope, type MessagingModuleOptions } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { cleanUpBrokerAfterAll, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { handlersController, startHttpApp, type HttpApp } from './http-app.js';
 
-shareBroker();
+/** The AMQP apps' queues (named after their services) are deleted after all tests. */
+const trackAmqp = cleanUpBrokerAfterAll();
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -56,7 +57,7 @@ const transports: Array<
     'AMQP (RabbitMQ)',
     'amqp',
     'rabbitmq',
-    (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o }),
+    (o) => rabbitMqOptions({ retryBackoff: 0.05, drainTimeout: 5000, ...o, serviceName: trackAmqp(o.serviceName) }),
     () => async (topic, body, headers) => {
       const connection = await rawConnection();
       try {
