@@ -6,8 +6,9 @@
  *   faults       test/faults: fault injection with accounting lines
  *   other        any spec elsewhere under test/, so that `npm test` still runs every spec
  *
- * globalSetup / globalTeardown (whatever projects run): the RabbitMQ node of the destructive tests
- * (test/support/rabbitmq-node.ts) stopped at the end, and those of killed earlier runs.
+ * globalSetup / globalTeardown (whatever projects run): the run's marker for uniqueName, the RabbitMQ node of the
+ * destructive tests stopped at the end, and a failed run if a spec left a queue, exchange, user, vhost or policy of
+ * its own on the shared RabbitMQ (test/support/global-teardown.mjs).
  */
 const shared = {
   testEnvironment: 'node',

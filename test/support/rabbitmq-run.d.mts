@@ -1,4 +1,5 @@
 /** Types of rabbitmq-run.mjs (plain ESM so that jest's globalSetup / globalTeardown can load it). */
+export declare const RUN_ENV: 'NESTJS_MESSAGING_TEST_RUN';
 export declare const RUN_DIR_ENV: 'NESTJS_MESSAGING_TEST_RUN_DIR';
 
 export interface NodeInfo {
@@ -20,3 +21,5 @@ export declare function stopNode(dir: string): Promise<void>;
 export declare function sharedNode(runDir: string): Promise<NodeInfo>;
 export declare function stopRunNodes(runDir: string): Promise<void>;
 export declare function reapAbandonedRuns(): Promise<string[]>;
+export declare function brokerResources(): Promise<string[]>;
+export declare function deleteResources(resources: string[], amqpUrl: string): Promise<void>;

@@ -1,4 +1,5 @@
-// One test run's RabbitMQ bookkeeping: the RabbitMQ nodes it starts for destructive tests. Plain ESM because jest loads globalSetup / globalTeardown outside its module
+// One test run's RabbitMQ bookkeeping: the run's marker, the RabbitMQ nodes it starts for destructive tests, and
+// what it leaves on the shared broker. Plain ESM because jest loads globalSetup / globalTeardown outside its module
 // system (a TypeScript hook cannot import another TypeScript file); the types are in rabbitmq-run.d.mts, and
 // test/support/rabbitmq-node.ts builds the tests' API on it.
 import { execFile, spawn } from 'node:child_process';
@@ -11,6 +12,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** The run's marker (globalSetup sets it, workers and their children inherit it): part of every uniqueName(). */
+export const RUN_ENV = 'NESTJS_MESSAGING_TEST_RUN';
 /** The directory of the run's own RabbitMQ nodes. */
 export const RUN_DIR_ENV = 'NESTJS_MESSAGING_TEST_RUN_DIR';
 
@@ -196,4 +199,70 @@ export async function reapAbandonedRuns() {
     });
   for (const dir of abandoned) await stopRunNodes(dir);
   return abandoned;
+}
+
+const lines = (stdout) =>
+  stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+
+/**
+ * What tests can create on the shared broker (the local default node), as "<kind> <vhost> <name>" strings: queues,
+ * exchanges and policies per vhost, users, vhosts. Read-only (rabbitmqctl, no management plugin needed).
+ */
+export async function brokerResources() {
+  // Retried for a minute: a broker restarting (a test of another code base, an operator) answers again soon; a missing
+  // rabbitmqctl (ENOENT) or a node that is not running (exit 69) fails at once.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await listResources();
+    } catch (error) {
+      if (error.code === 'ENOENT' || error.code === 69 || Date.now() > deadline) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+async function listResources() {
+  const list = async (args, column = 0) =>
+    lines(await rabbitmqctl([...args, '-q', '--no-table-headers'])).map((l) => l.split('\t')[column]);
+  const [vhosts, users] = await Promise.all([list(['list_vhosts', 'name']), list(['list_users'])]);
+  const resources = [...vhosts.map((v) => `vhost / ${v}`), ...users.map((u) => `user / ${u}`)];
+  for (const vhost of vhosts) {
+    const [queues, exchanges, policies] = await Promise.all([
+      list(['list_queues', '-p', vhost, 'name']),
+      list(['list_exchanges', '-p', vhost, 'name']),
+      list(['list_policies', '-p', vhost], 1), // no column choice: vhost, name, pattern, apply-to, definition, priority
+    ]);
+    resources.push(...queues.map((q) => `queue ${vhost} ${q}`), ...exchanges.map((e) => `exchange ${vhost} ${e}`));
+    resources.push(...policies.map((p) => `policy ${vhost} ${p}`));
+  }
+  return resources;
+}
+
+/** Deletes resources listed by brokerResources(); exchanges over AMQP (`amqpUrl`, vhost "/" only), the rest with rabbitmqctl. */
+export async function deleteResources(resources, amqpUrl) {
+  for (const resource of resources) {
+    const [kind, vhost, ...rest] = resource.split(' ');
+    const name = rest.join(' ');
+    if (kind === 'queue') await rabbitmqctl(['delete_queue', '-p', vhost, name]);
+    else if (kind === 'user') await rabbitmqctl(['delete_user', name]);
+    else if (kind === 'vhost') await rabbitmqctl(['delete_vhost', name]);
+    else if (kind === 'policy') await rabbitmqctl(['clear_policy', '-p', vhost, name]);
+    else if (kind === 'exchange' && vhost === '/') await deleteExchange(name, amqpUrl);
+  }
+}
+
+async function deleteExchange(name, amqpUrl) {
+  const amqp = await import('amqplib');
+  const model = await amqp.connect(amqpUrl);
+  try {
+    const channel = await model.createChannel();
+    await channel.deleteExchange(name);
+    await channel.close();
+  } finally {
+    await model.close();
+  }
 }

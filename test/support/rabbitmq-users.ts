@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AMQP_URL } from './rabbitmq.js';
 import { rabbitmqctl } from './rabbitmq-run.mjs';
+import { uniqueName } from './wait-for.js';
 
 export interface RabbitMqUser {
   user: string;
@@ -21,14 +22,14 @@ const SHARED_BROKER: UserBroker = { url: AMQP_URL, rabbitmqctl: (args) => rabbit
 
 /**
  * A RabbitMQ user of our own on vhost "/" (rabbitmqctl), with the given configure/write/read patterns (all by
- * default); remove() deletes it.
+ * default); remove() deletes it. Its name is a uniqueName, so the end-of-run check sees it if it is left behind.
  */
 export async function createRabbitMqUser(
   name: string,
   permissions: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' },
   broker: UserBroker = SHARED_BROKER,
 ): Promise<RabbitMqUser> {
-  const user = `${name}-${randomBytes(6).toString('hex')}`;
+  const user = uniqueName(name);
   const password = `${name.replace(/[^A-Za-z0-9]/g, '')}Pw${randomBytes(8).toString('hex')}`;
   await broker.rabbitmqctl(['add_user', user, password]);
   await broker.rabbitmqctl(['set_permissions', '-p', '/', user, permissions.configure, permissions.write, permissions.read]);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** Polls `condition` until it returns a truthy value or the deadline passes; no fixed sleeps in tests. */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
@@ -20,7 +22,16 @@ export async function waitFor<T>(
   }
 }
 
-/** A name no other test run uses: tests create their own topics and queues. */
+/**
+ * The test run's marker: set by jest's globalSetup (test/support/global-setup.mjs) and inherited by the workers and
+ * their child processes; the run's start time in base 36. Outside a jest run, this process's start.
+ */
+const RUN_MARKER = process.env.NESTJS_MESSAGING_TEST_RUN ?? Date.now().toString(36);
+
+/**
+ * A name no other test run uses: tests create their own topics and queues. It carries the run's marker, which is how
+ * the end-of-run check (test/support/global-teardown.mjs) tells what this run left on RabbitMQ.
+ */
 export function uniqueName(base: string): string {
-  return `${base}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return `${base}-${RUN_MARKER}-${randomBytes(4).readUInt32BE().toString(36).padStart(6, '0').slice(-6)}`;
 }
