@@ -5,7 +5,8 @@ import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingServer } from '../../lib/index.js';
 import { controllerFor } from '../support/controllers.js';
 import { deferred } from '../support/deferred.js';
-import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import type { Fauxqs } from '../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../support/emulators.js';
 import { queueUrl } from './support/apps.js';
 import { startTestApp } from '../support/apps.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
@@ -16,14 +17,14 @@ import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
  * Issue 9, finding 6: the visibility heartbeat of a hung handler's message must stop when the message is released at
  * the drain deadline; after close() resolved, no SNS/SQS call at all.
  */
-describe('faults: SNS+SQS visibility heartbeat stops at release and close', () => {
+describe.each(SNS_SQS_EMULATORS)('faults: SNS+SQS visibility heartbeat stops at release and close (%s)', (_emulator, start) => {
   let fauxqs: Fauxqs;
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
   const hung = deferred();
 
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
+    fauxqs = await start();
   });
   afterAll(async () => {
     hung.resolve();

@@ -4,6 +4,7 @@ import type { HarnessConfig } from './harness/config.js';
 import { encodeName } from '../../lib/naming.js';
 import { controllerFor } from '../support/controllers.js';
 import { startTestApp } from '../support/apps.js';
+import { SNS_SQS_EMULATORS } from '../support/emulators.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { fauxqsWithChildren } from './support/fauxqs-children.js';
 import { scratchFile } from './support/paths.js';
@@ -13,8 +14,8 @@ import { scratchFile } from './support/paths.js';
  * queue is tagged as this service's per-process queue and renewed while its process lives; the next startup of the
  * same service removes it once it is older than snsSqs.perProcessQueueExpires, and touches nothing else.
  */
-describe('faults: SNS+SQS orphaned per-process queues after SIGKILL', () => {
-  const suite = fauxqsWithChildren();
+describe.each(SNS_SQS_EMULATORS)('faults: SNS+SQS orphaned per-process queues after SIGKILL (%s)', (_emulator, start) => {
+  const suite = fauxqsWithChildren(start);
   const { logger, apps } = suite;
 
   const expires = 2000;

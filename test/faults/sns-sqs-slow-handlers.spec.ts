@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { MessagingServer } from '../../lib/index.js';
 import { startTestApp } from '../support/apps.js';
-import { type Fauxqs, startFauxqs } from '../support/fauxqs.js';
+import type { Fauxqs } from '../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../support/emulators.js';
 import { uniqueName, waitFor } from '../support/wait-for.js';
 import { account } from './support/accounting.js';
 import { drainSqsQueue, numberIn, numbers, publishNumbered } from './support/apps.js';
@@ -10,16 +11,16 @@ import { slowController } from './support/controllers.js';
 import { AWS_CREDENTIALS, CaptureLogger, linesWithSecrets } from './support/logs.js';
 
 /**
- * Slow handlers on SNS+SQS (fauxqs, in-process): SQS-only, since only SQS has a visibility timeout for the
+ * Slow handlers on SNS+SQS (fauxqs in-process, and moto's server): SQS-only, since only SQS has a visibility timeout for the
  * heartbeat to extend. The scenarios both transports share are in handler-faults.spec.ts.
  */
-describe('faults: SNS+SQS slow handlers', () => {
+describe.each(SNS_SQS_EMULATORS)('faults: SNS+SQS slow handlers (%s)', (_emulator, start) => {
   let fauxqs: Fauxqs;
   const logger = new CaptureLogger();
   const apps: INestApplication[] = [];
 
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
+    fauxqs = await start();
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
