@@ -1,22 +1,23 @@
 import type { INestApplication } from '@nestjs/common';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { MessagingRecord } from '../../../lib/index.js';
-import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, fauxqsOptions } from '../../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { controllerFor } from '../../support/controllers.js';
 import { deferred } from '../../support/deferred.js';
 import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
-describe('SNS+SQS flow control (fauxqs)', () => {
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS flow control (%s)', (_emulator, start) => {
   let fauxqs: Fauxqs;
   const apps: INestApplication[] = [];
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
+    fauxqs = await start();
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
   });
-  afterAll(() => fauxqs.stop());
+  afterAll(() => fauxqs?.stop());
 
   const counts = async (name: string) => {
     const { QueueUrl } = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
@@ -153,6 +154,10 @@ describe('SNS+SQS flow control (fauxqs)', () => {
     for (let n = 0; n < 5; n++) {
       await Promise.all(['A', 'B'].map((g) => emit(apps[0], topic, new MessagingRecord({ g, n }, { groupId: g }))));
     }
+    // moto hands out several messages of a group per receive (as AWS does): A3 and A4 come in the receive that brings
+    // A2 and are released when A2 fails. The case takes about 2 s longer on moto than on fauxqs, a gap of moto's: a FIFO
+    // long poll ignores a group unlocked while it is open (A after A0's delete, again after A2's release) until the next
+    // poll, where AWS answers the open poll as soon as the group is free. The deadline covers both.
     await waitFor(() => handled.length === 10, { what: '10 FIFO messages', timeoutMs: 30_000 });
     expect(handled.filter(([g]) => g === 'A').map(([, n]) => n)).toEqual([0, 1, 2, 3, 4]);
     expect(handled.filter(([g]) => g === 'B').map(([, n]) => n)).toEqual([0, 1, 2, 3, 4]);

@@ -22,7 +22,8 @@ import {
   MessagingRecord,
   type MessagingContext,
 } from '../../../lib/index.js';
-import { type Fauxqs, FAUXQS_CREDENTIALS, FAUXQS_REGION, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
+import { type Fauxqs, FAUXQS_CREDENTIALS, FAUXQS_REGION, fauxqsOptions } from '../../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { controllerFor } from '../../support/controllers.js';
 import { emit, startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -42,13 +43,13 @@ const envelope = (data: unknown, topic: string) =>
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const incompressible = (bytes: number) => randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64');
 
-describe('SNS+SQS large payloads: S3 claim check in the AWS extended clients format (fauxqs)', () => {
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS large payloads: S3 claim check in the AWS extended clients format (%s)', (_emulator, start) => {
   let fauxqs: Fauxqs;
   let s3: S3Client;
   const apps: INestApplication[] = [];
   const queues: string[] = [];
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
+    fauxqs = await start();
     s3 = new S3Client({ region: FAUXQS_REGION, endpoint: fauxqs.endpoint, credentials: FAUXQS_CREDENTIALS, forcePathStyle: true });
   });
   afterEach(async () => {
@@ -56,8 +57,8 @@ describe('SNS+SQS large payloads: S3 claim check in the AWS extended clients for
     await Promise.all(queues.splice(0).map((QueueUrl) => fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)));
   });
   afterAll(async () => {
-    s3.destroy();
-    await fauxqs.stop();
+    s3?.destroy();
+    await fauxqs?.stop();
   });
 
   async function bucket(): Promise<string> {

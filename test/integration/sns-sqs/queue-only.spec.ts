@@ -3,6 +3,7 @@ import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient, ProvisioningError, PublishError, type MessagingContext } from '../../../lib/index.js';
 import { fauxqsOptions } from '../../support/fauxqs.js';
+import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { fauxqsSuite } from '../../support/fauxqs-suite.js';
 import { controllerFor } from '../../support/controllers.js';
 import { countingBroker } from './counting-broker.js';
@@ -28,8 +29,8 @@ function tomodachiQueueBody(queueUrl: string, envelope: string, attributes: Reco
   });
 }
 
-describe('SNS+SQS queue-only consumers and sendToQueue (fauxqs)', () => {
-  const suite = fauxqsSuite();
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS queue-only consumers and sendToQueue (%s)', (_emulator, start) => {
+  const suite = fauxqsSuite(start);
   const { apps, queues } = suite;
 
   async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
