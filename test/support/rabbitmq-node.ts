@@ -2,7 +2,7 @@ import * as amqp from 'amqplib';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localPortOf } from './rabbitmq.js';
-import { rabbitmqctl, RUN_DIR_ENV, sharedNode, startNode, stopNode, type NodeInfo } from './rabbitmq-run.mjs';
+import { nodectl, RUN_DIR_ENV, sharedNode, startNode, stopNode, type NodeInfo } from './rabbitmq-run.mjs';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -52,7 +52,7 @@ function canConnect(url: string): Promise<boolean> {
 }
 
 function client(info: NodeInfo): OwnRabbitNode {
-  const ctl = (args: string[]) => rabbitmqctl(args, info.nodeName);
+  const ctl = (args: string[]) => nodectl(info.nodeName, args);
   return {
     url: info.url,
     nodeName: info.nodeName,

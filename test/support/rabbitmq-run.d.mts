@@ -14,7 +14,8 @@ export interface NodeInfo {
   url: string;
 }
 
-export declare function rabbitmqctl(args: string[], node?: string, timeoutMs?: number): Promise<string>;
+export declare function rabbitmqctl(args: string[], timeoutMs?: number): Promise<string>;
+export declare function nodectl(nodeName: string, args: string[], timeoutMs?: number): Promise<string>;
 export declare function createRunDir(runId: string): string;
 export declare function startNode(runDir: string): Promise<NodeInfo>;
 export declare function stopNode(dir: string): Promise<void>;

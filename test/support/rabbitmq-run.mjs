@@ -43,10 +43,21 @@ function readText(path) {
   }
 }
 
-/** rabbitmqctl against `node` (the local default node, i.e. the shared broker, when undefined); resolves to stdout. */
-export async function rabbitmqctl(args, node, timeoutMs = 30_000) {
-  const { stdout } = await run('rabbitmqctl', node ? ['-n', node, ...args] : args, { timeout: timeoutMs });
+/** rabbitmqctl against the shared broker (the local default node); resolves to stdout. */
+export async function rabbitmqctl(args, timeoutMs = 30_000) {
+  const { stdout } = await run('rabbitmqctl', args, { timeout: timeoutMs });
   return stdout;
+}
+
+const NODE_NAME = /^nmtest-[0-9a-f]+@localhost$/;
+
+/**
+ * rabbitmqctl against one of the tests' own nodes (startNode), never the shared broker: a node name that is not one
+ * of theirs (a missing one included, which would mean the default node) is refused.
+ */
+export async function nodectl(nodeName, args, timeoutMs = 30_000) {
+  if (!NODE_NAME.test(String(nodeName))) throw new Error(`refusing rabbitmqctl ${args[0]} on ${nodeName}: not a test node`);
+  return rabbitmqctl(['-n', nodeName, ...args], timeoutMs);
 }
 
 function freePort() {
@@ -117,7 +128,7 @@ export async function startNode(runDir) {
       if (Date.now() > deadline) throw new Error(`node ${nodeName} does not listen on ${port} after ${START_TIMEOUT_MS} ms`);
       await sleep(200);
     }
-    await rabbitmqctl(['await_startup'], nodeName, START_TIMEOUT_MS);
+    await nodectl(nodeName, ['await_startup'], START_TIMEOUT_MS);
     return info;
   } catch (error) {
     const log = readText(join(dir, 'log', `${nodeName}.log`))
@@ -145,7 +156,7 @@ export async function stopNode(dir) {
   const info = JSON.parse(readText(join(dir, NODE_FILE)) || '{}');
   const pid = nodePid(dir); // read before the stop: the node removes its pid file early in its shutdown
   if (info.nodeName && pid) {
-    await rabbitmqctl(['stop'], info.nodeName, 30_000).catch(() => undefined);
+    await nodectl(info.nodeName, ['stop']).catch(() => undefined);
     const deadline = Date.now() + 15_000;
     while (alive(pid) && Date.now() < deadline) await sleep(100);
     if (alive(pid)) process.kill(pid, 'SIGKILL');
