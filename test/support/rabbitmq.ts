@@ -68,8 +68,9 @@ export async function brokerNames(what: 'queues' | 'exchanges'): Promise<string[
 }
 
 /**
- * Call in a spec file that makes apps or declarations on the shared broker, inside its describe or at the top level
- * after the hooks that close its apps: after all its tests, failed ones too, deletes every queue and exchange whose name
+ * Call in a spec file that makes apps or declarations on the shared broker, after any afterAll that closes its apps
+ * (a block's afterAll hooks run in the order they are declared, an inner block's before an outer block's; afterEach
+ * hooks before them all): after all its tests, failed ones too, deletes every queue and exchange whose name
  * contains one of the names given to the returned `track` (unique names: a service name, a queue name or prefix, an
  * exchange; the library derives its queue names, -retry, -dlq and per-process ones, from them). `track` returns its
  * argument.

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { lastValueFrom } from 'rxjs';
 import { MessagingClient } from '../../../lib/index.js';
-import { rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
+import { cleanUpBrokerAfterAll, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
 import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
@@ -28,8 +28,6 @@ function makeController(app: string, seen: Array<{ app: string; kind: string; i:
   return ReplicaController;
 }
 
-shareBroker();
-
 describe('AMQP competing and per-process queues', () => {
   let raw: ChannelModel;
   const apps: INestApplication[] = [];
@@ -42,13 +40,12 @@ describe('AMQP competing and per-process queues', () => {
   });
   afterAll(async () => {
     for (const app of apps) await app.close();
-    const ch = await raw.createChannel();
-    const q = `${queuePrefix}${serviceName}--job`;
-    for (const name of [q, `${q}-retry`, `${q}-dlq`]) await ch.deleteQueue(name);
-    await ch.deleteExchange(exchange);
-    await ch.close();
     await raw.close();
   });
+  // declared after the hook that closes the apps, so it runs after it (and on a connection of its own)
+  const track = cleanUpBrokerAfterAll();
+  track(exchange);
+  track(serviceName);
 
   it('replicas share a competing queue (each message handled once) and each gets its own non-competing queue, removed on close', async () => {
     const seen: Array<{ app: string; kind: string; i: number }> = [];
