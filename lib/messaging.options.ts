@@ -47,7 +47,11 @@ export interface SnsSqsOptions {
   sqsKmsDataKeyReusePeriod?: number;
   /** Seconds of long polling for ReceiveMessage (0-20, default 20). */
   waitTimeSeconds?: number;
-  /** AWS SDK max attempts per call (default 3, the SDK's standard retry strategy). */
+  /**
+   * AWS SDK max attempts per call (default 3, the SDK's standard retry strategy). When they all fail with throttling or
+   * a 5xx, an emit / sendToQueue gets two more rounds of maxAttempts attempts, after 0.5-1 s and 2-4 s (the SDK's own
+   * backoff for a 5xx is tens of milliseconds), then rejects with a PublishError saying what to change.
+   */
   maxAttempts?: number;
   /** Milliseconds to establish a TCP (and TLS) connection to SNS/SQS, per attempt (default 3000). */
   connectTimeout?: number;

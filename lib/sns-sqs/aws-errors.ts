@@ -102,3 +102,28 @@ export function explainAwsError(error: unknown, call: CallContext): { detail: st
     };
   return { detail: message, hint: '' };
 }
+
+const THROTTLING = /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled/i;
+
+/** Throttling or a server fault (5xx): worth another round after the SDK's own retries gave up. */
+export function isThrottlingOrServerFault(error: unknown): boolean {
+  const e = error as (AwsErrorShape & { $fault?: string }) | undefined;
+  const status = e?.$metadata?.httpStatusCode ?? 0;
+  return e?.$fault === 'server' || status >= 500 || THROTTLING.test(`${e?.name ?? ''} ${e?.code ?? ''}`);
+}
+
+/**
+ * A whole *Batch call refused for what one entry may have caused (AWS: BatchRequestTooLong, InvalidBatchEntryId, an
+ * invalid parameter; moto refuses a whole PublishBatch for one empty attribute value): a client fault that is not
+ * throttling, access, credentials, a missing topic/queue or KMS, which would fail each entry alike.
+ */
+export function mayBeOneEntrysFault(error: unknown): boolean {
+  const e = error as (AwsErrorShape & { $fault?: string }) | undefined;
+  if (!e || isTimeoutOrNetwork(error) || isThrottlingOrServerFault(error)) return false;
+  const status = e.$metadata?.httpStatusCode;
+  if (e.$fault !== 'client' && !(status !== undefined && status >= 400 && status < 500)) return false;
+  const kind = `${e.name ?? ''} ${e.code ?? ''}`;
+  return (
+    status !== 403 && status !== 404 && !ACCESS_DENIED.test(kind) && !BAD_CREDENTIALS.test(kind) && !isNotFound(error) && !/KMS/i.test(kind)
+  );
+}

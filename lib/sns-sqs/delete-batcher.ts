@@ -1,20 +1,25 @@
 import { DeleteMessageBatchCommand, type DeleteMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
-import { describeError } from '../error-text.js';
 import { NextTickBatcher } from './batching.js';
+import { countFailures, RETRY_ROUNDS_MS, roundDelay, settleBatch } from './entry-batches.js';
 import { sleep } from '../sleep.js';
 
-/** Pause before the last round of a delete the SDK gave up on. */
-const LAST_ROUND_DELAY_MS = 250;
+/** One round after the SDK's own retries gave up: a delete that fails means the message is handled twice. */
+const DELETE_ROUNDS = 1;
 
-/** Deletes handled messages with DeleteMessageBatch: flushed at 10 entries or on the next tick. */
+/**
+ * Deletes handled messages with DeleteMessageBatch: flushed at 10 entries or on the next tick. Each message gets its
+ * own outcome (settleBatch): one entry AWS refuses, or a call refused for one entry's sake, fails no other delete.
+ */
 export class DeleteBatcher {
-  private readonly batcher = new NextTickBatcher<string>((receiptHandles) => this.sendBatch(receiptHandles));
+  private readonly batcher = new NextTickBatcher<string>((receiptHandles) => this.sendBatch(receiptHandles, 0));
 
   constructor(
     private readonly send: (command: DeleteMessageBatchCommand) => Promise<DeleteMessageBatchCommandOutput>,
     private readonly queueUrl: string,
     private readonly logger: LoggerService,
+    /** The wait before the extra round (tests shorten it). */
+    private readonly roundMs = RETRY_ROUNDS_MS[0],
   ) {}
 
   /** Deletes soon; a failure is logged (the message then comes back and is handled again). flush() waits for it. */
@@ -26,35 +31,25 @@ export class DeleteBatcher {
     return this.batcher.flush();
   }
 
-  private async sendBatch(receiptHandles: string[]): Promise<void> {
-    const command = () =>
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: receiptHandles.map((receiptHandle, i) => ({ Id: String(i), ReceiptHandle: receiptHandle })),
-      });
-    try {
-      // one more round after the SDK's own retries gave up (say its retry quota ran dry under throttling): a delete that
-      // fails means the message is handled twice
-      const result = await this.send(command()).catch(async (error: unknown) => {
-        if (!isRetryable(error)) throw error;
-        await sleep(LAST_ROUND_DELAY_MS);
-        return this.send(command());
-      });
-      for (const failure of result.Failed ?? []) {
-        this.logger.warn?.(
-          `Could not delete a handled message from ${this.queueUrl} (${failure.Code}: ${failure.Message}); it will be delivered again`,
-        );
-      }
-    } catch (error) {
+  private async sendBatch(receiptHandles: readonly string[], round: number): Promise<void> {
+    const failures = await settleBatch(receiptHandles, (part) =>
+      this.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: part.map((receiptHandle, i) => ({ Id: String(i), ReceiptHandle: receiptHandle })),
+        }),
+      ),
+    );
+    if (!failures.some((failure) => failure !== undefined)) return;
+    const again = receiptHandles.filter((_, i) => failures[i]?.transient === true && round < DELETE_ROUNDS);
+    const given = countFailures(failures, (i) => !(failures[i]!.transient && round < DELETE_ROUNDS));
+    for (const [failure, count] of given)
       this.logger.warn?.(
-        `Could not delete ${receiptHandles.length} handled message(s) from ${this.queueUrl}: ${describeError(error)}; they will be delivered again`,
+        `Could not delete ${count === 1 ? 'a handled message' : `${count} handled messages`} from ${this.queueUrl} (${failure.reason}); ${count === 1 ? 'it' : 'they'} will be delivered again`,
       );
+    if (again.length > 0) {
+      await sleep(roundDelay(this.roundMs));
+      await this.sendBatch(again, round + 1);
     }
   }
-}
-
-/** Throttling and server faults are worth a last round; a stopped consumer or a client fault is not. */
-function isRetryable(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  return e?.$fault === 'server' || /Throttl|RequestLimitExceeded|TooManyRequests/i.test(e?.name ?? '');
 }

@@ -1,80 +1,85 @@
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  GetQueueUrlCommand,
-  SendMessageBatchCommand,
-  type MessageAttributeValue,
-  type SendMessageBatchRequestEntry,
-} from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from '../error-text.js';
-import { MessageTooLargeError, PublishError, PublishOutcomeUnknownError } from '../errors.js';
+import { MessageTooLargeError, PublishError } from '../errors.js';
 import type { QueueMessage } from '../transport/broker.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 import { attributesSize, toSnsAttributes } from './attributes.js';
-import { isNotFound, isTimeoutOrNetwork } from './aws-errors.js';
-import { NextTickBatcher } from './batching.js';
+import { isNotFound } from './aws-errors.js';
+import { EntryBatches, RETRY_ROUNDS_MS } from './entry-batches.js';
+import { attributeCountRule, bodyRule, checkFifoIds, entryRefused } from './entry-rules.js';
 import type { AwsClients } from './clients.js';
 import { queueBody } from './queue-body.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
+import { PAYLOAD_SIZE_ATTRIBUTE } from './large-payload/s3-pointer.js';
 
 /** SQS limit for one message (body + attributes) and for one SendMessageBatch request. */
 export const SQS_MAX_BYTES = 262_144;
-/** Extra attempts for batch entries that failed without being the sender's fault. */
-const ENTRY_RETRIES = 2;
-
-interface Pending {
-  entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
-  size: number;
-  attempts: number;
-  queue: string;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
 
 /**
  * `sendToQueue` on SQS: the queue by name (GetQueueUrl, cached), URL or ARN; the body in tomodachi's
  * `sqs_send_message` form (queue-body.ts) with the attributes also as SQS MessageAttributes; concurrent sends to one
- * queue coalesced into SendMessageBatch calls (next tick, 10 entries or 256 KB).
+ * queue coalesced into SendMessageBatch calls (next tick, 10 entries or 256 KB). A message AWS would refuse
+ * (entry-rules.ts) fails before it joins a batch; in a batch, each send gets its own entry's outcome (EntryBatches).
  */
 export class SqsQueueSender {
   private readonly urls = new Map<string, Promise<string>>();
-  private readonly batchers = new Map<string, NextTickBatcher<Pending>>();
+  private readonly batches: EntryBatches<SendMessageBatchRequestEntry>;
+  /** Aborted by abort(): ends the GetQueueUrl lookups still in flight. */
   private readonly closing = new AbortController();
 
   constructor(
     private readonly clients: AwsClients,
-    private readonly logger: LoggerService,
+    logger: LoggerService,
     private readonly queueNamePrefix = '',
     private readonly largePayloads?: LargePayloads,
     /** snsSqs.contentBasedDeduplication: a FIFO send without deduplicationId is deduplicated by its envelope. */
     private readonly contentBasedDeduplication = false,
-  ) {}
+    /** The waits before the rounds after the SDK gave up on a transient failure (tests shorten them). */
+    retryRounds: readonly number[] = RETRY_ROUNDS_MS,
+  ) {
+    this.batches = new EntryBatches<SendMessageBatchRequestEntry>(
+      'SQS',
+      'queue',
+      (url, entries, abortSignal) =>
+        this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }), { abortSignal }),
+      SQS_MAX_BYTES,
+      logger,
+      retryRounds,
+    );
+  }
 
   async send(message: QueueMessage): Promise<void> {
     const ref = parseQueueRef(message.queue, this.queueNamePrefix);
     const fifo = ref.name.endsWith('.fifo');
     if (fifo && message.groupId === undefined)
-      throw new PublishError(`Cannot send to queue "${ref.name}": it is a FIFO queue, so sendToQueue needs a groupId`);
+      throw entryRefused('queue', ref.name, 'it is a FIFO queue, so sendToQueue needs a groupId; add one');
     if (!fifo && message.groupId !== undefined)
-      throw new PublishError(`Cannot send to queue "${ref.name}": groupId is only for FIFO queues (names ending in .fifo); drop it`);
+      throw entryRefused('queue', ref.name, 'groupId is only for FIFO queues (names ending in .fifo); drop it');
     if (fifo && message.delaySeconds)
-      throw new PublishError(
-        `Cannot send to queue "${ref.name}": SQS FIFO queues take no per-message delaySeconds; set the queue's DelaySeconds instead`,
-      );
-    const attributes: Record<string, MessageAttributeValue> = toSnsAttributes(message.attributes ?? {}, `queue ${ref.name}`);
+      throw entryRefused('queue', ref.name, "SQS FIFO queues take no per-message delaySeconds; set the queue's DelaySeconds instead");
+    checkFifoIds('queue', ref.name, message.groupId, message.deduplicationId);
+    const attributes = toSnsAttributes(message.attributes ?? {}, ref.name, 'queue');
+    const envelope = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
+    const refused = bodyRule(envelope);
+    if (refused !== undefined) throw entryRefused('queue', ref.name, refused);
     let url: string;
     try {
       url = await this.queueUrl(message.queue);
     } catch (error) {
       throw new PublishError(`Cannot send to queue "${message.queue}": ${describeError(error)}`, { cause: error });
     }
-    const envelope = typeof message.body === 'string' ? message.body : message.body.toString('utf8');
     let body = queueBody(url, envelope, attributes);
     let size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
-    if (this.largePayloads && size > this.largePayloads.thresholdBytes)
+    if (this.largePayloads && size > this.largePayloads.thresholdBytes) {
+      // the S3 claim check adds its payload size attribute: check the count it makes before storing anything
+      const countRule = attributeCountRule('queue', [...Object.keys(attributes), PAYLOAD_SIZE_ATTRIBUTE]);
+      if (countRule !== undefined) throw entryRefused('queue', ref.name, `${countRule} (the S3 claim check of a large payload adds one)`);
       ({ body, size } = await this.largePayloads.offload(body, attributes, `queue "${ref.name}"`));
+    }
     if (size > SQS_MAX_BYTES) throw new MessageTooLargeError(`queue ${ref.name}`, size, SQS_MAX_BYTES);
-    const entry: Omit<SendMessageBatchRequestEntry, 'Id'> = { MessageBody: body };
+    const entry: SendMessageBatchRequestEntry = { Id: '', MessageBody: body };
     if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;
     if (message.delaySeconds !== undefined) entry.DelaySeconds = message.delaySeconds;
     if (fifo) {
@@ -83,7 +88,7 @@ export class SqsQueueSender {
       entry.MessageDeduplicationId =
         message.deduplicationId ?? (this.contentBasedDeduplication ? createHash('sha256').update(envelope).digest('hex') : randomUUID());
     }
-    return new Promise<void>((resolve, reject) => this.enqueue(url, { entry, size, attempts: 0, queue: ref.name, resolve, reject }));
+    return new Promise<void>((resolve, reject) => this.batches.add(url, { entry, size, rounds: 0, target: ref.name, resolve, reject }));
   }
 
   /** The queue URL for a name, URL or ARN; a name or ARN is looked up once (GetQueueUrl) and cached. */
@@ -118,59 +123,14 @@ export class SqsQueueSender {
     }
   }
 
+  /** Ends the calls still in flight (their sends reject: the outcome is unknown) and the retry waits. */
   abort(): void {
     this.closing.abort();
+    this.batches.abort();
   }
 
-  async flush(): Promise<void> {
-    await Promise.all([...this.batchers.values()].map((batcher) => batcher.flush()));
-  }
-
-  private enqueue(url: string, item: Pending): void {
-    let batcher = this.batchers.get(url);
-    if (!batcher) {
-      batcher = new NextTickBatcher<Pending>(
-        (batch) => this.sendBatch(url, batch),
-        (batch, next) => batch.reduce((sum, p) => sum + p.size, 0) + next.size <= SQS_MAX_BYTES,
-      );
-      this.batchers.set(url, batcher);
-    }
-    batcher.add(item);
-  }
-
-  private async sendBatch(url: string, batch: Pending[]): Promise<void> {
-    let result;
-    try {
-      result = await this.clients.sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: url, Entries: batch.map((p, i) => ({ ...p.entry, Id: String(i) })) }),
-        { abortSignal: this.closing.signal },
-      );
-    } catch (error) {
-      for (const p of batch)
-        p.reject(
-          isTimeoutOrNetwork(error)
-            ? new PublishOutcomeUnknownError(
-                `SQS did not answer the send to queue "${p.queue}" (${describeError(error)}): the message may or may not have been sent; retrying may deliver it twice`,
-                { cause: error },
-              )
-            : new PublishError(`SQS did not accept the message for queue "${p.queue}": ${describeError(error)}`, { cause: error }),
-        );
-      return;
-    }
-    const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
-    for (const [i, p] of batch.entries()) {
-      const failure = failed.get(String(i));
-      if (!failure) p.resolve();
-      else if (!failure.SenderFault && p.attempts < ENTRY_RETRIES) {
-        p.attempts += 1;
-        this.logger.warn?.(`SQS refused a message for queue "${p.queue}" (${failure.Code}: ${failure.Message}); retrying`);
-        this.enqueue(url, p);
-      } else
-        p.reject(
-          new PublishError(
-            `SQS refused the message for queue "${p.queue}": ${failure.Code ?? 'error'}${failure.Message ? `: ${failure.Message}` : ''}`,
-          ),
-        );
-    }
+  /** Waits for every batch already handed to SQS, and for the retry rounds still to come. */
+  flush(): Promise<void> {
+    return this.batches.flush();
   }
 }

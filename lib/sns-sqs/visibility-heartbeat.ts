@@ -1,7 +1,30 @@
 import { ChangeMessageVisibilityBatchCommand, type ChangeMessageVisibilityBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { LoggerService } from '@nestjs/common';
-import { describeError } from '../error-text.js';
 import { batchesOf } from './batching.js';
+import { countFailures, settleBatch, type EntryFailure } from './entry-batches.js';
+
+type ChangeVisibilityBatch = (command: ChangeMessageVisibilityBatchCommand) => Promise<ChangeMessageVisibilityBatchCommandOutput>;
+
+/**
+ * ChangeMessageVisibilityBatch for up to 10 receipt handles, answered per handle (settleBatch: a Failed entry is its
+ * handle's alone, and a call refused for one entry's sake is sent again handle by handle). The heartbeat's extensions
+ * go through it; so can the consumer's release of unfinished messages (VisibilityTimeout 0).
+ */
+export function changeVisibility(
+  send: ChangeVisibilityBatch,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+  visibilityTimeout: number,
+): Promise<Array<EntryFailure | undefined>> {
+  return settleBatch(receiptHandles, (part) =>
+    send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: part.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: visibilityTimeout })),
+      }),
+    ),
+  );
+}
 
 /**
  * Keeps messages invisible while their handlers run: a message still running half a visibility timeout after it
@@ -17,7 +40,7 @@ export class VisibilityHeartbeat {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly send: (command: ChangeMessageVisibilityBatchCommand) => Promise<ChangeMessageVisibilityBatchCommandOutput>,
+    private readonly send: ChangeVisibilityBatch,
     private readonly queueUrl: string,
     private readonly visibilityTimeout: number,
     private readonly logger: LoggerService,
@@ -67,20 +90,12 @@ export class VisibilityHeartbeat {
   }
 
   private async extend(handles: string[]): Promise<void> {
-    try {
-      const result = await this.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: this.visibilityTimeout })),
-        }),
+    const failures = await changeVisibility(this.send, this.queueUrl, handles, this.visibilityTimeout);
+    if (!failures.some((failure) => failure !== undefined)) return;
+    // a message settled meanwhile needs no extension: its failure says nothing
+    for (const [failure, count] of countFailures(failures, (i) => this.due.has(handles[i])))
+      this.logger.warn?.(
+        `Could not extend the visibility of ${count === 1 ? 'a message' : `${count} messages`} on ${this.queueUrl}: ${failure.reason}`,
       );
-      for (const failure of result.Failed ?? []) {
-        if (this.due.has(handles[Number(failure.Id)]))
-          this.logger.warn?.(`Could not extend the visibility of a message on ${this.queueUrl}: ${failure.Code} ${failure.Message ?? ''}`);
-      }
-    } catch (error) {
-      if (handles.some((h) => this.due.has(h)))
-        this.logger.warn?.(`Could not extend the visibility of ${handles.length} message(s) on ${this.queueUrl}: ${describeError(error)}`);
-    }
   }
 }

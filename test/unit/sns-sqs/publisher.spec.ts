@@ -16,7 +16,15 @@ function fakePublisher(reply: (entries: Entry[], call: number) => Reply) {
   const clients = { sns: { send }, sqs: {} } as unknown as AwsClients;
   const logger = { log() {}, warn() {}, error() {} };
   return {
-    publisher: new SnsPublisher(clients, async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`, logger),
+    publisher: new SnsPublisher(
+      clients,
+      async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`,
+      logger,
+      '',
+      undefined,
+      false,
+      [10, 20],
+    ),
     calls,
   };
 }
@@ -50,11 +58,21 @@ describe('SNS publisher (fake SNS client)', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('rejects every entry of a batch the SNS call itself failed for', async () => {
-    const { publisher } = fakePublisher(() => {
+  it('rejects every entry of a batch the SNS call itself failed for (after its rounds, for throttling)', async () => {
+    const { publisher, calls } = fakePublisher(() => {
       throw Object.assign(new Error('throttled'), { name: 'Throttling' });
     });
-    await expect(publisher.publish(message(1))).rejects.toThrow(/SNS did not accept the message for topic "t": Throttling: throttled/);
+    const results = await Promise.allSettled([1, 2].map((n) => publisher.publish(message(n))));
+    for (const result of results)
+      expect((result as PromiseRejectedResult).reason.message).toMatch(
+        /^SNS did not accept the message for topic "t": Throttling: throttled/,
+      );
+    expect(
+      calls
+        .flat()
+        .map((e) => e.Message)
+        .sort(),
+    ).toEqual(['m1', 'm1', 'm1', 'm2', 'm2', 'm2']);
   });
 
   it('FIFO: group id, and a fresh deduplication id unless one is given', async () => {
