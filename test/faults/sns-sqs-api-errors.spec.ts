@@ -28,6 +28,40 @@ interface Injector {
   retries: number[];
 }
 
+const throttling = () =>
+  Object.assign(new Error('Rate exceeded (injected)'), {
+    name: 'ThrottlingException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+  });
+const internalFailure = () =>
+  Object.assign(new Error('We encountered an internal error (injected)'), {
+    name: 'InternalFailure',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 500 },
+  });
+
+/** Fails each PublishBatch attempt (at the same place as injectFaults) for which `failure()` returns an error; counts them. */
+function failPublishes(client: SNSClient, failure: () => Error | undefined): { failed: number } {
+  const state = { failed: 0 };
+  (client as unknown as { middlewareStack: { add: Function } }).middlewareStack.add(
+    (next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+      const error = context.commandName === 'PublishBatchCommand' ? failure() : undefined;
+      if (!error) return next(args);
+      state.failed += 1;
+      throw error;
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'publishFailures' },
+  );
+  return state;
+}
+
+/** The publisher's warnings for the rounds it retried after the SDK gave up, for `topic`. */
+const ROUND = (topic: string) =>
+  new RegExp(
+    `SNS did not take (a message|\\d+ messages) for topic "${topic}" \\(.*\\); retrying (it|them) in \\d+-\\d+ ms \\(round \\d of 2\\)`,
+  );
+
 function injectFaults(clients: Array<SNSClient | SQSClient>): Injector {
   const state: Injector = { calls: {}, injected: {}, retries: [] };
   const failedAt = new WeakMap<object, number>();
@@ -47,17 +81,7 @@ function injectFaults(clients: Array<SNSClient | SQSClient>): Injector {
         // every other injected failure comes after the service did the work (the response is lost), the rest before
         if (k % 10 === 0) await next(args);
         failedAt.set(args.input, Date.now());
-        throw k % 15 === 0
-          ? Object.assign(new Error('Rate exceeded (injected)'), {
-              name: 'ThrottlingException',
-              $fault: 'client',
-              $metadata: { httpStatusCode: 400 },
-            })
-          : Object.assign(new Error('We encountered an internal error (injected)'), {
-              name: 'InternalFailure',
-              $fault: 'server',
-              $metadata: { httpStatusCode: 500 },
-            });
+        throw k % 15 === 0 ? throttling() : internalFailure();
       },
       { step: 'finalizeRequest', priority: 'low', name: 'faultInjection' },
     );
@@ -122,6 +146,7 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
     await app.get(MessagingServer).close();
     const dead = (await drainSqsQueue(fauxqs.sqs, `${topic}-dlq`)).map((m) => numberIn(m.Body ?? '')!);
     const injected = Object.values(injector.injected).reduce((a, b) => a + b, 0);
+    const rounds = logger.count('WARN', ROUND(topic));
     const result = account('sns-sqs 6 API errors', {
       published: COUNT,
       confirmed,
@@ -130,18 +155,68 @@ describe('faults: SNS+SQS API errors and queue policy', () => {
       rejected: rejected.size,
       note: `injected ${Object.entries(injector.injected)
         .map(([k, v]) => `${v} ${k.replace(/Command$/, '')}`)
-        .join(', ')}; ${injector.retries.length} SDK retries, waited ${Math.min(...injector.retries)}–${Math.max(...injector.retries)} ms`,
+        .join(
+          ', ',
+        )}; ${injector.retries.length} SDK retries, waited ${Math.min(...injector.retries)}–${Math.max(...injector.retries)} ms; ${rounds} publisher rounds after the SDK gave up`,
     });
     expect(result.lost).toEqual([]);
     expect(rejected.size).toBe(0);
     expect(dead).toEqual([]);
     for (const name of TARGETS) expect(injector.injected[name]).toBeGreaterThan(0);
-    // every injected failure was retried (a receive cut short by close() may be one exception; a delete's last round
-    // after the SDK gave up is a fresh command, which the injector does not count as a retry)
-    expect(injector.retries.length).toBeGreaterThanOrEqual(injected - 2);
-    // the SDK absorbed them: the transport never saw a failed receive, delete or publish
+    // every injected failure was retried, by the SDK or (a PublishBatch it gave up on) by a publisher round; a receive
+    // cut short by close() may be one exception, a delete's last round after the SDK gave up (a fresh command, which the
+    // injector does not count as a retry) another
+    expect(injector.retries.length + rounds).toBeGreaterThanOrEqual(injected - 2);
+    // no receive or delete failed for good, no emit failed: the SDK absorbed the faults, and where its attempts all fell
+    // inside the every-fifth-call pattern (5xx backoff is tens of ms; seen under CPU load) the publisher's rounds did
     expect(logger.lines.filter((l) => /Receiving from .* failed|Could not delete|did not accept/.test(l))).toEqual([]);
   }, 150_000);
+
+  /** An app consuming `topic` (handled numbers pushed to `handled`), its SNS client for fault injection. */
+  async function consumingApp(topic: string, handled: number[], maxAttempts: number) {
+    const app = await startTestApp(
+      { transport: 'sns-sqs', serviceName: uniqueName('svc'), snsSqs: { ...snsSqs(), maxAttempts } },
+      [controllerFor([{ pattern: topic, extras: { queueName: topic }, handle: (d: { n: number }) => void handled.push(d.n) }])],
+      { logger },
+    );
+    apps.push(app);
+    return { app, sns: app.get(MessagingClient).unwrap<{ sns: SNSClient }>().sns };
+  }
+
+  it("6b. a 1.5 s burst of 5xx on every PublishBatch outlasts the SDK's 5 attempts (its 5xx backoff totals < 1 s): the publisher's rounds ride it out, every emit confirmed", async () => {
+    const topic = uniqueName('f-burst');
+    const handled: number[] = [];
+    const { app, sns } = await consumingApp(topic, handled, 5);
+    let burstUntil = 0;
+    const burst = failPublishes(sns, () => (Date.now() < burstUntil ? internalFailure() : undefined));
+    burstUntil = Date.now() + 1500;
+    const { confirmed, rejected } = await publishNumbered(app, topic, numbers(50), { concurrency: 50 });
+    expect([...rejected.values()]).toEqual([]);
+    expect(confirmed.size).toBe(50);
+    // the SDK spent all its attempts inside the burst and gave up; the publisher waited and tried again
+    expect(burst.failed).toBeGreaterThanOrEqual(5);
+    expect(logger.count('WARN', ROUND(topic))).toBeGreaterThan(0);
+    await waitFor(() => new Set(handled).size === 50, { timeoutMs: 30_000, what: 'all 50 handled' });
+  }, 60_000);
+
+  it("6c. PublishBatch throttled without end: each emit rejects with a PublishError saying SNS throttles and what to change, after the SDK's attempts and the publisher's rounds", async () => {
+    const topic = uniqueName('f-throttled');
+    const { app, sns } = await consumingApp(topic, [], 2);
+    const throttled = failPublishes(sns, throttling);
+    const started = Date.now();
+    const { confirmed, rejected } = await publishNumbered(app, topic, numbers(3), { concurrency: 3 });
+    const elapsed = Date.now() - started;
+    expect(confirmed.size).toBe(0);
+    expect([...rejected.keys()].sort()).toEqual([0, 1, 2]);
+    for (const message of rejected.values())
+      expect(message).toBe(
+        `SNS did not accept the message for topic "${topic}": ThrottlingException: Rate exceeded (injected) (still failing after 2 more rounds of snsSqs.maxAttempts attempts each); SNS is throttling these calls: publish at a lower rate, raise snsSqs.maxAttempts, or ask AWS for a higher quota`,
+      );
+    // each message: 3 rounds of 2 attempts; the rounds waited at least 0.5 + 2 s, the SDK's throttling backoff up to 1 s a round
+    expect(throttled.failed).toBeGreaterThanOrEqual(6);
+    expect(elapsed).toBeGreaterThanOrEqual(2500);
+    expect(elapsed).toBeLessThan(20_000);
+  }, 60_000);
 
   it('the queue policy allows only sqs:SendMessage from the subscribed topic ARNs', async () => {
     const queueName = uniqueName('f-policy');
