@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -29,7 +28,8 @@ import { fromSqsAttributes, parseNotification, parseQueueOnlyBody } from './noti
 import { attributeWarnings, type InvalidAttribute } from './attribute-decoding.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
 import { InFlightCount } from '../transport/in-flight-count.js';
-import { VisibilityHeartbeat } from './visibility-heartbeat.js';
+import { changeVisibility, VisibilityHeartbeat } from './visibility-heartbeat.js';
+import { countFailures } from './entry-batches.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
 
 export interface ConsumerSettings {
@@ -500,22 +500,16 @@ export class SqsConsumer {
 
   private async sendRelease(items: Held[]): Promise<void> {
     for (const chunk of batchesOf(items)) {
-      try {
-        const result = await this.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.settings.queueUrl,
-            Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h.message.ReceiptHandle!, VisibilityTimeout: 0 })),
-          }),
-        );
-        for (const f of result.Failed ?? [])
-          this.logger.warn?.(
-            `Could not release a message on ${this.plan.name} (${f.Code}: ${f.Message}); it returns after its visibility timeout`,
-          );
-      } catch (error) {
+      const failures = await changeVisibility(
+        (command) => this.send(command),
+        this.settings.queueUrl,
+        chunk.map((h) => h.message.ReceiptHandle!),
+        0,
+      );
+      for (const [failure, count] of countFailures(failures, () => true))
         this.logger.warn?.(
-          `Could not release ${chunk.length} message(s) on ${this.plan.name} (${describeError(error)}); they return after their visibility timeout`,
+          `Could not release ${count === 1 ? 'a message' : `${count} messages`} on ${this.plan.name} (${failure.reason}); ${count === 1 ? 'it returns' : 'they return'} after the visibility timeout`,
         );
-      }
     }
   }
 }
