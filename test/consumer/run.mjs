@@ -16,7 +16,9 @@ const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const INSTALL_TIMEOUT_MS = 300_000;
 const BOOT_TIMEOUT_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 30_000;
-const CLOSE_TIMEOUT_MS = 15_000;
+// an idle SNS+SQS app's stop lets its open long poll end: up to snsSqs.waitTimeSeconds (20 s by default) plus about
+// a second (README, "Shutdown on SNS+SQS"); an AMQP app closes in milliseconds
+const CLOSE_TIMEOUT_MS = 25_000;
 const EXAMPLE_TEST_TIMEOUT_MS = 120_000;
 const runId = randomBytes(3).toString('hex');
 
