@@ -98,7 +98,15 @@ export class AmqpBroker implements Broker {
       if (refused) return Promise.reject(refused);
       exchange = message.exchange;
     }
-    return this.publisher.publish(exchange, this.routingKey(message.topic), message.body, message.attributes, message.topic);
+    return this.publisher.publish(
+      exchange,
+      this.routingKey(message.topic),
+      message.body,
+      message.attributes,
+      message.topic,
+      undefined,
+      message.messageId,
+    );
   }
 
   sendToQueue(message: QueueMessage): Promise<void> {

@@ -216,6 +216,7 @@ export class AmqpConsumer {
       body: msg.content,
       attributes: attributesOf(headers),
       messageId: msg.properties.messageId ?? randomUUID(),
+      messageIdMissing: msg.properties.messageId === undefined,
       receiveCount,
       raw: msg,
     };

@@ -67,7 +67,8 @@ export class AmqpPublisher {
 
   /**
    * Publishes a message as the library's client does: persistent, content type, headers from attributes, message id.
-   * `topic` (as given to emit) names the message in errors; `extra` adds properties (e.g. an expiration).
+   * `topic` (as given to emit) names the message in errors; `extra` adds properties (e.g. an expiration);
+   * `messageId` (the envelope's message uuid) is the message_id, else the publisher makes one.
    */
   publish(
     exchange: string,
@@ -76,6 +77,7 @@ export class AmqpPublisher {
     attributes: Record<string, AttributeValue>,
     topic = routingKey,
     extra?: Options.Publish,
+    messageId?: string,
   ): Promise<void> {
     let headers: Record<string, unknown> | undefined;
     try {
@@ -87,7 +89,7 @@ export class AmqpPublisher {
     const options: Options.Publish = {
       persistent: true,
       contentType: contentTypeOf(body),
-      messageId: this.nextMessageId(),
+      messageId: messageId ?? this.nextMessageId(),
       headers,
     };
     return this.publishRaw(exchange, routingKey, content, extra ? { ...options, ...extra } : options);

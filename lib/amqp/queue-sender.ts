@@ -50,6 +50,7 @@ export class AmqpQueueSender {
       message.attributes,
       `queue ${ref.name}`,
       delay > 0 ? { expiration: String(delay * 1000), mandatory: true } : MANDATORY,
+      message.messageId,
     );
   }
 

@@ -3,6 +3,7 @@ import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microser
 import { from, Subject, type Observable } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_ENVELOPE } from '../constants.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
+import { newMessageUuid } from '../envelopes/envelope-fields.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import { MessagingError, PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
@@ -79,10 +80,11 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
     if (!broker.sendToQueue) throw new PublishError(`sendToQueue('${queue}') is not supported by this broker`);
     const envelope = options.envelope ? await this.envelopes.resolve(options.envelope) : this.envelope;
     const topic = options.topic ?? '';
-    const body = await envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass });
+    const messageId = newMessageUuid(this.identity.uuid);
+    const body = await envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass, messageUuid: messageId });
     const { delaySeconds, groupId, deduplicationId } = options;
     const send = (attributes: MessagingRecordOptions['attributes'] & object) =>
-      broker.sendToQueue!({ queue, body, attributes, delaySeconds, groupId, deduplicationId });
+      broker.sendToQueue!({ queue, body, attributes, delaySeconds, groupId, deduplicationId, messageId });
     const attributes = options.attributes ?? NO_ATTRIBUTES;
     if (this.tracing) return this.tracing.publish(topic || queue, attributes, send);
     return send(attributes);
@@ -132,13 +134,16 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
       const record = packet.data instanceof MessagingRecord ? packet.data : undefined;
       const options = record?.options ?? NO_OPTIONS;
       if (options.envelope) return this.publishWithEnvelope<T>(topic, record!.data, options);
+      const messageId = newMessageUuid(this.identity.uuid);
       const encoded = this.envelope.encode(record ? record.data : packet.data, {
         topic,
         service: this.identity,
         protoClass: options.protoClass,
+        messageUuid: messageId,
       });
-      if (typeof encoded === 'string' || Buffer.isBuffer(encoded)) return this.publishEncoded(topic, encoded, options) as Promise<T>;
-      return encoded.then((body) => this.publishEncoded(topic, body, options)) as Promise<T>;
+      if (typeof encoded === 'string' || Buffer.isBuffer(encoded))
+        return this.publishEncoded(topic, encoded, options, messageId) as Promise<T>;
+      return encoded.then((body) => this.publishEncoded(topic, body, options, messageId)) as Promise<T>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -146,18 +151,19 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
 
   private async publishWithEnvelope<T>(topic: string, data: unknown, options: MessagingRecordOptions): Promise<T> {
     const envelope = await this.envelopes.resolve(options.envelope!);
-    const encoded = envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass });
-    await this.publishEncoded(topic, typeof encoded === 'string' || Buffer.isBuffer(encoded) ? encoded : await encoded, options);
+    const messageId = newMessageUuid(this.identity.uuid);
+    const encoded = envelope.encode(data, { topic, service: this.identity, protoClass: options.protoClass, messageUuid: messageId });
+    await this.publishEncoded(topic, typeof encoded === 'string' || Buffer.isBuffer(encoded) ? encoded : await encoded, options, messageId);
     return undefined as T;
   }
 
-  private publishEncoded(topic: string, body: string | Buffer, options: MessagingRecordOptions): Promise<void> {
+  private publishEncoded(topic: string, body: string | Buffer, options: MessagingRecordOptions, messageId: string): Promise<void> {
     const attributes = options.attributes ?? NO_ATTRIBUTES;
     const { groupId, deduplicationId, exchange } = options;
     if (this.tracing)
       return this.tracing.publish(topic, attributes, (traced) =>
-        this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId, exchange }),
+        this.broker.publish({ topic, body, attributes: traced, groupId, deduplicationId, exchange, messageId }),
       );
-    return this.broker.publish({ topic, body, attributes, groupId, deduplicationId, exchange });
+    return this.broker.publish({ topic, body, attributes, groupId, deduplicationId, exchange, messageId });
   }
 }

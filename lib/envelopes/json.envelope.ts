@@ -27,7 +27,7 @@ export class JsonEnvelope implements MessageEnvelope {
     // Built by concatenation so the data is serialized once, from parts fixed per service and per topic; field
     // order and names are tomodachi's.
     const { prefix, escapeUuid } = servicePart(context.service);
-    const uuid = newMessageUuid(context.service.uuid);
+    const uuid = context.messageUuid ?? newMessageUuid(context.service.uuid);
     return (
       `${prefix}${escapeUuid ? JSON.stringify(uuid).slice(1, -1) : uuid}${AFTER_UUID}${epochSeconds()}${topicPart(context.topic)}` +
       (compressed ? `base64_gzip_json"},"data":"${deflateSync(json).toString('base64')}"}` : `raw"},"data":${json}}`)

@@ -17,6 +17,11 @@ export interface EnvelopeEncodeContext {
   topic: string;
   service: EnvelopeService;
   protoClass?: ProtoClass;
+  /**
+   * The message uuid to write (the client makes one per message and also sends it as the transport's message id,
+   * e.g. the AMQP message_id); an envelope that carries a uuid makes its own when this is absent.
+   */
+  messageUuid?: string;
 }
 
 export interface EnvelopeDecodeContext {

@@ -57,7 +57,7 @@ function encodeWith(SnsSqsMessageType: MessageType, data: unknown, context: Enve
   const message = SnsSqsMessageType.create({
     service: { name: context.service.name, uuid: context.service.uuid },
     metadata: {
-      message_uuid: newMessageUuid(context.service.uuid),
+      message_uuid: context.messageUuid ?? newMessageUuid(context.service.uuid),
       protocol_version: PROTOCOL_VERSION,
       timestamp: epochSeconds(),
       topic: context.topic,

@@ -44,6 +44,12 @@ export function createDeliveryDispatcher(
     } catch (error) {
       return deadLetter(logger, delivery, `cannot decode message: ${describeError(error)}`);
     }
+    // a message without a transport id (tomodachi publishes on AMQP with no properties) goes by its envelope's uuid
+    const uuid = decoded.metadata?.messageUuid;
+    if ((delivery.messageIdMissing || delivery.messageId === '') && typeof uuid === 'string' && uuid !== '') {
+      delivery.messageId = uuid;
+      delivery.messageIdMissing = false;
+    }
     const context = new MessagingContext([
       delivery.topic,
       delivery.attributes,

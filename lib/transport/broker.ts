@@ -46,6 +46,8 @@ export interface InboundDelivery {
   body: string | Buffer;
   attributes: Record<string, unknown>;
   messageId: string;
+  /** The transport carried no message id (messageId is a stand-in): the envelope's message uuid replaces it. */
+  messageIdMissing?: boolean;
   /** 1 on the first delivery. */
   receiveCount: number;
   /** FIFO message group, where the broker has one. */
@@ -79,6 +81,8 @@ export interface OutboundMessage {
   attributes: Record<string, AttributeValue>;
   groupId?: string;
   deduplicationId?: string;
+  /** The envelope's message uuid, sent as the transport's message id where it has one (AMQP message_id). */
+  messageId?: string;
   /** AMQP: the exchange instead of the module's amqp.exchange. */
   exchange?: string;
 }
@@ -94,6 +98,8 @@ export interface QueueMessage {
   delaySeconds?: number;
   groupId?: string;
   deduplicationId?: string;
+  /** The envelope's message uuid, sent as the transport's message id where it has one (AMQP message_id). */
+  messageId?: string;
 }
 
 /** One consumed queue, as the broker sees it right now. */
