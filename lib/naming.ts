@@ -1,15 +1,42 @@
 import { createHash } from 'node:crypto';
 
 const FORBIDDEN = /[^A-Za-z0-9_-]/gu;
+/** AMQP routing keys: everything outside printable ASCII (space to `~`; `*` and `#` included) is escaped. */
+const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7e]/gu;
 const ENCODED = /___((?:[0-9a-f]{2})+)_/g;
+
+/**
+ * tomodachi's one reversible escape, the rule behind every encoded name: each character `forbidden` matches (a global
+ * regular expression over code points) becomes `___<its utf-8 bytes in lowercase hex>_`; `decodeName` undoes it.
+ */
+export function escapeCharacters(text: string, forbidden: RegExp): string {
+  return text.replace(forbidden, hexEscape);
+}
+
+function hexEscape(char: string): string {
+  return `___${Buffer.from(char, 'utf8').toString('hex')}_`;
+}
 
 /** tomodachi's reversible name encoding: every character outside [A-Za-z0-9_-] becomes `___<utf-8 hex>_`. */
 export function encodeName(name: string): string {
-  return name.replace(FORBIDDEN, (char) => `___${Buffer.from(char, 'utf8').toString('hex')}_`);
+  return escapeCharacters(name, FORBIDDEN);
 }
 
 export function decodeName(encoded: string): string {
-  return encoded.replace(ENCODED, (_match, hex: string) => Buffer.from(hex, 'hex').toString('utf8'));
+  return encoded.includes('___') ? encoded.replace(ENCODED, (_match, hex: string) => Buffer.from(hex, 'hex').toString('utf8')) : encoded;
+}
+
+/**
+ * An AMQP routing key or binding pattern as tomodachi publishes and binds it (`encode_routing_key`): the same escape,
+ * applied to characters outside printable ASCII only (`t1.menu.café` → `t1.menu.caf___c3a9_`; `*`, `#` kept).
+ */
+export function encodeRoutingKey(routingKey: string): string {
+  return escapeCharacters(routingKey, OUTSIDE_PRINTABLE_ASCII);
+}
+
+/** The routing key a message was published with, as the handler names it (tomodachi's `decode_routing_key`). */
+export function decodeRoutingKey(encoded: string): string {
+  return decodeName(encoded);
 }
 
 /**

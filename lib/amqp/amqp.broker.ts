@@ -16,6 +16,7 @@ import { MessagingError } from '../errors.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
+import { routingKeyOf } from './naming.js';
 import { AmqpPublisher } from './publisher.js';
 import { provisioningError } from './provisioning-error.js';
 import { checkQueueTypeSupport } from './queue-type-support.js';
@@ -113,13 +114,13 @@ export class AmqpBroker implements Broker {
     return this.queueSender.send(message);
   }
 
-  /** topicPrefix + topic, kept per topic (a handful per process) instead of a new string per message. */
+  /** topicPrefix + topic, encoded (routingKeyOf), kept per topic (a handful per process) instead of a new string per message. */
   private readonly routingKeys = new Map<string, string>();
 
   private routingKey(topic: string): string {
     let key = this.routingKeys.get(topic);
     if (key === undefined) {
-      key = `${this.options.topicPrefix}${topic}`;
+      key = routingKeyOf(this.options.topicPrefix, topic);
       if (this.routingKeys.size < 1000) this.routingKeys.set(topic, key);
     }
     return key;

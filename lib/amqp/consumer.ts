@@ -18,7 +18,7 @@ import { describeError } from '../error-text.js';
 import { decodeContent } from './content-encoding.js';
 import { AckBatcher, type AckSlot } from './ack-batcher.js';
 import { settleBy } from './deadline.js';
-import { HEADER, isInternalHeader, retryQueueName } from './naming.js';
+import { HEADER, isInternalHeader, retryQueueName, topicOfRoutingKey } from './naming.js';
 import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
 import { republishProperties, withoutLargeHeaders } from './republish.js';
 import { declareTopology, renewPerProcessQueues, retryQueueOptions } from './topology.js';
@@ -210,9 +210,8 @@ export class AmqpConsumer {
     const receiveCount = Math.max(previous + 1 + (msg.fields.redelivered ? 1 : 0), failedBefore + 1);
     const routingKey =
       typeof headers[HEADER.originalRoutingKey] === 'string' ? (headers[HEADER.originalRoutingKey] as string) : msg.fields.routingKey;
-    const prefix = this.options.topicPrefix;
     const delivery: InboundDelivery = {
-      topic: prefix && routingKey.startsWith(prefix) ? routingKey.slice(prefix.length) : routingKey,
+      topic: topicOfRoutingKey(routingKey, this.options.topicPrefix),
       body: msg.content,
       attributes: attributesOf(headers),
       messageId: msg.properties.messageId ?? randomUUID(),

@@ -1,3 +1,5 @@
+import { decodeRoutingKey, encodeRoutingKey } from '../naming.js';
+
 /** Delay queue whose messages dead-letter back into the main queue when their per-message TTL expires. */
 export function retryQueueName(queue: string): string {
   return `${queue}-retry`;
@@ -37,4 +39,18 @@ export function exchangeOf(subscriptionExchange: string | undefined, defaultExch
 /** RabbitMQ reserves `amq.*` names; such exchanges exist already and are never declared. */
 export function isReservedName(name: string): boolean {
   return name.startsWith('amq.');
+}
+
+/**
+ * The routing key a topic (or binding pattern) is published and bound with: topicPrefix + topic, encoded as tomodachi
+ * encodes routing keys (characters outside printable ASCII as `___<utf-8 hex>_`), so both sides meet on the wire.
+ */
+export function routingKeyOf(topicPrefix: string, topic: string): string {
+  return encodeRoutingKey(`${topicPrefix}${topic}`);
+}
+
+/** The topic a routing key carries, as the handler names it: decoded, without topicPrefix. */
+export function topicOfRoutingKey(routingKey: string, topicPrefix: string): string {
+  const key = decodeRoutingKey(routingKey);
+  return topicPrefix && key.startsWith(topicPrefix) ? key.slice(topicPrefix.length) : key;
 }

@@ -1,7 +1,7 @@
 import type { Channel, Options } from 'amqplib';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
-import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
+import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
 
 /** One declaration the broker refused; `operation` names it (e.g. `assertQueue billing-order-paid`). */
 export class TopologyStepError extends Error {
@@ -55,7 +55,7 @@ export async function declareTopology(channel: Channel, plans: readonly QueuePla
       await step(`assertQueue ${deadLetter.name}`, () => channel.assertQueue(deadLetter.name, deadLetterQueueOptions(plan, options)));
     for (const s of plan.subscriptions) {
       const exchange = exchangeOf(s.exchange, options.amqp.exchange);
-      const key = `${options.topicPrefix}${s.pattern}`;
+      const key = routingKeyOf(options.topicPrefix, s.pattern);
       await step(`bindQueue ${plan.name} to exchange ${exchange} with ${key}`, () => channel.bindQueue(plan.name, exchange, key));
     }
   }

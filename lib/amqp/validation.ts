@@ -2,7 +2,7 @@ import { MessagingOptionsError, PublishError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { checkFilterPolicies } from './filtered-handler.js';
-import { retryQueueName } from './naming.js';
+import { retryQueueName, routingKeyOf } from './naming.js';
 
 const MAX_NAME_BYTES = 255;
 
@@ -23,7 +23,7 @@ export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMes
     for (const s of plan.subscriptions) {
       const pattern = `@EventPattern('${s.pattern}')`;
       if (s.exchange !== undefined) checkExchange(s.exchange, `${pattern}.exchange`);
-      const routingKey = `${options.topicPrefix}${s.pattern}`;
+      const routingKey = routingKeyOf(options.topicPrefix, s.pattern);
       if (Buffer.byteLength(routingKey) > MAX_NAME_BYTES) {
         throw new MessagingOptionsError(
           `${pattern} (with topicPrefix)`,

@@ -3,7 +3,7 @@ import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../topology/verification-error.js';
 import type { AmqpModel } from './connection.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
-import { exchangeOf, isReservedName, retryQueueName } from './naming.js';
+import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
 import { mainQueueOptions } from './topology.js';
 
 /**
@@ -53,7 +53,7 @@ function expectedQueues(plan: QueuePlan, options: ResolvedMessagingOptions): Arr
   if (plan.existingQueue !== undefined)
     return [['queue', plan.name, 'an existing queue (a queue-only handler consumes it as it is)'], retry];
   const keys = plan.subscriptions
-    .map((s) => `${exchangeOf(s.exchange, options.amqp.exchange)}:${options.topicPrefix}${s.pattern}`)
+    .map((s) => `${exchangeOf(s.exchange, options.amqp.exchange)}:${routingKeyOf(options.topicPrefix, s.pattern)}`)
     .join(', ');
   const queues: Array<[string, string, string]> = [['queue', plan.name, `${durable} bound to ${keys}`], retry];
   if (plan.deadLetter) queues.push(['dead-letter queue', plan.deadLetter.name, durable]);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { encodeRoutingKey, escapeCharacters } from '../naming.js';
 
 /**
  * Queue and topic names as tomodachi (0.28) computes them, so that a Nest service can take over a tomodachi
@@ -25,20 +26,15 @@ export interface TomodachiQueueNameInput {
 }
 
 const SNS_KEEP = /(?!\.fifo$)([^a-zA-Z0-9_*#-])/gu;
-const AMQP_KEEP = /([^a-zA-Z0-9_*#,;.:<>!"%&/()[\]{}\\=?'^`~+|@$ -])/gu;
-
-function hexEscape(char: string): string {
-  return `___${Buffer.from(char, 'utf8').toString('hex')}_`;
-}
 
 /** tomodachi's `AWSSNSSQSTransport.encode_topic`. */
 export function encodeTomodachiTopic(topic: string): string {
-  return topic.replace(SNS_KEEP, hexEscape);
+  return escapeCharacters(topic, SNS_KEEP);
 }
 
-/** tomodachi's `AmqpTransport.encode_routing_key`. */
+/** tomodachi's `AmqpTransport.encode_routing_key`: the routing-key encoding the AMQP transport publishes and binds with. */
 export function encodeTomodachiRoutingKey(routingKey: string): string {
-  return routingKey.replace(AMQP_KEEP, hexEscape);
+  return encodeRoutingKey(routingKey);
 }
 
 /** The SNS topic name tomodachi uses for a topic: prefixed, `.fifo` for FIFO, encoded. */

@@ -1,5 +1,5 @@
 import { deadLetterQueueOptions, mainQueueOptions, retryQueueOptions } from '../amqp/topology.js';
-import { exchangeOf, isReservedName, retryQueueName } from '../amqp/naming.js';
+import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from '../amqp/naming.js';
 import { validatePlans } from '../amqp/validation.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
@@ -49,7 +49,7 @@ export function describeAmqpTopology(plans: readonly QueuePlan[], options: Resol
         topic: exchange,
         queue: plan.name,
         pattern: sub.pattern,
-        routingKey: `${options.topicPrefix}${sub.pattern}`,
+        routingKey: routingKeyOf(options.topicPrefix, sub.pattern),
         perProcess,
       });
     }

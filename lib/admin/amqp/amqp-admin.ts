@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { decodeContent } from '../../amqp/content-encoding.js';
 import { toHeaders } from '../../amqp/headers.js';
-import { HEADER, isInternalHeader, isReservedName } from '../../amqp/naming.js';
+import { HEADER, isInternalHeader, isReservedName, routingKeyOf, topicOfRoutingKey } from '../../amqp/naming.js';
 import { contentTypeOf } from '../../amqp/publisher.js';
 import { declareTopology } from '../../amqp/topology.js';
 import type { ResolvedMessagingOptions } from '../../messaging.options.js';
@@ -224,20 +224,19 @@ export class AmqpAdmin implements AdminBackend {
   }
 
   private routingKey(topic: string): string {
-    return `${this.options.topicPrefix}${topic}`;
+    return routingKeyOf(this.options.topicPrefix, topic);
   }
 
   private describe(m: GetMessage): RawPeeked {
     const headers = m.properties.headers ?? {};
     const routingKey =
       typeof headers[HEADER.originalRoutingKey] === 'string' ? String(headers[HEADER.originalRoutingKey]) : m.fields.routingKey;
-    const prefix = this.options.topicPrefix;
     const attributes: Record<string, unknown> = {};
     for (const key of Object.keys(headers)) if (!isInternalHeader(key)) attributes[key] = headers[key];
     const content = decodeContent(m.content, m.properties.contentEncoding, this.options.maxDecodedBytes);
     return {
       messageId: m.properties.messageId ?? '',
-      topic: prefix && routingKey.startsWith(prefix) ? routingKey.slice(prefix.length) : routingKey,
+      topic: topicOfRoutingKey(routingKey, this.options.topicPrefix),
       body: m.content.toString('utf8'),
       attributes,
       receiveCount: (Number(headers[HEADER.receiveCount]) || 0) + 1,

@@ -5,6 +5,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { MessagingContext } from '../../../lib/index.js';
 import { emit, startTestApp } from '../../support/apps.js';
 import { tomodachiEnvelope } from '../../support/tomodachi-envelope.js';
+import { encodeTomodachiRoutingKey } from '../../../lib/naming/tomodachi-names.js';
 import { cleanUpBrokerAfterAll, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
@@ -59,6 +60,74 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       const envelope = JSON.parse(received[0].content.toString('utf8')) as { metadata: { message_uuid: string } };
       expect(envelope.metadata.message_uuid).toMatch(/\..+/);
       expect(received[0].properties.messageId).toBe(envelope.metadata.message_uuid);
+    });
+  });
+  describe('non-ASCII routing keys, encoded as tomodachi encodes them', () => {
+    it("a key tomodachi published (encoded) reaches the library's exact and wildcard bindings; getTopic() is decoded", async () => {
+      const topicPrefix = `${uniqueName('t1')}.`;
+      const seen: Array<{ handler: string; topic: string; id: string }> = [];
+      @Controller()
+      class MenuController {
+        @EventPattern('menu.café')
+        exact(@Payload() data: { id: string }, @Ctx() ctx: MessagingContext) {
+          seen.push({ handler: 'exact', topic: ctx.getTopic(), id: data.id });
+        }
+
+        @EventPattern('prix.€.*')
+        wildcard(@Payload() data: { id: string }, @Ctx() ctx: MessagingContext) {
+          seen.push({ handler: 'wildcard', topic: ctx.getTopic(), id: data.id });
+        }
+      }
+      const serviceName = track(uniqueName('rk-in'));
+      apps.push(await startTestApp(rabbitMqOptions({ serviceName, topicPrefix }), [MenuController]));
+      // what tomodachi's publish does: encode_routing_key(prefix + topic), no properties
+      const exactKey = encodeTomodachiRoutingKey(`${topicPrefix}menu.café`);
+      const wildKey = encodeTomodachiRoutingKey(`${topicPrefix}prix.€.日本`);
+      expect(exactKey).toBe(`${topicPrefix}menu.caf___c3a9_`);
+      expect(wildKey).toBe(`${topicPrefix}prix.___e282ac_.___e697a5____e69cac_`);
+      channel.publish('amq.topic', exactKey, Buffer.from(tomodachiEnvelope({ id: 'e' }, `${topicPrefix}menu.café`, SERVICE)));
+      channel.publish('amq.topic', wildKey, Buffer.from(tomodachiEnvelope({ id: 'w' }, `${topicPrefix}prix.€.日本`, SERVICE)));
+      await waitFor(() => seen.length === 2, { what: 'both messages' });
+      expect(seen.sort((a, b) => a.handler.localeCompare(b.handler))).toEqual([
+        { handler: 'exact', topic: 'menu.café', id: 'e' },
+        { handler: 'wildcard', topic: 'prix.€.日本', id: 'w' },
+      ]);
+    });
+
+    it("the library's emit of a non-ASCII topic reaches queues bound the tomodachi way (encoded exact key, wildcard)", async () => {
+      const topicPrefix = `${uniqueName('t1')}.`;
+      const exactQueue = track(uniqueName('rk-out-exact'));
+      const wildQueue = track(uniqueName('rk-out-wild'));
+      const received: Array<{ queue: string; routingKey: string; id: string }> = [];
+      for (const [queue, pattern] of [
+        [exactQueue, `${topicPrefix}menu.café`],
+        [wildQueue, `${topicPrefix}menu.#`],
+      ]) {
+        await channel.assertQueue(queue, { durable: false });
+        // tomodachi binds encode_routing_key(prefix + pattern)
+        await channel.bindQueue(queue, 'amq.topic', encodeTomodachiRoutingKey(pattern));
+        await channel.consume(
+          queue,
+          (msg) => {
+            if (msg) {
+              const body = JSON.parse(msg.content.toString('utf8')) as { data: { id: string } };
+              received.push({ queue, routingKey: msg.fields.routingKey, id: body.data.id });
+            }
+          },
+          { noAck: true },
+        );
+      }
+      const app = await startTestApp(rabbitMqOptions({ serviceName: track(uniqueName('rk-out')), topicPrefix }), [], { listen: false });
+      apps.push(app);
+      await emit(app, 'menu.café', { id: '1' });
+      await waitFor(() => received.length === 2, { what: 'the message on both queues' });
+      const key = `${topicPrefix}menu.caf___c3a9_`;
+      expect(received.sort((a, b) => a.queue.localeCompare(b.queue))).toEqual(
+        [
+          { queue: exactQueue, routingKey: key, id: '1' },
+          { queue: wildQueue, routingKey: key, id: '1' },
+        ].sort((a, b) => a.queue.localeCompare(b.queue)),
+      );
     });
   });
 });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { decodeRoutingKey, encodeName, encodeRoutingKey } from '../../../lib/naming.js';
+import { routingKeyOf, topicOfRoutingKey } from '../../../lib/amqp/naming.js';
 import { topicName } from '../../../lib/sns-sqs/naming.js';
 import {
   encodeTomodachiRoutingKey,
@@ -93,9 +95,46 @@ describe('tomodachi encodings', () => {
     expect(encodeTomodachiRoutingKey('ä')).toBe('___c3a4_');
   });
 
+  it('the SNS topic encoding and the routing-key encoding are one escape: they agree wherever both escape a character', () => {
+    for (const text of ['café', '日本', '🎉', 'tab\there', '€']) {
+      const escapedByBoth = [...text].filter((ch) => encodeRoutingKey(ch) !== ch);
+      for (const ch of escapedByBoth) expect(encodeRoutingKey(ch)).toBe(encodeName(ch));
+    }
+  });
+
   it('a non-competing name without function name or instance uuid is refused', () => {
     expect(() => tomodachiSqsQueueName({ topic: 't', queueNamePrefix: '', fifo: false, competing: false })).toThrow(
       /function name and the service instance uuid/,
     );
+  });
+});
+
+const routingKeys = JSON.parse(readFileSync(`${TOMODACHI_VECTORS}/routing-keys.json`, 'utf8')) as {
+  source: string;
+  vectors: Array<{ routingKey: string; encoded: string; decodedBack: string }>;
+};
+
+describe('AMQP routing keys: every vector in test/fixtures/tomodachi/routing-keys.json (tomodachi encode_routing_key / decode_routing_key)', () => {
+  it('has non-ASCII, control-character and wildcard keys', () => {
+    expect(routingKeys.vectors.some((v) => v.encoded !== v.routingKey)).toBe(true);
+    expect(routingKeys.vectors.some((v) => /[*#]/.test(v.routingKey))).toBe(true);
+  });
+
+  it.each(routingKeys.vectors.map((v) => [JSON.stringify(v.routingKey), v] as const))(
+    '%s encodes and decodes back as tomodachi does',
+    (_l, v) => {
+      expect(encodeRoutingKey(v.routingKey)).toBe(v.encoded);
+      expect(encodeTomodachiRoutingKey(v.routingKey)).toBe(v.encoded);
+      expect(decodeRoutingKey(v.encoded)).toBe(v.decodedBack);
+      expect(decodeRoutingKey(encodeRoutingKey(v.routingKey))).toBe(v.routingKey);
+    },
+  );
+
+  it('the transport publishes and binds topicPrefix + topic encoded, and hands handlers the topic decoded without prefix', () => {
+    expect(routingKeyOf('t1.', 'menu.café')).toBe('t1.menu.caf___c3a9_');
+    expect(routingKeyOf('prod-', 'prix.*')).toBe('prod-prix.*');
+    expect(topicOfRoutingKey('t1.menu.caf___c3a9_', 't1.')).toBe('menu.café');
+    expect(topicOfRoutingKey('other.caf___c3a9_', 't1.')).toBe('other.café');
+    expect(topicOfRoutingKey('plain', '')).toBe('plain');
   });
 });
