@@ -122,7 +122,11 @@ export interface AmqpOptions {
   heartbeat?: number;
   /** Milliseconds an emit may wait for a connection and the broker's confirm before it fails (default 10000). */
   publishTimeout?: number;
-  /** Milliseconds an unused generated competing queue lives (x-expires); off by default. */
+  /**
+   * Milliseconds an unused competing queue lives (x-expires); 0 declares none. Off by default; with
+   * `queueNaming: 'tomodachi'` 86400000, what tomodachi declares (its default `queue_ttl`, 86400 s), so that its
+   * queues are taken over in place (RabbitMQ refuses a declaration whose arguments differ from the queue's).
+   */
   queueExpires?: number;
   /** Milliseconds startup (topology, consumers) waits for a connection before it fails with BrokerConnectionError (default 10000). */
   connectTimeout?: number;
@@ -271,6 +275,15 @@ export const DEFAULTS = {
     reconnectDelay: { initial: 500, max: 30_000 },
     queueType: 'classic',
   },
+} as const satisfies DefaultsFor<MessagingModuleOptions>;
+
+/**
+ * The defaults `queueNaming: 'tomodachi'` changes, over DEFAULTS: the queue arguments tomodachi (0.28) declares, so
+ * that a tomodachi service's queues are taken over in place and tomodachi can still declare the library's.
+ */
+export const TOMODACHI_NAMING_DEFAULTS = {
+  /** tomodachi's `options.amqp.queue_ttl` default, 86400 s, declared as x-expires in milliseconds. */
+  amqp: { queueExpires: 86_400 * 1000 },
 } as const satisfies DefaultsFor<MessagingModuleOptions>;
 
 /** The defaults of `snsSqs.largePayload` (set or unset as a whole, so not part of DEFAULTS). */

@@ -1,6 +1,7 @@
 import { MessagingOptionsError } from './errors.js';
 import {
   DEFAULTS,
+  TOMODACHI_NAMING_DEFAULTS,
   OPTION_NAMES,
   type AmqpOptions,
   type AmqpQueueType,
@@ -65,6 +66,7 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
     snsSqs: { ...DEFAULTS.snsSqs, ...stripUndefined(snsSqs) },
     amqp: {
       ...DEFAULTS.amqp,
+      ...(options.queueNaming === 'tomodachi' ? TOMODACHI_NAMING_DEFAULTS.amqp : {}),
       ...stripUndefined(amqp),
       reconnectDelay: { ...DEFAULTS.amqp.reconnectDelay, ...stripUndefined(amqp.reconnectDelay ?? {}) },
     },
@@ -247,7 +249,7 @@ function checkAmqp(o: AmqpOptions): void {
   checkInteger(o.prefetch, 'amqp.prefetch', 1, 65_535);
   checkInteger(o.heartbeat, 'amqp.heartbeat', 0, 3600);
   checkInteger(o.publishTimeout, 'amqp.publishTimeout', 1, 3_600_000);
-  checkInteger(o.queueExpires, 'amqp.queueExpires', 1, 2 ** 31 - 1);
+  checkInteger(o.queueExpires, 'amqp.queueExpires', 0, 2 ** 31 - 1);
   checkInteger(o.connectTimeout, 'amqp.connectTimeout', 1, 3_600_000);
   checkInteger(o.perProcessQueueExpires, 'amqp.perProcessQueueExpires', 1000, 2 ** 31 - 1);
   if (o.managementUrl !== undefined) {

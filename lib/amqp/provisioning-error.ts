@@ -12,6 +12,15 @@ function hintFor(detail: string): string | undefined {
       '(stop its consumers, move or drain its messages, delete it) and start again so that it is declared as configured'
     );
   }
+  if (argument?.name === 'x-expires') {
+    const wanted = argument.current === 'none' ? '0 (no x-expires)' : argument.current;
+    return (
+      `Queue "${argument.queue}" exists with x-expires ${argument.current === 'none' ? 'unset' : argument.current}, but is declared with ` +
+      `${argument.received === 'none' ? 'none' : argument.received}: amqp.queueExpires sets it (a competing queue's x-expires in ms; 0 for none; ` +
+      `queueNaming 'tomodachi' defaults it to 86400000, what tomodachi declares), amqp.perProcessQueueExpires for a competing: false queue; ` +
+      `set it to ${wanted} to use the queue as it is`
+    );
+  }
   if (/PRECONDITION_FAILED|\b406\b/.test(detail)) {
     return 'A queue or exchange of that name exists with other arguments (durable, auto-delete, x-expires, dead-letter settings): delete it, or choose another name';
   }

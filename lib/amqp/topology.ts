@@ -26,7 +26,8 @@ async function step<T>(operation: string, call: () => Promise<T>): Promise<T> {
  * idempotent (assert*), so it runs at startup and again after each reconnect. A refusal throws TopologyStepError.
  *
  * - a non-`amq.*` exchange: durable topic exchange;
- * - competing queue: durable (x-expires = amqp.queueExpires when set; x-queue-type quorum with amqp.queueType
+ * - competing queue: durable (x-expires = amqp.queueExpires when set and not 0, by default 86400000 with queueNaming
+ *   'tomodachi' as tomodachi declares; x-queue-type quorum with amqp.queueType
  *   'quorum', as its -retry and -dlq); non-competing: auto-delete, non-durable, always classic;
  * - `<queue>-retry`: no consumers; messages wait there for their per-message expiration, then dead-letter through
  *   the default exchange back into `<queue>`;

@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { Controller, type INestApplication } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { MessagingContext } from '../../../lib/index.js';
-import { emit, startTestApp } from '../../support/apps.js';
+import { MessagingContext, ProvisioningError } from '../../../lib/index.js';
+import { emit, startTestApp, tryStartTestApp } from '../../support/apps.js';
 import { tomodachiEnvelope } from '../../support/tomodachi-envelope.js';
-import { encodeTomodachiRoutingKey } from '../../../lib/naming/tomodachi-names.js';
-import { cleanUpBrokerAfterAll, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
+import { encodeTomodachiRoutingKey, tomodachiAmqpQueueName } from '../../../lib/naming/tomodachi-names.js';
+import { cleanUpBrokerAfterAll, queueInfo, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
+
+/** What tomodachi 0.28's AmqpTransport declares for every queue (options.amqp.queue_ttl 86400 s by default). */
+const TOMODACHI_QUEUE = { durable: true, exclusive: false, autoDelete: false, arguments: { 'x-expires': 86_400_000 } };
 
 const SERVICE = { name: 'tomodachi-orders', uuid: 'c1a6a1e0-0000-4000-8000-000000000001' };
 
@@ -128,6 +131,76 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
           { queue: wildQueue, routingKey: key, id: '1' },
         ].sort((a, b) => a.queue.localeCompare(b.queue)),
       );
+    });
+  });
+  describe("queue takeover with only queueNaming: 'tomodachi'", () => {
+    /** A competing handler on `pattern`, the queue tomodachi would use for it, and what the handler saw. */
+    function takeover(pattern: string) {
+      const queueNamePrefix = track(`${uniqueName('tq')}-`);
+      const queue = tomodachiAmqpQueueName({ topic: pattern, queueNamePrefix, competing: true });
+      const seen: Array<{ topic: string; id: string }> = [];
+      @Controller()
+      class TakeoverController {
+        @EventPattern(pattern)
+        on(@Payload() data: { id: string }, @Ctx() ctx: MessagingContext) {
+          seen.push({ topic: ctx.getTopic(), id: data.id });
+        }
+      }
+      const options = rabbitMqOptions({ serviceName: track(uniqueName('tq-svc')), queueNamePrefix, queueNaming: 'tomodachi' });
+      return { queue, seen, options, controller: TakeoverController };
+    }
+
+    it('takes over a queue tomodachi declared first (x-expires 86400000) and consumes what tomodachi publishes', async () => {
+      const pattern = `${uniqueName('menu')}.café`;
+      const { queue, seen, options, controller } = takeover(pattern);
+      const declare = await raw.createChannel();
+      await declare.assertQueue(queue, TOMODACHI_QUEUE);
+      await declare.bindQueue(queue, 'amq.topic', encodeTomodachiRoutingKey(pattern));
+      await declare.close();
+
+      apps.push(await startTestApp(options, [controller]));
+      expect(await queueInfo(raw, queue)).toMatchObject({ consumerCount: 1 });
+      channel.publish('amq.topic', encodeTomodachiRoutingKey(pattern), Buffer.from(tomodachiEnvelope({ id: '1' }, pattern, SERVICE)));
+      await waitFor(() => seen.length === 1, { what: 'the message on the taken-over queue' });
+      expect(seen).toEqual([{ topic: pattern, id: '1' }]);
+    });
+
+    it('declares its queue so that tomodachi, started second, declares the same queue without a 406', async () => {
+      const pattern = `${uniqueName('menu')}.*`;
+      const { queue, options, controller } = takeover(pattern);
+      apps.push(await startTestApp(options, [controller]));
+      expect(await queueInfo(raw, queue)).toMatchObject({ consumerCount: 1 });
+      const declare = await raw.createChannel();
+      const closed: unknown[] = [];
+      declare.on('error', (error: unknown) => closed.push(error));
+      const ok = await declare.assertQueue(queue, TOMODACHI_QUEUE);
+      await declare.bindQueue(queue, 'amq.topic', encodeTomodachiRoutingKey(pattern));
+      await declare.close();
+      expect(ok).toMatchObject({ queue, consumerCount: 1 });
+      expect(closed).toEqual([]);
+    });
+
+    it('a queue declared with other x-expires than the options give: a ProvisioningError naming x-expires and amqp.queueExpires', async () => {
+      const queueName = track(uniqueName('tq-explicit'));
+      const declare = await raw.createChannel();
+      await declare.assertQueue(queueName, TOMODACHI_QUEUE);
+      await declare.close();
+      @Controller()
+      class ExplicitController {
+        @EventPattern(uniqueName('t'), { queueName })
+        on() {}
+      }
+      const { app, error } = await tryStartTestApp(rabbitMqOptions({ serviceName: track(uniqueName('tq-explicit-svc')) }), [
+        ExplicitController,
+      ]);
+      apps.push(app);
+      expect(error).toBeInstanceOf(ProvisioningError);
+      const message = (error as ProvisioningError).message;
+      expect(message).toContain(`inequivalent arg 'x-expires' for queue '${queueName}'`);
+      expect(message).toContain(
+        `Queue "${queueName}" exists with x-expires 86400000, but is declared with none: amqp.queueExpires sets it`,
+      );
+      expect(message).toContain('set it to 86400000 to use the queue as it is');
     });
   });
 });

@@ -115,6 +115,19 @@ describe('resolveModuleOptions: valid options and defaults', () => {
   });
 });
 
+describe("resolveModuleOptions: queueNaming 'tomodachi' declares AMQP queues as tomodachi does", () => {
+  it('defaults amqp.queueExpires to 86400000 (tomodachi queue_ttl 86400 s); readable naming leaves it unset', () => {
+    expect(resolveModuleOptions({ ...base, queueNaming: 'tomodachi' }).amqp.queueExpires).toBe(86_400_000);
+    expect(resolveModuleOptions({ ...base, queueNaming: 'readable' }).amqp.queueExpires).toBeUndefined();
+    expect(resolveModuleOptions(base).amqp.queueExpires).toBeUndefined();
+  });
+
+  it('an explicit amqp.queueExpires wins, 0 (no x-expires) included', () => {
+    expect(resolveModuleOptions({ ...base, queueNaming: 'tomodachi', amqp: { queueExpires: 60_000 } }).amqp.queueExpires).toBe(60_000);
+    expect(resolveModuleOptions({ ...base, queueNaming: 'tomodachi', amqp: { queueExpires: 0 } }).amqp.queueExpires).toBe(0);
+  });
+});
+
 describe('resolveModuleOptions: one rule per test', () => {
   it.each([null, 'sns-sqs', 42, []])('options that are not an object (%p)', (options) => {
     expectRejected(options, 'options', /must be an object/);
@@ -243,7 +256,7 @@ describe('resolveModuleOptions: one rule per test', () => {
     ['heartbeat', -1],
     ['heartbeat', 3601],
     ['publishTimeout', 0],
-    ['queueExpires', 0],
+    ['queueExpires', -1],
     ['queueExpires', 2 ** 31],
   ])('out-of-range amqp.%s = %p', (option, value) => {
     expectRejected({ ...base, amqp: { [option]: value } }, `amqp.${option}`, /must be an integer from \d+ to \d+/);
