@@ -2,13 +2,15 @@
 // overrides), compiles the README's "Use" code in each with "strict": true, and boots every app on its transports:
 // one @nestjs/core in the tree, a filtered handler receives one message with its attributes, emit resolves,
 // SIGTERM closes the app. `npm run test:consumer`; CI runs it after the suite.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as amqp from 'amqplib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -229,6 +231,24 @@ async function runExampleTests(appDir, tests) {
   return result;
 }
 
+/** Deletes the queues the apps of this run declared on RabbitMQ (their names start with `c<runId>`): CI leaves nothing. */
+async function deleteRunQueues(runId) {
+  const { stdout } = await promisify(execFile)('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name'], { timeout: 30_000 });
+  const queues = stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((name) => name.startsWith(`c${runId}`));
+  if (queues.length === 0) return;
+  const connection = await amqp.connect(AMQP_URL);
+  try {
+    const channel = await connection.createChannel();
+    for (const queue of queues) await channel.deleteQueue(queue);
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+}
+
 /** Boots the app on one transport, publishes a filtered-out and a matching order, checks delivery, SIGTERMs it. */
 async function bootOnTransport(appDir, transport, prefix, endpoint) {
   const started = Date.now();
@@ -352,6 +372,10 @@ async function main() {
     }
   } finally {
     await fauxqs.stop();
+    await deleteRunQueues(runId).catch((error) => {
+      failed += 1;
+      console.error(`FAIL could not delete this run's queues on RabbitMQ: ${error.message}`);
+    });
     if (failed === 0) await rm(workRoot, { recursive: true, force: true });
     else console.error(`apps kept for inspection in ${workRoot}`);
   }
