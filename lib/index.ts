@@ -80,4 +80,7 @@ export {
   AdminInvalidArgumentError,
   AdminConflictError,
   AdminOperationUnavailableError,
+  AdminBrokerRefusedError,
+  AdminBrokerUnavailableError,
+  AdminBrokerFailedError,
 } from './admin/admin.errors.js';

@@ -42,3 +42,36 @@ export class AdminOperationUnavailableError extends MessagingError {
     super(`${operation} is not available on transport '${transport}': ${needs}`);
   }
 }
+
+/**
+ * The broker refused the operation because of the state the caller asked about (HTTP 409): a queue locked by another
+ * connection, a full target queue, a FIFO target that needs a message group. `reason` is the broker's.
+ */
+export class AdminBrokerRefusedError extends MessagingError {
+  constructor(
+    readonly operation: string,
+    readonly reason: string,
+  ) {
+    super(`${operation} was refused by the broker: ${reason}`);
+  }
+}
+
+/** The broker could not be reached or did not answer in time (HTTP 503): try again when it is back. */
+export class AdminBrokerUnavailableError extends MessagingError {
+  constructor(
+    readonly operation: string,
+    readonly reason: string,
+  ) {
+    super(`${operation} failed: the broker is unavailable (${reason}); try again when it is back`);
+  }
+}
+
+/** The broker answered with an error of its own (HTTP 502), not caused by the request. */
+export class AdminBrokerFailedError extends MessagingError {
+  constructor(
+    readonly operation: string,
+    readonly reason: string,
+  ) {
+    super(`${operation} failed on the broker: ${reason}`);
+  }
+}

@@ -39,6 +39,11 @@ export interface QueueInfo {
   deadLetterQueue?: DeadLetterInfo;
   /** SQS: the topic ARNs the queue policy lets send to it. */
   topics?: string[];
+  /**
+   * Receives after which the broker moves a message to the dead-letter queue (SQS: the RedrivePolicy's
+   * maxReceiveCount). Set when looking at a message spends one of them, so that a peek can dead-letter.
+   */
+  maxReceiveCount?: number;
 }
 
 export interface CreateQueueOptions {
@@ -117,6 +122,11 @@ export interface SentMessage {
 export interface PeekOptions {
   /** At most this many messages (default 10, at most 100). */
   max?: number;
+  /**
+   * Peek a queue whose broker dead-letters by receive count (QueueInfo.maxReceiveCount is set) although each
+   * message shown spends one receive; without it such a peek is refused (409). Peeking a dead-letter queue is free.
+   */
+  spendReceive?: boolean;
 }
 
 export interface PeekedMessage {
@@ -129,7 +139,10 @@ export interface PeekedMessage {
   decodeError?: string;
   /** The body as it sits in the queue (SQS: the SNS notification JSON). */
   body: string;
+  /** The message's attributes (SNS message attributes and SQS message attributes; AMQP headers). */
   attributes: Record<string, unknown>;
+  /** Why it was dead-lettered, when the message carries the reason (the library's dead_letter_reason). */
+  deadLetterReason?: string;
   /** Deliveries so far, this peek included. */
   receiveCount: number;
 }
@@ -139,6 +152,8 @@ export interface RedriveOptions {
   max?: number;
   /** The queue to move them to (default: the queue whose dead-letter queue this is). */
   to?: string;
+  /** Stops the move between two batches (the HTTP API aborts it when the request is gone). */
+  signal?: AbortSignal;
 }
 
 export interface RedriveResult {
@@ -194,6 +209,8 @@ export interface QueueOverview {
   /** SQS: the topic ARNs the queue policy lets send to it. */
   topics?: string[];
   deadLetterQueue?: DeadLetterInfo;
+  /** As QueueInfo.maxReceiveCount: set when a peek of this queue spends a receive. */
+  maxReceiveCount?: number;
   /** Why the depths could not be read. */
   error?: string;
 }

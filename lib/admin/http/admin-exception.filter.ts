@@ -4,13 +4,19 @@ import { describeError } from '../../error-text.js';
 import { loginPage } from './login-page.js';
 import { MessagingOptionsError, MissingDependencyError, PublishError } from '../../errors.js';
 import {
+  AdminBrokerFailedError,
+  AdminBrokerRefusedError,
+  AdminBrokerUnavailableError,
   AdminConflictError,
   AdminInvalidArgumentError,
   AdminOperationUnavailableError,
   AdminResourceNotFoundError,
 } from '../admin.errors.js';
 
-/** Admin errors as HTTP statuses: 404 missing resource, 400 bad argument, 409 conflict, 501 unavailable, else 500. */
+/**
+ * Admin errors as HTTP statuses: 404 missing resource, 400 bad argument, 409 conflict or broker refusal, 501
+ * unavailable, 502 broker failure, 503 broker unreachable, else 500.
+ */
 @Catch()
 export class AdminExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('MessagingAdmin');
@@ -50,7 +56,9 @@ export function statusOf(error: unknown): number {
   if (error instanceof AdminResourceNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof AdminInvalidArgumentError || error instanceof MessagingOptionsError || error instanceof PublishError)
     return HttpStatus.BAD_REQUEST;
-  if (error instanceof AdminConflictError) return HttpStatus.CONFLICT;
+  if (error instanceof AdminConflictError || error instanceof AdminBrokerRefusedError) return HttpStatus.CONFLICT;
+  if (error instanceof AdminBrokerFailedError) return HttpStatus.BAD_GATEWAY;
+  if (error instanceof AdminBrokerUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
   if (error instanceof AdminOperationUnavailableError || error instanceof MissingDependencyError) return HttpStatus.NOT_IMPLEMENTED;
   return HttpStatus.INTERNAL_SERVER_ERROR;
 }
