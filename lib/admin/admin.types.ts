@@ -178,12 +178,15 @@ export type AdminEventType =
   | 'queue.depth'
   | 'consumer.connected'
   | 'consumer.disconnected'
-  | 'message.dead-lettered';
+  | 'message.dead-lettered'
+  | 'broker.state'
+  | 'message.rates';
 
 /**
  * A change made through MessagingAdminService, seen by its watcher, or observed in the app: `queue.depth` (periodic,
  * detail: a QueueOverview), `consumer.connected` / `consumer.disconnected` (this app's consumer of a queue),
- * `message.dead-lettered` (detail: topic, messageId, attempt, reason).
+ * `message.dead-lettered` (detail: topic, messageId, attempt, reason), `broker.state` (the broker became reachable or
+ * not; detail: a BrokerOverview) and `message.rates` (periodic while observed; detail: MessageRates).
  */
 export interface AdminEvent {
   type: AdminEventType;
@@ -215,8 +218,31 @@ export interface QueueOverview {
   error?: string;
 }
 
+/** Whether the app reaches its broker: `reconnecting` (AMQP) while the connection is being made again. */
+export type BrokerState = 'connected' | 'reconnecting' | 'unreachable';
+
+export interface BrokerOverview {
+  state: BrokerState;
+  /** Why not connected (the connection's or the last failed call's error). */
+  problem?: string;
+}
+
+/** What this app published and handled since the previous `message.rates` event, over `seconds`. */
+export interface MessageRates {
+  seconds: number;
+  /** Emits the broker accepted. */
+  published: number;
+  /** Deliveries acked. */
+  handled: number;
+  /** Deliveries whose handler failed and that come back for another attempt. */
+  failed: number;
+  /** Deliveries moved to the dead-letter queue. */
+  deadLettered: number;
+}
+
 export interface AdminOverview {
   transport: TransportName;
+  broker: BrokerOverview;
   queues: QueueOverview[];
   at: Date;
 }
