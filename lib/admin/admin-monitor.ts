@@ -3,8 +3,11 @@ import { filter, Subscription } from 'rxjs';
 import { MESSAGING_BROKER } from '../constants.js';
 import { describeError } from '../error-text.js';
 import type { MessageDeadLetteredEvent } from '../observability/messaging-event.js';
+import { MessagingClient } from '../client/messaging.client.js';
+import type { SettledAction } from '../observability/delivery-observers.js';
 import { MessagingServer } from '../server/messaging.server.js';
 import type { Broker } from '../transport/broker.js';
+import type { BrokerOverview, MessageRates } from './admin.types.js';
 import { DEFAULT_MONITOR_INTERVAL_MS, type MessagingAdminRuntimeOptions } from './admin-module.options.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
@@ -13,8 +16,10 @@ import { QueueOverviewService } from './queue-overview.js';
 /**
  * Feeds events$ with what happens in the app rather than through the service: `consumer.connected` /
  * `consumer.disconnected` (the broker's consumer health, looked at every interval and on each connection status
- * change) and, only while events$ is observed, `queue.depth` per dashboard queue every interval and
- * `message.dead-lettered` from the server's events$ (which builds events only while someone subscribes).
+ * change), `broker.state` when the broker becomes reachable or not, and, only while events$ is observed,
+ * `queue.depth` per dashboard queue and `message.rates` every interval and `message.dead-lettered` from the server's
+ * events$ (which builds events only while someone subscribes). The rates come from a delivery and a publish listener,
+ * the hooks the metrics use, added only while observed: nobody watching, no work per message.
  */
 @Injectable()
 export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,7 +28,9 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   private deadLetters?: Subscription;
   private timer?: NodeJS.Timeout;
   private attached?: Map<string, boolean>;
+  private brokerState?: BrokerOverview;
   private observed = false;
+  private counting?: { since: number; counts: Omit<MessageRates, 'seconds'>; stop: () => void };
   private stopped = false;
 
   constructor(
@@ -32,6 +39,7 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly overview: QueueOverviewService,
     @Inject(MESSAGING_BROKER) private readonly broker: Broker,
     @Optional() private readonly server?: MessagingServer,
+    @Optional() private readonly client?: MessagingClient,
   ) {}
 
   private get intervalMs(): number {
@@ -40,11 +48,17 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
 
   onApplicationBootstrap(): void {
     if (this.options.monitor === false) return;
-    this.subscriptions.add(this.broker.status$.subscribe(() => this.checkConsumers()));
+    this.subscriptions.add(
+      this.broker.status$.subscribe(() => {
+        this.checkConsumers();
+        this.checkBroker(this.overview.brokerState());
+      }),
+    );
     this.subscriptions.add(
       this.admin.observed$.subscribe((observed) => {
         this.observed = observed;
         this.followDeadLetters(observed);
+        this.countMessages(observed);
         if (observed) this.schedule(0); // a new dashboard gets depths at once
       }),
     );
@@ -55,6 +69,7 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     this.stopped = true;
     clearTimeout(this.timer);
     this.deadLetters?.unsubscribe();
+    this.counting?.stop();
     this.subscriptions.unsubscribe();
   }
 
@@ -69,13 +84,17 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     this.timer = undefined;
     this.checkConsumers();
     if (this.observed) {
+      this.reportRates();
       try {
-        const { queues } = await this.overview.overview();
-        if (!this.stopped) for (const queue of queues) this.admin.report('queue.depth', 'queue', queue.name, { ...queue });
+        const { queues, broker } = await this.overview.overview();
+        if (!this.stopped) {
+          this.checkBroker(broker);
+          for (const queue of queues) this.admin.report('queue.depth', 'queue', queue.name, { ...queue });
+        }
       } catch (error) {
         this.logger.warn(`Could not read queue depths: ${describeError(error)}`);
       }
-    }
+    } else this.checkBroker(this.overview.brokerState());
     // a look scheduled meanwhile (a new observer) stands
     if (this.timer === undefined) this.schedule(this.intervalMs);
   }
@@ -91,6 +110,52 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
       if (attached !== (before.get(queue) ?? false))
         this.admin.report(attached ? 'consumer.connected' : 'consumer.disconnected', 'queue', queue);
     for (const [queue, attached] of before) if (attached && !now.has(queue)) this.admin.report('consumer.disconnected', 'queue', queue);
+  }
+
+  /** Reports a change of the broker's state; the first look only learns it. */
+  private checkBroker(now: BrokerOverview): void {
+    if (this.stopped) return;
+    const before = this.brokerState;
+    this.brokerState = now;
+    if (before && before.state !== now.state) this.admin.report('broker.state', 'queue', 'broker', { ...now });
+  }
+
+  private countMessages(observed: boolean): void {
+    if (!observed) {
+      this.counting?.stop();
+      this.counting = undefined;
+      return;
+    }
+    if (this.counting) return;
+    const counts = { published: 0, handled: 0, failed: 0, deadLettered: 0 };
+    const settledAs: Record<SettledAction, keyof typeof counts> = { ack: 'handled', retry: 'failed', 'dead-letter': 'deadLettered' };
+    const stopDeliveries = this.server?.addDeliveryListener({
+      received: () => undefined,
+      settled: (_queue, _pattern, action) => (counts[settledAs[action]] += 1),
+    });
+    const stopPublishes = this.client?.addPublishListener({
+      published: (_topic, outcome) => {
+        if (outcome === 'success') counts.published += 1;
+      },
+    });
+    this.counting = {
+      since: performance.now(),
+      counts,
+      stop: () => {
+        stopDeliveries?.();
+        stopPublishes?.();
+      },
+    };
+  }
+
+  private reportRates(): void {
+    const counting = this.counting;
+    if (!counting) return;
+    const now = performance.now();
+    const rates: MessageRates = { seconds: (now - counting.since) / 1000, ...counting.counts };
+    counting.since = now;
+    for (const key of Object.keys(counting.counts) as Array<keyof typeof counting.counts>) counting.counts[key] = 0;
+    this.admin.report('message.rates', 'message', 'app', { ...rates });
   }
 
   private followDeadLetters(observed: boolean): void {

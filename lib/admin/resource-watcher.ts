@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { MESSAGING_OPTIONS } from '../constants.js';
 import { describeError } from '../error-text.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { MessagingAdminRuntimeOptions } from './admin-module.options.js';
 import { AdminOperationUnavailableError } from './admin.errors.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
@@ -8,7 +10,9 @@ import { MessagingAdminService } from './messaging-admin.service.js';
 /**
  * `watch: { intervalMs, prefix }`: lists queues and topics once per interval (one call chain at a time, never
  * overlapping) and reports `resource.appeared` / `resource.disappeared` on the service's events$. The first look
- * only learns what exists. Stops on shutdown, and for good when the transport cannot list (AMQP without the management API).
+ * only learns what exists. Without `prefix`, queues are listed by MessagingModule's queueNamePrefix and topics by its
+ * topicPrefix; when those are empty too, every queue and topic of the broker is watched. Stops on shutdown, and for
+ * good when the transport cannot list (AMQP without the management API).
  */
 @Injectable()
 export class ResourceWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,6 +24,7 @@ export class ResourceWatcher implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(ADMIN_RUNTIME_OPTIONS) private readonly options: MessagingAdminRuntimeOptions,
     private readonly admin: MessagingAdminService,
+    @Inject(MESSAGING_OPTIONS) private readonly messaging: ResolvedMessagingOptions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -41,8 +46,8 @@ export class ResourceWatcher implements OnApplicationBootstrap, OnApplicationShu
     if (!watch || this.stopped) return;
     try {
       const [queues, topics] = await Promise.all([
-        this.admin.listQueues({ prefix: watch.prefix }),
-        this.admin.listTopics({ prefix: watch.prefix }),
+        this.admin.listQueues({ prefix: watch.prefix ?? this.messaging.queueNamePrefix }),
+        this.admin.listTopics({ prefix: watch.prefix ?? this.messaging.topicPrefix }),
       ]);
       const seen = new Map<string, 'queue' | 'topic'>();
       for (const q of queues) seen.set(`queue:${q.name}`, 'queue');

@@ -1,9 +1,11 @@
 /**
- * The live dashboard: one page, inline CSS and JS, no build step and nothing fetched from elsewhere. It reads the
- * bearer token from `?access_token=` (then drops it from the address bar and keeps it in sessionStorage) or from its
- * token field, and sends it as the Authorization header on every call: GET overview, the JSON API for peek, purge and
- * redrive, and the event stream, read with fetch streaming because EventSource cannot send headers.
- * Rendering uses textContent only: queue names and message bodies never become markup.
+ * The live dashboard: one page, inline CSS and JS, no build step and nothing fetched from elsewhere. It holds no
+ * token: every call is same-origin and carries the HttpOnly sign-in cookie, which the server turns into the
+ * Authorization header (GET overview, the JSON API for peek, purge and redrive, and the event stream, read with fetch
+ * streaming). A 401 / 403 shows "signed out" with a link that reloads the page (the server then answers with its
+ * sign-in page).
+ * Content-Security-Policy friendly: no inline event handlers, no style attributes, no eval; the server hashes the
+ * inline <style> and <script> blocks. Rendering uses textContent only: queue names and message bodies never become markup.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -12,28 +14,46 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>nestjs-messaging admin</title>
 <style>
-:root{--bg:#f5f6f8;--card:#fff;--line:#d8dce3;--text:#1d2330;--muted:#5a6372;--accent:#2f6fde;--warn:#b3261e;--ok:#1e7b34}
+:root{--bg:#f5f6f8;--card:#fff;--line:#d8dce3;--text:#1d2330;--muted:#5a6372;--accent:#2f6fde;--warn:#b3261e;--ok:#1e7b34;--amber:#a05a00}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;background:var(--bg);color:var(--text)}
-header{display:flex;align-items:center;gap:16px;padding:12px 20px;background:#1d2330;color:#fff}
+header{display:flex;align-items:center;gap:16px;padding:10px 20px;background:#1d2330;color:#fff;flex-wrap:wrap}
 header h1{font-size:16px;margin:0;font-weight:600}
 header .transport{color:#b9c4d6}
-#live{margin-left:auto;display:flex;align-items:center;gap:6px;color:#b9c4d6}
+#live{margin-left:auto;display:flex;align-items:center;gap:6px;color:#b9c4d6;padding:2px 10px;border-radius:12px}
 #live::before{content:"";width:9px;height:9px;border-radius:50%;background:#8a93a3}
-#live.on::before{background:#3ccf62}
-#login{display:none;gap:8px;align-items:center}
-#login.shown{display:flex}
-#login input{padding:5px 8px;border-radius:4px;border:0;min-width:220px}
-main{padding:16px 20px;display:grid;gap:16px}
-section{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
+#live[data-state="live"]::before{background:#3ccf62}
+#live[data-state="broker-unreachable"],#live[data-state="app-unreachable"]{background:var(--warn);color:#fff;font-weight:600}
+#live[data-state="broker-unreachable"]::before,#live[data-state="app-unreachable"]::before{background:#fff}
+#live[data-state="broker-reconnecting"]{background:var(--amber);color:#fff;font-weight:600}
+#live[data-state="signed-out"]{background:#5a6372;color:#fff}
+#sign-out button{background:transparent;color:#b9c4d6;border-color:#4a5468}
+#signed-out{display:none;padding:10px 20px;background:#fbe3e1;color:var(--warn);font-weight:600}
+#signed-out.shown{display:block}
+#signed-out a{color:var(--warn)}
+main{padding:16px 20px;display:grid;gap:16px;min-width:0}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden;min-width:0}
 section h2{font-size:14px;margin:0;padding:10px 14px;border-bottom:1px solid var(--line);background:#fafbfc}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:0}
+.chart{padding:8px 14px 10px;min-width:0}
+.chart h3{font-size:12px;margin:0 0 4px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
+.chart canvas{display:block;width:100%;height:150px}
+.legend{list-style:none;margin:4px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
+.legend li{display:flex;align-items:center;gap:5px;min-width:0;max-width:100%}
+.legend .swatch{width:10px;height:10px;border-radius:2px;flex:none}
+.legend .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.note{padding:0 14px 10px;color:var(--muted);font-size:12px;margin:0}
+.table-wrap{overflow-x:auto}
 table{width:100%;border-collapse:collapse}
-th,td{text-align:left;padding:8px 12px;border-bottom:1px solid #eceff3;white-space:nowrap}
+th,td{text-align:left;padding:8px 10px;border-bottom:1px solid #eceff3;white-space:nowrap}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;white-space:normal;word-break:break-all}
+td.name,td.dlq{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;max-width:0;overflow:hidden;text-overflow:ellipsis}
+td.name{width:34%}
+td.dlq{width:22%}
 tr.error td.name{color:var(--warn)}
 td.dlq-messages.nonzero{color:var(--warn);font-weight:600}
+td.actions,th.actions{position:sticky;right:0;background:var(--card);box-shadow:-6px 0 6px -6px rgba(0,0,0,.25)}
 .tag{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;background:#e6ebf3;color:var(--muted)}
 .tag.receiving{background:#dff3e4;color:var(--ok)}
 .tag.detached{background:#fbe3e1;color:var(--warn)}
@@ -42,33 +62,63 @@ button:hover:not(:disabled){border-color:var(--accent);color:var(--accent)}
 button:disabled{opacity:.4;cursor:default}
 td.actions button+button{margin-left:6px}
 #empty{padding:14px;color:var(--muted)}
+#empty.hidden{display:none}
 #status{padding:8px 14px;color:var(--muted);min-height:1.45em}
 #status.failed{color:var(--warn)}
-#output{margin:0;padding:10px 14px;max-height:320px;overflow:auto;background:#fafbfc;font:12px/1.4 ui-monospace,Menlo,monospace;white-space:pre-wrap}
-#output:empty{display:none}
+#peek{display:none;border-top:1px solid var(--line)}
+#peek.shown{display:block}
+#peek-title{display:flex;align-items:center;gap:10px;padding:8px 14px;background:#fafbfc;font-weight:600}
+#peek-title span{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;min-width:0}
+#peek-title button{margin-left:auto}
+#peek-messages{max-height:460px;overflow:auto}
+.message{padding:10px 14px;border-bottom:1px solid #eceff3}
+.message dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0 0 6px}
+.message dt{color:var(--muted)}
+.message dd{margin:0;word-break:break-all}
+.message dd.reason{color:var(--warn);font-weight:600}
+.message pre{margin:4px 0;padding:8px;background:#fafbfc;border:1px solid #eceff3;border-radius:4px;font:12px/1.4 ui-monospace,Menlo,monospace;white-space:pre-wrap;word-break:break-all;max-height:260px;overflow:auto}
+.message h4{margin:6px 0 0;font-size:12px;color:var(--muted)}
+.message summary{cursor:pointer;color:var(--accent);font-size:12px;margin-top:6px}
 #events{list-style:none;margin:0;padding:0;max-height:260px;overflow:auto}
 #events li{padding:6px 14px;border-bottom:1px solid #eceff3;font-size:13px;display:flex;gap:12px}
 #events time{color:var(--muted);font-variant-numeric:tabular-nums;white-space:nowrap}
 #events .type{font-weight:600;min-width:190px;white-space:nowrap}
 #events li span:last-child{word-break:break-all}
+@media (max-width:800px){
+  main{padding:10px}
+  th.in-flight,td.in-flight,th.subscriptions,td.subscriptions,th.consumer,td.consumer{display:none}
+  td.name{width:40%}
+  #events .type{min-width:0}
+}
 </style>
 </head>
 <body>
 <header>
   <h1>nestjs-messaging admin</h1><span class="transport" id="transport"></span>
-  <form id="login"><input id="token" type="password" placeholder="Bearer token" autocomplete="current-password"><button type="submit">Use token</button></form>
-  <span id="live">connecting</span>
+  <span id="live" data-state="connecting" role="status">connecting</span>
+  <form id="sign-out" method="post"><button type="submit">Sign out</button></form>
 </header>
+<div id="signed-out" role="alert">Signed out: the API no longer accepts this browser's sign-in. <a id="sign-in-again" href="">Sign in again</a></div>
 <main>
   <section>
+    <h2>Last 10 minutes</h2>
+    <div class="charts">
+      <div class="chart"><h3>Messages per second (this app)</h3><canvas id="chart-rates"></canvas><ul class="legend" id="legend-rates"></ul></div>
+      <div class="chart"><h3>Messages waiting</h3><canvas id="chart-depth"></canvas><ul class="legend" id="legend-depth"></ul></div>
+    </div>
+    <p class="note">Rates count what this app published and what its consumers did, from the page's opening on. Depths are sampled at each refresh of the queues. The age of the oldest message is not shown: SQS reports it only as a CloudWatch metric, and reading it from the queue would spend a receive of that message.</p>
+  </section>
+  <section>
     <h2>Queues</h2>
+    <div class="table-wrap">
     <table id="queues">
-      <thead><tr><th>Queue</th><th>Consumer</th><th>Messages</th><th>In flight</th><th>Dead-letter queue</th><th>DLQ messages</th><th>Subscriptions / consumers</th><th>Actions</th></tr></thead>
+      <thead><tr><th class="name">Queue</th><th class="consumer">Consumer</th><th class="messages num">Ready</th><th class="in-flight">In flight</th><th class="dlq">Dead-letter queue</th><th class="dlq-messages">Dead letters</th><th class="subscriptions">Subscriptions / consumers</th><th class="actions">Actions</th></tr></thead>
       <tbody></tbody>
     </table>
+    </div>
     <div id="empty">No queues yet: this app consumes none, and the watcher (the module's watch option) has seen none.</div>
     <div id="status" role="status"></div>
-    <pre id="output"></pre>
+    <div id="peek"><div id="peek-title"><span id="peek-what"></span><button type="button" id="peek-close">Close</button></div><div id="peek-messages"></div></div>
   </section>
   <section>
     <h2>Events</h2>
@@ -78,52 +128,64 @@ td.actions button+button{margin-left:6px}
 <script>
 (function () {
   'use strict';
-  var KEY = 'nestjs-messaging-admin-token';
-  var base = location.pathname.replace(/\\/+$/, '');
-  var params = new URLSearchParams(location.search);
-  var token = params.get('access_token') || sessionStorage.getItem(KEY) || '';
-  if (params.has('access_token')) {
-    sessionStorage.setItem(KEY, token);
-    params.delete('access_token');
-    var rest = params.toString();
-    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
-  }
+  var base = location.pathname.replace(/[/]+$/, '');
+  var WINDOW_MS = 10 * 60 * 1000;
+  var DASH = '\\u2013';
   var rows = new Map();
+  var infos = new Map();
   var tbody = document.querySelector('#queues tbody');
   var FIELDS = ['name', 'consumer', 'messages', 'in-flight', 'dlq', 'dlq-messages', 'subscriptions', 'actions'];
+  var ACTIONS = [['peek', 'Peek'], ['peek-dlq', 'Peek DLQ'], ['purge', 'Purge'], ['redrive', 'Redrive DLQ']];
   var CHANGES = ['queue.created', 'queue.deleted', 'queue.purged', 'queue.redriven', 'resource.appeared', 'resource.disappeared', 'consumer.connected', 'consumer.disconnected'];
+  var QUIET = ['queue.depth', 'message.rates'];
+  var COLORS = ['#2f6fde', '#1e7b34', '#d97a00', '#b3261e', '#7b3fbf', '#00838f', '#8a6d3b', '#c2185b'];
+  var state = { stream: 'connecting', broker: { state: 'connected' }, signedOut: false };
 
   function $(id) { return document.getElementById(id); }
-  function headers(json) {
-    var h = { accept: 'application/json' };
-    if (token) h.authorization = 'Bearer ' + token;
-    if (json) h['content-type'] = 'application/json';
-    return h;
-  }
-  function refused(status) {
-    if (status !== 401 && status !== 403) return false;
-    $('login').classList.add('shown');
-    setStatus(status === 401 ? 'The API wants a bearer token.' : 'The API refused this token.', true);
-    return true;
-  }
   function setStatus(text, failed) {
     $('status').textContent = text;
     $('status').classList.toggle('failed', !!failed);
   }
+  function showHeader() {
+    var live = $('live');
+    var s, text, title = '';
+    if (state.signedOut) { s = 'signed-out'; text = 'signed out'; }
+    else if (state.stream === 'down') { s = 'app-unreachable'; text = 'app unreachable, retrying'; }
+    else if (state.broker.state === 'unreachable') { s = 'broker-unreachable'; text = 'broker unreachable'; title = state.broker.problem || ''; }
+    else if (state.broker.state === 'reconnecting') { s = 'broker-reconnecting'; text = 'broker reconnecting'; title = state.broker.problem || ''; }
+    else if (state.stream === 'live') { s = 'live'; text = 'live'; }
+    else { s = 'connecting'; text = 'connecting'; }
+    live.dataset.state = s;
+    live.textContent = text;
+    live.title = title;
+  }
+  function signedOut() {
+    state.signedOut = true;
+    $('signed-out').classList.add('shown');
+    showHeader();
+  }
   function api(method, path, body) {
-    return fetch(base + path, { method: method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) })
+    var headers = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(base + path, { method: method, headers: headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (response) {
         return response.text().then(function (text) {
-          var json = text ? JSON.parse(text) : undefined;
+          var json;
+          try { json = text ? JSON.parse(text) : undefined; } catch (e) { json = undefined; }
           if (!response.ok) {
-            refused(response.status);
-            throw new Error((json && json.message) || response.status + ' ' + response.statusText);
+            if (response.status === 401 || response.status === 403) signedOut();
+            var error = new Error((json && json.message) || response.status + ' ' + response.statusText);
+            error.status = response.status;
+            throw error;
           }
           return json;
         });
       });
   }
 
+  // ---- queues table ----
+  function cell(tr, field) { return tr.querySelector('td[data-field="' + field + '"]'); }
+  function text(value) { return value === undefined || value === null ? DASH : String(value); }
   function row(name) {
     var tr = rows.get(name);
     if (tr) return tr;
@@ -137,27 +199,26 @@ td.actions button+button{margin-left:6px}
       tr.appendChild(td);
     });
     cell(tr, 'name').textContent = name;
+    cell(tr, 'name').title = name;
     var actions = cell(tr, 'actions');
-    [['peek', 'Peek'], ['purge', 'Purge'], ['redrive', 'Redrive DLQ']].forEach(function (a) {
+    ACTIONS.forEach(function (a) {
       var b = document.createElement('button');
       b.type = 'button';
       b.dataset.action = a[0];
       b.textContent = a[1];
-      b.addEventListener('click', function () { act(a[0], tr); });
+      b.addEventListener('click', function () { act(a[0], name); });
       actions.appendChild(b);
     });
     rows.set(name, tr);
     tbody.appendChild(tr);
-    $('empty').style.display = 'none';
+    $('empty').classList.add('hidden');
     return tr;
   }
-  function cell(tr, field) { return tr.querySelector('td[data-field="' + field + '"]'); }
-  function text(value) { return value === undefined || value === null ? '\\u2013' : String(value); }
-
   function render(q) {
+    infos.set(q.name, q);
     var tr = row(q.name);
     tr.classList.toggle('error', !!q.error);
-    tr.title = q.error || '';
+    cell(tr, 'name').title = q.error ? q.name + '\\n' + q.error : q.name;
     var consumer = cell(tr, 'consumer');
     consumer.textContent = '';
     var tag = document.createElement('span');
@@ -167,44 +228,79 @@ td.actions button+button{margin-left:6px}
     cell(tr, 'messages').textContent = text(q.messages);
     cell(tr, 'in-flight').textContent = text(q.inFlight);
     var dlq = q.deadLetterQueue;
-    cell(tr, 'dlq').textContent = dlq ? dlq.name : '\\u2013';
+    cell(tr, 'dlq').textContent = dlq ? dlq.name : DASH;
+    cell(tr, 'dlq').title = dlq ? dlq.name : '';
     var dlqMessages = cell(tr, 'dlq-messages');
-    dlqMessages.textContent = dlq ? String(dlq.messages) : '\\u2013';
+    dlqMessages.textContent = dlq ? String(dlq.messages) : DASH;
     dlqMessages.classList.toggle('nonzero', !!dlq && dlq.messages > 0);
     var subs = [];
     if (q.topics) subs.push(q.topics.length + ' topic' + (q.topics.length === 1 ? '' : 's'));
     if (q.consumers !== undefined) subs.push(q.consumers + ' consumer' + (q.consumers === 1 ? '' : 's'));
-    cell(tr, 'subscriptions').textContent = subs.join(', ') || '\\u2013';
+    cell(tr, 'subscriptions').textContent = subs.join(', ') || DASH;
     cell(tr, 'subscriptions').title = (q.topics || []).join('\\n');
-    tr.dataset.deadLetterQueue = dlq ? dlq.name : '';
-    tr.querySelector('button[data-action="redrive"]').disabled = !dlq;
+    var peekDlq = tr.querySelector('button[data-action="peek-dlq"]');
+    peekDlq.disabled = !dlq;
+    peekDlq.title = dlq ? 'Peek ' + dlq.name + ' (free: it moves nothing)' : 'This queue has no dead-letter queue';
+    var redrive = tr.querySelector('button[data-action="redrive"]');
+    redrive.disabled = !dlq || !(dlq.messages > 0);
+    redrive.title = !dlq ? 'This queue has no dead-letter queue' : dlq.messages > 0 ? 'Move the messages of ' + dlq.name + ' back to ' + q.name : dlq.name + ' is empty';
+    var peek = tr.querySelector('button[data-action="peek"]');
+    peek.title = q.maxReceiveCount ? 'Each message shown spends one of its ' + q.maxReceiveCount + ' receives (asks first)' : 'Look at up to 10 messages; they stay in the queue';
+    sampleDepth(q);
   }
-
   function refresh() {
     return api('GET', '/overview').then(function (overview) {
       $('transport').textContent = overview.transport;
+      if (overview.broker) { state.broker = overview.broker; showHeader(); }
       var seen = new Set();
       overview.queues.forEach(function (q) { seen.add(q.name); render(q); });
-      rows.forEach(function (tr, name) { if (!seen.has(name)) { tr.remove(); rows.delete(name); } });
-      $('empty').style.display = rows.size ? 'none' : '';
+      rows.forEach(function (tr, name) { if (!seen.has(name)) { tr.remove(); rows.delete(name); infos.delete(name); } });
+      $('empty').classList.toggle('hidden', rows.size > 0);
+      drawCharts();
     }).catch(function (error) { setStatus('Could not load the queues: ' + error.message, true); });
   }
 
-  function act(action, tr) {
-    var name = tr.dataset.queue;
-    var q = encodeURIComponent(name);
+  // ---- actions ----
+  function peekWarning(name, info) {
+    var n = info.maxReceiveCount;
+    var target = info.deadLetterQueue ? info.deadLetterQueue.name : 'its dead-letter queue';
+    return 'Peeking ' + name + ' is not free: SQS counts each look as a receive.\\n\\n' +
+      'Each message shown spends one of its ' + n + ' receives. One already received ' + (n - 1) + ' times reaches ' + n +
+      ' with this peek, and SQS moves it to ' + target + ' the next time anything receives it, before your consumer sees it again.' +
+      '\\n\\nThe messages stay in ' + name + '. Peek anyway?';
+  }
+  function peek(name, spendReceive) {
+    var body = { max: 10 };
+    if (spendReceive) body.spendReceive = true;
+    return api('POST', '/queues/' + encodeURIComponent(name) + '/peek', body).then(function (messages) {
+      showPeek(name, messages, spendReceive);
+      return 'Peeked ' + messages.length + ' message(s) of ' + name + '; they stay in ' + name +
+        (spendReceive ? ', each with one more receive counted.' : '.');
+    }, function (error) {
+      // a queue the overview did not know to be receive-counted: the server says so, the user decides
+      if (error.status !== 409 || spendReceive) throw error;
+      if (!confirm(error.message + '\\n\\nPeek anyway, spending one receive of each message shown?')) return 'Peek of ' + name + ' cancelled.';
+      return peek(name, true);
+    });
+  }
+  function act(action, name) {
+    var info = infos.get(name) || { name: name };
+    var dlq = info.deadLetterQueue;
     var done;
     if (action === 'peek') {
-      done = api('POST', '/queues/' + q + '/peek', { max: 10 }).then(function (messages) {
-        $('output').textContent = messages.length ? JSON.stringify(messages, null, 2) : '(no message ready in ' + name + ')';
-        return 'Peeked ' + messages.length + ' message(s) of ' + name + '; they stay in the queue.';
-      });
+      if (info.maxReceiveCount && !confirm(peekWarning(name, info))) { setStatus('Peek of ' + name + ' cancelled.'); return; }
+      done = peek(name, !!info.maxReceiveCount);
+    } else if (action === 'peek-dlq') {
+      if (!dlq) return;
+      done = peek(dlq.name, false);
     } else if (action === 'purge') {
-      if (!confirm('Delete every message of ' + name + '?')) return;
-      done = api('POST', '/queues/' + q + '/purge').then(function () { return 'Purged ' + name + '.'; });
+      var count = info.messages === undefined ? 'every' : 'all ' + info.messages;
+      if (!confirm('Purge ' + name + '? This deletes ' + count + ' message(s) waiting in it, for good.')) { setStatus('Purge of ' + name + ' cancelled.'); return; }
+      done = api('POST', '/queues/' + encodeURIComponent(name) + '/purge').then(function () { return 'Purged ' + name + '.'; });
     } else {
-      var dlq = tr.dataset.deadLetterQueue;
-      done = api('POST', '/queues/' + encodeURIComponent(dlq) + '/redrive', {}).then(function (result) {
+      if (!dlq || !(dlq.messages > 0)) return;
+      if (!confirm('Redrive ' + dlq.messages + ' message(s) from ' + dlq.name + ' to ' + name + '?\\n\\nEach is sent to ' + name + ' and then deleted from ' + dlq.name + '; your consumer receives them again.')) { setStatus('Redrive of ' + dlq.name + ' cancelled.'); return; }
+      done = api('POST', '/queues/' + encodeURIComponent(dlq.name) + '/redrive', {}).then(function (result) {
         return 'Moved ' + result.moved + ' message(s) from ' + result.from + ' to ' + result.to + '.';
       });
     }
@@ -212,6 +308,164 @@ td.actions button+button{margin-left:6px}
     done.then(function (message) { setStatus(message); return refresh(); }, function (error) { setStatus(action + ' failed: ' + error.message, true); });
   }
 
+  // ---- peeked messages ----
+  function pretty(value) {
+    if (typeof value === 'string') {
+      try { return JSON.stringify(JSON.parse(value), null, 2); } catch (e) { return value; }
+    }
+    return JSON.stringify(value, null, 2);
+  }
+  function add(parent, tag, className, content) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (content !== undefined) el.textContent = content;
+    parent.appendChild(el);
+    return el;
+  }
+  function showPeek(name, messages, spent) {
+    $('peek-what').textContent = messages.length + ' message(s) of ' + name + (spent ? ' (one receive spent each)' : '');
+    $('peek-what').title = name;
+    var list = $('peek-messages');
+    list.textContent = '';
+    if (!messages.length) add(list, 'div', 'message', 'No message ready in ' + name + '.');
+    messages.forEach(function (m) {
+      var item = add(list, 'article', 'message');
+      item.dataset.messageId = m.messageId;
+      var dl = add(item, 'dl');
+      function term(label, value, className) {
+        add(dl, 'dt', '', label);
+        var dd = add(dl, 'dd', className, value);
+        dd.dataset.field = label;
+      }
+      term('Dead-letter reason', m.deadLetterReason || (m.deadLetterReason === undefined ? 'none given' : m.deadLetterReason), m.deadLetterReason ? 'reason' : '');
+      term('Receives', String(m.receiveCount));
+      if (m.topic) term('Topic', m.topic);
+      term('Message id', m.messageId);
+      if (m.decodeError) term('Could not decode', m.decodeError, 'reason');
+      else {
+        add(item, 'h4', '', 'Data');
+        add(item, 'pre', 'data', pretty(m.data));
+      }
+      if (m.metadata) { add(item, 'h4', '', 'Metadata'); add(item, 'pre', 'metadata', pretty(m.metadata)); }
+      if (m.attributes && Object.keys(m.attributes).length) { add(item, 'h4', '', 'Attributes'); add(item, 'pre', 'attributes', pretty(m.attributes)); }
+      var raw = add(item, 'details', 'raw');
+      add(raw, 'summary', '', 'Raw body, as it sits in the queue');
+      var rawBody = add(raw, 'pre', 'body');
+      raw.addEventListener('toggle', function () { if (raw.open && !rawBody.textContent) rawBody.textContent = pretty(m.body); });
+    });
+    $('peek').classList.add('shown');
+  }
+  $('peek-close').addEventListener('click', function () { $('peek').classList.remove('shown'); });
+
+  // ---- charts ----
+  var rates = [];
+  var depths = new Map();
+  var RATE_SERIES = [['published', 'published'], ['handled', 'handled'], ['failed', 'failed, retried'], ['deadLettered', 'dead-lettered']];
+  function trim(points, now) { while (points.length && points[0].t < now - WINDOW_MS) points.shift(); }
+  function sampleDepth(q) {
+    var now = Date.now();
+    function push(key, label, value) {
+      if (typeof value !== 'number') return;
+      var series = depths.get(key);
+      if (!series) { series = { label: label, points: [] }; depths.set(key, series); }
+      var last = series.points[series.points.length - 1];
+      if (last && now - last.t < 200) last.v = value; else series.points.push({ t: now, v: value });
+      trim(series.points, now);
+    }
+    push('q:' + q.name, q.name, q.messages);
+    if (q.deadLetterQueue) push('d:' + q.deadLetterQueue.name, q.deadLetterQueue.name + ' (dead letters)', q.deadLetterQueue.messages);
+  }
+  function sampleRates(detail) {
+    var now = Date.now();
+    var seconds = Math.max(detail.seconds, 0.001);
+    var point = { t: now };
+    RATE_SERIES.forEach(function (s) { point[s[0]] = detail[s[0]] / seconds; });
+    rates.push(point);
+    trim(rates, now);
+  }
+  function niceMax(max) {
+    if (max <= 0) return 1;
+    var step = Math.pow(10, Math.floor(Math.log10(max)));
+    var m = [1, 2, 5, 10].find(function (f) { return f * step >= max; });
+    return m * step;
+  }
+  function format(v) { return v >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toFixed(1); }
+  function drawChart(canvas, legend, series, unit) {
+    var now = Date.now();
+    var ratio = window.devicePixelRatio || 1;
+    var width = canvas.clientWidth, height = canvas.clientHeight;
+    if (!width || !height) return;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    var g = canvas.getContext('2d');
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, width, height);
+    var left = 40, right = 8, top = 6, bottom = 18;
+    var plotW = width - left - right, plotH = height - top - bottom;
+    var max = niceMax(Math.max.apply(null, [0].concat(series.map(function (s) { return Math.max.apply(null, [0].concat(s.points.map(function (p) { return p.v; }))); }))));
+    g.font = '11px system-ui,sans-serif';
+    g.fillStyle = '#5a6372';
+    g.strokeStyle = '#e3e7ee';
+    g.lineWidth = 1;
+    g.textAlign = 'right';
+    g.textBaseline = 'middle';
+    [0, 0.5, 1].forEach(function (f) {
+      var y = top + plotH - f * plotH;
+      g.beginPath(); g.moveTo(left, y + 0.5); g.lineTo(left + plotW, y + 0.5); g.stroke();
+      g.fillText(format(max * f) + unit, left - 4, y);
+    });
+    g.textAlign = 'center';
+    g.textBaseline = 'top';
+    [[0, '-10 min'], [0.5, '-5 min'], [1, 'now']].forEach(function (x) { g.fillText(x[1], left + x[0] * plotW, top + plotH + 4); });
+    var drawn = 0;
+    series.forEach(function (s) {
+      g.strokeStyle = s.color;
+      g.fillStyle = s.color;
+      g.lineWidth = 1.8;
+      g.beginPath();
+      s.points.forEach(function (p, i) {
+        var x = left + plotW * (1 - (now - p.t) / WINDOW_MS);
+        var y = top + plotH - (p.v / max) * plotH;
+        if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+        drawn += 1;
+      });
+      g.stroke();
+      if (s.points.length === 1) {
+        var p = s.points[0];
+        g.beginPath();
+        g.arc(left + plotW * (1 - (now - p.t) / WINDOW_MS), top + plotH - (p.v / max) * plotH, 2.5, 0, 2 * Math.PI);
+        g.fill();
+      }
+    });
+    canvas.dataset.points = String(drawn);
+    legend.textContent = '';
+    series.forEach(function (s) {
+      var li = add(legend, 'li');
+      li.dataset.series = s.key;
+      var swatch = add(li, 'span', 'swatch');
+      swatch.style.background = s.color;
+      var last = s.points[s.points.length - 1];
+      var label = add(li, 'span', 'label', s.label + ': ' + (last ? format(last.v) + unit : DASH));
+      label.title = s.label;
+      li.dataset.value = last ? String(last.v) : '';
+    });
+  }
+  function drawCharts() {
+    var now = Date.now();
+    trim(rates, now);
+    drawChart($('chart-rates'), $('legend-rates'), RATE_SERIES.map(function (s, i) {
+      return { key: s[0], label: s[1], color: [COLORS[0], COLORS[1], COLORS[2], COLORS[3]][i], points: rates.map(function (p) { return { t: p.t, v: p[s[0]] }; }) };
+    }), '/s');
+    var depthSeries = [];
+    depths.forEach(function (s, key) { if (s.points.length) depthSeries.push({ key: key, label: s.label, points: s.points }); });
+    // the fullest queues first; at most as many lines as there are colours
+    depthSeries.sort(function (a, b) { return b.points[b.points.length - 1].v - a.points[a.points.length - 1].v; });
+    depthSeries = depthSeries.slice(0, COLORS.length).map(function (s, i) { s.color = COLORS[i]; return s; });
+    drawChart($('chart-depth'), $('legend-depth'), depthSeries, '');
+  }
+  window.addEventListener('resize', drawCharts);
+
+  // ---- events ----
   function logEvent(event) {
     var li = document.createElement('li');
     li.dataset.type = event.type;
@@ -228,30 +482,25 @@ td.actions button+button{margin-left:6px}
     list.insertBefore(li, list.firstChild);
     while (list.children.length > 100) list.removeChild(list.lastChild);
   }
-
   function onFrame(frame) {
     var data = frame.split(/\\r?\\n/).filter(function (l) { return l.indexOf('data:') === 0; }).map(function (l) { return l.slice(5).replace(/^ /, ''); }).join('\\n');
     if (!data) return;
     var event = JSON.parse(data);
-    if (event.type === 'queue.depth') { render(event.detail); return; }
-    logEvent(event);
+    if (event.type === 'queue.depth') { render(event.detail); drawCharts(); return; }
+    if (event.type === 'message.rates') { sampleRates(event.detail); drawCharts(); return; }
+    if (QUIET.indexOf(event.type) < 0) logEvent(event);
+    if (event.type === 'broker.state') { state.broker = event.detail; showHeader(); }
     if (CHANGES.indexOf(event.type) >= 0) refresh();
   }
 
   var retryMs = 500;
-  function live(on) {
-    $('live').classList.toggle('on', on);
-    $('live').textContent = on ? 'live' : 'reconnecting';
-  }
   function stream() {
-    var headersFor = headers(false);
-    headersFor.accept = 'text/event-stream';
-    fetch(base + '/events', { headers: headersFor, cache: 'no-store' }).then(function (response) {
-      if (!response.ok || !response.body) {
-        if (refused(response.status)) { live(false); $('live').textContent = 'signed out'; return false; }
-        throw new Error('event stream answered ' + response.status);
-      }
-      live(true);
+    if (state.signedOut) return;
+    fetch(base + '/events', { headers: { accept: 'text/event-stream' }, credentials: 'same-origin', cache: 'no-store' }).then(function (response) {
+      if (response.status === 401 || response.status === 403) { signedOut(); return false; }
+      if (!response.ok || !response.body) throw new Error('event stream answered ' + response.status);
+      state.stream = 'live';
+      showHeader();
       retryMs = 500;
       var reader = response.body.getReader();
       var decoder = new TextDecoder();
@@ -269,20 +518,15 @@ td.actions button+button{margin-left:6px}
       return pump();
     }).catch(function () { return true; }).then(function (again) {
       if (!again) return;
-      live(false);
-      setTimeout(stream, retryMs);
+      state.stream = 'down';
+      showHeader();
+      setTimeout(function () { stream(); refresh(); }, retryMs);
       retryMs = Math.min(retryMs * 2, 10000);
     });
   }
 
-  $('login').addEventListener('submit', function (e) {
-    e.preventDefault();
-    token = $('token').value;
-    sessionStorage.setItem(KEY, token);
-    $('login').classList.remove('shown');
-    setStatus('');
-    refresh().then(stream);
-  });
+  $('sign-out').action = base + '/sign-out';
+  $('sign-in-again').href = location.pathname;
   refresh().then(stream);
 })();
 </script>
