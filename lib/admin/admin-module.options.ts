@@ -43,6 +43,13 @@ export interface MessagingAdminModuleAsyncOptions extends MessagingAdminHttpOpti
   useFactory: (...args: any[]) => MessagingAdminRuntimeOptions | Promise<MessagingAdminRuntimeOptions>;
 }
 
+/** The checked path (no surrounding slashes) and whether it is served unprotected, for the module's middleware. */
+export interface AdminHttpSettings {
+  path: string;
+  unprotected: boolean;
+}
+export const ADMIN_HTTP_SETTINGS = Symbol('MESSAGING_ADMIN_HTTP_SETTINGS');
+
 export const DEFAULT_ADMIN_PATH = 'messaging';
 export const DEFAULT_MONITOR_INTERVAL_MS = 5000;
 

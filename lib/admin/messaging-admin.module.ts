@@ -1,6 +1,17 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import {
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import {
+  ADMIN_HTTP_SETTINGS,
   checkHttpOptions,
+  type AdminHttpSettings,
   checkRuntimeOptions,
   type MessagingAdminModuleAsyncOptions,
   type MessagingAdminModuleOptions,
@@ -8,7 +19,9 @@ import {
 import { AdminMonitor } from './admin-monitor.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
 import { EventEmitterBridge } from './event-emitter-bridge.js';
+import { adminHttpMiddleware } from './http/admin-http.middleware.js';
 import { adminController } from './http/admin.controller.js';
+import { signInController } from './http/sign-in.controller.js';
 import { SWAGGER_UI, SwaggerUi } from './http/swagger-ui.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
 import { QueueOverviewService } from './queue-overview.js';
@@ -20,7 +33,21 @@ import { ResourceWatcher } from './resource-watcher.js';
  * MessagingModule; it uses that module's options, broker and envelope.
  */
 @Module({})
-export class MessagingAdminModule {
+export class MessagingAdminModule implements NestModule, OnModuleInit {
+  constructor(@Inject(ADMIN_HTTP_SETTINGS) private readonly http: AdminHttpSettings) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    const { path } = this.http;
+    consumer.apply(adminHttpMiddleware(path)).forRoutes(path === '' ? '{*rest}' : path, `${path}/{*rest}`);
+  }
+
+  onModuleInit(): void {
+    if (this.http.unprotected)
+      new Logger('MessagingAdmin').warn(
+        `The admin REST API and dashboard at /${this.http.path} are unprotected (unprotected: true): nothing in this module checks who calls them, and they can delete and purge queues`,
+      );
+  }
+
   static forRoot(options: MessagingAdminModuleOptions): DynamicModule {
     const { path: _path, guard: _guard, unprotected: _unprotected, imports: _imports, ...runtime } = options;
     return MessagingAdminModule.build(options, { provide: ADMIN_RUNTIME_OPTIONS, useValue: checkRuntimeOptions(runtime) });
@@ -40,9 +67,10 @@ export class MessagingAdminModule {
     return {
       module: MessagingAdminModule,
       imports: options.imports ?? [],
-      controllers: [adminController(path, options.guard)],
+      controllers: [signInController(path), adminController(path, options.guard)],
       providers: [
         runtime,
+        { provide: ADMIN_HTTP_SETTINGS, useValue: { path, unprotected: options.unprotected === true } satisfies AdminHttpSettings },
         MessagingAdminService,
         ResourceWatcher,
         QueueOverviewService,
