@@ -13,10 +13,36 @@ export async function createAdminBackend(options: ResolvedMessagingOptions, brok
       ],
       'MessagingAdminService on transport sns-sqs',
     );
-    const { SnsSqsAdmin } = await import('./sns-sqs/sns-sqs-admin.js');
-    return new SnsSqsAdmin(broker.unwrap() as ConstructorParameters<typeof SnsSqsAdmin>[0], options);
+    const [{ SnsSqsAdmin }, { adminErrorOfAws }] = await Promise.all([
+      import('./sns-sqs/sns-sqs-admin.js'),
+      import('./sns-sqs/aws-refusals.js'),
+    ]);
+    return withBrokerErrors(new SnsSqsAdmin(broker.unwrap() as ConstructorParameters<typeof SnsSqsAdmin>[0], options), adminErrorOfAws);
   }
   await requirePackages([{ name: 'amqplib', load: () => import('amqplib') }], 'MessagingAdminService on transport amqp');
-  const { AmqpAdmin } = await import('./amqp/amqp-admin.js');
-  return new AmqpAdmin(options, () => broker.unwrap() as ReturnType<ConstructorParameters<typeof AmqpAdmin>[1]>);
+  const [{ AmqpAdmin }, { adminErrorOfAmqp }] = await Promise.all([import('./amqp/amqp-admin.js'), import('./amqp/amqp-refusals.js')]);
+  return withBrokerErrors(
+    new AmqpAdmin(options, () => broker.unwrap() as ReturnType<ConstructorParameters<typeof AmqpAdmin>[1]>),
+    adminErrorOfAmqp,
+  );
+}
+
+/**
+ * The backend with every operation's broker errors turned into the admin errors the HTTP API answers with a status
+ * (409 refused, 502 failed, 503 unavailable): one translation per transport instead of one per call site.
+ */
+function withBrokerErrors(backend: AdminBackend, translate: (operation: string, error: unknown) => unknown): AdminBackend {
+  return new Proxy(backend, {
+    get(target, key, receiver) {
+      const member: unknown = Reflect.get(target, key, receiver);
+      if (typeof member !== 'function') return member;
+      return async (...args: unknown[]) => {
+        try {
+          return await (member as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (error) {
+          throw translate(String(key), error);
+        }
+      };
+    },
+  });
 }

@@ -14,8 +14,8 @@ export interface AdminBackend {
   unsubscribe(id: string): Promise<void>;
   publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage>;
   sendToQueue(queue: string, topic: string, body: string | Buffer, options: Admin.SendToQueueOptions): Promise<Admin.SentMessage>;
-  /** Raw messages; the service decodes them. */
-  peek(queue: string, max: number): Promise<RawPeeked[]>;
+  /** Raw messages; the service decodes them. Refuses (AdminPeekSpendsReceiveError) what would spend a receive unless `spendReceive`. */
+  peek(queue: string, max: number, spendReceive: boolean): Promise<RawPeeked[]>;
   purge(queue: string): Promise<void>;
   redrive(deadLetterQueue: string, options: Admin.RedriveOptions): Promise<Admin.RedriveResult>;
   close(): Promise<void>;

@@ -44,6 +44,22 @@ export class AdminOperationUnavailableError extends MessagingError {
 }
 
 /**
+ * A peek would spend a receive of each message it shows on a queue whose broker dead-letters by receive count
+ * (HTTP 409): the caller passes `spendReceive: true` to accept that, or peeks the dead-letter queue.
+ */
+export class AdminPeekSpendsReceiveError extends MessagingError {
+  constructor(
+    readonly queue: string,
+    readonly maxReceiveCount: number,
+    readonly deadLetterQueue: string,
+  ) {
+    super(
+      `Peeking "${queue}" counts as a receive of each message shown, and a message received ${maxReceiveCount} times moves to "${deadLetterQueue}": pass spendReceive: true to peek anyway, or peek "${deadLetterQueue}"`,
+    );
+  }
+}
+
+/**
  * The broker refused the operation because of the state the caller asked about (HTTP 409): a queue locked by another
  * connection, a full target queue, a FIFO target that needs a message group. `reason` is the broker's.
  */

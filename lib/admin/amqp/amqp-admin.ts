@@ -8,7 +8,15 @@ import { declareTopology } from '../../amqp/topology.js';
 import type { ResolvedMessagingOptions } from '../../messaging.options.js';
 import type { QueuePlan } from '../../transport/broker.js';
 import type { AdminBackend, RawPeeked } from '../admin-backend.js';
-import { AdminInvalidArgumentError, AdminOperationUnavailableError, AdminResourceNotFoundError } from '../admin.errors.js';
+import {
+  AdminBrokerRefusedError,
+  AdminConflictError,
+  AdminInvalidArgumentError,
+  AdminOperationUnavailableError,
+  AdminPeekSpendsReceiveError,
+  AdminResourceNotFoundError,
+} from '../admin.errors.js';
+import { describeError } from '../../error-text.js';
 import { checkAmqpName, checkNonEmpty } from '../admin-names.js';
 import type * as Admin from '../admin.types.js';
 import { AmqpChannels } from './amqp-channels.js';
@@ -55,8 +63,12 @@ export class AmqpAdmin implements AdminBackend {
     checkNonEmpty(name, 'queue name');
     const queue = await this.channels.requireQueue(name);
     const info: Admin.QueueInfo = { transport: 'amqp', name, messages: queue.messageCount, consumers: queue.consumerCount };
-    const dlq = name.endsWith(DLQ_SUFFIX) ? undefined : await this.channels.checkQueue(`${name}${DLQ_SUFFIX}`);
-    if (dlq) info.deadLetterQueue = { name: `${name}${DLQ_SUFFIX}`, messages: dlq.messageCount };
+    const dlq = await this.deadLetterQueueOf(name);
+    if (dlq) {
+      info.deadLetterQueue = { name: `${name}${DLQ_SUFFIX}`, messages: dlq.messageCount };
+      // a consumer counts a redelivered message as one more attempt, and a peek marks it redelivered
+      info.maxReceiveCount = this.options.maxReceiveCount;
+    }
     return info;
   }
 
@@ -78,6 +90,14 @@ export class AmqpAdmin implements AdminBackend {
       subscriptions: [],
     };
     const existed = (await this.channels.checkQueue(name)) !== undefined;
+    if (existed && options.deadLetterQueue !== undefined) {
+      const dlq = (await this.deadLetterQueueOf(name)) ? `${name}${DLQ_SUFFIX}` : false;
+      if (dlq !== dlqSetting)
+        throw new AdminConflictError(
+          name,
+          `its dead-letter queue is ${dlq === false ? 'none' : `"${dlq}"`}, not ${dlqSetting === false ? 'none' : `"${dlqSetting}"`}`,
+        );
+    }
     await this.channels.with((channel) => declareTopology(channel, [plan], this.options));
     return { name, created: !existed };
   }
@@ -147,9 +167,14 @@ export class AmqpAdmin implements AdminBackend {
     return this.confirmedPublish('', queue, body, headers);
   }
 
-  /** basic.get up to `max` messages, then nack them all with requeue. */
-  async peek(queue: string, max: number): Promise<RawPeeked[]> {
+  /**
+   * basic.get up to `max` messages, then nack them all with requeue. The broker marks them redelivered, which a
+   * consumer counts as one more attempt: refused on a queue with a dead-letter queue unless `spendReceive`.
+   */
+  async peek(queue: string, max: number, spendReceive: boolean): Promise<RawPeeked[]> {
     await this.channels.requireQueue(queue);
+    if (!spendReceive && (await this.deadLetterQueueOf(queue)))
+      throw new AdminPeekSpendsReceiveError(queue, this.options.maxReceiveCount, `${queue}${DLQ_SUFFIX}`);
     return this.channels.with(async (channel) => {
       const held: GetMessage[] = [];
       try {
@@ -180,12 +205,13 @@ export class AmqpAdmin implements AdminBackend {
     if (!to)
       throw new AdminResourceNotFoundError('dead-letter source', deadLetterQueue, `its name does not end in "${DLQ_SUFFIX}"; pass { to }`);
     if (to === deadLetterQueue) throw new AdminInvalidArgumentError('to', 'must be another queue than the dead-letter queue', to);
-    await this.channels.requireQueue(deadLetterQueue);
+    // what is in the queue now: messages that come back during the move stay for next time
+    const { messageCount: waiting } = await this.channels.requireQueue(deadLetterQueue);
     await this.channels.requireQueue(to);
-    const max = options.max ?? Number.POSITIVE_INFINITY;
+    const max = Math.min(options.max ?? waiting, waiting);
     const moved = await this.channels.withConfirms(async (channel) => {
       let count = 0;
-      while (count < max) {
+      while (count < max && !options.signal?.aborted) {
         const message = await channel.get(deadLetterQueue, { noAck: false });
         if (message === false) break;
         const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}) };
@@ -194,7 +220,15 @@ export class AmqpAdmin implements AdminBackend {
         delete headers[HEADER.lastError];
         if (headers[HEADER.originalRoutingKey] === undefined) headers[HEADER.originalRoutingKey] = message.fields.routingKey;
         channel.publish('', to, message.content, { ...message.properties, headers, persistent: true });
-        await channel.waitForConfirms();
+        try {
+          await channel.waitForConfirms();
+        } catch (error) {
+          channel.nack(message, false, true);
+          throw new AdminBrokerRefusedError(
+            'redrive',
+            `stopped after ${count} message(s): "${to}" did not accept the next one (${describeError(error)}; a full queue with x-overflow reject-publish?); it stays in "${deadLetterQueue}"`,
+          );
+        }
         channel.ack(message);
         count += 1;
       }
@@ -223,6 +257,11 @@ export class AmqpAdmin implements AdminBackend {
     if (!isReservedName(binding.exchange)) await this.channels.requireExchange(binding.exchange);
   }
 
+  /** The queue's dead-letter queue as provisioning names it, when it exists (a dead-letter queue has none). */
+  private async deadLetterQueueOf(queue: string): Promise<{ messageCount: number } | undefined> {
+    return queue.endsWith(DLQ_SUFFIX) ? undefined : this.channels.checkQueue(`${queue}${DLQ_SUFFIX}`);
+  }
+
   private routingKey(topic: string): string {
     return routingKeyOf(this.options.topicPrefix, topic);
   }
@@ -240,6 +279,7 @@ export class AmqpAdmin implements AdminBackend {
       body: m.content.toString('utf8'),
       attributes,
       receiveCount: (Number(headers[HEADER.receiveCount]) || 0) + 1,
+      ...(typeof headers[HEADER.deadLetterReason] === 'string' ? { deadLetterReason: headers[HEADER.deadLetterReason] as string } : {}),
       ...(content.ok ? { envelopeBody: content.body } : {}),
     };
   }

@@ -1,6 +1,10 @@
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
-import { AdminConflictError, AdminResourceNotFoundError } from '../admin.errors.js';
+import { AdminResourceNotFoundError } from '../admin.errors.js';
+import { code } from './amqp-refusals.js';
+
+/** Milliseconds to open the admin's own connection when MessagingModule has none. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Channels for the admin operations: on MessagingModule's live connection when it has one, else on a connection of
@@ -67,7 +71,7 @@ export class AmqpChannels {
     try {
       return await work(channel);
     } catch (error) {
-      throw translate(closedBy ?? error);
+      throw closedBy ?? error; // the channel's close reason carries the broker's reply code
     } finally {
       if (!closedBy) await channel.close().catch(() => undefined);
     }
@@ -77,7 +81,7 @@ export class AmqpChannels {
     const shared = this.shared();
     if (shared) return Promise.resolve(shared);
     if (!this.own) {
-      const own = amqp.connect(this.url, { clientProperties: { connection_name: 'nestjs-messaging admin' } });
+      const own = amqp.connect(this.url, { timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: 'nestjs-messaging admin' } });
       own.then(
         (model) => {
           model.on('error', () => undefined);
@@ -93,22 +97,4 @@ export class AmqpChannels {
     }
     return this.own;
   }
-}
-
-/** The AMQP reply code of a channel error (404 NOT_FOUND, 406 PRECONDITION_FAILED, ...). */
-export function code(error: unknown): number | undefined {
-  const c = (error as { code?: unknown } | undefined)?.code;
-  return typeof c === 'number' ? c : undefined;
-}
-
-function translate(error: unknown): unknown {
-  if (code(error) === 406) {
-    const message = (error as Error).message;
-    const resource = /(?:queue|exchange) '([^']*)'/.exec(message)?.[1] ?? '(resource)';
-    return new AdminConflictError(
-      resource,
-      message.replace(/^Channel closed by server: 406 \(PRECONDITION-FAILED\) with message "|"$/g, ''),
-    );
-  }
-  return error;
 }

@@ -6,6 +6,7 @@ import { MessagingOptionsError, MissingDependencyError, PublishError } from '../
 import {
   AdminBrokerFailedError,
   AdminBrokerRefusedError,
+  AdminPeekSpendsReceiveError,
   AdminBrokerUnavailableError,
   AdminConflictError,
   AdminInvalidArgumentError,
@@ -56,7 +57,8 @@ export function statusOf(error: unknown): number {
   if (error instanceof AdminResourceNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof AdminInvalidArgumentError || error instanceof MessagingOptionsError || error instanceof PublishError)
     return HttpStatus.BAD_REQUEST;
-  if (error instanceof AdminConflictError || error instanceof AdminBrokerRefusedError) return HttpStatus.CONFLICT;
+  if (error instanceof AdminConflictError || error instanceof AdminBrokerRefusedError || error instanceof AdminPeekSpendsReceiveError)
+    return HttpStatus.CONFLICT;
   if (error instanceof AdminBrokerFailedError) return HttpStatus.BAD_GATEWAY;
   if (error instanceof AdminBrokerUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
   if (error instanceof AdminOperationUnavailableError || error instanceof MissingDependencyError) return HttpStatus.NOT_IMPLEMENTED;

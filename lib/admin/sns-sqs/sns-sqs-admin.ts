@@ -15,13 +15,13 @@ import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } 
 import { topicFromArn, topicName } from '../../sns-sqs/naming.js';
 import { queuePolicy, sameJson } from '../../sns-sqs/policy.js';
 import type { AdminBackend, RawPeeked } from '../admin-backend.js';
-import { AdminConflictError, AdminInvalidArgumentError, AdminResourceNotFoundError } from '../admin.errors.js';
+import { AdminConflictError, AdminInvalidArgumentError, AdminPeekSpendsReceiveError, AdminResourceNotFoundError } from '../admin.errors.js';
 import { checkSnsTopicName, checkSqsQueueName } from '../admin-names.js';
 import type * as Admin from '../admin.types.js';
 import { policySources } from './policy-sources.js';
 import { SnsTopics } from './sns-topics.js';
 import { peekQueue, redriveQueue } from './sqs-messages.js';
-import { queueNameOf, redriveTarget, SqsQueues } from './sqs-queues.js';
+import { queueNameOf, redrivePolicy, redriveTarget, SqsQueues } from './sqs-queues.js';
 
 /** The admin operations on SNS+SQS, with the module's clients, topicPrefix, KMS and tag settings. */
 export class SnsSqsAdmin implements AdminBackend {
@@ -55,6 +55,8 @@ export class SnsSqsAdmin implements AdminBackend {
       attributes: a,
       topics: policySources(a.Policy),
     };
+    const maxReceiveCount = redrivePolicy(a)?.maxReceiveCount;
+    if (maxReceiveCount !== undefined) info.maxReceiveCount = maxReceiveCount;
     const dlqArn = redriveTarget(a);
     if (dlqArn) {
       const dlqName = queueNameOf(dlqArn);
@@ -75,12 +77,19 @@ export class SnsSqsAdmin implements AdminBackend {
     const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? `${base}-dlq` : false);
     const dlqName = dlqSetting === false ? undefined : fifo && !dlqSetting.endsWith('.fifo') ? `${dlqSetting}.fifo` : dlqSetting;
     if (dlqName) checkSqsQueueName(dlqName, 'deadLetterQueue');
+    if (dlqName === full)
+      throw new AdminInvalidArgumentError('deadLetterQueue', 'must be another queue than the queue itself', options.deadLetterQueue);
     const visibility = String(options.visibilityTimeout ?? 30);
+    const maxReceiveCount = options.maxReceiveCount ?? this.options.maxReceiveCount;
 
     if (await this.queues.exists(full)) {
       const existing = await this.queues.find(full);
-      if (options.visibilityTimeout !== undefined && existing.attributes.VisibilityTimeout !== visibility)
-        throw new AdminConflictError(full, `VisibilityTimeout is ${existing.attributes.VisibilityTimeout}, not ${visibility}`);
+      const differences = settingsDiffering(existing.attributes, {
+        visibilityTimeout: options.visibilityTimeout === undefined ? undefined : visibility,
+        deadLetterQueue: options.deadLetterQueue === undefined ? undefined : (dlqName ?? false),
+        maxReceiveCount: options.maxReceiveCount,
+      });
+      if (differences.length > 0) throw new AdminConflictError(full, differences.join('; '));
       return { name: full, url: existing.url, arn: existing.arn, created: false };
     }
     const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
@@ -93,10 +102,7 @@ export class SnsSqsAdmin implements AdminBackend {
             { ...fifoAttributes, ...nonEmpty(deadLetterQueueAttributes(this.options)) },
             userTags(this.options),
           );
-      attributes.RedrivePolicy = JSON.stringify({
-        deadLetterTargetArn: dlq.arn,
-        maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
-      });
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount });
     }
     const queue = await this.queues.create(full, nonEmpty(attributes), userTags(this.options));
     return { name: full, url: queue.url, arn: queue.arn, created: true };
@@ -249,9 +255,14 @@ export class SnsSqsAdmin implements AdminBackend {
     return { messageId };
   }
 
-  async peek(queueName: string, max: number): Promise<RawPeeked[]> {
+  /** A receive on SQS: refused on a queue that dead-letters by receive count unless the caller accepts spending one. */
+  async peek(queueName: string, max: number, spendReceive: boolean): Promise<RawPeeked[]> {
     checkSqsQueueName(queueName);
-    return peekQueue(this.clients.sqs, await this.queues.url(queueName), max, this.options.topicPrefix);
+    const queue = await this.queues.find(queueName);
+    const policy = redrivePolicy(queue.attributes);
+    if (policy && !spendReceive)
+      throw new AdminPeekSpendsReceiveError(queueName, policy.maxReceiveCount, queueNameOf(policy.deadLetterTargetArn));
+    return peekQueue(this.clients.sqs, queue.url, max, this.options.topicPrefix);
   }
 
   async purge(queueName: string): Promise<void> {
@@ -267,6 +278,8 @@ export class SnsSqsAdmin implements AdminBackend {
     const from = await this.queues.find(deadLetterQueue);
     let to: string;
     let toUrl: string;
+    // what is in the queue now: messages that come back during the move (a loop through other queues) stay for next time
+    const waiting = Number(from.attributes.ApproximateNumberOfMessages ?? 0);
     if (options.to !== undefined) {
       to = options.to;
       toUrl = await this.queues.url(to);
@@ -283,7 +296,12 @@ export class SnsSqsAdmin implements AdminBackend {
       to = sources[0].name;
       toUrl = sources[0].url;
     }
-    const moved = await redriveQueue(this.clients.sqs, from.url, toUrl, options.max ?? Number.POSITIVE_INFINITY);
+    if (toUrl === from.url)
+      throw new AdminInvalidArgumentError(
+        'to',
+        `the RedrivePolicy of "${deadLetterQueue}" names the queue itself, so moving its messages "back" would move them in a circle; pass { to } naming another queue`,
+      );
+    const moved = await redriveQueue(this.clients.sqs, from.url, toUrl, Math.min(options.max ?? waiting, waiting), options.signal);
     return { from: deadLetterQueue, to, moved };
   }
 
@@ -293,6 +311,25 @@ export class SnsSqsAdmin implements AdminBackend {
 
 function text(body: string | Buffer): string {
   return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+/** What an existing queue has that the caller asked otherwise for, in words; empty when it matches. */
+function settingsDiffering(
+  existing: Record<string, string>,
+  asked: { visibilityTimeout?: string; deadLetterQueue?: string | false; maxReceiveCount?: number },
+): string[] {
+  const differences: string[] = [];
+  if (asked.visibilityTimeout !== undefined && existing.VisibilityTimeout !== asked.visibilityTimeout)
+    differences.push(`VisibilityTimeout is ${existing.VisibilityTimeout}, not ${asked.visibilityTimeout}`);
+  const policy = redrivePolicy(existing);
+  const dlq = policy ? queueNameOf(policy.deadLetterTargetArn) : false;
+  if (asked.deadLetterQueue !== undefined && dlq !== asked.deadLetterQueue)
+    differences.push(
+      `its dead-letter queue is ${dlq === false ? 'none' : `"${dlq}"`}, not ${asked.deadLetterQueue === false ? 'none' : `"${asked.deadLetterQueue}"`}`,
+    );
+  if (asked.maxReceiveCount !== undefined && policy?.maxReceiveCount !== asked.maxReceiveCount)
+    differences.push(`maxReceiveCount is ${policy?.maxReceiveCount ?? 'unset (no RedrivePolicy)'}, not ${asked.maxReceiveCount}`);
+  return differences;
 }
 
 function nonEmpty(attributes: Record<string, string>): Record<string, string> {

@@ -7,10 +7,10 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { MessagingError } from '../../errors.js';
 import { deliveryTopicOfArn } from '../../sns-sqs/naming.js';
 import { parseNotification } from '../../sns-sqs/notification.js';
 import type { RawPeeked } from '../admin-backend.js';
+import { AdminBrokerRefusedError } from '../admin.errors.js';
 
 /** Seconds a message stays hidden while a peek or redrive holds it; a process that dies midway gives it back then. */
 const HOLD_SECONDS = 30;
@@ -35,16 +35,20 @@ export async function peekQueue(sqs: SQSClient, url: string, max: number, topicP
 
 /**
  * Moves messages from a dead-letter queue to `targetUrl`, at most `max`: each batch is sent first and deleted from
- * the dead-letter queue only once SQS accepted it, so a process that dies midway leaves a copy, never a loss.
+ * the dead-letter queue only once SQS accepted it, so a process that dies midway leaves a copy, never a loss. Stops
+ * between two batches when `signal` is aborted.
  */
-export async function redriveQueue(sqs: SQSClient, fromUrl: string, targetUrl: string, max: number): Promise<number> {
+export async function redriveQueue(sqs: SQSClient, fromUrl: string, targetUrl: string, max: number, signal?: AbortSignal): Promise<number> {
   let moved = 0;
-  while (moved < max) {
+  while (moved < max && !signal?.aborted) {
     const batch = await receive(sqs, fromUrl, Math.min(10, max - moved));
     if (batch.length === 0) break;
-    const { Successful = [], Failed = [] } = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: targetUrl, Entries: batch.map((m, i) => sendEntry(m, String(i))) }),
-    );
+    const { Successful = [], Failed = [] } = await sqs
+      .send(new SendMessageBatchCommand({ QueueUrl: targetUrl, Entries: batch.map((m, i) => sendEntry(m, String(i))) }))
+      .catch(async (error: unknown) => {
+        await changeVisibility(sqs, fromUrl, batch, 0); // none was sent: visible again at once, not after the hold
+        throw error;
+      });
     const sent = Successful.map((s) => batch[Number(s.Id)]);
     if (sent.length > 0) {
       await sqs.send(
@@ -62,8 +66,9 @@ export async function redriveQueue(sqs: SQSClient, fromUrl: string, targetUrl: s
         Failed.map((f) => batch[Number(f.Id)]),
         0,
       );
-      throw new MessagingError(
-        `Redrive stopped after ${moved} message(s): SQS refused ${Failed.length} (${Failed[0].Code}: ${Failed[0].Message ?? ''}); they stay in the dead-letter queue`,
+      throw new AdminBrokerRefusedError(
+        'redrive',
+        `stopped after ${moved} message(s): SQS refused ${Failed.length} (${Failed[0].Code}: ${Failed[0].Message ?? ''}); they stay in the dead-letter queue`,
       );
     }
   }
@@ -107,21 +112,27 @@ function sendEntry(m: Message, id: string) {
   };
 }
 
+/** The SQS message attribute the consumer stores a dead-lettered message's reason in. */
+const DEAD_LETTER_REASON = 'dead_letter_reason';
+
 function describe(m: Message, topicPrefix: string): RawPeeked {
   const body = m.Body ?? '';
   const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
+  const queueAttributes = Object.fromEntries(
+    Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? v.BinaryValue]),
+  );
+  const reason = queueAttributes[DEAD_LETTER_REASON];
+  const common = { receiveCount, ...(typeof reason === 'string' ? { deadLetterReason: reason } : {}) };
   const parsed = parseNotification(body);
-  if (!parsed.ok) {
-    const attributes = Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? v.BinaryValue]));
-    return { messageId: m.MessageId ?? '', body, attributes, receiveCount, envelopeBody: body };
-  }
+  if (!parsed.ok) return { messageId: m.MessageId ?? '', body, attributes: queueAttributes, envelopeBody: body, ...common };
   const { notification } = parsed;
   return {
     messageId: notification.messageId || m.MessageId || '',
     topic: deliveryTopicOfArn(notification.topicArn, topicPrefix),
     body,
-    attributes: notification.attributes,
-    receiveCount,
+    // what the publisher set on SNS, then what SQS carries beside the notification (the dead-letter reason)
+    attributes: { ...notification.attributes, ...queueAttributes },
     envelopeBody: notification.message,
+    ...common,
   };
 }

@@ -98,10 +98,16 @@ export class SqsQueues {
 
 /** The dead-letter queue ARN of a queue's RedrivePolicy, if it has one. */
 export function redriveTarget(attributes: Record<string, string>): string | undefined {
+  return redrivePolicy(attributes)?.deadLetterTargetArn;
+}
+
+/** A queue's RedrivePolicy: where SQS moves a message, after how many receives; undefined without one. */
+export function redrivePolicy(attributes: Record<string, string>): { deadLetterTargetArn: string; maxReceiveCount: number } | undefined {
   if (!attributes.RedrivePolicy) return undefined;
   try {
-    const policy = JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: unknown };
-    return typeof policy.deadLetterTargetArn === 'string' ? policy.deadLetterTargetArn : undefined;
+    const policy = JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    if (typeof policy.deadLetterTargetArn !== 'string') return undefined;
+    return { deadLetterTargetArn: policy.deadLetterTargetArn, maxReceiveCount: Number(policy.maxReceiveCount) };
   } catch {
     return undefined;
   }

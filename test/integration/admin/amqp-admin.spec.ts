@@ -47,6 +47,7 @@ describe('MessagingAdminModule REST API over AMQP (RabbitMQ)', () => {
       messages: 0,
       consumers: 0,
       deadLetterQueue: { name: `${name}-dlq`, messages: 0 },
+      maxReceiveCount: 5,
     });
     expect((await http.call('GET', `/queues/${uniqueName('missing')}`)).status).toBe(404);
     expect((await http.call('POST', '/queues', { name: 'amq.mine' })).status).toBe(400);
@@ -85,7 +86,10 @@ describe('MessagingAdminModule REST API over AMQP (RabbitMQ)', () => {
     expect(await depth(dlq)).toBe(1);
     expect(await depth(queue)).toBe(2);
     expect((await http.call('POST', `/queues/${dlq}/redrive`, {})).json).toEqual({ from: dlq, to: queue, moved: 1 });
-    const moved = (await http.call('POST', `/queues/${queue}/peek`, { max: 10 })).json as Array<{ data: { n: number }; topic: string }>;
+    const moved = (await http.call('POST', `/queues/${queue}/peek`, { max: 10, spendReceive: true })).json as Array<{
+      data: { n: number };
+      topic: string;
+    }>;
     expect(moved.map((m) => m.data.n)).toEqual([1, 2, 3]);
     expect(moved.every((m) => m.topic === 'order-failed')).toBe(true);
   });

@@ -128,7 +128,10 @@ describe('MessagingAdminModule REST API over SNS+SQS (fauxqs)', () => {
     expect(rest.json).toEqual({ from: dlq, to: queue, moved: 1 });
     expect(await depth(dlq)).toBe(0);
 
-    const moved = (await http.call('POST', `/queues/${queue}/peek`, { max: 10 })).json as Array<{ data: { n: number }; topic: string }>;
+    const moved = (await http.call('POST', `/queues/${queue}/peek`, { max: 10, spendReceive: true })).json as Array<{
+      data: { n: number };
+      topic: string;
+    }>;
     expect(moved.map((m) => m.data.n).sort()).toEqual([1, 2, 3]);
     expect(moved.every((m) => m.topic === 'order-failed')).toBe(true);
 
