@@ -44,23 +44,30 @@ section h2{font-size:14px;margin:0;padding:10px 14px;border-bottom:1px solid var
 .legend .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .note{padding:0 14px 10px;color:var(--muted);font-size:12px;margin:0}
 .table-wrap{overflow-x:auto}
-table{width:100%;border-collapse:collapse}
-th,td{text-align:left;padding:8px 10px;border-bottom:1px solid #eceff3;white-space:nowrap}
+table{width:100%;border-collapse:collapse;table-layout:fixed}
+th,td{text-align:left;padding:8px 10px;border-bottom:1px solid #eceff3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
+th.consumer{width:100px}
+th.messages{width:76px}
+th.in-flight{width:96px}
+th.dlq-messages{width:124px}
+th.subscriptions{width:170px}
+th.actions{width:330px}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.name,td.dlq{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;max-width:0;overflow:hidden;text-overflow:ellipsis}
-td.name{width:34%}
-td.dlq{width:22%}
+td.name div{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+td.name .qname{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
+td.name .dlq{font-size:12px;color:var(--muted)}
+td.name .dlq:empty{display:none}
 tr.error td.name{color:var(--warn)}
 td.dlq-messages.nonzero{color:var(--warn);font-weight:600}
-td.actions,th.actions{position:sticky;right:0;background:var(--card);box-shadow:-6px 0 6px -6px rgba(0,0,0,.25)}
+td.actions,th.actions{position:sticky;right:0;background:var(--card);overflow:visible}
 .tag{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;background:#e6ebf3;color:var(--muted)}
 .tag.receiving{background:#dff3e4;color:var(--ok)}
 .tag.detached{background:#fbe3e1;color:var(--warn)}
 button{font:inherit;font-size:12px;padding:4px 10px;border-radius:4px;border:1px solid var(--line);background:#fff;cursor:pointer}
 button:hover:not(:disabled){border-color:var(--accent);color:var(--accent)}
 button:disabled{opacity:.4;cursor:default}
-td.actions button+button{margin-left:6px}
+td.actions button{margin:2px 0 2px 6px}
 #empty{padding:14px;color:var(--muted)}
 #empty.hidden{display:none}
 #status{padding:8px 14px;color:var(--muted);min-height:1.45em}
@@ -84,10 +91,13 @@ td.actions button+button{margin-left:6px}
 #events time{color:var(--muted);font-variant-numeric:tabular-nums;white-space:nowrap}
 #events .type{font-weight:600;min-width:190px;white-space:nowrap}
 #events li span:last-child{word-break:break-all}
-@media (max-width:800px){
+@media (max-width:900px){
   main{padding:10px}
   th.in-flight,td.in-flight,th.subscriptions,td.subscriptions,th.consumer,td.consumer{display:none}
-  td.name{width:40%}
+  th.actions{width:186px}
+  th.dlq-messages{width:84px}
+  th{white-space:normal}
+  td.actions{white-space:normal}
   #events .type{min-width:0}
 }
 </style>
@@ -101,7 +111,7 @@ td.actions button+button{margin-left:6px}
 <div id="signed-out" role="alert">Signed out: the API no longer accepts this browser's sign-in. <a id="sign-in-again" href="">Sign in again</a></div>
 <main>
   <section>
-    <h2>Last 10 minutes</h2>
+    <h2 id="charts-title">Last minute</h2>
     <div class="charts">
       <div class="chart"><h3>Messages per second (this app)</h3><canvas id="chart-rates"></canvas><ul class="legend" id="legend-rates"></ul></div>
       <div class="chart"><h3>Messages waiting</h3><canvas id="chart-depth"></canvas><ul class="legend" id="legend-depth"></ul></div>
@@ -112,7 +122,7 @@ td.actions button+button{margin-left:6px}
     <h2>Queues</h2>
     <div class="table-wrap">
     <table id="queues">
-      <thead><tr><th class="name">Queue</th><th class="consumer">Consumer</th><th class="messages num">Ready</th><th class="in-flight">In flight</th><th class="dlq">Dead-letter queue</th><th class="dlq-messages">Dead letters</th><th class="subscriptions">Subscriptions / consumers</th><th class="actions">Actions</th></tr></thead>
+      <thead><tr><th class="name">Queue / dead-letter queue</th><th class="consumer">Consumer</th><th class="messages">Ready</th><th class="in-flight">In flight</th><th class="dlq-messages">Dead letters</th><th class="subscriptions">Topics / consumers</th><th class="actions">Actions</th></tr></thead>
       <tbody></tbody>
     </table>
     </div>
@@ -130,11 +140,13 @@ td.actions button+button{margin-left:6px}
   'use strict';
   var base = location.pathname.replace(/[/]+$/, '');
   var WINDOW_MS = 10 * 60 * 1000;
+  var MIN_SPAN_MS = 60 * 1000;
+  var opened = Date.now();
   var DASH = '\\u2013';
   var rows = new Map();
   var infos = new Map();
   var tbody = document.querySelector('#queues tbody');
-  var FIELDS = ['name', 'consumer', 'messages', 'in-flight', 'dlq', 'dlq-messages', 'subscriptions', 'actions'];
+  var FIELDS = ['name', 'consumer', 'messages', 'in-flight', 'dlq-messages', 'subscriptions', 'actions'];
   var ACTIONS = [['peek', 'Peek'], ['peek-dlq', 'Peek DLQ'], ['purge', 'Purge'], ['redrive', 'Redrive DLQ']];
   var CHANGES = ['queue.created', 'queue.deleted', 'queue.purged', 'queue.redriven', 'resource.appeared', 'resource.disappeared', 'consumer.connected', 'consumer.disconnected'];
   var QUIET = ['queue.depth', 'message.rates'];
@@ -198,8 +210,8 @@ td.actions button+button{margin-left:6px}
       if (['messages', 'in-flight', 'dlq-messages'].indexOf(field) >= 0) td.classList.add('num');
       tr.appendChild(td);
     });
-    cell(tr, 'name').textContent = name;
-    cell(tr, 'name').title = name;
+    add(cell(tr, 'name'), 'div', 'qname', name).title = name;
+    add(cell(tr, 'name'), 'div', 'dlq').dataset.field = 'dlq';
     var actions = cell(tr, 'actions');
     ACTIONS.forEach(function (a) {
       var b = document.createElement('button');
@@ -218,7 +230,7 @@ td.actions button+button{margin-left:6px}
     infos.set(q.name, q);
     var tr = row(q.name);
     tr.classList.toggle('error', !!q.error);
-    cell(tr, 'name').title = q.error ? q.name + '\\n' + q.error : q.name;
+    tr.querySelector('.qname').title = q.error ? q.name + '\\n' + q.error : q.name;
     var consumer = cell(tr, 'consumer');
     consumer.textContent = '';
     var tag = document.createElement('span');
@@ -228,10 +240,12 @@ td.actions button+button{margin-left:6px}
     cell(tr, 'messages').textContent = text(q.messages);
     cell(tr, 'in-flight').textContent = text(q.inFlight);
     var dlq = q.deadLetterQueue;
-    cell(tr, 'dlq').textContent = dlq ? dlq.name : DASH;
-    cell(tr, 'dlq').title = dlq ? dlq.name : '';
+    var dlqName = tr.querySelector('.dlq');
+    dlqName.textContent = dlq ? 'DLQ ' + dlq.name : '';
+    dlqName.title = dlq ? dlq.name : '';
     var dlqMessages = cell(tr, 'dlq-messages');
     dlqMessages.textContent = dlq ? String(dlq.messages) : DASH;
+    dlqMessages.title = dlq ? dlq.messages + ' in ' + dlq.name : 'no dead-letter queue';
     dlqMessages.classList.toggle('nonzero', !!dlq && dlq.messages > 0);
     var subs = [];
     if (q.topics) subs.push(q.topics.length + ' topic' + (q.topics.length === 1 ? '' : 's'));
@@ -400,6 +414,9 @@ td.actions button+button{margin-left:6px}
     var g = canvas.getContext('2d');
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, width, height);
+    // the last 10 minutes; while the page is younger, the time it has been open (at least a minute)
+    var span = Math.min(WINDOW_MS, Math.max(MIN_SPAN_MS, now - opened));
+    var minutes = span / 60000;
     var left = 40, right = 8, top = 6, bottom = 18;
     var plotW = width - left - right, plotH = height - top - bottom;
     var max = niceMax(Math.max.apply(null, [0].concat(series.map(function (s) { return Math.max.apply(null, [0].concat(s.points.map(function (p) { return p.v; }))); }))));
@@ -416,7 +433,9 @@ td.actions button+button{margin-left:6px}
     });
     g.textAlign = 'center';
     g.textBaseline = 'top';
-    [[0, '-10 min'], [0.5, '-5 min'], [1, 'now']].forEach(function (x) { g.fillText(x[1], left + x[0] * plotW, top + plotH + 4); });
+    g.fillText('-' + format(minutes) + ' min', left + 14, top + plotH + 4);
+    g.fillText('-' + format(minutes / 2) + ' min', left + plotW / 2, top + plotH + 4);
+    g.fillText('now', left + plotW - 10, top + plotH + 4);
     var drawn = 0;
     series.forEach(function (s) {
       g.strokeStyle = s.color;
@@ -424,7 +443,7 @@ td.actions button+button{margin-left:6px}
       g.lineWidth = 1.8;
       g.beginPath();
       s.points.forEach(function (p, i) {
-        var x = left + plotW * (1 - (now - p.t) / WINDOW_MS);
+        var x = left + plotW * (1 - (now - p.t) / span);
         var y = top + plotH - (p.v / max) * plotH;
         if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
         drawn += 1;
@@ -433,11 +452,12 @@ td.actions button+button{margin-left:6px}
       if (s.points.length === 1) {
         var p = s.points[0];
         g.beginPath();
-        g.arc(left + plotW * (1 - (now - p.t) / WINDOW_MS), top + plotH - (p.v / max) * plotH, 2.5, 0, 2 * Math.PI);
+        g.arc(left + plotW * (1 - (now - p.t) / span), top + plotH - (p.v / max) * plotH, 2.5, 0, 2 * Math.PI);
         g.fill();
       }
     });
     canvas.dataset.points = String(drawn);
+    $('charts-title').textContent = minutes >= 1.05 ? 'Last ' + format(minutes) + ' minutes' : 'Last minute';
     legend.textContent = '';
     series.forEach(function (s) {
       var li = add(legend, 'li');

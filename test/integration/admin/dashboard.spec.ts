@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DeadLetterError, MessagingAdminService } from '../../../lib/index.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, signIn } from './chromium.js';
 import { controllerFor } from '../../support/controllers.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -66,14 +66,14 @@ async function waitForCell(page: Page, queue: string, field: string, expected: s
 
 describe('the live dashboard in a browser (fauxqs, headless Chromium)', () => {
   it('signs in, shows depths live from the event stream, and redrives a dead-letter queue from the page', async () => {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 760 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
-      await page.goto(`${http.url}/messaging`);
-      expect(await page.locator('form input[name="access_token"]').count()).toBe(1); // the guard's refusal, as a sign-in page
-      await page.fill('input[name="access_token"]', ADMIN_TOKEN);
-      await page.click('button[type="submit"]');
+      await signIn(page, `${http.url}/messaging`, ADMIN_TOKEN);
       await waitForCell(page, consumed, 'consumer', 'receiving');
-      expect(page.url()).toBe(`${http.url}/messaging`); // the token left the address bar
+      expect(page.url()).toBe(`${http.url}/messaging`); // no token in the address bar
+      // the page holds no token: nothing in its storage, and no token field
+      expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+      expect(await page.locator('input[type="password"], #token').count()).toBe(0);
       await waitFor(async () => (await page.locator('#live').textContent()) === 'live', { what: 'the event stream' });
 
       const admin = http.app.get(MessagingAdminService);
@@ -91,14 +91,21 @@ describe('the live dashboard in a browser (fauxqs, headless Chromium)', () => {
       });
       // the consumed queue's dead-letter queue is on the consumed queue's row, not a row of its own
       expect(await page.locator(`tr[data-queue="${consumed}-dlq"]`).count()).toBe(0);
+      // the screenshot's state: three dead letters peeked (reason first), the charts with a few seconds of data
+      await page.click(`tr[data-queue="${consumed}"] button[data-action="peek-dlq"]`);
+      await waitFor(async () => (await page.locator('#peek-messages article.message').count()) === 3, { what: 'the peeked dead letters' });
+      await waitFor(async () => Number(await page.locator('#chart-rates').getAttribute('data-points')) >= 40, { what: 'ten rate samples' });
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      await page.screenshot({ path: SCREENSHOT });
       expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
 
       await page.click(`tr[data-queue="${watched}"] button[data-action="peek"]`);
-      await waitFor(async () => (await page.locator('#output').textContent())?.includes('kept for the audit'), { what: 'peeked messages' });
+      await waitFor(async () => (await page.locator('#peek-messages').textContent())?.includes('kept for the audit'), {
+        what: 'peeked messages',
+      });
       await waitForCell(page, watched, 'messages', '3'); // peek leaves them
 
+      page.once('dialog', (dialog) => void dialog.accept()); // the redrive's confirmation
       await page.click(`tr[data-queue="${consumed}"] button[data-action="redrive"]`);
       await waitFor(async () => (await page.locator('#status').textContent())?.includes(`Moved 3 message(s) from ${consumed}-dlq`), {
         what: 'the redrive result on the page',
