@@ -3,16 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { MessagingAdminModule } from '../admin/messaging-admin.module.js';
 import type { MessagingAdminModuleOptions } from '../admin/admin-module.options.js';
+import { AdminTokenGuard, checkAdminToken } from '../admin/http/admin-token.guard.js';
 import { MessagingOptionsError } from '../errors.js';
 import { MessagingModule } from '../messaging.module.js';
 import type { MessagingModuleOptions, TransportName } from '../messaging.options.js';
 import { requirePackages } from '../optional-package.js';
-import { BearerTokenGuard } from './bearer-token.guard.js';
 
 export const ADMIN_SERVER_USAGE = `nestjs-messaging-admin: the admin REST API, Swagger UI and live dashboard as a standalone server.
 Environment:
   MESSAGING_TRANSPORT       sns-sqs or amqp (required)
-  MESSAGING_ADMIN_TOKEN     the bearer token every request must carry (required)
+  MESSAGING_ADMIN_TOKEN     the bearer token every request must carry (required, 32+ varied characters:
+                            openssl rand -hex 32); browsers sign in at /<path> and keep it in a cookie
   PORT, HOST                where to listen (default 3000, every interface)
   MESSAGING_PREFIX          topicPrefix and queueNamePrefix; the watcher shows the queues and topics starting with it
   MESSAGING_ADMIN_PATH      URL path (default messaging); MESSAGING_ADMIN_WATCH_MS: watcher interval (default 10000)
@@ -41,12 +42,7 @@ export function adminServerSettings(env: Env): AdminServerSettings {
   const transport = env.MESSAGING_TRANSPORT;
   if (transport !== 'sns-sqs' && transport !== 'amqp')
     throw new MessagingOptionsError('MESSAGING_TRANSPORT', 'must be sns-sqs or amqp', transport ?? '(unset)');
-  const token = env.MESSAGING_ADMIN_TOKEN;
-  if (!token)
-    throw new MessagingOptionsError(
-      'MESSAGING_ADMIN_TOKEN',
-      'is required: the admin API can delete and purge queues, so every request must carry Authorization: Bearer <token>',
-    );
+  const token = checkAdminToken(env.MESSAGING_ADMIN_TOKEN, 'MESSAGING_ADMIN_TOKEN');
   const prefix = env.MESSAGING_PREFIX ?? '';
   const credentials =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
@@ -65,7 +61,7 @@ export function adminServerSettings(env: Env): AdminServerSettings {
     messaging,
     admin: {
       path: env.MESSAGING_ADMIN_PATH ?? 'messaging',
-      guard: new BearerTokenGuard(token),
+      guard: new AdminTokenGuard(token),
       watch: { intervalMs: integer(env, 'MESSAGING_ADMIN_WATCH_MS', 10_000, 100, 86_400_000), prefix },
     },
     port: integer(env, 'PORT', 3000, 0, 65_535),

@@ -1,23 +1,13 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-
-/** The handlers a browser opens by navigating, which cannot send an Authorization header. */
-export const BROWSER_PAGES = new Set(['dashboard', 'docs']);
+import { Injectable, type CanActivate } from '@nestjs/common';
 
 /**
- * Runs before the module's guard. For the pages a browser navigates to (dashboard, Swagger UI), a bearer token in
- * `?access_token=` (RFC 6750 section 2.3) becomes the request's Authorization header, so that the same guard decides
- * about the page as about the JSON API and the event stream (which the pages call with the header). Never refuses.
+ * Formerly turned `?access_token=` into the Authorization header; tokens no longer travel in URLs (browsers sign in
+ * by POST and carry an HttpOnly cookie, which adminHttpMiddleware turns into the header for every route). It reads
+ * nothing and refuses nothing; it stays only while admin.controller.ts still names it, and goes with that reference.
  */
 @Injectable()
 export class AccessTokenFromQueryGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    if (!BROWSER_PAGES.has(context.getHandler().name)) return true;
-    const request = context
-      .switchToHttp()
-      .getRequest<{ headers: Record<string, string | string[] | undefined>; query?: Record<string, unknown> }>();
-    const token = request.query?.access_token;
-    if (request.headers.authorization === undefined && typeof token === 'string' && token !== '')
-      request.headers.authorization = `Bearer ${token}`;
+  canActivate(): boolean {
     return true;
   }
 }

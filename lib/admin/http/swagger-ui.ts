@@ -51,8 +51,9 @@ export class SwaggerUi {
 }
 
 /**
- * The page: it fetches the bundle, the stylesheet and openapi.json with the bearer token (from `?access_token=` or
- * the dashboard's sessionStorage) as Authorization header, and Swagger UI sends it on "Try it out" calls too.
+ * The page: it loads the bundle and the stylesheet from `/<path>/docs/` and Swagger UI reads openapi.json, all
+ * same-origin, so the sign-in cookie authorizes them and "Try it out" calls alike (no token in the page). Script and
+ * style come from the same origin only, which the admin Content-Security-Policy allows.
  */
 export const SWAGGER_UI_PAGE = `<!doctype html>
 <html lang="en">
@@ -62,42 +63,23 @@ export const SWAGGER_UI_PAGE = `<!doctype html>
 <script>
 (function () {
   'use strict';
-  var KEY = 'nestjs-messaging-admin-token';
   var docs = location.pathname.replace(/\\/+$/, '');
   var base = docs.replace(/\\/docs$/, '');
-  var params = new URLSearchParams(location.search);
-  var token = params.get('access_token') || sessionStorage.getItem(KEY) || '';
-  if (params.has('access_token')) {
-    sessionStorage.setItem(KEY, token);
-    history.replaceState(null, '', location.pathname);
-  }
-  var headers = token ? { authorization: 'Bearer ' + token } : {};
-  function get(path) {
-    return fetch(docs + path, { headers: headers }).then(function (r) {
-      if (!r.ok) throw new Error(path + ' answered ' + r.status);
-      return r.text();
-    });
-  }
-  Promise.all([get('/swagger-ui.css'), get('/swagger-ui-bundle.js')]).then(function (files) {
-    var style = document.createElement('style');
-    style.textContent = files[0];
-    document.head.appendChild(style);
-    var script = document.createElement('script');
-    script.src = URL.createObjectURL(new Blob([files[1]], { type: 'text/javascript' }));
-    script.onload = function () {
-      window.SwaggerUIBundle({
-        url: base + '/openapi.json',
-        dom_id: '#swagger-ui',
-        requestInterceptor: function (request) {
-          if (token) request.headers.authorization = 'Bearer ' + token;
-          return request;
-        },
-      });
-    };
-    document.body.appendChild(script);
-  }).catch(function (error) {
-    document.getElementById('swagger-ui').textContent = 'Swagger UI could not load: ' + error.message;
-  });
+  var failed = function (what) {
+    document.getElementById('swagger-ui').textContent = 'Swagger UI could not load ' + what + ' (see the network log).';
+  };
+  var style = document.createElement('link');
+  style.rel = 'stylesheet';
+  style.href = docs + '/swagger-ui.css';
+  style.onerror = function () { failed('its stylesheet'); };
+  document.head.appendChild(style);
+  var script = document.createElement('script');
+  script.src = docs + '/swagger-ui-bundle.js';
+  script.onerror = function () { failed('its script'); };
+  script.onload = function () {
+    window.SwaggerUIBundle({ url: base + '/openapi.json', dom_id: '#swagger-ui' });
+  };
+  document.body.appendChild(script);
 })();
 </script>
 </body>

@@ -5,7 +5,7 @@ import { MessagingOptionsError } from '../../../lib/index.js';
 import { FAUXQS_CREDENTIALS, FAUXQS_REGION, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
-const TOKEN = 'standalone-secret';
+const TOKEN = 'c2f5e3a91b7d4e06a8f1d2c3b4a59687e0f1a2b3';
 let fauxqs: Fauxqs;
 let server: AdminServer | undefined;
 
@@ -42,7 +42,11 @@ describe('nestjs-messaging-admin (the standalone server)', () => {
     expect((await get(`${server.url}/queues`)).status).toBe(401);
     expect((await get(`${server.url}/queues`, 'wrong')).status).toBe(403);
     expect((await get(`${server.url}/queues`, TOKEN)).status).toBe(200);
-    expect((await get(`${server.url}?access_token=${TOKEN}`)).status).toBe(200);
+    const page = await fetch(server.url, {
+      headers: { cookie: `messaging_admin_token=${TOKEN}`, accept: 'text/html' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(page.status).toBe(200);
 
     const { QueueUrl } = await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-orders` }));
     try {

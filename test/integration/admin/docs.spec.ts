@@ -5,7 +5,7 @@ import { SWAGGER_UI, SwaggerUi } from '../../../lib/admin/http/swagger-ui.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { waitFor } from '../../support/wait-for.js';
 import { ADMIN_TOKEN, startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, signIn } from './chromium.js';
 
 let fauxqs: Fauxqs;
 let http: AdminHttpApp;
@@ -53,11 +53,12 @@ describe('Swagger UI at /<path>/docs (swagger-ui-dist)', () => {
     expect((await http.call('GET', '/docs/swagger-ui.css')).text).toContain('.swagger-ui');
   });
 
-  it('renders every operation in a browser, with the token as Authorization header', async () => {
+  it('renders every operation in a browser signed in with the cookie', async () => {
     browser = await launchChromium();
     const page = await browser.newPage();
     try {
-      await page.goto(`${http.url}/ops/docs?access_token=${ADMIN_TOKEN}`);
+      await signIn(page, `${http.url}/ops`, ADMIN_TOKEN);
+      await page.goto(`${http.url}/ops/docs`);
       await waitFor(async () => (await page.locator('.opblock').count()) >= 17, { what: 'Swagger UI to list the operations' });
       expect(await page.locator('.opblock-summary-path').allTextContents()).toEqual(expect.arrayContaining(['/ops/queues/{name}/redrive']));
       expect(page.url()).toBe(`${http.url}/ops/docs`);

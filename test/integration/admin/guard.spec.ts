@@ -49,14 +49,17 @@ describe('MessagingAdminModule protection', () => {
     const anonymous = await open('', html);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('content-type')).toContain('text/html');
-    const signIn = await anonymous.text();
-    expect(signIn).toContain('name="access_token"');
-    expect(signIn).not.toContain('/overview');
-    const wrong = await open('?access_token=not-the-token', html);
+    const signInPage = await anonymous.text();
+    expect(signInPage).toContain('<form method="post" action="/messaging/sign-in">');
+    expect(signInPage).toContain('name="token"');
+    expect(signInPage).not.toContain('/overview');
+    const session = (token: string) => ({ ...html, cookie: `messaging_admin_token=${token}` });
+    const wrong = await open('', session('not-the-token'));
     expect(wrong.status).toBe(403);
-    const page = await open(`?access_token=${ADMIN_TOKEN}`, html);
+    const page = await open('', session(ADMIN_TOKEN));
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/events');
+    expect((await open(`?access_token=${ADMIN_TOKEN}`, html)).status).toBe(401); // tokens never travel in URLs
 
     expect((await open('/events')).status).toBe(401);
     expect((await open('/events', { authorization: 'Bearer not-the-token' })).status).toBe(403);
@@ -70,8 +73,8 @@ describe('MessagingAdminModule protection', () => {
     stream.abort();
 
     expect((await open('/overview')).status).toBe(401);
-    expect((await open(`/overview?access_token=${ADMIN_TOKEN}`)).status).toBe(401); // only pages take the query token
     expect((await open(`/queues?access_token=${ADMIN_TOKEN}`)).status).toBe(401);
+    expect((await open('/overview', { cookie: `messaging_admin_token=${ADMIN_TOKEN}` })).status).toBe(200);
     const overview = await open('/overview', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(await overview.json()).toMatchObject({ transport: 'sns-sqs', queues: [] });
   });
