@@ -20,7 +20,7 @@ import { routingKeyOf } from './naming.js';
 import { AmqpPublisher } from './publisher.js';
 import { provisioningError } from './provisioning-error.js';
 import { checkQueueTypeSupport } from './queue-type-support.js';
-import { declareTopology } from './topology.js';
+import { declareTopology, topologyLines } from './topology.js';
 import { verifyTopology } from './verify-topology.js';
 import { withFilterPolicies } from './filtered-handler.js';
 import { withQueueOnlyTopic } from './queue-only-handler.js';
@@ -67,6 +67,8 @@ export class AmqpBroker implements Broker {
     try {
       const model = await this.connection.get(this.options.amqp.connectTimeout);
       await this.declare(model, queues);
+      const done = { create: 'declared', verify: 'verified', off: 'checked' }[this.options.provisioning];
+      for (const line of topologyLines(queues, this.options, done)) this.logger.log(line);
     } catch (error) {
       await this.afterFailedStart();
       throw error;
@@ -204,8 +206,10 @@ export class AmqpBroker implements Broker {
   }
 
   /** After a reconnect: 'create' declares again; 'verify' and 'off' checked at startup and declare nothing. */
-  private async redeclare(model: AmqpModel): Promise<void> {
-    if (this.options.provisioning === 'create' && this.provisioned.size > 0) await this.declare(model, [...this.provisioned.values()]);
+  private async redeclare(model: AmqpModel): Promise<string | undefined> {
+    if (this.options.provisioning !== 'create' || this.provisioned.size === 0) return undefined;
+    await this.declare(model, [...this.provisioned.values()]);
+    return `${this.provisioned.size} queue(s) re-declared`;
   }
 
   /**

@@ -11,8 +11,11 @@ import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 
 export type AmqpModel = amqp.ChannelModel;
 
-/** Runs on every new connection before it is reported connected (re-declare topology, re-attach consumers). */
-export type ConnectionSetup = (model: AmqpModel) => Promise<void>;
+/**
+ * Runs on every new connection before it is reported connected (re-declare topology, re-attach consumers). What it
+ * resolves with (e.g. "2 consumer(s) re-attached") goes into the one line that says a lost connection is back.
+ */
+export type ConnectionSetup = (model: AmqpModel) => Promise<string | void>;
 /** Runs on close() before the connection itself closes (close channels first); must finish by `deadline`. */
 export type ConnectionTeardown = (deadline: number) => Promise<void>;
 
@@ -35,6 +38,8 @@ export class AmqpConnection {
   private sleepTimer?: NodeJS.Timeout;
   private wake?: () => void;
   private lastError?: unknown;
+  /** When the live connection was lost, until it is back. */
+  private lostAt?: number;
   private readonly setups: ConnectionSetup[] = [];
   private readonly teardowns: ConnectionTeardown[] = [];
   private readonly url: string;
@@ -167,7 +172,11 @@ export class AmqpConnection {
           this.handleClose(m, error);
         });
         if (!this.wanted()) break;
-        for (const setup of this.setups) await setup(model);
+        const done: string[] = [];
+        for (const setup of this.setups) {
+          const note = await setup(model);
+          if (note) done.push(note);
+        }
         if (!this.wanted()) break;
         if (lost) throw new MessagingError('connection closed during setup');
         this.model = model;
@@ -175,6 +184,11 @@ export class AmqpConnection {
         this.blockedReason = undefined;
         this.everConnected = true;
         this.lastError = undefined;
+        if (this.lostAt !== undefined) {
+          const seconds = ((Date.now() - this.lostAt) / 1000).toFixed(1);
+          this.logger.log(`AMQP connection to ${this.safeUrl} is back after ${seconds} s${done.length > 0 ? `: ${done.join(', ')}` : ''}`);
+          this.lostAt = undefined;
+        }
         this.status$.next('connected');
         for (const w of this.waiters) w.resolve(this.model);
         this.waiters.clear();
@@ -201,6 +215,7 @@ export class AmqpConnection {
     this.blockedReason = undefined;
     if (this.closing) return;
     this.lastError = error;
+    this.lostAt = Date.now();
     this.logger.warn?.(`AMQP connection to ${this.safeUrl} lost${error ? ` (${error.message})` : ''}; reconnecting`);
     this.status$.next('disconnected');
     this.status$.next('reconnecting');

@@ -12,6 +12,7 @@ import type {
   RejectionListener,
 } from '../transport/broker.js';
 import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
+import { logDeadLettered, logSettledFailure, type SettledMessage } from '../transport/settlement-log.js';
 import { InFlightCount } from '../transport/in-flight-count.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
@@ -89,13 +90,14 @@ export class AmqpConsumer {
     this.registrations = [];
   }
 
-  /** After a reconnect (topology already re-declared): one fresh channel and consumer per queue. */
-  async attachAll(model: AmqpModel): Promise<void> {
-    if (this.stopped) return;
+  /** After a reconnect (topology already re-declared): one fresh channel and consumer per queue; says how many. */
+  async attachAll(model: AmqpModel): Promise<string | undefined> {
+    if (this.stopped || this.registrations.length === 0) return undefined;
     for (const registration of this.registrations) {
       registration.channel = undefined;
       await this.attach(model, registration);
     }
+    return `${this.registrations.length} consumer(s) re-attached (${this.registrations.map((r) => r.plan.name).join(', ')})`;
   }
 
   private async attach(model: AmqpModel, registration: Registration, declare = false): Promise<void> {
@@ -223,7 +225,6 @@ export class AmqpConsumer {
     let outcome: DeliveryOutcome;
     if (!content.ok) {
       outcome = { kind: 'dead-letter', reason: `cannot decode message: ${content.reason}` };
-      this.logger.error(`Message ${delivery.messageId} on "${delivery.topic}" goes to the dead-letter queue: ${outcome.reason}`);
       registration.onRejected?.({ messageId: delivery.messageId, topic: delivery.topic, receiveCount, reason: outcome.reason });
     } else {
       delivery.body = content.body;
@@ -233,18 +234,25 @@ export class AmqpConsumer {
         outcome = { kind: 'retry', reason: describeError(error) };
       }
     }
-    // the decision is lib/transport/settlement.ts's; this carries it out
+    // the decision is lib/transport/settlement.ts's; this carries it out, then logs it (settlement-log.ts)
     const decision = settle(outcome, receiveCount, plan);
     try {
-      if (decision.action === 'retry') {
-        if (decision.deadLetterMissing) {
-          this.logger.error(
-            `Message ${delivery.messageId} on "${plan.name}" should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`,
+      if (decision.action !== 'ack') {
+        const about: SettledMessage = { messageId: delivery.messageId, topic: delivery.topic, queue: plan.name, receiveCount };
+        let deadLettered = decision.action === 'dead-letter' ? decision.reason : undefined;
+        if (decision.action === 'retry') {
+          deadLettered = await this.toRetryQueue(
+            plan,
+            channel,
+            msg,
+            routingKey,
+            receiveCount,
+            decision.reason,
+            decision.delaySeconds * 1000,
           );
-        }
-        await this.toRetryQueue(plan, channel, msg, routingKey, receiveCount, decision.reason, decision.delaySeconds * 1000);
-      } else if (decision.action === 'dead-letter') {
-        await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, decision.reason);
+          if (deadLettered === undefined) logSettledFailure(this.logger, about, outcome, decision, plan);
+        } else await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, decision.reason);
+        if (deadLettered !== undefined) logDeadLettered(this.logger, about, plan.deadLetter!.name, deadLettered);
       }
     } catch (error) {
       this.rememberFailedMove(this.failureKey(plan, msg), receiveCount);
@@ -270,6 +278,7 @@ export class AmqpConsumer {
     if (this.failedMoves.size > MAX_REMEMBERED_FAILURES) this.failedMoves.delete(this.failedMoves.keys().next().value!);
   }
 
+  /** Undefined once the message waits in the retry queue; the reason when it went to the dead-letter queue instead. */
   private async toRetryQueue(
     plan: QueuePlan,
     channel: Channel,
@@ -278,7 +287,7 @@ export class AmqpConsumer {
     attempts: number,
     reason: string,
     delayMs: number,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const queue = retryQueueName(plan.name);
     // a per-process retry queue expires perProcessQueueExpires after its last declaration: refresh it
     if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan, this.options));
@@ -288,17 +297,13 @@ export class AmqpConsumer {
     };
     try {
       await this.publisher.publishRaw('', queue, msg.content, properties);
+      return undefined;
     } catch (error) {
       if (!(error instanceof UnencodableMessageError) || !plan.deadLetter) throw error;
       // the same message would fail the same way on every attempt: dead-letter it now
-      await this.toDeadLetterQueue(
-        plan,
-        channel,
-        msg,
-        routingKey,
-        attempts,
-        truncateReason(`cannot be moved to the retry queue (${describeError(error)}) after: ${reason}`),
-      );
+      const deadLetterReason = truncateReason(`cannot be moved to the retry queue (${describeError(error)}) after: ${reason}`);
+      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, deadLetterReason);
+      return deadLetterReason;
     }
   }
 

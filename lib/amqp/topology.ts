@@ -121,3 +121,20 @@ function isQuorum(plan: QueuePlan, options: ResolvedMessagingOptions): boolean {
 function queueTypeArguments(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, unknown> {
   return isQuorum(plan, options) ? { 'x-queue-type': 'quorum' } : {};
 }
+
+/**
+ * One line per queue for the startup log: the exchange bindings feeding it, its retry queue and its dead-letter queue,
+ * and what was done with them (`declared` by provisioning 'create', `verified` by 'verify', `checked` by 'off').
+ */
+export function topologyLines(plans: readonly QueuePlan[], options: ResolvedMessagingOptions, done: string): string[] {
+  return plans.map((plan) => {
+    const retry = `retry queue ${retryQueueName(plan.name)}`;
+    if (plan.existingQueue !== undefined)
+      return `AMQP existing queue ${plan.name} checked (the library never declares it); ${retry} ${done}`;
+    const bindings = plan.subscriptions.map(
+      (s) => `exchange ${exchangeOf(s.exchange, options.amqp.exchange)} "${routingKeyOf(options.topicPrefix, s.pattern)}"`,
+    );
+    const deadLetter = plan.deadLetter ? `dead-letter queue ${plan.deadLetter.name}` : 'no dead-letter queue';
+    return `AMQP ${bindings.join(', ') || '(no binding)'} → queue ${plan.name} → ${retry}, ${deadLetter}: ${done}`;
+  });
+}

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { inspect } from 'node:util';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { MessagingContext } from '../context/messaging.context.js';
 import { describeError } from '../error-text.js';
@@ -7,7 +8,7 @@ import { DEFAULTS } from '../messaging.options.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
 import type { HandlerRoute } from './subscription-planner.js';
-import { recordedFailure } from './handler-failure.js';
+import { NEST_UNKNOWN_ERROR, recordedFailure, scopeFailures, type GlobalFilterScope } from './handler-failure.js';
 import { filteredLikeNest, type DirectHandler } from './handler-fast-path.js';
 import { TopicRouter } from './topic-router.js';
 
@@ -21,7 +22,10 @@ const ACK: DeliveryOutcome = { kind: 'ack' };
 
 /**
  * Runs one delivery through its handler and decides its fate: ack when the handler resolved, retry when it threw,
- * dead-letter when no handler matches, the body cannot be decoded, or the handler threw DeadLetterError.
+ * dead-letter when no handler matches, the body cannot be decoded, or the handler threw DeadLetterError. The consumer
+ * logs the outcome once it acted on it (lib/transport/settlement-log.ts); here only a thrown Error's stack, at debug.
+ * `failureScope`: the app's global exception filters when known, so that Nest's default filter does not print the
+ * stack of a failure no filter of the app catches (see UnclaimedFailureFilter).
  */
 export function createDeliveryDispatcher(
   queueName: string,
@@ -29,20 +33,20 @@ export function createDeliveryDispatcher(
   toObservable: (result: unknown) => Observable<unknown>,
   logger: LoggerService,
   maxDecodedBytes: number = DEFAULTS.maxDecodedBytes,
+  failureScope?: GlobalFilterScope,
 ): DeliveryHandler {
   const router = new TopicRouter(routes);
   return async (delivery: InboundDelivery): Promise<DeliveryOutcome> => {
     const route = router.match(delivery.topic) as ResolvedRoute | undefined;
-    if (!route) return deadLetter(logger, delivery, `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
+    if (!route) return deadLetter(`no handler on queue "${queueName}" for topic "${delivery.topic}"`);
     const size = typeof delivery.body === 'string' ? Buffer.byteLength(delivery.body) : delivery.body.length;
-    if (size > maxDecodedBytes)
-      return deadLetter(logger, delivery, `message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
+    if (size > maxDecodedBytes) return deadLetter(`message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
     let decoded;
     try {
       const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass, maxDecodedBytes });
       decoded = result instanceof Promise ? await result : result;
     } catch (error) {
-      return deadLetter(logger, delivery, `cannot decode message: ${describeError(error)}`);
+      return deadLetter(`cannot decode message: ${describeError(error)}`);
     }
     // a message without a transport id (tomodachi publishes on AMQP with no properties) goes by its envelope's uuid
     const uuid = decoded.metadata?.messageUuid;
@@ -71,6 +75,7 @@ export function createDeliveryDispatcher(
         return failed(logger, delivery, route, filteredLikeNest(error), error);
       }
     }
+    scopeFailures(context, failureScope);
     try {
       const result = await route.handler(decoded.data, context);
       await lastValueFrom(toObservable(result), { defaultValue: undefined });
@@ -96,14 +101,20 @@ function failed(
   error: unknown,
   original: unknown,
 ): DeliveryOutcome {
-  if (isDeadLetterRequest(error)) return deadLetter(logger, delivery, `handler rejected the message: ${describeError(error)}`);
+  if (isDeadLetterRequest(error)) return deadLetter(`handler rejected the message: ${describeError(error)}`);
   const reason = `handler for "${route.pattern}" failed: ${failureText(error, original)}`;
-  logger.warn?.(`Message ${delivery.messageId} on "${delivery.topic}" failed on attempt ${delivery.receiveCount}: ${reason}`);
-  return { kind: 'retry', reason };
+  if (original === undefined) return { kind: 'retry', reason }; // thrown before our recorder (a guard): Nest's filter logged it
+  if (original instanceof Error) {
+    logger.debug?.(
+      `Message ${delivery.messageId} on "${delivery.topic}", attempt ${delivery.receiveCount}: ${original.stack ?? original.message}`,
+    );
+    return { kind: 'retry', reason };
+  }
+  // no stack to show: the thrown value itself, as inspected, goes with the attempt's log line
+  return { kind: 'retry', reason, detail: `thrown value, not an Error: ${inspect(original, { depth: 4, breakLength: Infinity })}` };
 }
 
-function deadLetter(logger: LoggerService, delivery: InboundDelivery, reason: string): DeliveryOutcome {
-  logger.error(`Message ${delivery.messageId} on "${delivery.topic}" goes to the dead-letter queue: ${reason}`);
+function deadLetter(reason: string): DeliveryOutcome {
   return { kind: 'dead-letter', reason };
 }
 
@@ -123,6 +134,3 @@ function failureText(error: unknown, original: unknown): string {
   const generic = typeof error === 'object' && error !== null && (error as { message?: unknown }).message === NEST_UNKNOWN_ERROR;
   return generic && original !== undefined ? describeError(original) : describeError(error);
 }
-
-/** What Nest's BaseRpcExceptionFilter reports for any error that is not an RpcException. */
-const NEST_UNKNOWN_ERROR = 'Internal server error';

@@ -1,19 +1,39 @@
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import * as nestCommon from '@nestjs/common';
+import { Catch, type CallHandler, type ExecutionContext, type NestInterceptor, type RpcExceptionFilter } from '@nestjs/common';
 import type { ModulesContainer } from '@nestjs/core';
+import { RpcException } from '@nestjs/microservices';
 import { catchError, throwError, type Observable } from 'rxjs';
 import { MessagingContext } from '../context/messaging.context.js';
 
 import { patternHandlers } from './pattern-handlers.js';
 
-/** Nest's @UseInterceptors metadata key (stable since Nest 5). */
+/** Nest's @UseInterceptors / @UseFilters / @Catch metadata keys (stable since Nest 5). */
 const INTERCEPTORS_METADATA = '__interceptors__';
+const FILTERS_METADATA = '__exceptionFilters__';
+const FILTER_CATCH_EXCEPTIONS = '__filterCatchExceptions__';
+/** What Nest's BaseRpcExceptionFilter passes on for any error that is not an RpcException. */
+export const NEST_UNKNOWN_ERROR = 'Internal server error';
 
 const failures = new WeakMap<MessagingContext, unknown>();
 
 /**
+ * The exception filters that apply to a server's handlers besides their method's and controller's own: the app's
+ * global filters, known for certain (see planFastPaths), or undefined when they cannot be known.
+ */
+export interface GlobalFilterScope {
+  globalFilters: readonly unknown[];
+}
+
+/** The scope of the server that is dispatching a message, set per message on Nest's pipeline path only. */
+const scopes = new WeakMap<MessagingContext, GlobalFilterScope>();
+/** Handler failures no exception filter of the app would catch: Nest's default filter would log their stack. */
+const unclaimed = new WeakSet<object>();
+
+/**
  * Nest's default RPC exception filter turns any error that is not an RpcException into "Internal server error"
  * before the transport sees it. This interceptor, innermost on every @EventPattern handler, notes the original
- * error on the message's context and rethrows it untouched, so exception filters still run as before.
+ * error on the message's context and rethrows it untouched, so exception filters still run as before. When no
+ * filter of the app (method, controller or global) would catch it, it is marked for UnclaimedFailureFilter.
  */
 class HandlerFailureRecorder implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -22,31 +42,92 @@ class HandlerFailureRecorder implements NestInterceptor {
     return next.handle().pipe(
       catchError((error: unknown) => {
         failures.set(messaging, error);
+        if (typeof error === 'object' && error !== null) {
+          const scope = scopes.get(messaging);
+          if (scope && wouldBeLoggedByNest(error) && !caughtByAppFilters(error, context, scope)) unclaimed.add(error);
+          else unclaimed.delete(error);
+        }
         return throwError(() => error);
       }),
     );
   }
 }
 
-const recorder = new HandlerFailureRecorder();
+/** Matches (for @Catch) exactly the failures HandlerFailureRecorder marked as caught by no filter of the app. */
+class UnclaimedFailure {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && unclaimed.has(value);
+  }
+}
 
 /**
- * Adds the recorder to every @EventPattern method of the app's controllers. Runs while providers are created,
- * before Nest builds the handlers' call chains (connectMicroservice / startAllMicroservices).
+ * Does what Nest's default RPC filter does with an unknown error, without printing its stack: the transport logs one
+ * line per failed attempt itself (the stack goes to debug). It sits first in the handler's filter list but catches
+ * only what no filter of the app would, so a user's @UseFilters and global filters still see every error they catch.
+ */
+@Catch(UnclaimedFailure)
+class UnclaimedFailureFilter implements RpcExceptionFilter {
+  catch(exception: unknown): Observable<never> {
+    unclaimed.delete(exception as object);
+    return throwError(() => ({ status: 'error', message: NEST_UNKNOWN_ERROR }));
+  }
+}
+
+const recorder = new HandlerFailureRecorder();
+const unclaimedFilter = new UnclaimedFailureFilter();
+
+/**
+ * Adds the recorder and the filter to every @EventPattern method of the app's controllers. Runs while providers are
+ * created, before Nest builds the handlers' call chains (connectMicroservice / startAllMicroservices). Nest lists a
+ * method's filters last-declared first, so the filter appended here is consulted before any other.
  */
 export function recordHandlerFailures(modules: ModulesContainer): void {
   for (const { method } of patternHandlers(modules)) {
     const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, method) as unknown[] | undefined) ?? [];
     if (!interceptors.includes(recorder)) Reflect.defineMetadata(INTERCEPTORS_METADATA, [...interceptors, recorder], method);
+    const filters = (Reflect.getMetadata(FILTERS_METADATA, method) as unknown[] | undefined) ?? [];
+    if (!filters.includes(unclaimedFilter)) Reflect.defineMetadata(FILTERS_METADATA, [...filters, unclaimedFilter], method);
   }
 }
 
-/** A method's own interceptors, the recorder left out (it only exists for Nest's pipeline). */
-export function withoutFailureRecorder(interceptors: unknown[] | undefined): unknown[] {
-  return (interceptors ?? []).filter((interceptor) => interceptor !== recorder);
+/** A method's own interceptors or filters, the library's recorder and filter left out (they only exist for Nest's pipeline). */
+export function withoutFailureRecorder(enhancers: unknown[] | undefined): unknown[] {
+  return (enhancers ?? []).filter((enhancer) => enhancer !== recorder && enhancer !== unclaimedFilter);
 }
 
 /** What the handler (or a pipe) threw for this message, before exception filters rewrote it. */
 export function recordedFailure(context: MessagingContext): unknown {
   return failures.get(context);
+}
+
+/** Before a message goes through Nest's pipeline: which global filters its server's handlers have, when known. */
+export function scopeFailures(context: MessagingContext, scope: GlobalFilterScope | undefined): void {
+  if (scope) scopes.set(context, scope);
+}
+
+/** What Nest's default RPC filter logs: anything but an RpcException or an IntrinsicException. */
+export function wouldBeLoggedByNest(error: unknown): boolean {
+  const intrinsic = (nestCommon as { IntrinsicException?: Function }).IntrinsicException;
+  return !(error instanceof RpcException) && !(typeof intrinsic === 'function' && error instanceof intrinsic);
+}
+
+/** Whether Nest would hand the error to a filter of the method, its controller or the app (as selectExceptionFilterMetadata does). */
+function caughtByAppFilters(error: object, context: ExecutionContext, scope: GlobalFilterScope): boolean {
+  const own = withoutFailureRecorder(Reflect.getMetadata(FILTERS_METADATA, context.getHandler()) as unknown[] | undefined);
+  const onClass = (Reflect.getMetadata(FILTERS_METADATA, context.getClass()) as unknown[] | undefined) ?? [];
+  return [...own, ...onClass, ...scope.globalFilters].some((filter) => {
+    const types = catchTypes(filter);
+    return types.length === 0 || types.some((type) => typeof type === 'function' && error instanceof type);
+  });
+}
+
+/** A filter's @Catch() types: on its class or prototype (Nest 12 reads both, Nest 11 the class). */
+function catchTypes(filter: unknown): unknown[] {
+  if (typeof filter !== 'function' && (typeof filter !== 'object' || filter === null)) return [];
+  const type = typeof filter === 'function' ? filter : (Object.getPrototypeOf(filter) as { constructor?: Function } | null)?.constructor;
+  const prototype = typeof filter === 'function' ? (filter.prototype as object | undefined) : Object.getPrototypeOf(filter);
+  const types =
+    (prototype ? (Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, prototype) as unknown[] | undefined) : undefined) ??
+    (type ? (Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, type) as unknown[] | undefined) : undefined);
+  return types ?? [];
 }

@@ -1,10 +1,8 @@
-import * as nestCommon from '@nestjs/common';
-import { Logger } from '@nestjs/common';
 import type { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { RpcException, Server, type MessageHandler } from '@nestjs/microservices';
 import type { Observable, Subscription } from 'rxjs';
 import type { MessagingContext } from '../context/messaging.context.js';
-import { withoutFailureRecorder } from './handler-failure.js';
+import { NEST_UNKNOWN_ERROR, withoutFailureRecorder, type GlobalFilterScope } from './handler-failure.js';
 import { PATTERN_METADATA, patternHandlers, type PatternHandlerMethod } from './pattern-handlers.js';
 
 /**
@@ -111,14 +109,11 @@ export interface FastPathPlan {
 export const hybridFastPathAvailable =
   typeof (Server.prototype as unknown as { runWithProcessingHooks?: unknown }).runWithProcessingHooks === 'function';
 
-export function planFastPaths({ modules, appConfig, adapterHost, watch }: FastPathInputs): FastPathPlan {
+export function planFastPaths(inputs: FastPathInputs): FastPathPlan {
+  const { modules, appConfig } = inputs;
   const none = (disabledBecause: string): FastPathPlan => ({ directFor: () => undefined, disabledBecause });
-  if (!modules || !appConfig || !adapterHost || !watch) return none('the Nest container could not be inspected');
-  const hybrid = adapterHost.httpAdapter !== undefined && adapterHost.httpAdapter !== null;
-  if (hybrid && !hybridFastPathAvailable) return none('hybrid apps keep the pipeline on Nest 11 (the microservice config cannot be known)');
-  if (hybrid && !watch.registeredOnAttach) {
-    return none('the handlers were registered after connectMicroservice (deferInitialization): the microservice config is not known');
-  }
+  const unknown = unknownConfig(inputs);
+  if (unknown !== undefined || !modules || !appConfig) return none(unknown ?? 'the Nest container could not be inspected');
   const globals = globalEnhancers(appConfig);
   if (globals !== undefined) return none(globals);
 
@@ -131,6 +126,32 @@ export function planFastPaths({ modules, appConfig, adapterHost, watch }: FastPa
       return directHandler(candidates[0]);
     },
   };
+}
+
+/** Why the microservice's enhancer configuration cannot be known for certain, or undefined when it can. */
+function unknownConfig({ modules, appConfig, adapterHost, watch }: FastPathInputs): string | undefined {
+  if (!modules || !appConfig || !adapterHost || !watch) return 'the Nest container could not be inspected';
+  const hybrid = adapterHost.httpAdapter !== undefined && adapterHost.httpAdapter !== null;
+  if (hybrid && !hybridFastPathAvailable) return 'hybrid apps keep the pipeline on Nest 11 (the microservice config cannot be known)';
+  if (hybrid && !watch.registeredOnAttach) {
+    return 'the handlers were registered after connectMicroservice (deferInitialization): the microservice config is not known';
+  }
+  return undefined;
+}
+
+/**
+ * The global exception filters of the handlers that go through Nest's pipeline, when the configuration is known for
+ * certain (the same condition as the fast path's); undefined otherwise, and then Nest's default filter keeps logging.
+ * A hybrid app's microservice without inheritAppConfig has a config of its own, empty when its handlers were
+ * registered on attachment: the container's filters are then more than apply, which only means fewer are claimed.
+ */
+export function knownGlobalFilters(inputs: FastPathInputs): GlobalFilterScope | undefined {
+  if (unknownConfig(inputs) !== undefined) return undefined;
+  const config = inputs.appConfig as unknown as { getGlobalFilters?: () => unknown; getGlobalRequestFilters?: () => unknown };
+  const filters = config.getGlobalFilters?.();
+  const requestScoped = config.getGlobalRequestFilters?.() ?? [];
+  if (!Array.isArray(filters) || !Array.isArray(requestScoped)) return undefined;
+  return { globalFilters: [...filters, ...requestScoped.map((wrapper) => (wrapper as { metatype?: unknown } | null)?.metatype)] };
 }
 
 /** A description of the global enhancers found, or undefined when there are none (and every list could be read). */
@@ -185,7 +206,7 @@ function directHandler({ instance, metatype, methodKey, isStatic }: EventMethod)
   for (const [kind, key] of Object.entries(ENHANCER_METADATA)) {
     const onClass = Reflect.getMetadata(key, metatype) as unknown[] | undefined;
     const onMethod = Reflect.getMetadata(key, method) as unknown[] | undefined;
-    const methodOwn = kind === 'interceptors' ? withoutFailureRecorder(onMethod) : onMethod;
+    const methodOwn = kind === 'interceptors' || kind === 'filters' ? withoutFailureRecorder(onMethod) : onMethod;
     if ((onClass?.length ?? 0) > 0 || (methodOwn?.length ?? 0) > 0) return undefined;
   }
   return boundCall(instance, method, metatype, methodKey);
@@ -221,21 +242,16 @@ function boundCall(instance: object, method: Function, metatype: Function, metho
   };
 }
 
-const rpcExceptionsLogger = new Logger('RpcExceptionsHandler');
-const NEST_UNKNOWN_ERROR = 'Internal server error';
-
 /**
  * What Nest's default RPC exception filter (BaseRpcExceptionFilter, the only one when a handler has none of its
  * own) makes of an error, so a fast-path failure reads as it would after the pipeline: an RpcException becomes
- * its error object (`{status, message}` for a string), anything else is logged by Nest's "RpcExceptionsHandler"
- * logger (unless an IntrinsicException) and becomes `{status: 'error', message: 'Internal server error'}`.
+ * its error object (`{status, message}` for a string), anything else `{status: 'error', message: 'Internal server
+ * error'}`. Unlike Nest's filter it logs nothing: the transport logs each failed attempt (UnclaimedFailureFilter).
  */
 export function filteredLikeNest(error: unknown): unknown {
   if (error instanceof RpcException) {
     const res = error.getError();
     return typeof res === 'object' && res !== null ? res : { status: 'error', message: res };
   }
-  const intrinsic = (nestCommon as { IntrinsicException?: Function }).IntrinsicException;
-  if (!(typeof intrinsic === 'function' && error instanceof intrinsic)) rpcExceptionsLogger.error(error);
   return { status: 'error', message: NEST_UNKNOWN_ERROR };
 }

@@ -15,7 +15,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';
-import { AttachmentWatch, planFastPaths } from './handler-fast-path.js';
+import { AttachmentWatch, knownGlobalFilters, planFastPaths } from './handler-fast-path.js';
 import { handlerNames } from './handler-names.js';
 import { planQueues } from './subscription-planner.js';
 import { controllerHandlers } from '../topology/controller-handlers.js';
@@ -80,12 +80,9 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid, handlerNames(this.modules));
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
-      const fastPaths = planFastPaths({
-        modules: this.modules,
-        appConfig: this.appConfig,
-        adapterHost: this.adapterHost,
-        watch: this.attachment,
-      });
+      const nest = { modules: this.modules, appConfig: this.appConfig, adapterHost: this.adapterHost, watch: this.attachment };
+      const fastPaths = planFastPaths(nest);
+      const failureScope = knownGlobalFilters(nest);
       const dispatchers = await Promise.all(
         queues.map(async ({ plan, routes }) => {
           const resolved = await Promise.all(
@@ -101,6 +98,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
             (r) => this.transformToObservable(r),
             this.logger,
             this.options.maxDecodedBytes,
+            failureScope,
           );
           return {
             plan,

@@ -18,12 +18,19 @@ import type {
   QueuePlan,
   RejectionListener,
 } from '../transport/broker.js';
-import { retryDelaySeconds, settle } from '../transport/settlement.js';
+import { retryDelaySeconds, settle, type Settlement } from '../transport/settlement.js';
+import {
+  brokerDeadLettering,
+  logDeadLettered,
+  logSettledFailure,
+  type BrokerRedrive,
+  type SettledMessage,
+} from '../transport/settlement-log.js';
 import { describeError } from '../error-text.js';
 import { sleep } from '../sleep.js';
 import { batchesOf, MAX_BATCH_ENTRIES } from './batching.js';
 import { DeleteBatcher } from './delete-batcher.js';
-import { deliveryTopicOfArn } from './naming.js';
+import { deadLetterQueueName, deliveryTopicOfArn } from './naming.js';
 import { fromSqsAttributes, parseNotification, parseQueueOnlyBody } from './notification.js';
 import { attributeWarnings, type InvalidAttribute } from './attribute-decoding.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
@@ -44,6 +51,8 @@ export interface ConsumerSettings {
   largePayloads?: LargePayloads;
   /** Told of each message dead-lettered here, before any handler saw it. */
   onRejected?: RejectionListener;
+  /** The queue's RedrivePolicy: SQS moves a message received this many times to that queue at its next receive. */
+  redrive?: BrokerRedrive;
 }
 
 interface Held {
@@ -104,6 +113,8 @@ export class SqsConsumer {
   private readonly invalidAttribute: InvalidAttribute;
   private errorStreak = 0;
   private lastReceiveError?: string;
+  /** When the current streak of receive failures began. */
+  private failingSince = 0;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -251,6 +262,10 @@ export class SqsConsumer {
         { abortSignal: poll.controller.signal, requestTimeout: this.settings.requestTimeout + this.settings.waitTimeSeconds * 1000 },
       );
       this.polls.delete(poll);
+      if (this.errorStreak > 0) {
+        const seconds = ((Date.now() - this.failingSince) / 1000).toFixed(1);
+        this.logger.log(`Receiving from ${this.plan.name} works again, after ${this.errorStreak} failed attempt(s) over ${seconds} s`);
+      }
       this.errorStreak = 0;
       const messages = (result.Messages ?? []).filter((m) => m.ReceiptHandle);
       const held = messages.map((message) => ({ message, released: false }));
@@ -274,7 +289,12 @@ export class SqsConsumer {
       this.errorStreak += 1;
       this.lastReceiveError = describeError(error);
       const delay = Math.min(RECEIVE_ERROR_BACKOFF_MS.max, RECEIVE_ERROR_BACKOFF_MS.initial * 2 ** (this.errorStreak - 1));
-      this.logger.error(`Receiving from ${this.plan.name} failed (${describeError(error)}); retrying in ${delay} ms`);
+      // one WARN when receives start failing, one LOG when they work again; the attempts between at debug
+      const failure = `Receiving from ${this.plan.name} failed (${this.lastReceiveError}); retrying in ${delay} ms`;
+      if (this.errorStreak === 1) {
+        this.failingSince = Date.now();
+        this.logger.warn?.(`${failure}, with a growing delay (up to ${RECEIVE_ERROR_BACKOFF_MS.max} ms) until it works again`);
+      } else this.logger.debug?.(`${failure} (failure ${this.errorStreak} in a row)`);
       await sleep(delay, this.abort.signal);
       this.reserved -= count;
     } finally {
@@ -325,9 +345,10 @@ export class SqsConsumer {
     if (!held || held.released) return false;
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1) || 1;
     this.heartbeat.track(message.ReceiptHandle!);
+    const about: SettledMessage = { messageId: message.MessageId ?? '', queue: this.plan.name, receiveCount };
     let outcome: DeliveryOutcome;
     try {
-      outcome = await this.deliver(message, receiveCount);
+      outcome = await this.deliver(message, receiveCount, about);
     } finally {
       this.heartbeat.untrack(message.ReceiptHandle!);
     }
@@ -336,11 +357,14 @@ export class SqsConsumer {
       return false;
     }
     try {
-      return await this.carryOut(message, outcome, receiveCount);
+      return await this.carryOut(message, outcome, about);
     } catch (error) {
-      this.logger.error(
-        `Could not act on message ${message.MessageId} of ${this.plan.name} (${describeError(error)}); it will be delivered again`,
-      );
+      const redrive = this.settings.redrive;
+      const next =
+        outcome.kind !== 'ack' && redrive && receiveCount >= redrive.maxReceiveCount
+          ? brokerDeadLettering(about, redrive, outcome.reason)
+          : 'it will be delivered again';
+      this.logger.error(`Could not act on message ${message.MessageId} of ${this.plan.name} (${describeError(error)}); ${next}`);
       return false;
     } finally {
       this.held.delete(message.ReceiptHandle!);
@@ -348,21 +372,21 @@ export class SqsConsumer {
     }
   }
 
-  private async deliver(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
+  /** Runs the message's handler; sets `about.topic` once the topic is known. */
+  private async deliver(message: Message, receiveCount: number, about: SettledMessage): Promise<DeliveryOutcome> {
     const payloads = this.settings.largePayloads;
     if (payloads?.isPointer(message.Body)) {
       let resolved = false;
       const outcome = await payloads.resolve(message, (body) => {
         resolved = true;
-        return this.deliver(body, receiveCount);
+        return this.deliver(body, receiveCount, about);
       });
       if (!resolved && outcome.kind === 'dead-letter') this.rejected(message, receiveCount, outcome.reason);
       return outcome;
     }
-    if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount);
+    if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount, about);
     const parsed = parseNotification(message.Body, this.invalidAttribute);
     if (!parsed.ok) {
-      this.logger.error(`Message ${message.MessageId} on ${this.plan.name} goes to the dead-letter queue: ${parsed.reason}`);
       this.rejected(message, receiveCount, parsed.reason);
       return { kind: 'dead-letter', reason: parsed.reason };
     }
@@ -378,10 +402,17 @@ export class SqsConsumer {
       groupId: message.Attributes?.MessageGroupId,
       raw: message,
     };
+    return this.run(delivery, about);
+  }
+
+  private async run(delivery: InboundDelivery, about: SettledMessage): Promise<DeliveryOutcome> {
+    about.topic = delivery.topic;
     try {
       return await this.handler(delivery);
     } catch (error) {
       return { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` };
+    } finally {
+      about.messageId = delivery.messageId; // the SNS message id, or the envelope's uuid when the transport had none
     }
   }
 
@@ -400,10 +431,9 @@ export class SqsConsumer {
   }
 
   /** A queue-only queue: SNS notifications, tomodachi queue bodies and bare envelopes all decode. */
-  private async deliverQueueOnly(message: Message, receiveCount: number): Promise<DeliveryOutcome> {
+  private async deliverQueueOnly(message: Message, receiveCount: number, about: SettledMessage): Promise<DeliveryOutcome> {
     const parsed = parseQueueOnlyBody(message.Body, message.MessageId ?? '', message.MessageAttributes, this.invalidAttribute);
     if (!parsed.ok) {
-      this.logger.error(`Message ${message.MessageId} on ${this.plan.name} cannot be handled: ${parsed.reason}`);
       this.rejected(message, receiveCount, parsed.reason);
       return { kind: 'dead-letter', reason: parsed.reason };
     }
@@ -417,34 +447,38 @@ export class SqsConsumer {
       groupId: message.Attributes?.MessageGroupId,
       raw: message,
     };
-    try {
-      return await this.handler(delivery);
-    } catch (error) {
-      return { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` };
-    }
+    return this.run(delivery, about);
   }
 
-  /** Carries out the settlement decision (lib/transport/settlement.ts); true when the message left the queue. */
-  private async carryOut(message: Message, outcome: DeliveryOutcome, receiveCount: number): Promise<boolean> {
-    const decision = settle(outcome, receiveCount, this.plan);
+  /**
+   * Carries out the settlement decision (lib/transport/settlement.ts), then logs it: one line per failed attempt,
+   * one ERROR per dead-lettered message (settlement-log.ts). True when the message left the queue.
+   */
+  private async carryOut(message: Message, outcome: DeliveryOutcome, about: SettledMessage): Promise<boolean> {
+    const decision: Settlement = settle(outcome, about.receiveCount, this.plan);
     if (decision.action === 'ack') {
       this.deletes.delete(message.ReceiptHandle!);
       return true;
     }
     if (decision.action === 'retry') {
-      if (decision.deadLetterMissing) {
-        this.logger.error(
-          `Message ${message.MessageId} on ${this.plan.name} should go to a dead-letter queue but the queue has none; it is retried in ${decision.delaySeconds} s (${decision.reason})`,
-        );
-      }
       await this.backoff(message, decision.delaySeconds);
+      logSettledFailure(this.logger, about, outcome, decision, this.plan, this.settings.redrive);
       return false;
     }
-    if (!(await this.moveToDeadLetter(message, decision.reason))) {
-      await this.backoff(message, retryDelaySeconds(this.plan.retryBackoff, receiveCount));
+    const deadLetterQueue = deadLetterQueueName(this.plan) ?? this.plan.deadLetter!.name;
+    const moveFailure = await this.moveToDeadLetter(message, decision.reason);
+    if (moveFailure !== undefined) {
+      const redrive = this.settings.redrive;
+      const next =
+        redrive && about.receiveCount >= redrive.maxReceiveCount
+          ? brokerDeadLettering(about, redrive, decision.reason)
+          : 'it stays and is retried';
+      this.logger.error(`Could not move message ${message.MessageId} of ${this.plan.name} to ${deadLetterQueue} (${moveFailure}); ${next}`);
+      await this.backoff(message, retryDelaySeconds(this.plan.retryBackoff, about.receiveCount));
       return false;
     }
     this.deletes.delete(message.ReceiptHandle!);
+    logDeadLettered(this.logger, about, deadLetterQueue, decision.reason);
     return true;
   }
 
@@ -459,7 +493,8 @@ export class SqsConsumer {
     );
   }
 
-  private async moveToDeadLetter(message: Message, reason: string): Promise<boolean> {
+  /** Sends the message to the dead-letter queue; undefined when done, else why it failed. */
+  private async moveToDeadLetter(message: Message, reason: string): Promise<string | undefined> {
     // The SNS notification in the body carries the message attributes; the reason travels beside it.
     const attributes: Record<string, MessageAttributeValue> = { dead_letter_reason: { DataType: 'String', StringValue: reason } };
     try {
@@ -473,12 +508,9 @@ export class SqsConsumer {
             : {}),
         }),
       );
-      return true;
+      return undefined;
     } catch (error) {
-      this.logger.error(
-        `Could not move message ${message.MessageId} of ${this.plan.name} to its dead-letter queue (${describeError(error)}); it stays and is retried`,
-      );
-      return false;
+      return describeError(error);
     }
   }
 

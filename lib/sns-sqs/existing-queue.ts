@@ -1,13 +1,15 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { ProvisioningError } from '../errors.js';
 import type { QueuePlan } from '../transport/broker.js';
+import type { BrokerRedrive } from '../transport/settlement-log.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 import { isNotFound } from './aws-errors.js';
 import type { ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
 
 /**
  * A queue-only handler's queue (plan.existingQueue: name, URL or ARN), looked up with read calls only: GetQueueUrl
- * (not for a URL) and GetQueueAttributes QueueArn and VisibilityTimeout. Nothing is created, subscribed or changed;
+ * (not for a URL) and GetQueueAttributes QueueArn, VisibilityTimeout and RedrivePolicy (for the log lines: the owner's
+ * dead-lettering moves a message the handler keeps failing). Nothing is created, subscribed or changed;
  * the plan's visibility timeout becomes the queue's own (the heartbeat keeps to it). A missing queue fails the start.
  */
 export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: QueuePlan): Promise<ProvisionedQueue> {
@@ -41,7 +43,7 @@ export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: 
         await provisioner.send(
           'sqs',
           ref.name,
-          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'] }),
           {
             notFound: 'pass',
           },
@@ -57,5 +59,19 @@ export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: 
     url,
     arn: attributes.QueueArn ?? '',
     subscriptionArns: [],
+    redrive: redriveOf(attributes.RedrivePolicy),
   };
+}
+
+/** A queue's RedrivePolicy attribute as a BrokerRedrive; undefined when it has none or it cannot be read. */
+export function redriveOf(policy: string | undefined): BrokerRedrive | undefined {
+  if (!policy) return undefined;
+  try {
+    const { deadLetterTargetArn, maxReceiveCount } = JSON.parse(policy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    const count = Number(maxReceiveCount);
+    if (typeof deadLetterTargetArn !== 'string' || !Number.isInteger(count) || count < 1) return undefined;
+    return { deadLetterQueue: deadLetterTargetArn.slice(deadLetterTargetArn.lastIndexOf(':') + 1), maxReceiveCount: count };
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,7 @@ import {
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
+import type { BrokerRedrive } from '../transport/settlement-log.js';
 import { MessagingError, ProvisioningError } from '../errors.js';
 import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
 import { describeError } from '../error-text.js';
@@ -54,6 +55,8 @@ export interface ProvisionedQueue {
   deadLetter?: { url: string; arn: string };
   /** Subscription ARNs feeding the queue, for removal of non-competing queues. */
   subscriptionArns: string[];
+  /** A queue-only handler's queue: its owner's RedrivePolicy, if it has one. */
+  redrive?: BrokerRedrive;
 }
 
 export interface QueueInfo {
@@ -79,6 +82,10 @@ const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
  */
 export class SnsSqsProvisioner {
   private readonly topics = new Map<string, Promise<string>>();
+  /** Topics this process created (the others existed): for the startup lines. */
+  private readonly createdTopics = new Set<string>();
+  /** Queues whose startup line was logged: a wildcard rescan logs a queue again only when it created something. */
+  private readonly announced = new Set<string>();
   /** Aborted when the broker closes: a topic lookup still waiting for a stalled endpoint ends then. */
   private readonly closing = new AbortController();
   /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
@@ -126,6 +133,14 @@ export class SnsSqsProvisioner {
       this.provisionOwned(owned),
       Promise.all(existing.map((plan) => lookUpExistingQueue(this, plan))),
     ]);
+    for (const queue of found) {
+      if (this.announced.has(queue.url)) continue;
+      this.announced.add(queue.url);
+      const redrive = queue.redrive
+        ? `its RedrivePolicy moves a message to ${queue.redrive.deadLetterQueue} after ${queue.redrive.maxReceiveCount} receives`
+        : 'it has no RedrivePolicy (failed messages are retried, never dead-lettered)';
+      this.logger.log?.(`SNS+SQS existing queue ${queue.plan.existingQueue} looked up (the library never changes it): ${redrive}`);
+    }
     return [...provisioned, ...found];
   }
 
@@ -135,12 +150,41 @@ export class SnsSqsProvisioner {
     const queues = this.options.provisioning === 'off' ? declared : await this.wildcards.expand(declared);
     switch (this.options.provisioning) {
       case 'verify':
-        return verifySnsSqsTopology(this, queues);
+        return this.announce(await verifySnsSqsTopology(this, queues), 'verified');
       case 'off':
-        return lookUpSnsSqsTopology(this, queues);
+        return this.announce(await lookUpSnsSqsTopology(this, queues), 'looked up');
       default:
         return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
     }
+  }
+
+  /** The startup line of each queue provisioning 'verify' or 'off' found. */
+  private announce(queues: ProvisionedQueue[], done: string): ProvisionedQueue[] {
+    for (const { plan } of queues) this.logResources(plan, () => done, done, plan.deadLetter ? done : undefined);
+    return queues;
+  }
+
+  /**
+   * One line per queue: the topics feeding it, the queue, its dead-letter queue, each with what was done (created,
+   * exists, verified, looked up). Logged once per queue name, and again only when a later provisioning created something.
+   */
+  private logResources(plan: QueuePlan, topicState: (topic: string) => string, queueState: string, deadLetterState?: string): void {
+    const name = queueName(plan);
+    const created = [
+      queueState,
+      deadLetterState,
+      ...plan.subscriptions.map((s) => topicState(topicName(this.options.topicPrefix, s.pattern, plan.fifo))),
+    ].includes('created');
+    if (this.announced.has(name) && !created) return;
+    this.announced.add(name);
+    const topics = plan.subscriptions.map((s) => {
+      const topic = topicName(this.options.topicPrefix, s.pattern, plan.fifo);
+      return `${topic} (${topicState(topic)})`;
+    });
+    const deadLetter = deadLetterState
+      ? `dead-letter queue ${deadLetterQueueName(plan)} (${deadLetterState}; after ${plan.maxReceiveCount} attempts)`
+      : 'no dead-letter queue';
+    this.logger.log?.(`SNS topic ${topics.join(', ') || '(none yet)'} → queue ${name} (${queueState}) → ${deadLetter}`);
   }
 
   /**
@@ -160,9 +204,12 @@ export class SnsSqsProvisioner {
 
   private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
     let deadLetter: QueueInfo | undefined;
+    let deadLetterState: string | undefined;
     const dlqName = deadLetterQueueName(plan);
     if (dlqName) {
-      deadLetter = await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options));
+      const ensured = await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options));
+      deadLetter = ensured.queue;
+      deadLetterState = ensured.created ? 'created' : 'exists';
     }
     const name = queueName(plan);
     const desired = mainQueueAttributes(plan, this.options, deadLetter?.arn);
@@ -181,6 +228,12 @@ export class SnsSqsProvisioner {
           plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() },
         );
     const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));
+    this.logResources(
+      plan,
+      (topic) => (this.createdTopics.has(topic) ? 'created' : 'exists'),
+      existing ? 'exists' : 'created',
+      deadLetterState,
+    );
     return { plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns };
   }
 
@@ -265,6 +318,7 @@ export class SnsSqsProvisioner {
       new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }),
     );
     if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
+    this.createdTopics.add(name);
     this.learnArnBase(TopicArn);
     return TopicArn;
   }
@@ -354,10 +408,10 @@ export class SnsSqsProvisioner {
     return { url, attributes: Attributes };
   }
 
-  private async ensureQueue(name: string, fifo: boolean, desired: Record<string, string>): Promise<QueueInfo> {
+  private async ensureQueue(name: string, fifo: boolean, desired: Record<string, string>): Promise<{ queue: QueueInfo; created: boolean }> {
     const existing = await this.findQueue(name);
-    if (existing) return this.updateQueue(existing, desired);
-    return this.createQueue(name, fifo, desired, undefined, userTags(this.options));
+    if (existing) return { queue: await this.updateQueue(existing, desired), created: false };
+    return { queue: await this.createQueue(name, fifo, desired, undefined, userTags(this.options)), created: true };
   }
 
   private async createQueue(
@@ -379,7 +433,6 @@ export class SnsSqsProvisioner {
     const arn = Attributes?.QueueArn ?? '';
     this.learnArnBase(arn);
     if (policy) await this.send('sqs', name, new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy(arn) } }));
-    this.logger.log?.(`Created queue ${name}`);
     return { url: QueueUrl, arn };
   }
 

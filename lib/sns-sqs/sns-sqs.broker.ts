@@ -24,6 +24,16 @@ import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
 import { SnsPublisher } from './publisher.js';
 import { SqsQueueSender } from './queue-sender.js';
 import { LargePayloads } from './large-payload/large-payloads.js';
+import type { BrokerRedrive } from '../transport/settlement-log.js';
+
+/**
+ * The RedrivePolicy the library gives a queue it owns (provisioning 'create', checked by 'verify', trusted by 'off'):
+ * SQS itself moves a message to the dead-letter queue only when the library's own move failed.
+ */
+function redriveOfPlan(plan: QueuePlan): BrokerRedrive | undefined {
+  const deadLetterQueue = deadLetterQueueName(plan);
+  return plan.existingQueue === undefined && deadLetterQueue ? { deadLetterQueue, maxReceiveCount: plan.maxReceiveCount } : undefined;
+}
 
 /** The SNS+SQS transport: wires naming checks, provisioning, consumers and the batching publisher. */
 export class SnsSqsBroker implements Broker {
@@ -110,6 +120,7 @@ export class SnsSqsBroker implements Broker {
         requestTimeout: this.options.snsSqs.requestTimeout,
         largePayloads: this.largePayloads,
         onRejected,
+        redrive: queue.redrive ?? redriveOfPlan(queue.plan),
       },
       this.largePayloads ? this.largePayloads.wrap(handler, onRejected) : handler,
       this.logger,

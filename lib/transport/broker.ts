@@ -56,7 +56,11 @@ export interface InboundDelivery {
   raw: unknown;
 }
 
-export type DeliveryOutcome = { kind: 'ack' } | { kind: 'retry'; reason: string } | { kind: 'dead-letter'; reason: string };
+export type DeliveryOutcome =
+  | { kind: 'ack' }
+  /** `detail`: for the log line only, an inspection of a thrown value that is not an Error (it has no stack). */
+  | { kind: 'retry'; reason: string; detail?: string }
+  | { kind: 'dead-letter'; reason: string };
 
 export type DeliveryHandler = (delivery: InboundDelivery) => Promise<DeliveryOutcome>;
 

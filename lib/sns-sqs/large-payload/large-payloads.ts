@@ -121,13 +121,11 @@ export class LargePayloads {
       if (error instanceof PayloadMissingError) return this.deadLetter(messageId, `large payload ${where} is missing: ${error.message}`);
       if (error instanceof PayloadTooLargeError) return this.deadLetter(messageId, `large payload ${error.message}`);
       const reason = `cannot read large payload ${where}: ${describeError(error)}`;
-      this.logger.warn?.(`Message ${messageId}: ${reason}; it is retried`);
       return { ok: false, outcome: { kind: 'retry', reason } };
     }
   }
 
   private deadLetter(messageId: string | undefined, reason: string): Fetched {
-    this.logger.error(`Message ${messageId} goes to the dead-letter queue: ${reason}`);
     return { ok: false, outcome: { kind: 'dead-letter', reason } };
   }
 
