@@ -70,7 +70,7 @@ async function openDashboard(width = 1280, height = 800): Promise<Page> {
   page.on('pageerror', (error) => violations.push(String(error)));
   (page as Page & { violations: string[] }).violations = violations;
   await signIn(page, `${http.url}/messaging`, ADMIN_TOKEN);
-  await waitFor(async () => (await page.locator('#live').getAttribute('data-state')) === 'live', { what: 'the dashboard to go live' });
+  await waitFor(async () => (await page.locator('#live').textContent()) === 'live', { what: 'the dashboard to go live' });
   return page;
 }
 
@@ -268,11 +268,9 @@ describe('the dashboard for on-call (fauxqs, headless Chromium)', () => {
         await waitForCell(page, consumed, 'consumer', 'receiving');
         const name = page.locator(`tr[data-queue="${consumed}"] .qname`);
         expect(await name.getAttribute('title')).toBe(consumed);
-        const { scrollWidth, clientWidth, overflow } = await name.evaluate((el) => ({
-          scrollWidth: el.scrollWidth,
-          clientWidth: el.clientWidth,
-          overflow: getComputedStyle(el).textOverflow,
-        }));
+        const { scrollWidth, clientWidth, overflow } = (await name.evaluate(
+          '(el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, overflow: getComputedStyle(el).textOverflow })',
+        )) as { scrollWidth: number; clientWidth: number; overflow: string };
         expect(overflow).toBe('ellipsis');
         expect(scrollWidth).toBeGreaterThan(clientWidth);
         for (const action of ['peek', 'peek-dlq', 'purge', 'redrive']) {
@@ -296,14 +294,14 @@ describe('the dashboard for on-call (fauxqs, headless Chromium)', () => {
         page.locator(`#${legend} li[data-series="${series}"]`).getAttribute('data-value', { timeout: 1000 });
       await waitFor(
         async () => {
-          const values = await page
+          const values = (await page
             .locator('#legend-rates li')
-            .evaluateAll((items) => items.map((li) => Number((li as HTMLElement).dataset.value || 0)));
+            .evaluateAll('(items) => items.map((li) => Number(li.dataset.value || 0))')) as number[];
           return values.length === 4 && Math.max(...values) > 0;
         },
         { what: 'a non-zero rate in the chart legend' },
       );
-      expect(await page.locator('#legend-rates li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.series))).toEqual([
+      expect(await page.locator('#legend-rates li').evaluateAll('(items) => items.map((li) => li.dataset.series)')).toEqual([
         'published',
         'handled',
         'failed',

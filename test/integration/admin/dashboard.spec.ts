@@ -72,7 +72,7 @@ describe('the live dashboard in a browser (fauxqs, headless Chromium)', () => {
       await waitForCell(page, consumed, 'consumer', 'receiving');
       expect(page.url()).toBe(`${http.url}/messaging`); // no token in the address bar
       // the page holds no token: nothing in its storage, and no token field
-      expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+      expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
       expect(await page.locator('input[type="password"], #token').count()).toBe(0);
       await waitFor(async () => (await page.locator('#live').textContent()) === 'live', { what: 'the event stream' });
 

@@ -5,7 +5,10 @@ import {
   MESSAGING_BROKER,
   MessagingAdminService,
   MessagingServer,
+  MessagingClient,
   type AdminEvent,
+  type BrokerOverview,
+  type MessageRates,
   type QueueOverview,
 } from '../../../lib/index.js';
 import type { Broker } from '../../../lib/transport/broker.js';
@@ -104,6 +107,12 @@ describe('admin events$: queue.depth, consumer and dead-letter events, and the @
         what: 'consumer.disconnected',
       });
       await waitFor(() => events.find((e) => e.type === 'consumer.connected' && e.resource === queue), { what: 'consumer.connected' });
+      const states = events.filter((e) => e.type === 'broker.state').map((e) => (e.detail as unknown as BrokerOverview).state);
+      expect(states[0]).toMatch(/^(reconnecting|unreachable)$/);
+      await waitFor(() => events.filter((e) => e.type === 'broker.state').at(-1)?.detail?.state === 'connected', {
+        what: 'broker.state connected after the reconnect',
+      });
+      expect((await http.call('GET', '/overview')).json.broker).toEqual({ state: 'connected' });
       const depth = await waitFor(
         () => events.find((e) => e.type === 'queue.depth' && e.resource === queue && (e.detail as unknown as QueueOverview).attached),
         { what: 'queue.depth after the reconnect' },
@@ -119,4 +128,68 @@ describe('admin events$: queue.depth, consumer and dead-letter events, and the @
       await raw.close();
     }
   });
+
+  it('on SNS+SQS, message.rates counts what the app published, handled and dead-lettered, with listeners only while observed', async () => {
+    const queue = uniqueName('rates-q');
+    const topic = uniqueName('rates-topic');
+    const http = await startAdminApp(
+      fauxqsOptions(fauxqs, { serviceName: 'rates' }),
+      { guard: TokenGuard, monitor: { intervalMs: 200 } },
+      { controllers: [deadLetterAll(topic, queue)] },
+    );
+    apps.push(http);
+    // the hooks the metrics use; nobody watching (no metrics here): none, so no work per message
+    const deliveryListeners = () =>
+      (http.app.get(MessagingServer) as unknown as { observers: { items: unknown[] } }).observers.items.length;
+    const publishListeners = () =>
+      (http.app.get(MessagingClient) as unknown as { publishListeners: { items: unknown[] } }).publishListeners.items.length;
+    expect([deliveryListeners(), publishListeners()]).toEqual([0, 0]);
+    const events: AdminEvent[] = [];
+    const subscription = http.app.get(MessagingAdminService).events$.subscribe((e) => events.push(e));
+    try {
+      expect([deliveryListeners(), publishListeners()]).toEqual([1, 1]);
+      await emit(http.app, topic, { orderId: 8 });
+      await waitFor(() => events.some((e) => e.type === 'message.dead-lettered'), { what: 'the dead-lettered message' });
+      const counted = () => {
+        const rates = events.filter((e) => e.type === 'message.rates').map((e) => e.detail as unknown as MessageRates);
+        return rates.reduce((sum, r) => ({ published: sum.published + r.published, deadLettered: sum.deadLettered + r.deadLettered }), {
+          published: 0,
+          deadLettered: 0,
+        });
+      };
+      await waitFor(() => counted().deadLettered === 1, { what: 'message.rates counting the dead letter' });
+      expect(counted()).toEqual({ published: 1, deadLettered: 1 });
+      const rate = events.find((e) => e.type === 'message.rates')!;
+      expect(rate).toMatchObject({ kind: 'message', resource: 'app', detail: { seconds: expect.any(Number), handled: 0, failed: 0 } });
+    } finally {
+      subscription.unsubscribe();
+    }
+    expect([deliveryListeners(), publishListeners()]).toEqual([0, 0]);
+  });
+
+  it('on SNS+SQS, broker.state unreachable (with the error) once the endpoint is gone, and the overview says so', async () => {
+    const own = await startFauxqs();
+    let stopped = false;
+    const queue = uniqueName('gone-q');
+    const topic = uniqueName('gone-topic');
+    const http = await startAdminApp(
+      fauxqsOptions(own, { serviceName: 'gone' }),
+      { guard: TokenGuard, monitor: { intervalMs: 200 } },
+      { controllers: [deadLetterAll(topic, queue)] },
+    );
+    const events: AdminEvent[] = [];
+    const subscription = http.app.get(MessagingAdminService).events$.subscribe((e) => events.push(e));
+    try {
+      expect((await http.call('GET', '/overview')).json.broker).toEqual({ state: 'connected' });
+      stopped = true;
+      await own.stop();
+      const gone = await waitFor(() => events.find((e) => e.type === 'broker.state'), { what: 'broker.state' });
+      expect(gone.detail).toMatchObject({ state: 'unreachable', problem: expect.any(String) });
+      expect((await http.call('GET', '/overview')).json.broker).toMatchObject({ state: 'unreachable' });
+    } finally {
+      subscription.unsubscribe();
+      await http.close();
+      if (!stopped) await own.stop();
+    }
+  }, 60_000);
 });
