@@ -33,10 +33,10 @@ export function adminHttpMiddleware(path: string) {
 
 /** `/<global prefix>/<path>`: the request's path up to the admin path (Express strips the mount path from `url`). */
 function adminBase(request: AdminRequest, path: string): string {
-  const own = `/${path}`.replace(/\/+$/, '');
+  if (path === '') return '';
   const full = (request.originalUrl ?? request.url ?? '').split('?')[0];
-  const at = full.indexOf(own === '' ? '/' : own);
-  return at < 0 ? own : full.slice(0, at + own.length);
+  const at = full.indexOf(`/${path}`);
+  return at < 0 ? `/${path}` : full.slice(0, at + path.length + 1);
 }
 
 function crossSiteRefusal(request: AdminRequest, base: string): { status: number; error: string; message: string } | undefined {
