@@ -50,8 +50,8 @@ th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;le
 th.consumer{width:100px}
 th.messages{width:76px}
 th.in-flight{width:96px}
-th.dlq-messages{width:124px}
-th.subscriptions{width:170px}
+th.dlq-messages{width:138px}
+th.subscriptions{width:196px}
 th.actions{width:330px}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.name div{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
@@ -391,11 +391,25 @@ td.actions button{margin:2px 0 2px 6px}
   }
   function sampleRates(detail) {
     var now = Date.now();
-    var seconds = Math.max(detail.seconds, 0.001);
-    var point = { t: now };
-    RATE_SERIES.forEach(function (s) { point[s[0]] = detail[s[0]] / seconds; });
-    rates.push(point);
+    var sample = { t: now, seconds: detail.seconds };
+    RATE_SERIES.forEach(function (s) { sample[s[0]] = detail[s[0]]; });
+    rates.push(sample);
     trim(rates, now);
+  }
+  /** Per-second rates over buckets of a 60th of the span (at least 5 s), so that a few messages do not draw spikes. */
+  function rateSeries(span, now) {
+    var bucketMs = Math.max(5000, span / 60);
+    var buckets = [];
+    rates.forEach(function (sample) {
+      var end = Math.min(now, Math.ceil(sample.t / bucketMs) * bucketMs);
+      var bucket = buckets[buckets.length - 1];
+      if (!bucket || bucket.t !== end) { bucket = { t: end, seconds: 0 }; RATE_SERIES.forEach(function (s) { bucket[s[0]] = 0; }); buckets.push(bucket); }
+      bucket.seconds += sample.seconds;
+      RATE_SERIES.forEach(function (s) { bucket[s[0]] += sample[s[0]]; });
+    });
+    return RATE_SERIES.map(function (s, i) {
+      return { key: s[0], label: s[1], color: COLORS[i], dashed: s[0] === 'published', points: buckets.map(function (b) { return { t: b.t, v: b[s[0]] / Math.max(b.seconds, 0.001) }; }) };
+    });
   }
   function niceMax(max) {
     if (max <= 0) return 1;
@@ -403,6 +417,8 @@ td.actions button{margin:2px 0 2px 6px}
     var m = [1, 2, 5, 10].find(function (f) { return f * step >= max; });
     return m * step;
   }
+  /** The last 10 minutes; while the page is younger, the time it has been open (at least a minute). */
+  function chartSpan(now) { return Math.min(WINDOW_MS, Math.max(MIN_SPAN_MS, now - opened)); }
   function format(v) { return v >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toFixed(1); }
   function drawChart(canvas, legend, series, unit) {
     var now = Date.now();
@@ -414,8 +430,7 @@ td.actions button{margin:2px 0 2px 6px}
     var g = canvas.getContext('2d');
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, width, height);
-    // the last 10 minutes; while the page is younger, the time it has been open (at least a minute)
-    var span = Math.min(WINDOW_MS, Math.max(MIN_SPAN_MS, now - opened));
+    var span = chartSpan(now);
     var minutes = span / 60000;
     var left = 40, right = 8, top = 6, bottom = 18;
     var plotW = width - left - right, plotH = height - top - bottom;
@@ -441,6 +456,7 @@ td.actions button{margin:2px 0 2px 6px}
       g.strokeStyle = s.color;
       g.fillStyle = s.color;
       g.lineWidth = 1.8;
+      g.setLineDash(s.dashed ? [5, 4] : []);
       g.beginPath();
       s.points.forEach(function (p, i) {
         var x = left + plotW * (1 - (now - p.t) / span);
@@ -468,14 +484,13 @@ td.actions button{margin:2px 0 2px 6px}
       var label = add(li, 'span', 'label', s.label + ': ' + (last ? format(last.v) + unit : DASH));
       label.title = s.label;
       li.dataset.value = last ? String(last.v) : '';
+      li.dataset.peak = String(Math.max.apply(null, [0].concat(s.points.map(function (p) { return p.v; }))));
     });
   }
   function drawCharts() {
     var now = Date.now();
     trim(rates, now);
-    drawChart($('chart-rates'), $('legend-rates'), RATE_SERIES.map(function (s, i) {
-      return { key: s[0], label: s[1], color: [COLORS[0], COLORS[1], COLORS[2], COLORS[3]][i], points: rates.map(function (p) { return { t: p.t, v: p[s[0]] }; }) };
-    }), '/s');
+    drawChart($('chart-rates'), $('legend-rates'), rateSeries(chartSpan(now), now), '/s');
     var depthSeries = [];
     depths.forEach(function (s, key) { if (s.points.length) depthSeries.push({ key: key, label: s.label, points: s.points }); });
     // the fullest queues first; at most as many lines as there are colours
