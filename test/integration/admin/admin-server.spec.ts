@@ -1,4 +1,4 @@
-import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { startAdminServer, type AdminServer } from '../../../lib/bin/admin-server.js';
 import { MessagingOptionsError } from '../../../lib/index.js';
@@ -64,8 +64,14 @@ describe('nestjs-messaging-admin (the standalone server)', () => {
         signal: AbortSignal.timeout(10_000),
       });
       expect(created.status).toBe(201);
+      // (the right token since the wrong one above cleared it) five wrong tokens are free, the sixth starts a wait
+      const statuses: number[] = [];
+      for (let n = 0; n < 8; n++) statuses.push((await get(`${server.url}/queues`, 'wrong')).status);
+      expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 429, 429]);
     } finally {
       await fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      const made = await fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: `${prefix}-made` })).catch(() => undefined);
+      if (made) await fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl: made.QueueUrl }));
     }
   });
 
