@@ -1,8 +1,11 @@
 import 'reflect-metadata';
-import { Catch, UseFilters, type INestApplication, type RpcExceptionFilter, type Type } from '@nestjs/common';
-import { throwError, type Observable } from 'rxjs';
-import { DeadLetterError, type MessagingModuleOptions } from '../../../lib/index.js';
-import { emit, startTestApp } from '../../support/apps.js';
+import { Catch, UseFilters, type INestApplicationContext, type RpcExceptionFilter, type Type } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { lastValueFrom, throwError, type Observable } from 'rxjs';
+import { DeadLetterError, MessagingClient, MessagingModule, MessagingServer, type MessagingModuleOptions } from '../../../lib/index.js';
+import { hybridFastPathAvailable } from '../../../lib/server/handler-fast-path.js';
+import { startTestApp } from '../../support/apps.js';
 import { controllerFor, type Handler } from '../../support/controllers.js';
 import { startFauxqs, fauxqsOptions, type Fauxqs } from '../../support/fauxqs.js';
 import { cleanUpBrokerAfterAll, rabbitMqOptions } from '../../support/rabbitmq.js';
@@ -13,7 +16,8 @@ import { CaptureLogger } from '../../faults/support/logs.js';
  * Issue 21: the log of a failing handler tells its story in one line per attempt. A failed attempt is one WARN
  * without a stack (the stack goes to debug), Nest's "RpcExceptionsHandler" prints nothing, and the attempt that
  * dead-letters the message is one ERROR naming the queue, the dead-letter queue and the reason, on both transports,
- * whether the handler takes the fast path or Nest's pipeline.
+ * whether the handler takes the fast path or Nest's pipeline. The apps are standalone microservices, whose exception
+ * filters the library always knows; hybrid apps are the last test.
  */
 class LedgerError extends Error {
   override name = 'LedgerError';
@@ -73,8 +77,12 @@ const transports: Transport[] = [
   },
 ];
 
+function emit(app: INestApplicationContext, topic: string, data: unknown): Promise<unknown> {
+  return lastValueFrom(app.get(MessagingClient).emit(topic, data), { defaultValue: undefined });
+}
+
 describe.each(transports)('handler failures in the log, $name', (transport) => {
-  const apps: INestApplication[] = [];
+  const apps: INestApplicationContext[] = [];
   beforeAll(() => transport.setUp());
   afterAll(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
@@ -86,14 +94,13 @@ describe.each(transports)('handler failures in the log, $name', (transport) => {
     const topic = uniqueName('fails');
     const queueName = uniqueName('q');
     const controller = controllerFor([{ pattern: topic, extras: { queueName, ...extras }, handle }]);
-    const app = await startTestApp(
-      transport.options({ serviceName: uniqueName('svc') }),
-      [pipeline ? withFilter(controller) : controller],
-      {
-        logger,
-      },
-    );
+    const moduleRef = await Test.createTestingModule({
+      imports: [MessagingModule.forRoot(transport.options({ serviceName: uniqueName('svc') }))],
+      controllers: [pipeline ? withFilter(controller) : controller],
+    }).compile();
+    const app: INestMicroservice = moduleRef.createNestMicroservice({ strategy: moduleRef.get(MessagingServer), logger });
     apps.push(app);
+    await app.listen();
     const queue = logger.lines.find((l) => l.includes(queueName) && / → queue /.test(l))?.match(/ → queue (\S+)/)?.[1] ?? queueName;
     return { app, logger, topic, queue };
   }
@@ -160,5 +167,26 @@ describe.each(transports)('handler failures in the log, $name', (transport) => {
       new RegExp(`in ${queue} was dead-lettered to ${queue}-dlq \\(attempt 1\\): handler rejected the message: order o-3 is unknown`),
     );
     expect(warns).toEqual([]);
+  });
+
+  it('in a hybrid app (connectMicroservice): Nest 12 prints no stack; Nest 11 keeps its own (its microservice config cannot be known)', async () => {
+    const logger = new CaptureLogger();
+    const [topic, queueName] = [uniqueName('fails'), uniqueName('q')];
+    const handle = () => {
+      throw new LedgerError('ledger for o-4 is unavailable');
+    };
+    const app = await startTestApp(
+      transport.options({ serviceName: uniqueName('svc') }),
+      [controllerFor([{ pattern: topic, extras: { queueName }, handle }])],
+      {
+        logger,
+      },
+    );
+    apps.push(app);
+    await emit(app, topic, { id: 'o-4' });
+    await waitFor(() => logger.lines.some((l) => l.startsWith('WARN') && l.includes(queueName)), { what: 'the WARN of attempt 1' });
+    const nest = logger.lines.filter((l) => l.includes('RpcExceptionsHandler'));
+    if (hybridFastPathAvailable) expect(nest).toEqual([]);
+    else expect(nest).toEqual([expect.stringContaining('ledger for o-4 is unavailable')]);
   });
 });

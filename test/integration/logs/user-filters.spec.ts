@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { Catch, UseFilters, type INestApplication, type RpcExceptionFilter, type Type } from '@nestjs/common';
+import { Catch, UseFilters, type INestMicroservice, type RpcExceptionFilter, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { throwError, type Observable } from 'rxjs';
-import { MessagingModule, MessagingServer } from '../../../lib/index.js';
-import { emit } from '../../support/apps.js';
+import { lastValueFrom, throwError, type Observable } from 'rxjs';
+import { MessagingClient, MessagingModule, MessagingServer } from '../../../lib/index.js';
 import { controllerFor } from '../../support/controllers.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -12,6 +11,7 @@ import { CaptureLogger } from '../../faults/support/logs.js';
 /**
  * Issue 21: the library keeps Nest's default RPC filter from printing a stack per failed attempt, but only for errors
  * no filter of the app catches: a handler's @UseFilters and the app's global filters still see every error they catch.
+ * Standalone microservices: their filters are known on Nest 11 and 12 alike.
  */
 class PaymentError extends Error {}
 
@@ -28,7 +28,7 @@ function recordingFilter(seen: unknown[], ...types: Function[]): RpcExceptionFil
 
 describe('exception filters of the app still run (SNS+SQS, fauxqs)', () => {
   let fauxqs: Fauxqs;
-  const apps: INestApplication[] = [];
+  const apps: INestMicroservice[] = [];
   beforeAll(async () => {
     fauxqs = await startFauxqs();
   });
@@ -43,14 +43,15 @@ describe('exception filters of the app still run (SNS+SQS, fauxqs)', () => {
       imports: [MessagingModule.forRoot(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), maxReceiveCount: 5, retryBackoff: 1 }))],
       controllers: [controller],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger });
+    const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(MessagingServer), logger });
     apps.push(app);
     if (globalFilter) app.useGlobalFilters(globalFilter);
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
-    await app.init();
+    await app.listen();
     return { app, logger };
   }
+
+  const emit = (app: INestMicroservice, topic: string, data: unknown) =>
+    lastValueFrom(app.get(MessagingClient).emit(topic, data), { defaultValue: undefined });
 
   it("a handler's @UseFilters filter catches its error type; another error type passes it without a Nest stack", async () => {
     const seen: unknown[] = [];
