@@ -391,24 +391,30 @@ td.actions button{margin:2px 0 2px 6px}
   }
   function sampleRates(detail) {
     var now = Date.now();
-    var sample = { t: now, seconds: detail.seconds };
+    var sample = { t: now };
     RATE_SERIES.forEach(function (s) { sample[s[0]] = detail[s[0]]; });
     rates.push(sample);
     trim(rates, now);
   }
-  /** Per-second rates over buckets of a 60th of the span (at least 5 s), so that a few messages do not draw spikes. */
+  /**
+   * Per-second rates over buckets of a 60th of the span (at least 5 s), so that a few messages do not draw spikes.
+   * The server reports no interval without a message: a bucket without a report is a zero.
+   */
   function rateSeries(span, now) {
     var bucketMs = Math.max(5000, span / 60);
+    var first = Math.ceil(Math.max(opened, now - span) / bucketMs) * bucketMs;
     var buckets = [];
+    for (var end = first; end < now + bucketMs; end += bucketMs) {
+      var bucket = { t: Math.min(end, now), seconds: Math.max(Math.min(end, now) - Math.max(end - bucketMs, opened), 1000) / 1000 };
+      RATE_SERIES.forEach(function (s) { bucket[s[0]] = 0; });
+      buckets.push(bucket);
+    }
     rates.forEach(function (sample) {
-      var end = Math.min(now, Math.ceil(sample.t / bucketMs) * bucketMs);
-      var bucket = buckets[buckets.length - 1];
-      if (!bucket || bucket.t !== end) { bucket = { t: end, seconds: 0 }; RATE_SERIES.forEach(function (s) { bucket[s[0]] = 0; }); buckets.push(bucket); }
-      bucket.seconds += sample.seconds;
-      RATE_SERIES.forEach(function (s) { bucket[s[0]] += sample[s[0]]; });
+      var bucket = buckets[Math.ceil((sample.t - first) / bucketMs)]; // bucket k holds (end - bucketMs, end]
+      if (bucket) RATE_SERIES.forEach(function (s) { bucket[s[0]] += sample[s[0]]; });
     });
     return RATE_SERIES.map(function (s, i) {
-      return { key: s[0], label: s[1], color: COLORS[i], dashed: s[0] === 'published', points: buckets.map(function (b) { return { t: b.t, v: b[s[0]] / Math.max(b.seconds, 0.001) }; }) };
+      return { key: s[0], label: s[1], color: COLORS[i], dashed: s[0] === 'published', points: buckets.map(function (b) { return { t: b.t, v: b[s[0]] / b.seconds }; }) };
     });
   }
   function niceMax(max) {
