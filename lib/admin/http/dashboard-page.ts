@@ -151,6 +151,7 @@ td.actions button{margin:2px 0 2px 6px}
   var CHANGES = ['queue.created', 'queue.deleted', 'queue.purged', 'queue.redriven', 'resource.appeared', 'resource.disappeared', 'consumer.connected', 'consumer.disconnected'];
   var QUIET = ['queue.depth', 'message.rates'];
   var COLORS = ['#2f6fde', '#1e7b34', '#d97a00', '#b3261e', '#7b3fbf', '#00838f', '#8a6d3b', '#c2185b'];
+  var transport = '';
   var state = { stream: 'connecting', broker: { state: 'connected' }, signedOut: false };
 
   function $(id) { return document.getElementById(id); }
@@ -264,7 +265,8 @@ td.actions button{margin:2px 0 2px 6px}
   }
   function refresh() {
     return api('GET', '/overview').then(function (overview) {
-      $('transport').textContent = overview.transport;
+      transport = overview.transport;
+      $('transport').textContent = transport;
       if (overview.broker) { state.broker = overview.broker; showHeader(); }
       var seen = new Set();
       overview.queues.forEach(function (q) { seen.add(q.name); render(q); });
@@ -278,18 +280,22 @@ td.actions button{margin:2px 0 2px 6px}
   function peekWarning(name, info) {
     var n = info.maxReceiveCount;
     var target = info.deadLetterQueue ? info.deadLetterQueue.name : 'its dead-letter queue';
-    return 'Peeking ' + name + ' is not free: SQS counts each look as a receive.\\n\\n' +
-      'Each message shown spends one of its ' + n + ' receives. One already received ' + (n - 1) + ' times reaches ' + n +
-      ' with this peek, and SQS moves it to ' + target + ' the next time anything receives it, before your consumer sees it again.' +
-      '\\n\\nThe messages stay in ' + name + '. Peek anyway?';
+    var cost = transport === 'amqp'
+      ? 'RabbitMQ marks each message shown as redelivered, which your consumer counts as one more of its ' + n +
+        ' attempts: a message whose next attempt then fails may go to ' + target + ' one attempt sooner.'
+      : 'SQS counts each look as a receive: each message shown spends one of its ' + n + ' receives. One already received ' +
+        (n - 1) + ' times reaches ' + n + ' with this peek, and SQS moves it to ' + target +
+        ' the next time anything receives it, before your consumer sees it again.';
+    return 'Peeking ' + name + ' is not free.\\n\\n' + cost + '\\n\\nThe messages stay in ' + name + '. Peek anyway?';
   }
+  function spentText() { return transport === 'amqp' ? ', each marked redelivered.' : ', each with one more receive counted.'; }
   function peek(name, spendReceive) {
     var body = { max: 10 };
     if (spendReceive) body.spendReceive = true;
     return api('POST', '/queues/' + encodeURIComponent(name) + '/peek', body).then(function (messages) {
       showPeek(name, messages, spendReceive);
       return 'Peeked ' + messages.length + ' message(s) of ' + name + '; they stay in ' + name +
-        (spendReceive ? ', each with one more receive counted.' : '.');
+        (spendReceive ? spentText() : '.');
     }, function (error) {
       // a queue the overview did not know to be receive-counted: the server says so, the user decides
       if (error.status !== 409 || spendReceive) throw error;
@@ -337,7 +343,7 @@ td.actions button{margin:2px 0 2px 6px}
     return el;
   }
   function showPeek(name, messages, spent) {
-    $('peek-what').textContent = messages.length + ' message(s) of ' + name + (spent ? ' (one receive spent each)' : '');
+    $('peek-what').textContent = messages.length + ' message(s) of ' + name + (spent ? (transport === 'amqp' ? ' (marked redelivered)' : ' (one receive spent each)') : '');
     $('peek-what').title = name;
     var list = $('peek-messages');
     list.textContent = '';

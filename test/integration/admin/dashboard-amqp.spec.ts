@@ -52,8 +52,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe('the dashboard header on AMQP (the run’s own RabbitMQ node behind a proxy, headless Chromium)', () => {
-  it('says "broker reconnecting" instead of a green "live" while the broker cannot be reached, and "live" once it is back', async () => {
+describe('the dashboard on AMQP (the run’s own RabbitMQ node behind a proxy, headless Chromium)', () => {
+  it('asks before a peek in RabbitMQ terms, and says "broker reconnecting" instead of a green "live" while the broker cannot be reached, and "live" once it is back', async () => {
     const target = new URL(rabbit.node.url);
     const proxy = new OnOffProxy({ host: target.hostname, port: Number(target.port) });
     await proxy.open();
@@ -74,6 +74,17 @@ describe('the dashboard header on AMQP (the run’s own RabbitMQ node behind a p
       await waitFor(async () => (await page.locator(`tr[data-queue="${queue}"] .tag`).textContent({ timeout: 1000 })) === 'receiving', {
         what: 'the consumed queue',
       });
+
+      // the peek's question says what a peek costs on RabbitMQ, not on SQS
+      const question = new Promise<string>((resolve) =>
+        page.once('dialog', (dialog) => {
+          resolve(dialog.message());
+          void dialog.dismiss();
+        }),
+      );
+      await page.click(`tr[data-queue="${queue}"] button[data-action="peek"]`);
+      expect(await question).toContain(`RabbitMQ marks each message shown as redelivered, which your consumer counts as one more of its`);
+      expect(await question).not.toContain('SQS');
 
       await proxy.close();
       await waitFor(

@@ -215,7 +215,7 @@ describe('the dashboard for on-call (fauxqs, headless Chromium)', () => {
       const declined = nextDialog(page, false);
       await page.click(`tr[data-queue="${spend}"] button[data-action="peek"]`);
       const question = await declined;
-      expect(question).toContain('Each message shown spends one of its 4 receives');
+      expect(question).toContain('each message shown spends one of its 4 receives');
       expect(question).toContain(`One already received 3 times reaches 4 with this peek, and SQS moves it to ${spend}-dlq`);
       expect(peeks).toEqual([]);
 
