@@ -116,7 +116,7 @@ td.actions button{margin:2px 0 2px 6px}
       <div class="chart"><h3>Messages per second (this app)</h3><canvas id="chart-rates"></canvas><ul class="legend" id="legend-rates"></ul></div>
       <div class="chart"><h3>Messages waiting</h3><canvas id="chart-depth"></canvas><ul class="legend" id="legend-depth"></ul></div>
     </div>
-    <p class="note">Rates count what this app published and what its consumers did, from the page's opening on. Depths are sampled at each refresh of the queues. The age of the oldest message is not shown: SQS reports it only as a CloudWatch metric, and reading it from the queue would spend a receive of that message.</p>
+    <p class="note">Rates count what this app emitted through MessagingClient (not the admin API's publishes) and what its consumers did, since the page opened. Depths are sampled at each refresh of the queues. The age of the oldest message is not shown: SQS reports it only as a CloudWatch metric, and reading it from the queue would spend a receive of that message.</p>
   </section>
   <section>
     <h2>Queues</h2>
