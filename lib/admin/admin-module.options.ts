@@ -4,7 +4,10 @@ import { MessagingOptionsError } from '../errors.js';
 export interface AdminWatchOptions {
   /** Milliseconds between two looks at the broker's queues and topics. */
   intervalMs: number;
-  /** Only resources whose names start with this. */
+  /**
+   * Only resources whose names start with this. Default: MessagingModule's queueNamePrefix for queues and topicPrefix
+   * for topics; when those are empty too, every queue and topic on the broker.
+   */
   prefix?: string;
 }
 
