@@ -9,8 +9,7 @@ import { topicFromArn } from '../sns-sqs/naming.js';
 import type { Broker } from '../transport/broker.js';
 import type { AdminBackend } from './admin-backend.js';
 import { createAdminBackend } from './admin-backend-factory.js';
-import { checkNonEmpty } from './admin-names.js';
-import { AdminInvalidArgumentError } from './admin.errors.js';
+import { ADMIN_ROUTES, checkCall } from './admin-schemas.js';
 import type {
   AdminEvent,
   CreatedResource,
@@ -31,8 +30,6 @@ import type {
   TopicInfo,
   TopicSummary,
 } from './admin.types.js';
-
-const PEEK_MAX = 100;
 
 /**
  * Operates the messaging resources of MessagingModule's transport, with its credentials: list, inspect, create and
@@ -71,93 +68,87 @@ export class MessagingAdminService implements OnApplicationShutdown {
   }
 
   async listQueues(options: ListOptions = {}): Promise<QueueSummary[]> {
-    return (await this.use()).listQueues(checkList(options));
+    const checked = checkCall(ADMIN_ROUTES.listQueues, this.transport, {}, options);
+    return (await this.use()).listQueues(checked);
   }
 
   async queueInfo(name: string): Promise<QueueInfo> {
-    checkNonEmpty(name, 'queue name');
+    checkCall(ADMIN_ROUTES.queueInfo, this.transport, { name }, undefined);
     return (await this.use()).queueInfo(name);
   }
 
   async createQueue(name: string, options: CreateQueueOptions = {}): Promise<CreatedResource> {
-    checkNonEmpty(name, 'queue name');
-    checkInteger(options.visibilityTimeout, 'visibilityTimeout', 0, 43_200);
-    checkInteger(options.maxReceiveCount, 'maxReceiveCount', 1, 1000);
-    const created = await (await this.use()).createQueue(name, options);
+    const checked = checkCall(ADMIN_ROUTES.createQueue, this.transport, { name }, options);
+    const created = await (await this.use()).createQueue(name, checked);
     if (created.created) this.emit('queue.created', 'queue', created.name, { url: created.url, arn: created.arn });
     return created;
   }
 
   async deleteQueue(name: string): Promise<void> {
-    checkNonEmpty(name, 'queue name');
+    checkCall(ADMIN_ROUTES.deleteQueue, this.transport, { name }, undefined);
     await (await this.use()).deleteQueue(name);
     this.emit('queue.deleted', 'queue', name);
   }
 
   async listTopics(options: ListOptions = {}): Promise<TopicSummary[]> {
-    return (await this.use()).listTopics(checkList(options));
+    const checked = checkCall(ADMIN_ROUTES.listTopics, this.transport, {}, options);
+    return (await this.use()).listTopics(checked);
   }
 
   async topicInfo(topic: string): Promise<TopicInfo> {
-    checkNonEmpty(topic, 'topic');
+    checkCall(ADMIN_ROUTES.topicInfo, this.transport, { topic }, undefined);
     return (await this.use()).topicInfo(topic);
   }
 
   async createTopic(topic: string, options: CreateTopicOptions = {}): Promise<CreatedResource> {
-    checkNonEmpty(topic, 'topic');
-    const created = await (await this.use()).createTopic(topic, options);
+    const checked = checkCall(ADMIN_ROUTES.createTopic, this.transport, { name: topic }, options);
+    const created = await (await this.use()).createTopic(topic, checked);
     if (created.created) this.emit('topic.created', 'topic', created.name, { arn: created.arn });
     return created;
   }
 
   async deleteTopic(topic: string): Promise<void> {
-    checkNonEmpty(topic, 'topic');
+    checkCall(ADMIN_ROUTES.deleteTopic, this.transport, { topic }, undefined);
     await (await this.use()).deleteTopic(topic);
     this.emit('topic.deleted', 'topic', topic);
   }
 
   async subscribe(topic: string, queue: string, options: SubscribeOptions = {}): Promise<SubscriptionInfo> {
-    checkNonEmpty(topic, 'topic');
-    checkNonEmpty(queue, 'queue name');
-    if (options.filterPolicy !== undefined && (typeof options.filterPolicy !== 'object' || options.filterPolicy === null))
-      throw new AdminInvalidArgumentError('filterPolicy', 'must be an object', options.filterPolicy);
-    const subscription = await (await this.use()).subscribe(topic, queue, options);
+    const checked = checkCall(ADMIN_ROUTES.subscribe, this.transport, { topic, queue }, options);
+    const subscription = await (await this.use()).subscribe(topic, queue, checked);
     this.emit('topic.subscribed', 'subscription', subscription.id, { topic: subscription.topic, queue });
     return subscription;
   }
 
   async unsubscribe(subscription: string): Promise<void> {
-    checkNonEmpty(subscription, 'subscription');
+    checkCall(ADMIN_ROUTES.unsubscribe, this.transport, { id: subscription }, undefined);
     await (await this.use()).unsubscribe(subscription);
     this.emit('topic.unsubscribed', 'subscription', subscription);
   }
 
   /** Encodes `data` through the module's envelope and publishes it on the topic. */
   async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<SentMessage> {
-    checkNonEmpty(topic, 'topic');
+    const checked = checkCall(ADMIN_ROUTES.publish, this.transport, { topic, data }, options);
     const body = await this.envelope.encode(data, { topic: this.envelopeTopic(topic), service: this.identity });
-    const sent = await (await this.use()).publish(topic, body, options);
+    const sent = await (await this.use()).publish(topic, body, checked);
     this.emit('message.published', 'message', topic, { messageId: sent.messageId });
     return sent;
   }
 
   /** Encodes `data` through the module's envelope and sends it to one queue, as if published on `options.topic`. */
   async sendToQueue(queue: string, data: unknown, options: SendToQueueOptions = {}): Promise<SentMessage> {
-    checkNonEmpty(queue, 'queue name');
-    if (options.topic !== undefined) checkNonEmpty(options.topic, 'topic');
-    checkInteger(options.delaySeconds, 'delaySeconds', 0, 900);
-    const topic = options.topic ?? queue;
+    const checked = checkCall(ADMIN_ROUTES.sendToQueue, this.transport, { name: queue, data }, options);
+    const topic = checked.topic ?? queue;
     const body = await this.envelope.encode(data, { topic, service: this.identity });
-    const sent = await (await this.use()).sendToQueue(queue, topic, body, options);
+    const sent = await (await this.use()).sendToQueue(queue, topic, body, checked);
     this.emit('message.sent', 'message', queue, { messageId: sent.messageId, topic });
     return sent;
   }
 
   /** Looks at up to `max` messages without consuming them (they are released at once), decoded through the envelope. */
   async peek(queue: string, options: PeekOptions = {}): Promise<PeekedMessage[]> {
-    checkNonEmpty(queue, 'queue name');
-    checkInteger(options.max, 'max', 1, PEEK_MAX);
-    const raw = await (await this.use()).peek(queue, options.max ?? 10);
+    const checked = checkCall(ADMIN_ROUTES.peek, this.transport, { name: queue }, options);
+    const raw = await (await this.use()).peek(queue, checked.max ?? 10, checked.spendReceive === true);
     return Promise.all(
       raw.map(async ({ envelopeBody, ...message }) => {
         if (envelopeBody === undefined) return message;
@@ -175,16 +166,15 @@ export class MessagingAdminService implements OnApplicationShutdown {
   }
 
   async purge(queue: string): Promise<void> {
-    checkNonEmpty(queue, 'queue name');
+    checkCall(ADMIN_ROUTES.purge, this.transport, { name: queue }, undefined);
     await (await this.use()).purge(queue);
     this.emit('queue.purged', 'queue', queue);
   }
 
   /** Moves messages of a dead-letter queue back to its source queue (or `options.to`); each leaves the DLQ only once sent. */
   async redrive(deadLetterQueue: string, options: RedriveOptions = {}): Promise<RedriveResult> {
-    checkNonEmpty(deadLetterQueue, 'dead-letter queue name');
-    checkInteger(options.max, 'max', 1, Number.MAX_SAFE_INTEGER);
-    const result = await (await this.use()).redrive(deadLetterQueue, options);
+    const checked = checkCall(ADMIN_ROUTES.redrive, this.transport, { name: deadLetterQueue }, options);
+    const result = await (await this.use()).redrive(deadLetterQueue, checked);
     this.emit('queue.redriven', 'queue', deadLetterQueue, { to: result.to, moved: result.moved });
     return result;
   }
@@ -221,16 +211,4 @@ export class MessagingAdminService implements OnApplicationShutdown {
   private emit(type: AdminEvent['type'], kind: AdminEvent['kind'], resource: string, detail?: Record<string, unknown>): void {
     this.events.next({ type, transport: this.options.transport, kind, resource, at: new Date(), ...(detail ? { detail } : {}) });
   }
-}
-
-function checkList(options: ListOptions): ListOptions {
-  if (options.prefix !== undefined && typeof options.prefix !== 'string')
-    throw new AdminInvalidArgumentError('prefix', 'must be a string', options.prefix);
-  return options;
-}
-
-function checkInteger(value: unknown, argument: string, min: number, max: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new AdminInvalidArgumentError(argument, `must be an integer from ${min} to ${max}`, value);
 }

@@ -1,14 +1,15 @@
+import type { ServerResponse } from 'node:http';
 import {
-  Body,
+  applyDecorators,
   Controller,
-  Delete,
   Get,
   Header,
   HttpCode,
   Inject,
-  Param,
-  Post,
-  Query,
+  RequestMapping,
+  RequestMethod,
+  Req,
+  Res,
   Sse,
   UseFilters,
   UseGuards,
@@ -17,8 +18,8 @@ import {
   type Type,
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
-import { AdminInvalidArgumentError } from '../admin.errors.js';
-import type { CreateQueueOptions, SubscribeOptions } from '../admin.types.js';
+import { ADMIN_ROUTES, checkRequest, type AdminRoute } from '../admin-schemas.js';
+import type { Arguments } from '../admin-validation.js';
 import { MessagingAdminService } from '../messaging-admin.service.js';
 import { QueueOverviewService } from '../queue-overview.js';
 import { AccessTokenFromQueryGuard } from './access-token-from-query.guard.js';
@@ -29,14 +30,15 @@ import { SWAGGER_UI, SWAGGER_UI_PAGE, type SwaggerUi } from './swagger-ui.js';
 
 const HTML = 'text/html; charset=utf-8';
 
-type JsonBody = Record<string, unknown> | undefined;
+/** What the checks read of an Express or Fastify request. */
+type AdminRequest = Parameters<typeof checkRequest>[2];
 
 /**
  * The REST API's controller class, mounted at `path` with `guard` on every endpoint (the dashboard, Swagger UI and
  * the event stream included). A class per module import, since the path and the guard are decorator arguments.
  */
 export function adminController(path: string, guard: Type<CanActivate> | CanActivate | undefined): Type {
-  const document = openApiDocument(path);
+  let document: Record<string, unknown> | undefined;
 
   @Controller(path)
   @UseFilters(AdminExceptionFilter)
@@ -47,6 +49,11 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       @Inject(SWAGGER_UI) private readonly swaggerUi: SwaggerUi,
     ) {}
 
+    /** Every argument of the request where the route expects it and of its type, before any broker call (400 otherwise). */
+    private check<A extends Arguments>(route: AdminRoute<A>, request: AdminRequest) {
+      return checkRequest(route, this.admin.transport, request);
+    }
+
     @Get()
     @Header('content-type', HTML)
     @Header('cache-control', 'no-store')
@@ -54,20 +61,22 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       return DASHBOARD_PAGE;
     }
 
-    @Get('overview')
-    overview() {
+    @Route(ADMIN_ROUTES.overview)
+    overview(@Req() request: AdminRequest) {
+      this.check(ADMIN_ROUTES.overview, request);
       return this.queues.overview();
     }
 
     /** Server-Sent Events: every event of events$ (event: its type, data: the event as JSON). */
-    @Sse('events')
-    events(): Observable<MessageEvent> {
+    @Sse(ADMIN_ROUTES.events.path)
+    events(@Req() request: AdminRequest): Observable<MessageEvent> {
+      this.check(ADMIN_ROUTES.events, request);
       return this.admin.events$.pipe(map((event) => ({ type: event.type, data: event })));
     }
 
     @Get('openapi.json')
     openApi() {
-      return document;
+      return (document ??= openApiDocument(path, this.admin.transport));
     }
 
     @Get('docs')
@@ -89,107 +98,106 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       return (await this.swaggerUi.files()).style;
     }
 
-    @Get('queues')
-    listQueues(@Query('prefix') prefix?: string) {
-      return this.admin.listQueues({ prefix });
+    @Route(ADMIN_ROUTES.listQueues)
+    listQueues(@Req() request: AdminRequest) {
+      return this.admin.listQueues(this.check(ADMIN_ROUTES.listQueues, request));
     }
 
-    @Post('queues')
-    createQueue(@Body() body: JsonBody) {
-      const { name, ...options } = object(body);
-      return this.admin.createQueue(name as string, options as CreateQueueOptions);
+    @Route(ADMIN_ROUTES.createQueue)
+    createQueue(@Req() request: AdminRequest) {
+      const { name, ...options } = this.check(ADMIN_ROUTES.createQueue, request);
+      return this.admin.createQueue(name, options);
     }
 
-    @Get('queues/:name')
-    queueInfo(@Param('name') name: string) {
-      return this.admin.queueInfo(name);
+    @Route(ADMIN_ROUTES.queueInfo)
+    queueInfo(@Req() request: AdminRequest) {
+      return this.admin.queueInfo(this.check(ADMIN_ROUTES.queueInfo, request).name);
     }
 
-    @Delete('queues/:name')
-    @HttpCode(204)
-    async deleteQueue(@Param('name') name: string) {
-      await this.admin.deleteQueue(name);
+    @Route(ADMIN_ROUTES.deleteQueue)
+    async deleteQueue(@Req() request: AdminRequest) {
+      await this.admin.deleteQueue(this.check(ADMIN_ROUTES.deleteQueue, request).name);
     }
 
-    @Post('queues/:name/messages')
-    sendToQueue(@Param('name') name: string, @Body() body: JsonBody) {
-      const { data, ...options } = object(body);
+    @Route(ADMIN_ROUTES.sendToQueue)
+    sendToQueue(@Req() request: AdminRequest) {
+      const { name, data, ...options } = this.check(ADMIN_ROUTES.sendToQueue, request);
       return this.admin.sendToQueue(name, data, options);
     }
 
-    @Post('queues/:name/peek')
-    @HttpCode(200)
-    peek(@Param('name') name: string, @Body() body: JsonBody, @Query('max') max?: string) {
-      return this.admin.peek(name, { max: integer(object(body).max ?? max, 'max') });
+    @Route(ADMIN_ROUTES.peek)
+    peek(@Req() request: AdminRequest) {
+      const { name, ...options } = this.check(ADMIN_ROUTES.peek, request);
+      return this.admin.peek(name, options);
     }
 
-    @Post('queues/:name/purge')
-    @HttpCode(204)
-    async purge(@Param('name') name: string) {
-      await this.admin.purge(name);
+    @Route(ADMIN_ROUTES.purge)
+    async purge(@Req() request: AdminRequest) {
+      await this.admin.purge(this.check(ADMIN_ROUTES.purge, request).name);
     }
 
-    @Post('queues/:name/redrive')
-    @HttpCode(200)
-    redrive(@Param('name') name: string, @Body() body: JsonBody) {
-      const { max, to } = object(body);
-      return this.admin.redrive(name, { max: integer(max, 'max'), to: to as string | undefined });
+    @Route(ADMIN_ROUTES.redrive)
+    redrive(@Req() request: AdminRequest, @Res({ passthrough: true }) response: unknown) {
+      const { name, ...options } = this.check(ADMIN_ROUTES.redrive, request);
+      return this.admin.redrive(name, { ...options, signal: abortedWhenClosed(response) });
     }
 
-    @Get('topics')
-    listTopics(@Query('prefix') prefix?: string) {
-      return this.admin.listTopics({ prefix });
+    @Route(ADMIN_ROUTES.listTopics)
+    listTopics(@Req() request: AdminRequest) {
+      return this.admin.listTopics(this.check(ADMIN_ROUTES.listTopics, request));
     }
 
-    @Post('topics')
-    createTopic(@Body() body: JsonBody) {
-      const { name, fifo } = object(body);
-      return this.admin.createTopic(name as string, { fifo: fifo as boolean | undefined });
+    @Route(ADMIN_ROUTES.createTopic)
+    createTopic(@Req() request: AdminRequest) {
+      const { name, ...options } = this.check(ADMIN_ROUTES.createTopic, request);
+      return this.admin.createTopic(name, options);
     }
 
-    @Get('topics/:topic')
-    topicInfo(@Param('topic') topic: string) {
-      return this.admin.topicInfo(topic);
+    @Route(ADMIN_ROUTES.topicInfo)
+    topicInfo(@Req() request: AdminRequest) {
+      return this.admin.topicInfo(this.check(ADMIN_ROUTES.topicInfo, request).topic);
     }
 
-    @Delete('topics/:topic')
-    @HttpCode(204)
-    async deleteTopic(@Param('topic') topic: string) {
-      await this.admin.deleteTopic(topic);
+    @Route(ADMIN_ROUTES.deleteTopic)
+    async deleteTopic(@Req() request: AdminRequest) {
+      await this.admin.deleteTopic(this.check(ADMIN_ROUTES.deleteTopic, request).topic);
     }
 
-    @Post('topics/:topic/messages')
-    publish(@Param('topic') topic: string, @Body() body: JsonBody) {
-      const { data, ...options } = object(body);
+    @Route(ADMIN_ROUTES.publish)
+    publish(@Req() request: AdminRequest) {
+      const { topic, data, ...options } = this.check(ADMIN_ROUTES.publish, request);
       return this.admin.publish(topic, data, options);
     }
 
-    @Post('subscriptions')
-    subscribe(@Body() body: JsonBody) {
-      const { topic, queue, ...options } = object(body);
-      return this.admin.subscribe(topic as string, queue as string, options as SubscribeOptions);
+    @Route(ADMIN_ROUTES.subscribe)
+    subscribe(@Req() request: AdminRequest) {
+      const { topic, queue, ...options } = this.check(ADMIN_ROUTES.subscribe, request);
+      return this.admin.subscribe(topic, queue, options);
     }
 
-    @Delete('subscriptions/:id')
-    @HttpCode(204)
-    async unsubscribe(@Param('id') id: string) {
-      await this.admin.unsubscribe(id);
+    @Route(ADMIN_ROUTES.unsubscribe)
+    async unsubscribe(@Req() request: AdminRequest) {
+      await this.admin.unsubscribe(this.check(ADMIN_ROUTES.unsubscribe, request).id);
     }
   }
   if (guard) UseGuards(AccessTokenFromQueryGuard, guard)(MessagingAdminController);
   return MessagingAdminController;
 }
 
-function object(body: JsonBody): Record<string, any> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new AdminInvalidArgumentError('request body', 'must be a JSON object', body);
-  return body;
+/** The route's method, path and success status, from its record. */
+function Route(route: AdminRoute): MethodDecorator {
+  return applyDecorators(RequestMapping({ path: route.path, method: RequestMethod[route.method] }), HttpCode(route.answer.status));
 }
 
-/** A query-string or JSON number. */
-function integer(value: unknown, argument: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new AdminInvalidArgumentError(argument, 'must be an integer', value);
-  return n;
+/**
+ * Aborted when the HTTP connection closes before the response was sent (the client gave up or went away), so that a
+ * long operation stops instead of running on for nobody. `response` is Express's response or Fastify's reply.
+ */
+function abortedWhenClosed(response: unknown): AbortSignal {
+  const raw = (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
+  const controller = new AbortController();
+  const abort = () => controller.abort(new Error('the HTTP request was closed before the answer was sent'));
+  if (raw.destroyed && !raw.writableFinished) abort();
+  else raw.once('close', () => !raw.writableFinished && abort());
+  return controller.signal;
 }

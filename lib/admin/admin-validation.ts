@@ -1,0 +1,279 @@
+import type { TransportName } from '../messaging.options.js';
+import type { AttributeValue } from '../transport/broker.js';
+import { AdminInvalidArgumentError } from './admin.errors.js';
+
+/**
+ * Levels of arrays and objects a JSON value given to the admin API may nest (a message's `data`, a filter policy,
+ * an attribute's array). Deeper values are refused before anything walks them recursively (JSON.stringify, an
+ * envelope, an SDK), which would overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Characters of a refused string an error message quotes. */
+const PREVIEW_CHARS = 60;
+
+/** One kind of value: the rule it checks and its OpenAPI 3.0 schema, written once. */
+export interface Field<T> {
+  readonly openApi: Readonly<Record<string, unknown>>;
+  /** The value when it satisfies the rule (never called with undefined); else AdminInvalidArgumentError naming `argument`. */
+  check(value: unknown, argument: string): T;
+}
+
+/**
+ * Where an operation's argument comes from over HTTP: the path, the query string or the JSON body; `call` is for
+ * programmatic callers only (an AbortSignal).
+ */
+export type Placement = 'path' | 'query' | 'body' | 'call';
+
+export interface Argument<T = unknown> {
+  field: Field<T>;
+  in: Placement;
+  /** Required arguments are the service method's positional parameters; the others are its options. */
+  required: boolean;
+  description: string;
+  /** Only this transport honours it: giving it on another is refused, saying why. */
+  only?: { transport: TransportName; why: string };
+  /** Another argument without which this one would be ignored. */
+  needs?: string;
+}
+
+export type Arguments = Record<string, Argument>;
+
+type RequiredKeys<A extends Arguments> = { [K in keyof A]: A[K]['required'] extends true ? K : never }[keyof A];
+type ValueOf<P> = P extends Argument<infer T> ? T : never;
+
+/** The checked optional arguments of an operation (a service method's options). */
+export type CheckedOptions<A extends Arguments> = { [K in Exclude<keyof A, RequiredKeys<A>>]?: ValueOf<A[K]> };
+
+/** The checked arguments of an operation: required ones present, optional ones possibly absent. */
+export type Checked<A extends Arguments> = { [K in RequiredKeys<A>]: ValueOf<A[K]> } & CheckedOptions<A>;
+
+/** An AdminInvalidArgumentError that quotes a small value as it is and describes a large or nested one briefly. */
+export function invalidArgument(argument: string, rule: string, value?: unknown): AdminInvalidArgumentError {
+  const quotable =
+    value === undefined ||
+    value === null ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'string' && value.length <= PREVIEW_CHARS);
+  return quotable
+    ? new AdminInvalidArgumentError(argument, rule, value)
+    : new AdminInvalidArgumentError(argument, `${rule} (got ${preview(value)})`);
+}
+
+/** A short description of any value, safe for values too large or too deep to print. */
+export function preview(value: unknown): string {
+  if (typeof value === 'string')
+    return value.length <= PREVIEW_CHARS
+      ? JSON.stringify(value)
+      : `${JSON.stringify(value.slice(0, PREVIEW_CHARS))}… (${value.length} characters)`;
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function' || typeof value === 'symbol') return `a ${typeof value}`;
+  return String(value);
+}
+
+/**
+ * Whether the value nests more than `max` levels of arrays and objects. Iterative (a 50,000-deep array cannot
+ * overflow it), depth first (a cycle is found within `max` steps), and each object is walked again only when reached
+ * deeper than before (shared sub-objects cannot multiply the work).
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const shallowest = new Map<object, number>();
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null || ArrayBuffer.isView(node) || node instanceof ArrayBuffer) continue;
+    if (depth >= max) return true;
+    const seen = shallowest.get(node);
+    if (seen !== undefined && seen <= depth) continue;
+    shallowest.set(node, depth);
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function checkDepth(value: unknown, argument: string): void {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
+    throw invalidArgument(argument, `nests more than ${MAX_JSON_DEPTH} levels of arrays and objects`, value);
+}
+
+/** A string of `minLength` to `maxLength` characters. */
+export function text(minLength: number, maxLength: number): Field<string> {
+  const rule =
+    minLength > 0 ? `must be a non-empty string of at most ${maxLength} characters` : `must be a string of at most ${maxLength} characters`;
+  return {
+    openApi: { type: 'string', ...(minLength > 0 ? { minLength } : {}), maxLength },
+    check(value, argument) {
+      if (typeof value !== 'string' || value.length < minLength || value.length > maxLength) throw invalidArgument(argument, rule, value);
+      return value;
+    },
+  };
+}
+
+export function integer(minimum: number, maximum: number): Field<number> {
+  return {
+    openApi: { type: 'integer', minimum, maximum },
+    check(value, argument) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum)
+        throw invalidArgument(argument, `must be an integer from ${minimum} to ${maximum}`, value);
+      return value;
+    },
+  };
+}
+
+export function boolean(): Field<boolean> {
+  return {
+    openApi: { type: 'boolean' },
+    check(value, argument) {
+      if (typeof value !== 'boolean') throw invalidArgument(argument, 'must be true or false', value);
+      return value;
+    },
+  };
+}
+
+export function oneOf<const T extends string>(values: readonly T[]): Field<T> {
+  return {
+    openApi: { type: 'string', enum: [...values] },
+    check(value, argument) {
+      if (!values.includes(value as T)) throw invalidArgument(argument, `must be one of ${values.map((v) => `"${v}"`).join(', ')}`, value);
+      return value as T;
+    },
+  };
+}
+
+/** A field, or the literal false (for "none"). */
+export function orFalse<T>(field: Field<T>): Field<T | false> {
+  return {
+    openApi: { oneOf: [field.openApi, { type: 'boolean', enum: [false] }] },
+    check(value, argument) {
+      if (value === false) return false;
+      try {
+        return field.check(value, argument);
+      } catch (error) {
+        if (error instanceof AdminInvalidArgumentError) throw invalidArgument(argument, `${error.rule}, or false`, value);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Any JSON value (what the envelope encodes), nested at most MAX_JSON_DEPTH levels. */
+export function json(): Field<unknown> {
+  return {
+    openApi: {},
+    check(value, argument) {
+      checkDepth(value, argument);
+      return value;
+    },
+  };
+}
+
+/** A JSON object (not an array), nested at most MAX_JSON_DEPTH levels. */
+export function jsonObject(): Field<Record<string, unknown>> {
+  return {
+    openApi: { type: 'object' },
+    check(value, argument) {
+      if (!isPlainObject(value)) throw invalidArgument(argument, 'must be a JSON object', value);
+      checkDepth(value, argument);
+      return value;
+    },
+  };
+}
+
+/**
+ * Message attributes: an object whose values are strings, finite numbers, booleans, null, arrays (JSON, nested at
+ * most MAX_JSON_DEPTH levels) or, from code, Buffers / Uint8Arrays. The transport's own rules (names, sizes, counts)
+ * come after, as for emit.
+ */
+export function attributes(): Field<Record<string, AttributeValue>> {
+  return {
+    openApi: {
+      type: 'object',
+      additionalProperties: {
+        oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: {} }],
+        nullable: true,
+      },
+    },
+    check(value, argument) {
+      if (!isPlainObject(value)) throw invalidArgument(argument, 'must be an object of attribute names to values', value);
+      for (const [name, attribute] of Object.entries(value)) {
+        const at = `${argument}.${name.length <= PREVIEW_CHARS ? name : `${name.slice(0, PREVIEW_CHARS)}…`}`;
+        const scalar =
+          attribute === null ||
+          typeof attribute === 'string' ||
+          typeof attribute === 'boolean' ||
+          (typeof attribute === 'number' && Number.isFinite(attribute)) ||
+          attribute instanceof Uint8Array;
+        if (!scalar && !Array.isArray(attribute))
+          throw invalidArgument(at, 'must be a string, a finite number, a boolean, null, an array or bytes', attribute);
+        checkDepth(attribute, at);
+      }
+      return value as Record<string, AttributeValue>;
+    },
+  };
+}
+
+/** An AbortSignal (programmatic callers only). */
+export function abortSignal(): Field<AbortSignal> {
+  return {
+    openApi: {},
+    check(value, argument) {
+      if (!(value instanceof AbortSignal)) throw invalidArgument(argument, 'must be an AbortSignal', value);
+      return value;
+    },
+  };
+}
+
+/**
+ * Checks every argument of an operation: present when required, of its type, honoured by `transport`. `values`
+ * holds the arguments by name; undefined means absent.
+ */
+export function checkArguments<A extends Arguments>(
+  operation: string,
+  args: A,
+  transport: TransportName,
+  values: Record<string, unknown>,
+): Checked<A> {
+  const checked: Record<string, unknown> = {};
+  for (const [name, argument] of Object.entries(args)) {
+    const value = values[name];
+    if (value === undefined) {
+      if (argument.required) throw invalidArgument(name, `is required by ${operation} (${argument.description})`);
+      continue;
+    }
+    if (argument.only && argument.only.transport !== transport)
+      throw invalidArgument(name, `is not supported on transport '${transport}' (${argument.only.transport} only): ${argument.only.why}`);
+    if (argument.needs !== undefined && values[argument.needs] === undefined)
+      throw invalidArgument(name, `applies only together with ${argument.needs}`);
+    checked[name] = argument.field.check(value, name);
+  }
+  return checked as Checked<A>;
+}
+
+/** Refuses a key of `given` that is not one of `allowed` (a key given as undefined is absent), naming it and the allowed ones. */
+export function refuseUnknown(given: Record<string, unknown>, allowed: readonly string[], what: string, operation: string): void {
+  for (const key of Object.keys(given)) {
+    if (given[key] === undefined || allowed.includes(key)) continue;
+    const takes = allowed.length === 0 ? `it takes no ${what}s` : `its ${what}s are ${allowed.join(', ')}`;
+    throw invalidArgument(
+      key.length <= PREVIEW_CHARS ? key : `${key.slice(0, PREVIEW_CHARS)}…`,
+      `unknown ${what} of ${operation}: ${takes}`,
+    );
+  }
+}
+
+/** A plain object (or undefined, as {}): a request body or an options argument. */
+export function objectOrNothing(value: unknown, argument: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) throw invalidArgument(argument, 'must be a JSON object', value);
+  return value;
+}
