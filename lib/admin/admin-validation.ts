@@ -77,20 +77,27 @@ export function preview(value: unknown): string {
 
 /**
  * Whether the value nests more than `max` levels of arrays and objects. Iterative (a 50,000-deep array cannot
- * overflow it), depth first (a cycle is found within `max` steps), and each object is walked again only when reached
- * deeper than before (shared sub-objects cannot multiply the work).
+ * overflow it) and depth first: a cycle (infinitely deep) is found when an object comes back below itself, and an
+ * object already walked is walked again only when reached deeper than before, so shared sub-objects cannot multiply
+ * the work.
  */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const shallowest = new Map<object, number>();
-  const stack: Array<[unknown, number]> = [[value, 0]];
+  const deepestWalk = new Map<object, number>();
+  const onPath = new Set<object>();
+  const stack: Array<{ node: unknown; depth: number; leave?: true }> = [{ node: value, depth: 0 }];
   while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+    const { node, depth, leave } = stack.pop()!;
     if (typeof node !== 'object' || node === null || ArrayBuffer.isView(node) || node instanceof ArrayBuffer) continue;
-    if (depth >= max) return true;
-    const seen = shallowest.get(node);
-    if (seen !== undefined && seen <= depth) continue;
-    shallowest.set(node, depth);
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+    if (leave) {
+      onPath.delete(node);
+      continue;
+    }
+    if (depth >= max || onPath.has(node)) return true;
+    if ((deepestWalk.get(node) ?? -1) >= depth) continue;
+    deepestWalk.set(node, depth);
+    onPath.add(node);
+    stack.push({ node, depth, leave: true });
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push({ node: child, depth: depth + 1 });
   }
   return false;
 }
