@@ -9,6 +9,9 @@ import { AdminInvalidArgumentError } from './admin.errors.js';
  */
 export const MAX_JSON_DEPTH = 64;
 
+/** SNS/SQS message attribute names are at most 256 characters (AMQP header names 255 bytes, checked when sent). */
+const ATTRIBUTE_NAME_MAX = 256;
+
 /** Characters of a refused string an error message quotes. */
 const PREVIEW_CHARS = 60;
 
@@ -214,6 +217,8 @@ export function attributes(): Field<Record<string, AttributeValue>> {
       if (!isPlainObject(value)) throw invalidArgument(argument, 'must be an object of attribute names to values', value);
       for (const [name, attribute] of Object.entries(value)) {
         const at = `${argument}.${name.length <= PREVIEW_CHARS ? name : `${name.slice(0, PREVIEW_CHARS)}…`}`;
+        if (name.length === 0 || name.length > ATTRIBUTE_NAME_MAX)
+          throw invalidArgument(at, `attribute names are 1 to ${ATTRIBUTE_NAME_MAX} characters; this one has ${name.length}`);
         const scalar =
           attribute === null ||
           typeof attribute === 'string' ||

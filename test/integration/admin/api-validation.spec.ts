@@ -1,6 +1,7 @@
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { jest } from '@jest/globals';
+import { gzipSync } from 'node:zlib';
 import { MessagingAdminService, type RedriveOptions, type RedriveResult, type TransportName } from '../../../lib/index.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { brokerNames, cleanUpBrokerAfterAll, rabbitMqOptions } from '../../support/rabbitmq.js';
@@ -343,13 +344,21 @@ function probesEveryRoute(transport: TransportName, http: () => AdminHttpApp, n:
     expect(json.message.length).toBeLessThan(600);
   });
 
-  it('answers invalid JSON with 400 and a body over the parser limit with 413, never 500', async () => {
+  it('answers invalid JSON or gzip with 400 and a body over the parser limit (inflated too) with 413, never 500', async () => {
     const invalid = await send(http(), { method: 'POST', path: '/queues', body: '{"name": ' });
     expect(invalid.status).toBe(400);
     expect(invalid.json.message).toMatch(/JSON/);
     const large = await send(http(), { method: 'POST', path: '/queues', body: JSON.stringify({ name: n('q'), pad: 'x'.repeat(200_000) }) });
     expect(large.status).toBe(413);
     expect(large.json.message).toMatch(/too large/);
+    const inflate = (body: Buffer) =>
+      fetch(`${http().url}/messaging/queues`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+      });
+    expect((await inflate(gzipSync(JSON.stringify({ name: n('q'), pad: 'x'.repeat(5_000_000) })))).status).toBe(413); // 5 MB from 5 kB
+    expect((await inflate(Buffer.from('not gzip'))).status).toBe(400);
   });
 }
 

@@ -107,6 +107,9 @@ describe('checkRequest (the controller)', () => {
     expect(on('sns-sqs', ADMIN_ROUTES.publish, { data: 1, attributes: 'x' }, { topic: 't' }).argument).toBe('attributes');
     expect(on('amqp', ADMIN_ROUTES.publish, { data: 1, attributes: [1] }, { topic: 't' }).argument).toBe('attributes');
     expect(on('amqp', ADMIN_ROUTES.publish, { data: 1, attributes: { n: Infinity } }, { topic: 't' }).argument).toBe('attributes.n');
+    expect(on('amqp', ADMIN_ROUTES.publish, { data: 1, attributes: { ['k'.repeat(90_000)]: 'v' } }, { topic: 't' }).message).toBe(
+      `Invalid attributes.${'k'.repeat(60)}…: attribute names are 1 to 256 characters; this one has 90000`,
+    );
     expect(on('sns-sqs', ADMIN_ROUTES.peek, { spendReceive: 'yes' }, { name: 'q' }).argument).toBe('spendReceive');
     expect(on('sns-sqs', ADMIN_ROUTES.peek, { max: 101 }, { name: 'q' }).rule).toBe('must be an integer from 1 to 100');
   });
