@@ -1,5 +1,5 @@
 import { QUEUE_NAME_MAX, TOPIC_NAME_MAX } from '../sns-sqs/naming.js';
-import { invalidArgument } from './admin-validation.js';
+import { AdminInvalidArgumentError } from './admin.errors.js';
 
 const SQS_NAME = /^[A-Za-z0-9_-]+$/;
 const AMQP_NAME_MAX_BYTES = 255;
@@ -9,15 +9,15 @@ export function checkSqsQueueName(name: unknown, argument = 'queue name'): asser
   checkNonEmpty(name, argument);
   const fifo = name.endsWith('.fifo');
   if (!SQS_NAME.test(fifo ? name.slice(0, -'.fifo'.length) : name))
-    throw invalidArgument(argument, "SQS queue names may contain only A-Z, a-z, 0-9, _ and - (and end in '.fifo')", name);
+    throw new AdminInvalidArgumentError(argument, "SQS queue names may contain only A-Z, a-z, 0-9, _ and - (and end in '.fifo')", name);
   if (name.length > QUEUE_NAME_MAX)
-    throw invalidArgument(argument, `SQS queue names are at most ${QUEUE_NAME_MAX} characters; it has ${name.length}`, name);
+    throw new AdminInvalidArgumentError(argument, `SQS queue names are at most ${QUEUE_NAME_MAX} characters; it has ${name.length}`, name);
 }
 
 /** An SNS topic name (after topicPrefix and encoding) within the SNS length limit. */
 export function checkSnsTopicName(encoded: string, topic: string): void {
   if (encoded.length > TOPIC_NAME_MAX)
-    throw invalidArgument(
+    throw new AdminInvalidArgumentError(
       'topic',
       `SNS topic names (topicPrefix + topic, encoded) are at most ${TOPIC_NAME_MAX} characters; "${encoded}" has ${encoded.length}`,
       topic,
@@ -28,10 +28,10 @@ export function checkSnsTopicName(encoded: string, topic: string): void {
 export function checkAmqpName(name: unknown, argument: string): asserts name is string {
   checkNonEmpty(name, argument);
   if (Buffer.byteLength(name) > AMQP_NAME_MAX_BYTES)
-    throw invalidArgument(argument, `AMQP names are at most ${AMQP_NAME_MAX_BYTES} bytes`, name);
-  if (name.startsWith('amq.')) throw invalidArgument(argument, 'RabbitMQ reserves names starting with "amq."', name);
+    throw new AdminInvalidArgumentError(argument, `AMQP names are at most ${AMQP_NAME_MAX_BYTES} bytes`, name);
+  if (name.startsWith('amq.')) throw new AdminInvalidArgumentError(argument, 'RabbitMQ reserves names starting with "amq."', name);
 }
 
 export function checkNonEmpty(value: unknown, argument: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(argument, 'must be a non-empty string', value);
+  if (typeof value !== 'string' || value.length === 0) throw new AdminInvalidArgumentError(argument, 'must be a non-empty string', value);
 }

@@ -1,6 +1,7 @@
 import type { TransportName } from '../messaging.options.js';
 import type { AttributeValue } from '../transport/broker.js';
 import { AdminInvalidArgumentError } from './admin.errors.js';
+import { PREVIEW_CHARS } from './value-preview.js';
 
 /**
  * Levels of arrays and objects a JSON value given to the admin API may nest (a message's `data`, a filter policy,
@@ -11,9 +12,6 @@ export const MAX_JSON_DEPTH = 64;
 
 /** SNS/SQS message attribute names are at most 256 characters (AMQP header names 255 bytes, checked when sent). */
 const ATTRIBUTE_NAME_MAX = 256;
-
-/** Characters of a refused string an error message quotes. */
-const PREVIEW_CHARS = 60;
 
 /** One kind of value: the rule it checks and its OpenAPI 3.0 schema, written once. */
 export interface Field<T> {
@@ -51,33 +49,6 @@ export type CheckedOptions<A extends Arguments> = { [K in Exclude<keyof A, Requi
 /** The checked arguments of an operation: required ones present, optional ones possibly absent. */
 export type Checked<A extends Arguments> = { [K in RequiredKeys<A>]: ValueOf<A[K]> } & CheckedOptions<A>;
 
-/** An AdminInvalidArgumentError that quotes a small value as it is and describes a large or nested one briefly. */
-export function invalidArgument(argument: string, rule: string, value?: unknown): AdminInvalidArgumentError {
-  const quotable =
-    value === undefined ||
-    value === null ||
-    typeof value === 'number' ||
-    typeof value === 'boolean' ||
-    (typeof value === 'string' && value.length <= PREVIEW_CHARS);
-  return quotable
-    ? new AdminInvalidArgumentError(argument, rule, value)
-    : new AdminInvalidArgumentError(argument, `${rule} (got ${preview(value)})`);
-}
-
-/** A short description of any value, safe for values too large or too deep to print. */
-export function preview(value: unknown): string {
-  if (typeof value === 'string')
-    return value.length <= PREVIEW_CHARS
-      ? JSON.stringify(value)
-      : `${JSON.stringify(value.slice(0, PREVIEW_CHARS))}… (${value.length} characters)`;
-  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
-  if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
-  if (typeof value === 'object' && value !== null) return 'an object';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function' || typeof value === 'symbol') return `a ${typeof value}`;
-  return String(value);
-}
-
 /**
  * Whether the value nests more than `max` levels of arrays and objects. Iterative (a 50,000-deep array cannot
  * overflow it) and depth first: a cycle (infinitely deep) is found when an object comes back below itself, and an
@@ -113,7 +84,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function checkDepth(value: unknown, argument: string): void {
   if (nestsDeeperThan(value, MAX_JSON_DEPTH))
-    throw invalidArgument(argument, `nests more than ${MAX_JSON_DEPTH} levels of arrays and objects`, value);
+    throw new AdminInvalidArgumentError(argument, `nests more than ${MAX_JSON_DEPTH} levels of arrays and objects`, value);
 }
 
 /** A string of `minLength` to `maxLength` characters. */
@@ -123,7 +94,8 @@ export function text(minLength: number, maxLength: number): Field<string> {
   return {
     openApi: { type: 'string', ...(minLength > 0 ? { minLength } : {}), maxLength },
     check(value, argument) {
-      if (typeof value !== 'string' || value.length < minLength || value.length > maxLength) throw invalidArgument(argument, rule, value);
+      if (typeof value !== 'string' || value.length < minLength || value.length > maxLength)
+        throw new AdminInvalidArgumentError(argument, rule, value);
       return value;
     },
   };
@@ -134,7 +106,7 @@ export function integer(minimum: number, maximum: number): Field<number> {
     openApi: { type: 'integer', minimum, maximum },
     check(value, argument) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum)
-        throw invalidArgument(argument, `must be an integer from ${minimum} to ${maximum}`, value);
+        throw new AdminInvalidArgumentError(argument, `must be an integer from ${minimum} to ${maximum}`, value);
       return value;
     },
   };
@@ -144,7 +116,7 @@ export function boolean(): Field<boolean> {
   return {
     openApi: { type: 'boolean' },
     check(value, argument) {
-      if (typeof value !== 'boolean') throw invalidArgument(argument, 'must be true or false', value);
+      if (typeof value !== 'boolean') throw new AdminInvalidArgumentError(argument, 'must be true or false', value);
       return value;
     },
   };
@@ -154,7 +126,8 @@ export function oneOf<const T extends string>(values: readonly T[]): Field<T> {
   return {
     openApi: { type: 'string', enum: [...values] },
     check(value, argument) {
-      if (!values.includes(value as T)) throw invalidArgument(argument, `must be one of ${values.map((v) => `"${v}"`).join(', ')}`, value);
+      if (!values.includes(value as T))
+        throw new AdminInvalidArgumentError(argument, `must be one of ${values.map((v) => `"${v}"`).join(', ')}`, value);
       return value as T;
     },
   };
@@ -169,7 +142,7 @@ export function orFalse<T>(field: Field<T>): Field<T | false> {
       try {
         return field.check(value, argument);
       } catch (error) {
-        if (error instanceof AdminInvalidArgumentError) throw invalidArgument(argument, `${error.rule}, or false`, value);
+        if (error instanceof AdminInvalidArgumentError) throw new AdminInvalidArgumentError(argument, `${error.rule}, or false`, value);
         throw error;
       }
     },
@@ -192,7 +165,7 @@ export function jsonObject(): Field<Record<string, unknown>> {
   return {
     openApi: { type: 'object' },
     check(value, argument) {
-      if (!isPlainObject(value)) throw invalidArgument(argument, 'must be a JSON object', value);
+      if (!isPlainObject(value)) throw new AdminInvalidArgumentError(argument, 'must be a JSON object', value);
       checkDepth(value, argument);
       return value;
     },
@@ -214,11 +187,11 @@ export function attributes(): Field<Record<string, AttributeValue>> {
       },
     },
     check(value, argument) {
-      if (!isPlainObject(value)) throw invalidArgument(argument, 'must be an object of attribute names to values', value);
+      if (!isPlainObject(value)) throw new AdminInvalidArgumentError(argument, 'must be an object of attribute names to values', value);
       for (const [name, attribute] of Object.entries(value)) {
         const at = `${argument}.${name.length <= PREVIEW_CHARS ? name : `${name.slice(0, PREVIEW_CHARS)}…`}`;
         if (name.length === 0 || name.length > ATTRIBUTE_NAME_MAX)
-          throw invalidArgument(at, `attribute names are 1 to ${ATTRIBUTE_NAME_MAX} characters; this one has ${name.length}`);
+          throw new AdminInvalidArgumentError(at, `attribute names are 1 to ${ATTRIBUTE_NAME_MAX} characters; this one has ${name.length}`);
         const scalar =
           attribute === null ||
           typeof attribute === 'string' ||
@@ -226,7 +199,7 @@ export function attributes(): Field<Record<string, AttributeValue>> {
           (typeof attribute === 'number' && Number.isFinite(attribute)) ||
           attribute instanceof Uint8Array;
         if (!scalar && !Array.isArray(attribute))
-          throw invalidArgument(at, 'must be a string, a finite number, a boolean, null, an array or bytes', attribute);
+          throw new AdminInvalidArgumentError(at, 'must be a string, a finite number, a boolean, null, an array or bytes', attribute);
         checkDepth(attribute, at);
       }
       return value as Record<string, AttributeValue>;
@@ -239,7 +212,7 @@ export function abortSignal(): Field<AbortSignal> {
   return {
     openApi: {},
     check(value, argument) {
-      if (!(value instanceof AbortSignal)) throw invalidArgument(argument, 'must be an AbortSignal', value);
+      if (!(value instanceof AbortSignal)) throw new AdminInvalidArgumentError(argument, 'must be an AbortSignal', value);
       return value;
     },
   };
@@ -259,13 +232,16 @@ export function checkArguments<A extends Arguments>(
   for (const [name, argument] of Object.entries(args)) {
     const value = values[name];
     if (value === undefined) {
-      if (argument.required) throw invalidArgument(name, `is required by ${operation} (${argument.description})`);
+      if (argument.required) throw new AdminInvalidArgumentError(name, `is required by ${operation} (${argument.description})`);
       continue;
     }
     if (argument.only && argument.only.transport !== transport)
-      throw invalidArgument(name, `is not supported on transport '${transport}' (${argument.only.transport} only): ${argument.only.why}`);
+      throw new AdminInvalidArgumentError(
+        name,
+        `is not supported on transport '${transport}' (${argument.only.transport} only): ${argument.only.why}`,
+      );
     if (argument.needs !== undefined && values[argument.needs] === undefined)
-      throw invalidArgument(name, `applies only together with ${argument.needs}`);
+      throw new AdminInvalidArgumentError(name, `applies only together with ${argument.needs}`);
     checked[name] = argument.field.check(value, name);
   }
   return checked as Checked<A>;
@@ -276,7 +252,7 @@ export function refuseUnknown(given: Record<string, unknown>, allowed: readonly 
   for (const key of Object.keys(given)) {
     if (given[key] === undefined || allowed.includes(key)) continue;
     const takes = allowed.length === 0 ? `it takes no ${what}s` : `its ${what}s are ${allowed.join(', ')}`;
-    throw invalidArgument(
+    throw new AdminInvalidArgumentError(
       key.length <= PREVIEW_CHARS ? key : `${key.slice(0, PREVIEW_CHARS)}…`,
       `unknown ${what} of ${operation}: ${takes}`,
     );
@@ -286,6 +262,6 @@ export function refuseUnknown(given: Record<string, unknown>, allowed: readonly 
 /** A plain object (or undefined, as {}): a request body or an options argument. */
 export function objectOrNothing(value: unknown, argument: string): Record<string, unknown> {
   if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw invalidArgument(argument, 'must be a JSON object', value);
+  if (!isPlainObject(value)) throw new AdminInvalidArgumentError(argument, 'must be a JSON object', value);
   return value;
 }

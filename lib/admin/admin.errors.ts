@@ -1,4 +1,5 @@
 import { MessagingError } from '../errors.js';
+import { quoted } from './value-preview.js';
 
 /** A queue, topic or subscription named in an admin operation does not exist (HTTP 404). */
 export class AdminResourceNotFoundError extends MessagingError {
@@ -11,14 +12,14 @@ export class AdminResourceNotFoundError extends MessagingError {
   }
 }
 
-/** An argument of an admin operation the broker would refuse (HTTP 400). */
+/** An argument of an admin operation the broker would refuse (HTTP 400); a large or deep value is described, never printed whole. */
 export class AdminInvalidArgumentError extends MessagingError {
   constructor(
     readonly argument: string,
     readonly rule: string,
     readonly value?: unknown,
   ) {
-    super(`Invalid ${argument}: ${rule}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`);
+    super(`Invalid ${argument}: ${rule}${value === undefined ? '' : ` (got ${quoted(value)})`}`);
   }
 }
 

@@ -77,7 +77,12 @@ export class AmqpAdmin implements AdminBackend {
     if (options.fifo)
       throw new AdminInvalidArgumentError('fifo', 'FIFO queues are an SNS/SQS feature; AMQP queues keep order without it', true);
     const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? `${name}${DLQ_SUFFIX}` : false);
-    if (dlqSetting !== false) checkAmqpName(dlqSetting, 'deadLetterQueue');
+    if (dlqSetting !== false && dlqSetting !== `${name}${DLQ_SUFFIX}`)
+      throw new AdminInvalidArgumentError(
+        'deadLetterQueue',
+        `on AMQP a queue's dead-letter queue is "${name}${DLQ_SUFFIX}" (the name consumers and redrive use); pass that or false`,
+        dlqSetting,
+      );
     const plan: QueuePlan = {
       name,
       competing: true,

@@ -207,6 +207,7 @@ export class SnsSqsAdmin implements AdminBackend {
     const arn = await this.topics.arn(topic);
     const attributes = toSnsAttributes(options.attributes ?? {}, topic);
     const fifo = arn.endsWith('.fifo');
+    refuseGroupWithoutFifo(options.groupId, fifo, `topic "${topic}"`);
     const { MessageId } = await this.clients.sns.send(
       new PublishCommand({
         TopicArn: arn,
@@ -226,8 +227,9 @@ export class SnsSqsAdmin implements AdminBackend {
     options: Admin.SendToQueueOptions,
   ): Promise<Admin.SentMessage> {
     checkSqsQueueName(queueName);
-    const queue = await this.queues.find(queueName);
     const fifo = queueName.endsWith('.fifo');
+    refuseGroupWithoutFifo(options.groupId, fifo, `queue "${queueName}"`);
+    const queue = await this.queues.find(queueName);
     const [, partition, , region, account] = queue.arn.split(':');
     const messageId = randomUUID();
     const attributes = toSnsAttributes(options.attributes ?? {}, topic);
@@ -311,6 +313,12 @@ export class SnsSqsAdmin implements AdminBackend {
 
 function text(body: string | Buffer): string {
   return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+/** A message group orders messages only on FIFO topics and queues; elsewhere SNS and SQS would drop it silently. */
+function refuseGroupWithoutFifo(groupId: string | undefined, fifo: boolean, target: string): void {
+  if (groupId !== undefined && !fifo)
+    throw new AdminInvalidArgumentError('groupId', `message groups exist only on FIFO topics and queues; ${target} is not one`, groupId);
 }
 
 /** What an existing queue has that the caller asked otherwise for, in words; empty when it matches. */

@@ -56,6 +56,14 @@ describe('admin API safety on AMQP (RabbitMQ)', () => {
     expect((await http.call('POST', '/queues', { name: queue })).json).toEqual({ name: queue, created: false });
   });
 
+  it('refuses a dead-letter queue name no consumer or redrive would use', async () => {
+    const queue = uniqueName('ads-q');
+    const refused = await http.call('POST', '/queues', { name: queue, deadLetterQueue: `${queue}-graveyard` });
+    expect(refused.status).toBe(400);
+    expect(refused.json.message).toContain(`Invalid deadLetterQueue: on AMQP a queue's dead-letter queue is "${queue}-dlq"`);
+    expect((await http.call('GET', `/queues/${queue}`)).status).toBe(404);
+  });
+
   it('refuses to peek a queue with a dead-letter queue unless spendReceive is given, and peeks the dead-letter queue freely', async () => {
     const queue = await adminQueue();
     await fill(queue, 1);

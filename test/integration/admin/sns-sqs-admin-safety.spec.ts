@@ -139,6 +139,17 @@ describe.each(SNS_SQS_EMULATORS)('admin API safety on SNS+SQS (%s)', (_emulator,
     expect(noDlq.json.message).toContain(`its dead-letter queue is "${queue}-dlq", not none`);
   });
 
+  it('refuses a message group on a standard topic or queue instead of dropping it', async () => {
+    const queue = `${prefix}-${uniqueName('grp')}`;
+    await http.call('POST', '/queues', { name: queue, deadLetterQueue: false });
+    const toQueue = await http.call('POST', `/queues/${queue}/messages`, { data: { n: 1 }, groupId: 'g1' });
+    expect(toQueue.status).toBe(400);
+    expect(toQueue.json.message).toContain('Invalid groupId: message groups exist only on FIFO topics and queues');
+    expect((await http.call('POST', '/topics', { name: 'grouped' })).status).toBe(201);
+    expect((await http.call('POST', '/topics/grouped/messages', { data: { n: 1 }, groupId: 'g1' })).status).toBe(400);
+    expect((await info(queue)).messages).toBe(0);
+  });
+
   it('answers 409 with the broker reason when SQS refuses a redrive into a FIFO queue, and keeps the messages visible', async () => {
     const queue = `${prefix}-${uniqueName('std')}`;
     const fifo = `${prefix}-${uniqueName('ff')}`;

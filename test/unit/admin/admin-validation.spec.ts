@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { jest } from '@jest/globals';
 import { ADMIN_ROUTES, checkCall, checkRequest, type AdminRoute } from '../../../lib/admin/admin-schemas.js';
-import { invalidArgument, MAX_JSON_DEPTH, nestsDeeperThan, preview } from '../../../lib/admin/admin-validation.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../../lib/admin/admin-validation.js';
+import { preview } from '../../../lib/admin/value-preview.js';
 import { openApiDocument } from '../../../lib/admin/http/openapi-document.js';
 import { AdminInvalidArgumentError, MessagingAdminService, type TransportName } from '../../../lib/index.js';
 
@@ -61,12 +62,13 @@ describe('nestsDeeperThan', () => {
 
 describe('error messages', () => {
   it('quote small values and describe large or nested ones briefly', () => {
-    expect(invalidArgument('max', 'must be an integer', 'x').message).toBe('Invalid max: must be an integer (got "x")');
-    expect(invalidArgument('max', 'must be an integer', 1.5).value).toBe(1.5);
-    const long = invalidArgument('name', 'is too long', 'y'.repeat(100_000));
+    expect(new AdminInvalidArgumentError('max', 'must be an integer', 'x').message).toBe('Invalid max: must be an integer (got "x")');
+    expect(new AdminInvalidArgumentError('max', 'must be an integer', 1.5).value).toBe(1.5);
+    const long = new AdminInvalidArgumentError('name', 'is too long', 'y'.repeat(100_000));
     expect(long.message).toBe(`Invalid name: is too long (got "${'y'.repeat(60)}"… (100000 characters))`);
-    expect(long.value).toBeUndefined();
-    expect(invalidArgument('data', 'nests too deep', nested(50_000)).message).toBe('Invalid data: nests too deep (got an array of 1 item)');
+    expect(new AdminInvalidArgumentError('data', 'nests too deep', nested(50_000)).message).toBe(
+      'Invalid data: nests too deep (got an array of 1 item)',
+    );
     expect(preview({ a: 1 })).toBe('an object');
     expect(preview(Buffer.alloc(3))).toBe('3 bytes');
   });
