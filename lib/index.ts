@@ -82,6 +82,7 @@ export {
   AdminConflictError,
   AdminOperationUnavailableError,
   AdminBrokerRefusedError,
+  AdminPeekSpendsReceiveError,
   AdminBrokerUnavailableError,
   AdminBrokerFailedError,
 } from './admin/admin.errors.js';
