@@ -22,7 +22,6 @@ import { ADMIN_ROUTES, checkRequest, type AdminRoute } from '../admin-schemas.js
 import type { Arguments } from '../admin-validation.js';
 import { MessagingAdminService } from '../messaging-admin.service.js';
 import { QueueOverviewService } from '../queue-overview.js';
-import { AccessTokenFromQueryGuard } from './access-token-from-query.guard.js';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
 import { DASHBOARD_PAGE } from './dashboard-page.js';
 import { openApiDocument } from './openapi-document.js';
@@ -56,7 +55,6 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
 
     @Get()
     @Header('content-type', HTML)
-    @Header('cache-control', 'no-store')
     dashboard() {
       return DASHBOARD_PAGE;
     }
@@ -180,7 +178,7 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       await this.admin.unsubscribe(this.check(ADMIN_ROUTES.unsubscribe, request).id);
     }
   }
-  if (guard) UseGuards(AccessTokenFromQueryGuard, guard)(MessagingAdminController);
+  if (guard) UseGuards(guard)(MessagingAdminController);
   return MessagingAdminController;
 }
 
