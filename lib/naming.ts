@@ -48,3 +48,19 @@ export function fitName(name: string, max: number): string {
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 10);
   return `${name.slice(0, max - hash.length - 1)}-${hash}`;
 }
+
+/** What the library appends to a queue's name to name its dead-letter queue; build names with deadLetterQueueName. */
+export const DEAD_LETTER_SUFFIX = '-dlq';
+
+/**
+ * The dead-letter queue the library names for a queue, on both transports: `<queue>-dlq` (on SNS+SQS before any
+ * `.fifo`, which the caller adds).
+ */
+export function deadLetterQueueName(queue: string): string {
+  return `${queue}${DEAD_LETTER_SUFFIX}`;
+}
+
+/** The queue whose dead-letter queue (as deadLetterQueueName names it) this is; undefined for any other name. */
+export function deadLetterSourceName(queue: string): string | undefined {
+  return queue.endsWith(DEAD_LETTER_SUFFIX) ? queue.slice(0, -DEAD_LETTER_SUFFIX.length) : undefined;
+}

@@ -2,7 +2,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
-import { encodeName, fitName } from '../naming.js';
+import { DEAD_LETTER_SUFFIX, deadLetterQueueName, encodeName, fitName } from '../naming.js';
 import { tomodachiAmqpQueueName, tomodachiSqsQueueName } from '../naming/tomodachi-names.js';
 import { checkSubscriptionExtras } from '../options-validation.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
@@ -81,7 +81,7 @@ function queuePlanFor(
   const deadLetter =
     deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
       ? null
-      : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : `${name}-dlq` };
+      : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : deadLetterQueueName(name) };
   return {
     name,
     competing,
@@ -130,9 +130,9 @@ function tomodachiQueueName({ pattern, competing, fifo, options, instanceId, han
 /** Readable and stable for a competing queue (service + topic); unique to this process otherwise. */
 function readableQueueName({ pattern, competing, options, instanceId }: NameInput): string {
   const readable = `${options.queueNamePrefix}${encodeName(options.serviceName)}--${encodeName(pattern)}`;
-  if (competing) return fitName(readable, GENERATED_NAME_MAX - '-dlq'.length);
+  if (competing) return fitName(readable, GENERATED_NAME_MAX - DEAD_LETTER_SUFFIX.length);
   const suffix = `--${instanceId.replace(/-/g, '').slice(0, 12)}`;
-  return `${fitName(readable, GENERATED_NAME_MAX - '-dlq'.length - suffix.length)}${suffix}`;
+  return `${fitName(readable, GENERATED_NAME_MAX - DEAD_LETTER_SUFFIX.length - suffix.length)}${suffix}`;
 }
 
 /** The FIFO queue settings the extras set (absent ones stay absent: the queue's attribute is left as it is). */

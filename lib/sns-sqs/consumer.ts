@@ -30,7 +30,7 @@ import { describeError } from '../error-text.js';
 import { sleep } from '../sleep.js';
 import { batchesOf, MAX_BATCH_ENTRIES } from './batching.js';
 import { DeleteBatcher } from './delete-batcher.js';
-import { deadLetterQueueName, deliveryTopicOfArn } from './naming.js';
+import { sqsDeadLetterQueueName, deliveryTopicOfArn } from './naming.js';
 import { fromSqsAttributes, parseNotification, parseQueueOnlyBody } from './notification.js';
 import { attributeWarnings, type InvalidAttribute } from './attribute-decoding.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
@@ -465,7 +465,7 @@ export class SqsConsumer {
       logSettledFailure(this.logger, about, outcome, decision, this.plan, this.settings.redrive);
       return false;
     }
-    const deadLetterQueue = deadLetterQueueName(this.plan) ?? this.plan.deadLetter!.name;
+    const deadLetterQueue = sqsDeadLetterQueueName(this.plan) ?? this.plan.deadLetter!.name;
     const moveFailure = await this.moveToDeadLetter(message, decision.reason);
     if (moveFailure !== undefined) {
       const redrive = this.settings.redrive;

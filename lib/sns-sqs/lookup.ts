@@ -1,6 +1,6 @@
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../topology/verification-error.js';
-import { deadLetterQueueName, queueName } from './naming.js';
+import { sqsDeadLetterQueueName, queueName } from './naming.js';
 import type { ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
 
 /**
@@ -13,7 +13,7 @@ export async function lookUpSnsSqsTopology(provisioner: SnsSqsProvisioner, plans
   const provisioned: ProvisionedQueue[] = [];
   for (const plan of plans) {
     const name = queueName(plan);
-    const dlqName = deadLetterQueueName(plan);
+    const dlqName = sqsDeadLetterQueueName(plan);
     const [queue, deadLetter] = await Promise.all([
       provisioner.queueUrlAndArn(name),
       dlqName ? provisioner.queueUrlAndArn(dlqName) : undefined,

@@ -24,11 +24,13 @@ export function deliveryTopicOfArn(topicArn: string, topicPrefix: string): strin
   return topicFromArn(topicArn, topicPrefix) ?? decodeName(topicArn.slice(topicArn.lastIndexOf(':') + 1).replace(/\.fifo$/, ''));
 }
 
+/** The SQS name of a planned queue: `.fifo` added for a FIFO queue whose name lacks it. */
 export function queueName(plan: Pick<QueuePlan, 'name' | 'fifo'>): string {
   return withFifo(plan.name, plan.fifo);
 }
 
-export function deadLetterQueueName(plan: QueuePlan): string | undefined {
+/** The SQS name of a planned queue's dead-letter queue (`.fifo` added as queueName adds it); undefined without one. */
+export function sqsDeadLetterQueueName(plan: Pick<QueuePlan, 'deadLetter' | 'fifo'>): string | undefined {
   return plan.deadLetter ? withFifo(plan.deadLetter.name, plan.fifo) : undefined;
 }
 
@@ -41,7 +43,7 @@ export function validateQueuePlans(queues: readonly QueuePlan[], topicPrefix: st
   for (const plan of queues) {
     const where = `@EventPattern('${plan.subscriptions[0]?.pattern ?? plan.name}')`;
     checkQueueName(queueName(plan), plan.name, `${where}.queueName`, plan.fifo);
-    const dlq = deadLetterQueueName(plan);
+    const dlq = sqsDeadLetterQueueName(plan);
     if (dlq && plan.deadLetter) checkQueueName(dlq, plan.deadLetter.name, `${where}.deadLetterQueueName`, plan.fifo);
     for (const sub of plan.subscriptions) {
       const name = topicName(topicPrefix, sub.pattern, plan.fifo);

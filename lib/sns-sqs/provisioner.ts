@@ -30,7 +30,7 @@ import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
 import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
-import { deadLetterQueueName, queueName, topicName } from './naming.js';
+import { sqsDeadLetterQueueName, queueName, topicName } from './naming.js';
 import { queuePolicy, sameJson } from './policy.js';
 import {
   deadLetterQueueAttributes,
@@ -182,7 +182,7 @@ export class SnsSqsProvisioner {
       return `${topic} (${topicState(topic)})`;
     });
     const deadLetter = deadLetterState
-      ? `dead-letter queue ${deadLetterQueueName(plan)} (${deadLetterState}; after ${plan.maxReceiveCount} attempts)`
+      ? `dead-letter queue ${sqsDeadLetterQueueName(plan)} (${deadLetterState}; after ${plan.maxReceiveCount} attempts)`
       : 'no dead-letter queue';
     this.logger.log?.(`SNS topic ${topics.join(', ') || '(none yet)'} → queue ${name} (${queueState}) → ${deadLetter}`);
   }
@@ -205,7 +205,7 @@ export class SnsSqsProvisioner {
   private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
     let deadLetter: QueueInfo | undefined;
     let deadLetterState: string | undefined;
-    const dlqName = deadLetterQueueName(plan);
+    const dlqName = sqsDeadLetterQueueName(plan);
     if (dlqName) {
       const ensured = await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options));
       deadLetter = ensured.queue;

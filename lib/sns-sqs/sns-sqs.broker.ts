@@ -18,7 +18,7 @@ import type {
 import { sleep } from '../sleep.js';
 import { checkAwsConfiguration, createClients, type AwsClients } from './clients.js';
 import { SqsConsumer, stopBoundMs } from './consumer.js';
-import { deadLetterQueueName, queueName, validateQueuePlans } from './naming.js';
+import { sqsDeadLetterQueueName, queueName, validateQueuePlans } from './naming.js';
 import { OrphanSweep } from './orphan-sweep.js';
 import { SnsSqsProvisioner, type ProvisionedQueue } from './provisioner.js';
 import { SnsPublisher } from './publisher.js';
@@ -31,7 +31,7 @@ import type { BrokerRedrive } from '../transport/settlement-log.js';
  * SQS itself moves a message to the dead-letter queue only when the library's own move failed.
  */
 function redriveOfPlan(plan: QueuePlan): BrokerRedrive | undefined {
-  const deadLetterQueue = deadLetterQueueName(plan);
+  const deadLetterQueue = sqsDeadLetterQueueName(plan);
   return plan.existingQueue === undefined && deadLetterQueue ? { deadLetterQueue, maxReceiveCount: plan.maxReceiveCount } : undefined;
 }
 
@@ -171,7 +171,7 @@ export class SnsSqsBroker implements Broker {
     return Promise.all(
       queues.map(async (q) => ({
         queue: q.plan.name,
-        deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name,
+        deadLetterQueue: sqsDeadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name,
         messages: await this.messagesIn(q.deadLetter!.url),
       })),
     );
@@ -186,7 +186,12 @@ export class SnsSqsBroker implements Broker {
         ]);
         return deadLetterMessages === undefined
           ? { queue: q.plan.name, messages }
-          : { queue: q.plan.name, messages, deadLetterQueue: deadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name, deadLetterMessages };
+          : {
+              queue: q.plan.name,
+              messages,
+              deadLetterQueue: sqsDeadLetterQueueName(q.plan) ?? q.plan.deadLetter!.name,
+              deadLetterMessages,
+            };
       }),
     );
   }

@@ -9,7 +9,7 @@ import {
   topicKmsKey,
   userTags,
 } from './desired-state.js';
-import { deadLetterQueueName, queueName, topicName } from './naming.js';
+import { sqsDeadLetterQueueName, queueName, topicName } from './naming.js';
 import { allowedSources, policyAllowsTopic } from './policy-check.js';
 import { sameJson } from './policy.js';
 import type { FoundQueue, ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
@@ -44,7 +44,7 @@ async function verifyQueuePlan(
   // The queue first: its ARN tells the account and region, so topics can be found even when none is listed yet.
   const name = queueName(plan);
   const queue = await provisioner.findQueue(name);
-  const dlqName = deadLetterQueueName(plan);
+  const dlqName = sqsDeadLetterQueueName(plan);
   const deadLetter = dlqName ? await provisioner.findQueue(dlqName) : undefined;
   if (dlqName) {
     if (!deadLetter)

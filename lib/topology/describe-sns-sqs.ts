@@ -1,6 +1,6 @@
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from '../sns-sqs/desired-state.js';
-import { deadLetterQueueName, queueName, topicName, validateQueuePlans } from '../sns-sqs/naming.js';
+import { sqsDeadLetterQueueName, queueName, topicName, validateQueuePlans } from '../sns-sqs/naming.js';
 import { queuePolicy } from '../sns-sqs/policy.js';
 import { isWildcardPattern } from '../sns-sqs/wildcard-topics.js';
 import type { QueuePlan } from '../transport/broker.js';
@@ -27,7 +27,7 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
     }
     const perProcessQueue = !plan.competing;
     const name = queueName(plan);
-    const dlqName = deadLetterQueueName(plan);
+    const dlqName = sqsDeadLetterQueueName(plan);
     if (dlqName) {
       queues.push({
         name: dlqName,

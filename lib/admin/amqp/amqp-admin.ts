@@ -17,12 +17,11 @@ import {
   AdminResourceNotFoundError,
 } from '../admin.errors.js';
 import { describeError } from '../../error-text.js';
+import { DEAD_LETTER_SUFFIX, deadLetterQueueName, deadLetterSourceName } from '../../naming.js';
 import { checkAmqpName, checkNonEmpty } from '../admin-names.js';
 import type * as Admin from '../admin.types.js';
 import { AmqpChannels } from './amqp-channels.js';
 import { RabbitMqManagement } from './rabbitmq-management.js';
-
-const DLQ_SUFFIX = '-dlq';
 
 /**
  * The admin operations on AMQP (RabbitMQ). A "topic" resource is an exchange (createTopic declares a durable topic
@@ -65,7 +64,7 @@ export class AmqpAdmin implements AdminBackend {
     const info: Admin.QueueInfo = { transport: 'amqp', name, messages: queue.messageCount, consumers: queue.consumerCount };
     const dlq = await this.deadLetterQueueOf(name);
     if (dlq) {
-      info.deadLetterQueue = { name: `${name}${DLQ_SUFFIX}`, messages: dlq.messageCount };
+      info.deadLetterQueue = { name: deadLetterQueueName(name), messages: dlq.messageCount };
       // a consumer counts a redelivered message as one more attempt, and a peek marks it redelivered
       info.maxReceiveCount = this.options.maxReceiveCount;
     }
@@ -76,11 +75,12 @@ export class AmqpAdmin implements AdminBackend {
     checkAmqpName(name, 'queue name');
     if (options.fifo)
       throw new AdminInvalidArgumentError('fifo', 'FIFO queues are an SNS/SQS feature; AMQP queues keep order without it', true);
-    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? `${name}${DLQ_SUFFIX}` : false);
-    if (dlqSetting !== false && dlqSetting !== `${name}${DLQ_SUFFIX}`)
+    const ownDeadLetterQueue = deadLetterQueueName(name);
+    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? ownDeadLetterQueue : false);
+    if (dlqSetting !== false && dlqSetting !== ownDeadLetterQueue)
       throw new AdminInvalidArgumentError(
         'deadLetterQueue',
-        `on AMQP a queue's dead-letter queue is "${name}${DLQ_SUFFIX}" (the name consumers and redrive use); pass that or false`,
+        `on AMQP a queue's dead-letter queue is "${ownDeadLetterQueue}" (the name consumers and redrive use); pass that or false`,
         dlqSetting,
       );
     const plan: QueuePlan = {
@@ -96,7 +96,7 @@ export class AmqpAdmin implements AdminBackend {
     };
     const existed = (await this.channels.checkQueue(name)) !== undefined;
     if (existed && options.deadLetterQueue !== undefined) {
-      const dlq = (await this.deadLetterQueueOf(name)) ? `${name}${DLQ_SUFFIX}` : false;
+      const dlq = (await this.deadLetterQueueOf(name)) ? ownDeadLetterQueue : false;
       if (dlq !== dlqSetting)
         throw new AdminConflictError(
           name,
@@ -179,7 +179,7 @@ export class AmqpAdmin implements AdminBackend {
   async peek(queue: string, max: number, spendReceive: boolean): Promise<RawPeeked[]> {
     await this.channels.requireQueue(queue);
     if (!spendReceive && (await this.deadLetterQueueOf(queue)))
-      throw new AdminPeekSpendsReceiveError(queue, this.options.maxReceiveCount, `${queue}${DLQ_SUFFIX}`);
+      throw new AdminPeekSpendsReceiveError(queue, this.options.maxReceiveCount, deadLetterQueueName(queue));
     return this.channels.with(async (channel) => {
       const held: GetMessage[] = [];
       try {
@@ -206,9 +206,13 @@ export class AmqpAdmin implements AdminBackend {
    * the copy, so a process that dies midway leaves it in the DLQ (or both), never nowhere. Attempts start again.
    */
   async redrive(deadLetterQueue: string, options: Admin.RedriveOptions): Promise<Admin.RedriveResult> {
-    const to = options.to ?? (deadLetterQueue.endsWith(DLQ_SUFFIX) ? deadLetterQueue.slice(0, -DLQ_SUFFIX.length) : undefined);
+    const to = options.to ?? deadLetterSourceName(deadLetterQueue);
     if (!to)
-      throw new AdminResourceNotFoundError('dead-letter source', deadLetterQueue, `its name does not end in "${DLQ_SUFFIX}"; pass { to }`);
+      throw new AdminResourceNotFoundError(
+        'dead-letter source',
+        deadLetterQueue,
+        `its name does not end in "${DEAD_LETTER_SUFFIX}"; pass { to }`,
+      );
     if (to === deadLetterQueue) throw new AdminInvalidArgumentError('to', 'must be another queue than the dead-letter queue', to);
     // what is in the queue now: messages that come back during the move stay for next time
     const { messageCount: waiting } = await this.channels.requireQueue(deadLetterQueue);
@@ -264,7 +268,7 @@ export class AmqpAdmin implements AdminBackend {
 
   /** The queue's dead-letter queue as provisioning names it, when it exists (a dead-letter queue has none). */
   private async deadLetterQueueOf(queue: string): Promise<{ messageCount: number } | undefined> {
-    return queue.endsWith(DLQ_SUFFIX) ? undefined : this.channels.checkQueue(`${queue}${DLQ_SUFFIX}`);
+    return deadLetterSourceName(queue) !== undefined ? undefined : this.channels.checkQueue(deadLetterQueueName(queue));
   }
 
   private routingKey(topic: string): string {

@@ -12,7 +12,8 @@ import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClie
 import type { ResolvedMessagingOptions } from '../../messaging.options.js';
 import { toSnsAttributes } from '../../sns-sqs/attributes.js';
 import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } from '../../sns-sqs/desired-state.js';
-import { topicFromArn, topicName } from '../../sns-sqs/naming.js';
+import { deadLetterQueueName } from '../../naming.js';
+import { queueName, topicFromArn, topicName } from '../../sns-sqs/naming.js';
 import { queuePolicy, sameJson } from '../../sns-sqs/policy.js';
 import type { AdminBackend, RawPeeked } from '../admin-backend.js';
 import { AdminConflictError, AdminInvalidArgumentError, AdminPeekSpendsReceiveError, AdminResourceNotFoundError } from '../admin.errors.js';
@@ -71,11 +72,11 @@ export class SnsSqsAdmin implements AdminBackend {
 
   async createQueue(name: string, options: Admin.CreateQueueOptions): Promise<Admin.CreatedResource> {
     const fifo = options.fifo === true || name.endsWith('.fifo');
-    const full = fifo && !name.endsWith('.fifo') ? `${name}.fifo` : name;
+    const full = queueName({ name, fifo });
     checkSqsQueueName(full);
     const base = fifo ? full.slice(0, -'.fifo'.length) : full;
-    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? `${base}-dlq` : false);
-    const dlqName = dlqSetting === false ? undefined : fifo && !dlqSetting.endsWith('.fifo') ? `${dlqSetting}.fifo` : dlqSetting;
+    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? deadLetterQueueName(base) : false);
+    const dlqName = dlqSetting === false ? undefined : queueName({ name: dlqSetting, fifo });
     if (dlqName) checkSqsQueueName(dlqName, 'deadLetterQueue');
     if (dlqName === full)
       throw new AdminInvalidArgumentError('deadLetterQueue', 'must be another queue than the queue itself', options.deadLetterQueue);

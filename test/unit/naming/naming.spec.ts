@@ -1,4 +1,5 @@
-import { decodeName, encodeName, fitName } from '../../../lib/naming.js';
+import { deadLetterQueueName, deadLetterSourceName, decodeName, encodeName, fitName } from '../../../lib/naming.js';
+import { queueName, sqsDeadLetterQueueName } from '../../../lib/sns-sqs/naming.js';
 
 /** Deterministic PRNG (mulberry32) so that the property checks below are reproducible. */
 function prng(seed: number): () => number {
@@ -74,5 +75,28 @@ describe('fitName', () => {
     for (let length = 0; length < 300; length += 7) {
       for (const max of [20, 57, 71, 80]) expect(fitName('n'.repeat(length), max).length).toBeLessThanOrEqual(max);
     }
+  });
+});
+
+describe('deadLetterQueueName / deadLetterSourceName (the one <queue>-dlq rule)', () => {
+  it("names a queue's dead-letter queue <queue>-dlq", () => {
+    expect(deadLetterQueueName('billing--order___2e_paid')).toBe('billing--order___2e_paid-dlq');
+    expect(deadLetterQueueName('orders-retry')).toBe('orders-retry-dlq');
+  });
+
+  it('finds the source queue of a name deadLetterQueueName made, and none for any other name', () => {
+    for (const queue of ['orders', 'a-dlq', 'x.y']) expect(deadLetterSourceName(deadLetterQueueName(queue))).toBe(queue);
+    expect(deadLetterSourceName('orders')).toBeUndefined();
+    expect(deadLetterSourceName('orders-dlq2')).toBeUndefined();
+    expect(deadLetterSourceName('orders_dlq')).toBeUndefined();
+  });
+
+  it('on SQS a FIFO queue x.fifo gets x-dlq.fifo, and a name that already ends in .fifo keeps it', () => {
+    const deadLetter = { name: deadLetterQueueName('orders') };
+    expect(sqsDeadLetterQueueName({ deadLetter, fifo: true })).toBe('orders-dlq.fifo');
+    expect(sqsDeadLetterQueueName({ deadLetter, fifo: false })).toBe('orders-dlq');
+    expect(sqsDeadLetterQueueName({ deadLetter: null, fifo: true })).toBeUndefined();
+    expect(queueName({ name: 'orders', fifo: true })).toBe('orders.fifo');
+    expect(queueName({ name: 'orders.fifo', fifo: true })).toBe('orders.fifo');
   });
 });
