@@ -6,7 +6,9 @@ import { encodeRoutingKey, escapeCharacters } from '../naming.js';
  * service's queues in place. The rules (tomodachi/transport/aws_sns_sqs.py and amqp.py):
  *
  * - SNS topic: `encode_topic(topic_prefix + topic [+ '.fifo'])`: every character outside `[A-Za-z0-9_*#-]` becomes
- *   `___<utf-8 hex>_`, except the dot of a trailing `.fifo`.
+ *   `___<utf-8 hex>_`, except the dot of a trailing `.fifo`. The library names its topics with topicName
+ *   (lib/sns-sqs/naming.ts), which equals this for every topic SNS accepts (no `*` or `#`); encode_topic itself is
+ *   kept here only as the input of the queue-name hash below.
  * - SQS queue: `queue_name_prefix + sha256(encode_topic(topic))` (the topic without its prefix), or for a
  *   non-competing consumer `sha256(encode_topic(topic) + func_name + service_uuid)`; `.fifo` appended for FIFO.
  * - AMQP queue: the same, over `encode_routing_key(routing_key)` (which keeps most printable ASCII) and without
@@ -32,18 +34,6 @@ export function encodeTomodachiTopic(topic: string): string {
   return escapeCharacters(topic, SNS_KEEP);
 }
 
-/** tomodachi's `AmqpTransport.encode_routing_key`: the routing-key encoding the AMQP transport publishes and binds with. */
-export function encodeTomodachiRoutingKey(routingKey: string): string {
-  return encodeRoutingKey(routingKey);
-}
-
-/** The SNS topic name tomodachi uses for a topic: prefixed, `.fifo` for FIFO, encoded. */
-export function tomodachiTopicName(topicPrefix: string, topic: string, fifo: boolean): string {
-  let name = `${topicPrefix}${topic}`;
-  if (fifo && !name.endsWith('.fifo')) name += '.fifo';
-  return encodeTomodachiTopic(name);
-}
-
 /** The SQS queue name tomodachi generates for a subscription without an explicit queue name. */
 export function tomodachiSqsQueueName(input: TomodachiQueueNameInput & { fifo: boolean }): string {
   const name = prefixedHash(encodeTomodachiTopic(input.topic), input);
@@ -52,7 +42,7 @@ export function tomodachiSqsQueueName(input: TomodachiQueueNameInput & { fifo: b
 
 /** The AMQP queue name tomodachi generates for a subscription without an explicit queue name. */
 export function tomodachiAmqpQueueName(input: TomodachiQueueNameInput): string {
-  return prefixedHash(encodeTomodachiRoutingKey(input.topic), input);
+  return prefixedHash(encodeRoutingKey(input.topic), input);
 }
 
 function prefixedHash(encodedTopic: string, input: TomodachiQueueNameInput): string {

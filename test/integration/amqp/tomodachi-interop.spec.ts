@@ -5,7 +5,8 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { MessagingContext, ProvisioningError } from '../../../lib/index.js';
 import { emit, startTestApp, tryStartTestApp } from '../../support/apps.js';
 import { tomodachiEnvelope } from '../../support/tomodachi-envelope.js';
-import { encodeTomodachiRoutingKey, tomodachiAmqpQueueName } from '../../../lib/naming/tomodachi-names.js';
+import { encodeRoutingKey } from '../../../lib/naming.js';
+import { tomodachiAmqpQueueName } from '../../../lib/naming/tomodachi-names.js';
 import { cleanUpBrokerAfterAll, queueInfo, rabbitMqOptions, rawConnection } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 
@@ -84,8 +85,8 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       const serviceName = track(uniqueName('rk-in'));
       apps.push(await startTestApp(rabbitMqOptions({ serviceName, topicPrefix }), [MenuController]));
       // what tomodachi's publish does: encode_routing_key(prefix + topic), no properties
-      const exactKey = encodeTomodachiRoutingKey(`${topicPrefix}menu.café`);
-      const wildKey = encodeTomodachiRoutingKey(`${topicPrefix}prix.€.日本`);
+      const exactKey = encodeRoutingKey(`${topicPrefix}menu.café`);
+      const wildKey = encodeRoutingKey(`${topicPrefix}prix.€.日本`);
       expect(exactKey).toBe(`${topicPrefix}menu.caf___c3a9_`);
       expect(wildKey).toBe(`${topicPrefix}prix.___e282ac_.___e697a5____e69cac_`);
       channel.publish('amq.topic', exactKey, Buffer.from(tomodachiEnvelope({ id: 'e' }, `${topicPrefix}menu.café`, SERVICE)));
@@ -108,7 +109,7 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       ]) {
         await channel.assertQueue(queue, { durable: false });
         // tomodachi binds encode_routing_key(prefix + pattern)
-        await channel.bindQueue(queue, 'amq.topic', encodeTomodachiRoutingKey(pattern));
+        await channel.bindQueue(queue, 'amq.topic', encodeRoutingKey(pattern));
         await channel.consume(
           queue,
           (msg) => {
@@ -155,12 +156,12 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       const { queue, seen, options, controller } = takeover(pattern);
       const declare = await raw.createChannel();
       await declare.assertQueue(queue, TOMODACHI_QUEUE);
-      await declare.bindQueue(queue, 'amq.topic', encodeTomodachiRoutingKey(pattern));
+      await declare.bindQueue(queue, 'amq.topic', encodeRoutingKey(pattern));
       await declare.close();
 
       apps.push(await startTestApp(options, [controller]));
       expect(await queueInfo(raw, queue)).toMatchObject({ consumerCount: 1 });
-      channel.publish('amq.topic', encodeTomodachiRoutingKey(pattern), Buffer.from(tomodachiEnvelope({ id: '1' }, pattern, SERVICE)));
+      channel.publish('amq.topic', encodeRoutingKey(pattern), Buffer.from(tomodachiEnvelope({ id: '1' }, pattern, SERVICE)));
       await waitFor(() => seen.length === 1, { what: 'the message on the taken-over queue' });
       expect(seen).toEqual([{ topic: pattern, id: '1' }]);
     });
@@ -174,7 +175,7 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       const closed: unknown[] = [];
       declare.on('error', (error: unknown) => closed.push(error));
       const ok = await declare.assertQueue(queue, TOMODACHI_QUEUE);
-      await declare.bindQueue(queue, 'amq.topic', encodeTomodachiRoutingKey(pattern));
+      await declare.bindQueue(queue, 'amq.topic', encodeRoutingKey(pattern));
       await declare.close();
       expect(ok).toMatchObject({ queue, consumerCount: 1 });
       expect(closed).toEqual([]);

@@ -3,7 +3,8 @@ import { Controller, type INestApplication } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
-import { tomodachiSqsQueueName, tomodachiTopicName } from '../../../lib/naming/tomodachi-names.js';
+import { encodeName } from '../../../lib/naming.js';
+import { tomodachiSqsQueueName } from '../../../lib/naming/tomodachi-names.js';
 import { ServiceIdentity } from '../../../lib/service-identity.js';
 import { emit, startTestApp } from '../../support/apps.js';
 import { type Fauxqs, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
@@ -70,10 +71,8 @@ describe("queueNaming 'tomodachi' on SNS+SQS (fauxqs)", () => {
     for (const name of [paid, shipped, refunded, `${paid}-dlq`]) expect(await queueExists(name)).toBe(true);
     const topics = (await fauxqs.sns.send(new ListTopicsCommand({}))).Topics?.map((t) => t.TopicArn!.split(':').pop()) ?? [];
     expect(topics).toEqual(
-      expect.arrayContaining([
-        tomodachiTopicName(topicPrefix, 'order.paid', false),
-        tomodachiTopicName(topicPrefix, 'order.shipped', true),
-      ]),
+      // tomodachi's encode_topic: the dot of "order.paid" hex-escaped, the dot of a trailing ".fifo" kept
+      expect.arrayContaining([`${encodeName(topicPrefix)}order___2e_paid`, `${encodeName(topicPrefix)}order___2e_shipped.fifo`]),
     );
 
     await emit(app, 'order.paid', { id: '1' });
