@@ -23,7 +23,7 @@ export interface MessagingAdminHttpOptions {
   imports?: ModuleMetadata['imports'];
 }
 
-export interface AdminMonitorOptions {
+interface AdminMonitorOptions {
   /**
    * Milliseconds between two looks (default 5000): this app's consumers (`consumer.connected` / `consumer.disconnected`,
    * no broker call) and, while events$ is observed, the depth of every dashboard queue (`queue.depth`, one queue info each).
@@ -53,7 +53,7 @@ export interface AdminHttpSettings {
 }
 export const ADMIN_HTTP_SETTINGS = Symbol('MESSAGING_ADMIN_HTTP_SETTINGS');
 
-export const DEFAULT_ADMIN_PATH = 'messaging';
+const DEFAULT_ADMIN_PATH = 'messaging';
 export const DEFAULT_MONITOR_INTERVAL_MS = 5000;
 
 /** The mount path without surrounding slashes; refuses a start without a guard unless `unprotected: true`. */

@@ -281,8 +281,6 @@ export const ADMIN_ROUTES = {
   }),
 };
 
-export type AdminRouteName = keyof typeof ADMIN_ROUTES;
-
 function namesIn(route: AdminRoute, keep: (argument: Argument) => boolean): string[] {
   return Object.entries(route.args)
     .filter(([, argument]) => keep(argument))

@@ -15,9 +15,9 @@ export type AmqpModel = amqp.ChannelModel;
  * Runs on every new connection before it is reported connected (re-declare topology, re-attach consumers). What it
  * resolves with (e.g. "2 consumer(s) re-attached") goes into the one line that says a lost connection is back.
  */
-export type ConnectionSetup = (model: AmqpModel) => Promise<string | void>;
+type ConnectionSetup = (model: AmqpModel) => Promise<string | void>;
 /** Runs on close() before the connection itself closes (close channels first); must finish by `deadline`. */
-export type ConnectionTeardown = (deadline: number) => Promise<void>;
+type ConnectionTeardown = (deadline: number) => Promise<void>;
 
 /**
  * One AMQP connection with heartbeats that reconnects with exponential backoff (reconnectDelay.initial → max)

@@ -7,7 +7,7 @@ import { isOutputTooLarge } from '../envelopes/inflate.js';
  */
 const AS_IS = new Set(['', 'identity', 'utf-8', 'utf8', 'binary', '7bit', '8bit']);
 
-export type ContentDecoding = { ok: true; body: Buffer } | { ok: false; reason: string };
+type ContentDecoding = { ok: true; body: Buffer } | { ok: false; reason: string };
 
 /**
  * The body the envelope should decode: gzip and deflate (zlib or raw) bodies inflated, to at most `maxBytes`

@@ -346,5 +346,3 @@ export function contentTypeOf(body: string | Buffer): string {
   if (typeof body !== 'string') return 'application/octet-stream';
   return body.charCodeAt(0) === 123 /* { */ ? 'application/json' : 'text/plain';
 }
-
-export { toHeaders } from './headers.js';

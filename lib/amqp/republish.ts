@@ -2,7 +2,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import { HEADER, isInternalHeader } from './naming.js';
 
 /** Header that lists the user headers left off a republished message because they did not fit. */
-export const DROPPED_HEADERS = 'x-dropped-headers';
+const DROPPED_HEADERS = 'x-dropped-headers';
 /** Keep a republished message's headers well under amqplib's 64 KB field-table encoding buffer. */
 const HEADER_BUDGET_BYTES = 48 * 1024;
 

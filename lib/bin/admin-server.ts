@@ -23,7 +23,7 @@ Environment:
 
 type Env = Record<string, string | undefined>;
 
-export interface AdminServerSettings {
+interface AdminServerSettings {
   messaging: MessagingModuleOptions;
   admin: MessagingAdminModuleOptions;
   port: number;
@@ -38,7 +38,7 @@ export interface AdminServer {
 }
 
 /** The server's module options from environment variables (see ADMIN_SERVER_USAGE); fails naming the variable. */
-export function adminServerSettings(env: Env): AdminServerSettings {
+function adminServerSettings(env: Env): AdminServerSettings {
   const transport = env.MESSAGING_TRANSPORT;
   if (transport !== 'sns-sqs' && transport !== 'amqp')
     throw new MessagingOptionsError('MESSAGING_TRANSPORT', 'must be sns-sqs or amqp', transport ?? '(unset)');

@@ -1,6 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 
-export interface FoundMessagingModule {
+interface FoundMessagingModule {
   /** The `MessagingModule.forRoot(...)` / `forRootAsync(...)` import, to add an override provider to. */
   dynamic: DynamicModule;
   brokerToken: symbol;

@@ -12,7 +12,7 @@ export const USAGE = `Usage: nestjs-messaging-topology --format ${TOPOLOGY_FORMA
   --module  the compiled file exporting the Nest module (default: dist/app.module.js)
   --export  the module's export name (default: AppModule)`;
 
-export interface CliArguments {
+interface CliArguments {
   format: TopologyFormat;
   module: string;
   exportName: string;
@@ -20,7 +20,7 @@ export interface CliArguments {
 
 export class UsageError extends Error {}
 
-export function parseArguments(argv: readonly string[]): CliArguments {
+function parseArguments(argv: readonly string[]): CliArguments {
   const values: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -40,7 +40,7 @@ export function parseArguments(argv: readonly string[]): CliArguments {
 }
 
 /** Loads the compiled module file (ESM or CJS) and returns its Nest module export. */
-export async function loadModuleExport(file: string, exportName: string): Promise<Type> {
+async function loadModuleExport(file: string, exportName: string): Promise<Type> {
   const path = resolve(file);
   // The ESM build imports a file URL; the CJS build compiles import() to require(), which takes a path.
   const specifier = typeof require === 'function' ? path : pathToFileURL(path).href;
@@ -52,7 +52,7 @@ export async function loadModuleExport(file: string, exportName: string): Promis
 }
 
 /** The app's topology: an application context whose broker is a no-I/O one, the server's describeTopology(). */
-export async function describeModule(root: Type): Promise<MessagingTopology> {
+async function describeModule(root: Type): Promise<MessagingTopology> {
   const found = await findMessagingModule(root);
   if (!found) throw new UsageError(`${root.name} does not import MessagingModule.forRoot(...) or forRootAsync(...)`);
   found.dynamic.providers = [...(found.dynamic.providers ?? []), { provide: found.brokerToken, useValue: new NoIoBroker() }];

@@ -24,7 +24,7 @@ export interface SendToQueueOptions {
 }
 
 /** Longest SQS per-message delay. */
-export const MAX_DELAY_SECONDS = 900;
+const MAX_DELAY_SECONDS = 900;
 
 /** Throws PublishError for a queue or an option no broker would take. */
 export function checkSendToQueue(queue: unknown, options: SendToQueueOptions): void {

@@ -16,7 +16,7 @@ import { epochSeconds, newMessageUuid } from './envelope-fields.js';
 const PROTOCOL_VERSION = 'tomodachi-json-base--1.0.0';
 const COMPATIBLE_PROTOCOL_VERSIONS_JSON = JSON.stringify(['json_base-wip']);
 /** tomodachi compresses data whose JSON form reaches this many characters. */
-export const JSON_COMPRESSION_THRESHOLD = 60_000;
+const JSON_COMPRESSION_THRESHOLD = 60_000;
 
 /** tomodachi's JSON envelope (JsonBase), field for field; the default envelope. */
 @Injectable()

@@ -16,7 +16,7 @@ import { encodeRoutingKey, escapeCharacters } from '../naming.js';
  */
 
 /** The parts of a generated name: the topic or routing key as the handler names it, without any prefix. */
-export interface TomodachiQueueNameInput {
+interface TomodachiQueueNameInput {
   /** SNS topic / AMQP routing key, without topicPrefix. */
   topic: string;
   queueNamePrefix: string;

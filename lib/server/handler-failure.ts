@@ -106,7 +106,7 @@ export function scopeFailures(context: MessagingContext, scope: GlobalFilterScop
 }
 
 /** What Nest's default RPC filter logs: anything but an RpcException or an IntrinsicException. */
-export function wouldBeLoggedByNest(error: unknown): boolean {
+function wouldBeLoggedByNest(error: unknown): boolean {
   const intrinsic = (nestCommon as { IntrinsicException?: Function }).IntrinsicException;
   return !(error instanceof RpcException) && !(typeof intrinsic === 'function' && error instanceof intrinsic);
 }

@@ -72,7 +72,7 @@ export class AttachmentWatch {
   }
 }
 
-export interface FastPathInputs {
+interface FastPathInputs {
   modules?: ModulesContainer;
   /** The container's ApplicationConfig: the app's global enhancers and APP_* providers. */
   appConfig?: ApplicationConfig;
@@ -80,7 +80,7 @@ export interface FastPathInputs {
   watch?: AttachmentWatch;
 }
 
-export interface FastPathPlan {
+interface FastPathPlan {
   /** The direct call for a handler, or undefined when it must go through Nest's pipeline. */
   directFor(pattern: string, handler: MessageHandler): DirectHandler | undefined;
   /** Why no handler takes the fast path, when that is decided for the whole app. */

@@ -18,7 +18,7 @@ export interface HandlerRoute {
   protoClass?: ProtoClass;
 }
 
-export interface PlannedQueue {
+interface PlannedQueue {
   plan: QueuePlan;
   routes: HandlerRoute[];
 }
@@ -106,7 +106,7 @@ interface NameInput {
 }
 
 /** The queue name for a handler without `queueName`, as `options.queueNaming` says. */
-export function generatedQueueName(input: NameInput): string {
+function generatedQueueName(input: NameInput): string {
   return input.options.queueNaming === 'tomodachi' ? tomodachiQueueName(input) : readableQueueName(input);
 }
 

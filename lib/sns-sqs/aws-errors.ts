@@ -48,7 +48,7 @@ export function isTimeoutOrNetwork(error: unknown): boolean {
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
-export interface CallContext {
+interface CallContext {
   service: 'sns' | 'sqs';
   /** The API action, e.g. CreateQueue. */
   action: string;

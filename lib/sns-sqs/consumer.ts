@@ -39,7 +39,7 @@ import { changeVisibility, VisibilityHeartbeat } from './visibility-heartbeat.js
 import { countFailures } from './entry-batches.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
 
-export interface ConsumerSettings {
+interface ConsumerSettings {
   plan: QueuePlan;
   queueUrl: string;
   deadLetterUrl?: string;
@@ -66,7 +66,7 @@ const ALL_MESSAGE_ATTRIBUTES = ['All'];
 const MAX_REMEMBERED_TOPICS = 1000;
 
 /** After the drain, how long the release and delete calls of stop() may still take before they are cut off. */
-export const STOP_GRACE_MS = 1000;
+const STOP_GRACE_MS = 1000;
 
 /**
  * The longest a stop can take: open long polls are let end (at most `waitTimeSeconds`, cut off a grace period later

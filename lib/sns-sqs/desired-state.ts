@@ -3,7 +3,7 @@ import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import { kmsValue } from './kms.js';
 
 /** Dead-letter queues keep messages for the SQS maximum, 14 days. */
-export const DLQ_RETENTION_SECONDS = '1209600';
+const DLQ_RETENTION_SECONDS = '1209600';
 
 /**
  * The attributes the library wants on SNS+SQS resources, in one place: `create` sets them, `verify` compares them,
@@ -38,7 +38,7 @@ export function mainQueueAttributes(
 }
 
 /** A FIFO queue's deduplication and throughput settings, only those configured (the rest are left as they are). */
-export function fifoQueueAttributes(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, string> {
+function fifoQueueAttributes(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, string> {
   if (!plan.fifo) return {};
   const attributes: Record<string, string> = {};
   const contentBased = plan.contentBasedDeduplication ?? options.snsSqs.contentBasedDeduplication;

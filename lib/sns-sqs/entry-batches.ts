@@ -115,7 +115,7 @@ export function roundDelay(baseMs: number): number {
 }
 
 /** A message waiting for (or in) a *Batch call; its Id is set when a call takes it. */
-export interface PendingEntry<E extends { Id: string | undefined }> {
+interface PendingEntry<E extends { Id: string | undefined }> {
   entry: E;
   size: number;
   /** Rounds already used (see RETRY_ROUNDS_MS). */

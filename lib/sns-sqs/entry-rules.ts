@@ -11,7 +11,7 @@ export type EntryTarget = 'topic' | 'queue';
 
 /** SQS takes at most 10 message attributes per message (SNS more, unless a subscription uses raw delivery). */
 export const MAX_SQS_MESSAGE_ATTRIBUTES = 10;
-export const MAX_ATTRIBUTE_NAME_LENGTH = 256;
+const MAX_ATTRIBUTE_NAME_LENGTH = 256;
 /** MessageGroupId / MessageDeduplicationId: 1-128 characters, letters, digits and punctuation (printable ASCII, no space). */
 const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]+$/;

@@ -64,7 +64,7 @@ export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: 
 }
 
 /** A queue's RedrivePolicy attribute as a BrokerRedrive; undefined when it has none or it cannot be read. */
-export function redriveOf(policy: string | undefined): BrokerRedrive | undefined {
+function redriveOf(policy: string | undefined): BrokerRedrive | undefined {
   if (!policy) return undefined;
   try {
     const { deadLetterTargetArn, maxReceiveCount } = JSON.parse(policy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };

@@ -1,14 +1,14 @@
 import { fromNotificationAttributes } from './attributes.js';
 import { decodeAttribute, type InvalidAttribute } from './attribute-decoding.js';
 
-export interface SnsNotification {
+interface SnsNotification {
   topicArn: string;
   message: string;
   messageId: string;
   attributes: Record<string, unknown>;
 }
 
-export type ParsedNotification = { ok: true; notification: SnsNotification } | { ok: false; reason: string };
+type ParsedNotification = { ok: true; notification: SnsNotification } | { ok: false; reason: string };
 
 /** Parses an SQS body as the SNS notification that carries the envelope; never throws. */
 export function parseNotification(body: string | undefined, onInvalid?: InvalidAttribute): ParsedNotification {
@@ -44,7 +44,7 @@ export function parseNotification(body: string | undefined, onInvalid?: InvalidA
 }
 
 /** A body on a queue-only queue, whichever producer wrote it. */
-export interface QueueOnlyBody {
+interface QueueOnlyBody {
   /** The SNS TopicArn, when an SNS subscription (made by the queue's owner) delivered it. */
   topicArn?: string;
   /** The envelope-encoded message. */
@@ -53,7 +53,7 @@ export interface QueueOnlyBody {
   attributes: Record<string, unknown>;
 }
 
-export type ParsedQueueOnlyBody = { ok: true; body: QueueOnlyBody } | { ok: false; reason: string };
+type ParsedQueueOnlyBody = { ok: true; body: QueueOnlyBody } | { ok: false; reason: string };
 
 type SqsAttribute = { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array };
 

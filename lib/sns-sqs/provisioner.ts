@@ -46,8 +46,6 @@ import { lookUpExistingQueue } from './existing-queue.js';
 import { verifySnsSqsTopology } from './verifier.js';
 import { WildcardTopics } from './wildcard-topics.js';
 
-export { kmsValue } from './kms.js';
-
 export interface ProvisionedQueue {
   plan: QueuePlan;
   url: string;

@@ -12,7 +12,7 @@ import { TOPIC_NAME_MAX, topicName } from './naming.js';
 import type { LargePayloads } from './large-payload/large-payloads.js';
 
 /** SNS limit for one message (body + attributes) and for one PublishBatch request. */
-export const SNS_MAX_BYTES = 262_144;
+const SNS_MAX_BYTES = 262_144;
 const NO_ATTRIBUTES: Record<string, MessageAttributeValue> = Object.freeze({}) as Record<string, MessageAttributeValue>;
 
 function hasAttributes(attributes: OutboundMessage['attributes']): attributes is NonNullable<OutboundMessage['attributes']> {

@@ -4,7 +4,7 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
  * The SQS body tomodachi's `sqs_send_message` writes (its MessageBodyFormatter): the envelope is not sent bare but
  * wrapped in an SNS-notification-like object of `Type: "Message"`, so that one consumer reads both forms.
  */
-export interface QueueBody {
+interface QueueBody {
   Type: 'Message';
   QueueUrl: string;
   Version: '0';

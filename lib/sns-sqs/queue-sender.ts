@@ -15,7 +15,7 @@ import type { LargePayloads } from './large-payload/large-payloads.js';
 import { PAYLOAD_SIZE_ATTRIBUTE } from './large-payload/s3-pointer.js';
 
 /** SQS limit for one message (body + attributes) and for one SendMessageBatch request. */
-export const SQS_MAX_BYTES = 262_144;
+const SQS_MAX_BYTES = 262_144;
 
 /**
  * `sendToQueue` on SQS: the queue by name (GetQueueUrl, cached), URL or ARN; the body in tomodachi's

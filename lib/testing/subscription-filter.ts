@@ -5,7 +5,7 @@ import { compileFilterPolicy, type AttributePredicate } from '../transport/filte
 const EVALUATOR = 'the in-memory broker of nestjs-messaging/testing';
 
 /** The message as a subscription sees it: topic, attributes and, for filterPolicyScope 'MessageBody', the wire body. */
-export interface Candidate {
+interface Candidate {
   topic: string;
   attributes: Record<string, unknown>;
   body: string | Buffer;

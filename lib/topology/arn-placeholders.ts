@@ -4,7 +4,7 @@ import { MessagingError } from '../errors.js';
  * ARNs that exist only once a resource is created appear in topology documents as `{{queue-arn:<name>}}` and
  * `{{topic-arn:<name>}}`; each generator replaces them with its own references.
  */
-export type ArnKind = 'queue' | 'topic';
+type ArnKind = 'queue' | 'topic';
 
 export function arnPlaceholder(kind: ArnKind, name: string): string {
   return `{{${kind}-arn:${name}}}`;

@@ -31,7 +31,7 @@ export class TopologyVerificationError extends MessagingError {
   }
 }
 
-export function describeMismatch(m: TopologyMismatch): string {
+function describeMismatch(m: TopologyMismatch): string {
   if (m.attribute === undefined) return `${m.kind} ${m.resource}: missing (expected ${m.expected}; found ${m.found})`;
   return `${m.kind} ${m.resource}: ${m.attribute} differs (expected ${m.expected}; found ${m.found})`;
 }

@@ -65,7 +65,7 @@ export type DeliveryOutcome =
 export type DeliveryHandler = (delivery: InboundDelivery) => Promise<DeliveryOutcome>;
 
 /** A message the transport sent to the dead-letter queue before any handler saw it (undecodable, missing payload). */
-export interface TransportRejection {
+interface TransportRejection {
   messageId: string;
   /** The topic, where the transport could read one. */
   topic?: string;

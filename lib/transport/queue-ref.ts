@@ -1,5 +1,5 @@
 /** A queue as a handler or `sendToQueue` names it: a bare name, an SQS queue URL or an SQS queue ARN. */
-export type QueueRef =
+type QueueRef =
   | { kind: 'name'; name: string }
   | { kind: 'url'; name: string; url: string }
   | { kind: 'arn'; name: string; arn: string; account: string; region: string };
@@ -16,12 +16,6 @@ export function parseQueueRef(ref: string, queueNamePrefix = ''): QueueRef {
     if (path) return { kind: 'url', name: decodeURIComponent(path[2]), url: ref };
   }
   return { kind: 'name', name: `${queueNamePrefix}${ref}` };
-}
-
-/** The queue reference with `queueNamePrefix` on a bare name; URLs and ARNs unchanged. */
-export function prefixedQueueRef(ref: string, queueNamePrefix: string): string {
-  const parsed = parseQueueRef(ref, queueNamePrefix);
-  return parsed.kind === 'name' ? parsed.name : ref;
 }
 
 function safePath(url: string): string {

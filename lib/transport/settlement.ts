@@ -11,7 +11,7 @@ export type Settlement =
   | { action: 'retry'; delaySeconds: number; reason: string; deadLetterMissing?: true }
   | { action: 'dead-letter'; reason: string };
 
-export type SettlementPolicy = Pick<QueuePlan, 'maxReceiveCount' | 'retryBackoff' | 'deadLetter'>;
+type SettlementPolicy = Pick<QueuePlan, 'maxReceiveCount' | 'retryBackoff' | 'deadLetter'>;
 
 /**
  * What happens to a delivered message, for every transport: ack when the handler resolved; retry after

@@ -4,9 +4,9 @@ import { redactUrl } from '../../options-validation.js';
 import { AdminOperationUnavailableError, AdminResourceNotFoundError } from '../admin.errors.js';
 
 /** Milliseconds each management API call may take. */
-export const MANAGEMENT_TIMEOUT_MS = 5000;
+const MANAGEMENT_TIMEOUT_MS = 5000;
 
-export interface ManagementBinding {
+interface ManagementBinding {
   source: string;
   destination: string;
   destination_type: 'queue' | 'exchange';

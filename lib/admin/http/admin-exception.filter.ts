@@ -53,7 +53,7 @@ function opensPage(host: ArgumentsHost): boolean {
   return request.method === 'GET' && String(request.headers?.accept ?? '').includes('text/html');
 }
 
-export function statusOf(error: unknown): number {
+function statusOf(error: unknown): number {
   if (error instanceof AdminResourceNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof AdminInvalidArgumentError || error instanceof MessagingOptionsError || error instanceof PublishError)
     return HttpStatus.BAD_REQUEST;

@@ -14,7 +14,7 @@ import { MessagingOptionsError } from '../../errors.js';
 /** Optional provider of AdminTokenGuard's token (a string); without it the guard reads MESSAGING_ADMIN_TOKEN. */
 export const ADMIN_GUARD_TOKEN = Symbol('MESSAGING_ADMIN_GUARD_TOKEN');
 
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
+const MIN_ADMIN_TOKEN_LENGTH = 32;
 const MIN_TOKEN_BITS = 96;
 const MAKE_ONE = 'make one with `openssl rand -hex 32`';
 
@@ -60,7 +60,7 @@ function period(text: string): number {
   return text.length;
 }
 
-export interface FailureThrottleLimits {
+interface FailureThrottleLimits {
   /** Wrong tokens a client address may send before it has to wait. */
   freeFailures: number;
   /** The first wait; each further wrong token doubles it, up to `windowMs`. */

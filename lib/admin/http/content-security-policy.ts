@@ -6,7 +6,7 @@ import { SWAGGER_UI_PAGE } from './swagger-ui.js';
 const INLINE_BLOCK = /<(script|style)(\s[^>]*)?>([\s\S]*?)<\/\1\s*>/gi;
 
 /** `'sha256-…'` sources of the inline <script> and <style> blocks of `pages` (a <script src> has none). */
-export function inlineBlockHashes(pages: string[]): { script: string[]; style: string[] } {
+function inlineBlockHashes(pages: string[]): { script: string[]; style: string[] } {
   const hashes = { script: new Set<string>(), style: new Set<string>() };
   for (const page of pages)
     for (const [, tag, attributes = '', body] of page.matchAll(INLINE_BLOCK)) {

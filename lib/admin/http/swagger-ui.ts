@@ -6,12 +6,12 @@ interface SwaggerUiDist {
   getAbsoluteFSPath(): string;
 }
 
-export interface SwaggerUiAssets {
+interface SwaggerUiAssets {
   script: string;
   style: string;
 }
 
-export type SwaggerUiLoader = () => Promise<unknown>;
+type SwaggerUiLoader = () => Promise<unknown>;
 
 /** The SwaggerUi instance the controller serves; a provider so that a test can give it another loader. */
 export const SWAGGER_UI = Symbol('MESSAGING_ADMIN_SWAGGER_UI');

@@ -7,7 +7,7 @@ export interface HealthCheckOptions {
   receiveFailureThreshold?: number;
 }
 
-export const DEFAULT_RECEIVE_FAILURE_THRESHOLD = 3;
+const DEFAULT_RECEIVE_FAILURE_THRESHOLD = 3;
 
 /** The verdict on what the broker reported: a reason when down, and details for the health response. */
 export function judgeHealth(

@@ -9,7 +9,7 @@ import { collectInto } from './collect-hook.js';
 import { TalliedHistogram, type HistogramTally } from './tallied-histogram.js';
 
 /** The `topic` label of a delivery no handler matched: its real topic could be anything. */
-export const UNMATCHED_TOPIC = '(no handler)';
+const UNMATCHED_TOPIC = '(no handler)';
 
 type Labels = 'transport' | 'queue' | 'topic';
 

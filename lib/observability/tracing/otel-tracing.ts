@@ -7,7 +7,7 @@ import type { MessagingTracing } from './messaging-tracing.js';
 import { attributeText, formatTraceparent, parseTraceparent, TRACEPARENT, TRACESTATE, withoutTraceContext } from './trace-context.js';
 
 /** The instrumentation scope name of every span this library starts. */
-export const TRACER_NAME = 'nestjs-messaging';
+const TRACER_NAME = 'nestjs-messaging';
 
 const SYSTEM: Record<TransportName, string> = { 'sns-sqs': 'aws_sqs', amqp: 'rabbitmq' };
 

@@ -7,7 +7,7 @@
 export const TRACEPARENT = 'traceparent';
 export const TRACESTATE = 'tracestate';
 
-export interface TraceParent {
+interface TraceParent {
   traceId: string;
   spanId: string;
   traceFlags: number;

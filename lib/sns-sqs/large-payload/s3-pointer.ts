@@ -3,7 +3,7 @@
  * their Python ports): the body becomes `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":…,"s3Key":…}]`
  * and a Number message attribute `ExtendedPayloadSize` carries the original body's size in bytes.
  */
-export const POINTER_CLASS = 'software.amazon.payloadoffloading.PayloadS3Pointer';
+const POINTER_CLASS = 'software.amazon.payloadoffloading.PayloadS3Pointer';
 /** The pointer class older SQS extended clients wrote; readers still accept it. */
 const LEGACY_POINTER_CLASS = 'com.amazon.sqs.javamessaging.MessageS3Pointer';
 export const PAYLOAD_SIZE_ATTRIBUTE = 'ExtendedPayloadSize';

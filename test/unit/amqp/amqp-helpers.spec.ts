@@ -1,5 +1,6 @@
 import { AmqpBroker } from '../../../lib/amqp/amqp.broker.js';
-import { contentTypeOf, toHeaders } from '../../../lib/amqp/publisher.js';
+import { toHeaders } from '../../../lib/amqp/headers.js';
+import { contentTypeOf } from '../../../lib/amqp/publisher.js';
 import { MessagingOptionsError } from '../../../lib/errors.js';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
 import type { QueuePlan } from '../../../lib/transport/broker.js';

@@ -3,7 +3,7 @@ import { fromNotificationAttributes, toSnsAttributes } from '../../../lib/sns-sq
 import { topicFromArn, topicName, validateQueuePlans } from '../../../lib/sns-sqs/naming.js';
 import { parseNotification } from '../../../lib/sns-sqs/notification.js';
 import { queuePolicy, sameJson } from '../../../lib/sns-sqs/policy.js';
-import { kmsValue } from '../../../lib/sns-sqs/provisioner.js';
+import { kmsValue } from '../../../lib/sns-sqs/kms.js';
 import type { QueuePlan } from '../../../lib/transport/broker.js';
 
 const plan = (overrides: Partial<QueuePlan> = {}): QueuePlan => ({
