@@ -1,4 +1,4 @@
-import type { TransportName } from '../messaging.options.js';
+import { SUBSCRIPTION_DEFAULTS, type TransportName } from '../messaging.options.js';
 import {
   abortSignal,
   attributes,
@@ -93,9 +93,14 @@ export const ADMIN_ROUTES = {
       fifo: optional(boolean(), 'body', 'an SQS FIFO queue (".fifo" is added to the name)', {
         only: { transport: SNS_SQS, why: 'FIFO queues are an SNS/SQS feature; AMQP queues keep order without it' },
       }),
-      visibilityTimeout: optional(integer(0, 43_200), 'body', 'SQS visibility timeout in seconds (default 30)', {
-        only: { transport: SNS_SQS, why: 'an AMQP message stays with its consumer until acked; there is no visibility timeout' },
-      }),
+      visibilityTimeout: optional(
+        integer(0, 43_200),
+        'body',
+        `SQS visibility timeout in seconds (default ${SUBSCRIPTION_DEFAULTS.visibilityTimeout})`,
+        {
+          only: { transport: SNS_SQS, why: 'an AMQP message stays with its consumer until acked; there is no visibility timeout' },
+        },
+      ),
       deadLetterQueue: optional(orFalse(name), 'body', 'the name of its dead-letter queue, or false for none (default "<name>-dlq")'),
       maxReceiveCount: optional(integer(1, 1000), 'body', 'receives before SQS moves a message to the dead-letter queue', {
         only: { transport: SNS_SQS, why: 'on AMQP the consuming app counts attempts (its maxReceiveCount); the queue does not hold one' },

@@ -1,4 +1,4 @@
-import type { ResolvedMessagingOptions, SubscriptionExtras } from '../messaging.options.js';
+import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 
@@ -18,7 +18,7 @@ export function queueOnlyPlan(
     name: ref.name,
     competing: true,
     fifo: options.transport === 'sns-sqs' && ref.name.endsWith('.fifo'),
-    visibilityTimeout: 30,
+    visibilityTimeout: SUBSCRIPTION_DEFAULTS.visibilityTimeout,
     deadLetter: null,
     maxReceiveCount: options.maxReceiveCount,
     retryBackoff: options.retryBackoff,

@@ -5,7 +5,7 @@ import { toHeaders } from '../../amqp/headers.js';
 import { HEADER, isInternalHeader, isReservedName, routingKeyOf, topicOfRoutingKey } from '../../amqp/naming.js';
 import { contentTypeOf } from '../../amqp/publisher.js';
 import { declareTopology } from '../../amqp/topology.js';
-import type { ResolvedMessagingOptions } from '../../messaging.options.js';
+import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
 import type { QueuePlan } from '../../transport/broker.js';
 import type { AdminBackend, RawPeeked } from '../admin-backend.js';
 import {
@@ -87,7 +87,7 @@ export class AmqpAdmin implements AdminBackend {
       name,
       competing: true,
       fifo: false,
-      visibilityTimeout: options.visibilityTimeout ?? 30,
+      visibilityTimeout: options.visibilityTimeout ?? SUBSCRIPTION_DEFAULTS.visibilityTimeout,
       deadLetter: dlqSetting === false ? null : { name: dlqSetting },
       maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
       retryBackoff: this.options.retryBackoff,

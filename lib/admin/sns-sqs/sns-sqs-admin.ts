@@ -9,7 +9,7 @@ import {
   type SNSClient,
 } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ResolvedMessagingOptions } from '../../messaging.options.js';
+import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
 import { toSnsAttributes } from '../../sns-sqs/attributes.js';
 import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } from '../../sns-sqs/desired-state.js';
 import { deadLetterQueueName } from '../../naming.js';
@@ -80,7 +80,7 @@ export class SnsSqsAdmin implements AdminBackend {
     if (dlqName) checkSqsQueueName(dlqName, 'deadLetterQueue');
     if (dlqName === full)
       throw new AdminInvalidArgumentError('deadLetterQueue', 'must be another queue than the queue itself', options.deadLetterQueue);
-    const visibility = String(options.visibilityTimeout ?? 30);
+    const visibility = String(options.visibilityTimeout ?? SUBSCRIPTION_DEFAULTS.visibilityTimeout);
     const maxReceiveCount = options.maxReceiveCount ?? this.options.maxReceiveCount;
 
     if (await this.queues.exists(full)) {
