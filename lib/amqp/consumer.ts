@@ -11,7 +11,7 @@ import type {
   QueuePlan,
   RejectionListener,
 } from '../transport/broker.js';
-import { retryDelaySeconds, settle, truncateReason } from '../transport/settlement.js';
+import { rejectionOutcome, settle, settleFailedMove, truncateReason, type Settlement } from '../transport/settlement.js';
 import { logDeadLettered, logSettledFailure, type SettledMessage } from '../transport/settlement-log.js';
 import { InFlightCount } from '../transport/in-flight-count.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
@@ -23,6 +23,8 @@ import { HEADER, isInternalHeader, retryQueueName, topicOfRoutingKey } from './n
 import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
 import { republishProperties, withoutLargeHeaders } from './republish.js';
 import { declareTopology, renewPerProcessQueues, retryQueueOptions } from './topology.js';
+
+const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const;
 
 /** Messages whose move failed and went back to the queue, remembered so their receive count still advances. */
 const MAX_REMEMBERED_FAILURES = 10_000;
@@ -224,8 +226,9 @@ export class AmqpConsumer {
     const content = decodeContent(msg.content, msg.properties.contentEncoding, this.options.maxDecodedBytes);
     let outcome: DeliveryOutcome;
     if (!content.ok) {
-      outcome = { kind: 'dead-letter', reason: `cannot decode message: ${content.reason}` };
-      registration.onRejected?.({ messageId: delivery.messageId, topic: delivery.topic, receiveCount, reason: outcome.reason });
+      const reason = `cannot decode message: ${content.reason}`;
+      outcome = rejectionOutcome('bad-encoding', reason);
+      registration.onRejected?.({ messageId: delivery.messageId, topic: delivery.topic, receiveCount, reason });
     } else {
       delivery.body = content.body;
       try {
@@ -236,33 +239,19 @@ export class AmqpConsumer {
     }
     // the decision is lib/transport/settlement.ts's; this carries it out, then logs it (settlement-log.ts)
     const decision = settle(outcome, receiveCount, plan);
-    try {
-      if (decision.action !== 'ack') {
-        const about: SettledMessage = { messageId: delivery.messageId, topic: delivery.topic, queue: plan.name, receiveCount };
-        let deadLettered = decision.action === 'dead-letter' ? decision.reason : undefined;
-        if (decision.action === 'retry') {
-          deadLettered = await this.toRetryQueue(
-            plan,
-            channel,
-            msg,
-            routingKey,
-            receiveCount,
-            decision.reason,
-            decision.delaySeconds * 1000,
-          );
-          if (deadLettered === undefined) logSettledFailure(this.logger, about, outcome, decision, plan);
-        } else await this.toDeadLetterQueue(plan, channel, msg, routingKey, receiveCount, decision.reason);
-        if (deadLettered !== undefined) logDeadLettered(this.logger, about, plan.deadLetter!.name, deadLettered);
+    if (decision.action !== 'ack') {
+      const about: SettledMessage = { messageId: delivery.messageId, topic: delivery.topic, queue: plan.name, receiveCount };
+      const requeue = await this.move(plan, channel, msg, routingKey, about, outcome, decision);
+      if (requeue !== undefined) {
+        this.rememberFailedMove(this.failureKey(plan, msg), receiveCount);
+        const delay = requeue.delaySeconds * 1000;
+        this.logger.error(
+          `Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${requeue.error}; it returns to the queue in ${delay} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        acks.nack(slot);
+        return;
       }
-    } catch (error) {
-      this.rememberFailedMove(this.failureKey(plan, msg), receiveCount);
-      const delay = Math.max(1000, retryDelaySeconds(plan.retryBackoff, receiveCount) * 1000);
-      this.logger.error(
-        `Could not move message ${delivery.messageId} from "${plan.name}" (${outcome.kind}, attempt ${receiveCount}): ${describeError(error)}; it returns to the queue in ${delay} ms`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      acks.nack(slot);
-      return;
     }
     if (failedBefore > 0) this.failedMoves.delete(this.failureKey(plan, msg));
     acks.ack(slot);
@@ -278,7 +267,47 @@ export class AmqpConsumer {
     if (this.failedMoves.size > MAX_REMEMBERED_FAILURES) this.failedMoves.delete(this.failedMoves.keys().next().value!);
   }
 
-  /** Undefined once the message waits in the retry queue; the reason when it went to the dead-letter queue instead. */
+  /**
+   * Carries out a retry or dead-letter decision and logs it; when a move fails, what settleFailedMove() decides instead
+   * (the dead-letter queue for a retry that can never be republished, else a requeue, returned with the error).
+   */
+  private async move(
+    plan: QueuePlan,
+    channel: Channel,
+    msg: ConsumeMessage,
+    routingKey: string,
+    about: SettledMessage,
+    outcome: DeliveryOutcome,
+    decision: Exclude<Settlement, { action: 'ack' }>,
+  ): Promise<{ delaySeconds: number; error: string } | undefined> {
+    let step = decision;
+    for (;;) {
+      try {
+        if (step.action === 'retry') {
+          await this.toRetryQueue(plan, channel, msg, routingKey, about.receiveCount, step.reason, step.delaySeconds * 1000);
+          logSettledFailure(this.logger, about, outcome, step, plan);
+        } else {
+          await this.toDeadLetterQueue(plan, channel, msg, routingKey, about.receiveCount, step.reason);
+          logDeadLettered(this.logger, about, plan.deadLetter!.name, step.reason);
+        }
+        return undefined;
+      } catch (error) {
+        const failed =
+          step.action === 'retry'
+            ? {
+                to: 'retry' as const,
+                reason: step.reason,
+                error: describeError(error),
+                permanent: error instanceof UnencodableMessageError,
+              }
+            : DEAD_LETTER_MOVE;
+        const next = settleFailedMove(failed, about.receiveCount, plan);
+        if (next.action === 'requeue') return { delaySeconds: next.delaySeconds, error: describeError(error) };
+        step = next;
+      }
+    }
+  }
+
   private async toRetryQueue(
     plan: QueuePlan,
     channel: Channel,
@@ -287,7 +316,7 @@ export class AmqpConsumer {
     attempts: number,
     reason: string,
     delayMs: number,
-  ): Promise<string | undefined> {
+  ): Promise<void> {
     const queue = retryQueueName(plan.name);
     // a per-process retry queue expires perProcessQueueExpires after its last declaration: refresh it
     if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan, this.options));
@@ -295,16 +324,7 @@ export class AmqpConsumer {
       ...republishProperties(msg, routingKey, attempts, { [HEADER.lastError]: reason }),
       expiration: String(Math.round(delayMs)),
     };
-    try {
-      await this.publisher.publishRaw('', queue, msg.content, properties);
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof UnencodableMessageError) || !plan.deadLetter) throw error;
-      // the same message would fail the same way on every attempt: dead-letter it now
-      const deadLetterReason = truncateReason(`cannot be moved to the retry queue (${describeError(error)}) after: ${reason}`);
-      await this.toDeadLetterQueue(plan, channel, msg, routingKey, attempts, deadLetterReason);
-      return deadLetterReason;
-    }
+    await this.publisher.publishRaw('', queue, msg.content, properties);
   }
 
   /** Only for plans with a dead-letter queue: settle() never dead-letters without one. */

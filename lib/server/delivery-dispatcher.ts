@@ -7,6 +7,7 @@ import { DeadLetterError } from '../errors.js';
 import { DEFAULTS } from '../messaging.options.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
+import { rejectionOutcome } from '../transport/settlement.js';
 import type { HandlerRoute } from './subscription-planner.js';
 import { NEST_UNKNOWN_ERROR, recordedFailure, scopeFailures, type GlobalFilterScope } from './handler-failure.js';
 import { filteredLikeNest, type DirectHandler } from './handler-fast-path.js';
@@ -21,9 +22,9 @@ export interface ResolvedRoute extends HandlerRoute {
 const ACK: DeliveryOutcome = { kind: 'ack' };
 
 /**
- * Runs one delivery through its handler and decides its fate: ack when the handler resolved, retry when it threw,
- * dead-letter when no handler matches, the body cannot be decoded, or the handler threw DeadLetterError. The consumer
- * logs the outcome once it acted on it (lib/transport/settlement-log.ts); here only a thrown Error's stack, at debug.
+ * Runs one delivery through its handler and says how it went: ack when the handler resolved, failed when it threw, a
+ * rejection (rejectionOutcome()) when no handler matches, the body is too large or cannot be decoded, or the handler
+ * threw DeadLetterError. settle() decides what the consumer does with it; the consumer logs the outcome once it acted on it (lib/transport/settlement-log.ts); here only a thrown Error's stack, at debug.
  * `failureScope`: the app's global exception filters when known, so that Nest's default filter does not print the
  * stack of a failure no filter of the app catches (see UnclaimedFailureFilter).
  */
@@ -38,15 +39,16 @@ export function createDeliveryDispatcher(
   const router = new TopicRouter(routes);
   return async (delivery: InboundDelivery): Promise<DeliveryOutcome> => {
     const route = router.match(delivery.topic) as ResolvedRoute | undefined;
-    if (!route) return deadLetter(`no handler on queue "${queueName}" for topic "${delivery.topic}"`);
+    if (!route) return rejectionOutcome('no-handler', `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
     const size = typeof delivery.body === 'string' ? Buffer.byteLength(delivery.body) : delivery.body.length;
-    if (size > maxDecodedBytes) return deadLetter(`message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
+    if (size > maxDecodedBytes)
+      return rejectionOutcome('too-large', `message body is ${size} bytes, over maxDecodedBytes (${maxDecodedBytes})`);
     let decoded;
     try {
       const result = route.envelopeInstance.decode(delivery.body, { topic: delivery.topic, protoClass: route.protoClass, maxDecodedBytes });
       decoded = result instanceof Promise ? await result : result;
     } catch (error) {
-      return deadLetter(`cannot decode message: ${describeError(error)}`);
+      return rejectionOutcome('undecodable', `cannot decode message: ${describeError(error)}`);
     }
     // a message without a transport id (tomodachi publishes on AMQP with no properties) goes by its envelope's uuid
     const uuid = decoded.metadata?.messageUuid;
@@ -101,7 +103,7 @@ function failed(
   error: unknown,
   original: unknown,
 ): DeliveryOutcome {
-  if (isDeadLetterRequest(error)) return deadLetter(`handler rejected the message: ${describeError(error)}`);
+  if (isDeadLetterRequest(error)) return rejectionOutcome('refused', `handler rejected the message: ${describeError(error)}`);
   const reason = `handler for "${route.pattern}" failed: ${failureText(error, original)}`;
   if (original === undefined) return { kind: 'retry', reason }; // thrown before our recorder (a guard): Nest's filter logged it
   if (original instanceof Error) {
@@ -112,10 +114,6 @@ function failed(
   }
   // no stack to show: the thrown value itself, as inspected, goes with the attempt's log line
   return { kind: 'retry', reason, detail: `thrown value, not an Error: ${inspect(original, { depth: 4, breakLength: Infinity })}` };
-}
-
-function deadLetter(reason: string): DeliveryOutcome {
-  return { kind: 'dead-letter', reason };
 }
 
 /** What reaches us is the exception filter's output: DeadLetterError arrives as its error object. */

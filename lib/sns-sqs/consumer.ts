@@ -18,7 +18,7 @@ import type {
   QueuePlan,
   RejectionListener,
 } from '../transport/broker.js';
-import { retryDelaySeconds, settle, type Settlement } from '../transport/settlement.js';
+import { rejectionOutcome, settle, settleFailedMove, type Settlement } from '../transport/settlement.js';
 import {
   brokerDeadLettering,
   logDeadLettered,
@@ -62,6 +62,7 @@ interface Held {
 
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
 const ALL_MESSAGE_ATTRIBUTES = ['All'];
+const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const;
 /** A queue fed by wildcard subscriptions may see many topics: past this many, topic names are worked out per message. */
 const MAX_REMEMBERED_TOPICS = 1000;
 
@@ -386,10 +387,7 @@ export class SqsConsumer {
     }
     if (this.plan.existingQueue !== undefined) return this.deliverQueueOnly(message, receiveCount, about);
     const parsed = parseNotification(message.Body, this.invalidAttribute);
-    if (!parsed.ok) {
-      this.rejected(message, receiveCount, parsed.reason);
-      return { kind: 'dead-letter', reason: parsed.reason };
-    }
+    if (!parsed.ok) return this.undecodable(message, receiveCount, parsed.reason);
     const { notification } = parsed;
     const delivery: InboundDelivery = {
       topic: this.topicOf(notification.topicArn),
@@ -430,13 +428,15 @@ export class SqsConsumer {
     this.settings.onRejected?.({ messageId: message.MessageId ?? '', receiveCount, reason });
   }
 
+  private undecodable(message: Message, receiveCount: number, reason: string): DeliveryOutcome {
+    this.rejected(message, receiveCount, reason);
+    return rejectionOutcome('undecodable', reason);
+  }
+
   /** A queue-only queue: SNS notifications, tomodachi queue bodies and bare envelopes all decode. */
   private async deliverQueueOnly(message: Message, receiveCount: number, about: SettledMessage): Promise<DeliveryOutcome> {
     const parsed = parseQueueOnlyBody(message.Body, message.MessageId ?? '', message.MessageAttributes, this.invalidAttribute);
-    if (!parsed.ok) {
-      this.rejected(message, receiveCount, parsed.reason);
-      return { kind: 'dead-letter', reason: parsed.reason };
-    }
+    if (!parsed.ok) return this.undecodable(message, receiveCount, parsed.reason);
     const { body } = parsed;
     const delivery: InboundDelivery = {
       topic: queueOnlyTopic(this.plan, body.topicArn ? this.topicOf(body.topicArn) : undefined, body.message),
@@ -468,13 +468,14 @@ export class SqsConsumer {
     const deadLetterQueue = sqsDeadLetterQueueName(this.plan) ?? this.plan.deadLetter!.name;
     const moveFailure = await this.moveToDeadLetter(message, decision.reason);
     if (moveFailure !== undefined) {
+      const requeue = settleFailedMove(DEAD_LETTER_MOVE, about.receiveCount, this.plan);
       const redrive = this.settings.redrive;
       const next =
         redrive && about.receiveCount >= redrive.maxReceiveCount
           ? brokerDeadLettering(about, redrive, decision.reason)
           : 'it stays and is retried';
       this.logger.error(`Could not move message ${message.MessageId} of ${this.plan.name} to ${deadLetterQueue} (${moveFailure}); ${next}`);
-      await this.backoff(message, retryDelaySeconds(this.plan.retryBackoff, about.receiveCount));
+      await this.backoff(message, requeue.delaySeconds);
       return false;
     }
     this.deletes.delete(message.ReceiptHandle!);

@@ -5,6 +5,7 @@ import { PublishError } from '../../errors.js';
 import { LARGE_PAYLOAD_DEFAULTS, type LargePayloadOptions, type ResolvedSnsSqsOptions } from '../../messaging.options.js';
 import { sleep } from '../../sleep.js';
 import type { DeliveryHandler, DeliveryOutcome, RejectionListener } from '../../transport/broker.js';
+import { rejectionOutcome, type RejectionCause } from '../../transport/settlement.js';
 import { attributesSize } from '../attributes.js';
 import {
   looksLikePointer,
@@ -23,7 +24,8 @@ type Fetched = { ok: true; body: string; pointer: S3Pointer } | { ok: false; out
 /**
  * `snsSqs.largePayload`: bodies over the threshold go to S3 and travel as the AWS extended clients' pointer; incoming
  * pointers (in the SQS body or in the SNS notification's Message) are resolved before the envelope sees the body.
- * A missing object is a dead-letter outcome, an S3 failure a retry: both go through the usual settlement.
+ * A pointer that cannot be resolved is a rejection (rejectionOutcome(): a missing object is dead-lettered, a failed S3
+ * read retried), settled like any outcome.
  */
 export class LargePayloads {
   readonly thresholdBytes: number;
@@ -75,7 +77,7 @@ export class LargePayloads {
 
   /** An SQS message whose body is a pointer (an SQS extended client's SendMessage, or sendToQueue over the threshold). */
   async resolve(message: Message, deliver: (resolved: Message) => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
-    const fetched = await this.fetch(message.Body!, message.MessageId);
+    const fetched = await this.fetch(message.Body!);
     if (!fetched.ok) return fetched.outcome;
     const outcome = await deliver({ ...message, Body: fetched.body, MessageAttributes: withoutReserved(message.MessageAttributes) });
     this.afterHandling(outcome, fetched.pointer);
@@ -86,7 +88,7 @@ export class LargePayloads {
   wrap(handler: DeliveryHandler, onRejected?: RejectionListener): DeliveryHandler {
     return async (delivery) => {
       if (!looksLikePointer(delivery.body)) return handler(delivery);
-      const fetched = await this.fetch(delivery.body, delivery.messageId);
+      const fetched = await this.fetch(delivery.body);
       if (!fetched.ok) {
         if (fetched.outcome.kind === 'dead-letter')
           onRejected?.({
@@ -111,22 +113,17 @@ export class LargePayloads {
     this.store.destroy();
   }
 
-  private async fetch(body: string, messageId: string | undefined): Promise<Fetched> {
+  private async fetch(body: string): Promise<Fetched> {
     const pointer = parsePointer(body);
-    if (!pointer) return this.deadLetter(messageId, 'body starts like an S3 pointer of the AWS extended clients but is not a valid one');
+    if (!pointer) return unresolved('payload-missing', 'body starts like an S3 pointer of the AWS extended clients but is not a valid one');
     const where = `s3://${pointer.bucket}/${pointer.key}`;
     try {
       return { ok: true, body: await this.store.get(pointer, this.maxDecodedBytes), pointer };
     } catch (error) {
-      if (error instanceof PayloadMissingError) return this.deadLetter(messageId, `large payload ${where} is missing: ${error.message}`);
-      if (error instanceof PayloadTooLargeError) return this.deadLetter(messageId, `large payload ${error.message}`);
-      const reason = `cannot read large payload ${where}: ${describeError(error)}`;
-      return { ok: false, outcome: { kind: 'retry', reason } };
+      if (error instanceof PayloadMissingError) return unresolved('payload-missing', `large payload ${where} is missing: ${error.message}`);
+      if (error instanceof PayloadTooLargeError) return unresolved('too-large', `large payload ${error.message}`);
+      return unresolved('payload-unreadable', `cannot read large payload ${where}: ${describeError(error)}`);
     }
-  }
-
-  private deadLetter(messageId: string | undefined, reason: string): Fetched {
-    return { ok: false, outcome: { kind: 'dead-letter', reason } };
   }
 
   private afterHandling(outcome: DeliveryOutcome, pointer: S3Pointer): void {
@@ -139,4 +136,8 @@ export class LargePayloads {
       .finally(() => this.deletes.delete(done));
     this.deletes.add(done);
   }
+}
+
+function unresolved(cause: RejectionCause, reason: string): Fetched {
+  return { ok: false, outcome: rejectionOutcome(cause, reason) };
 }

@@ -1,9 +1,13 @@
 import {
   MAX_REASON_LENGTH,
   MAX_RETRY_DELAY_SECONDS,
+  MIN_REQUEUE_DELAY_SECONDS,
+  rejectionOutcome,
   retryDelaySeconds,
   settle,
+  settleFailedMove,
   truncateReason,
+  type RejectionCause,
 } from '../../../lib/transport/settlement.js';
 
 const withDlq = { maxReceiveCount: 3, retryBackoff: 1, deadLetter: { name: 'q-dlq' } };
@@ -75,5 +79,75 @@ describe('settle: the one retry / dead-letter decision', () => {
     expect(dead.action === 'dead-letter' && dead.reason.endsWith('…')).toBe(true);
     const retry = settle({ kind: 'retry', reason: long }, 1, withDlq);
     expect(retry.action === 'retry' && retry.reason.length).toBe(MAX_REASON_LENGTH + 1);
+  });
+
+  // what each rejection becomes, on attempt 1 and on the last attempt, with and without a dead-letter queue
+  const REJECTIONS: [RejectionCause, string][] = [
+    ['no-handler', 'dead-letter'],
+    ['undecodable', 'dead-letter'],
+    ['bad-encoding', 'dead-letter'],
+    ['too-large', 'dead-letter'],
+    ['payload-missing', 'dead-letter'],
+    ['refused', 'dead-letter'],
+    ['payload-unreadable', 'retry'],
+  ];
+  it.each(REJECTIONS)('a rejection (%s) on attempt 1 with a dead-letter queue: %s', (cause, action) => {
+    expect(settle(rejectionOutcome(cause, 'why'), 1, withDlq)).toEqual(
+      action === 'dead-letter' ? { action, reason: 'why' } : { action, delaySeconds: 1, reason: 'why' },
+    );
+  });
+
+  it.each(REJECTIONS.map(([cause]) => cause))('a rejection (%s) on the last attempt is dead-lettered', (cause) => {
+    expect(settle(rejectionOutcome(cause, 'why'), 3, withDlq)).toMatchObject({ action: 'dead-letter' });
+  });
+
+  it.each(REJECTIONS.map(([cause]) => cause))('a rejection (%s) without a dead-letter queue is retried, never dropped', (cause) => {
+    expect(settle(rejectionOutcome(cause, 'why'), 3, withoutDlq)).toMatchObject({
+      action: 'retry',
+      delaySeconds: 4,
+      deadLetterMissing: true,
+    });
+  });
+});
+
+describe('settleFailedMove: when carrying a decision out failed', () => {
+  const withDlq = { maxReceiveCount: 3, retryBackoff: 1, deadLetter: { name: 'q-dlq' } };
+  const withoutDlq = { ...withDlq, deadLetter: null };
+  const transient = { to: 'retry' as const, reason: 'db down', error: 'channel closed', permanent: false };
+  const permanent = { ...transient, error: 'headers too large', permanent: true };
+
+  it.each([
+    ['a failed move to the dead-letter queue', { to: 'dead-letter' as const }, withDlq, 2, { action: 'requeue', delaySeconds: 2 }],
+    ['a failed republish to the retry queue', transient, withDlq, 3, { action: 'requeue', delaySeconds: 4 }],
+    [
+      'a retry that can never be republished, without a dead-letter queue',
+      permanent,
+      withoutDlq,
+      1,
+      { action: 'requeue', delaySeconds: 1 },
+    ],
+    [
+      'a retry that can never be republished',
+      permanent,
+      withDlq,
+      1,
+      { action: 'dead-letter', reason: 'cannot be moved to the retry queue (headers too large) after: db down' },
+    ],
+  ])('%s', (_, move, policy, receiveCount, expected) => {
+    expect(settleFailedMove(move, receiveCount, policy)).toEqual(expected);
+  });
+
+  it('requeues after at least a second, however short the backoff, and at most 900 s', () => {
+    expect(settleFailedMove({ to: 'dead-letter' }, 1, { ...withDlq, retryBackoff: 0 })).toEqual({
+      action: 'requeue',
+      delaySeconds: MIN_REQUEUE_DELAY_SECONDS,
+    });
+    expect(settleFailedMove({ to: 'dead-letter' }, 2, { ...withDlq, retryBackoff: 0.2 })).toEqual({ action: 'requeue', delaySeconds: 1 });
+    expect(settleFailedMove({ to: 'dead-letter' }, 40, withDlq)).toEqual({ action: 'requeue', delaySeconds: MAX_RETRY_DELAY_SECONDS });
+  });
+
+  it('truncates the dead-letter reason of a retry that can never be republished', () => {
+    const next = settleFailedMove({ ...permanent, reason: 'e'.repeat(5000) }, 1, withDlq);
+    expect(next.action === 'dead-letter' && next.reason.length).toBe(MAX_REASON_LENGTH + 1);
   });
 });
