@@ -2,5 +2,7 @@
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 /** The transport's Broker instance, shared by MessagingServer and MessagingClient. */
 export const MESSAGING_BROKER = Symbol('MESSAGING_BROKER');
+/** The TransportDefinition of the module's transport (internal: the server's name rules and topology description). */
+export const MESSAGING_TRANSPORT = Symbol('MESSAGING_TRANSPORT');
 /** The module's default envelope instance. */
 export const MESSAGING_ENVELOPE = Symbol('MESSAGING_ENVELOPE');

@@ -45,7 +45,7 @@ export {
   BrokerConnectionError,
   MissingDependencyError,
 } from './errors.js';
-export { TopologyVerificationError, type TopologyMismatch } from './topology/verification-error.js';
+export { TopologyVerificationError, type TopologyMismatch } from './transport/verification-error.js';
 export type { MessagingTopology, TopologyTopic, TopologyQueue, TopologySubscription } from './topology/topology.types.js';
 export { toCloudFormation, type CloudFormationTemplate } from './topology/cloudformation.js';
 export { toTerraform, type TerraformJson } from './topology/terraform.js';
@@ -75,7 +75,7 @@ export type {
   MessagingAdminRuntimeOptions,
   AdminWatchOptions,
 } from './admin/admin-module.options.js';
-export type * from './admin/admin.types.js';
+export type * from './transport/admin.types.js';
 export {
   AdminResourceNotFoundError,
   AdminInvalidArgumentError,
@@ -85,4 +85,4 @@ export {
   AdminPeekSpendsReceiveError,
   AdminBrokerUnavailableError,
   AdminBrokerFailedError,
-} from './admin/admin.errors.js';
+} from './transport/admin.errors.js';

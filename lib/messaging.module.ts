@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { MessagingClient } from './client/messaging.client.js';
-import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS } from './constants.js';
+import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from './constants.js';
 import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
 import { JsonEnvelope } from './envelopes/json.envelope.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './messaging.module-definition.js';
@@ -14,6 +14,8 @@ import { recordHandlerFailures } from './server/handler-failure.js';
 import { ServiceIdentity } from './service-identity.js';
 import { createBroker } from './transport/broker-factory.js';
 import type { Broker } from './transport/broker.js';
+import { loadTransport } from './transport/load-transport.js';
+import type { TransportDefinition } from './transport/transport-definition.js';
 
 const providers: Provider[] = [
   {
@@ -27,9 +29,15 @@ const providers: Provider[] = [
     inject: [MESSAGING_OPTIONS],
   },
   {
-    provide: MESSAGING_BROKER,
-    useFactory: (options: ResolvedMessagingOptions) => createBroker(options, new Logger('Messaging')),
+    provide: MESSAGING_TRANSPORT,
+    useFactory: (options: ResolvedMessagingOptions) => loadTransport(options.transport),
     inject: [MESSAGING_OPTIONS],
+  },
+  {
+    provide: MESSAGING_BROKER,
+    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
+      createBroker(transport, options, new Logger('Messaging')),
+    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
   },
   {
     provide: MESSAGING_ENVELOPE,

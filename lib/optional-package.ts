@@ -1,7 +1,7 @@
 import { MissingDependencyError } from './errors.js';
 
 /** An optional peer dependency and how to load it; the loader is a literal `() => import('pkg')` so bundlers see it. */
-interface OptionalPackage {
+export interface OptionalPackage {
   name: string;
   load: () => Promise<unknown>;
 }

@@ -1,30 +1,15 @@
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { requirePackages } from '../optional-package.js';
 import type { Broker } from '../transport/broker.js';
-import type { AdminBackend } from './admin-backend.js';
+import { loadTransport } from '../transport/load-transport.js';
+import type { AdminBackend } from '../transport/admin-backend.js';
 
-/** Loads the admin operations of the module's transport only (the AWS SDK and amqplib are optional peers). */
+/** The admin operations of the module's transport (its optional peer packages are checked first). */
 export async function createAdminBackend(options: ResolvedMessagingOptions, broker: Broker): Promise<AdminBackend> {
-  if (options.transport === 'sns-sqs') {
-    await requirePackages(
-      [
-        { name: '@aws-sdk/client-sns', load: () => import('@aws-sdk/client-sns') },
-        { name: '@aws-sdk/client-sqs', load: () => import('@aws-sdk/client-sqs') },
-      ],
-      'MessagingAdminService on transport sns-sqs',
-    );
-    const [{ SnsSqsAdmin }, { adminErrorOfAws }] = await Promise.all([
-      import('./sns-sqs/sns-sqs-admin.js'),
-      import('./sns-sqs/aws-refusals.js'),
-    ]);
-    return withBrokerErrors(new SnsSqsAdmin(broker.unwrap() as ConstructorParameters<typeof SnsSqsAdmin>[0], options), adminErrorOfAws);
-  }
-  await requirePackages([{ name: 'amqplib', load: () => import('amqplib') }], 'MessagingAdminService on transport amqp');
-  const [{ AmqpAdmin }, { adminErrorOfAmqp }] = await Promise.all([import('./amqp/amqp-admin.js'), import('./amqp/amqp-refusals.js')]);
-  return withBrokerErrors(
-    new AmqpAdmin(options, () => broker.unwrap() as ReturnType<ConstructorParameters<typeof AmqpAdmin>[1]>),
-    adminErrorOfAmqp,
-  );
+  const transport = await loadTransport(options.transport);
+  await requirePackages(transport.packages, `MessagingAdminService on transport ${transport.name}`);
+  const { backend, translateError } = await transport.createAdminBackend(options, broker);
+  return withBrokerErrors(backend, translateError);
 }
 
 /**

@@ -7,7 +7,7 @@ import { MessagingClient } from '../client/messaging.client.js';
 import type { SettledAction } from '../observability/delivery-observers.js';
 import { MessagingServer } from '../server/messaging.server.js';
 import type { Broker } from '../transport/broker.js';
-import type { BrokerOverview, MessageRates } from './admin.types.js';
+import type { BrokerOverview, MessageRates } from '../transport/admin.types.js';
 import { DEFAULT_MONITOR_INTERVAL_MS, type MessagingAdminRuntimeOptions } from './admin-module.options.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
 import { MessagingAdminService } from './messaging-admin.service.js';

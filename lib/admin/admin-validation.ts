@@ -1,7 +1,7 @@
 import type { TransportName } from '../messaging.options.js';
 import type { AttributeValue } from '../transport/broker.js';
-import { AdminInvalidArgumentError } from './admin.errors.js';
-import { PREVIEW_CHARS } from './value-preview.js';
+import { AdminInvalidArgumentError } from '../transport/admin.errors.js';
+import { PREVIEW_CHARS } from '../transport/value-preview.js';
 
 /**
  * Levels of arrays and objects a JSON value given to the admin API may nest (a message's `data`, a filter policy,

@@ -7,7 +7,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import { topicFromArn } from '../sns-sqs/naming.js';
 import type { Broker } from '../transport/broker.js';
-import type { AdminBackend } from './admin-backend.js';
+import type { AdminBackend } from '../transport/admin-backend.js';
 import { createAdminBackend } from './admin-backend-factory.js';
 import { ADMIN_ROUTES, checkCall } from './admin-schemas.js';
 import type {
@@ -29,7 +29,7 @@ import type {
   SubscriptionInfo,
   TopicInfo,
   TopicSummary,
-} from './admin.types.js';
+} from '../transport/admin.types.js';
 
 /**
  * Operates the messaging resources of MessagingModule's transport, with its credentials: list, inspect, create and

@@ -3,7 +3,7 @@ import type { Subscription } from 'rxjs';
 import { MESSAGING_BROKER } from '../constants.js';
 import { describeError } from '../error-text.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
-import type { AdminOverview, BrokerOverview, QueueOverview } from './admin.types.js';
+import type { AdminOverview, BrokerOverview, QueueOverview } from '../transport/admin.types.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
 import { ResourceWatcher } from './resource-watcher.js';
 

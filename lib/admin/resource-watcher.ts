@@ -3,7 +3,7 @@ import { MESSAGING_OPTIONS } from '../constants.js';
 import { describeError } from '../error-text.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { MessagingAdminRuntimeOptions } from './admin-module.options.js';
-import { AdminOperationUnavailableError } from './admin.errors.js';
+import { AdminOperationUnavailableError } from '../transport/admin.errors.js';
 import { ADMIN_RUNTIME_OPTIONS } from './admin.tokens.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
 

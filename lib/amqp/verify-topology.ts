@@ -1,6 +1,6 @@
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
-import { TopologyVerificationError, type TopologyMismatch } from '../topology/verification-error.js';
+import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
 import type { AmqpModel } from './connection.js';
 import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
 import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';

@@ -8,6 +8,7 @@ import { MessagingOptionsError } from '../errors.js';
 import { MessagingModule } from '../messaging.module.js';
 import type { MessagingModuleOptions, TransportName } from '../messaging.options.js';
 import { requirePackages } from '../optional-package.js';
+import { loadTransport, TRANSPORT_NAMES } from '../transport/load-transport.js';
 
 export const ADMIN_SERVER_USAGE = `nestjs-messaging-admin: the admin REST API, Swagger UI and live dashboard as a standalone server.
 Environment:
@@ -38,24 +39,19 @@ export interface AdminServer {
 }
 
 /** The server's module options from environment variables (see ADMIN_SERVER_USAGE); fails naming the variable. */
-function adminServerSettings(env: Env): AdminServerSettings {
+async function adminServerSettings(env: Env): Promise<AdminServerSettings> {
   const transport = env.MESSAGING_TRANSPORT;
-  if (transport !== 'sns-sqs' && transport !== 'amqp')
-    throw new MessagingOptionsError('MESSAGING_TRANSPORT', 'must be sns-sqs or amqp', transport ?? '(unset)');
+  if (!(TRANSPORT_NAMES as readonly string[]).includes(transport ?? ''))
+    throw new MessagingOptionsError('MESSAGING_TRANSPORT', `must be ${TRANSPORT_NAMES.join(' or ')}`, transport ?? '(unset)');
   const token = checkAdminToken(env.MESSAGING_ADMIN_TOKEN, 'MESSAGING_ADMIN_TOKEN');
   const prefix = env.MESSAGING_PREFIX ?? '';
-  const credentials =
-    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
-      : undefined;
+  const definition = await loadTransport(transport as TransportName);
   const messaging: MessagingModuleOptions = {
-    transport: transport satisfies TransportName,
+    transport: definition.name,
     serviceName: env.MESSAGING_SERVICE_NAME ?? 'messaging-admin',
     topicPrefix: prefix,
     queueNamePrefix: prefix,
-    ...(transport === 'sns-sqs'
-      ? { snsSqs: { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, endpoint: env.AWS_ENDPOINT_URL, credentials } }
-      : { amqp: { url: env.AMQP_URL, managementUrl: env.RABBITMQ_MANAGEMENT_URL } }),
+    ...definition.connectionOptionsFromEnv(env),
   };
   return {
     messaging,
@@ -74,7 +70,7 @@ export async function startAdminServer(
   env: Env = process.env,
   logger: LogLevel[] | false = ['error', 'warn', 'log'],
 ): Promise<AdminServer> {
-  const settings = adminServerSettings(env);
+  const settings = await adminServerSettings(env);
   await requirePackages([{ name: '@nestjs/platform-express', load: () => import('@nestjs/platform-express') }], 'nestjs-messaging-admin');
 
   @Module({ imports: [MessagingModule.forRoot(settings.messaging), MessagingAdminModule.forRoot(settings.admin)] })

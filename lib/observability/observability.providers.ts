@@ -1,9 +1,10 @@
 import type { Provider } from '@nestjs/common';
 import { MessagingClient } from '../client/messaging.client.js';
-import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
+import { MESSAGING_BROKER, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from '../constants.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { MessagingServer } from '../server/messaging.server.js';
 import type { Broker } from '../transport/broker.js';
+import type { TransportDefinition } from '../transport/transport-definition.js';
 import { MessagingHealthIndicator } from './health/messaging-health.indicator.js';
 import { loadMetrics } from './metrics/load-metrics.js';
 import { MessagingMetrics } from './metrics/messaging-metrics.js';
@@ -14,8 +15,9 @@ import { loadTracing } from './tracing/load-tracing.js';
 export const observabilityProviders: Provider[] = [
   {
     provide: MESSAGING_TRACING,
-    useFactory: (options: ResolvedMessagingOptions) => (options.tracing ? loadTracing(options.transport) : undefined),
-    inject: [MESSAGING_OPTIONS],
+    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
+      options.tracing ? loadTracing(transport.tracing) : undefined,
+    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
   },
   {
     // null when metrics are off: inject it with @Optional() only where they may be

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Observable, Subscription } from 'rxjs';
-import { MESSAGING_BROKER, MESSAGING_OPTIONS } from '../constants.js';
+import { MESSAGING_BROKER, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from '../constants.js';
 import { DeliveryObservers, type DeliveryListener } from '../observability/delivery-observers.js';
 import type { MessagingEvent } from '../observability/messaging-event.js';
 import { observeDeliveries, observeRejections } from '../observability/observe-deliveries.js';
@@ -14,12 +14,12 @@ import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
+import type { TransportDefinition } from '../transport/transport-definition.js';
 import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatcher.js';
 import { AttachmentWatch, knownGlobalFilters, planFastPaths } from './handler-fast-path.js';
 import { handlerNames } from './handler-names.js';
 import { planQueues } from './subscription-planner.js';
 import { controllerHandlers } from '../topology/controller-handlers.js';
-import { describeTopologyOf } from '../topology/describe-topology.js';
 import type { MessagingTopology } from '../topology/topology.types.js';
 
 /**
@@ -43,6 +43,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
     @Inject(MESSAGING_BROKER) private readonly broker: Broker,
+    @Inject(MESSAGING_TRANSPORT) private readonly transport: TransportDefinition,
     private readonly envelopes: EnvelopeResolver,
     private readonly identity: ServiceIdentity,
     @Optional() @Inject(MESSAGING_TRACING) private readonly tracing?: MessagingTracing,
@@ -77,7 +78,13 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
         this._status$.next(status);
         if (this.observers.events.observed) this.observers.events.next({ type: 'status', transport: this.options.transport, status });
       });
-      const queues = planQueues(this.messageHandlers, this.options, this.identity.uuid, handlerNames(this.modules));
+      const queues = planQueues(
+        this.messageHandlers,
+        this.options,
+        this.transport.queueNames,
+        this.identity.uuid,
+        handlerNames(this.modules),
+      );
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
       const nest = { modules: this.modules, appConfig: this.appConfig, adapterHost: this.adapterHost, watch: this.attachment };
@@ -129,8 +136,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    */
   describeTopology(): MessagingTopology {
     const handlers = this.messageHandlers.size > 0 ? this.messageHandlers : controllerHandlers(this.modules);
-    const queues = planQueues(handlers, this.options, this.identity.uuid, handlerNames(this.modules));
-    return describeTopologyOf(
+    const queues = planQueues(handlers, this.options, this.transport.queueNames, this.identity.uuid, handlerNames(this.modules));
+    return this.transport.describeTopology(
       queues.map((q) => q.plan),
       this.options,
     );

@@ -3,13 +3,10 @@ import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import { DEAD_LETTER_SUFFIX, deadLetterQueueName, encodeName, fitName } from '../naming.js';
-import { tomodachiAmqpQueueName, tomodachiSqsQueueName } from '../naming/tomodachi-names.js';
 import { checkSubscriptionExtras } from '../options-validation.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
 import type { QueuePlan } from '../transport/broker.js';
-
-/** Generated names stay short enough for SQS (80) with room for a `.fifo` suffix. */
-const GENERATED_NAME_MAX = 75;
+import type { QueueNameRules } from '../transport/transport-definition.js';
 
 export interface HandlerRoute {
   pattern: string;
@@ -30,6 +27,7 @@ export type HandlerNameOf = (pattern: string) => string | undefined;
 export function planQueues(
   handlers: Map<string, MessageHandler>,
   options: ResolvedMessagingOptions,
+  names: QueueNameRules,
   instanceId: string,
   handlerNameOf: HandlerNameOf = () => undefined,
 ): PlannedQueue[] {
@@ -42,7 +40,7 @@ export function planQueues(
       );
     }
     const extras = checkSubscriptionExtras(handler.extras ?? {}, pattern);
-    const plan = queuePlanFor(pattern, extras, options, instanceId, handlerNameOf);
+    const plan = queuePlanFor(pattern, extras, options, names, instanceId, handlerNameOf);
     const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
     const existing = queues.get(plan.name);
     if (existing) {
@@ -60,10 +58,11 @@ function queuePlanFor(
   pattern: string,
   extras: SubscriptionExtras,
   options: ResolvedMessagingOptions,
+  names: QueueNameRules,
   instanceId: string,
   handlerNameOf: HandlerNameOf,
 ): QueuePlan {
-  if (extras.queue !== undefined) return queueOnlyPlan(pattern, { ...extras, queue: extras.queue }, options);
+  if (extras.queue !== undefined) return queueOnlyPlan(pattern, { ...extras, queue: extras.queue }, options, names);
   const competing = extras.competing ?? SUBSCRIPTION_DEFAULTS.competing;
   const fifo = extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo;
   if (!competing && options.provisioning !== 'create') {
@@ -76,7 +75,7 @@ function queuePlanFor(
   const name =
     extras.queueName !== undefined
       ? `${options.queueNamePrefix}${extras.queueName}`
-      : generatedQueueName({ pattern, competing, fifo, options, instanceId, handlerName: handlerNameOf(pattern) });
+      : generatedQueueName({ pattern, competing, fifo, options, names, instanceId, handlerName: handlerNameOf(pattern) });
   const deadLetterName = extras.deadLetterQueueName;
   const deadLetter =
     deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
@@ -101,6 +100,7 @@ interface NameInput {
   competing: boolean;
   fifo: boolean;
   options: ResolvedMessagingOptions;
+  names: QueueNameRules;
   instanceId: string;
   handlerName?: string;
 }
@@ -112,27 +112,32 @@ function generatedQueueName(input: NameInput): string {
 
 /**
  * tomodachi's name: queueNamePrefix + sha256 of the encoded topic (plus handler name and instance uuid when not
- * competing). The plan's name carries no `.fifo`: the SNS+SQS broker adds it, as tomodachi does.
+ * competing), as the transport computes it.
  */
-function tomodachiQueueName({ pattern, competing, fifo, options, instanceId, handlerName }: NameInput): string {
+function tomodachiQueueName({ pattern, competing, fifo, options, names, instanceId, handlerName }: NameInput): string {
   if (!competing && handlerName === undefined) {
     throw new MessagingOptionsError(
       `@EventPattern('${pattern}').competing`,
       "queueNaming 'tomodachi' names a competing: false queue after its handler method, which is not known for this handler; give it a queueName",
     );
   }
-  const input = { topic: pattern, queueNamePrefix: options.queueNamePrefix, competing, funcName: handlerName, serviceUuid: instanceId };
-  if (options.transport === 'amqp') return tomodachiAmqpQueueName(input);
-  const name = tomodachiSqsQueueName({ ...input, fifo });
-  return fifo ? name.slice(0, -'.fifo'.length) : name;
+  return names.tomodachiQueueName({
+    topic: pattern,
+    queueNamePrefix: options.queueNamePrefix,
+    competing,
+    fifo,
+    funcName: handlerName,
+    serviceUuid: instanceId,
+  });
 }
 
 /** Readable and stable for a competing queue (service + topic); unique to this process otherwise. */
-function readableQueueName({ pattern, competing, options, instanceId }: NameInput): string {
+function readableQueueName({ pattern, competing, options, names, instanceId }: NameInput): string {
   const readable = `${options.queueNamePrefix}${encodeName(options.serviceName)}--${encodeName(pattern)}`;
-  if (competing) return fitName(readable, GENERATED_NAME_MAX - DEAD_LETTER_SUFFIX.length);
+  const max = names.generatedNameMax - DEAD_LETTER_SUFFIX.length;
+  if (competing) return fitName(readable, max);
   const suffix = `--${instanceId.replace(/-/g, '').slice(0, 12)}`;
-  return `${fitName(readable, GENERATED_NAME_MAX - DEAD_LETTER_SUFFIX.length - suffix.length)}${suffix}`;
+  return `${fitName(readable, max - suffix.length)}${suffix}`;
 }
 
 /** The FIFO queue settings the extras set (absent ones stay absent: the queue's attribute is left as it is). */

@@ -1,5 +1,5 @@
 import type { QueuePlan } from '../transport/broker.js';
-import { TopologyVerificationError, type TopologyMismatch } from '../topology/verification-error.js';
+import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
 import { sqsDeadLetterQueueName, queueName } from './naming.js';
 import type { ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
 

@@ -1,6 +1,6 @@
 import { GetSubscriptionAttributesCommand } from '@aws-sdk/client-sns';
 import type { QueuePlan } from '../transport/broker.js';
-import { TopologyVerificationError, type TopologyMismatch } from '../topology/verification-error.js';
+import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
 import {
   deadLetterQueueAttributes,
   fifoTopicAttributes,

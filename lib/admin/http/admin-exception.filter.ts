@@ -12,7 +12,7 @@ import {
   AdminInvalidArgumentError,
   AdminOperationUnavailableError,
   AdminResourceNotFoundError,
-} from '../admin.errors.js';
+} from '../../transport/admin.errors.js';
 
 /**
  * Admin errors as HTTP statuses: 404 missing resource, 400 bad argument, 409 conflict or broker refusal, 501

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, Res, UseFilters, type Type } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AdminInvalidArgumentError } from '../admin.errors.js';
+import { AdminInvalidArgumentError } from '../../transport/admin.errors.js';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
 import { MAX_TOKEN_LENGTH, SIGN_IN, SIGN_OUT, tokenCookie } from './admin-session.js';
 

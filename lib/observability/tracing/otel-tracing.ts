@@ -1,27 +1,23 @@
 import type * as OtelApi from '@opentelemetry/api';
 import { describeError } from '../../error-text.js';
-import type { TransportName } from '../../messaging.options.js';
 import type { AttributeValue, DeliveryOutcome, InboundDelivery, QueuePlan } from '../../transport/broker.js';
 import { settle } from '../../transport/settlement.js';
+import type { TransportTracing } from '../../transport/transport-definition.js';
 import type { MessagingTracing } from './messaging-tracing.js';
 import { attributeText, formatTraceparent, parseTraceparent, TRACEPARENT, TRACESTATE, withoutTraceContext } from './trace-context.js';
 
 /** The instrumentation scope name of every span this library starts. */
 const TRACER_NAME = 'nestjs-messaging';
 
-const SYSTEM: Record<TransportName, string> = { 'sns-sqs': 'aws_sqs', amqp: 'rabbitmq' };
-
 /** Spans through @opentelemetry/api: the SDK, exporter and context manager are the application's. */
 export class OtelTracing implements MessagingTracing {
   private readonly tracer: OtelApi.Tracer;
-  private readonly system: string;
 
   constructor(
     private readonly api: typeof OtelApi,
-    private readonly transport: TransportName,
+    private readonly transport: TransportTracing,
   ) {
     this.tracer = api.trace.getTracer(TRACER_NAME);
-    this.system = SYSTEM[transport];
   }
 
   async publish(
@@ -36,7 +32,7 @@ export class OtelTracing implements MessagingTracing {
       {
         kind: api.SpanKind.PRODUCER,
         attributes: {
-          'messaging.system': this.system,
+          'messaging.system': this.transport.system,
           'messaging.operation': 'publish',
           'messaging.destination.name': topic,
           'messaging.destination.kind': 'topic',
@@ -74,7 +70,7 @@ export class OtelTracing implements MessagingTracing {
     const { api } = this;
     const parent = this.extract(delivery.attributes);
     const attributes: OtelApi.Attributes = {
-      'messaging.system': this.system,
+      'messaging.system': this.transport.system,
       'messaging.operation': 'process',
       'messaging.destination.name': queue.name,
       'messaging.destination.kind': 'queue',
@@ -82,7 +78,7 @@ export class OtelTracing implements MessagingTracing {
       'messaging.message.id': delivery.messageId,
       'nestjs_messaging.attempt': delivery.receiveCount,
     };
-    if (this.transport === 'amqp') attributes['messaging.rabbitmq.destination.routing_key'] = delivery.topic;
+    if (this.transport.deliveryTopicAttribute) attributes[this.transport.deliveryTopicAttribute] = delivery.topic;
     const span = this.tracer.startSpan(`${delivery.topic} process`, { kind: api.SpanKind.CONSUMER, attributes }, parent);
     const stripped = withoutTraceContext(delivery.attributes);
     const handed = stripped === delivery.attributes ? delivery : { ...delivery, attributes: stripped };

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { ChannelModel } from 'amqplib';
 import { BrokerConnectionError, MessagingAdminService, MessagingOptionsError, type AdminEvent } from '../../../lib/index.js';
-import { RabbitMqManagement } from '../../../lib/admin/amqp/rabbitmq-management.js';
+import { RabbitMqManagement } from '../../../lib/amqp/admin/rabbitmq-management.js';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
 import { AMQP_URL, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';

@@ -19,6 +19,7 @@ import { controllerFor } from '../../support/controllers.js';
 import type { MessageHandler } from '@nestjs/microservices';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
+import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { countingBroker } from './counting-broker.js';
 import { emit, startTestApp, tryStartTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -80,7 +81,12 @@ describe("SNS+SQS provisioning 'verify' and 'off', and snsSqs.tags (fauxqs)", ()
           ]),
         );
         await broker.provision(
-          planQueues(map, resolveModuleOptions(fauxqsOptions(fauxqs, { ...options, ...overrides })), 'uuid').map((p) => p.plan),
+          planQueues(
+            map,
+            resolveModuleOptions(fauxqsOptions(fauxqs, { ...options, ...overrides })),
+            snsSqsTransport.queueNames,
+            'uuid',
+          ).map((p) => p.plan),
         );
         await broker.close();
       },

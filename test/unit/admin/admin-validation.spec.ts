@@ -3,7 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { jest } from '@jest/globals';
 import { ADMIN_ROUTES, checkCall, checkRequest, type AdminRoute } from '../../../lib/admin/admin-schemas.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../../lib/admin/admin-validation.js';
-import { preview } from '../../../lib/admin/value-preview.js';
+import { preview } from '../../../lib/transport/value-preview.js';
 import { openApiDocument } from '../../../lib/admin/http/openapi-document.js';
 import { AdminInvalidArgumentError, MessagingAdminService, type TransportName } from '../../../lib/index.js';
 

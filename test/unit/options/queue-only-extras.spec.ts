@@ -2,6 +2,7 @@ import { MessagingOptionsError } from '../../../lib/index.js';
 import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
 import { queueOnlyPlan } from '../../../lib/server/queue-only-plan.js';
 import { parseQueueOnlyBody } from '../../../lib/sns-sqs/notification.js';
+import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { parseQueueRef } from '../../../lib/transport/queue-ref.js';
 
 describe('queue-only extra (queue)', () => {
@@ -39,13 +40,17 @@ describe('queue-only extra (queue)', () => {
 
   it('plans the existing queue: queueNamePrefix on a bare name only, FIFO from the name, no dead-letter queue', () => {
     const options = resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'svc', queueNamePrefix: 'prod-' });
-    expect(queueOnlyPlan('t', { queue: 'orders' }, options)).toMatchObject({
+    expect(queueOnlyPlan('t', { queue: 'orders' }, options, snsSqsTransport.queueNames)).toMatchObject({
       name: 'prod-orders',
       existingQueue: 'prod-orders',
       deadLetter: null,
     });
     const url = 'http://sqs.us-east-1.localhost:4566/000000000000/other.fifo';
-    expect(queueOnlyPlan('t', { queue: url }, options)).toMatchObject({ name: 'other.fifo', existingQueue: url, fifo: true });
+    expect(queueOnlyPlan('t', { queue: url }, options, snsSqsTransport.queueNames)).toMatchObject({
+      name: 'other.fifo',
+      existingQueue: url,
+      fifo: true,
+    });
     const arn = 'arn:aws:sqs:eu-west-1:123456789012:by-arn';
     expect(parseQueueRef(arn)).toEqual({ kind: 'arn', name: 'by-arn', arn, region: 'eu-west-1', account: '123456789012' });
   });

@@ -12,6 +12,7 @@ import {
   type MessagingModuleOptions,
 } from '../../../lib/index.js';
 import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
+import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { InMemoryBroker, MessagingTestingModule } from '../../../lib/testing/index.js';
 import { Person } from '../../support/proto-person.js';
@@ -98,6 +99,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
         ['order-refunded', handler({ queueName: 'billing', maxReceiveCount: 5 })],
       ]),
       options(),
+      snsSqsTransport.queueNames,
       'instance',
     );
     expect(plans).toHaveLength(1);
@@ -122,6 +124,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
           ['order-refunded', handler({ queueName: 'billing', ...second })],
         ]),
         options(),
+        snsSqsTransport.queueNames,
         'instance',
       ),
     );
@@ -138,6 +141,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
           ['order-refunded', handler({ queueName: 'billing', deadLetterQueueName: false })],
         ]),
         options(),
+        snsSqsTransport.queueNames,
         'instance',
       ),
     );
@@ -146,13 +150,15 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
   });
 
   it('a @MessagePattern (request-response) handler is refused', () => {
-    const error = caught(() => planQueues(new Map([['get-order', handler({}, false)]]), options(), 'instance'));
+    const error = caught(() => planQueues(new Map([['get-order', handler({}, false)]]), options(), snsSqsTransport.queueNames, 'instance'));
     expect(error.option).toBe("@MessagePattern('get-order')");
     expect(error.message).toMatch(/"@MessagePattern\('get-order'\)".*request-response handlers are not supported.*use @EventPattern/);
   });
 
   it('an unknown extra is refused by the planner as well', () => {
-    const error = caught(() => planQueues(new Map([['order-paid', handler({ retries: 3 })]]), options(), 'instance'));
+    const error = caught(() =>
+      planQueues(new Map([['order-paid', handler({ retries: 3 })]]), options(), snsSqsTransport.queueNames, 'instance'),
+    );
     expect(error.option).toBe("@EventPattern('order-paid').retries");
   });
 });

@@ -1,6 +1,7 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { JsonEnvelope, RawEnvelope, type MessagingModuleOptions } from '../../../lib/index.js';
 import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { Person } from '../../support/proto-person.js';
 
@@ -15,7 +16,7 @@ const plan = (
   overrides: Partial<MessagingModuleOptions> = {},
   pattern = 'order.paid',
   instance = INSTANCE_A,
-) => planQueues(new Map([[pattern, handler(extras)]]), options(overrides), instance)[0].plan;
+) => planQueues(new Map([[pattern, handler(extras)]]), options(overrides), snsSqsTransport.queueNames, instance)[0].plan;
 
 describe('planQueues: queue names', () => {
   it('generates a readable competing name from service and encoded topic, the same for every call and every instance', () => {
@@ -52,9 +53,10 @@ describe('planQueues: queue names', () => {
   });
 
   it('encodes service names SQS would refuse', () => {
-    expect(planQueues(new Map([['t', handler()]]), options({ serviceName: 'billing.eu ✓' }), INSTANCE_A)[0].plan.name).toBe(
-      'billing___2e_eu___20____e29c93_--t',
-    );
+    expect(
+      planQueues(new Map([['t', handler()]]), options({ serviceName: 'billing.eu ✓' }), snsSqsTransport.queueNames, INSTANCE_A)[0].plan
+        .name,
+    ).toBe('billing___2e_eu___20____e29c93_--t');
   });
 
   it("fits long generated names with their -dlq and .fifo suffixes within SQS's 80 characters, stable and distinct", () => {
@@ -105,7 +107,12 @@ describe('planQueues: other settings', () => {
       envelope: RawEnvelope,
       protoClass: Person,
     });
-    const [queue] = planQueues(new Map([['order-paid', h]]), options({ retryBackoff: 2, concurrency: 4 }), INSTANCE_A);
+    const [queue] = planQueues(
+      new Map([['order-paid', h]]),
+      options({ retryBackoff: 2, concurrency: 4 }),
+      snsSqsTransport.queueNames,
+      INSTANCE_A,
+    );
     expect(queue.plan).toMatchObject({ fifo: false, visibilityTimeout: 30, retryBackoff: 2, concurrency: 4 });
     expect(queue.plan.subscriptions).toEqual([
       { pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody', exchange: 'events' },
@@ -122,6 +129,7 @@ describe('planQueues: other settings', () => {
         ['d', handler({ queueName: 'shared' })],
       ]),
       options(),
+      snsSqsTransport.queueNames,
       INSTANCE_A,
     );
     expect(queues.map((q) => [q.plan.name, q.routes.map((r) => r.pattern)])).toEqual([
@@ -132,6 +140,6 @@ describe('planQueues: other settings', () => {
   });
 
   it('returns no queues for no handlers', () => {
-    expect(planQueues(new Map(), options(), INSTANCE_A)).toEqual([]);
+    expect(planQueues(new Map(), options(), snsSqsTransport.queueNames, INSTANCE_A)).toEqual([]);
   });
 });

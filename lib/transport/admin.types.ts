@@ -1,6 +1,6 @@
 import type { EnvelopeMetadata } from '../envelopes/message-envelope.js';
 import type { TransportName } from '../messaging.options.js';
-import type { AttributeValue } from '../transport/broker.js';
+import type { AttributeValue } from './broker.js';
 
 export interface ListOptions {
   /** Only resources whose broker name starts with this. */

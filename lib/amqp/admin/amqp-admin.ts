@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, GetMessage } from 'amqplib';
-import { decodeContent } from '../../amqp/content-encoding.js';
-import { toHeaders } from '../../amqp/headers.js';
-import { HEADER, isInternalHeader, isReservedName, routingKeyOf, topicOfRoutingKey } from '../../amqp/naming.js';
-import { contentTypeOf } from '../../amqp/publisher.js';
-import { declareTopology } from '../../amqp/topology.js';
+import { decodeContent } from '../content-encoding.js';
+import { toHeaders } from '../headers.js';
+import { HEADER, isInternalHeader, isReservedName, routingKeyOf, topicOfRoutingKey } from '../naming.js';
+import { contentTypeOf } from '../publisher.js';
+import { declareTopology } from '../topology.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
 import type { QueuePlan } from '../../transport/broker.js';
-import type { AdminBackend, RawPeeked } from '../admin-backend.js';
+import type { AdminBackend, RawPeeked } from '../../transport/admin-backend.js';
 import {
   AdminBrokerRefusedError,
   AdminConflictError,
@@ -15,11 +15,12 @@ import {
   AdminOperationUnavailableError,
   AdminPeekSpendsReceiveError,
   AdminResourceNotFoundError,
-} from '../admin.errors.js';
+} from '../../transport/admin.errors.js';
 import { describeError } from '../../error-text.js';
 import { DEAD_LETTER_SUFFIX, deadLetterQueueName, deadLetterSourceName } from '../../naming.js';
-import { checkAmqpName, checkNonEmpty } from '../admin-names.js';
-import type * as Admin from '../admin.types.js';
+import { checkNonEmpty } from '../../transport/admin-names.js';
+import { checkAmqpName } from './amqp-names.js';
+import type * as Admin from '../../transport/admin.types.js';
 import { AmqpChannels } from './amqp-channels.js';
 import { RabbitMqManagement } from './rabbitmq-management.js';
 

@@ -6,8 +6,8 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { isNotFound } from '../../sns-sqs/aws-errors.js';
-import { AdminResourceNotFoundError } from '../admin.errors.js';
+import { isNotFound } from '../aws-errors.js';
+import { AdminResourceNotFoundError } from '../../transport/admin.errors.js';
 
 export interface FoundQueue {
   name: string;

@@ -1,9 +1,9 @@
-import { deadLetterQueueOptions, mainQueueOptions, retryQueueOptions } from '../amqp/topology.js';
-import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from '../amqp/naming.js';
-import { validatePlans } from '../amqp/validation.js';
+import { deadLetterQueueOptions, mainQueueOptions, retryQueueOptions } from './topology.js';
+import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
+import { validatePlans } from './validation.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
-import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from './topology.types.js';
+import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from '../topology/topology.types.js';
 
 type AssertQueue = { durable?: boolean; autoDelete?: boolean; arguments?: Record<string, unknown> };
 const declared = (o: AssertQueue) => ({

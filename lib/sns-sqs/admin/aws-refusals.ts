@@ -1,7 +1,7 @@
 import { MessagingError } from '../../errors.js';
 import { describeError } from '../../error-text.js';
-import { isTimeoutOrNetwork, networkCode } from '../../sns-sqs/aws-errors.js';
-import { AdminBrokerFailedError, AdminBrokerRefusedError, AdminBrokerUnavailableError } from '../admin.errors.js';
+import { isTimeoutOrNetwork, networkCode } from '../aws-errors.js';
+import { AdminBrokerFailedError, AdminBrokerRefusedError, AdminBrokerUnavailableError } from '../../transport/admin.errors.js';
 
 interface AwsError {
   name?: string;

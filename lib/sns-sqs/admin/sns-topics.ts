@@ -6,9 +6,9 @@ import {
   type SNSClient,
   type Subscription,
 } from '@aws-sdk/client-sns';
-import { isNotFound } from '../../sns-sqs/aws-errors.js';
-import { topicName } from '../../sns-sqs/naming.js';
-import { AdminResourceNotFoundError } from '../admin.errors.js';
+import { isNotFound } from '../aws-errors.js';
+import { topicName } from '../naming.js';
+import { AdminResourceNotFoundError } from '../../transport/admin.errors.js';
 
 /** SNS look-ups for the admin operations. A topic is given as @EventPattern names it (topicPrefix added, encoded) or as an ARN. */
 export class SnsTopics {

@@ -10,15 +10,20 @@ import {
 } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
-import { toSnsAttributes } from '../../sns-sqs/attributes.js';
-import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } from '../../sns-sqs/desired-state.js';
+import { toSnsAttributes } from '../attributes.js';
+import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } from '../desired-state.js';
 import { deadLetterQueueName } from '../../naming.js';
-import { queueName, topicFromArn, topicName } from '../../sns-sqs/naming.js';
-import { queuePolicy, sameJson } from '../../sns-sqs/policy.js';
-import type { AdminBackend, RawPeeked } from '../admin-backend.js';
-import { AdminConflictError, AdminInvalidArgumentError, AdminPeekSpendsReceiveError, AdminResourceNotFoundError } from '../admin.errors.js';
-import { checkSnsTopicName, checkSqsQueueName } from '../admin-names.js';
-import type * as Admin from '../admin.types.js';
+import { queueName, topicFromArn, topicName } from '../naming.js';
+import { queuePolicy, sameJson } from '../policy.js';
+import type { AdminBackend, RawPeeked } from '../../transport/admin-backend.js';
+import {
+  AdminConflictError,
+  AdminInvalidArgumentError,
+  AdminPeekSpendsReceiveError,
+  AdminResourceNotFoundError,
+} from '../../transport/admin.errors.js';
+import { checkSnsTopicName, checkSqsQueueName } from './sqs-names.js';
+import type * as Admin from '../../transport/admin.types.js';
 import { policySources } from './policy-sources.js';
 import { SnsTopics } from './sns-topics.js';
 import { peekQueue, redriveQueue } from './sqs-messages.js';

@@ -1,7 +1,7 @@
 import { describeError } from '../../error-text.js';
 import { BrokerConnectionError, MessagingError } from '../../errors.js';
 import { redactUrl } from '../../options-validation.js';
-import { AdminOperationUnavailableError, AdminResourceNotFoundError } from '../admin.errors.js';
+import { AdminOperationUnavailableError, AdminResourceNotFoundError } from '../../transport/admin.errors.js';
 
 /** Milliseconds each management API call may take. */
 const MANAGEMENT_TIMEOUT_MS = 5000;

@@ -6,7 +6,7 @@ import {
   AdminBrokerUnavailableError,
   AdminConflictError,
   AdminResourceNotFoundError,
-} from '../admin.errors.js';
+} from '../../transport/admin.errors.js';
 
 /** The AMQP reply code of a channel error (404 NOT_FOUND, 406 PRECONDITION_FAILED, ...). */
 export function code(error: unknown): number | undefined {

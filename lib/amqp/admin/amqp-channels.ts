@@ -1,6 +1,6 @@
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
-import { AdminResourceNotFoundError } from '../admin.errors.js';
+import { AdminResourceNotFoundError } from '../../transport/admin.errors.js';
 import { code } from './amqp-refusals.js';
 
 /** Milliseconds to open the admin's own connection when MessagingModule has none. */

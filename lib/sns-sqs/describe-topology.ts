@@ -1,11 +1,11 @@
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from '../sns-sqs/desired-state.js';
-import { sqsDeadLetterQueueName, queueName, topicName, validateQueuePlans } from '../sns-sqs/naming.js';
-import { queuePolicy } from '../sns-sqs/policy.js';
-import { isWildcardPattern } from '../sns-sqs/wildcard-topics.js';
+import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from './desired-state.js';
+import { sqsDeadLetterQueueName, queueName, topicName, validateQueuePlans } from './naming.js';
+import { queuePolicy } from './policy.js';
+import { isWildcardPattern } from './wildcard-topics.js';
 import type { QueuePlan } from '../transport/broker.js';
-import { arnPlaceholder } from './arn-placeholders.js';
-import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from './topology.types.js';
+import { arnPlaceholder } from '../topology/arn-placeholders.js';
+import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from '../topology/topology.types.js';
 
 /**
  * The SNS+SQS topology of the queue plans: the names the broker uses (naming.ts), the attributes `create` sets and

@@ -7,10 +7,10 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { deliveryTopicOfArn } from '../../sns-sqs/naming.js';
-import { parseNotification } from '../../sns-sqs/notification.js';
-import type { RawPeeked } from '../admin-backend.js';
-import { AdminBrokerRefusedError } from '../admin.errors.js';
+import { deliveryTopicOfArn } from '../naming.js';
+import { parseNotification } from '../notification.js';
+import type { RawPeeked } from '../../transport/admin-backend.js';
+import { AdminBrokerRefusedError } from '../../transport/admin.errors.js';
 
 /** Seconds a message stays hidden while a peek or redrive holds it; a process that dies midway gives it back then. */
 const HOLD_SECONDS = 30;
