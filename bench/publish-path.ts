@@ -33,7 +33,10 @@ const stubClients = {
 } as unknown as AwsClients;
 
 async function round(attributes: Record<string, AttributeValue>): Promise<{ wall: number; cpu: number }> {
-  const publisher = new SnsPublisher(stubClients, async (topic) => `arn:aws:sns:us-east-1:123456789012:${topic}`, console);
+  const publisher = new SnsPublisher(
+    { clients: stubClients, logger: console },
+    async (topic) => `arn:aws:sns:us-east-1:123456789012:${topic}`,
+  );
   const envelope = new JsonEnvelope();
   const service = new ServiceIdentity('bench');
   const context = { topic: TOPIC, service };

@@ -1,6 +1,9 @@
 /** SQS and SNS take at most 10 entries per *Batch call. */
 export const MAX_BATCH_ENTRIES = 10;
 
+/** SQS and SNS take at most 256 KiB for one message (body + attributes) and for one *Batch request. */
+export const MAX_PAYLOAD_BYTES = 262_144;
+
 /** `items` in consecutive groups of at most 10, one per *Batch call. */
 export function batchesOf<T>(items: readonly T[]): T[][] {
   const batches: T[][] = [];

@@ -3,8 +3,10 @@ import { describeError } from '../error-text.js';
 import { PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import { isThrottlingOrServerFault, isTimeoutOrNetwork, mayBeOneEntrysFault } from './aws-errors.js';
-import { MAX_BATCH_ENTRIES, NextTickBatcher } from './batching.js';
+import { MAX_BATCH_ENTRIES, MAX_PAYLOAD_BYTES, NextTickBatcher } from './batching.js';
+import type { AwsClients } from './clients.js';
 import type { EntryTarget } from './entry-rules.js';
+import type { LargePayloads } from './large-payload/large-payloads.js';
 
 /** What a *Batch call answered for one entry; `undefined` stands for success. */
 export interface EntryFailure {
@@ -128,31 +130,56 @@ interface PendingEntry<E extends { Id: string | undefined }> {
 
 const BATCH_IDS = Array.from({ length: MAX_BATCH_ENTRIES }, (_, i) => String(i));
 
+/** What the SNS publisher and the SQS queue sender are built from: the same for both, one per broker. */
+export interface BatchedSending {
+  clients: AwsClients;
+  logger: LoggerService;
+  /** snsSqs.largePayload: a body over its threshold goes to S3. */
+  largePayloads?: LargePayloads;
+  /** snsSqs.contentBasedDeduplication: a FIFO message without deduplicationId gets none of ours (SNS) or its envelope's hash (SQS). */
+  contentBasedDeduplication?: boolean;
+  /** The waits before the rounds after the SDK gave up on a transient failure (tests shorten them). */
+  retryRounds?: readonly number[];
+}
+
 /**
  * Concurrent publishes (SNS PublishBatch per topic ARN) or sends (SQS SendMessageBatch per queue URL) coalesced into
- * batches (next tick, 10 entries, or before the bytes pass `maxBatchBytes`), each message settled on its own outcome
- * (settleBatch), retried in rounds (RETRY_ROUNDS_MS) when the failure was transient.
+ * one batcher per destination (next tick, 10 entries, or before the bytes pass 256 KiB), each message settled on its
+ * own outcome (settleBatch), retried in rounds (RETRY_ROUNDS_MS) when the failure was transient.
  */
 export class EntryBatches<E extends { Id: string | undefined }> {
   private readonly batchers = new Map<string, NextTickBatcher<PendingEntry<E>>>();
   /** Aborted by abort(): calls in flight end (their messages' outcome is unknown) and no round waits any longer. */
   private readonly closing = new AbortController();
 
+  /** SNS: topics, by ARN; SQS: queues, by URL. */
+  private readonly kind: EntryTarget;
+
+  private readonly logger: LoggerService;
+  private readonly rounds: readonly number[];
+
   constructor(
     private readonly service: 'SNS' | 'SQS',
-    private readonly kind: EntryTarget,
+    sending: BatchedSending,
+    /** The *Batch call for one destination (`key`). */
     private readonly call: (key: string, entries: E[], signal: AbortSignal) => Promise<BatchReply>,
-    private readonly maxBatchBytes: number,
-    private readonly logger: LoggerService,
-    private readonly rounds: readonly number[] = RETRY_ROUNDS_MS,
-  ) {}
+  ) {
+    this.kind = service === 'SNS' ? 'topic' : 'queue';
+    this.logger = sending.logger;
+    this.rounds = sending.retryRounds ?? RETRY_ROUNDS_MS;
+  }
 
-  add(key: string, item: PendingEntry<E>): void {
+  /** Resolves once `key` (a topic ARN or queue URL) took the entry; rejects with a PublishError saying why not. */
+  enqueue(key: string, entry: E, size: number, target: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.add(key, { entry, size, rounds: 0, target, resolve, reject }));
+  }
+
+  private add(key: string, item: PendingEntry<E>): void {
     let batcher = this.batchers.get(key);
     if (!batcher) {
       batcher = new NextTickBatcher<PendingEntry<E>>(
         (batch) => this.sendBatch(key, batch),
-        (batch, next) => batch.reduce((sum, p) => sum + p.size, 0) + next.size <= this.maxBatchBytes,
+        (batch, next) => batch.reduce((sum, p) => sum + p.size, 0) + next.size <= MAX_PAYLOAD_BYTES,
       );
       this.batchers.set(key, batcher);
     }

@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { PublishBatchCommand, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import type { LoggerService } from '@nestjs/common';
 import { MessageTooLargeError, PublishError } from '../errors.js';
 import type { OutboundMessage } from '../transport/broker.js';
 import { attributesSize, toSnsAttributes } from './attributes.js';
 import { describeError } from '../error-text.js';
-import type { AwsClients } from './clients.js';
-import { EntryBatches, RETRY_ROUNDS_MS } from './entry-batches.js';
+import { MAX_PAYLOAD_BYTES } from './batching.js';
+import { EntryBatches, type BatchedSending } from './entry-batches.js';
 import { bodyRule, checkFifoIds, entryRefused } from './entry-rules.js';
 import { TOPIC_NAME_MAX, topicName } from './naming.js';
-import type { LargePayloads } from './large-payload/large-payloads.js';
 
-/** SNS limit for one message (body + attributes) and for one PublishBatch request. */
-const SNS_MAX_BYTES = 262_144;
 const NO_ATTRIBUTES: Record<string, MessageAttributeValue> = Object.freeze({}) as Record<string, MessageAttributeValue>;
 
 function hasAttributes(attributes: OutboundMessage['attributes']): attributes is NonNullable<OutboundMessage['attributes']> {
@@ -32,24 +28,12 @@ export class SnsPublisher {
   private readonly fifoArns = new Map<string, string>();
 
   constructor(
-    private readonly clients: AwsClients,
+    private readonly sending: BatchedSending,
     private readonly topicArn: (pattern: string, fifo: boolean) => Promise<string>,
-    logger: LoggerService,
     private readonly topicPrefix = '',
-    private readonly largePayloads?: LargePayloads,
-    /** snsSqs.contentBasedDeduplication: a FIFO emit without deduplicationId leaves the id to SNS. */
-    private readonly contentBasedDeduplication = false,
-    /** The waits before the rounds after the SDK gave up on a transient failure (tests shorten them). */
-    retryRounds: readonly number[] = RETRY_ROUNDS_MS,
   ) {
-    this.batches = new EntryBatches<PublishBatchRequestEntry>(
-      'SNS',
-      'topic',
-      (arn, entries, abortSignal) =>
-        this.clients.sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }), { abortSignal }),
-      SNS_MAX_BYTES,
-      logger,
-      retryRounds,
+    this.batches = new EntryBatches<PublishBatchRequestEntry>('SNS', sending, (arn, entries, abortSignal) =>
+      sending.clients.sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }), { abortSignal }),
     );
   }
 
@@ -63,9 +47,10 @@ export class SnsPublisher {
         checkFifoIds('topic', message.topic, message.groupId, message.deduplicationId);
       const attributes = hasAttributes(message.attributes) ? toSnsAttributes(message.attributes, message.topic) : NO_ATTRIBUTES;
       const size = Buffer.byteLength(body, 'utf8') + (attributes === NO_ATTRIBUTES ? 0 : attributesSize(attributes));
-      if (this.largePayloads && size > this.largePayloads.thresholdBytes) {
+      const largePayloads = this.sending.largePayloads;
+      if (largePayloads && size > largePayloads.thresholdBytes) {
         const withPointer = attributes === NO_ATTRIBUTES ? {} : attributes; // offload adds the payload size attribute
-        return this.largePayloads
+        return largePayloads
           .offload(body, withPointer, `topic "${message.topic}"`)
           .then((offloaded) => this.toTopic(message, offloaded.body, withPointer, offloaded.size));
       }
@@ -76,7 +61,7 @@ export class SnsPublisher {
   }
 
   private toTopic(message: OutboundMessage, body: string, attributes: Record<string, MessageAttributeValue>, size: number): Promise<void> {
-    if (size > SNS_MAX_BYTES) throw new MessageTooLargeError(message.topic, size, SNS_MAX_BYTES);
+    if (size > MAX_PAYLOAD_BYTES) throw new MessageTooLargeError(message.topic, size, MAX_PAYLOAD_BYTES);
     const fifo = message.groupId !== undefined;
     const arn = (fifo ? this.fifoArns : this.arns).get(message.topic);
     if (arn !== undefined) return this.enqueueEntry(arn, message, body, attributes, size);
@@ -114,12 +99,10 @@ export class SnsPublisher {
     if (attributes !== NO_ATTRIBUTES) entry.MessageAttributes = attributes;
     if (message.groupId !== undefined) {
       entry.MessageGroupId = message.groupId;
-      const deduplicationId = message.deduplicationId ?? (this.contentBasedDeduplication ? undefined : randomUUID());
+      const deduplicationId = message.deduplicationId ?? (this.sending.contentBasedDeduplication ? undefined : randomUUID());
       if (deduplicationId !== undefined) entry.MessageDeduplicationId = deduplicationId;
     }
-    return new Promise<void>((resolve, reject) =>
-      this.batches.add(arn, { entry, size, rounds: 0, target: message.topic, resolve, reject }),
-    );
+    return this.batches.enqueue(arn, entry, size, message.topic);
   }
 
   /** Ends the PublishBatch calls still in flight (their emits reject: the outcome is unknown) and the retry waits. */

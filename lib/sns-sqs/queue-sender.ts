@@ -1,21 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GetQueueUrlCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import type { LoggerService } from '@nestjs/common';
 import { describeError } from '../error-text.js';
 import { MessageTooLargeError, PublishError } from '../errors.js';
 import type { QueueMessage } from '../transport/broker.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 import { attributesSize, toSnsAttributes } from './attributes.js';
 import { isNotFound } from './aws-errors.js';
-import { EntryBatches, RETRY_ROUNDS_MS } from './entry-batches.js';
+import { MAX_PAYLOAD_BYTES } from './batching.js';
+import { EntryBatches, type BatchedSending } from './entry-batches.js';
 import { attributeCountRule, bodyRule, checkFifoIds, entryRefused } from './entry-rules.js';
-import type { AwsClients } from './clients.js';
 import { queueBody } from './queue-body.js';
-import type { LargePayloads } from './large-payload/large-payloads.js';
 import { PAYLOAD_SIZE_ATTRIBUTE } from './large-payload/s3-pointer.js';
-
-/** SQS limit for one message (body + attributes) and for one SendMessageBatch request. */
-const SQS_MAX_BYTES = 262_144;
 
 /**
  * `sendToQueue` on SQS: the queue by name (GetQueueUrl, cached), URL or ARN; the body in tomodachi's
@@ -30,23 +25,11 @@ export class SqsQueueSender {
   private readonly closing = new AbortController();
 
   constructor(
-    private readonly clients: AwsClients,
-    logger: LoggerService,
+    private readonly sending: BatchedSending,
     private readonly queueNamePrefix = '',
-    private readonly largePayloads?: LargePayloads,
-    /** snsSqs.contentBasedDeduplication: a FIFO send without deduplicationId is deduplicated by its envelope. */
-    private readonly contentBasedDeduplication = false,
-    /** The waits before the rounds after the SDK gave up on a transient failure (tests shorten them). */
-    retryRounds: readonly number[] = RETRY_ROUNDS_MS,
   ) {
-    this.batches = new EntryBatches<SendMessageBatchRequestEntry>(
-      'SQS',
-      'queue',
-      (url, entries, abortSignal) =>
-        this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }), { abortSignal }),
-      SQS_MAX_BYTES,
-      logger,
-      retryRounds,
+    this.batches = new EntryBatches<SendMessageBatchRequestEntry>('SQS', sending, (url, entries, abortSignal) =>
+      sending.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }), { abortSignal }),
     );
   }
 
@@ -72,13 +55,14 @@ export class SqsQueueSender {
     }
     let body = queueBody(url, envelope, attributes);
     let size = Buffer.byteLength(body, 'utf8') + attributesSize(attributes);
-    if (this.largePayloads && size > this.largePayloads.thresholdBytes) {
+    const largePayloads = this.sending.largePayloads;
+    if (largePayloads && size > largePayloads.thresholdBytes) {
       // the S3 claim check adds its payload size attribute: check the count it makes before storing anything
       const countRule = attributeCountRule('queue', [...Object.keys(attributes), PAYLOAD_SIZE_ATTRIBUTE]);
       if (countRule !== undefined) throw entryRefused('queue', ref.name, `${countRule} (the S3 claim check of a large payload adds one)`);
-      ({ body, size } = await this.largePayloads.offload(body, attributes, `queue "${ref.name}"`));
+      ({ body, size } = await largePayloads.offload(body, attributes, `queue "${ref.name}"`));
     }
-    if (size > SQS_MAX_BYTES) throw new MessageTooLargeError(`queue ${ref.name}`, size, SQS_MAX_BYTES);
+    if (size > MAX_PAYLOAD_BYTES) throw new MessageTooLargeError(`queue ${ref.name}`, size, MAX_PAYLOAD_BYTES);
     const entry: SendMessageBatchRequestEntry = { Id: '', MessageBody: body };
     if (Object.keys(attributes).length > 0) entry.MessageAttributes = attributes;
     if (message.delaySeconds !== undefined) entry.DelaySeconds = message.delaySeconds;
@@ -86,9 +70,10 @@ export class SqsQueueSender {
       entry.MessageGroupId = message.groupId;
       // the queue body carries a timestamp, so SQS's own content hash would never match: hash the envelope instead
       entry.MessageDeduplicationId =
-        message.deduplicationId ?? (this.contentBasedDeduplication ? createHash('sha256').update(envelope).digest('hex') : randomUUID());
+        message.deduplicationId ??
+        (this.sending.contentBasedDeduplication ? createHash('sha256').update(envelope).digest('hex') : randomUUID());
     }
-    return new Promise<void>((resolve, reject) => this.batches.add(url, { entry, size, rounds: 0, target: ref.name, resolve, reject }));
+    return this.batches.enqueue(url, entry, size, ref.name);
   }
 
   /** The queue URL for a name, URL or ARN; a name or ARN is looked up once (GetQueueUrl) and cached. */
@@ -107,7 +92,7 @@ export class SqsQueueSender {
 
   private async lookUp(name: string, account: string | undefined): Promise<string> {
     try {
-      const { QueueUrl } = await this.clients.sqs.send(
+      const { QueueUrl } = await this.sending.clients.sqs.send(
         new GetQueueUrlCommand({ QueueName: name, ...(account ? { QueueOwnerAWSAccountId: account } : {}) }),
         { abortSignal: this.closing.signal },
       );

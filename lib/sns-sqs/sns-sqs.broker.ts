@@ -61,21 +61,14 @@ export class SnsSqsBroker implements Broker {
     const { largePayload } = options.snsSqs;
     if (largePayload) this.largePayloads = new LargePayloads(options.snsSqs, largePayload, options.maxDecodedBytes, logger);
     this.provisioner = new SnsSqsProvisioner(this.clients, options, logger);
-    this.publisher = new SnsPublisher(
-      this.clients,
-      (pattern, fifo) => this.provisioner.topicArn(pattern, fifo),
+    const sending = {
+      clients: this.clients,
       logger,
-      options.topicPrefix,
-      this.largePayloads,
-      options.snsSqs.contentBasedDeduplication,
-    );
-    this.queueSender = new SqsQueueSender(
-      this.clients,
-      logger,
-      options.queueNamePrefix,
-      this.largePayloads,
-      options.snsSqs.contentBasedDeduplication,
-    );
+      largePayloads: this.largePayloads,
+      contentBasedDeduplication: options.snsSqs.contentBasedDeduplication,
+    };
+    this.publisher = new SnsPublisher(sending, (pattern, fifo) => this.provisioner.topicArn(pattern, fifo), options.topicPrefix);
+    this.queueSender = new SqsQueueSender(sending, options.queueNamePrefix);
     this.orphans = new OrphanSweep(this.clients, this.provisioner, options, logger);
   }
 

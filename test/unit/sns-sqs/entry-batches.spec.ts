@@ -114,7 +114,7 @@ function fakeSns(reply: (entries: SnsEntry[], call: number) => BatchReply) {
   });
   const clients = { sns: { send }, sqs: {} } as unknown as AwsClients;
   const logger = { log() {}, warn: (line: string) => warnings.push(line), error() {} };
-  const publisher = new SnsPublisher(clients, async (topic) => `arn:aws:sns:us-east-1:1:${topic}`, logger, '', undefined, false, [10, 20]);
+  const publisher = new SnsPublisher({ clients, logger, retryRounds: [10, 20] }, async (topic) => `arn:aws:sns:us-east-1:1:${topic}`);
   return { publisher, calls, warnings };
 }
 
@@ -194,13 +194,8 @@ describe('SnsPublisher: one emit never fails another', () => {
       sqs: {},
     } as unknown as AwsClients;
     const publisher = new SnsPublisher(
-      clients,
+      { clients, logger: { log() {}, warn() {}, error() {} }, retryRounds: [60_000] },
       async (t) => `arn:${t}`,
-      { log() {}, warn() {}, error() {} },
-      '',
-      undefined,
-      false,
-      [60_000],
     );
     const emitted = publisher.publish({ topic: 'orders', body: 'm', attributes: {} }).catch((e: Error) => e);
     const flushed = publisher.flush();
@@ -238,7 +233,7 @@ describe('SqsQueueSender: one send never fails another', () => {
       return { Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] };
     };
     const clients = { sns: {}, sqs: { send } } as unknown as AwsClients;
-    const sender = new SqsQueueSender(clients, { log() {}, warn() {}, error() {} }, '', undefined, false, [10, 20]);
+    const sender = new SqsQueueSender({ clients, logger: { log() {}, warn() {}, error() {} }, retryRounds: [10, 20] });
     const url = 'https://sqs.us-east-1.amazonaws.com/123456789012/billing';
     const results = await Promise.allSettled(ten.map((m) => sender.send({ queue: url, body: m, attributes: {} })));
     expect(results.map((r) => r.status)).toEqual(ten.map((m) => (m === 'm5' ? 'rejected' : 'fulfilled')));

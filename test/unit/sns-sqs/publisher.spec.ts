@@ -17,13 +17,8 @@ function fakePublisher(reply: (entries: Entry[], call: number) => Reply) {
   const logger = { log() {}, warn() {}, error() {} };
   return {
     publisher: new SnsPublisher(
-      clients,
+      { clients, logger, retryRounds: [10, 20] },
       async (topic, fifo) => `arn:aws:sns:us-east-1:1:${topic}${fifo ? '.fifo' : ''}`,
-      logger,
-      '',
-      undefined,
-      false,
-      [10, 20],
     ),
     calls,
   };
