@@ -1,4 +1,6 @@
 import type { EnvelopeSetting, ProtoClass } from './envelopes/message-envelope.js';
+import { defaultsOf } from './options/option-record.js';
+import { OPTIONS } from './options/option-records.js';
 
 export type TransportName = 'sns-sqs' | 'amqp';
 
@@ -247,33 +249,16 @@ export interface SubscriptionExtras {
 }
 
 /**
- * The default of every module option that has one. The resolved options' type follows from it: an option with a
- * default here is required after resolution; a default for an option that does not exist fails to compile.
+ * The default of every module option that has one, from the option records (lib/options/option-records.ts). The
+ * resolved options' type follows from it: an option with a default here is required after resolution; a default for
+ * an option that does not exist fails to compile.
  */
 export const DEFAULTS = {
-  topicPrefix: '',
-  queueNamePrefix: '',
-  drainTimeout: 30_000,
-  maxDecodedBytes: 8 * 1024 * 1024,
-  concurrency: 10,
-  maxReceiveCount: 5,
-  deadLetterQueue: true,
-  retryBackoff: 1,
-  provisioning: 'create',
-  queueNaming: 'readable',
-  metrics: false,
-  tracing: false,
-  snsSqs: { waitTimeSeconds: 20, maxAttempts: 3, connectTimeout: 3000, requestTimeout: 5000, perProcessQueueExpires: 3_600_000 },
+  ...defaultsOf(OPTIONS, 'module', 'both'),
+  snsSqs: defaultsOf(OPTIONS.snsSqs.section, 'module'),
   amqp: {
-    url: 'amqp://guest:guest@127.0.0.1:5672',
-    exchange: 'amq.topic',
-    prefetch: 100,
-    heartbeat: 30,
-    publishTimeout: 10_000,
-    connectTimeout: 10_000,
-    perProcessQueueExpires: 3_600_000,
-    reconnectDelay: { initial: 500, max: 30_000 },
-    queueType: 'classic',
+    ...defaultsOf(OPTIONS.amqp.section, 'module'),
+    reconnectDelay: defaultsOf(OPTIONS.amqp.section.reconnectDelay.section, 'module'),
   },
 } as const satisfies DefaultsFor<MessagingModuleOptions>;
 
@@ -282,96 +267,17 @@ export const DEFAULTS = {
  * that a tomodachi service's queues are taken over in place and tomodachi can still declare the library's.
  */
 export const TOMODACHI_NAMING_DEFAULTS = {
-  /** tomodachi's `options.amqp.queue_ttl` default, 86400 s, declared as x-expires in milliseconds. */
-  amqp: { queueExpires: 86_400 * 1000 },
+  amqp: { queueExpires: OPTIONS.amqp.section.queueExpires.tomodachiDefault },
 } as const satisfies DefaultsFor<MessagingModuleOptions>;
 
 /** The defaults of `snsSqs.largePayload` (set or unset as a whole, so not part of DEFAULTS). */
-export const LARGE_PAYLOAD_DEFAULTS = {
-  thresholdBytes: 262_144,
-  keyPrefix: '',
-  deleteAfterHandled: false,
-} as const satisfies DefaultsFor<LargePayloadOptions>;
+export const LARGE_PAYLOAD_DEFAULTS = defaultsOf(
+  OPTIONS.snsSqs.section.largePayload.section,
+  'module',
+) satisfies DefaultsFor<LargePayloadOptions>;
 
 /** The defaults of the `@EventPattern` extras that do not fall back to a module option. */
-export const SUBSCRIPTION_DEFAULTS = {
-  competing: true,
-  fifo: false,
-  visibilityTimeout: 30,
-} as const satisfies DefaultsFor<SubscriptionExtras>;
-
-/** Every option's name, once per object: the compiler fails when an option is missing here or is not declared. */
-export const OPTION_NAMES = {
-  module: names<MessagingModuleOptions>({
-    transport: 1,
-    serviceName: 1,
-    topicPrefix: 1,
-    queueNamePrefix: 1,
-    envelope: 1,
-    drainTimeout: 1,
-    maxDecodedBytes: 1,
-    concurrency: 1,
-    maxReceiveCount: 1,
-    deadLetterQueue: 1,
-    retryBackoff: 1,
-    snsSqs: 1,
-    amqp: 1,
-    metrics: 1,
-    tracing: 1,
-    provisioning: 1,
-    queueNaming: 1,
-  }),
-  metrics: names<MetricsOptions>({ registry: 1, queueDepth: 1 }),
-  snsSqs: names<SnsSqsOptions>({
-    region: 1,
-    endpoint: 1,
-    credentials: 1,
-    snsKmsMasterKeyId: 1,
-    sqsKmsMasterKeyId: 1,
-    sqsKmsDataKeyReusePeriod: 1,
-    waitTimeSeconds: 1,
-    maxAttempts: 1,
-    connectTimeout: 1,
-    requestTimeout: 1,
-    perProcessQueueExpires: 1,
-    tags: 1,
-    largePayload: 1,
-    contentBasedDeduplication: 1,
-    wildcardRescanMs: 1,
-  }),
-  largePayload: names<LargePayloadOptions>({ bucket: 1, thresholdBytes: 1, keyPrefix: 1, deleteAfterHandled: 1, forcePathStyle: 1 }),
-  amqp: names<AmqpOptions>({
-    url: 1,
-    exchange: 1,
-    prefetch: 1,
-    heartbeat: 1,
-    publishTimeout: 1,
-    queueExpires: 1,
-    connectTimeout: 1,
-    perProcessQueueExpires: 1,
-    reconnectDelay: 1,
-    managementUrl: 1,
-    queueType: 1,
-  }),
-  subscription: names<SubscriptionExtras>({
-    queueName: 1,
-    competing: 1,
-    filterPolicy: 1,
-    filterPolicyScope: 1,
-    visibilityTimeout: 1,
-    deadLetterQueueName: 1,
-    maxReceiveCount: 1,
-    fifo: 1,
-    contentBasedDeduplication: 1,
-    deduplicationScope: 1,
-    fifoThroughputLimit: 1,
-    envelope: 1,
-    protoClass: 1,
-    concurrency: 1,
-    exchange: 1,
-    queue: 1,
-  }),
-};
+export const SUBSCRIPTION_DEFAULTS = defaultsOf(OPTIONS, 'subscription') satisfies DefaultsFor<SubscriptionExtras>;
 
 /** The options after resolveModuleOptions: every option with a default is set. */
 export type ResolvedMessagingOptions = WithDefaults<MessagingModuleOptions, typeof DEFAULTS>;
@@ -387,7 +293,3 @@ type WithDefaults<T, D> = Omit<T, keyof D> & {
     ? WithDefaults<NonNullable<T[K]>, D[K]>
     : Exclude<T[K], undefined>;
 };
-
-function names<T>(keys: Record<keyof T, 1>): ReadonlySet<string> {
-  return new Set(Object.keys(keys));
-}

@@ -3,7 +3,7 @@ import * as amqp from 'amqplib';
 import { BehaviorSubject } from 'rxjs';
 import { describeError } from '../error-text.js';
 import { BrokerConnectionError, MessagingError } from '../errors.js';
-import { redactUrl } from '../options-validation.js';
+import { redactUrl } from '../options/redact-url.js';
 import type { ResolvedAmqpOptions } from '../messaging.options.js';
 import type { BrokerStatus } from '../transport/broker.js';
 import { coalesceWrites } from './coalesced-writes.js';

@@ -1,5 +1,6 @@
 import { MessagingOptionsError, RawEnvelope, type KmsKeySetting, type MessagingModuleOptions } from '../../../lib/index.js';
-import { redactUrl, resolveModuleOptions } from '../../../lib/options-validation.js';
+import { redactUrl } from '../../../lib/options/redact-url.js';
+import { resolveModuleOptions } from '../../../lib/options-validation.js';
 
 const base: MessagingModuleOptions = { transport: 'sns-sqs', serviceName: 'billing' };
 
@@ -58,7 +59,7 @@ describe('resolveModuleOptions: valid options and defaults', () => {
 
   it('accepts every option at its limits and keeps what was given', () => {
     const resolved = resolveModuleOptions({
-      transport: 'amqp',
+      transport: 'sns-sqs',
       serviceName: 'b',
       topicPrefix: '',
       queueNamePrefix: 'prod-',
@@ -89,7 +90,7 @@ describe('resolveModuleOptions: valid options and defaults', () => {
       },
     });
     expect(resolved).toMatchObject({
-      transport: 'amqp',
+      transport: 'sns-sqs',
       queueNamePrefix: 'prod-',
       drainTimeout: 0,
       deadLetterQueue: false,

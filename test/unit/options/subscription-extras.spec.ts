@@ -8,7 +8,6 @@ import {
   MESSAGING_OPTIONS,
   MessagingModule,
   MessagingOptionsError,
-  MessagingServer,
   type MessagingModuleOptions,
 } from '../../../lib/index.js';
 import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
@@ -16,16 +15,7 @@ import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { InMemoryBroker, MessagingTestingModule } from '../../../lib/testing/index.js';
 import { Person } from '../../support/proto-person.js';
-
-function caught(fn: () => unknown): MessagingOptionsError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MessagingOptionsError);
-    return error as MessagingOptionsError;
-  }
-  throw new Error('expected a MessagingOptionsError');
-}
+import { caught, startupError } from './options-errors.js';
 
 function expectExtraRejected(extras: Record<string, unknown>, key: string, rule: RegExp): void {
   const error = caught(() => checkSubscriptionExtras(extras, 'order-paid'));
@@ -234,22 +224,11 @@ describe('Nest app startup with invalid options fails fast', () => {
   ])('startAllMicroservices() rejects for %s, and nothing is provisioned', async (_label, controller, option) => {
     @Module({ imports: [MessagingModule.forRoot({ transport: 'sns-sqs', serviceName: 'billing' })], controllers: [controller] })
     class AppModule {}
-    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    const broker = app.get<symbol, InMemoryBroker>(MESSAGING_BROKER);
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    try {
-      const error = await app.startAllMicroservices().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(MessagingOptionsError);
-      expect((error as MessagingOptionsError).option).toBe(option);
-      expect(broker).toBeInstanceOf(InMemoryBroker);
-      expect(broker.queues()).toEqual([]);
-      expect(broker.consuming).toBe(false);
-    } finally {
-      await app.close();
-    }
+    const { error, broker } = await startupError(AppModule);
+    expect(error).toBeInstanceOf(MessagingOptionsError);
+    expect((error as MessagingOptionsError).option).toBe(option);
+    expect(broker).toBeInstanceOf(InMemoryBroker);
+    expect(broker.queues()).toEqual([]);
+    expect(broker.consuming).toBe(false);
   });
 });
