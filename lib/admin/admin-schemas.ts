@@ -1,4 +1,6 @@
 import { SUBSCRIPTION_DEFAULTS, type TransportName } from '../messaging.options.js';
+import { OPTIONS } from '../options/option-records.js';
+import type { RangeRule } from '../options/rules.js';
 import {
   abortSignal,
   attributes,
@@ -45,6 +47,9 @@ const GROUP_ID_MAX = 128;
 const PEEK_MAX = 100;
 
 const name = text(1, NAME_MAX);
+
+/** An argument that is also a module or subscription option takes the option's range from its record. */
+const integerIn = (range: RangeRule) => integer(range.min, range.max);
 
 function required<T>(field: Field<T>, placement: Placement, description: string) {
   return { field, in: placement, required: true as const, description } satisfies Argument<T>;
@@ -94,7 +99,7 @@ export const ADMIN_ROUTES = {
         only: { transport: SNS_SQS, why: 'FIFO queues are an SNS/SQS feature; AMQP queues keep order without it' },
       }),
       visibilityTimeout: optional(
-        integer(0, 43_200),
+        integerIn(OPTIONS.visibilityTimeout.rule),
         'body',
         `SQS visibility timeout in seconds (default ${SUBSCRIPTION_DEFAULTS.visibilityTimeout})`,
         {
@@ -102,9 +107,14 @@ export const ADMIN_ROUTES = {
         },
       ),
       deadLetterQueue: optional(orFalse(name), 'body', 'the name of its dead-letter queue, or false for none (default "<name>-dlq")'),
-      maxReceiveCount: optional(integer(1, 1000), 'body', 'receives before SQS moves a message to the dead-letter queue', {
-        only: { transport: SNS_SQS, why: 'on AMQP the consuming app counts attempts (its maxReceiveCount); the queue does not hold one' },
-      }),
+      maxReceiveCount: optional(
+        integerIn(OPTIONS.maxReceiveCount.rule),
+        'body',
+        'receives before SQS moves a message to the dead-letter queue',
+        {
+          only: { transport: SNS_SQS, why: 'on AMQP the consuming app counts attempts (its maxReceiveCount); the queue does not hold one' },
+        },
+      ),
     },
     answer: { status: 201, description: 'Created or found' },
   }),
@@ -242,7 +252,7 @@ export const ADMIN_ROUTES = {
         },
       }),
       filterPolicyScope: optional(
-        oneOf(['MessageAttributes', 'MessageBody']),
+        oneOf(OPTIONS.filterPolicyScope.rule.values),
         'body',
         'what filterPolicy looks at (default MessageAttributes)',
         {
