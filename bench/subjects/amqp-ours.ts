@@ -28,7 +28,6 @@ function options(
     serviceName: 'bench',
     topicPrefix: `${prefix}-`,
     queueNamePrefix: `${prefix}-`,
-    concurrency: prefetch,
     drainTimeout: 5_000,
     amqp: { url: AMQP_URL, prefetch },
   };
