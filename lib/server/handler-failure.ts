@@ -1,16 +1,20 @@
 import * as nestCommon from '@nestjs/common';
-import { Catch, type CallHandler, type ExecutionContext, type NestInterceptor, type RpcExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  UseFilters,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type RpcExceptionFilter,
+} from '@nestjs/common';
 import type { ModulesContainer } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { catchError, throwError, type Observable } from 'rxjs';
 import { MessagingContext } from '../context/messaging.context.js';
-
+import { enhancersOn, filterCatchTypes } from './nest-internals.js';
 import { patternHandlers } from './pattern-handlers.js';
 
-/** Nest's @UseInterceptors / @UseFilters / @Catch metadata keys (stable since Nest 5). */
-const INTERCEPTORS_METADATA = '__interceptors__';
-const FILTERS_METADATA = '__exceptionFilters__';
-const FILTER_CATCH_EXCEPTIONS = '__filterCatchExceptions__';
 /** What Nest's BaseRpcExceptionFilter passes on for any error that is not an RpcException. */
 export const NEST_UNKNOWN_ERROR = 'Internal server error';
 
@@ -76,23 +80,28 @@ class UnclaimedFailureFilter implements RpcExceptionFilter {
 const recorder = new HandlerFailureRecorder();
 const unclaimedFilter = new UnclaimedFailureFilter();
 
+/** The methods recordHandlerFailures already equipped (an app built twice in one process finds the same methods). */
+const equipped = new WeakSet<Function>();
+
 /**
- * Adds the recorder and the filter to every @EventPattern method of the app's controllers. Runs while providers are
- * created, before Nest builds the handlers' call chains (connectMicroservice / startAllMicroservices). Nest lists a
- * method's filters last-declared first, so the filter appended here is consulted before any other.
+ * Adds the recorder and the filter to every @EventPattern method of the app's controllers, as @UseInterceptors and
+ * @UseFilters on the method would. Runs while providers are created, before Nest builds the handlers' call chains
+ * (connectMicroservice / startAllMicroservices). Nest lists a method's filters last-declared first, so the filter
+ * appended here is consulted before any other.
  */
 export function recordHandlerFailures(modules: ModulesContainer): void {
-  for (const { method } of patternHandlers(modules)) {
-    const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, method) as unknown[] | undefined) ?? [];
-    if (!interceptors.includes(recorder)) Reflect.defineMetadata(INTERCEPTORS_METADATA, [...interceptors, recorder], method);
-    const filters = (Reflect.getMetadata(FILTERS_METADATA, method) as unknown[] | undefined) ?? [];
-    if (!filters.includes(unclaimedFilter)) Reflect.defineMetadata(FILTERS_METADATA, [...filters, unclaimedFilter], method);
+  for (const { method, methodKey, metatype } of patternHandlers(modules)) {
+    if (equipped.has(method)) continue;
+    equipped.add(method);
+    const target = metatype?.prototype ?? {};
+    UseInterceptors(recorder)(target, methodKey, { value: method });
+    UseFilters(unclaimedFilter)(target, methodKey, { value: method });
   }
 }
 
 /** A method's own interceptors or filters, the library's recorder and filter left out (they only exist for Nest's pipeline). */
-export function withoutFailureRecorder(enhancers: unknown[] | undefined): unknown[] {
-  return (enhancers ?? []).filter((enhancer) => enhancer !== recorder && enhancer !== unclaimedFilter);
+export function withoutFailureRecorder(enhancers: unknown[]): unknown[] {
+  return enhancers.filter((enhancer) => enhancer !== recorder && enhancer !== unclaimedFilter);
 }
 
 /** What the handler (or a pipe) threw for this message, before exception filters rewrote it. */
@@ -113,21 +122,10 @@ function wouldBeLoggedByNest(error: unknown): boolean {
 
 /** Whether Nest would hand the error to a filter of the method, its controller or the app (as selectExceptionFilterMetadata does). */
 function caughtByAppFilters(error: object, context: ExecutionContext, scope: GlobalFilterScope): boolean {
-  const own = withoutFailureRecorder(Reflect.getMetadata(FILTERS_METADATA, context.getHandler()) as unknown[] | undefined);
-  const onClass = (Reflect.getMetadata(FILTERS_METADATA, context.getClass()) as unknown[] | undefined) ?? [];
+  const own = withoutFailureRecorder(enhancersOn(context.getHandler(), 'filters'));
+  const onClass = enhancersOn(context.getClass(), 'filters');
   return [...own, ...onClass, ...scope.globalFilters].some((filter) => {
-    const types = catchTypes(filter);
+    const types = filterCatchTypes(filter);
     return types.length === 0 || types.some((type) => typeof type === 'function' && error instanceof type);
   });
-}
-
-/** A filter's @Catch() types: on its class or prototype (Nest 12 reads both, Nest 11 the class). */
-function catchTypes(filter: unknown): unknown[] {
-  if (typeof filter !== 'function' && (typeof filter !== 'object' || filter === null)) return [];
-  const type = typeof filter === 'function' ? filter : (Object.getPrototypeOf(filter) as { constructor?: Function } | null)?.constructor;
-  const prototype = typeof filter === 'function' ? (filter.prototype as object | undefined) : Object.getPrototypeOf(filter);
-  const types =
-    (prototype ? (Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, prototype) as unknown[] | undefined) : undefined) ??
-    (type ? (Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, type) as unknown[] | undefined) : undefined);
-  return types ?? [];
 }

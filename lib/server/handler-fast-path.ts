@@ -1,8 +1,17 @@
+import { Logger } from '@nestjs/common';
 import type { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import { RpcException, Server, type MessageHandler } from '@nestjs/microservices';
-import type { Observable, Subscription } from 'rxjs';
+import { RpcException, type MessageHandler } from '@nestjs/microservices';
 import type { MessagingContext } from '../context/messaging.context.js';
 import { NEST_UNKNOWN_ERROR, withoutFailureRecorder, type GlobalFilterScope } from './handler-failure.js';
+import {
+  attachmentKnowable,
+  enhancersOn,
+  handlerParams,
+  nestMetadataMismatch,
+  type AttachmentWatch,
+  type EnhancerKind,
+  type HandlerParam,
+} from './nest-internals.js';
 import { PATTERN_METADATA, patternHandlers, type PatternHandlerMethod } from './pattern-handlers.js';
 
 /**
@@ -11,66 +20,6 @@ import { PATTERN_METADATA, patternHandlers, type PatternHandlerMethod } from './
  * exception filters at any level. Returns what the method returned (a value, a promise or an observable).
  */
 export type DirectHandler = (data: unknown, context: MessagingContext) => unknown;
-
-/** Nest's metadata keys (@nestjs/common constants, the same in Nest 11 and 12). */
-const ROUTE_ARGS_METADATA = '__routeArguments__';
-const CUSTOM_ROUTE_ARGS_METADATA = '__customRouteArgs__';
-const ENHANCER_METADATA = {
-  pipes: '__pipes__',
-  guards: '__guards__',
-  interceptors: '__interceptors__',
-  filters: '__exceptionFilters__',
-} as const;
-/** RpcParamtype.PAYLOAD / CONTEXT */
-const PAYLOAD = 3;
-const CONTEXT = 6;
-/** What Nest uses for a pattern handler without parameter decorators (DEFAULT_CALLBACK_METADATA): the payload only. */
-const DEFAULT_PARAMS: Record<string, RouteArg> = { [`${PAYLOAD}:0`]: { index: 0, data: undefined, pipes: [] } };
-
-interface RouteArg {
-  index: number;
-  data?: unknown;
-  pipes?: unknown[];
-}
-
-/**
- * Whether Nest attached this server and registered its handlers in one synchronous run, as
- * `app.connectMicroservice(...)` does without `deferInitialization`. Nest's NestMicroservice constructor announces
- * its server on `ModulesContainer.getRpcTargetRegistry()` (Nest 12 and recent 11) just before connectMicroservice
- * registers the handlers. A microtask queued then runs as soon as that synchronous run ends: it counts the handlers
- * registered by then; a deferred registration (in `listen()`, after an await) comes later and is not counted. While
- * the microtask is still pending (listen() called in the same run, e.g. `connectMicroservice(); startAllMicroservices()`
- * without an await between), everything registered so far was registered in that run.
- */
-export class AttachmentWatch {
-  private state: 'unseen' | 'attaching' | 'settled' = 'unseen';
-  private handlersAtAttach = 0;
-  private subscription?: Subscription;
-
-  constructor(
-    modules: ModulesContainer | undefined,
-    server: object,
-    private readonly handlerCount: () => number,
-  ) {
-    const registry = (modules as { getRpcTargetRegistry?: () => Observable<unknown> } | undefined)?.getRpcTargetRegistry?.();
-    if (typeof registry?.subscribe !== 'function') return; // older Nest 11: not knowable, no fast path in hybrid apps
-    this.subscription = registry.subscribe((target) => {
-      if (target !== server || this.state !== 'unseen') return;
-      this.state = 'attaching';
-      queueMicrotask(() => {
-        this.handlersAtAttach = handlerCount();
-        this.state = 'settled';
-        this.subscription?.unsubscribe();
-      });
-    });
-  }
-
-  /** True when the handlers were registered in the same synchronous run that attached the server. */
-  get registeredOnAttach(): boolean {
-    if (this.state === 'attaching') return this.handlerCount() > 0;
-    return this.state === 'settled' && this.handlersAtAttach > 0;
-  }
-}
 
 interface FastPathInputs {
   modules?: ModulesContainer;
@@ -87,12 +36,22 @@ interface FastPathPlan {
   disabledBecause?: string;
 }
 
+// MessagingServer's import, until its file moves it to nest-internals.js (the file has another helper's changes in flight)
+export { AttachmentWatch } from './nest-internals.js';
+
+/** Whether a hybrid app's handlers may take the fast path at all: on Nest 12, not 11 (see attachmentKnowable). */
+export const hybridFastPathAvailable = attachmentKnowable;
+
+const logger = new Logger('MessagingServer');
+let mismatchReported = false;
+
 /**
  * Decides, once when the server starts listening, which handlers can skip Nest's RPC pipeline. A handler qualifies
  * only when nothing the pipeline would run is present — no pipes, guards, interceptors or exception filters on the
  * method, on its controller, or global (useGlobal*, APP_* providers, pre-request hooks) — and the pipeline's
  * configuration is known for certain. In every other case, or when something cannot be known, the handler keeps
- * Nest's full pipeline.
+ * Nest's full pipeline; so does every handler when Nest's metadata does not read as expected (nestMetadataMismatch),
+ * with one warning per process.
  *
  * The microservice's global enhancers live in the ApplicationConfig it was created with: the container's (which we
  * read) for `NestFactory.createMicroservice`, for a TestingModule's microservice, and for `connectMicroservice` with
@@ -101,17 +60,22 @@ interface FastPathPlan {
  * `microservice.useGlobal*()` before the handlers were built, and we cannot see it: in a hybrid app whose handlers
  * were not registered on attachment the fast path is off.
  */
-/**
- * Whether a hybrid app's handlers may take the fast path at all. On Nest 12 the attachment watch tells an immediate
- * connectMicroservice from a deferred one; on Nest 11 a deferred registration with its own `useGlobal*` was seen
- * taking the fast path, so hybrid apps there keep the pipeline (standalone microservices still qualify).
- */
-export const hybridFastPathAvailable =
-  typeof (Server.prototype as unknown as { runWithProcessingHooks?: unknown }).runWithProcessingHooks === 'function';
-
 export function planFastPaths(inputs: FastPathInputs): FastPathPlan {
   const { modules, appConfig } = inputs;
   const none = (disabledBecause: string): FastPathPlan => ({ directFor: () => undefined, disabledBecause });
+  const mismatch = nestMetadataMismatch();
+  if (mismatch !== undefined) {
+    if (!mismatchReported) {
+      mismatchReported = true;
+      logger.warn(
+        `Every @EventPattern handler runs through Nest's full RPC pipeline (correct, only slower; Nest's default ` +
+          `exception filter logs the stack of each failure again): this Nest records handler metadata differently ` +
+          `from what nestjs-messaging reads: ${mismatch}. Upgrade nestjs-messaging, or report this with your ` +
+          `@nestjs/common version.`,
+      );
+    }
+    return none(`Nest's handler metadata is not understood: ${mismatch}`);
+  }
   const unknown = unknownConfig(inputs);
   if (unknown !== undefined || !modules || !appConfig) return none(unknown ?? 'the Nest container could not be inspected');
   const globals = globalEnhancers(appConfig);
@@ -141,12 +105,13 @@ function unknownConfig({ modules, appConfig, adapterHost, watch }: FastPathInput
 
 /**
  * The global exception filters of the handlers that go through Nest's pipeline, when the configuration is known for
- * certain (the same condition as the fast path's); undefined otherwise, and then Nest's default filter keeps logging.
+ * certain and Nest's metadata reads as expected (the fast path's conditions); undefined otherwise, and then Nest's
+ * default filter keeps logging.
  * A hybrid app's microservice without inheritAppConfig has a config of its own, empty when its handlers were
  * registered on attachment: the container's filters are then more than apply, which only means fewer are claimed.
  */
 export function knownGlobalFilters(inputs: FastPathInputs): GlobalFilterScope | undefined {
-  if (unknownConfig(inputs) !== undefined) return undefined;
+  if (nestMetadataMismatch() !== undefined || unknownConfig(inputs) !== undefined) return undefined;
   const config = inputs.appConfig as unknown as { getGlobalFilters?: () => unknown; getGlobalRequestFilters?: () => unknown };
   const filters = config.getGlobalFilters?.();
   const requestScoped = config.getGlobalRequestFilters?.() ?? [];
@@ -203,40 +168,29 @@ function directHandler({ instance, metatype, methodKey, isStatic }: EventMethod)
   if (!prototype || prototype !== metatype.prototype || prototype.constructor !== metatype) return undefined;
   const method = prototype[methodKey];
   if (typeof method !== 'function' || (instance as Record<string, unknown>)[methodKey] !== method) return undefined;
-  for (const [kind, key] of Object.entries(ENHANCER_METADATA)) {
-    const onClass = Reflect.getMetadata(key, metatype) as unknown[] | undefined;
-    const onMethod = Reflect.getMetadata(key, method) as unknown[] | undefined;
+  for (const kind of ENHANCER_KINDS) {
+    const onMethod = enhancersOn(method, kind);
     const methodOwn = kind === 'interceptors' || kind === 'filters' ? withoutFailureRecorder(onMethod) : onMethod;
-    if ((onClass?.length ?? 0) > 0 || (methodOwn?.length ?? 0) > 0) return undefined;
+    if (enhancersOn(metatype, kind).length > 0 || methodOwn.length > 0) return undefined;
   }
-  return boundCall(instance, method, metatype, methodKey);
+  const params = handlerParams(metatype, methodKey);
+  return params && boundCall(instance, method, params);
 }
 
-/** Calls the method with the arguments Nest's RpcParamsFactory would build from its route-args metadata. */
-function boundCall(instance: object, method: Function, metatype: Function, methodKey: string): DirectHandler | undefined {
-  const metadata =
-    (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, methodKey) as Record<string, RouteArg> | undefined) || DEFAULT_PARAMS;
-  const keys = Object.keys(metadata);
-  if (keys.length === 0) return (data, context) => method.call(instance, data, context);
-  const params: { index: number; type: number; field: unknown }[] = [];
-  for (const key of keys) {
-    if (key.includes(CUSTOM_ROUTE_ARGS_METADATA)) return undefined; // createParamDecorator: a factory of its own
-    const type = Number(key.split(':')[0]);
-    const { index, data, pipes } = metadata[key];
-    if ((type !== PAYLOAD && type !== CONTEXT) || (pipes?.length ?? 0) > 0 || !Number.isInteger(index)) return undefined;
-    params.push({ index, type, field: type === PAYLOAD ? data : undefined });
-  }
+const ENHANCER_KINDS: readonly EnhancerKind[] = ['pipes', 'guards', 'interceptors', 'filters'];
+
+/** Calls the method with the arguments Nest's RpcParamsFactory would build (see handlerParams). */
+function boundCall(instance: object, method: Function, params: readonly HandlerParam[]): DirectHandler {
+  if (params.length === 0) return (data, context) => method.call(instance, data, context);
+  const [a, b] = params.length <= 2 ? [...params].sort((x, y) => x.index - y.index) : [];
+  const plainPayloadFirst = a?.index === 0 && a.from === 'payload' && !a.field;
+  if (plainPayloadFirst && params.length === 1) return (data) => method.call(instance, data);
+  if (plainPayloadFirst && b?.index === 1 && b.from === 'context') return (data, context) => method.call(instance, data, context);
   const length = Math.max(...params.map((p) => p.index)) + 1;
-  const only = params.length === 1 ? params[0] : undefined;
-  if (only && only.index === 0 && only.type === PAYLOAD && !only.field) return (data) => method.call(instance, data);
-  const [a, b] = params.length === 2 ? [...params].sort((x, y) => x.index - y.index) : [];
-  if (a && b && a.index === 0 && b.index === 1 && a.type === PAYLOAD && !a.field && b.type === CONTEXT) {
-    return (data, context) => method.call(instance, data, context);
-  }
   return (data, context) => {
     const args = new Array<unknown>(length).fill(undefined);
-    for (const { index, type, field } of params) {
-      args[index] = type === CONTEXT ? context : field ? (data as Record<string, unknown> | null | undefined)?.[field as string] : data;
+    for (const { index, from, field } of params) {
+      args[index] = from === 'context' ? context : field ? (data as Record<string, unknown> | null | undefined)?.[field] : data;
     }
     return method.apply(instance, args);
   };

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
+import { jest } from '@jest/globals';
 import {
   Catch,
   Controller,
   Injectable,
+  Logger,
   Module,
   Scope,
   UseGuards,
+  UsePipes,
   type ArgumentsHost,
   type CallHandler,
   type CanActivate,
@@ -191,9 +194,20 @@ async function createApp(providers: Provider[] = [], controllers: Function[] = [
 }
 
 /** A standalone microservice (no HTTP app on the container): its ApplicationConfig is the container's. */
-async function createMicroservice() {
-  const moduleRef = await compile();
+async function createMicroservice(controllers?: Function[]) {
+  const moduleRef = await compile([], controllers);
   return moduleRef.createNestMicroservice<MicroserviceOptions>({ strategy: moduleRef.get(MessagingServer), logger: false });
+}
+
+/** Starts a standalone microservice with these controllers, uses it, and closes it. */
+async function onMicroservice(use: (messaging: MessagingTesting) => Promise<void>, controllers?: Function[]) {
+  const microservice = await createMicroservice(controllers);
+  await microservice.listen();
+  try {
+    await use(MessagingTesting.of(microservice));
+  } finally {
+    await microservice.close();
+  }
 }
 
 async function startApp(providers: Provider[] = [], configure?: (app: INestApplication) => void): Promise<Started> {
@@ -354,14 +368,10 @@ describe('when the pipeline configuration cannot be known, or the handler has en
   });
 
   it('a standalone microservice without enhancers takes the fast path', async () => {
-    const microservice = await createMicroservice();
-    await microservice.listen();
-    try {
-      expect(await deliver(MessagingTesting.of(microservice), 'fast-both')).toEqual({ kind: 'ack' });
+    await onMicroservice(async (messaging) => {
+      expect(await deliver(messaging, 'fast-both')).toEqual({ kind: 'ack' });
       expect(lastCall().via).toBe('direct');
-    } finally {
-      await microservice.close();
-    }
+    });
   });
 
   it('a controller-level guard, a request-scoped controller, two handlers of one pattern: the pipeline for those only', async () => {
@@ -410,5 +420,55 @@ describe('when the pipeline configuration cannot be known, or the handler has en
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("when Nest's metadata does not read as expected (as after a Nest release that changed it)", () => {
+  @Controller()
+  class Piped {
+    @UsePipes(CountingPipe)
+    @MessagingEventPattern('piped', Q)
+    handle(@Payload() data: unknown) {
+      calls.push({ topic: 'piped', via: via(), data, context: undefined });
+    }
+  }
+
+  it("every handler runs through Nest's pipeline, its pipes included, with one warning naming why", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const defineMetadata = Reflect.defineMetadata.bind(Reflect) as (...args: unknown[]) => void;
+    // From here on @UsePipes() records under a key the library does not read (the handlers above were decorated before)
+    const renamed = jest
+      .spyOn(Reflect, 'defineMetadata')
+      .mockImplementation((key: unknown, ...rest: unknown[]) => defineMetadata(key === '__pipes__' ? '__pipes_v2__' : key, ...rest));
+    try {
+      for (let start = 0; start < 2; start += 1) {
+        await onMicroservice(
+          async (messaging) => {
+            expect(await deliver(messaging, 'fast-both')).toEqual({ kind: 'ack' });
+            expect(lastCall()).toMatchObject({ via: 'pipeline', data: { orderId: 'o-1' } });
+            expect(await deliver(messaging, 'piped')).toEqual({ kind: 'ack' });
+            expect(lastCall().via).toBe('pipeline');
+            expect(ran).toEqual(['pipe']);
+            ran.length = 0;
+          },
+          [FastController, Piped],
+        );
+      }
+      const warnings = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('pipeline'));
+      expect(warnings).toEqual([expect.stringContaining("@UsePipes() on a class is not read back from '__pipes__' (Nest recorded under")]);
+      expect(warnings[0]).toContain("Every @EventPattern handler runs through Nest's full RPC pipeline (correct, only slower;");
+    } finally {
+      renamed.mockRestore();
+      warn.mockRestore();
+    }
+
+    // the check runs at every start: with the metadata as expected again, the fast path is back
+    await onMicroservice(
+      async (messaging) => {
+        expect(await deliver(messaging, 'fast-both')).toEqual({ kind: 'ack' });
+        expect(lastCall().via).toBe('direct');
+      },
+      [FastController, Piped],
+    );
   });
 });
