@@ -66,12 +66,13 @@ const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const;
 /** A queue fed by wildcard subscriptions may see many topics: past this many, topic names are worked out per message. */
 const MAX_REMEMBERED_TOPICS = 1000;
 
-/** After the drain, how long the release and delete calls of stop() may still take before they are cut off. */
+/** How long a long poll may outlast its wait at stop, and how long the last release and delete calls get at least. */
 const STOP_GRACE_MS = 1000;
 
 /**
  * The longest a stop can take: open long polls are let end (at most `waitTimeSeconds`, cut off a grace period later
- * if the network stalls), handlers get `drainTimeoutMs`, and the last release and delete calls get a grace period.
+ * if the network stalls), handlers get `drainTimeoutMs`, and the last release and delete calls get what is left, at
+ * least a grace period.
  */
 export function stopBoundMs(drainTimeoutMs: number, waitTimeSeconds: number): number {
   return Math.max(drainTimeoutMs, waitTimeSeconds * 1000 + STOP_GRACE_MS) + STOP_GRACE_MS;
@@ -91,7 +92,7 @@ export class SqsConsumer {
   private running = false;
   /** Aborts backoff sleeps: they end at once when stop() begins. */
   private readonly abort = new AbortController();
-  /** Aborts every call still in flight once stop() is out of time (STOP_GRACE_MS after the drain). */
+  /** Aborts every call still in flight once stop() is out of time (stopBoundMs() after it began). */
   private readonly cutoff = new AbortController();
   /** Set when stop() has finished: from then on the consumer makes no call at all. */
   private closed = false;
@@ -124,7 +125,7 @@ export class SqsConsumer {
     private readonly logger: LoggerService,
   ) {
     const send = <C extends SqsCommand>(command: C) => this.send(command);
-    this.deletes = new DeleteBatcher(send, settings.queueUrl, logger);
+    this.deletes = new DeleteBatcher(send, settings.queueUrl, logger, this.cutoff.signal);
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
     this.invalidAttribute = attributeWarnings(logger, settings.plan.name);
@@ -161,12 +162,16 @@ export class SqsConsumer {
    * Open polls are not aborted: SQS keeps a receive open until its wait ends whatever the client does, and hands a
    * message arriving meanwhile to it; an aborted poll would leave that message invisible for the visibility timeout
    * with a receive spent. So an idle stop takes what is left of the current poll (at most `waitTimeSeconds`), and a
-   * message published during the stop is handled here, once. Resolves within stopBoundMs() whatever the network does;
-   * afterwards the consumer makes no call.
+   * message published during the stop is handled here, once. The deletes of handled messages are waited for (a delete
+   * the SDK or its extra round retries may take longer than a grace period: cut off, it would have the message handled
+   * twice) until stopBoundMs() has passed; then every call still in flight is cut off, with one line for the deletes
+   * among them. Resolves within stopBoundMs() whatever the network does; afterwards the consumer makes no call.
    */
   async stop(drainTimeoutMs: number): Promise<void> {
     if (!this.running && !this.loop) return;
     this.running = false;
+    const boundMs = stopBoundMs(drainTimeoutMs, this.settings.waitTimeSeconds);
+    const cutoffTimer = setTimeout(() => this.cutOff(boundMs), boundMs);
     this.drainDeadline = Date.now() + drainTimeoutMs;
     const waitMs = this.settings.waitTimeSeconds * 1000;
     // A poll still open a grace period after its wait should have ended is lost in the network: only then is it aborted.
@@ -175,7 +180,6 @@ export class SqsConsumer {
     );
     this.abort.abort();
     this.signal();
-    let cutoffTimer: NodeJS.Timeout | undefined;
     try {
       await this.loop;
       this.loop = undefined;
@@ -185,7 +189,6 @@ export class SqsConsumer {
         await Promise.race([this.handling.whenIdle(), sleep(this.drainDeadline - Date.now(), timeout.signal)]);
         timeout.abort();
       }
-      cutoffTimer = setTimeout(() => this.cutoff.abort(), STOP_GRACE_MS);
       // Marked released before any await: a handler that finishes from here on neither deletes nor backs off its message.
       const unfinished = this.markReleased([...this.held.values()].filter((h) => !h.released));
       await this.heartbeat.stop();
@@ -200,6 +203,16 @@ export class SqsConsumer {
       this.closed = true;
       this.cutoff.abort();
     }
+  }
+
+  /** stop() is out of time: every call still in flight ends; the deletes among them leave their messages to come back. */
+  private cutOff(boundMs: number): void {
+    const deleting = this.deletes.inFlight;
+    if (deleting > 0)
+      this.logger.warn?.(
+        `Stopping the consumer of ${this.plan.name}: ${deleting} delete(s) of handled messages still unfinished after ${boundMs} ms (the stop bound) were cut off; those messages will be delivered again`,
+      );
+    this.cutoff.abort();
   }
 
   /** Past the drain deadline of a stop: messages a poll brings now are released, not handled. */

@@ -218,11 +218,12 @@ describe.each(SNS_SQS_EMULATORS)(
         { what: 'the 9 messages received' },
       );
       const warnings: string[] = [];
-      const deletes = new DeleteBatcher((command) => suite.fauxqs.sqs.send(command), QueueUrl!, {
-        log() {},
-        error() {},
-        warn: (line: string) => warnings.push(line),
-      });
+      const deletes = new DeleteBatcher(
+        (command) => suite.fauxqs.sqs.send(command),
+        QueueUrl!,
+        { log() {}, error() {}, warn: (line: string) => warnings.push(line) },
+        new AbortController().signal,
+      );
       for (const handle of [...handles.slice(0, BAD), handles[0], ...handles.slice(BAD)]) deletes.delete(handle);
       await deletes.flush();
       const { Attributes = {} } = await suite.fauxqs.sqs.send(

@@ -262,7 +262,7 @@ describe('DeleteMessageBatch and ChangeMessageVisibilityBatch: one entry never f
       deleted.push(...entries.map((e) => e.ReceiptHandle!));
       return { Successful: entries.map((e) => ({ Id: e.Id! })), Failed: [], $metadata: {} };
     };
-    const batcher = new DeleteBatcher(send, 'q', logger(lines), 10);
+    const batcher = new DeleteBatcher(send, 'q', logger(lines), new AbortController().signal, 10);
     for (let i = 0; i < 10; i++) batcher.delete(`h${i}`);
     await batcher.flush();
     expect(deleted.sort()).toEqual(ten.map((_, i) => `h${i}`).filter((h) => h !== 'h3'));
@@ -276,7 +276,7 @@ describe('DeleteMessageBatch and ChangeMessageVisibilityBatch: one entry never f
       calls += 1;
       throw internal();
     };
-    const batcher = new DeleteBatcher(send as never, 'q', logger(lines), 10);
+    const batcher = new DeleteBatcher(send as never, 'q', logger(lines), new AbortController().signal, 10);
     for (let i = 0; i < 4; i++) batcher.delete(`h${i}`);
     await batcher.flush();
     expect(calls).toBe(2);
