@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Observable, Subscription } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from '../constants.js';
 import { DeliveryObservers, type DeliveryListener } from '../observability/delivery-observers.js';
@@ -12,6 +12,7 @@ import { MessagingError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import { checkExtrasHonoured } from '../options-validation.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
@@ -78,13 +79,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
         this._status$.next(status);
         if (this.observers.events.observed) this.observers.events.next({ type: 'status', transport: this.options.transport, status });
       });
-      const queues = planQueues(
-        this.messageHandlers,
-        this.options,
-        this.transport.queueNames,
-        this.identity.uuid,
-        handlerNames(this.modules),
-      );
+      const queues = this.planHandlers(this.messageHandlers);
       const plans = queues.map((q) => q.plan);
       this.broker.validate(plans);
       const nest = { modules: this.modules, appConfig: this.appConfig, adapterHost: this.adapterHost, watch: this.attachment };
@@ -136,11 +131,17 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    */
   describeTopology(): MessagingTopology {
     const handlers = this.messageHandlers.size > 0 ? this.messageHandlers : controllerHandlers(this.modules);
-    const queues = planQueues(handlers, this.options, this.transport.queueNames, this.identity.uuid, handlerNames(this.modules));
+    const queues = this.planHandlers(handlers);
     return this.transport.describeTopology(
       queues.map((q) => q.plan),
       this.options,
     );
+  }
+
+  /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails here first. */
+  private planHandlers(handlers: Map<string, MessageHandler>) {
+    for (const [pattern, handler] of handlers) checkExtrasHonoured(handler.extras ?? {}, pattern, this.options.transport);
+    return planQueues(handlers, this.options, this.transport.queueNames, this.identity.uuid, handlerNames(this.modules));
   }
 
   /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */
