@@ -15,7 +15,7 @@ import { deferred } from '../support/deferred.js';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type Fauxqs, FAUXQS_CREDENTIALS, FAUXQS_REGION, startFauxqs } from '../support/fauxqs.js';
 import { closedPort } from '../support/ports.js';
-import { startStalledEndpoint, startStallingProxy } from './support/stalling-proxy.js';
+import { startFaultProxy, startStalledEndpoint } from '../support/fault-proxy.js';
 import { startTestApp } from '../support/apps.js';
 import { uniqueName } from '../support/wait-for.js';
 import { AWS_CREDENTIALS, CaptureLogger } from './support/logs.js';
@@ -185,7 +185,7 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
 
   it('a large-payload emit whose S3 upload stalls rejects with a PublishError within the S3 client timeout', async () => {
     const url = new URL(fauxqs.endpoint);
-    const proxy = await startStallingProxy({ host: url.hostname, port: Number(url.port) });
+    const proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port) });
     cleanups.push(() => proxy.close());
     const bucket = uniqueName('f-claims').toLowerCase();
     const s3 = new S3Client({ region: FAUXQS_REGION, endpoint: fauxqs.endpoint, credentials: FAUXQS_CREDENTIALS, forcePathStyle: true });
@@ -217,7 +217,7 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
 
   it('app.close() honours drainTimeout when the endpoint stalls mid-run (deletes, releases, queue removal, emits in flight)', async () => {
     const url = new URL(fauxqs.endpoint);
-    const proxy = await startStallingProxy({ host: url.hostname, port: Number(url.port) });
+    const proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port) });
     cleanups.push(() => proxy.close());
     const topic = uniqueName('f-stall-close');
     const started = deferred();

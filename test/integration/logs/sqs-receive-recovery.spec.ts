@@ -1,48 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { startTestApp } from '../../support/apps.js';
 import { controllerFor } from '../../support/controllers.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { CaptureLogger } from '../../faults/support/logs.js';
-
-/** A TCP proxy the test controls: cut() drops every connection and refuses new ones (a network outage); mend() ends it. */
-async function startCuttingProxy(port: number): Promise<{ endpoint: string; cut(): void; mend(): void; close(): Promise<void> }> {
-  let cut = false;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server: Server = createServer((client) => {
-    track(client);
-    if (cut) return void client.destroy();
-    const upstream = connect(port, '127.0.0.1');
-    track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    cut() {
-      cut = true;
-      for (const socket of sockets) socket.destroy();
-    },
-    mend() {
-      cut = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /**
  * Issue 21: SNS+SQS has no connection, but when receives fail (network down) one WARN says so when they start failing,
@@ -50,11 +12,11 @@ async function startCuttingProxy(port: number): Promise<{ endpoint: string; cut(
  */
 describe('SNS+SQS receive failures and recovery in the log (fauxqs behind a proxy)', () => {
   let fauxqs: Fauxqs;
-  let proxy: Awaited<ReturnType<typeof startCuttingProxy>>;
+  let proxy: FaultProxy;
   let app: INestApplication | undefined;
   beforeAll(async () => {
     fauxqs = await startFauxqs();
-    proxy = await startCuttingProxy(Number(new URL(fauxqs.endpoint).port));
+    proxy = await startFaultProxy({ host: '127.0.0.1', port: Number(new URL(fauxqs.endpoint).port) });
   });
   afterAll(async () => {
     proxy.mend();
