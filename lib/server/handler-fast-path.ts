@@ -36,9 +36,6 @@ interface FastPathPlan {
   disabledBecause?: string;
 }
 
-// MessagingServer's import, until its file moves it to nest-internals.js (the file has another helper's changes in flight)
-export { AttachmentWatch } from './nest-internals.js';
-
 /** Whether a hybrid app's handlers may take the fast path at all: on Nest 12, not 11 (see attachmentKnowable). */
 export const hybridFastPathAvailable = attachmentKnowable;
 
