@@ -234,7 +234,7 @@ export class AmqpConsumer {
       try {
         outcome = await registration.handler(delivery);
       } catch (error) {
-        outcome = { kind: 'retry', reason: describeError(error) };
+        outcome = { kind: 'failed', reason: describeError(error) };
       }
     }
     // the decision is lib/transport/settlement.ts's; this carries it out, then logs it (settlement-log.ts)

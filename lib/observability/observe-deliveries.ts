@@ -36,7 +36,7 @@ export function observeDeliveries(
     try {
       outcome = await traced(delivery);
     } catch (error) {
-      const failure: DeliveryOutcome = { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` };
+      const failure: DeliveryOutcome = { kind: 'failed', reason: `delivery handler failed: ${describeError(error)}` };
       report(observers, plan, pattern, base, failure, delivery.receiveCount, performance.now() - started);
       throw error;
     }
@@ -94,7 +94,7 @@ function report(
     events.next({ type: 'handled', ...base, durationMs });
     return;
   }
-  if (outcome.kind === 'retry') {
+  if (outcome.kind === 'failed') {
     const willRetry = decision.action === 'retry';
     events.next({
       type: 'failed',

@@ -105,15 +105,15 @@ function failed(
 ): DeliveryOutcome {
   if (isDeadLetterRequest(error)) return rejectionOutcome('refused', `handler rejected the message: ${describeError(error)}`);
   const reason = `handler for "${route.pattern}" failed: ${failureText(error, original)}`;
-  if (original === undefined) return { kind: 'retry', reason }; // thrown before our recorder (a guard): Nest's filter logged it
+  if (original === undefined) return { kind: 'failed', reason }; // thrown before our recorder (a guard): Nest's filter logged it
   if (original instanceof Error) {
     logger.debug?.(
       `Message ${delivery.messageId} on "${delivery.topic}", attempt ${delivery.receiveCount}: ${original.stack ?? original.message}`,
     );
-    return { kind: 'retry', reason };
+    return { kind: 'failed', reason };
   }
   // no stack to show: the thrown value itself, as inspected, goes with the attempt's log line
-  return { kind: 'retry', reason, detail: `thrown value, not an Error: ${inspect(original, { depth: 4, breakLength: Infinity })}` };
+  return { kind: 'failed', reason, detail: `thrown value, not an Error: ${inspect(original, { depth: 4, breakLength: Infinity })}` };
 }
 
 /** What reaches us is the exception filter's output: DeadLetterError arrives as its error object. */

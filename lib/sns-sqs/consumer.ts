@@ -421,7 +421,7 @@ export class SqsConsumer {
     try {
       return await this.handler(delivery);
     } catch (error) {
-      return { kind: 'retry', reason: `delivery handler failed: ${describeError(error)}` };
+      return { kind: 'failed', reason: `delivery handler failed: ${describeError(error)}` };
     } finally {
       about.messageId = delivery.messageId; // the SNS message id, or the envelope's uuid when the transport had none
     }

@@ -58,8 +58,11 @@ export interface InboundDelivery {
 
 export type DeliveryOutcome =
   | { kind: 'ack' }
-  /** `detail`: for the log line only, an inspection of a thrown value that is not an Error (it has no stack). */
-  | { kind: 'retry'; reason: string; detail?: string }
+  /**
+   * The handler (or the delivery) failed: settle() retries it while attempts remain, then dead-letters it. `detail`:
+   * for the log line only, an inspection of a thrown value that is not an Error (it has no stack).
+   */
+  | { kind: 'failed'; reason: string; detail?: string }
   | { kind: 'dead-letter'; reason: string };
 
 export type DeliveryHandler = (delivery: InboundDelivery) => Promise<DeliveryOutcome>;

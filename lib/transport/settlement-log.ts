@@ -38,7 +38,7 @@ export function logSettledFailure(
   redrive?: BrokerRedrive,
 ): void {
   if (decision.action !== 'retry') return;
-  const detail = outcome.kind === 'retry' && outcome.detail ? ` (${outcome.detail})` : '';
+  const detail = outcome.kind === 'failed' && outcome.detail ? ` (${outcome.detail})` : '';
   if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
     logger.error(brokerDeadLettering(message, redrive, `${decision.reason}${detail}`));
     return;

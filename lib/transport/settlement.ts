@@ -26,8 +26,8 @@ export function settle(outcome: DeliveryOutcome, receiveCount: number, policy: S
     delaySeconds: retryDelaySeconds(policy.retryBackoff, receiveCount),
     reason: truncateReason(reason),
   });
-  if (outcome.kind === 'retry' && receiveCount < policy.maxReceiveCount) return retry(outcome.reason);
-  const reason = outcome.kind === 'retry' ? `failed ${receiveCount} time(s), last: ${outcome.reason}` : outcome.reason;
+  if (outcome.kind === 'failed' && receiveCount < policy.maxReceiveCount) return retry(outcome.reason);
+  const reason = outcome.kind === 'failed' ? `failed ${receiveCount} time(s), last: ${outcome.reason}` : outcome.reason;
   if (!policy.deadLetter) return { ...retry(reason), deadLetterMissing: true } as Settlement;
   return { action: 'dead-letter', reason: truncateReason(reason) };
 }
@@ -58,7 +58,7 @@ export type RejectionCause =
  * outcome (a queue without a dead-letter queue keeps retrying).
  */
 export function rejectionOutcome(cause: RejectionCause, reason: string): DeliveryOutcome {
-  return cause === 'payload-unreadable' ? { kind: 'retry', reason } : { kind: 'dead-letter', reason };
+  return cause === 'payload-unreadable' ? { kind: 'failed', reason } : { kind: 'dead-letter', reason };
 }
 
 /**

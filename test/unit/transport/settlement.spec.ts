@@ -20,16 +20,16 @@ describe('settle: the one retry / dead-letter decision', () => {
   });
 
   it('retries a failure while attempts remain, after a doubling backoff', () => {
-    expect(settle({ kind: 'retry', reason: 'db down' }, 1, withDlq)).toEqual({ action: 'retry', delaySeconds: 1, reason: 'db down' });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 2, withDlq)).toEqual({ action: 'retry', delaySeconds: 2, reason: 'db down' });
+    expect(settle({ kind: 'failed', reason: 'db down' }, 1, withDlq)).toEqual({ action: 'retry', delaySeconds: 1, reason: 'db down' });
+    expect(settle({ kind: 'failed', reason: 'db down' }, 2, withDlq)).toEqual({ action: 'retry', delaySeconds: 2, reason: 'db down' });
   });
 
   it('dead-letters a failure on the last attempt, with the count and the last reason', () => {
-    expect(settle({ kind: 'retry', reason: 'db down' }, 3, withDlq)).toEqual({
+    expect(settle({ kind: 'failed', reason: 'db down' }, 3, withDlq)).toEqual({
       action: 'dead-letter',
       reason: 'failed 3 time(s), last: db down',
     });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 7, withDlq)).toEqual({
+    expect(settle({ kind: 'failed', reason: 'db down' }, 7, withDlq)).toEqual({
       action: 'dead-letter',
       reason: 'failed 7 time(s), last: db down',
     });
@@ -43,8 +43,8 @@ describe('settle: the one retry / dead-letter decision', () => {
   });
 
   it('without a dead-letter queue, keeps retrying on the capped backoff and says why', () => {
-    expect(settle({ kind: 'retry', reason: 'db down' }, 2, withoutDlq)).toEqual({ action: 'retry', delaySeconds: 2, reason: 'db down' });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 3, withoutDlq)).toEqual({
+    expect(settle({ kind: 'failed', reason: 'db down' }, 2, withoutDlq)).toEqual({ action: 'retry', delaySeconds: 2, reason: 'db down' });
+    expect(settle({ kind: 'failed', reason: 'db down' }, 3, withoutDlq)).toEqual({
       action: 'retry',
       delaySeconds: 4,
       reason: 'failed 3 time(s), last: db down',
@@ -56,7 +56,7 @@ describe('settle: the one retry / dead-letter decision', () => {
       reason: 'poison',
       deadLetterMissing: true,
     });
-    expect(settle({ kind: 'retry', reason: 'db down' }, 40, withoutDlq)).toMatchObject({
+    expect(settle({ kind: 'failed', reason: 'db down' }, 40, withoutDlq)).toMatchObject({
       action: 'retry',
       delaySeconds: MAX_RETRY_DELAY_SECONDS,
     });
@@ -77,7 +77,7 @@ describe('settle: the one retry / dead-letter decision', () => {
     expect(truncateReason('short')).toBe('short');
     const dead = settle({ kind: 'dead-letter', reason: long }, 1, withDlq);
     expect(dead.action === 'dead-letter' && dead.reason.endsWith('…')).toBe(true);
-    const retry = settle({ kind: 'retry', reason: long }, 1, withDlq);
+    const retry = settle({ kind: 'failed', reason: long }, 1, withDlq);
     expect(retry.action === 'retry' && retry.reason.length).toBe(MAX_REASON_LENGTH + 1);
   });
 
