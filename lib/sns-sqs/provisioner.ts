@@ -63,6 +63,14 @@ export interface QueueInfo {
 }
 
 export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
+
+/** What ensurePlannedQueue found or made: the queue, its dead-letter queue, and the topics the queue policy names. */
+export interface EnsuredQueue {
+  queue: QueueInfo;
+  created: boolean;
+  deadLetter?: { queue: QueueInfo; created: boolean };
+  topicArns: string[];
+}
 /** Tags of a `competing: false` queue: whose it is and when its process last renewed it (see orphan-sweep.ts). */
 export const PER_PROCESS_TAG = 'nestjs-messaging:per-process-queue-of';
 export const ALIVE_TAG = 'nestjs-messaging:alive-at';
@@ -201,19 +209,34 @@ export class SnsSqsProvisioner {
   }
 
   private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
-    let deadLetter: QueueInfo | undefined;
-    let deadLetterState: string | undefined;
+    const ensured = await this.ensurePlannedQueue(plan, () =>
+      Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo))),
+    );
+    const subscriptionArns = await Promise.all(
+      plan.subscriptions.map((s, i) => this.ensureSubscription(ensured.topicArns[i], ensured.queue.arn, s)),
+    );
+    this.logResources(
+      plan,
+      (topic) => (this.createdTopics.has(topic) ? 'created' : 'exists'),
+      ensured.created ? 'created' : 'exists',
+      ensured.deadLetter && (ensured.deadLetter.created ? 'created' : 'exists'),
+    );
+    return { plan, url: ensured.queue.url, arn: ensured.queue.arn, deadLetter: ensured.deadLetter?.queue, subscriptionArns };
+  }
+
+  /**
+   * A plan's queue and its dead-letter queue, created with the attributes desired-state.ts decides, or (existing)
+   * changed where they differ: startup provisioning and the admin's createQueue both make queues here. `feedingTopics`
+   * gives the topics the queue policy lets send; it is called once the queues were looked up (their ARNs tell the
+   * account, so the topics are found without listing them).
+   */
+  async ensurePlannedQueue(plan: QueuePlan, feedingTopics: () => Promise<string[]> = async () => []): Promise<EnsuredQueue> {
     const dlqName = sqsDeadLetterQueueName(plan);
-    if (dlqName) {
-      const ensured = await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options));
-      deadLetter = ensured.queue;
-      deadLetterState = ensured.created ? 'created' : 'exists';
-    }
+    const deadLetter = dlqName ? await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options)) : undefined;
     const name = queueName(plan);
-    const desired = mainQueueAttributes(plan, this.options, deadLetter?.arn);
-    // Topics first: the policy needs their ARNs; the queue ARN is derived once the queue exists.
+    const desired = mainQueueAttributes(plan, this.options, deadLetter?.queue.arn);
     const existing = await this.findQueue(name);
-    const topicArns = await Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo)));
+    const topicArns = await feedingTopics();
     // a queue no topic feeds yet (a wildcard pattern without matches) gets no policy
     const policy = topicArns.length > 0 ? (arn: string) => queuePolicy(arn, topicArns) : undefined;
     const queue = existing
@@ -225,14 +248,7 @@ export class SnsSqsProvisioner {
           policy,
           plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() },
         );
-    const subscriptionArns = await Promise.all(plan.subscriptions.map((s, i) => this.ensureSubscription(topicArns[i], queue.arn, s)));
-    this.logResources(
-      plan,
-      (topic) => (this.createdTopics.has(topic) ? 'created' : 'exists'),
-      existing ? 'exists' : 'created',
-      deadLetterState,
-    );
-    return { plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns };
+    return { queue, created: !existing, deadLetter, topicArns };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import {
   CreateTopicCommand,
   DeleteTopicCommand,
@@ -11,11 +12,13 @@ import {
 import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
 import { toSnsAttributes } from '../attributes.js';
-import { deadLetterQueueAttributes, queueKmsAttributes, topicKmsKey, userTags } from '../desired-state.js';
+import { topicKmsKey, userTags } from '../desired-state.js';
+import { SnsSqsProvisioner } from '../provisioner.js';
 import { deadLetterQueueName } from '../../naming.js';
 import { queueName, topicFromArn, topicName } from '../naming.js';
 import { queuePolicy, sameJson } from '../policy.js';
 import type { AdminBackend, RawPeeked } from '../../transport/admin-backend.js';
+import type { QueuePlan } from '../../transport/broker.js';
 import {
   AdminConflictError,
   AdminInvalidArgumentError,
@@ -33,6 +36,7 @@ import { queueNameOf, redrivePolicy, redriveTarget, SqsQueues } from './sqs-queu
 export class SnsSqsAdmin implements AdminBackend {
   private readonly queues: SqsQueues;
   private readonly topics: SnsTopics;
+  private readonly provisioner: SnsSqsProvisioner;
 
   constructor(
     private readonly clients: { sns: SNSClient; sqs: SQSClient },
@@ -40,6 +44,7 @@ export class SnsSqsAdmin implements AdminBackend {
   ) {
     this.queues = new SqsQueues(clients.sqs);
     this.topics = new SnsTopics(clients.sns, options.topicPrefix);
+    this.provisioner = new SnsSqsProvisioner(clients, options, new Logger('MessagingAdmin'));
   }
 
   async listQueues({ prefix }: Admin.ListOptions): Promise<Admin.QueueSummary[]> {
@@ -75,6 +80,7 @@ export class SnsSqsAdmin implements AdminBackend {
     return info;
   }
 
+  /** The queue is made as startup provisioning makes a plan's queue (provisioner.ts); an existing one is only compared. */
   async createQueue(name: string, options: Admin.CreateQueueOptions): Promise<Admin.CreatedResource> {
     const fifo = options.fifo === true || name.endsWith('.fifo');
     const full = queueName({ name, fifo });
@@ -85,32 +91,32 @@ export class SnsSqsAdmin implements AdminBackend {
     if (dlqName) checkSqsQueueName(dlqName, 'deadLetterQueue');
     if (dlqName === full)
       throw new AdminInvalidArgumentError('deadLetterQueue', 'must be another queue than the queue itself', options.deadLetterQueue);
-    const visibility = String(options.visibilityTimeout ?? SUBSCRIPTION_DEFAULTS.visibilityTimeout);
-    const maxReceiveCount = options.maxReceiveCount ?? this.options.maxReceiveCount;
+    const plan: QueuePlan = {
+      name: full,
+      competing: true,
+      fifo,
+      visibilityTimeout: options.visibilityTimeout ?? SUBSCRIPTION_DEFAULTS.visibilityTimeout,
+      deadLetter: dlqName ? { name: dlqName } : null,
+      maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
+      retryBackoff: this.options.retryBackoff,
+      concurrency: this.options.concurrency,
+      subscriptions: [],
+    };
 
-    if (await this.queues.exists(full)) {
-      const existing = await this.queues.find(full);
+    const existing = await this.queues.find(full).catch((error: unknown) => {
+      if (error instanceof AdminResourceNotFoundError) return undefined;
+      throw error;
+    });
+    if (existing) {
       const differences = settingsDiffering(existing.attributes, {
-        visibilityTimeout: options.visibilityTimeout === undefined ? undefined : visibility,
+        visibilityTimeout: options.visibilityTimeout === undefined ? undefined : String(plan.visibilityTimeout),
         deadLetterQueue: options.deadLetterQueue === undefined ? undefined : (dlqName ?? false),
         maxReceiveCount: options.maxReceiveCount,
       });
       if (differences.length > 0) throw new AdminConflictError(full, differences.join('; '));
       return { name: full, url: existing.url, arn: existing.arn, created: false };
     }
-    const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
-    const attributes: Record<string, string> = { ...fifoAttributes, VisibilityTimeout: visibility, ...queueKmsAttributes(this.options) };
-    if (dlqName) {
-      const dlq = (await this.queues.exists(dlqName))
-        ? await this.queues.find(dlqName)
-        : await this.queues.create(
-            dlqName,
-            { ...fifoAttributes, ...nonEmpty(deadLetterQueueAttributes(this.options)) },
-            userTags(this.options),
-          );
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount });
-    }
-    const queue = await this.queues.create(full, nonEmpty(attributes), userTags(this.options));
+    const { queue } = await this.provisioner.ensurePlannedQueue(plan);
     return { name: full, url: queue.url, arn: queue.arn, created: true };
   }
 
@@ -344,8 +350,4 @@ function settingsDiffering(
   if (asked.maxReceiveCount !== undefined && policy?.maxReceiveCount !== asked.maxReceiveCount)
     differences.push(`maxReceiveCount is ${policy?.maxReceiveCount ?? 'unset (no RedrivePolicy)'}, not ${asked.maxReceiveCount}`);
   return differences;
-}
-
-function nonEmpty(attributes: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== ''));
 }

@@ -1,5 +1,4 @@
 import {
-  CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListQueuesCommand,
@@ -31,16 +30,6 @@ export class SqsQueues {
     throw new AdminResourceNotFoundError('queue', name);
   }
 
-  async exists(name: string): Promise<boolean> {
-    return this.url(name).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof AdminResourceNotFoundError) return false;
-        throw error;
-      },
-    );
-  }
-
   async find(name: string): Promise<FoundQueue> {
     const url = await this.url(name);
     const attributes = await this.attributes(url);
@@ -64,16 +53,6 @@ export class SqsQueues {
       NextToken = page.NextToken;
     } while (NextToken);
     return urls;
-  }
-
-  /** Creates a queue, returning its URL and ARN. */
-  async create(name: string, attributes: Record<string, string>, tags: Record<string, string>): Promise<FoundQueue> {
-    const { QueueUrl } = await this.sqs.send(
-      new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(Object.keys(tags).length > 0 ? { tags } : {}) }),
-    );
-    const url = QueueUrl ?? (await this.url(name));
-    const all = await this.attributes(url);
-    return { name, url, arn: all.QueueArn ?? '', attributes: all };
   }
 
   async setAttributes(url: string, attributes: Record<string, string>): Promise<void> {
