@@ -11,8 +11,6 @@ import { namesOf, type OptionRecord, type OptionRecords, type OptionScope } from
 import { OPTIONS } from './options/option-records.js';
 import { isPlainObject } from './options/rules.js';
 
-export { redactUrl } from './options/redact-url.js';
-
 const MODULE_SCOPES: OptionScope[] = ['module', 'both'];
 const SUBSCRIPTION_SCOPES: OptionScope[] = ['subscription', 'both'];
 

@@ -1,6 +1,6 @@
 import { describeError } from '../../error-text.js';
 import { BrokerConnectionError, MessagingError } from '../../errors.js';
-import { redactUrl } from '../../options-validation.js';
+import { redactUrl } from '../../options/redact-url.js';
 import { AdminOperationUnavailableError, AdminResourceNotFoundError } from '../../transport/admin.errors.js';
 
 /** Milliseconds each management API call may take. */
