@@ -53,8 +53,8 @@ export function fitName(name: string, max: number): string {
 export const DEAD_LETTER_SUFFIX = '-dlq';
 
 /**
- * The dead-letter queue the library names for a queue, on both transports: `<queue>-dlq` (on SNS+SQS before any
- * `.fifo`, which the caller adds).
+ * The dead-letter queue the library names for a queue, on both transports: `<queue>-dlq` (on SNS+SQS before the
+ * `.fifo` of a FIFO queue: sqsDeadLetterQueueNameOf in lib/sns-sqs/naming.ts).
  */
 export function deadLetterQueueName(queue: string): string {
   return `${queue}${DEAD_LETTER_SUFFIX}`;

@@ -1,3 +1,4 @@
+import { deadLetterQueueName } from '../naming.js';
 import { tomodachiAmqpQueueName } from '../naming/tomodachi-names.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
 import { describeAmqpTopology } from './describe-topology.js';
@@ -10,6 +11,7 @@ export const amqpTransport: TransportDefinition = {
     // RabbitMQ allows 255 bytes; generated names keep the SQS length they have always had, so they do not change
     generatedNameMax: 75,
     tomodachiQueueName: (input) => tomodachiAmqpQueueName(input),
+    deadLetterQueueName,
     isFifoQueueName: () => false,
   },
   tracing: { system: 'rabbitmq', deliveryTopicAttribute: 'messaging.rabbitmq.destination.routing_key' },

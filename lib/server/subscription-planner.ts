@@ -2,7 +2,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
-import { DEAD_LETTER_SUFFIX, deadLetterQueueName, encodeName, fitName } from '../naming.js';
+import { DEAD_LETTER_SUFFIX, encodeName, fitName } from '../naming.js';
 import { checkSubscriptionExtras } from '../options-validation.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
 import type { QueuePlan } from '../transport/broker.js';
@@ -80,7 +80,7 @@ function queuePlanFor(
   const deadLetter =
     deadLetterName === false || (deadLetterName === undefined && !options.deadLetterQueue)
       ? null
-      : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : deadLetterQueueName(name) };
+      : { name: deadLetterName !== undefined ? `${options.queueNamePrefix}${deadLetterName}` : names.deadLetterQueueName(name) };
   return {
     name,
     competing,

@@ -1,6 +1,7 @@
 import { tomodachiSqsQueueName } from '../naming/tomodachi-names.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
 import { describeSnsSqsTopology } from './describe-topology.js';
+import { sqsDeadLetterQueueNameOf } from './naming.js';
 
 /** SNS+SQS. The broker and the admin backend (and with them the AWS SDK) load only when created. */
 export const snsSqsTransport: TransportDefinition = {
@@ -16,6 +17,7 @@ export const snsSqsTransport: TransportDefinition = {
       const name = tomodachiSqsQueueName(input);
       return input.fifo ? name.slice(0, -'.fifo'.length) : name;
     },
+    deadLetterQueueName: sqsDeadLetterQueueNameOf,
     isFifoQueueName: (name) => name.endsWith('.fifo'),
   },
   tracing: { system: 'aws_sqs' },

@@ -1,5 +1,5 @@
 import { MessagingOptionsError } from '../errors.js';
-import { decodeName, encodeName } from '../naming.js';
+import { deadLetterQueueName, decodeName, encodeName } from '../naming.js';
 import type { QueuePlan } from '../transport/broker.js';
 
 export const QUEUE_NAME_MAX = 80;
@@ -32,6 +32,14 @@ export function queueName(plan: Pick<QueuePlan, 'name' | 'fifo'>): string {
 /** The SQS name of a planned queue's dead-letter queue (`.fifo` added as queueName adds it); undefined without one. */
 export function sqsDeadLetterQueueName(plan: Pick<QueuePlan, 'deadLetter' | 'fifo'>): string | undefined {
   return plan.deadLetter ? withFifo(plan.deadLetter.name, plan.fifo) : undefined;
+}
+
+/**
+ * The dead-letter queue the library names for an SQS queue (the planner's default, the admin's createQueue):
+ * deadLetterQueueName before the `.fifo` SQS requires at the end of a FIFO queue's name (`orders.fifo` → `orders-dlq.fifo`).
+ */
+export function sqsDeadLetterQueueNameOf(queue: string): string {
+  return queue.endsWith('.fifo') ? `${deadLetterQueueName(queue.slice(0, -'.fifo'.length))}.fifo` : deadLetterQueueName(queue);
 }
 
 function withFifo(name: string, fifo: boolean): string {

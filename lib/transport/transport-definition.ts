@@ -23,6 +23,8 @@ export interface QueueNameRules {
   readonly generatedNameMax: number;
   /** tomodachi's generated queue name (queueNaming 'tomodachi'), without any suffix the broker adds itself (`.fifo`). */
   tomodachiQueueName(input: TomodachiNameInput): string;
+  /** The dead-letter queue the library names for a queue (deadLetterQueueName: `<queue>-dlq`, where the transport's names allow it). */
+  deadLetterQueueName(queue: string): string;
   /** Whether an existing queue of this name is FIFO (a queue-only handler's plan). */
   isFifoQueueName(name: string): boolean;
 }

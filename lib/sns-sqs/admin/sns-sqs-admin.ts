@@ -14,8 +14,7 @@ import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../mess
 import { toSnsAttributes } from '../attributes.js';
 import { topicKmsKey, userTags } from '../desired-state.js';
 import { SnsSqsProvisioner } from '../provisioner.js';
-import { deadLetterQueueName } from '../../naming.js';
-import { queueName, topicFromArn, topicName } from '../naming.js';
+import { queueName, sqsDeadLetterQueueNameOf, topicFromArn, topicName } from '../naming.js';
 import { queuePolicy, sameJson } from '../policy.js';
 import type { AdminBackend, RawPeeked } from '../../transport/admin-backend.js';
 import type { QueuePlan } from '../../transport/broker.js';
@@ -85,8 +84,7 @@ export class SnsSqsAdmin implements AdminBackend {
     const fifo = options.fifo === true || name.endsWith('.fifo');
     const full = queueName({ name, fifo });
     checkSqsQueueName(full);
-    const base = fifo ? full.slice(0, -'.fifo'.length) : full;
-    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? deadLetterQueueName(base) : false);
+    const dlqSetting = options.deadLetterQueue ?? (this.options.deadLetterQueue ? sqsDeadLetterQueueNameOf(full) : false);
     const dlqName = dlqSetting === false ? undefined : queueName({ name: dlqSetting, fifo });
     if (dlqName) checkSqsQueueName(dlqName, 'deadLetterQueue');
     if (dlqName === full)
