@@ -15,7 +15,7 @@ import type {
 import { MessagingError } from '../errors.js';
 import { AmqpConnection, type AmqpModel } from './connection.js';
 import { AmqpConsumer } from './consumer.js';
-import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
+import { CLOSE_GRACE_MS, awaitUntil } from './deadline.js';
 import { routingKeyOf } from './naming.js';
 import { AmqpPublisher } from './publisher.js';
 import { provisioningError } from './provisioning-error.js';
@@ -90,7 +90,7 @@ export class AmqpBroker implements Broker {
     const drainEnd = Date.now() + drainTimeoutMs;
     this.closeBy = drainEnd + CLOSE_GRACE_MS;
     await this.consumer.stop(drainEnd, this.closeBy);
-    await settleBy(this.consumer.deleteNonCompetingQueues(), this.closeBy);
+    await awaitUntil(this.consumer.deleteNonCompetingQueues(), this.closeBy);
   }
 
   /** To amqp.exchange, or to the MessagingRecord's own `exchange`. */
@@ -186,12 +186,12 @@ export class AmqpBroker implements Broker {
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
     try {
-      const checked = await settleBy(channel.checkQueue(queue), deadline);
+      const checked = await awaitUntil(channel.checkQueue(queue), deadline);
       if (!checked.done || !checked.value)
         throw new MessagingError(`could not read the depth of AMQP queue '${queue}' within ${timeoutMs} ms (it may not exist)`);
       return checked.value.messageCount;
     } finally {
-      await settleBy(
+      await awaitUntil(
         channel.close().catch(() => undefined),
         Date.now() + CLOSE_GRACE_MS,
       );
@@ -239,7 +239,7 @@ export class AmqpBroker implements Broker {
       this.logger.error(failure.message);
       throw failure;
     } finally {
-      await settleBy(channel.close(), Date.now() + CLOSE_GRACE_MS);
+      await awaitUntil(channel.close(), Date.now() + CLOSE_GRACE_MS);
     }
   }
 }

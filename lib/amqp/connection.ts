@@ -7,7 +7,7 @@ import { redactUrl } from '../options/redact-url.js';
 import type { ResolvedAmqpOptions } from '../messaging.options.js';
 import type { BrokerStatus } from '../transport/broker.js';
 import { coalesceWrites } from './coalesced-writes.js';
-import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
+import { CLOSE_GRACE_MS, awaitUntil } from './deadline.js';
 
 export type AmqpModel = amqp.ChannelModel;
 
@@ -243,21 +243,21 @@ export class AmqpConnection {
     const model = this.model;
     const gone = model ? new Promise<void>((resolve) => model.once('close', () => resolve())) : Promise.resolve();
     for (const teardown of this.teardowns) {
-      await settleBy(
+      await awaitUntil(
         Promise.race([gone, teardown(deadline).catch((error) => this.logger.warn?.(`AMQP close: ${describeError(error)}`))]),
         deadline,
       );
     }
     this.model = undefined;
     if (model) await closeModel(model, this.blockedReason ? Date.now() : deadline, gone);
-    await settleBy(this.loop ?? Promise.resolve(), deadline);
+    await awaitUntil(this.loop ?? Promise.resolve(), deadline);
     this.status$.next('disconnected');
   }
 }
 
 /** connection.close, or past the deadline (no close-ok: blocked or unresponsive broker) the socket destroyed. */
 async function closeModel(model: AmqpModel, deadline: number, gone?: Promise<void>): Promise<void> {
-  const closed = await settleBy(gone ? Promise.race([gone, model.close()]) : model.close(), deadline);
+  const closed = await awaitUntil(gone ? Promise.race([gone, model.close()]) : model.close(), deadline);
   if (!closed.done) socketOf(model)?.destroy();
 }
 

@@ -18,7 +18,7 @@ import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
 import { decodeContent } from './content-encoding.js';
 import { AckBatcher, type AckSlot } from './ack-batcher.js';
-import { settleBy } from './deadline.js';
+import { awaitUntil } from './deadline.js';
 import { HEADER, isInternalHeader, retryQueueName, topicOfRoutingKey } from './naming.js';
 import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
 import { republishProperties, withoutLargeHeaders } from './republish.js';
@@ -130,7 +130,7 @@ export class AmqpConsumer {
         registration.channel = undefined;
         registration.acks = undefined;
       }
-      await settleBy(channel.close(), Date.now() + 1000);
+      await awaitUntil(channel.close(), Date.now() + 1000);
       throw error;
     }
   }
@@ -157,7 +157,7 @@ export class AmqpConsumer {
     } catch {
       // logged by the channel's error handler; the next round tries again
     } finally {
-      await settleBy(channel.close(), Date.now() + 1000);
+      await awaitUntil(channel.close(), Date.now() + 1000);
     }
   }
 
@@ -387,11 +387,11 @@ export class AmqpConsumer {
       r.reattachTimer = undefined;
       if (r.channel && r.consumerTag) cancels.push(r.channel.cancel(r.consumerTag).catch(() => undefined));
     }
-    if (!this.connection.blocked) await settleBy(Promise.all(cancels), drainEnd);
+    if (!this.connection.blocked) await awaitUntil(Promise.all(cancels), drainEnd);
     for (;;) {
       const busy = this.registrations.filter((r) => r.inflight.size > 0);
       if (busy.length === 0) break;
-      const finished = await settleBy(Promise.all(busy.map((r) => r.inflight.whenIdle())), drainEnd);
+      const finished = await awaitUntil(Promise.all(busy.map((r) => r.inflight.whenIdle())), drainEnd);
       if (!finished.done) {
         this.logger.warn?.(
           `${busy.reduce((n, r) => n + r.inflight.size, 0)} handler(s) still running after the drain timeout; their messages return to the queue`,
@@ -413,7 +413,7 @@ export class AmqpConsumer {
       return channel;
     });
     if (this.connection.blocked) return; // the connection close destroys them
-    await settleBy(Promise.all(channels.map((c) => c?.close().catch(() => undefined))), deadline);
+    await awaitUntil(Promise.all(channels.map((c) => c?.close().catch(() => undefined))), deadline);
   }
 
   /** Removes this process's non-competing queues (and their DLQs when empty). */

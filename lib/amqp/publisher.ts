@@ -5,7 +5,7 @@ import { PublishError, PublishOutcomeUnknownError } from '../errors.js';
 import type { AttributeValue } from '../transport/broker.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
 import { describeError } from '../error-text.js';
-import { settleBy } from './deadline.js';
+import { awaitUntil } from './deadline.js';
 import { toHeaders } from './headers.js';
 
 /** One publish until its confirm: what a re-send needs, and the emit's promise. */
@@ -335,7 +335,7 @@ export class AmqpPublisher {
     this.sweeper = undefined;
     const channel = this.channel;
     this.channel = undefined;
-    if (channel && !this.connection.blocked) await settleBy(channel.close(), deadline);
+    if (channel && !this.connection.blocked) await awaitUntil(channel.close(), deadline);
   }
 }
 

@@ -3,7 +3,7 @@ import { PublishError } from '../errors.js';
 import type { QueueMessage } from '../transport/broker.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 import type { AmqpConnection } from './connection.js';
-import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
+import { CLOSE_GRACE_MS, awaitUntil } from './deadline.js';
 import { retryQueueName } from './naming.js';
 import type { AmqpPublisher } from './publisher.js';
 
@@ -79,7 +79,7 @@ export class AmqpQueueSender {
       if (/NOT_FOUND/.test(describeError(error))) throw new PublishError(`Cannot send: ${missing}`, { cause: error });
       throw new PublishError(`Cannot send to queue "${queue}": ${describeError(error)}`, { cause: error });
     } finally {
-      await settleBy(
+      await awaitUntil(
         channel.close().catch(() => undefined),
         Date.now() + CLOSE_GRACE_MS,
       );

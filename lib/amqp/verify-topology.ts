@@ -2,7 +2,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
 import type { AmqpModel } from './connection.js';
-import { CLOSE_GRACE_MS, settleBy } from './deadline.js';
+import { CLOSE_GRACE_MS, awaitUntil } from './deadline.js';
 import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
 import { mainQueueOptions } from './topology.js';
 
@@ -77,7 +77,7 @@ async function exists(
     throw error;
   } finally {
     if (!closedByBroker)
-      await settleBy(
+      await awaitUntil(
         channel.close().catch(() => undefined),
         Date.now() + CLOSE_GRACE_MS,
       );
