@@ -322,10 +322,16 @@ export class SnsSqsProvisioner {
       }
       return arn;
     }
+    return this.createTopic(name, fifo);
+  }
+
+  /** A new topic with the attributes and tags desired-state.ts decides: startup provisioning and the admin's createTopic. */
+  async createTopic(name: string, fifo: boolean): Promise<string> {
     const attributes: Record<string, string> = fifoTopicAttributes(this.options, fifo);
     if (fifo) attributes.FifoTopic = 'true';
+    const kms = topicKmsKey(this.options);
     if (kms) attributes.KmsMasterKeyId = kms;
-    const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    const Tags = Object.entries(userTags(this.options)).map(([Key, Value]) => ({ Key, Value }));
     const { TopicArn } = await this.send(
       'sns',
       name,
@@ -486,7 +492,11 @@ export class SnsSqsProvisioner {
     return { [PER_PROCESS_TAG]: encodeName(this.options.serviceName), [ALIVE_TAG]: String(Date.now()) };
   }
 
-  private async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
+  /**
+   * The subscription of a queue to a topic, created or brought to the plan's filter policy and to raw delivery off;
+   * startup provisioning and the admin's subscribe. Returns its ARN.
+   */
+  async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
     const existingArn = await this.findSubscription(topicArn, queueArn);
     if (!existingArn) {

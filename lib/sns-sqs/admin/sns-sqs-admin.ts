@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import {
-  CreateTopicCommand,
-  DeleteTopicCommand,
-  PublishCommand,
-  SetSubscriptionAttributesCommand,
-  SubscribeCommand,
-  UnsubscribeCommand,
-  type SNSClient,
-} from '@aws-sdk/client-sns';
+import { DeleteTopicCommand, PublishCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
 import { toSnsAttributes } from '../attributes.js';
-import { topicKmsKey, userTags } from '../desired-state.js';
 import { SnsSqsProvisioner } from '../provisioner.js';
 import { queueName, sqsDeadLetterQueueNameOf, topicFromArn, topicName } from '../naming.js';
 import { queuePolicy, sameJson } from '../policy.js';
@@ -156,15 +147,7 @@ export class SnsSqsAdmin implements AdminBackend {
     checkSnsTopicName(name, topic);
     const existing = (await this.topics.list()).find((arn) => arn.endsWith(`:${name}`));
     if (existing) return { name, arn: existing, created: false };
-    const attributes: Record<string, string> = {};
-    if (options.fifo) attributes.FifoTopic = 'true';
-    const kms = topicKmsKey(this.options);
-    if (kms) attributes.KmsMasterKeyId = kms;
-    const Tags = Object.entries(userTags(this.options)).map(([Key, Value]) => ({ Key, Value }));
-    const { TopicArn } = await this.clients.sns.send(
-      new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }),
-    );
-    return { name, arn: TopicArn, created: true };
+    return { name, arn: await this.provisioner.createTopic(name, options.fifo === true), created: true };
   }
 
   async deleteTopic(topic: string): Promise<void> {
@@ -177,33 +160,13 @@ export class SnsSqsAdmin implements AdminBackend {
     const [topicArn, queue] = await Promise.all([this.topics.arn(topic), this.queues.find(queueName)]);
     const policy = queuePolicy(queue.arn, [...policySources(queue.attributes.Policy), topicArn]);
     if (!sameJson(queue.attributes.Policy, policy)) await this.queues.setAttributes(queue.url, { Policy: policy });
-    const filterPolicy = options.filterPolicy === undefined ? undefined : JSON.stringify(options.filterPolicy);
-    const scope = options.filterPolicyScope ?? 'MessageAttributes';
-    const existing = (await this.topics.subscriptions(topicArn)).find((s) => s.Endpoint === queue.arn)?.SubscriptionArn;
-    let id = existing;
-    if (existing) {
-      const current = (await this.topics.subscriptionAttributes(existing)) ?? {};
-      const set = (AttributeName: string, AttributeValue: string) =>
-        this.clients.sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: existing, AttributeName, AttributeValue }));
-      if (filterPolicy !== undefined && (current.FilterPolicyScope ?? 'MessageAttributes') !== scope) await set('FilterPolicyScope', scope);
-      if (!sameJson(current.FilterPolicy, filterPolicy ?? '')) await set('FilterPolicy', filterPolicy ?? '');
-    } else {
-      const attributes: Record<string, string> = filterPolicy === undefined ? {} : { FilterPolicy: filterPolicy, FilterPolicyScope: scope };
-      ({ SubscriptionArn: id } = await this.clients.sns.send(
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: 'sqs',
-          Endpoint: queue.arn,
-          Attributes: attributes,
-          ReturnSubscriptionArn: true,
-        }),
-      ));
-    }
+    const { filterPolicy, filterPolicyScope } = options;
+    const id = await this.provisioner.ensureSubscription(topicArn, queue.arn, { pattern: topic, filterPolicy, filterPolicyScope });
     return {
-      id: id ?? '',
+      id,
       topic: topicArn,
       queue: queueName,
-      ...(options.filterPolicy ? { filterPolicy: options.filterPolicy, filterPolicyScope: scope } : {}),
+      ...(filterPolicy ? { filterPolicy, filterPolicyScope: filterPolicyScope ?? 'MessageAttributes' } : {}),
     };
   }
 

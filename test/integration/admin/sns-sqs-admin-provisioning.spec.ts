@@ -7,7 +7,8 @@ import {
   ListQueuesCommand,
   ListQueueTagsCommand,
 } from '@aws-sdk/client-sqs';
-import { DeleteTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { DeleteTopicCommand, GetTopicAttributesCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { topicName } from '../../../lib/sns-sqs/naming.js';
 import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { fauxqsOptions, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName } from '../../support/wait-for.js';
@@ -39,6 +40,7 @@ describe.each(SNS_SQS_EMULATORS)('admin createQueue provisions as startup does (
         queueNamePrefix: `${prefix}-`,
         snsSqs: {
           tags: { team: 'billing' },
+          snsKmsMasterKeyId: 'alias/topic-key',
           sqsKmsMasterKeyId: 'alias/queue-key',
           sqsKmsDataKeyReusePeriod: 600,
           contentBasedDeduplication: true,
@@ -93,5 +95,35 @@ describe.each(SNS_SQS_EMULATORS)('admin createQueue provisions as startup does (
     ]);
     expect(adminDlq.attributes.MessageRetentionPeriod).toBe('1209600');
     expect(adminDlq).toEqual(startupDlq);
+  });
+
+  /** The topic attributes the library decides, and the topic's tags. */
+  const topicSettings = async (arn: string) => {
+    const { Attributes = {} } = await emulator.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+    const { Tags = [] } = await emulator.sns.send(new ListTagsForResourceCommand({ ResourceArn: arn }));
+    const decided = ['FifoTopic', 'ContentBasedDeduplication', 'KmsMasterKeyId'];
+    return { attributes: Object.fromEntries(Object.entries(Attributes).filter(([key]) => decided.includes(key))), tags: Tags };
+  };
+
+  it('gives a FIFO topic the attributes and tags startup gives, and subscribes a queue with its filter policy', async () => {
+    const topic = uniqueName('order.shipped');
+    const created = await http.call('POST', '/topics', { name: topic, fifo: true });
+    expect(created.status).toBe(201);
+    const { Topics = [] } = await emulator.sns.send(new ListTopicsCommand({}));
+    const startupTopic = Topics.map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${topicName(`${prefix}-`, TOPIC, true)}`))!;
+    const [startup, admin] = await Promise.all([topicSettings(startupTopic), topicSettings(created.json.arn)]);
+    expect(admin.attributes).toEqual({ FifoTopic: 'true', ContentBasedDeduplication: 'true', KmsMasterKeyId: 'alias/topic-key' });
+    expect(admin).toEqual(startup);
+
+    const queue = `${prefix}-sub.fifo`;
+    expect((await http.call('POST', '/queues', { name: queue, deadLetterQueue: false })).status).toBe(201);
+    const subscribed = await http.call('POST', '/subscriptions', { topic, queue, filterPolicy: { color: ['red'] } });
+    expect(subscribed.status).toBe(201);
+    const again = await http.call('POST', '/subscriptions', { topic, queue, filterPolicy: { color: ['blue'] } });
+    expect(again.json).toMatchObject({ id: subscribed.json.id, filterPolicy: { color: ['blue'] }, filterPolicyScope: 'MessageAttributes' });
+    const described = await http.call('GET', `/topics/${encodeURIComponent(topic)}`);
+    expect(described.json.subscriptions).toEqual([
+      expect.objectContaining({ id: subscribed.json.id, queue, filterPolicy: { color: ['blue'] }, filterPolicyScope: 'MessageAttributes' }),
+    ]);
   });
 });
