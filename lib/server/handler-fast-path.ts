@@ -12,7 +12,7 @@ import {
   type EnhancerKind,
   type HandlerParam,
 } from './nest-internals.js';
-import { PATTERN_METADATA, patternHandlers, type PatternHandlerMethod } from './pattern-handlers.js';
+import { patternHandlers, type PatternHandlerMethod } from './pattern-handlers.js';
 
 /**
  * The controller method of an @EventPattern handler, bound to its instance with its `@Payload()` / `@Ctx()`
@@ -152,8 +152,8 @@ interface EventMethod extends PatternHandlerMethod {
 
 function eventMethods(modules: ModulesContainer): EventMethod[] {
   return patternHandlers(modules).map((handler) => {
-    const list = [Reflect.getMetadata(PATTERN_METADATA, handler.method) as unknown].flat();
-    return { ...handler, patterns: list.every((p) => typeof p === 'string') ? (list as string[]) : undefined };
+    const { patterns } = handler.pattern;
+    return { ...handler, patterns: patterns.every((p) => typeof p === 'string') ? (patterns as string[]) : undefined };
   });
 }
 

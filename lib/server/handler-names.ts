@@ -1,5 +1,5 @@
 import type { ModulesContainer } from '@nestjs/core';
-import { PATTERN_METADATA } from './pattern-handlers.js';
+import { handlerPattern } from './nest-internals.js';
 import type { HandlerNameOf } from './subscription-planner.js';
 
 /**
@@ -16,8 +16,7 @@ export function handlerNames(modules: ModulesContainer | undefined): HandlerName
       for (const key of Object.getOwnPropertyNames(prototype)) {
         const method = Object.getOwnPropertyDescriptor(prototype, key)?.value as unknown;
         if (typeof method !== 'function') continue;
-        const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as unknown;
-        for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) {
+        for (const pattern of handlerPattern(method)?.patterns ?? []) {
           if (typeof pattern === 'string' && !names.has(pattern)) names.set(pattern, key);
         }
       }

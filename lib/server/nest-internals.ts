@@ -1,17 +1,23 @@
 import { Catch, createParamDecorator, UseFilters, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import type { ModulesContainer } from '@nestjs/core';
-import { Ctx, Payload, Server } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload, Server, Transport } from '@nestjs/microservices';
 import type { Observable, Subscription } from 'rxjs';
 
 /*
  * Everything this library knows about Nest beyond its public API lives in this module.
  *
- * The fast path and the failure recorder read the metadata Nest's decorators leave on controllers. Nest exports its
- * metadata keys only from its internal entry point (Nest 12: '@nestjs/common/internal', "not part of the public API";
+ * Handler discovery (the pattern decorators), the fast path and the failure recorder read the metadata Nest's
+ * decorators leave on controllers. Nest exports its metadata keys only from its internal entry point (Nest 12: '@nestjs/common/internal', "not part of the public API";
  * Nest 11: the deep import '@nestjs/common/constants') and RpcParamtype not at all, so they are written out here.
  * What they are worth is checked against what Nest's public decorators record (nestMetadataMismatch) every time a
  * server plans its handlers: when the check fails, every handler keeps Nest's own pipeline.
  */
+const PATTERN_METADATA = 'microservices:pattern';
+const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
+const TRANSPORT_METADATA = 'microservices:transport';
+const PATTERN_EXTRAS_METADATA = 'microservices:pattern_extras';
+/** PatternHandler.EVENT (@EventPattern; @MessagePattern records PatternHandler.MESSAGE). */
+const EVENT_HANDLER = 2;
 const ROUTE_ARGS_METADATA = '__routeArguments__';
 const ENHANCER_METADATA = {
   pipes: '__pipes__',
@@ -25,6 +31,30 @@ const PAYLOAD = 3;
 const CONTEXT = 6;
 
 export type EnhancerKind = keyof typeof ENHANCER_METADATA;
+
+/** What @EventPattern / @MessagePattern recorded on a controller method. */
+export interface HandlerPattern {
+  /** The decorator's pattern, as a list (one decorator may name several). */
+  patterns: unknown[];
+  /** @EventPattern, not @MessagePattern. */
+  isEvent: boolean;
+  /** The transport the decorator named; undefined when it named none (a handler for every transport). */
+  transport: unknown;
+  /** `@EventPattern(pattern, extras)`: {} when there were none. */
+  extras: Record<string, unknown>;
+}
+
+/** The pattern decorator's record on a controller method, undefined when the method carries no pattern. */
+export function handlerPattern(method: Function): HandlerPattern | undefined {
+  const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as unknown;
+  if (patterns === undefined) return undefined;
+  return {
+    patterns: [patterns].flat(),
+    isEvent: Reflect.getMetadata(PATTERN_HANDLER_METADATA, method) === EVENT_HANDLER,
+    transport: Reflect.getMetadata(TRANSPORT_METADATA, method) as unknown,
+    extras: (Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as Record<string, unknown> | undefined) ?? {},
+  };
+}
 
 /** The pipes, guards, interceptors or exception filters declared on a controller class or method (@Use*). */
 export function enhancersOn(target: Function, kind: EnhancerKind): unknown[] {
@@ -95,6 +125,46 @@ const ENHANCER_DECORATORS: Record<EnhancerKind, [string, (marker: Function) => C
  * each time a server plans its handlers rather than once per process.
  */
 export function nestMetadataMismatch(): string | undefined {
+  return patternMismatch() ?? argumentsAndEnhancersMismatch();
+}
+
+function patternMismatch(): string | undefined {
+  class PatternProbe {
+    event(): void {}
+    routed(): void {}
+    message(): void {}
+    plain(): void {}
+  }
+  const decorate = (decorator: (target: object, key: string, descriptor: PropertyDescriptor) => unknown, methodKey: keyof PatternProbe) =>
+    decorator(PatternProbe.prototype, methodKey, Object.getOwnPropertyDescriptor(PatternProbe.prototype, methodKey)!);
+  decorate(EventPattern('probe.event', { probe: 1 }), 'event');
+  decorate(EventPattern(['probe.a', 'probe.b'], Transport.RMQ, { probe: 2 }), 'routed');
+  decorate(MessagePattern({ cmd: 'probe' }), 'message');
+  const expected: [keyof PatternProbe, string, HandlerPattern | undefined][] = [
+    [
+      'event',
+      "@EventPattern('probe.event', { probe: 1 })",
+      { patterns: ['probe.event'], isEvent: true, transport: undefined, extras: { probe: 1 } },
+    ],
+    [
+      'routed',
+      "@EventPattern(['probe.a', 'probe.b'], Transport.RMQ, { probe: 2 })",
+      { patterns: ['probe.a', 'probe.b'], isEvent: true, transport: Transport.RMQ, extras: { probe: 2 } },
+    ],
+    ['message', "@MessagePattern({ cmd: 'probe' })", { patterns: [{ cmd: 'probe' }], isEvent: false, transport: undefined, extras: {} }],
+    ['plain', 'a method without a pattern decorator', undefined],
+  ];
+  for (const [methodKey, declared, pattern] of expected) {
+    const method = PatternProbe.prototype[methodKey];
+    const read = describeMetadata(handlerPattern(method));
+    if (read !== describeMetadata(pattern)) {
+      return `${declared} reads from '${PATTERN_METADATA}', '${PATTERN_HANDLER_METADATA}', '${TRANSPORT_METADATA}' and '${PATTERN_EXTRAS_METADATA}' as ${read}, not ${describeMetadata(pattern)} (Nest recorded under ${describeKeys(method)})`;
+    }
+  }
+  return undefined;
+}
+
+function argumentsAndEnhancersMismatch(): string | undefined {
   class ProbePipe {
     transform(value: unknown): unknown {
       return value;

@@ -1,17 +1,13 @@
 import { MetadataScanner, type ModulesContainer } from '@nestjs/core';
-
-/** Nest's metadata keys for @EventPattern / @MessagePattern (stable since Nest 5). */
-export const PATTERN_METADATA = 'microservices:pattern';
-export const HANDLER_TYPE_METADATA = 'microservices:handler_type';
-export const TRANSPORT_METADATA = 'microservices:transport';
-/** PatternHandler.EVENT */
-export const EVENT_HANDLER = 2;
+import { handlerPattern, type HandlerPattern } from './nest-internals.js';
 
 export interface PatternHandlerMethod {
   /** `Controller.method`, for messages. */
   name: string;
   method: Function;
   methodKey: string;
+  /** What the method's @EventPattern / @MessagePattern recorded. */
+  pattern: HandlerPattern;
   /** The controller's instance once Nest created it (a static controller), else undefined. */
   instance?: object;
   metatype?: Function;
@@ -36,11 +32,13 @@ export function patternHandlers(modules: ModulesContainer): PatternHandlerMethod
       const isStatic = typeof wrapper.isDependencyTreeStatic === 'function' && wrapper.isDependencyTreeStatic();
       for (const methodKey of scanner.getAllMethodNames(prototype)) {
         const method = (prototype as Record<string, unknown>)[methodKey];
-        if (typeof method !== 'function' || Reflect.getMetadata(PATTERN_METADATA, method) === undefined) continue;
+        const pattern = typeof method === 'function' ? handlerPattern(method) : undefined;
+        if (!pattern) continue;
         found.push({
           name: `${wrapper.name ?? 'controller'}.${methodKey}`,
-          method,
+          method: method as Function,
           methodKey,
+          pattern,
           instance: instance ?? undefined,
           metatype: wrapper.metatype as Function | undefined,
           isStatic,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { MessagingServer } from './messaging.server.js';
-import { EVENT_HANDLER, HANDLER_TYPE_METADATA, patternHandlers, TRANSPORT_METADATA } from './pattern-handlers.js';
+import { patternHandlers } from './pattern-handlers.js';
 
 /** How long after bootstrap the strategy may still be started (an app may call listen() before startAllMicroservices()). */
 const START_GRACE_MS = 1500;
@@ -50,11 +50,7 @@ export class UnstartedServerWarning implements OnApplicationBootstrap, OnApplica
   /** Event handlers meant for any transport (no transport named in @EventPattern), which this strategy serves. */
   private eventHandlerNames(): string[] {
     return patternHandlers(this.modules)
-      .filter(
-        ({ method }) =>
-          Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER &&
-          Reflect.getMetadata(TRANSPORT_METADATA, method) === undefined,
-      )
+      .filter(({ pattern }) => pattern.isEvent && pattern.transport === undefined)
       .map(({ name }) => name);
   }
 }

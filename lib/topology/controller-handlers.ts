@@ -1,9 +1,6 @@
 import type { ModulesContainer } from '@nestjs/core';
 import type { MessageHandler } from '@nestjs/microservices';
-import { HANDLER_TYPE_METADATA, EVENT_HANDLER, PATTERN_METADATA, patternHandlers, TRANSPORT_METADATA } from '../server/pattern-handlers.js';
-
-/** Nest's metadata key for the extras of @EventPattern(pattern, extras). */
-const PATTERN_EXTRAS_METADATA = 'microservices:pattern_extras';
+import { patternHandlers } from '../server/pattern-handlers.js';
 
 /**
  * The handlers this strategy would be given, read from the controllers' metadata, for describing the topology of an
@@ -14,12 +11,10 @@ const PATTERN_EXTRAS_METADATA = 'microservices:pattern_extras';
 export function controllerHandlers(modules: ModulesContainer | undefined): Map<string, MessageHandler> {
   const handlers = new Map<string, MessageHandler>();
   if (!modules) return handlers;
-  for (const { method } of patternHandlers(modules)) {
-    if (Reflect.getMetadata(TRANSPORT_METADATA, method) !== undefined) continue;
-    const isEventHandler = Reflect.getMetadata(HANDLER_TYPE_METADATA, method) === EVENT_HANDLER;
-    const extras = (Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as Record<string, unknown> | undefined) ?? {};
-    const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as unknown;
-    for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) {
+  for (const { pattern: recorded } of patternHandlers(modules)) {
+    if (recorded.transport !== undefined) continue;
+    const { isEvent: isEventHandler, extras } = recorded;
+    for (const pattern of recorded.patterns) {
       const key = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
       if (handlers.has(key)) continue;
       const describeOnly = Object.assign(

@@ -3,9 +3,16 @@ import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { Catch, createParamDecorator, UseFilters, UseGuards, UseInterceptors, UsePipes, type PipeTransform } from '@nestjs/common';
 import type { ModulesContainer } from '@nestjs/core';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { Subject } from 'rxjs';
-import { AttachmentWatch, enhancersOn, filterCatchTypes, handlerParams, nestMetadataMismatch } from '../../../lib/server/nest-internals.js';
+import {
+  AttachmentWatch,
+  enhancersOn,
+  filterCatchTypes,
+  handlerParams,
+  handlerPattern,
+  nestMetadataMismatch,
+} from '../../../lib/server/nest-internals.js';
 
 const version = (name: string) =>
   (JSON.parse(readFileSync(new URL(`../../../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
@@ -48,6 +55,18 @@ class Handlers {
 
 class Inheriting extends Handlers {}
 
+class Patterns {
+  @EventPattern('orders.created', { queueName: 'orders', maxReceiveCount: 5 })
+  withExtras() {}
+  @EventPattern(['orders.paid', 'orders.refunded'], Transport.RMQ, { prefetch: 3 })
+  routed() {}
+  @EventPattern('orders.shipped')
+  bare() {}
+  @MessagePattern({ cmd: 'sum' })
+  message() {}
+  helper() {}
+}
+
 describe(`Nest's metadata as nestjs-messaging reads it (installed: ${NEST})`, () => {
   it('reads as expected on the installed Nest: otherwise every handler keeps the pipeline, and this names what changed', () => {
     expect({ installed: NEST, mismatch: nestMetadataMismatch() }).toEqual({ installed: NEST, mismatch: undefined });
@@ -79,6 +98,34 @@ describe(`Nest's metadata as nestjs-messaging reads it (installed: ${NEST})`, ()
     expect(enhancersOn(method, 'filters')).toEqual([expect.any(LedgerFilter)]);
     expect(enhancersOn(method, 'guards')).toEqual([]);
     expect(enhancersOn(Handlers.prototype.both, 'pipes')).toEqual([]);
+  });
+
+  it('handlerPattern: the patterns, event or message, the transport named and the extras of @EventPattern / @MessagePattern', () => {
+    expect(handlerPattern(Patterns.prototype.withExtras)).toEqual({
+      patterns: ['orders.created'],
+      isEvent: true,
+      transport: undefined,
+      extras: { queueName: 'orders', maxReceiveCount: 5 },
+    });
+    expect(handlerPattern(Patterns.prototype.routed)).toEqual({
+      patterns: ['orders.paid', 'orders.refunded'],
+      isEvent: true,
+      transport: Transport.RMQ,
+      extras: { prefetch: 3 },
+    });
+    expect(handlerPattern(Patterns.prototype.bare)).toEqual({
+      patterns: ['orders.shipped'],
+      isEvent: true,
+      transport: undefined,
+      extras: {},
+    });
+    expect(handlerPattern(Patterns.prototype.message)).toEqual({
+      patterns: [{ cmd: 'sum' }],
+      isEvent: false,
+      transport: undefined,
+      extras: {},
+    });
+    expect(handlerPattern(Patterns.prototype.helper)).toBeUndefined();
   });
 
   it("filterCatchTypes: a filter's @Catch() types from its class or an instance, [] for a catch-all", () => {
@@ -136,6 +183,26 @@ describe('nestMetadataMismatch names what a Nest release changed (simulated by r
       '@Catch()',
       renamed('__filterCatchExceptions__', 'catches'),
       ["@Catch() on a filter class is not read back from '__filterCatchExceptions__'"],
+    ],
+    [
+      '@EventPattern records its pattern under another key',
+      renamed('microservices:pattern', 'microservices:patterns'),
+      ["@EventPattern('probe.event', { probe: 1 }) reads from 'microservices:pattern'", 'as nothing', "'microservices:patterns'"],
+    ],
+    [
+      'handler types renumbered',
+      (key: unknown, value: unknown): [unknown, unknown] => [key, key === 'microservices:handler_type' ? Number(value) + 10 : value],
+      ["@EventPattern('probe.event', { probe: 1 }) reads", '"isEvent":false'],
+    ],
+    [
+      'extras under another key',
+      renamed('microservices:pattern_extras', 'microservices:extras'),
+      ["@EventPattern('probe.event', { probe: 1 }) reads", '"extras":{}', "'microservices:extras'"],
+    ],
+    [
+      'the transport under another key',
+      renamed('microservices:transport', 'microservices:transport_v2'),
+      ["@EventPattern(['probe.a', 'probe.b'], Transport.RMQ, { probe: 2 }) reads", "'microservices:transport_v2'"],
     ],
     [
       'route args under another key',

@@ -27,6 +27,12 @@ describe('patternHandlers', () => {
     const found = patternHandlers(container(instance));
     expect(found.map((h) => h.name).sort()).toEqual(['OrderHandlers.onInherited', 'OrderHandlers.onOwn']);
     expect(found.every((h) => h.instance === instance && h.metatype === OrderHandlers && h.isStatic)).toBe(true);
+    expect(found.find((h) => h.methodKey === 'onOwn')?.pattern).toEqual({
+      patterns: ['own.topic'],
+      isEvent: true,
+      transport: undefined,
+      extras: {},
+    });
   });
 
   it('reads the class prototype before Nest created the controller', () => {
