@@ -4,7 +4,8 @@ import type { QueuePlan } from '../transport/broker.js';
 import type { BrokerRedrive } from '../transport/settlement-log.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 import { isNotFound } from './aws-errors.js';
-import type { ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
+import type { SnsSqsLookup } from './lookup.js';
+import type { ProvisionedQueue } from './provisioner.js';
 
 /**
  * A queue-only handler's queue (plan.existingQueue: name, URL or ARN), looked up with read calls only: GetQueueUrl
@@ -12,14 +13,14 @@ import type { ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
  * dead-lettering moves a message the handler keeps failing). Nothing is created, subscribed or changed;
  * the plan's visibility timeout becomes the queue's own (the heartbeat keeps to it). A missing queue fails the start.
  */
-export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: QueuePlan): Promise<ProvisionedQueue> {
+export async function lookUpExistingQueue(lookup: SnsSqsLookup, plan: QueuePlan): Promise<ProvisionedQueue> {
   const given = plan.existingQueue!;
   const ref = parseQueueRef(given);
   let url: string | undefined = ref.kind === 'url' ? ref.url : undefined;
   const missing = async (cause?: unknown) =>
     new ProvisioningError(
       'sns-sqs',
-      await provisioner.endpoint(),
+      await lookup.endpoint(),
       `GetQueueUrl ${ref.name}`,
       'the queue does not exist',
       `@EventPattern('${plan.subscriptions[0]?.pattern}').queue names an existing queue ('${given}'), which the library never creates: create it, or correct the name (queueNamePrefix is added to a bare name), URL or ARN`,
@@ -28,7 +29,7 @@ export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: 
   if (!url) {
     try {
       const account = ref.kind === 'arn' && ref.account ? { QueueOwnerAWSAccountId: ref.account } : {};
-      url = (await provisioner.send('sqs', ref.name, new GetQueueUrlCommand({ QueueName: ref.name, ...account }), { notFound: 'pass' }))
+      url = (await lookup.send('sqs', ref.name, new GetQueueUrlCommand({ QueueName: ref.name, ...account }), { notFound: 'pass' }))
         .QueueUrl;
     } catch (error) {
       if (isNotFound(error)) throw await missing(error);
@@ -40,7 +41,7 @@ export async function lookUpExistingQueue(provisioner: SnsSqsProvisioner, plan: 
   try {
     attributes =
       (
-        await provisioner.send(
+        await lookup.send(
           'sqs',
           ref.name,
           new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'] }),

@@ -1,28 +1,204 @@
+import {
+  ListSubscriptionsByTopicCommand,
+  ListTagsForResourceCommand,
+  ListTopicsCommand,
+  GetTopicAttributesCommand,
+} from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import { ProvisioningError } from '../errors.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
+import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
+import type { AwsClients } from './clients.js';
 import { sqsDeadLetterQueueName, queueName } from './naming.js';
-import type { ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
+import type { ProvisionedQueue } from './provisioner.js';
+
+export interface QueueInfo {
+  url: string;
+  arn: string;
+}
+
+export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
+
+/** The output type of an SDK command, from its middleware handler's result. */
+type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
+
+/**
+ * The read calls of every provisioning mode (find a queue, topic, subscription, their tags; list topics) and `send`,
+ * the one way they and the provisioner's writes call SNS and SQS. `create` (provisioner.ts) reads here before it
+ * writes; `verify` (verifier.ts), `off` (lookUpSnsSqsTopology) and queue-only plans (existing-queue.ts) only read.
+ */
+export class SnsSqsLookup {
+  /** Aborted when the broker closes: a topic lookup still waiting for a stalled endpoint ends then. */
+  private readonly closing = new AbortController();
+  /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
+  private snsArnBase?: string;
+
+  constructor(
+    private readonly clients: AwsClients,
+    readonly options: ResolvedMessagingOptions,
+  ) {}
+
+  /** Every topic ARN of the account and region, all ListTopics pages. */
+  async listTopicArns(): Promise<string[]> {
+    const arns: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send('sns', '(all topics)', new ListTopicsCommand({ NextToken: token }));
+      for (const topic of page.Topics ?? []) if (topic.TopicArn) arns.push(topic.TopicArn);
+      token = page.NextToken;
+    } while (token);
+    if (arns.length > 0) this.learnArnBase(arns[0]);
+    return arns;
+  }
+
+  /** The SQS endpoint, for error messages. */
+  async endpoint(service: 'sns' | 'sqs' = 'sqs'): Promise<string> {
+    const region = await this.clients[service].config.region().catch(() => undefined);
+    return endpointOf(service, this.options.snsSqs.endpoint, region);
+  }
+
+  /** Ends every call still in flight (the broker is closing). */
+  close(): void {
+    this.closing.abort();
+  }
+
+  /** A topic by name, with its attributes; undefined when it does not exist. Read calls only. */
+  async findTopic(name: string): Promise<{ arn: string; attributes: Record<string, string> } | undefined> {
+    const base = await this.findSnsArnBase();
+    if (!base) return undefined;
+    const arn = `${base}${name}`;
+    try {
+      const { Attributes = {} } = await this.send('sns', name, new GetTopicAttributesCommand({ TopicArn: arn }), { notFound: 'pass' });
+      return { arn, attributes: Attributes };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async topicTags(arn: string): Promise<Record<string, string>> {
+    const { Tags = [] } = await this.send('sns', arn, new ListTagsForResourceCommand({ ResourceArn: arn }));
+    return Object.fromEntries(Tags.map((t) => [t.Key ?? '', t.Value ?? '']));
+  }
+
+  async queueTags(url: string, name: string): Promise<Record<string, string>> {
+    const { Tags = {} } = await this.send('sqs', name, new ListQueueTagsCommand({ QueueUrl: url }));
+    return Tags;
+  }
+
+  /** The ARN prefix of this account's SNS topics, from a known queue or topic ARN; undefined when there is no topic at all. */
+  private async findSnsArnBase(): Promise<string | undefined> {
+    if (this.snsArnBase) return this.snsArnBase;
+    const { Topics } = await this.send('sns', '(first page)', new ListTopicsCommand({}));
+    const any = Topics?.find((t) => t.TopicArn)?.TopicArn;
+    if (any) this.learnArnBase(any);
+    return this.snsArnBase;
+  }
+
+  /** Learns the account's SNS ARN prefix from any ARN of the account (a queue or topic just created). */
+  learnArnBase(arn: string): void {
+    if (this.snsArnBase) return;
+    const [prefix, partition, , region, account] = arn.split(':');
+    if (prefix === 'arn' && account) this.snsArnBase = `arn:${partition}:sns:${region}:${account}:`;
+  }
+
+  /** A queue by name, with all its attributes; undefined when it does not exist. Read calls only. */
+  async findQueue(name: string): Promise<FoundQueue | undefined> {
+    const found = await this.queueWith(name, ['All']);
+    return found && { url: found.url, arn: found.attributes.QueueArn ?? '', attributes: found.attributes };
+  }
+
+  /** `off`: a queue's URL and ARN only. */
+  async queueUrlAndArn(name: string): Promise<QueueInfo | undefined> {
+    const found = await this.queueWith(name, ['QueueArn']);
+    return found && { url: found.url, arn: found.attributes.QueueArn ?? '' };
+  }
+
+  private async queueWith(
+    name: string,
+    attributeNames: QueueAttributeName[],
+  ): Promise<{ url: string; attributes: Record<string, string> } | undefined> {
+    let url: string | undefined;
+    try {
+      url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (!url) return undefined;
+    const { Attributes = {} } = await this.send(
+      'sqs',
+      name,
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: attributeNames }),
+    );
+    this.learnArnBase(Attributes.QueueArn ?? '');
+    return { url, attributes: Attributes };
+  }
+
+  /**
+   * One provisioning call. A failure becomes a ProvisioningError naming the endpoint, the operation (`action target`)
+   * and what to check; "does not exist" passes through unchanged where the caller handles it.
+   */
+  async send<C extends object>(
+    service: 'sns' | 'sqs',
+    target: string,
+    command: C,
+    options: { notFound?: 'pass'; abortSignal?: AbortSignal } = {},
+  ): Promise<OutputOf<C>> {
+    const client = this.clients[service] as unknown as {
+      send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>>;
+    };
+    try {
+      return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
+    } catch (error) {
+      if (options.notFound === 'pass' && isNotFound(error)) throw error;
+      const action = command.constructor.name.replace(/Command$/, '');
+      const endpoint = await this.endpoint(service);
+      const { detail, hint } = explainAwsError(error, {
+        service,
+        action,
+        endpoint,
+        connectTimeout: this.options.snsSqs.connectTimeout,
+        requestTimeout: this.options.snsSqs.requestTimeout,
+      });
+      throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
+    }
+  }
+
+  /** The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. */
+  async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
+      const found = page.Subscriptions?.find(
+        (s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation',
+      );
+      if (found) return found.SubscriptionArn;
+      token = page.NextToken;
+    } while (token);
+    return undefined;
+  }
+}
 
 /**
  * `provisioning: 'off'`: trusts the configuration. Looks up each queue's and dead-letter queue's URL and ARN
  * (GetQueueUrl, GetQueueAttributes QueueArn) and nothing else; topics are looked up when first published to.
  * A queue that does not exist fails the start, all of them listed at once.
  */
-export async function lookUpSnsSqsTopology(provisioner: SnsSqsProvisioner, plans: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+export async function lookUpSnsSqsTopology(lookup: SnsSqsLookup, plans: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
   const missing: TopologyMismatch[] = [];
   const provisioned: ProvisionedQueue[] = [];
   for (const plan of plans) {
     const name = queueName(plan);
     const dlqName = sqsDeadLetterQueueName(plan);
-    const [queue, deadLetter] = await Promise.all([
-      provisioner.queueUrlAndArn(name),
-      dlqName ? provisioner.queueUrlAndArn(dlqName) : undefined,
-    ]);
+    const [queue, deadLetter] = await Promise.all([lookup.queueUrlAndArn(name), dlqName ? lookup.queueUrlAndArn(dlqName) : undefined]);
     if (!queue) missing.push({ kind: 'queue', resource: name, expected: 'an existing queue', found: 'no such queue' });
     if (dlqName && !deadLetter)
       missing.push({ kind: 'dead-letter queue', resource: dlqName, expected: 'an existing queue', found: 'no such queue' });
     if (queue) provisioned.push({ plan, url: queue.url, arn: queue.arn, deadLetter, subscriptionArns: [] });
   }
-  if (missing.length > 0) throw new TopologyVerificationError('sns-sqs', await provisioner.endpoint(), missing, 'off');
+  if (missing.length > 0) throw new TopologyVerificationError('sns-sqs', await lookup.endpoint(), missing, 'off');
   return provisioned;
 }

@@ -1,10 +1,6 @@
 import {
   CreateTopicCommand,
   GetSubscriptionAttributesCommand,
-  GetTopicAttributesCommand,
-  ListSubscriptionsByTopicCommand,
-  ListTagsForResourceCommand,
-  ListTopicsCommand,
   SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   SubscribeCommand,
@@ -15,8 +11,6 @@ import {
   CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ListQueueTagsCommand,
   SetQueueAttributesCommand,
   TagQueueCommand,
   type QueueAttributeName,
@@ -26,7 +20,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import type { BrokerRedrive } from '../transport/settlement-log.js';
 import { MessagingError, ProvisioningError } from '../errors.js';
-import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
+import { isNotFound } from './aws-errors.js';
 import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
@@ -41,7 +35,7 @@ import {
   topicKmsKey,
   userTags,
 } from './desired-state.js';
-import { lookUpSnsSqsTopology } from './lookup.js';
+import { lookUpSnsSqsTopology, SnsSqsLookup, type FoundQueue, type QueueInfo } from './lookup.js';
 import { lookUpExistingQueue } from './existing-queue.js';
 import { verifySnsSqsTopology } from './verifier.js';
 import { WildcardTopics } from './wildcard-topics.js';
@@ -57,13 +51,6 @@ export interface ProvisionedQueue {
   redrive?: BrokerRedrive;
 }
 
-export interface QueueInfo {
-  url: string;
-  arn: string;
-}
-
-export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
-
 /** What ensurePlannedQueue found or made: the queue, its dead-letter queue, and the topics the queue policy names. */
 export interface EnsuredQueue {
   queue: QueueInfo;
@@ -75,8 +62,6 @@ export interface EnsuredQueue {
 export const PER_PROCESS_TAG = 'nestjs-messaging:per-process-queue-of';
 export const ALIVE_TAG = 'nestjs-messaging:alive-at';
 
-/** The output type of an SDK command, from its middleware handler's result. */
-type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
 /** Attributes compared as JSON documents rather than strings. */
 const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy']);
 
@@ -92,10 +77,8 @@ export class SnsSqsProvisioner {
   private readonly createdTopics = new Set<string>();
   /** Queues whose startup line was logged: a wildcard rescan logs a queue again only when it created something. */
   private readonly announced = new Set<string>();
-  /** Aborted when the broker closes: a topic lookup still waiting for a stalled endpoint ends then. */
-  private readonly closing = new AbortController();
-  /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
-  private snsArnBase?: string;
+  /** The read calls, and `send` for the writes. */
+  readonly lookup: SnsSqsLookup;
   /** Wildcard patterns resolved against the existing topics (wildcard-topics.ts). */
   readonly wildcards: WildcardTopics;
 
@@ -104,31 +87,13 @@ export class SnsSqsProvisioner {
     readonly options: ResolvedMessagingOptions,
     private readonly logger: LoggerService,
   ) {
-    this.wildcards = new WildcardTopics(() => this.listTopicArns(), options.topicPrefix, logger);
-  }
-
-  /** Every topic ARN of the account and region, all ListTopics pages. */
-  async listTopicArns(): Promise<string[]> {
-    const arns: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.send('sns', '(all topics)', new ListTopicsCommand({ NextToken: token }));
-      for (const topic of page.Topics ?? []) if (topic.TopicArn) arns.push(topic.TopicArn);
-      token = page.NextToken;
-    } while (token);
-    if (arns.length > 0) this.learnArnBase(arns[0]);
-    return arns;
-  }
-
-  /** The SQS endpoint, for error messages. */
-  async endpoint(service: 'sns' | 'sqs' = 'sqs'): Promise<string> {
-    const region = await this.clients[service].config.region().catch(() => undefined);
-    return endpointOf(service, this.options.snsSqs.endpoint, region);
+    this.lookup = new SnsSqsLookup(clients, options);
+    this.wildcards = new WildcardTopics(() => this.lookup.listTopicArns(), options.topicPrefix, logger);
   }
 
   /** Ends every call still in flight (the broker is closing). */
   close(): void {
-    this.closing.abort();
+    this.lookup.close();
   }
 
   /** Queue-only plans (plan.existingQueue) are only looked up, whatever the provisioning mode. */
@@ -137,7 +102,7 @@ export class SnsSqsProvisioner {
     const existing = queues.filter((plan) => plan.existingQueue !== undefined);
     const [provisioned, found] = await Promise.all([
       this.provisionOwned(owned),
-      Promise.all(existing.map((plan) => lookUpExistingQueue(this, plan))),
+      Promise.all(existing.map((plan) => lookUpExistingQueue(this.lookup, plan))),
     ]);
     for (const queue of found) {
       if (this.announced.has(queue.url)) continue;
@@ -156,9 +121,9 @@ export class SnsSqsProvisioner {
     const queues = this.options.provisioning === 'off' ? declared : await this.wildcards.expand(declared);
     switch (this.options.provisioning) {
       case 'verify':
-        return this.announce(await verifySnsSqsTopology(this, queues), 'verified');
+        return this.announce(await verifySnsSqsTopology(this.lookup, queues), 'verified');
       case 'off':
-        return this.announce(await lookUpSnsSqsTopology(this, queues), 'looked up');
+        return this.announce(await lookUpSnsSqsTopology(this.lookup, queues), 'looked up');
       default:
         return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
     }
@@ -235,7 +200,7 @@ export class SnsSqsProvisioner {
     const deadLetter = dlqName ? await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options)) : undefined;
     const name = queueName(plan);
     const desired = mainQueueAttributes(plan, this.options, deadLetter?.queue.arn);
-    const existing = await this.findQueue(name);
+    const existing = await this.lookup.findQueue(name);
     const topicArns = await feedingTopics();
     // a queue no topic feeds yet (a wildcard pattern without matches) gets no policy
     const policy = topicArns.length > 0 ? (arn: string) => queuePolicy(arn, topicArns) : undefined;
@@ -293,16 +258,16 @@ export class SnsSqsProvisioner {
   private async ensureTopic(name: string, fifo: boolean): Promise<string> {
     const kms = topicKmsKey(this.options);
     const tags = userTags(this.options);
-    const found = await this.findTopic(name);
+    const found = await this.lookup.findTopic(name);
     if (found) {
       const { arn, attributes } = found;
       for (const [key, value] of Object.entries(fifoTopicAttributes(this.options, fifo))) {
         if ((attributes[key] ?? '') === value) continue;
-        await this.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: key, AttributeValue: value }));
+        await this.lookup.send('sns', name, new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: key, AttributeValue: value }));
         this.logger.log?.(`Set ${key} of topic ${name} to ${value}`);
       }
       if (kms !== undefined && (attributes.KmsMasterKeyId ?? '') !== kms) {
-        await this.send(
+        await this.lookup.send(
           'sns',
           name,
           new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: kms }),
@@ -310,9 +275,9 @@ export class SnsSqsProvisioner {
         this.logger.log?.(`Set KmsMasterKeyId of topic ${name} to ${kms === '' ? '(none)' : kms}`);
       }
       if (Object.keys(tags).length > 0) {
-        const changes = tagChanges(tags, await this.topicTags(arn));
+        const changes = tagChanges(tags, await this.lookup.topicTags(arn));
         if (Object.keys(changes).length > 0) {
-          await this.send(
+          await this.lookup.send(
             'sns',
             name,
             new TagResourceCommand({ ResourceArn: arn, Tags: Object.entries(changes).map(([Key, Value]) => ({ Key, Value })) }),
@@ -332,104 +297,32 @@ export class SnsSqsProvisioner {
     const kms = topicKmsKey(this.options);
     if (kms) attributes.KmsMasterKeyId = kms;
     const Tags = Object.entries(userTags(this.options)).map(([Key, Value]) => ({ Key, Value }));
-    const { TopicArn } = await this.send(
+    const { TopicArn } = await this.lookup.send(
       'sns',
       name,
       new CreateTopicCommand({ Name: name, Attributes: attributes, ...(Tags.length > 0 ? { Tags } : {}) }),
     );
     if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
     this.createdTopics.add(name);
-    this.learnArnBase(TopicArn);
+    this.lookup.learnArnBase(TopicArn);
     return TopicArn;
-  }
-
-  /** A topic by name, with its attributes; undefined when it does not exist. Read calls only. */
-  async findTopic(name: string): Promise<{ arn: string; attributes: Record<string, string> } | undefined> {
-    const base = await this.findSnsArnBase();
-    if (!base) return undefined;
-    const arn = `${base}${name}`;
-    try {
-      const { Attributes = {} } = await this.send('sns', name, new GetTopicAttributesCommand({ TopicArn: arn }), { notFound: 'pass' });
-      return { arn, attributes: Attributes };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
-  async topicTags(arn: string): Promise<Record<string, string>> {
-    const { Tags = [] } = await this.send('sns', arn, new ListTagsForResourceCommand({ ResourceArn: arn }));
-    return Object.fromEntries(Tags.map((t) => [t.Key ?? '', t.Value ?? '']));
-  }
-
-  async queueTags(url: string, name: string): Promise<Record<string, string>> {
-    const { Tags = {} } = await this.send('sqs', name, new ListQueueTagsCommand({ QueueUrl: url }));
-    return Tags;
   }
 
   /** `verify` and `off`: the topic must exist already; nothing is created. */
   private async existingTopicArn(name: string): Promise<string> {
-    const found = await this.findTopic(name);
+    const found = await this.lookup.findTopic(name);
     if (found) return found.arn;
     throw new ProvisioningError(
       'sns-sqs',
-      await this.endpoint('sns'),
+      await this.lookup.endpoint('sns'),
       `GetTopicAttributes ${name}`,
       'the topic does not exist',
       `provisioning is '${this.options.provisioning}', so it is not created: create it in your infrastructure code, or use provisioning 'create'`,
     );
   }
 
-  /** The ARN prefix of this account's SNS topics, from a known queue or topic ARN; undefined when there is no topic at all. */
-  private async findSnsArnBase(): Promise<string | undefined> {
-    if (this.snsArnBase) return this.snsArnBase;
-    const { Topics } = await this.send('sns', '(first page)', new ListTopicsCommand({}));
-    const any = Topics?.find((t) => t.TopicArn)?.TopicArn;
-    if (any) this.learnArnBase(any);
-    return this.snsArnBase;
-  }
-
-  private learnArnBase(arn: string): void {
-    if (this.snsArnBase) return;
-    const [prefix, partition, , region, account] = arn.split(':');
-    if (prefix === 'arn' && account) this.snsArnBase = `arn:${partition}:sns:${region}:${account}:`;
-  }
-
-  /** A queue by name, with all its attributes; undefined when it does not exist. Read calls only. */
-  async findQueue(name: string): Promise<FoundQueue | undefined> {
-    const found = await this.queueWith(name, ['All']);
-    return found && { url: found.url, arn: found.attributes.QueueArn ?? '', attributes: found.attributes };
-  }
-
-  /** `off`: a queue's URL and ARN only. */
-  async queueUrlAndArn(name: string): Promise<QueueInfo | undefined> {
-    const found = await this.queueWith(name, ['QueueArn']);
-    return found && { url: found.url, arn: found.attributes.QueueArn ?? '' };
-  }
-
-  private async queueWith(
-    name: string,
-    attributeNames: QueueAttributeName[],
-  ): Promise<{ url: string; attributes: Record<string, string> } | undefined> {
-    let url: string | undefined;
-    try {
-      url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-    if (!url) return undefined;
-    const { Attributes = {} } = await this.send(
-      'sqs',
-      name,
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: attributeNames }),
-    );
-    this.learnArnBase(Attributes.QueueArn ?? '');
-    return { url, attributes: Attributes };
-  }
-
   private async ensureQueue(name: string, fifo: boolean, desired: Record<string, string>): Promise<{ queue: QueueInfo; created: boolean }> {
-    const existing = await this.findQueue(name);
+    const existing = await this.lookup.findQueue(name);
     if (existing) return { queue: await this.updateQueue(existing, desired), created: false };
     return { queue: await this.createQueue(name, fifo, desired, undefined, userTags(this.options)), created: true };
   }
@@ -443,16 +336,16 @@ export class SnsSqsProvisioner {
   ): Promise<QueueInfo> {
     const attributes: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([, v]) => v !== ''));
     if (fifo) attributes.FifoQueue = 'true';
-    const { QueueUrl } = await this.send(
+    const { QueueUrl } = await this.lookup.send(
       'sqs',
       name,
       new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}) }),
     );
     if (!QueueUrl) throw new MessagingError(`CreateQueue ${name} returned no QueueUrl`);
-    const { Attributes } = await this.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await this.lookup.send('sqs', name, new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     const arn = Attributes?.QueueArn ?? '';
-    this.learnArnBase(arn);
-    if (policy) await this.send('sqs', name, new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy(arn) } }));
+    this.lookup.learnArnBase(arn);
+    if (policy) await this.lookup.send('sqs', name, new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy(arn) } }));
     return { url: QueueUrl, arn };
   }
 
@@ -465,7 +358,7 @@ export class SnsSqsProvisioner {
       if (!same) changes[key] = value;
     }
     if (Object.keys(changes).length > 0) {
-      await this.send(
+      await this.lookup.send(
         'sqs',
         queue.arn.slice(queue.arn.lastIndexOf(':') + 1),
         new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: changes as Partial<Record<QueueAttributeName, string>> }),
@@ -481,9 +374,9 @@ export class SnsSqsProvisioner {
     const tags = userTags(this.options);
     if (Object.keys(tags).length === 0) return;
     const name = queue.arn.slice(queue.arn.lastIndexOf(':') + 1);
-    const changes = tagChanges(tags, await this.queueTags(queue.url, name));
+    const changes = tagChanges(tags, await this.lookup.queueTags(queue.url, name));
     if (Object.keys(changes).length === 0) return;
-    await this.send('sqs', name, new TagQueueCommand({ QueueUrl: queue.url, Tags: changes }));
+    await this.lookup.send('sqs', name, new TagQueueCommand({ QueueUrl: queue.url, Tags: changes }));
     this.logger.log?.(`Tagged queue ${name}: ${Object.keys(changes).join(', ')}`);
   }
 
@@ -498,12 +391,12 @@ export class SnsSqsProvisioner {
    */
   async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
-    const existingArn = await this.findSubscription(topicArn, queueArn);
+    const existingArn = await this.lookup.findSubscription(topicArn, queueArn);
     if (!existingArn) {
       const attributes: Record<string, string> = {};
       if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
       if (scope !== undefined) attributes.FilterPolicyScope = scope;
-      const { SubscriptionArn } = await this.send(
+      const { SubscriptionArn } = await this.lookup.send(
         'sns',
         `${topicArn} -> ${queueArn}`,
         new SubscribeCommand({
@@ -516,9 +409,13 @@ export class SnsSqsProvisioner {
       );
       return SubscriptionArn ?? '';
     }
-    const { Attributes = {} } = await this.send('sns', existingArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }));
+    const { Attributes = {} } = await this.lookup.send(
+      'sns',
+      existingArn,
+      new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }),
+    );
     const set = (name: string, value: string) =>
-      this.send(
+      this.lookup.send(
         'sns',
         `${existingArn} ${name}`,
         new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }),
@@ -538,49 +435,5 @@ export class SnsSqsProvisioner {
       }
     }
     return existingArn;
-  }
-
-  /**
-   * One provisioning call. A failure becomes a ProvisioningError naming the endpoint, the operation (`action target`)
-   * and what to check; "does not exist" passes through unchanged where the caller handles it.
-   */
-  async send<C extends object>(
-    service: 'sns' | 'sqs',
-    target: string,
-    command: C,
-    options: { notFound?: 'pass'; abortSignal?: AbortSignal } = {},
-  ): Promise<OutputOf<C>> {
-    const client = this.clients[service] as unknown as {
-      send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>>;
-    };
-    try {
-      return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
-    } catch (error) {
-      if (options.notFound === 'pass' && isNotFound(error)) throw error;
-      const action = command.constructor.name.replace(/Command$/, '');
-      const endpoint = await this.endpoint(service);
-      const { detail, hint } = explainAwsError(error, {
-        service,
-        action,
-        endpoint,
-        connectTimeout: this.options.snsSqs.connectTimeout,
-        requestTimeout: this.options.snsSqs.requestTimeout,
-      });
-      throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
-    }
-  }
-
-  /** The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. */
-  async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
-    let token: string | undefined;
-    do {
-      const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
-      const found = page.Subscriptions?.find(
-        (s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation',
-      );
-      if (found) return found.SubscriptionArn;
-      token = page.NextToken;
-    } while (token);
-    return undefined;
   }
 }

@@ -12,7 +12,8 @@ import {
 import { sqsDeadLetterQueueName, queueName, topicName } from './naming.js';
 import { allowedSources, policyAllowsTopic } from './policy-check.js';
 import { sameJson } from './policy.js';
-import type { FoundQueue, ProvisionedQueue, SnsSqsProvisioner } from './provisioner.js';
+import type { FoundQueue, SnsSqsLookup } from './lookup.js';
+import type { ProvisionedQueue } from './provisioner.js';
 
 /** Attributes compared as JSON documents rather than strings. */
 const JSON_ATTRIBUTES = new Set(['RedrivePolicy']);
@@ -23,29 +24,29 @@ const show = (value: string | undefined) => (value === undefined || value === ''
  * visibility timeout, KMS setting, queue policy, subscription (and filter policy) and tag the handlers need, and
  * throws one TopologyVerificationError listing every mismatch, each with what was expected and what was found.
  */
-export async function verifySnsSqsTopology(provisioner: SnsSqsProvisioner, plans: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+export async function verifySnsSqsTopology(lookup: SnsSqsLookup, plans: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
   const mismatches: TopologyMismatch[] = [];
   const provisioned: ProvisionedQueue[] = [];
   for (const plan of plans) {
-    const queue = await verifyQueuePlan(provisioner, plan, mismatches);
+    const queue = await verifyQueuePlan(lookup, plan, mismatches);
     if (queue) provisioned.push(queue);
   }
-  if (mismatches.length > 0) throw new TopologyVerificationError('sns-sqs', await provisioner.endpoint(), mismatches, 'verify');
+  if (mismatches.length > 0) throw new TopologyVerificationError('sns-sqs', await lookup.endpoint(), mismatches, 'verify');
   return provisioned;
 }
 
 async function verifyQueuePlan(
-  provisioner: SnsSqsProvisioner,
+  lookup: SnsSqsLookup,
   plan: QueuePlan,
   mismatches: TopologyMismatch[],
 ): Promise<ProvisionedQueue | undefined> {
-  const { options } = provisioner;
+  const { options } = lookup;
   const tags = userTags(options);
   // The queue first: its ARN tells the account and region, so topics can be found even when none is listed yet.
   const name = queueName(plan);
-  const queue = await provisioner.findQueue(name);
+  const queue = await lookup.findQueue(name);
   const dlqName = sqsDeadLetterQueueName(plan);
-  const deadLetter = dlqName ? await provisioner.findQueue(dlqName) : undefined;
+  const deadLetter = dlqName ? await lookup.findQueue(dlqName) : undefined;
   if (dlqName) {
     if (!deadLetter)
       mismatches.push({
@@ -56,13 +57,13 @@ async function verifyQueuePlan(
       });
     else {
       compareAttributes('dead-letter queue', dlqName, deadLetter, deadLetterQueueAttributes(options), mismatches);
-      await compareQueueTags(provisioner, 'dead-letter queue', dlqName, deadLetter, tags, mismatches);
+      await compareQueueTags(lookup, 'dead-letter queue', dlqName, deadLetter, tags, mismatches);
     }
   }
   const topics = await Promise.all(
     plan.subscriptions.map(async (sub) => {
       const topic = topicName(options.topicPrefix, sub.pattern, plan.fifo);
-      const found = await provisioner.findTopic(topic);
+      const found = await lookup.findTopic(topic);
       if (!found) {
         mismatches.push({
           kind: 'topic',
@@ -86,7 +87,7 @@ async function verifyQueuePlan(
           found: show(found.attributes.KmsMasterKeyId),
         });
       }
-      if (Object.keys(tags).length > 0) compareTags('topic', topic, tags, await provisioner.topicTags(found.arn), mismatches);
+      if (Object.keys(tags).length > 0) compareTags('topic', topic, tags, await lookup.topicTags(found.arn), mismatches);
       return found.arn;
     }),
   );
@@ -106,7 +107,7 @@ async function verifyQueuePlan(
     mainQueueAttributes(plan, options, deadLetter?.arn ?? (dlqName ? `<arn of ${dlqName}>` : undefined)),
     mismatches,
   );
-  await compareQueueTags(provisioner, 'queue', name, queue, tags, mismatches);
+  await compareQueueTags(lookup, 'queue', name, queue, tags, mismatches);
   const subscriptionArns: string[] = [];
   for (const [i, sub] of plan.subscriptions.entries()) {
     const topicArn = topics[i];
@@ -123,7 +124,7 @@ async function verifyQueuePlan(
           : '(no policy)',
       });
     }
-    const subscriptionArn = await provisioner.findSubscription(topicArn, queue.arn);
+    const subscriptionArn = await lookup.findSubscription(topicArn, queue.arn);
     const resource = `${topicArn} → ${queue.arn}`;
     const { filterPolicy, scope } = subscriptionFilter(sub);
     if (!subscriptionArn) {
@@ -136,7 +137,7 @@ async function verifyQueuePlan(
       continue;
     }
     subscriptionArns.push(subscriptionArn);
-    const { Attributes = {} } = await provisioner.send(
+    const { Attributes = {} } = await lookup.send(
       'sns',
       subscriptionArn,
       new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }),
@@ -194,7 +195,7 @@ function compareAttributes(
 }
 
 async function compareQueueTags(
-  provisioner: SnsSqsProvisioner,
+  lookup: SnsSqsLookup,
   kind: string,
   resource: string,
   queue: FoundQueue,
@@ -202,7 +203,7 @@ async function compareQueueTags(
   mismatches: TopologyMismatch[],
 ): Promise<void> {
   if (Object.keys(tags).length === 0) return;
-  compareTags(kind, resource, tags, await provisioner.queueTags(queue.url, resource), mismatches);
+  compareTags(kind, resource, tags, await lookup.queueTags(queue.url, resource), mismatches);
 }
 
 function compareTags(
