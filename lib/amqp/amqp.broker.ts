@@ -20,12 +20,12 @@ import { routingKeyOf } from './naming.js';
 import { AmqpPublisher } from './publisher.js';
 import { provisioningError } from './provisioning-error.js';
 import { checkQueueTypeSupport } from './queue-type-support.js';
-import { declareTopology, topologyLines } from './topology.js';
-import { verifyTopology } from './verify-topology.js';
+import { declareTopology, topologyLines } from './declare.js';
+import { verifyTopology } from './verify-declared.js';
 import { withFilterPolicies } from './filtered-handler.js';
 import { withQueueOnlyTopic } from './queue-only-handler.js';
 import { AmqpQueueSender } from './queue-sender.js';
-import { refusedExchange, validatePlans } from './validation.js';
+import { refusedExchange, validatePlans } from './rabbitmq-limits.js';
 import type { Observable } from 'rxjs';
 
 /**

@@ -22,7 +22,8 @@ import { awaitUntil } from './deadline.js';
 import { HEADER, isInternalHeader, retryQueueName, topicOfRoutingKey } from './naming.js';
 import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
 import { republishProperties, withoutLargeHeaders } from './republish.js';
-import { declareTopology, renewPerProcessQueues, retryQueueOptions } from './topology.js';
+import { declareTopology, renewPerProcessQueues } from './declare.js';
+import { retryQueueOptions } from './queue-arguments.js';
 
 const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const;
 

@@ -1,6 +1,6 @@
-import { deadLetterQueueOptions, mainQueueOptions, retryQueueOptions } from './topology.js';
+import { deadLetterQueueOptions, mainQueueOptions, retryQueueOptions } from './queue-arguments.js';
 import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
-import { validatePlans } from './validation.js';
+import { validatePlans } from './rabbitmq-limits.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from '../topology/topology.types.js';
@@ -14,8 +14,8 @@ const declared = (o: AssertQueue) => ({
 
 /**
  * The AMQP topology of the queue plans: exchanges, the queue, its `-retry` and `-dlq` queues with the arguments
- * declareTopology() asserts (amqp/topology.ts), and one binding per subscription. Filter policies are applied by the
- * consumer, not by the broker, so bindings carry none. No I/O.
+ * declareTopology() asserts (queue-arguments.ts), and one binding per subscription. Filter policies are applied by
+ * the consumer, not by the broker, so bindings carry none. No I/O.
  */
 export function describeAmqpTopology(plans: readonly QueuePlan[], options: ResolvedMessagingOptions): MessagingTopology {
   validatePlans(plans, options);

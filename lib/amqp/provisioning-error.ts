@@ -1,6 +1,6 @@
 import { ProvisioningError } from '../errors.js';
 import { describeError } from '../error-text.js';
-import { TopologyStepError } from './topology.js';
+import { TopologyStepError } from './declare.js';
 
 /** What to check for the broker's refusal codes (AMQP 0-9-1 reply codes, as RabbitMQ words them). */
 function hintFor(detail: string): string | undefined {

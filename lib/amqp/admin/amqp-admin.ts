@@ -4,7 +4,7 @@ import { decodeContent } from '../content-encoding.js';
 import { toHeaders } from '../headers.js';
 import { HEADER, isInternalHeader, isReservedName, routingKeyOf, topicOfRoutingKey } from '../naming.js';
 import { contentTypeOf } from '../publisher.js';
-import { declareTopology } from '../topology.js';
+import { declareTopology } from '../declare.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions } from '../../messaging.options.js';
 import type { QueuePlan } from '../../transport/broker.js';
 import type { AdminBackend, RawPeeked } from '../../transport/admin-backend.js';

@@ -1,7 +1,8 @@
-import type { Channel, Options } from 'amqplib';
+import type { Channel } from 'amqplib';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
+import { deadLetterQueueOptions, mainQueueOptions, retryQueueOptions } from './queue-arguments.js';
 
 /** One declaration the broker refused; `operation` names it (e.g. `assertQueue billing-order-paid`). */
 export class TopologyStepError extends Error {
@@ -80,46 +81,6 @@ async function declareQueueOnly(channel: Channel, plan: QueuePlan, options: Reso
 export async function renewPerProcessQueues(channel: Channel, plan: QueuePlan, options: ResolvedMessagingOptions): Promise<void> {
   await channel.assertQueue(retryQueueName(plan.name), retryQueueOptions(plan, options));
   if (plan.deadLetter) await channel.assertQueue(plan.deadLetter.name, deadLetterQueueOptions(plan, options));
-}
-
-export function mainQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
-  if (!plan.competing) return { durable: false, autoDelete: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
-  const args: Record<string, unknown> = { ...queueTypeArguments(plan, options) };
-  if (options.amqp.queueExpires) args['x-expires'] = options.amqp.queueExpires;
-  return Object.keys(args).length > 0 ? { durable: true, arguments: args } : { durable: true };
-}
-
-export function retryQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
-  const args: Record<string, unknown> = {
-    ...queueTypeArguments(plan, options),
-    'x-dead-letter-exchange': '',
-    'x-dead-letter-routing-key': plan.name,
-  };
-  if (isQuorum(plan, options)) {
-    // a quorum queue dead-letters at most once unless told otherwise; at-least-once needs reject-publish overflow
-    args['x-dead-letter-strategy'] = 'at-least-once';
-    args['x-overflow'] = 'reject-publish';
-  }
-  if (!plan.competing) args['x-expires'] = options.amqp.perProcessQueueExpires;
-  return { durable: plan.competing, arguments: args };
-}
-
-export function deadLetterQueueOptions(plan: QueuePlan, options: ResolvedMessagingOptions): Options.AssertQueue {
-  if (!plan.competing) return { durable: true, arguments: { 'x-expires': options.amqp.perProcessQueueExpires } };
-  return isQuorum(plan, options) ? { durable: true, arguments: queueTypeArguments(plan, options) } : { durable: true };
-}
-
-/**
- * amqp.queueType 'quorum' applies to competing queues only: a per-process queue is auto-delete, which a quorum queue
- * cannot be, and is gone with its process anyway, so it and its -retry and -dlq stay classic. 'classic' declares no
- * x-queue-type at all, as earlier versions did, so existing queues stay equivalent.
- */
-function isQuorum(plan: QueuePlan, options: ResolvedMessagingOptions): boolean {
-  return plan.competing && options.amqp.queueType === 'quorum';
-}
-
-function queueTypeArguments(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, unknown> {
-  return isQuorum(plan, options) ? { 'x-queue-type': 'quorum' } : {};
 }
 
 /**

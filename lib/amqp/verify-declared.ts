@@ -4,7 +4,7 @@ import { TopologyVerificationError, type TopologyMismatch } from '../transport/v
 import type { AmqpModel } from './connection.js';
 import { CLOSE_GRACE_MS, awaitUntil } from './deadline.js';
 import { exchangeOf, isReservedName, retryQueueName, routingKeyOf } from './naming.js';
-import { mainQueueOptions } from './topology.js';
+import { mainQueueOptions } from './queue-arguments.js';
 
 /**
  * `provisioning: 'verify'` and `'off'` on AMQP: passive declares only (checkExchange, checkQueue, each on a throwaway
