@@ -7,7 +7,7 @@ import { JsonEnvelope } from './envelopes/json.envelope.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './messaging.module-definition.js';
 import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers.js';
-import { resolveModuleOptions } from './options-validation.js';
+import { resolveModuleOptions } from './options/resolve-options.js';
 import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
 import { recordHandlerFailures } from './server/handler-failure.js';

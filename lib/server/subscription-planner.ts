@@ -3,7 +3,7 @@ import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import { DEAD_LETTER_SUFFIX, encodeName, fitName } from '../naming.js';
-import { checkSubscriptionExtras } from '../options-validation.js';
+import { checkSubscriptionExtras } from '../options/resolve-options.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
 import type { QueuePlan } from '../transport/broker.js';
 import type { QueueNameRules } from '../transport/transport-definition.js';

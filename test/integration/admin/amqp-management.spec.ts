@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { ChannelModel } from 'amqplib';
 import { BrokerConnectionError, MessagingAdminService, MessagingOptionsError, type AdminEvent } from '../../../lib/index.js';
 import { RabbitMqManagement } from '../../../lib/amqp/admin/rabbitmq-management.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { AMQP_URL, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { startAdminApp, TokenGuard, type AdminHttpApp } from './admin-app.js';

@@ -5,7 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { MessagingClient, MessagingRecord, PublishError, RawEnvelope } from '../../../lib/index.js';
 import { AmqpConnection } from '../../../lib/amqp/connection.js';
 import { AmqpPublisher } from '../../../lib/amqp/publisher.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { AMQP_URL, queueInfo, rabbitMqOptions, rawConnection, shareBroker } from '../../support/rabbitmq.js';
 import { startTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';

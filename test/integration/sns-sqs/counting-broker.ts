@@ -1,4 +1,4 @@
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { SnsSqsBroker } from '../../../lib/sns-sqs/sns-sqs.broker.js';
 import { fauxqsOptions, type Fauxqs, type FauxqsAppOptions } from '../../support/fauxqs.js';
 

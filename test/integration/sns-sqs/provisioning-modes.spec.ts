@@ -17,7 +17,7 @@ import { TopologyVerificationError, type SubscriptionExtras } from '../../../lib
 import { type Fauxqs, type FauxqsAppOptions, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
 import { controllerFor } from '../../support/controllers.js';
 import type { MessageHandler } from '@nestjs/microservices';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { countingBroker } from './counting-broker.js';

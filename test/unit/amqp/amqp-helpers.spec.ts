@@ -2,7 +2,7 @@ import { AmqpBroker } from '../../../lib/amqp/amqp.broker.js';
 import { toHeaders } from '../../../lib/amqp/headers.js';
 import { contentTypeOf } from '../../../lib/amqp/publisher.js';
 import { MessagingOptionsError } from '../../../lib/errors.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import type { QueuePlan } from '../../../lib/transport/broker.js';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };

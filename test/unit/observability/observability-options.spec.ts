@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { MessagingOptionsError } from '../../../lib/errors.js';
 import { DEFAULTS } from '../../../lib/messaging.options.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 
 const base = { transport: 'amqp' as const, serviceName: 'billing' };
 

@@ -1,5 +1,5 @@
 import { MessagingOptionsError, type MessagingModuleOptions } from '../../../lib/index.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 
 const base: MessagingModuleOptions = { transport: 'amqp', serviceName: 'billing' };
 

@@ -1,6 +1,6 @@
 import { MessagingOptionsError, RawEnvelope, type KmsKeySetting, type MessagingModuleOptions } from '../../../lib/index.js';
 import { redactUrl } from '../../../lib/options/redact-url.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 
 const base: MessagingModuleOptions = { transport: 'sns-sqs', serviceName: 'billing' };
 

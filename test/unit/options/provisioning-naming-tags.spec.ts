@@ -1,6 +1,6 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { MessagingOptionsError, type MessagingModuleOptions } from '../../../lib/index.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { amqpTransport } from '../../../lib/amqp/definition.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';

@@ -1,5 +1,5 @@
 import { MessagingOptionsError } from '../../../lib/index.js';
-import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
+import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { queueOnlyPlan } from '../../../lib/server/queue-only-plan.js';
 import { parseQueueOnlyBody } from '../../../lib/sns-sqs/notification.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';

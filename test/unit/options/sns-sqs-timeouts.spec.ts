@@ -1,5 +1,5 @@
 import { MessagingOptionsError } from '../../../lib/errors.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 
 const base = { transport: 'sns-sqs' as const, serviceName: 'billing' };
 

@@ -10,7 +10,7 @@ import {
   MessagingOptionsError,
   type MessagingModuleOptions,
 } from '../../../lib/index.js';
-import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
+import { checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { InMemoryBroker, MessagingTestingModule } from '../../../lib/testing/index.js';

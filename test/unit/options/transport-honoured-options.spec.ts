@@ -11,7 +11,7 @@ import {
 } from '../../../lib/index.js';
 import type { OptionRecord, OptionRecords } from '../../../lib/options/option-record.js';
 import { OPTIONS } from '../../../lib/options/option-records.js';
-import { checkExtrasHonoured, checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options-validation.js';
+import { checkExtrasHonoured, checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { caught, startupError } from './options-errors.js';
 import { MessagingTestingModule } from '../../../lib/testing/index.js';
 import { Person } from '../../support/proto-person.js';

@@ -1,6 +1,6 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { JsonEnvelope, RawEnvelope, type MessagingModuleOptions } from '../../../lib/index.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { Person } from '../../support/proto-person.js';

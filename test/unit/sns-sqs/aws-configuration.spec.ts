@@ -1,6 +1,6 @@
 import { MessagingOptionsError } from '../../../lib/index.js';
 import { checkAwsConfiguration, createClients } from '../../../lib/sns-sqs/clients.js';
-import { resolveModuleOptions } from '../../../lib/options-validation.js';
+import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 
 const AWS_VARIABLES = [
   'AWS_REGION',

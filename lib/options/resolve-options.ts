@@ -1,4 +1,4 @@
-import { MessagingOptionsError } from './errors.js';
+import { MessagingOptionsError } from '../errors.js';
 import {
   DEFAULTS,
   TOMODACHI_NAMING_DEFAULTS,
@@ -6,10 +6,10 @@ import {
   type ResolvedMessagingOptions,
   type SubscriptionExtras,
   type TransportName,
-} from './messaging.options.js';
-import { namesOf, type OptionRecord, type OptionRecords, type OptionScope } from './options/option-record.js';
-import { OPTIONS } from './options/option-records.js';
-import { isPlainObject } from './options/rules.js';
+} from '../messaging.options.js';
+import { namesOf, type OptionRecord, type OptionRecords, type OptionScope } from './option-record.js';
+import { OPTIONS } from './option-records.js';
+import { isPlainObject } from './rules.js';
 
 const MODULE_SCOPES: OptionScope[] = ['module', 'both'];
 const SUBSCRIPTION_SCOPES: OptionScope[] = ['subscription', 'both'];
