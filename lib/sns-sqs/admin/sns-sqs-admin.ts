@@ -92,10 +92,7 @@ export class SnsSqsAdmin implements AdminBackend {
       subscriptions: [],
     };
 
-    const existing = await this.queues.find(full).catch((error: unknown) => {
-      if (error instanceof AdminResourceNotFoundError) return undefined;
-      throw error;
-    });
+    const existing = await this.provisioner.lookup.findQueue(full);
     if (existing) {
       const differences = settingsDiffering(existing.attributes, {
         visibilityTimeout: options.visibilityTimeout === undefined ? undefined : String(plan.visibilityTimeout),
