@@ -58,6 +58,7 @@ export interface EnsuredQueue {
   deadLetter?: { queue: QueueInfo; created: boolean };
   topicArns: string[];
 }
+
 /** Tags of a `competing: false` queue: whose it is and when its process last renewed it (see orphan-sweep.ts). */
 export const PER_PROCESS_TAG = 'nestjs-messaging:per-process-queue-of';
 export const ALIVE_TAG = 'nestjs-messaging:alive-at';
@@ -84,7 +85,7 @@ export class SnsSqsProvisioner {
 
   constructor(
     private readonly clients: AwsClients,
-    readonly options: ResolvedMessagingOptions,
+    private readonly options: ResolvedMessagingOptions,
     private readonly logger: LoggerService,
   ) {
     this.lookup = new SnsSqsLookup(clients, options);
