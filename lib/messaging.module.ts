@@ -6,7 +6,11 @@ import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
 import { JsonEnvelope } from './envelopes/json.envelope.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './messaging.module-definition.js';
 import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
-import { observabilityExports, observabilityProviders } from './observability/observability.providers.js';
+import { MessagingHealthIndicator } from './observability/health/messaging-health.indicator.js';
+import { loadMetrics } from './observability/metrics/load-metrics.js';
+import { MessagingMetrics } from './observability/metrics/messaging-metrics.js';
+import { MESSAGING_TRACING } from './observability/observability.tokens.js';
+import { loadTracing } from './observability/tracing/load-tracing.js';
 import { resolveModuleOptions } from './options/resolve-options.js';
 import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
@@ -16,6 +20,33 @@ import { createBroker } from './transport/broker-factory.js';
 import type { Broker } from './transport/broker.js';
 import { loadTransport } from './transport/load-transport.js';
 import type { TransportDefinition } from './transport/transport-definition.js';
+
+/** Tracing, metrics and health for MessagingModule; each optional peer is loaded only when its option is on. */
+const observabilityProviders: Provider[] = [
+  {
+    provide: MESSAGING_TRACING,
+    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
+      options.tracing ? loadTracing(transport.tracing) : undefined,
+    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
+  },
+  {
+    // null when metrics are off: inject it with @Optional() only where they may be
+    provide: MessagingMetrics,
+    useFactory: (options: ResolvedMessagingOptions, server: MessagingServer, client: MessagingClient, broker: Broker) =>
+      options.metrics
+        ? loadMetrics(options.metrics, {
+            transport: options.transport,
+            deliveries: server,
+            publishes: client,
+            status$: broker.status$,
+            queueDepths:
+              options.metrics !== true && options.metrics.queueDepth && broker.queueDepths ? () => broker.queueDepths!() : undefined,
+          })
+        : null,
+    inject: [MESSAGING_OPTIONS, MessagingServer, MessagingClient, MESSAGING_BROKER],
+  },
+  MessagingHealthIndicator,
+];
 
 const providers: Provider[] = [
   {
@@ -70,7 +101,8 @@ const providers: Provider[] = [
     MESSAGING_BROKER,
     MESSAGING_ENVELOPE,
     ServiceIdentity,
-    ...observabilityExports,
+    MessagingMetrics,
+    MessagingHealthIndicator,
   ],
 })
 export class MessagingModule extends ConfigurableModuleClass implements OnApplicationShutdown {

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { matchesWords } from '../server/topic-router.js';
+import { matchesWords } from '../transport/topic-router.js';
 import type { DeliveryHandler, DeliveryOutcome, QueuePlan } from '../transport/broker.js';
 import { compileFilterPolicy, type AttributePredicate } from '../transport/filter-policy.js';
 

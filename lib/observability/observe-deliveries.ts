@@ -1,7 +1,6 @@
 import { describeError } from '../error-text.js';
 import type { TransportName } from '../messaging.options.js';
-import { TopicRouter } from '../server/topic-router.js';
-import type { HandlerRoute } from '../server/subscription-planner.js';
+import { TopicRouter } from '../transport/topic-router.js';
 import type { DeliveryHandler, DeliveryOutcome, QueuePlan, RejectionListener } from '../transport/broker.js';
 import { settle } from '../transport/settlement.js';
 import type { DeliveryObservers } from './delivery-observers.js';
@@ -17,7 +16,7 @@ import type { MessagingTracing } from './tracing/messaging-tracing.js';
 export function observeDeliveries(
   dispatch: DeliveryHandler,
   plan: QueuePlan,
-  routes: readonly HandlerRoute[],
+  routes: readonly { pattern: string }[],
   transport: TransportName,
   observers: DeliveryObservers,
   tracing?: MessagingTracing,

@@ -11,7 +11,7 @@ import { rejectionOutcome } from '../transport/settlement.js';
 import type { HandlerRoute } from './subscription-planner.js';
 import { NEST_UNKNOWN_ERROR, recordedFailure, scopeFailures, type GlobalFilterScope } from './handler-failure.js';
 import { filteredLikeNest, type DirectHandler } from './handler-fast-path.js';
-import { TopicRouter } from './topic-router.js';
+import { TopicRouter } from '../transport/topic-router.js';
 
 export interface ResolvedRoute extends HandlerRoute {
   envelopeInstance: MessageEnvelope;

@@ -21,7 +21,7 @@ import { knownGlobalFilters, planFastPaths } from './handler-fast-path.js';
 import { handlerNames } from './handler-names.js';
 import { AttachmentWatch } from './nest-internals.js';
 import { planQueues } from './subscription-planner.js';
-import { controllerHandlers } from '../topology/controller-handlers.js';
+import { controllerHandlers } from './controller-handlers.js';
 import type { MessagingTopology } from '../topology/topology.types.js';
 
 /**

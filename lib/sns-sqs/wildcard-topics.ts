@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { describeError } from '../error-text.js';
-import { matchesWords } from '../server/topic-router.js';
+import { matchesWords } from '../transport/topic-router.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import { topicFromArn } from './naming.js';
 

@@ -1,4 +1,4 @@
-import { matchesWords } from '../server/topic-router.js';
+import { matchesWords } from '../transport/topic-router.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { compileFilterPolicy, type AttributePredicate } from '../transport/filter-policy.js';
 

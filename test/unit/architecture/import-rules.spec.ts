@@ -4,14 +4,36 @@ import ts from 'typescript';
 
 /**
  * The dependency rules of lib/, read from every module's imports (static, re-exports, type-only and dynamic
- * `import()`): each broker's client package stays in its transport folder, and the transport-neutral core reaches a
- * transport only through the one chooser.
+ * `import()`): each broker's client package stays in its transport folder, the transport-neutral core reaches a
+ * transport only through the one chooser, and the arrows between folders run one way, downwards:
+ *
+ *   messaging.module.ts (composition root), admin/, testing/, bin/     may import anything below
+ *   server/ (the Nest strategy)   client/ (the publisher)               report to observability/, never to each other
+ *   observability/                                                     events, listeners, tracing, metrics, health
+ *   sns-sqs/   amqp/                                                   the adapters: transport/'s ports, topology/'s shapes
+ *   transport/                                                         ports, settle(), topic routing, the definition
+ *   topology/                                                          the I/O-free description and the IaC generators
+ *
+ * The adapters sit beside the core, not in it: nothing above transport/ imports them, and transport/ only through
+ * load-transport.ts. Leaves shared by every layer (errors, messaging.options, options/, envelopes/, context/, naming)
+ * are outside these rules. Observability hooks into the server's deliveries and the client's publishes through
+ * what server/ and client/ hand it (listeners, wrapped handlers); it is wired to them in messaging.module.ts.
  */
 const LIB = resolve('lib');
 const CHOOSER = 'transport/load-transport.ts';
 const NEUTRAL_CORE = ['transport/', 'server/', 'client/', 'observability/'];
 const TRANSPORT_FOLDERS = ['sns-sqs/', 'amqp/'];
 const BROKER_CLIENT = /^(@aws-sdk\/|amqplib$)/;
+/** For each layered folder, the folders it may import (see the picture above). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  'topology/': [],
+  'transport/': ['topology/'],
+  'sns-sqs/': ['transport/', 'topology/'],
+  'amqp/': ['transport/', 'topology/'],
+  'observability/': ['transport/', 'topology/'],
+  'server/': ['observability/', 'transport/', 'topology/'],
+  'client/': ['observability/', 'transport/', 'topology/'],
+};
 
 interface ImportEdge {
   /** The importing module, relative to lib/. */
@@ -62,6 +84,7 @@ function isErased(clause: ts.ImportClause | undefined): boolean {
 const edges = moduleFiles(LIB).flatMap(importsOf);
 const show = (edge: ImportEdge) => `${edge.from} imports ${edge.specifier}`;
 const inside = (path: string, folders: readonly string[]) => folders.some((folder) => path.startsWith(folder));
+const layerOf = (path: string) => Object.keys(MAY_IMPORT).find((folder) => path.startsWith(folder));
 
 /** The modules loaded with `start`: its static imports, transitively. */
 function loadedWith(start: string, seen = new Set<string>()): Set<string> {
@@ -102,6 +125,19 @@ describe('lib/ import rules', () => {
       [...loadedWith(file)].filter((m) => inside(m, TRANSPORT_FOLDERS)).map((m) => `${file} loads ${m}`),
     );
     expect(reached).toEqual([]);
+  });
+
+  it('arrows between the layered folders run downwards only (the chooser loading a transport folder aside)', () => {
+    const crossings = edges.filter((e) => {
+      const from = layerOf(e.from);
+      const to = e.target !== undefined ? layerOf(e.target) : undefined;
+      return from !== undefined && to !== undefined && from !== to;
+    });
+    expect(new Set(crossings.map((e) => `${layerOf(e.from)} -> ${layerOf(e.target!)}`))).toContain('server/ -> observability/');
+    const upward = crossings.filter(
+      (e) => !MAY_IMPORT[layerOf(e.from)!]!.includes(layerOf(e.target!)!) && !(e.from === CHOOSER && inside(e.target!, TRANSPORT_FOLDERS)),
+    );
+    expect(upward.map(show)).toEqual([]);
   });
 
   it.each(['sns-sqs/definition.ts', 'amqp/definition.ts'])(

@@ -1,14 +1,12 @@
-import type { HandlerRoute } from './subscription-planner.js';
-
 /**
- * Finds the handler for a delivery's topic among the routes of one queue: an exact pattern first, then AMQP-style
- * wildcards (`*` exactly one dot-separated word, `#` zero or more words).
+ * Finds the route (the handler) for a delivery's topic among the routes of one queue: an exact pattern first, then
+ * AMQP-style wildcards (`*` exactly one dot-separated word, `#` zero or more words).
  */
-export class TopicRouter {
-  private readonly exact = new Map<string, HandlerRoute>();
-  private readonly wildcards: Array<{ words: string[]; route: HandlerRoute }> = [];
+export class TopicRouter<Route extends { pattern: string }> {
+  private readonly exact = new Map<string, Route>();
+  private readonly wildcards: Array<{ words: string[]; route: Route }> = [];
 
-  constructor(routes: readonly HandlerRoute[]) {
+  constructor(routes: readonly Route[]) {
     for (const route of routes) {
       this.exact.set(route.pattern, route);
       const words = route.pattern.split('.');
@@ -16,7 +14,7 @@ export class TopicRouter {
     }
   }
 
-  match(topic: string): HandlerRoute | undefined {
+  match(topic: string): Route | undefined {
     const route = this.exact.get(topic);
     if (route || this.wildcards.length === 0) return route;
     const words = topic.split('.');

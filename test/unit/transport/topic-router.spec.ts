@@ -1,10 +1,7 @@
-import type { MessageHandler } from '@nestjs/microservices';
-import type { HandlerRoute } from '../../../lib/server/subscription-planner.js';
-import { TopicRouter, matchesWords } from '../../../lib/server/topic-router.js';
+import { TopicRouter, matchesWords } from '../../../lib/transport/topic-router.js';
 
-const route = (pattern: string): HandlerRoute => ({ pattern, handler: (async () => undefined) as unknown as MessageHandler });
-const routerFor = (...patterns: string[]) => new TopicRouter(patterns.map(route));
-const matched = (router: TopicRouter, topic: string) => router.match(topic)?.pattern;
+const routerFor = (...patterns: string[]) => new TopicRouter(patterns.map((pattern) => ({ pattern })));
+const matched = (router: TopicRouter<{ pattern: string }>, topic: string) => router.match(topic)?.pattern;
 const matches = (pattern: string, topic: string) => matchesWords(pattern.split('.'), 0, topic.split('.'), 0);
 
 describe('TopicRouter', () => {

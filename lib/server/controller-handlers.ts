@@ -1,6 +1,6 @@
 import type { ModulesContainer } from '@nestjs/core';
 import type { MessageHandler } from '@nestjs/microservices';
-import { patternHandlers } from '../server/pattern-handlers.js';
+import { patternHandlers } from './pattern-handlers.js';
 
 /**
  * The handlers this strategy would be given, read from the controllers' metadata, for describing the topology of an
