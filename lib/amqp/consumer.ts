@@ -43,6 +43,15 @@ interface Registration {
   reattachTimer?: NodeJS.Timeout;
 }
 
+/** A delivery being republished to its retry or dead-letter queue; attempts: its receive count so far. */
+interface MessageToMove {
+  plan: QueuePlan;
+  channel: Channel;
+  msg: ConsumeMessage;
+  routingKey: string;
+  attempts: number;
+}
+
 /**
  * One channel per consumed queue with basic.qos = amqp.prefetch: prefetch is the bound on in-flight deliveries
  * (and so on concurrently running handlers) for AMQP; the plan's `concurrency` is not applied on top of it.
@@ -281,14 +290,15 @@ export class AmqpConsumer {
     outcome: DeliveryOutcome,
     decision: Exclude<Settlement, { action: 'ack' }>,
   ): Promise<{ delaySeconds: number; error: string } | undefined> {
+    const moving: MessageToMove = { plan, channel, msg, routingKey, attempts: about.receiveCount };
     let step = decision;
     for (;;) {
       try {
         if (step.action === 'retry') {
-          await this.toRetryQueue(plan, channel, msg, routingKey, about.receiveCount, step.reason, step.delaySeconds * 1000);
+          await this.toRetryQueue(moving, step.reason, step.delaySeconds * 1000);
           logSettledFailure(this.logger, about, outcome, step, plan);
         } else {
-          await this.toDeadLetterQueue(plan, channel, msg, routingKey, about.receiveCount, step.reason);
+          await this.toDeadLetterQueue(moving, step.reason);
           logDeadLettered(this.logger, about, plan.deadLetter!.name, step.reason);
         }
         return undefined;
@@ -309,15 +319,7 @@ export class AmqpConsumer {
     }
   }
 
-  private async toRetryQueue(
-    plan: QueuePlan,
-    channel: Channel,
-    msg: ConsumeMessage,
-    routingKey: string,
-    attempts: number,
-    reason: string,
-    delayMs: number,
-  ): Promise<void> {
+  private async toRetryQueue({ plan, channel, msg, routingKey, attempts }: MessageToMove, reason: string, delayMs: number): Promise<void> {
     const queue = retryQueueName(plan.name);
     // a per-process retry queue expires perProcessQueueExpires after its last declaration: refresh it
     if (!plan.competing) await channel.assertQueue(queue, retryQueueOptions(plan, this.options));
@@ -329,14 +331,7 @@ export class AmqpConsumer {
   }
 
   /** Only for plans with a dead-letter queue: settle() never dead-letters without one. */
-  private async toDeadLetterQueue(
-    plan: QueuePlan,
-    channel: Channel,
-    msg: ConsumeMessage,
-    routingKey: string,
-    attempts: number,
-    reason: string,
-  ): Promise<void> {
+  private async toDeadLetterQueue({ plan, msg, routingKey, attempts }: MessageToMove, reason: string): Promise<void> {
     if (!plan.deadLetter) throw new MessagingError(`"${plan.name}" has no dead-letter queue`);
     const properties = republishProperties(msg, routingKey, attempts, { [HEADER.deadLetterReason]: reason });
     await this.publishFitting(plan.deadLetter.name, msg, properties, reason, HEADER.deadLetterReason);
