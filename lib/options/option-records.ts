@@ -514,7 +514,7 @@ export const OPTIONS = topLevelRecords({
     rule: custom(checkDeadLetterQueueName),
     transports: BOTH,
     notWithQueue: true,
-    doc: { default: '`<queue>-dlq`', meaning: 'or `false` for none' },
+    doc: { default: '`<queue>-dlq` (SNS+SQS FIFO: `<queue>-dlq.fifo`)', meaning: 'or `false` for none' },
   },
   fifo: {
     scope: 'subscription',

@@ -12,7 +12,6 @@ import { MessagingError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { checkExtrasHonoured } from '../options/resolve-options.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
@@ -139,9 +138,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     );
   }
 
-  /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails here first. */
+  /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails planning. */
   private planHandlers(handlers: Map<string, MessageHandler>) {
-    for (const [pattern, handler] of handlers) checkExtrasHonoured(handler.extras ?? {}, pattern, this.options.transport);
     return planQueues(handlers, this.options, this.transport.queueNames, this.identity.uuid, handlerNames(this.modules));
   }
 

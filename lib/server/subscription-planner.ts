@@ -3,7 +3,7 @@ import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import { DEAD_LETTER_SUFFIX, encodeName, fitName } from '../naming.js';
-import { checkSubscriptionExtras } from '../options/resolve-options.js';
+import { checkExtrasHonoured, checkSubscriptionExtras } from '../options/resolve-options.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
 import type { QueuePlan } from '../transport/broker.js';
 import type { QueueNameRules } from '../transport/transport-definition.js';
@@ -40,6 +40,7 @@ export function planQueues(
       );
     }
     const extras = checkSubscriptionExtras(handler.extras ?? {}, pattern);
+    checkExtrasHonoured(extras as Record<string, unknown>, pattern, options.transport);
     const plan = queuePlanFor(pattern, extras, options, names, instanceId, handlerNameOf);
     const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
     const existing = queues.get(plan.name);

@@ -103,7 +103,6 @@ describe('planQueues: other settings', () => {
     const h = handler({
       filterPolicy: { currency: ['EUR'] },
       filterPolicyScope: 'MessageBody',
-      exchange: 'events',
       envelope: RawEnvelope,
       protoClass: Person,
     });
@@ -115,7 +114,7 @@ describe('planQueues: other settings', () => {
     );
     expect(queue.plan).toMatchObject({ fifo: false, visibilityTimeout: 30, retryBackoff: 2, concurrency: 4 });
     expect(queue.plan.subscriptions).toEqual([
-      { pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody', exchange: 'events' },
+      { pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody' },
     ]);
     expect(queue.routes).toEqual([{ pattern: 'order-paid', handler: h, envelope: RawEnvelope, protoClass: Person }]);
   });
