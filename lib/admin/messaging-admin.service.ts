@@ -5,7 +5,6 @@ import { describeError } from '../error-text.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { ServiceIdentity } from '../service-identity.js';
-import { topicFromArn } from '../sns-sqs/naming.js';
 import type { Broker } from '../transport/broker.js';
 import type { AdminBackend } from '../transport/admin-backend.js';
 import { createAdminBackend } from './admin-backend-factory.js';
@@ -129,8 +128,9 @@ export class MessagingAdminService implements OnApplicationShutdown {
   /** Encodes `data` through the module's envelope and publishes it on the topic. */
   async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<SentMessage> {
     const checked = checkCall(ADMIN_ROUTES.publish, this.transport, { topic, data }, options);
-    const body = await this.envelope.encode(data, { topic: this.envelopeTopic(topic), service: this.identity });
-    const sent = await (await this.use()).publish(topic, body, checked);
+    const backend = await this.use();
+    const body = await this.envelope.encode(data, { topic: await backend.envelopeTopic(topic), service: this.identity });
+    const sent = await backend.publish(topic, body, checked);
     this.emit('message.published', 'message', topic, { messageId: sent.messageId });
     return sent;
   }
@@ -200,12 +200,6 @@ export class MessagingAdminService implements OnApplicationShutdown {
       this.backend = backend;
     }
     return this.backend;
-  }
-
-  /** The topic the envelope records: an SNS ARN as its @EventPattern topic. */
-  private envelopeTopic(topic: string): string {
-    if (!topic.startsWith('arn:')) return topic;
-    return topicFromArn(topic, this.options.topicPrefix) ?? topic.slice(topic.lastIndexOf(':') + 1);
   }
 
   private emit(type: AdminEvent['type'], kind: AdminEvent['kind'], resource: string, detail?: Record<string, unknown>): void {

@@ -12,6 +12,8 @@ export interface AdminBackend {
   deleteTopic(topic: string): Promise<void>;
   subscribe(topic: string, queue: string, options: Admin.SubscribeOptions): Promise<Admin.SubscriptionInfo>;
   unsubscribe(id: string): Promise<void>;
+  /** The @EventPattern topic a message published to `topic` records in its envelope (an SNS ARN names its topic). */
+  envelopeTopic(topic: string): Promise<string>;
   publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage>;
   sendToQueue(queue: string, topic: string, body: string | Buffer, options: Admin.SendToQueueOptions): Promise<Admin.SentMessage>;
   /** Raw messages; the service decodes them. Refuses (AdminPeekSpendsReceiveError) what would spend a receive unless `spendReceive`. */

@@ -161,6 +161,10 @@ export class AmqpAdmin implements AdminBackend {
     await this.channels.with((channel) => channel.unbindQueue(binding.queue, binding.exchange, binding.routingKey));
   }
 
+  async envelopeTopic(topic: string): Promise<string> {
+    return topic;
+  }
+
   async publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage> {
     return this.confirmedPublish(this.options.amqp.exchange, this.routingKey(topic), body, toHeaders(options.attributes ?? {}, topic));
   }

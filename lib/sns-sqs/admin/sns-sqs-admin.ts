@@ -173,6 +173,11 @@ export class SnsSqsAdmin implements AdminBackend {
     await this.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: id }));
   }
 
+  async envelopeTopic(topic: string): Promise<string> {
+    if (!topic.startsWith('arn:')) return topic;
+    return topicFromArn(topic, this.options.topicPrefix) ?? topic.slice(topic.lastIndexOf(':') + 1);
+  }
+
   async publish(topic: string, body: string | Buffer, options: Admin.PublishOptions): Promise<Admin.SentMessage> {
     const arn = await this.topics.arn(topic);
     const attributes = toSnsAttributes(options.attributes ?? {}, topic);

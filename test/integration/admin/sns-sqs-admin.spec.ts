@@ -97,6 +97,19 @@ describe('MessagingAdminModule REST API over SNS+SQS (fauxqs)', () => {
     // released at once: still there, visible
     expect((await http.call('GET', `/queues/${queue}`)).json).toMatchObject({ messages: 1, inFlight: 0 });
 
+    // published by the topic's ARN: the envelope still records the @EventPattern topic
+    const byArn = await http.call('POST', `/topics/${encodeURIComponent(createdTopic.json.arn)}/messages`, {
+      data: { n: 3 },
+      attributes: { color: 'red' },
+    });
+    expect(byArn.status).toBe(201);
+    await waitFor(async () => (await depth(queue)) === 2, { what: 'the message published by ARN in the queue' });
+    const afterArn = (await http.call('POST', `/queues/${queue}/peek`, { max: 5 })).json as {
+      data: { n: number };
+      metadata: { topic: string };
+    }[];
+    expect(afterArn.find((m) => m.data.n === 3)?.metadata.topic).toBe(topic);
+
     expect((await http.call('DELETE', `/subscriptions/${encodeURIComponent(subscribed.json.id)}`)).status).toBe(204);
     expect((await http.call('GET', `/topics/${encodeURIComponent(topic)}`)).json.subscriptions).toEqual([]);
     expect((await http.call('DELETE', `/subscriptions/${encodeURIComponent(subscribed.json.id)}`)).status).toBe(404);

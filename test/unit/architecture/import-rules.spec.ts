@@ -21,7 +21,7 @@ import ts from 'typescript';
  */
 const LIB = resolve('lib');
 const CHOOSER = 'transport/load-transport.ts';
-const NEUTRAL_CORE = ['transport/', 'server/', 'client/', 'observability/'];
+const NEUTRAL_CORE = ['transport/', 'server/', 'client/', 'observability/', 'admin/', 'testing/'];
 const TRANSPORT_FOLDERS = ['sns-sqs/', 'amqp/'];
 const BROKER_CLIENT = /^(@aws-sdk\/|amqplib$)/;
 /** For each layered folder, the folders it may import (see the picture above). */
@@ -113,7 +113,7 @@ describe('lib/ import rules', () => {
     expect(edges.filter((e) => e.specifier === 'amqplib' && !inside(e.from, ['amqp/'])).map(show)).toEqual([]);
   });
 
-  it('lib/transport, lib/server, lib/client and lib/observability import no transport folder, except the one chooser', () => {
+  it('lib/transport, server, client, observability, admin and testing import no transport folder, except the one chooser', () => {
     const crossings = edges.filter((e) => inside(e.from, NEUTRAL_CORE) && e.target !== undefined && inside(e.target, TRANSPORT_FOLDERS));
     expect(crossings.filter((e) => e.from !== CHOOSER).map(show)).toEqual([]);
     expect([...new Set(crossings.map((e) => e.from))]).toEqual([CHOOSER]);
