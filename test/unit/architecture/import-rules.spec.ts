@@ -150,3 +150,26 @@ describe('lib/ import rules', () => {
     },
   );
 });
+
+describe('test/unit layout', () => {
+  it('mirrors lib/: every unit test folder is a folder of lib/ (architecture/ aside, which tests lib/ as a whole)', () => {
+    const folders = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .flatMap((entry) => {
+          const path = join(dir, entry.name);
+          return [path, ...folders(path)];
+        });
+    const unitRoot = resolve('test/unit');
+    const strays = folders(unitRoot)
+      .map((path) => relative(unitRoot, path))
+      .filter(
+        (folder) =>
+          folder !== 'architecture' &&
+          !folders(LIB)
+            .map((path) => relative(LIB, path))
+            .includes(folder),
+      );
+    expect(strays).toEqual([]);
+  });
+});

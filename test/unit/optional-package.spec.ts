@@ -1,5 +1,5 @@
-import { MissingDependencyError } from '../../../lib/index.js';
-import { requirePackages } from '../../../lib/optional-package.js';
+import { MissingDependencyError } from '../../lib/index.js';
+import { requirePackages } from '../../lib/optional-package.js';
 
 const absent = 'nestjs-messaging-test-package-that-is-not-installed';
 const importAbsent = () => import(absent);

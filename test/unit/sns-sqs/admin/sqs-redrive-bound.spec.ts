@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { redriveQueue } from '../../../lib/sns-sqs/admin/sqs-messages.js';
+import { redriveQueue } from '../../../../lib/sns-sqs/admin/sqs-messages.js';
 
 /** An SQS that always has 10 more messages to give and accepts every send: a redrive without a bound never ends. */
 function bottomlessQueue(): { sqs: SQSClient; received: () => number } {

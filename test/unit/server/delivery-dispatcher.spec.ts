@@ -20,8 +20,8 @@ import {
   MessagingContext,
   MessagingModule,
   MessagingRecord,
-} from '../../lib/index.js';
-import { MessagingTesting, MessagingTestingModule } from '../../lib/testing/index.js';
+} from '../../../lib/index.js';
+import { MessagingTesting, MessagingTestingModule } from '../../../lib/testing/index.js';
 
 class OrderPaid {
   @IsString() orderId!: string;
