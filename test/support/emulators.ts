@@ -1,3 +1,5 @@
+import { DeleteTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { DeleteQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs, type Fauxqs } from './fauxqs.js';
 import { startMoto } from './moto.js';
 
@@ -13,3 +15,11 @@ export const SNS_SQS_EMULATORS: ReadonlyArray<readonly [name: string, start: Sta
   ['fauxqs', startFauxqs],
   ['moto', startMoto],
 ];
+
+/** Deletes the queues named `<prefix>…` and the topics whose ARN contains `prefix` that a spec created on `emulator`. */
+export async function deleteSnsSqsResources(emulator: Pick<Fauxqs, 'sns' | 'sqs'>, prefix: string): Promise<void> {
+  const { QueueUrls = [] } = await emulator.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
+  for (const QueueUrl of QueueUrls) await emulator.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  const { Topics = [] } = await emulator.sns.send(new ListTopicsCommand({}));
+  for (const { TopicArn } of Topics) if (TopicArn?.includes(prefix)) await emulator.sns.send(new DeleteTopicCommand({ TopicArn }));
+}

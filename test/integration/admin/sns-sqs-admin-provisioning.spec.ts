@@ -1,15 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import {
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ListQueuesCommand,
-  ListQueueTagsCommand,
-} from '@aws-sdk/client-sqs';
-import { DeleteTopicCommand, GetTopicAttributesCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
+import { GetTopicAttributesCommand, ListTagsForResourceCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
 import { topicName } from '../../../lib/sns-sqs/naming.js';
-import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
+import { deleteSnsSqsResources, SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { fauxqsOptions, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName } from '../../support/wait-for.js';
 import { startAdminApp, type AdminHttpApp } from './admin-app.js';
@@ -54,10 +48,7 @@ describe.each(SNS_SQS_EMULATORS)('admin createQueue provisions as startup does (
   afterAll(async () => {
     await http?.close();
     if (!emulator) return;
-    const { QueueUrls = [] } = await emulator.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
-    for (const QueueUrl of QueueUrls) await emulator.sqs.send(new DeleteQueueCommand({ QueueUrl }));
-    const { Topics = [] } = await emulator.sns.send(new ListTopicsCommand({}));
-    for (const t of Topics) if (t.TopicArn?.includes(prefix)) await emulator.sns.send(new DeleteTopicCommand({ TopicArn: t.TopicArn }));
+    await deleteSnsSqsResources(emulator, prefix);
     await emulator.stop();
   });
 

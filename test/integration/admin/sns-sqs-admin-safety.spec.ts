@@ -1,9 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DeleteQueueCommand, ListQueuesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DeleteTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DeadLetterError, MessagingAdminService } from '../../../lib/index.js';
-import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
+import { deleteSnsSqsResources, SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { fauxqsOptions, type Fauxqs } from '../../support/fauxqs.js';
 import { closedPort } from '../../support/ports.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
@@ -38,10 +37,7 @@ describe.each(SNS_SQS_EMULATORS)('admin API safety on SNS+SQS (%s)', (_emulator,
   afterAll(async () => {
     await http?.close();
     if (!emulator) return;
-    const { QueueUrls = [] } = await emulator.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
-    for (const QueueUrl of QueueUrls) await emulator.sqs.send(new DeleteQueueCommand({ QueueUrl }));
-    const { Topics = [] } = await emulator.sns.send(new ListTopicsCommand({}));
-    for (const t of Topics) if (t.TopicArn?.includes(prefix)) await emulator.sns.send(new DeleteTopicCommand({ TopicArn: t.TopicArn }));
+    await deleteSnsSqsResources(emulator, prefix);
     await emulator.stop();
   });
 

@@ -1,6 +1,6 @@
-import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { DeleteTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
+import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { MessagingAdminService, type AdminEvent } from '../../../lib/index.js';
+import { deleteSnsSqsResources } from '../../support/emulators.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { startAdminApp, type AdminHttpApp } from './admin-app.js';
@@ -17,12 +17,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await http?.close();
   if (fauxqs) {
-    const { QueueUrls = [] } = await fauxqs.sqs.send(
-      new (await import('@aws-sdk/client-sqs')).ListQueuesCommand({ QueueNamePrefix: prefix }),
-    );
-    for (const QueueUrl of QueueUrls) await fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl }));
-    const { Topics = [] } = await fauxqs.sns.send(new ListTopicsCommand({}));
-    for (const t of Topics) if (t.TopicArn?.includes(prefix)) await fauxqs.sns.send(new DeleteTopicCommand({ TopicArn: t.TopicArn }));
+    await deleteSnsSqsResources(fauxqs, prefix);
     await fauxqs.stop();
   }
 });
