@@ -1,34 +1,34 @@
-import { Inject, Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { getMessagingClientToken } from './client/client-token.js';
 import { MessagingClient } from './client/messaging.client.js';
-import { MESSAGING_BROKER, MESSAGING_ENVELOPE, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from './constants.js';
+import { MESSAGING_BROKER, MESSAGING_CONNECTIONS, MESSAGING_ENVELOPE, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from './constants.js';
 import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
+import { MessagingOptionsError } from './errors.js';
 import { JsonEnvelope } from './envelopes/json.envelope.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './messaging.module-definition.js';
 import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
+import type { MessagingTracing } from './observability/tracing/messaging-tracing.js';
 import { MessagingHealthIndicator } from './observability/health/messaging-health.indicator.js';
 import { loadMetrics } from './observability/metrics/load-metrics.js';
 import { MessagingMetrics } from './observability/metrics/messaging-metrics.js';
 import { MESSAGING_TRACING } from './observability/observability.tokens.js';
 import { loadTracing } from './observability/tracing/load-tracing.js';
+import { OPTIONS } from './options/option-records.js';
 import { resolveModuleOptions } from './options/resolve-options.js';
+import { MessagingConnection } from './server/messaging-connection.js';
 import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
 import { recordHandlerFailures } from './server/handler-failure.js';
 import { ServiceIdentity } from './service-identity.js';
 import { createBroker } from './transport/broker-factory.js';
 import type { Broker } from './transport/broker.js';
+import type { ConnectionList } from './transport/connection.js';
 import { loadTransport } from './transport/load-transport.js';
 import type { TransportDefinition } from './transport/transport-definition.js';
 
-/** Tracing, metrics and health for MessagingModule; each optional peer is loaded only when its option is on. */
+/** Metrics and health for MessagingModule; each optional peer is loaded only when its option is on. */
 const observabilityProviders: Provider[] = [
-  {
-    provide: MESSAGING_TRACING,
-    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
-      options.tracing ? loadTracing(transport.tracing) : undefined,
-    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
-  },
   {
     // null when metrics are off: inject it with @Optional() only where they may be
     provide: MessagingMetrics,
@@ -45,13 +45,33 @@ const observabilityProviders: Provider[] = [
         : null,
     inject: [MESSAGING_OPTIONS, MessagingServer, MessagingClient, MESSAGING_BROKER],
   },
+  {
+    provide: MESSAGING_CONNECTIONS,
+    useFactory:
+      (server: MessagingServer): ConnectionList =>
+      () =>
+        server.connections(),
+    inject: [MessagingServer],
+  },
   MessagingHealthIndicator,
 ];
 
-const providers: Provider[] = [
+/** The options as forRoot's or forRootAsync's factory gave them; `name` belongs beside the factory, not in what it returns. */
+function resolveConnectionOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
+  if (options.name !== undefined)
+    throw new MessagingOptionsError(
+      'name',
+      "is set on forRootAsync({ name, useFactory }) itself, beside the factory: the module's providers are named before the factory runs; remove it from what the factory returns",
+      options.name,
+    );
+  return resolveModuleOptions(options);
+}
+
+/** What every connection, the default and each named one, has of its own: options, broker, envelope, tracing and client. */
+const connectionProviders = (resolveOptions: (options: MessagingModuleOptions) => ResolvedMessagingOptions): Provider[] => [
   {
     provide: MESSAGING_OPTIONS,
-    useFactory: (options: MessagingModuleOptions) => resolveModuleOptions(options),
+    useFactory: resolveOptions,
     inject: [MODULE_OPTIONS_TOKEN],
   },
   {
@@ -76,14 +96,24 @@ const providers: Provider[] = [
     inject: [MESSAGING_OPTIONS, EnvelopeResolver],
   },
   {
+    provide: MESSAGING_TRACING,
+    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
+      options.tracing ? loadTracing(transport.tracing) : undefined,
+    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
+  },
+  EnvelopeResolver,
+  MessagingClient,
+];
+
+const providers: Provider[] = [
+  ...connectionProviders(resolveConnectionOptions),
+  {
     // while providers are created, before Nest builds the handlers' call chains
     provide: Symbol('handler failure recording'),
     useFactory: (modules: ModulesContainer) => recordHandlerFailures(modules),
     inject: [ModulesContainer],
   },
-  EnvelopeResolver,
   MessagingServer,
-  MessagingClient,
   UnstartedServerWarning,
   ...observabilityProviders,
 ];
@@ -110,16 +140,71 @@ export class MessagingModule extends ConfigurableModuleClass implements OnApplic
     super();
   }
 
-  static forRoot(options: typeof OPTIONS_TYPE) {
-    return super.forRoot(options);
+  /** `name` makes it a further connection beside the default one (see MessagingConnectionModule). */
+  static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    const definition = super.forRoot(options);
+    return options.name === undefined ? definition : namedConnectionModule(options.name, definition);
   }
 
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
-    return super.forRootAsync(options);
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    const definition = super.forRootAsync(options);
+    return options.name === undefined ? definition : namedConnectionModule(options.name, definition);
   }
 
   /** Runs after the microservice server drained, so in-flight handlers can still publish. */
   async onApplicationShutdown(): Promise<void> {
     await this.broker.close();
   }
+}
+
+/**
+ * A named connection (`MessagingModule.forRoot({ name })`): a module of its own, so that its options, broker, envelope
+ * and client stay apart from the default connection's. It exports only its client, under getMessagingClientToken(name);
+ * the default connection's MessagingServer finds its MessagingConnection among the app's modules and consumes its
+ * handlers (the `connection` extra).
+ */
+@Module({})
+class MessagingConnectionModule implements OnApplicationShutdown {
+  constructor(@Inject(MESSAGING_BROKER) private readonly broker: Broker) {}
+
+  /** Runs after the microservice server drained, so in-flight handlers can still publish. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.broker.close();
+  }
+}
+
+function namedConnectionModule(name: string, definition: DynamicModule): DynamicModule {
+  OPTIONS.name.rule.check(name, 'name');
+  const clientToken = getMessagingClientToken(name);
+  return {
+    ...definition,
+    module: MessagingConnectionModule,
+    providers: [
+      ...(definition.providers ?? []),
+      ...connectionProviders((options) => {
+        const resolved = resolveConnectionOptions(options);
+        if (resolved.metrics !== false)
+          throw new MessagingOptionsError(
+            'metrics',
+            `is not available on a named connection ('${name}') yet: set it on the unnamed MessagingModule.forRoot, whose metrics cover the default connection`,
+            resolved.metrics,
+          );
+        return resolved;
+      }),
+      { provide: clientToken, useExisting: MessagingClient },
+      {
+        provide: MessagingConnection,
+        useFactory: (
+          options: ResolvedMessagingOptions,
+          transport: TransportDefinition,
+          broker: Broker,
+          identity: ServiceIdentity,
+          envelopes: EnvelopeResolver,
+          tracing: MessagingTracing | undefined,
+        ) => new MessagingConnection(name, options, transport, broker, identity, envelopes, tracing),
+        inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT, MESSAGING_BROKER, ServiceIdentity, EnvelopeResolver, MESSAGING_TRACING],
+      },
+    ],
+    exports: [clientToken],
+  };
 }
