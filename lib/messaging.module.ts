@@ -1,11 +1,12 @@
-import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { Inject, Logger, Module, type DynamicModule, type InjectionToken, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { ModuleRef, ModulesContainer } from '@nestjs/core';
 import { getMessagingClientToken } from './client/client-token.js';
 import { MessagingClient } from './client/messaging.client.js';
 import { MESSAGING_BROKER, MESSAGING_CONNECTIONS, MESSAGING_ENVELOPE, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from './constants.js';
 import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
 import { MessagingOptionsError } from './errors.js';
 import { JsonEnvelope } from './envelopes/json.envelope.js';
+import type { MessageEnvelope } from './envelopes/message-envelope.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './messaging.module-definition.js';
 import type { MessagingModuleOptions, ResolvedMessagingOptions } from './messaging.options.js';
 import type { MessagingTracing } from './observability/tracing/messaging-tracing.js';
@@ -67,46 +68,98 @@ function resolveConnectionOptions(options: MessagingModuleOptions): ResolvedMess
   return resolveModuleOptions(options);
 }
 
+/** The tokens of one connection's providers: the default connection's are the public ones, a named one's its own. */
+interface ConnectionTokens {
+  options: InjectionToken;
+  identity: InjectionToken;
+  transport: InjectionToken;
+  broker: InjectionToken;
+  envelope: InjectionToken;
+  envelopes: InjectionToken;
+  tracing: InjectionToken;
+  client: InjectionToken;
+}
+
+const DEFAULT_TOKENS: ConnectionTokens = {
+  options: MESSAGING_OPTIONS,
+  identity: ServiceIdentity,
+  transport: MESSAGING_TRANSPORT,
+  broker: MESSAGING_BROKER,
+  envelope: MESSAGING_ENVELOPE,
+  envelopes: EnvelopeResolver,
+  tracing: MESSAGING_TRACING,
+  client: MessagingClient,
+};
+
+/**
+ * A named connection's tokens, none of them the default's: `app.get(MessagingClient)` or `app.get(MESSAGING_BROKER)`,
+ * which search every module, keep finding the default connection's.
+ */
+function namedTokens(name: string): ConnectionTokens {
+  const token = (what: string) => Symbol(`${what} of messaging connection '${name}'`);
+  return {
+    options: token('options'),
+    identity: token('ServiceIdentity'),
+    transport: token('transport'),
+    broker: token('broker'),
+    envelope: token('envelope'),
+    envelopes: token('EnvelopeResolver'),
+    tracing: token('tracing'),
+    client: getMessagingClientToken(name),
+  };
+}
+
 /** What every connection, the default and each named one, has of its own: options, broker, envelope, tracing and client. */
-const connectionProviders = (resolveOptions: (options: MessagingModuleOptions) => ResolvedMessagingOptions): Provider[] => [
-  {
-    provide: MESSAGING_OPTIONS,
-    useFactory: resolveOptions,
-    inject: [MODULE_OPTIONS_TOKEN],
-  },
-  {
-    provide: ServiceIdentity,
-    useFactory: (options: ResolvedMessagingOptions) => new ServiceIdentity(options.serviceName),
-    inject: [MESSAGING_OPTIONS],
-  },
-  {
-    provide: MESSAGING_TRANSPORT,
-    useFactory: (options: ResolvedMessagingOptions) => loadTransport(options.transport),
-    inject: [MESSAGING_OPTIONS],
-  },
-  {
-    provide: MESSAGING_BROKER,
-    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
-      createBroker(transport, options, new Logger('Messaging')),
-    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
-  },
-  {
-    provide: MESSAGING_ENVELOPE,
-    useFactory: (options: ResolvedMessagingOptions, resolver: EnvelopeResolver) => resolver.resolve(options.envelope ?? JsonEnvelope),
-    inject: [MESSAGING_OPTIONS, EnvelopeResolver],
-  },
-  {
-    provide: MESSAGING_TRACING,
-    useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
-      options.tracing ? loadTracing(transport.tracing) : undefined,
-    inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT],
-  },
-  EnvelopeResolver,
-  MessagingClient,
-];
+function connectionProviders(
+  tokens: ConnectionTokens,
+  resolveOptions: (options: MessagingModuleOptions) => ResolvedMessagingOptions,
+): Provider[] {
+  return [
+    { provide: tokens.options, useFactory: resolveOptions, inject: [MODULE_OPTIONS_TOKEN] },
+    {
+      provide: tokens.identity,
+      useFactory: (options: ResolvedMessagingOptions) => new ServiceIdentity(options.serviceName),
+      inject: [tokens.options],
+    },
+    {
+      provide: tokens.transport,
+      useFactory: (options: ResolvedMessagingOptions) => loadTransport(options.transport),
+      inject: [tokens.options],
+    },
+    {
+      provide: tokens.broker,
+      useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
+        createBroker(transport, options, new Logger('Messaging')),
+      inject: [tokens.options, tokens.transport],
+    },
+    { provide: tokens.envelopes, useFactory: (moduleRef: ModuleRef) => new EnvelopeResolver(moduleRef), inject: [ModuleRef] },
+    {
+      provide: tokens.envelope,
+      useFactory: (options: ResolvedMessagingOptions, resolver: EnvelopeResolver) => resolver.resolve(options.envelope ?? JsonEnvelope),
+      inject: [tokens.options, tokens.envelopes],
+    },
+    {
+      provide: tokens.tracing,
+      useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
+        options.tracing ? loadTracing(transport.tracing) : undefined,
+      inject: [tokens.options, tokens.transport],
+    },
+    {
+      provide: tokens.client,
+      useFactory: (
+        broker: Broker,
+        envelope: MessageEnvelope,
+        envelopes: EnvelopeResolver,
+        identity: ServiceIdentity,
+        tracing: MessagingTracing | undefined,
+      ) => new MessagingClient(broker, envelope, envelopes, identity, tracing),
+      inject: [tokens.broker, tokens.envelope, tokens.envelopes, tokens.identity, tokens.tracing],
+    },
+  ];
+}
 
 const providers: Provider[] = [
-  ...connectionProviders(resolveConnectionOptions),
+  ...connectionProviders(DEFAULT_TOKENS, resolveConnectionOptions),
   {
     // while providers are created, before Nest builds the handlers' call chains
     provide: Symbol('handler failure recording'),
@@ -165,23 +218,23 @@ export class MessagingModule extends ConfigurableModuleClass implements OnApplic
  */
 @Module({})
 class MessagingConnectionModule implements OnApplicationShutdown {
-  constructor(@Inject(MESSAGING_BROKER) private readonly broker: Broker) {}
+  constructor(private readonly connection: MessagingConnection) {}
 
   /** Runs after the microservice server drained, so in-flight handlers can still publish. */
   async onApplicationShutdown(): Promise<void> {
-    await this.broker.close();
+    await this.connection.broker.close();
   }
 }
 
 function namedConnectionModule(name: string, definition: DynamicModule): DynamicModule {
   OPTIONS.name.rule.check(name, 'name');
-  const clientToken = getMessagingClientToken(name);
+  const tokens = namedTokens(name);
   return {
     ...definition,
     module: MessagingConnectionModule,
     providers: [
       ...(definition.providers ?? []),
-      ...connectionProviders((options) => {
+      ...connectionProviders(tokens, (options) => {
         const resolved = resolveConnectionOptions(options);
         if (resolved.metrics !== false)
           throw new MessagingOptionsError(
@@ -191,7 +244,6 @@ function namedConnectionModule(name: string, definition: DynamicModule): Dynamic
           );
         return resolved;
       }),
-      { provide: clientToken, useExisting: MessagingClient },
       {
         provide: MessagingConnection,
         useFactory: (
@@ -202,9 +254,9 @@ function namedConnectionModule(name: string, definition: DynamicModule): Dynamic
           envelopes: EnvelopeResolver,
           tracing: MessagingTracing | undefined,
         ) => new MessagingConnection(name, options, transport, broker, identity, envelopes, tracing),
-        inject: [MESSAGING_OPTIONS, MESSAGING_TRANSPORT, MESSAGING_BROKER, ServiceIdentity, EnvelopeResolver, MESSAGING_TRACING],
+        inject: [tokens.options, tokens.transport, tokens.broker, tokens.identity, tokens.envelopes, tokens.tracing],
       },
     ],
-    exports: [clientToken],
+    exports: [tokens.client],
   };
 }
