@@ -113,6 +113,7 @@ function namedTokens(name: string): ConnectionTokens {
 function connectionProviders(
   tokens: ConnectionTokens,
   resolveOptions: (options: MessagingModuleOptions) => ResolvedMessagingOptions,
+  logContext = 'Messaging',
 ): Provider[] {
   return [
     { provide: tokens.options, useFactory: resolveOptions, inject: [MODULE_OPTIONS_TOKEN] },
@@ -129,7 +130,7 @@ function connectionProviders(
     {
       provide: tokens.broker,
       useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
-        createBroker(transport, options, new Logger('Messaging')),
+        createBroker(transport, options, new Logger(logContext)),
       inject: [tokens.options, tokens.transport],
     },
     { provide: tokens.envelopes, useFactory: (moduleRef: ModuleRef) => new EnvelopeResolver(moduleRef), inject: [ModuleRef] },
@@ -234,16 +235,20 @@ function namedConnectionModule(name: string, definition: DynamicModule): Dynamic
     module: MessagingConnectionModule,
     providers: [
       ...(definition.providers ?? []),
-      ...connectionProviders(tokens, (options) => {
-        const resolved = resolveConnectionOptions(options);
-        if (resolved.metrics !== false)
-          throw new MessagingOptionsError(
-            'metrics',
-            `is not available on a named connection ('${name}') yet: set it on the unnamed MessagingModule.forRoot, whose metrics cover the default connection`,
-            resolved.metrics,
-          );
-        return resolved;
-      }),
+      ...connectionProviders(
+        tokens,
+        (options) => {
+          const resolved = resolveConnectionOptions(options);
+          if (resolved.metrics !== false)
+            throw new MessagingOptionsError(
+              'metrics',
+              `is not available on a named connection ('${name}') yet: set it on the unnamed MessagingModule.forRoot, whose metrics cover the default connection`,
+              resolved.metrics,
+            );
+          return resolved;
+        },
+        `Messaging:${name}`,
+      ),
       {
         provide: MessagingConnection,
         useFactory: (
