@@ -1,4 +1,14 @@
-import { Inject, Logger, Module, type DynamicModule, type InjectionToken, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  Module,
+  Optional,
+  type DynamicModule,
+  type InjectionToken,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { ModuleRef, ModulesContainer } from '@nestjs/core';
 import { getMessagingClientToken } from './client/client-token.js';
 import { MessagingClient } from './client/messaging.client.js';
@@ -15,6 +25,7 @@ import { loadMetrics } from './observability/metrics/load-metrics.js';
 import { MessagingMetrics } from './observability/metrics/messaging-metrics.js';
 import { MESSAGING_TRACING } from './observability/observability.tokens.js';
 import { loadTracing } from './observability/tracing/load-tracing.js';
+import { DEFAULT_CONNECTION } from './options/connection-names.js';
 import { OPTIONS } from './options/option-records.js';
 import { resolveModuleOptions } from './options/resolve-options.js';
 import { MessagingConnection } from './server/messaging-connection.js';
@@ -36,6 +47,7 @@ const observabilityProviders: Provider[] = [
     useFactory: (options: ResolvedMessagingOptions, server: MessagingServer, client: MessagingClient, broker: Broker) =>
       options.metrics
         ? loadMetrics(options.metrics, {
+            connection: DEFAULT_CONNECTION,
             transport: options.transport,
             deliveries: server,
             publishes: client,
@@ -189,9 +201,32 @@ const providers: Provider[] = [
     MessagingHealthIndicator,
   ],
 })
-export class MessagingModule extends ConfigurableModuleClass implements OnApplicationShutdown {
-  constructor(@Inject(MESSAGING_BROKER) private readonly broker: Broker) {
+export class MessagingModule extends ConfigurableModuleClass implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(MESSAGING_BROKER) private readonly broker: Broker,
+    @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
+    private readonly server: MessagingServer,
+    @Optional() @Inject(MessagingMetrics) private readonly metrics: MessagingMetrics | null,
+  ) {
     super();
+  }
+
+  /** Once every module exists: the metrics count the named connections too, each under its `connection` label. */
+  onApplicationBootstrap(): void {
+    if (!this.metrics) return;
+    const readDepths = this.options.metrics !== false && this.options.metrics !== true && this.options.metrics.queueDepth;
+    for (const connection of this.server.connections()) {
+      if (!connection.publishes) continue; // the default connection's are counted from the start
+      const { name, options, broker } = connection;
+      this.metrics.attach({
+        connection: name,
+        transport: options.transport,
+        deliveries: { addDeliveryListener: (listener) => this.server.addDeliveryListener(listener, name) },
+        publishes: connection.publishes,
+        status$: broker.status$,
+        queueDepths: readDepths && broker.queueDepths ? () => broker.queueDepths!() : undefined,
+      });
+    }
   }
 
   /** `name` makes it a further connection beside the default one (see MessagingConnectionModule). */
@@ -242,7 +277,7 @@ function namedConnectionModule(name: string, definition: DynamicModule): Dynamic
           if (resolved.metrics !== false)
             throw new MessagingOptionsError(
               'metrics',
-              `is not available on a named connection ('${name}') yet: set it on the unnamed MessagingModule.forRoot, whose metrics cover the default connection`,
+              `is set on the unnamed MessagingModule.forRoot only: its metrics cover every connection, labelled connection="${name}" for this one; remove it here`,
               resolved.metrics,
             );
           return resolved;
@@ -258,8 +293,9 @@ function namedConnectionModule(name: string, definition: DynamicModule): Dynamic
           identity: ServiceIdentity,
           envelopes: EnvelopeResolver,
           tracing: MessagingTracing | undefined,
-        ) => new MessagingConnection(name, options, transport, broker, identity, envelopes, tracing),
-        inject: [tokens.options, tokens.transport, tokens.broker, tokens.identity, tokens.envelopes, tokens.tracing],
+          client: MessagingClient,
+        ) => new MessagingConnection(name, options, transport, broker, identity, envelopes, tracing, client),
+        inject: [tokens.options, tokens.transport, tokens.broker, tokens.identity, tokens.envelopes, tokens.tracing, tokens.client],
       },
     ],
     exports: [tokens.client],

@@ -2,6 +2,7 @@ import type { ModulesContainer } from '@nestjs/core';
 import type { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { MessagingOptionsError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import type { PublishListener } from '../observability/publish-event.js';
 import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
 import type { ServiceIdentity } from '../service-identity.js';
 import type { Broker } from '../transport/broker.js';
@@ -21,6 +22,8 @@ export class MessagingConnection implements Connection {
     readonly identity: ServiceIdentity,
     readonly envelopes: EnvelopeResolver,
     readonly tracing: MessagingTracing | undefined,
+    /** A named connection's MessagingClient, as far as metrics need it (its emits); the default's is injected as such. */
+    readonly publishes?: { addPublishListener(listener: PublishListener): () => void },
   ) {}
 }
 

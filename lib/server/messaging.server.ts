@@ -41,7 +41,10 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   private readonly namedHandlers = new Map<string, Map<string, MessageHandler>>();
   /** The default connection (this module's own) first, then the named ones; found once the app's modules exist. */
   private connectionList?: MessagingConnection[];
+  /** The default connection's observers: events$ and the delivery listeners without a connection. */
   private readonly observers = new DeliveryObservers();
+  /** Each named connection's delivery listeners (its deliveries are not events$ events: those carry no connection). */
+  private readonly namedObservers = new Map<string, DeliveryObservers>();
   /**
    * What happens to messages: `received`, `handled`, `failed` (attempt, reason, willRetry), `dead-lettered` (reason),
    * and broker `status` changes. Events are only built while someone subscribes.
@@ -124,10 +127,18 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
 
   /**
    * Told of every delivery with plain arguments (no event object per message), as events$ subscribers are with
-   * events: MessagingMetrics listens this way. Returns the function that removes the listener.
+   * events: MessagingMetrics listens this way. `connection`: the deliveries of that connection (default: the default
+   * connection's). Returns the function that removes the listener.
    */
-  addDeliveryListener(listener: DeliveryListener): () => void {
-    return this.observers.add(listener);
+  addDeliveryListener(listener: DeliveryListener, connection: string = DEFAULT_CONNECTION): () => void {
+    return this.observersOf(connection).add(listener);
+  }
+
+  private observersOf(connection: string): DeliveryObservers {
+    if (connection === DEFAULT_CONNECTION) return this.observers;
+    let observers = this.namedObservers.get(connection);
+    if (!observers) this.namedObservers.set(connection, (observers = new DeliveryObservers()));
+    return observers;
   }
 
   /** Whether connectMicroservice registered the handlers as it attached this server (see planFastPaths). */
@@ -179,8 +190,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     failureScope: ReturnType<typeof knownGlobalFilters>,
   ): Promise<void> {
     const { options, broker, envelopes: resolver, tracing } = connection;
-    // events$ and the metrics listeners are labelled by the default connection's transport: they see its deliveries only
-    const observers = connection === this.ownConnection ? this.observers : new DeliveryObservers();
+    const observers = this.observersOf(connection.name);
     const dispatchers = await Promise.all(
       queues.map(async ({ plan, routes }) => {
         const resolved = await Promise.all(

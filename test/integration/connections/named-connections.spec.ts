@@ -11,7 +11,9 @@ import {
   MessagingServer,
   type MessagingContext,
 } from '../../../lib/index.js';
+import { Registry } from 'prom-client';
 import { controllerFor } from '../../support/controllers.js';
+import { sample } from '../observability/http-app.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
 import { AMQP_URL, rabbitMqOptions } from '../../support/rabbitmq.js';
 import { rabbitmqctl } from '../../support/rabbitmq-run.mjs';
@@ -24,6 +26,13 @@ class Publishers {
     @InjectMessagingClient('partner') readonly partner: MessagingClient,
     @InjectMessagingClient('rabbit') readonly rabbit: MessagingClient,
   ) {}
+}
+
+/** The value of the one sample of `name` whose labels include `labels` (the queue label left out). */
+function sampleWith(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+  const lines = exposition.split('\n').filter((line) => line.startsWith(`${name}{`));
+  const matching = lines.filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)));
+  return matching.length === 1 ? Number(matching[0].split(' ').pop()) : undefined;
 }
 
 const publish = (client: MessagingClient, topic: string, data: unknown) =>
@@ -61,9 +70,9 @@ describe('named connections: one app on two SNS+SQS emulators and RabbitMQ', () 
   };
 
   /** The three connections; `rabbitUrl` replaces the RabbitMQ URL (a closed port, to fail its start). */
-  function imports(service: string, rabbitUrl = vhostUrl()): ModuleMetadata['imports'] {
+  function imports(service: string, rabbitUrl = vhostUrl(), registry?: Registry): ModuleMetadata['imports'] {
     return [
-      MessagingModule.forRoot(fauxqsOptions(home!, { serviceName: service })),
+      MessagingModule.forRoot(fauxqsOptions(home!, { serviceName: service, ...(registry ? { metrics: { registry } } : {}) })),
       MessagingModule.forRoot({ name: 'partner', ...fauxqsOptions(partner!, { serviceName: service, snsSqs: { region: 'eu-west-1' } }) }),
       MessagingModule.forRootAsync({
         name: 'rabbit',
@@ -99,7 +108,12 @@ describe('named connections: one app on two SNS+SQS emulators and RabbitMQ', () 
       { pattern: topic, extras: { connection: 'partner' }, handle: handler('partner') },
       { pattern: topic, extras: { connection: 'rabbit' }, handle: handler('rabbit') },
     ]);
-    const { app, error } = await start({ imports: imports(service), controllers: [controller], providers: [Publishers] });
+    const registry = new Registry();
+    const { app, error } = await start({
+      imports: imports(service, vhostUrl(), registry),
+      controllers: [controller],
+      providers: [Publishers],
+    });
     expect(error).toBeUndefined();
 
     const publishers = app.get(Publishers);
@@ -114,6 +128,25 @@ describe('named connections: one app on two SNS+SQS emulators and RabbitMQ', () 
       partner: [{ data: { via: 'partner' }, topic }],
       rabbit: [{ data: { via: 'rabbit' }, topic }],
     });
+
+    // one set of metrics, each connection under its own label
+    const exposition = await registry.metrics();
+    for (const [connection, transport] of [
+      ['default', 'sns-sqs'],
+      ['partner', 'sns-sqs'],
+      ['rabbit', 'amqp'],
+    ]) {
+      const labels = { connection, transport, topic };
+      expect([connection, sample(exposition, 'messaging_messages_published_total', { ...labels, outcome: 'success' })]).toEqual([
+        connection,
+        1,
+      ]);
+      expect([connection, sampleWith(exposition, 'messaging_messages_handled_total', { ...labels, outcome: 'success' })]).toEqual([
+        connection,
+        1,
+      ]);
+      expect([connection, sample(exposition, 'messaging_broker_connected', { connection, transport })]).toEqual([connection, 1]);
+    }
 
     const health = app.get(MessagingHealthIndicator);
     expect(await health.isHealthy('messaging')).toEqual({

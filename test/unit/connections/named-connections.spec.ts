@@ -119,7 +119,7 @@ describe('MessagingModule.forRoot({ name }): named connections', () => {
     expect((error as Error).message).toContain('is set on forRootAsync({ name, useFactory }) itself');
   });
 
-  it('refuses metrics on a named connection (not labelled by connection yet)', async () => {
+  it("refuses metrics on a named connection: the unnamed forRoot's metrics cover every connection", async () => {
     const error = await Test.createTestingModule({
       imports: [MessagingModule.forRoot(snsSqs('billing')), MessagingModule.forRoot({ name: 'partner', ...snsSqs('p'), metrics: true })],
     })
@@ -129,7 +129,9 @@ describe('MessagingModule.forRoot({ name }): named connections', () => {
         (e: unknown) => e,
       );
     expect(error).toBeInstanceOf(MessagingOptionsError);
-    expect((error as Error).message).toContain(`"metrics": is not available on a named connection ('partner') yet`);
+    expect((error as Error).message).toContain(
+      `"metrics": is set on the unnamed MessagingModule.forRoot only: its metrics cover every connection, labelled connection="partner" for this one`,
+    );
   });
 
   it('refuses one name given to two imports', async () => {
