@@ -98,8 +98,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   /**
-   * Every connection of the app, this module's (`default`) first: what listen() consumes and the health indicator
-   * reports. A handler naming a connection the app does not have fails here, naming the known ones.
+   * Every connection of the app, this module's (`default`) first: what listen() consumes, the health indicator reports
+   * and the metrics count. A name given to two `MessagingModule.forRoot` imports fails here.
    */
   connections(): readonly MessagingConnection[] {
     this.connectionList ??= [this.ownConnection, ...namedConnections(this.modules)];
