@@ -6,3 +6,5 @@ export const MESSAGING_BROKER = Symbol('MESSAGING_BROKER');
 export const MESSAGING_TRANSPORT = Symbol('MESSAGING_TRANSPORT');
 /** The module's default envelope instance. */
 export const MESSAGING_ENVELOPE = Symbol('MESSAGING_ENVELOPE');
+/** Every connection of the app (a ConnectionList), for the health indicator: provided by the default MessagingModule. */
+export const MESSAGING_CONNECTIONS = Symbol('MESSAGING_CONNECTIONS');

@@ -49,6 +49,19 @@ export class BrokerConnectionError extends MessagingError {
   }
 }
 
+/**
+ * In an app with several connections (`MessagingModule.forRoot({ name })`), one of them failed to start: names the
+ * connection; `cause` is what failed (a ProvisioningError, a BrokerConnectionError, ...).
+ */
+export class ConnectionStartError extends MessagingError {
+  constructor(
+    readonly connection: string,
+    cause: unknown,
+  ) {
+    super(`Messaging connection '${connection}' failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /** A package the chosen transport, envelope or integration needs is not installed. */
 export class MissingDependencyError extends MessagingError {
   constructor(

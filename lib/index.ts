@@ -1,6 +1,7 @@
 export { MessagingModule } from './messaging.module.js';
 export { MessagingServer } from './server/messaging.server.js';
 export { MessagingClient } from './client/messaging.client.js';
+export { getMessagingClientToken, InjectMessagingClient } from './client/client-token.js';
 export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
 export type { SendToQueueOptions } from './client/send-to-queue-options.js';
 export { MessagingValidationPipe } from './validation/messaging-validation.pipe.js';
@@ -44,6 +45,7 @@ export {
   ProvisioningError,
   BrokerConnectionError,
   MissingDependencyError,
+  ConnectionStartError,
 } from './errors.js';
 export { TopologyVerificationError, type TopologyMismatch } from './transport/verification-error.js';
 export type { MessagingTopology, TopologyTopic, TopologyQueue, TopologySubscription } from './topology/topology.types.js';

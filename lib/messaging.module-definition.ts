@@ -4,5 +4,9 @@ import type { MessagingModuleOptions } from './messaging.options.js';
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<MessagingModuleOptions>({ moduleName: 'Messaging' })
     .setClassMethodName('forRoot')
-    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    // name: a further connection (MessagingModule.forRoot turns the definition into its module); known before any factory runs
+    .setExtras({ isGlobal: true, name: undefined as string | undefined }, (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+    }))
     .build();

@@ -172,6 +172,11 @@ export interface MetricsOptions {
 }
 
 export interface MessagingModuleOptions {
+  /**
+   * Names a further connection, beside the unnamed (default) one: handlers choose it with the `connection` extra and
+   * `@InjectMessagingClient(name)` publishes through it. Set on `forRoot` / `forRootAsync` itself.
+   */
+  name?: string;
   transport: TransportName;
   /** Envelope "service.name" and part of generated queue names. */
   serviceName: string;
@@ -238,6 +243,8 @@ export interface SubscriptionExtras {
   concurrency?: number;
   /** AMQP exchange for this subscription (default: the module's amqp.exchange). */
   exchange?: string;
+  /** The connection (`MessagingModule.forRoot({ name })`) this handler consumes through; unset: the default one. */
+  connection?: string;
   /**
    * Consume this existing queue instead of subscribing: a name (queueNamePrefix is added), an SQS queue URL or an SQS
    * queue ARN (AMQP: a name). No topic, subscription or binding is created and none of the queue's attributes is

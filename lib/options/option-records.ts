@@ -1,4 +1,5 @@
 import type { AmqpOptions, LargePayloadOptions, MetricsOptions, SnsSqsOptions } from '../messaging.options.js';
+import { checkConnectionChoice, checkConnectionName } from './connection-names.js';
 import { sectionRecords, topLevelRecords } from './option-record.js';
 import { boolean, custom, integer, nonEmptyString, number, object, oneOf, string, zeroOr } from './rules.js';
 import {
@@ -341,6 +342,16 @@ export const AMQP_OPTIONS = sectionRecords<AmqpOptions>()({
 });
 
 export const OPTIONS = topLevelRecords({
+  name: {
+    scope: 'module',
+    rule: custom(checkConnectionName),
+    transports: BOTH,
+    doc: {
+      default: 'the default connection',
+      meaning:
+        'a further connection beside the unnamed one, with its own options, broker, client, provisioning and consumers: handlers choose it with the `connection` extra, `@InjectMessagingClient(name)` publishes through it; see [Several connections](#several-connections)',
+    },
+  },
   transport: {
     scope: 'module',
     required: true,
@@ -573,6 +584,16 @@ export const OPTIONS = topLevelRecords({
     instead: { 'sns-sqs': 'SNS+SQS has no exchanges: a subscription is to the topic topicPrefix + pattern; remove it' },
     notWithQueue: true,
     doc: { default: '`amqp.exchange`', meaning: 'AMQP exchange of this subscription' },
+  },
+  connection: {
+    scope: 'subscription',
+    rule: custom(checkConnectionChoice),
+    transports: BOTH,
+    doc: {
+      default: "`'default'`",
+      meaning:
+        'the connection (`MessagingModule.forRoot({ name })`) this handler consumes through; one that the app does not have fails at startup',
+    },
   },
   queue: {
     scope: 'subscription',

@@ -1,11 +1,12 @@
 import type { ModulesContainer } from '@nestjs/core';
 import type { MessageHandler } from '@nestjs/microservices';
+import { DEFAULT_CONNECTION } from '../options/connection-names.js';
 import { patternHandlers } from './pattern-handlers.js';
 
 /**
  * The handlers this strategy would be given, read from the controllers' metadata, for describing the topology of an
  * app whose microservice was never connected: one entry per pattern (the first handler's extras, as Nest keeps
- * them), only handlers that name no transport. The entries carry what the planner reads (isEventHandler, extras);
+ * them), only handlers that name no transport and no connection but the default. The entries carry what the planner reads (isEventHandler, extras);
  * they are not callable.
  */
 export function controllerHandlers(modules: ModulesContainer | undefined): Map<string, MessageHandler> {
@@ -13,6 +14,8 @@ export function controllerHandlers(modules: ModulesContainer | undefined): Map<s
   if (!modules) return handlers;
   for (const { pattern: recorded } of patternHandlers(modules)) {
     if (recorded.transport !== undefined) continue;
+    const connection: unknown = recorded.extras?.connection;
+    if (connection !== undefined && connection !== DEFAULT_CONNECTION) continue;
     const { isEvent: isEventHandler, extras } = recorded;
     for (const pattern of recorded.patterns) {
       const key = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);

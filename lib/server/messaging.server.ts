@@ -8,10 +8,11 @@ import type { MessagingEvent } from '../observability/messaging-event.js';
 import { observeDeliveries, observeRejections } from '../observability/observe-deliveries.js';
 import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
 import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
-import { MessagingError } from '../errors.js';
+import { ConnectionStartError, MessagingError, MessagingOptionsError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import { DEFAULT_CONNECTION } from '../options/connection-names.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
@@ -21,6 +22,7 @@ import { handlerNames } from './handler-names.js';
 import { AttachmentWatch } from './nest-internals.js';
 import { planQueues } from './subscription-planner.js';
 import { controllerHandlers } from './controller-handlers.js';
+import { MessagingConnection, namedConnections } from './messaging-connection.js';
 import type { MessagingTopology } from '../topology/topology.types.js';
 
 /**
@@ -32,9 +34,17 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   readonly propagatesEventHandlerErrors = true;
   protected readonly logger = new Logger(MessagingServer.name);
   private statusSubscription?: Subscription;
-  private listening = false;
+  /** The connections whose consumers were started, drained together on close. */
+  private consuming: MessagingConnection[] = [];
   private started = false;
+  /** The handlers of each named connection (`connection` extra), kept apart from the default's messageHandlers. */
+  private readonly namedHandlers = new Map<string, Map<string, MessageHandler>>();
+  /** The default connection (this module's own) first, then the named ones; found once the app's modules exist. */
+  private connectionList?: MessagingConnection[];
+  /** The default connection's observers: events$ and the delivery listeners without a connection. */
   private readonly observers = new DeliveryObservers();
+  /** Each named connection's delivery listeners (its deliveries are not events$ events: those carry no connection). */
+  private readonly namedObservers = new Map<string, DeliveryObservers>();
   /**
    * What happens to messages: `received`, `handled`, `failed` (attempt, reason, willRetry), `dead-lettered` (reason),
    * and broker `status` changes. Events are only built while someone subscribes.
@@ -45,23 +55,90 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
     @Inject(MESSAGING_BROKER) private readonly broker: Broker,
     @Inject(MESSAGING_TRANSPORT) private readonly transport: TransportDefinition,
-    private readonly envelopes: EnvelopeResolver,
-    private readonly identity: ServiceIdentity,
-    @Optional() @Inject(MESSAGING_TRACING) private readonly tracing?: MessagingTracing,
+    envelopes: EnvelopeResolver,
+    identity: ServiceIdentity,
+    @Optional() @Inject(MESSAGING_TRACING) tracing?: MessagingTracing,
     @Optional() private readonly modules?: ModulesContainer,
     @Optional() private readonly appConfig?: ApplicationConfig,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     super();
-    this.attachment = new AttachmentWatch(modules, this, () => this.messageHandlers.size);
+    this.attachment = new AttachmentWatch(modules, this, () => this.handlerCount());
+    this.ownConnection = new MessagingConnection(DEFAULT_CONNECTION, options, transport, broker, identity, envelopes, tracing);
+  }
+
+  private readonly ownConnection: MessagingConnection;
+
+  /**
+   * As Nest's Server.addHandler, except that a handler whose `connection` extra names another connection goes to that
+   * connection's handlers (several event handlers of one pattern on one connection are chained, as Nest chains them).
+   */
+  addHandler(pattern: any, callback: MessageHandler, isEventHandler = false, extras: Record<string, any> = {}): void {
+    const connection: unknown = extras.connection;
+    if (connection === undefined || connection === DEFAULT_CONNECTION) return super.addHandler(pattern, callback, isEventHandler, extras);
+    const key = String(connection);
+    const handlers = this.namedHandlers.get(key) ?? new Map<string, MessageHandler>();
+    this.namedHandlers.set(key, handlers);
+    callback.isEventHandler = isEventHandler;
+    callback.extras = extras;
+    const normalized = this.normalizePattern(pattern);
+    let tail = handlers.get(normalized);
+    if (tail === undefined || !isEventHandler) {
+      handlers.set(normalized, callback);
+      return;
+    }
+    while (tail.next) tail = tail.next;
+    tail.next = callback;
+  }
+
+  private handlerCount(): number {
+    let count = this.messageHandlers.size;
+    for (const handlers of this.namedHandlers.values()) count += handlers.size;
+    return count;
+  }
+
+  /**
+   * Every connection of the app, this module's (`default`) first: what listen() consumes, the health indicator reports
+   * and the metrics count. A name given to two `MessagingModule.forRoot` imports fails here.
+   */
+  connections(): readonly MessagingConnection[] {
+    this.connectionList ??= [this.ownConnection, ...namedConnections(this.modules)];
+    return this.connectionList;
+  }
+
+  /** Each connection with its handlers; a `connection` extra naming no connection of the app fails, naming the known ones. */
+  private handlersByConnection(): { connection: MessagingConnection; handlers: Map<string, MessageHandler> }[] {
+    const connections = this.connections();
+    const known = connections.map((c) => c.name);
+    for (const [name, handlers] of this.namedHandlers) {
+      if (known.includes(name)) continue;
+      const pattern = [...handlers.keys()][0];
+      throw new MessagingOptionsError(
+        `@EventPattern('${pattern}').connection`,
+        `names no connection of this app (known: ${known.map((n) => `'${n}'`).join(', ')}); import MessagingModule.forRoot({ name: '${name}', ... }) or choose a known one`,
+        handlers.get(pattern)?.extras?.connection,
+      );
+    }
+    return connections.map((connection) => ({
+      connection,
+      handlers: connection.name === DEFAULT_CONNECTION ? this.messageHandlers : (this.namedHandlers.get(connection.name) ?? new Map()),
+    }));
   }
 
   /**
    * Told of every delivery with plain arguments (no event object per message), as events$ subscribers are with
-   * events: MessagingMetrics listens this way. Returns the function that removes the listener.
+   * events: MessagingMetrics listens this way. `connection`: the deliveries of that connection (default: the default
+   * connection's). Returns the function that removes the listener.
    */
-  addDeliveryListener(listener: DeliveryListener): () => void {
-    return this.observers.add(listener);
+  addDeliveryListener(listener: DeliveryListener, connection: string = DEFAULT_CONNECTION): () => void {
+    return this.observersOf(connection).add(listener);
+  }
+
+  private observersOf(connection: string): DeliveryObservers {
+    if (connection === DEFAULT_CONNECTION) return this.observers;
+    let observers = this.namedObservers.get(connection);
+    if (!observers) this.namedObservers.set(connection, (observers = new DeliveryObservers()));
+    return observers;
   }
 
   /** Whether connectMicroservice registered the handlers as it attached this server (see planFastPaths). */
@@ -69,7 +146,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
 
   /** True once Nest started this strategy (connectMicroservice / createMicroservice, then start). */
   get isStarted(): boolean {
-    return this.started || this.messageHandlers.size > 0;
+    return this.started || this.handlerCount() > 0;
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -79,49 +156,70 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
         this._status$.next(status);
         if (this.observers.events.observed) this.observers.events.next({ type: 'status', transport: this.options.transport, status });
       });
-      const queues = this.planHandlers(this.messageHandlers);
-      const plans = queues.map((q) => q.plan);
-      this.broker.validate(plans);
       const nest = { modules: this.modules, appConfig: this.appConfig, adapterHost: this.adapterHost, watch: this.attachment };
       const fastPaths = planFastPaths(nest);
       const failureScope = knownGlobalFilters(nest);
-      const dispatchers = await Promise.all(
-        queues.map(async ({ plan, routes }) => {
-          const resolved = await Promise.all(
-            routes.map(async (route): Promise<ResolvedRoute> => ({
-              ...route,
-              envelopeInstance: await this.envelopes.resolve(route.envelope ?? this.options.envelope ?? JsonEnvelope),
-              direct: fastPaths.directFor(route.pattern, route.handler),
-            })),
-          );
-          const dispatch = createDeliveryDispatcher(
-            plan.name,
-            resolved,
-            (r) => this.transformToObservable(r),
-            this.logger,
-            this.options.maxDecodedBytes,
-            failureScope,
-          );
-          return {
-            plan,
-            routes: resolved,
-            dispatch: observeDeliveries(dispatch, plan, resolved, this.options.transport, this.observers, this.tracing),
-          };
+      const planned = this.handlersByConnection().map(({ connection, handlers }) => {
+        const queues = this.planHandlers(handlers, connection);
+        connection.broker.validate(queues.map((q) => q.plan));
+        return { connection, queues };
+      });
+      const several = planned.length > 1;
+      const results = await Promise.allSettled(
+        planned.map(async ({ connection, queues }) => {
+          try {
+            await this.startConnection(connection, queues, fastPaths, failureScope);
+          } catch (error) {
+            throw several ? new ConnectionStartError(connection.name, error) : error;
+          }
         }),
       );
-      const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
-      for (const envelope of envelopes) await envelope.prepare?.();
-      await this.broker.provision(plans);
-      for (const { plan, dispatch } of dispatchers)
-        await this.broker.consume(plan, dispatch, observeRejections(plan, this.options.transport, this.observers));
-      this.listening = true;
-      this.logger.log(
-        `Consuming ${plans.length} queue(s) over ${this.options.transport}: ${plans.map((p) => p.name).join(', ') || 'none'}`,
-      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       callback();
     } catch (error) {
       callback(error);
     }
+  }
+
+  /** Resolves the routes' envelopes, provisions the connection's queues and starts consuming them. */
+  private async startConnection(
+    connection: MessagingConnection,
+    queues: ReturnType<MessagingServer['planHandlers']>,
+    fastPaths: ReturnType<typeof planFastPaths>,
+    failureScope: ReturnType<typeof knownGlobalFilters>,
+  ): Promise<void> {
+    const { options, broker, envelopes: resolver, tracing } = connection;
+    const observers = this.observersOf(connection.name);
+    const dispatchers = await Promise.all(
+      queues.map(async ({ plan, routes }) => {
+        const resolved = await Promise.all(
+          routes.map(async (route): Promise<ResolvedRoute> => ({
+            ...route,
+            envelopeInstance: await resolver.resolve(route.envelope ?? options.envelope ?? JsonEnvelope),
+            direct: fastPaths.directFor(route.pattern, route.handler),
+          })),
+        );
+        const dispatch = createDeliveryDispatcher(
+          plan.name,
+          resolved,
+          (r) => this.transformToObservable(r),
+          this.logger,
+          options.maxDecodedBytes,
+          failureScope,
+        );
+        return { plan, routes: resolved, dispatch: observeDeliveries(dispatch, plan, resolved, options.transport, observers, tracing) };
+      }),
+    );
+    const envelopes = new Set(dispatchers.flatMap(({ routes }) => routes.map((route) => route.envelopeInstance)));
+    for (const envelope of envelopes) await envelope.prepare?.();
+    const plans = queues.map((q) => q.plan);
+    await broker.provision(plans);
+    for (const { plan, dispatch } of dispatchers)
+      await broker.consume(plan, dispatch, observeRejections(plan, options.transport, observers));
+    this.consuming.push(connection);
+    const over = connection.name === DEFAULT_CONNECTION ? options.transport : `${options.transport} (connection '${connection.name}')`;
+    this.logger.log(`Consuming ${plans.length} queue(s) over ${over}: ${plans.map((p) => p.name).join(', ') || 'none'}`);
   }
 
   /**
@@ -139,18 +237,19 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails planning. */
-  private planHandlers(handlers: Map<string, MessageHandler>) {
-    return planQueues(handlers, this.options, this.transport.queueNames, this.identity.uuid, handlerNames(this.modules));
+  private planHandlers(handlers: Map<string, MessageHandler>, connection: MessagingConnection = this.ownConnection) {
+    const { options, transport, identity } = connection;
+    return planQueues(handlers, options, transport.queueNames, identity.uuid, handlerNames(this.modules));
   }
 
   /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */
   async close(): Promise<void> {
-    if (this.listening) {
-      this.listening = false;
-      await this.broker.stopConsuming(this.options.drainTimeout);
-    }
+    const draining = this.consuming.splice(0);
+    const stopped = await Promise.allSettled(draining.map(({ broker, options }) => broker.stopConsuming(options.drainTimeout)));
     this.statusSubscription?.unsubscribe();
     this.statusSubscription = undefined;
+    const failed = stopped.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   on(event: string, callback: Function): void {

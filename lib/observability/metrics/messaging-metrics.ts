@@ -11,9 +11,12 @@ import { TalliedHistogram, type HistogramTally } from './tallied-histogram.js';
 /** The `topic` label of a delivery no handler matched: its real topic could be anything. */
 const UNMATCHED_TOPIC = '(no handler)';
 
-type Labels = 'transport' | 'queue' | 'topic';
+type Labels = 'connection' | 'transport' | 'queue' | 'topic';
 
+/** One connection's sources: the default connection's are given to the constructor, a named one's to attach(). */
 export interface MetricsSources {
+  /** The `connection` label: `'default'`, or the name of `MessagingModule.forRoot({ name })`. */
+  connection: string;
   transport: TransportName;
   /** MessagingServer: what happens to deliveries (the same observation point as events$). */
   deliveries: { addDeliveryListener(listener: DeliveryListener): () => void };
@@ -23,6 +26,10 @@ export interface MetricsSources {
   /** Read at scrape time for messaging_queue_depth (metrics.queueDepth); undefined leaves the gauge empty. */
   queueDepths?: () => Promise<QueueDepth[]>;
 }
+
+type ConnectionLabels = Record<'connection' | 'transport', string>;
+/** One connection's delivery tallies: queue -> pattern -> tally. */
+type DeliveryTallies = Map<string, Map<string, DeliveryTally>>;
 
 /** Per queue and topic: what happened since the last scrape, and what is in flight now. */
 interface DeliveryTally {
@@ -37,7 +44,7 @@ interface DeliveryTally {
 
 /** Per topic and outcome: emits since the last scrape. */
 interface PublishTally {
-  labels: Record<'transport' | 'topic', string>;
+  labels: Record<'connection' | 'transport' | 'topic', string>;
   success: number;
   failure: number;
   unknown: number;
@@ -58,20 +65,23 @@ export class MessagingMetrics implements OnModuleDestroy {
   readonly registry: MetricsRegistry;
   private readonly duration: TalliedHistogram;
   private readonly publishDuration: TalliedHistogram;
-  private readonly connected: PromClient.Gauge<'transport'>;
+  private readonly connected: PromClient.Gauge<'connection' | 'transport'>;
+  private readonly depth?: PromClient.Gauge<'connection' | 'transport' | 'queue'>;
+  private readonly depthSources: Array<{ labels: Record<'connection' | 'transport', string>; read: () => Promise<QueueDepth[]> }> = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly detachers: Array<() => void> = [];
   private readonly finalFlushes: Array<() => void> = [];
-  /** queue -> pattern -> tally: no key string is built per message. */
-  private readonly deliveries = new Map<string, Map<string, DeliveryTally>>();
-  private readonly publishes = new Map<string, PublishTally>();
+  /** Per connection, queue -> pattern -> tally: no key string is built per message. */
+  private readonly deliveries: Array<Map<string, Map<string, DeliveryTally>>> = [];
+  /** Per connection, topic -> tally. */
+  private readonly publishes: Array<Map<string, PublishTally>> = [];
 
   /** `promClient` is the loaded prom-client module (typed loosely so that these declarations never need prom-client). */
   constructor(promClient: object, registry: MetricsRegistry | undefined, sources: MetricsSources) {
     const prom = promClient as typeof PromClient;
     this.registry = registry ?? prom.register;
     const reg = this.registry as unknown as PromClient.Registry;
-    const labelNames = ['transport', 'queue', 'topic'] as const;
+    const labelNames = ['connection', 'transport', 'queue', 'topic'] as const;
     this.counted(
       metric(reg, prom.Counter, {
         name: 'messaging_messages_received_total',
@@ -110,27 +120,29 @@ export class MessagingMetrics implements OnModuleDestroy {
       metric(reg, prom.Counter, {
         name: 'messaging_messages_published_total',
         help: 'Emits by outcome: success, failure, unknown (no answer from the broker)',
-        labelNames: ['transport', 'topic', 'outcome'],
+        labelNames: ['connection', 'transport', 'topic', 'outcome'],
       }),
       (counter) => {
-        for (const t of this.publishes.values())
+        for (const t of this.publishTallies())
           for (const outcome of ['success', 'failure', 'unknown'] as const)
             if (t[outcome] > 0) counter.inc({ ...t.labels, outcome }, take(t, outcome));
       },
     );
-    const queueDepths = sources.queueDepths;
-    if (queueDepths) {
+    if (sources.queueDepths) {
       const depth = metric(reg, prom.Gauge, {
         name: 'messaging_queue_depth',
         help: 'Messages ready in the queue (SQS: ApproximateNumberOfMessages), read from the broker when scraped',
-        labelNames: ['transport', 'queue'],
+        labelNames: ['connection', 'transport', 'queue'],
       });
+      this.depth = depth;
       this.detachers.push(
         collectInto(depth, async (gauge) => {
-          for (const d of await queueDepths()) {
-            gauge.set({ transport: sources.transport, queue: d.queue }, d.messages);
-            if (d.deadLetterQueue !== undefined && d.deadLetterMessages !== undefined)
-              gauge.set({ transport: sources.transport, queue: d.deadLetterQueue }, d.deadLetterMessages);
+          for (const { labels, read } of this.depthSources) {
+            for (const d of await read()) {
+              gauge.set({ ...labels, queue: d.queue }, d.messages);
+              if (d.deadLetterQueue !== undefined && d.deadLetterMessages !== undefined)
+                gauge.set({ ...labels, queue: d.deadLetterQueue }, d.deadLetterMessages);
+            }
           }
         }),
       );
@@ -145,24 +157,38 @@ export class MessagingMetrics implements OnModuleDestroy {
       reg,
       'messaging_publish_duration_seconds',
       'Time from emit to the broker accepting (or refusing) the message, in seconds',
-      ['transport', 'topic'],
+      ['connection', 'transport', 'topic'],
     );
     this.connected = metric(reg, prom.Gauge, {
       name: 'messaging_broker_connected',
       help: '1 while the broker connection is up, else 0',
-      labelNames: ['transport'],
+      labelNames: ['connection', 'transport'],
     });
-    const { transport } = sources;
+    this.attach(sources);
+  }
+
+  /**
+   * Counts one more connection's deliveries, emits and status under its `connection` label (a named connection's,
+   * attached by the default MessagingModule once the app's modules exist); its queue depths only when the default
+   * connection's metrics read depths too.
+   */
+  attach(sources: MetricsSources): void {
+    const labels = { connection: sources.connection, transport: sources.transport };
+    const deliveries = new Map<string, Map<string, DeliveryTally>>();
+    const publishes = new Map<string, PublishTally>();
+    this.deliveries.push(deliveries);
+    this.publishes.push(publishes);
     this.detachers.push(
       sources.deliveries.addDeliveryListener({
-        received: (queue, pattern) => this.onReceived(transport, queue, pattern),
-        settled: (queue, pattern, action, durationMs) => this.onSettled(transport, queue, pattern, action, durationMs),
+        received: (queue, pattern) => this.onReceived(deliveries, labels, queue, pattern),
+        settled: (queue, pattern, action, durationMs) => this.onSettled(deliveries, labels, queue, pattern, action, durationMs),
       }),
       sources.publishes.addPublishListener({
-        published: (topic, outcome, durationMs) => this.onPublished(transport, topic, outcome, durationMs),
+        published: (topic, outcome, durationMs) => this.onPublished(publishes, labels, topic, outcome, durationMs),
       }),
     );
-    this.subscriptions.push(sources.status$.subscribe((status) => this.connected.set({ transport }, status === 'connected' ? 1 : 0)));
+    this.subscriptions.push(sources.status$.subscribe((status) => this.connected.set(labels, status === 'connected' ? 1 : 0)));
+    if (this.depth && sources.queueDepths) this.depthSources.push({ labels, read: sources.queueDepths });
   }
 
   /** Hands what was counted since the last scrape to prom-client, then leaves the registry's metrics for good. */
@@ -181,14 +207,21 @@ export class MessagingMetrics implements OnModuleDestroy {
     this.finalFlushes.push(() => flush(target));
   }
 
-  private onReceived(transport: TransportName, queue: string, pattern: string | undefined): void {
-    const t = this.tallyOf(transport, queue, pattern);
+  private onReceived(tallies: DeliveryTallies, labels: ConnectionLabels, queue: string, pattern: string | undefined): void {
+    const t = this.tallyOf(tallies, labels, queue, pattern);
     t.received++;
     t.inFlight++;
   }
 
-  private onSettled(transport: TransportName, queue: string, pattern: string | undefined, action: SettledAction, durationMs: number): void {
-    const t = this.tallyOf(transport, queue, pattern);
+  private onSettled(
+    tallies: DeliveryTallies,
+    labels: ConnectionLabels,
+    queue: string,
+    pattern: string | undefined,
+    action: SettledAction,
+    durationMs: number,
+  ): void {
+    const t = this.tallyOf(tallies, labels, queue, pattern);
     if (action === 'ack') t.success++;
     else if (action === 'retry') t.retry++;
     else t.deadLetter++;
@@ -196,28 +229,38 @@ export class MessagingMetrics implements OnModuleDestroy {
     t.duration.observe(durationMs / 1000);
   }
 
-  private onPublished(transport: TransportName, topic: string, outcome: PublishEvent['outcome'], durationMs: number): void {
-    let t = this.publishes.get(topic);
+  private onPublished(
+    tallies: Map<string, PublishTally>,
+    connection: ConnectionLabels,
+    topic: string,
+    outcome: PublishEvent['outcome'],
+    durationMs: number,
+  ): void {
+    let t = tallies.get(topic);
     if (!t) {
-      const labels = { transport, topic };
+      const labels = { ...connection, topic };
       t = { labels, success: 0, failure: 0, unknown: 0, duration: this.publishDuration.tally(labels) };
-      this.publishes.set(topic, t);
+      tallies.set(topic, t);
     }
     t[outcome]++;
     t.duration.observe(durationMs / 1000);
   }
 
   private *deliveryTallies(): Iterable<DeliveryTally> {
-    for (const byPattern of this.deliveries.values()) yield* byPattern.values();
+    for (const tallies of this.deliveries) for (const byPattern of tallies.values()) yield* byPattern.values();
   }
 
-  private tallyOf(transport: TransportName, queue: string, pattern: string | undefined): DeliveryTally {
+  private *publishTallies(): Iterable<PublishTally> {
+    for (const tallies of this.publishes) yield* tallies.values();
+  }
+
+  private tallyOf(tallies: DeliveryTallies, connection: ConnectionLabels, queue: string, pattern: string | undefined): DeliveryTally {
     const topic = pattern ?? UNMATCHED_TOPIC;
-    let byPattern = this.deliveries.get(queue);
-    if (!byPattern) this.deliveries.set(queue, (byPattern = new Map()));
+    let byPattern = tallies.get(queue);
+    if (!byPattern) tallies.set(queue, (byPattern = new Map()));
     let t = byPattern.get(topic);
     if (!t) {
-      const labels = { transport, queue, topic };
+      const labels = { ...connection, queue, topic };
       t = { labels, received: 0, success: 0, retry: 0, deadLetter: 0, inFlight: 0, duration: this.duration.tally(labels) };
       byPattern.set(topic, t);
     }

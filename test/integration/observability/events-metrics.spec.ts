@@ -139,7 +139,7 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
       [bad, 2, 0, 1, 1],
     ];
     for (const [topic, received, success, retry, deadLetter] of expectations) {
-      const labels = { transport, queue: queueOf(topic), topic };
+      const labels = { connection: 'default', transport, queue: queueOf(topic), topic };
       expect([topic, sample(exposition, 'messaging_messages_received_total', labels)]).toEqual([topic, received]);
       for (const [outcome, count] of [
         ['success', success],
@@ -165,13 +165,16 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
       [flaky, 1],
       [bad, 1],
     ] as const) {
-      expect([topic, sample(exposition, 'messaging_messages_published_total', { transport, topic, outcome: 'success' })]).toEqual([
+      expect([
+        topic,
+        sample(exposition, 'messaging_messages_published_total', { connection: 'default', transport, topic, outcome: 'success' }),
+      ]).toEqual([topic, count]);
+      expect([topic, sample(exposition, 'messaging_publish_duration_seconds_count', { connection: 'default', transport, topic })]).toEqual([
         topic,
         count,
       ]);
-      expect([topic, sample(exposition, 'messaging_publish_duration_seconds_count', { transport, topic })]).toEqual([topic, count]);
     }
-    expect(sample(exposition, 'messaging_broker_connected', { transport })).toBe(1);
+    expect(sample(exposition, 'messaging_broker_connected', { connection: 'default', transport })).toBe(1);
     // nothing else was counted
     const handledLines = exposition.split('\n').filter((l) => l.startsWith('messaging_messages_handled_total{'));
     expect(handledLines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)).toBe(6);
@@ -205,7 +208,8 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
       async () => {
         exposition = (await http!.get('/metrics')).text;
         return (
-          sample(exposition, 'messaging_queue_depth', { transport, queue }) === 0 && depthLines(exposition).some((l) => l.endsWith(' 3'))
+          sample(exposition, 'messaging_queue_depth', { connection: 'default', transport, queue }) === 0 &&
+          depthLines(exposition).some((l) => l.endsWith(' 3'))
         );
       },
       { timeoutMs: 15_000, intervalMs: 200, what: 'the queue to read 0 and its dead-letter queue 3' },
@@ -234,7 +238,7 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
     const received = events.filter((e) => e.type === 'received');
     expect(received).toEqual([expect.objectContaining({ messageId: (deadLettered as { messageId: string }).messageId })]);
     const exposition = (await http.get('/metrics')).text;
-    const labels = { transport, queue: (deadLettered as { queue: string }).queue, topic: '(no handler)' };
+    const labels = { connection: 'default', transport, queue: (deadLettered as { queue: string }).queue, topic: '(no handler)' };
     expect(sample(exposition, 'messaging_messages_handled_total', { ...labels, outcome: 'dead_letter' })).toBe(1);
     expect(sample(exposition, 'messaging_handlers_in_flight', labels)).toBe(0);
   });
@@ -252,7 +256,16 @@ describe.each(transports)('events$ and /metrics over %s', (_name, transport, opt
       ),
     ).rejects.toThrow('attribute "bad"');
     const exposition = (await http.get('/metrics')).text;
-    expect(sample(exposition, 'messaging_messages_published_total', { transport, topic: `${base}-t`, outcome: 'failure' })).toBe(1);
-    expect(sample(exposition, 'messaging_messages_published_total', { transport, topic: '', outcome: 'failure' })).toBe(1);
+    expect(
+      sample(exposition, 'messaging_messages_published_total', {
+        connection: 'default',
+        transport,
+        topic: `${base}-t`,
+        outcome: 'failure',
+      }),
+    ).toBe(1);
+    expect(
+      sample(exposition, 'messaging_messages_published_total', { connection: 'default', transport, topic: '', outcome: 'failure' }),
+    ).toBe(1);
   });
 });

@@ -45,6 +45,7 @@ describe('metrics tallied outside prom-client', () => {
         deliveries,
         publishes,
         sources: {
+          connection: 'default',
           transport: 'amqp' as const,
           deliveries: { addDeliveryListener: (l: DeliveryListener) => deliveries.add(l) },
           publishes: { addPublishListener: (l: PublishListener) => publishes.add(l) },

@@ -24,6 +24,7 @@ const RECORDS: OptionRecords = OPTIONS;
  * fails when an option gets a record without a sample here.
  */
 const SAMPLES: Record<string, Record<string, unknown>> = {
+  name: { name: 'partner' },
   transport: {},
   serviceName: {},
   topicPrefix: { topicPrefix: 'prod-' },
@@ -52,6 +53,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   protoClass: { protoClass: Person },
   exchange: { exchange: 'events' },
   queue: { queue: 'orders' },
+  connection: { connection: 'partner' },
   snsSqs: { snsSqs: { region: 'eu-west-1', waitTimeSeconds: 1 } },
   amqp: { amqp: { url: 'amqp://127.0.0.1:5672', prefetch: 5 } },
 };

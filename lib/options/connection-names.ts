@@ -1,0 +1,23 @@
+import { MessagingOptionsError } from '../errors.js';
+
+/** The name of the unnamed `MessagingModule.forRoot`: handlers without a `connection` extra consume through it. */
+export const DEFAULT_CONNECTION = 'default';
+
+const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const CONNECTION_NAME_RULE = 'must be 1-63 letters, digits, "-" or "_", starting with a letter or digit';
+
+/** A handler's `connection` extra: the name of a connection (`'default'` is the unnamed one). */
+export function checkConnectionChoice(value: unknown, option: string): void {
+  if (typeof value !== 'string' || !CONNECTION_NAME.test(value)) throw new MessagingOptionsError(option, CONNECTION_NAME_RULE, value);
+}
+
+/** `MessagingModule.forRoot({ name })`: a connection name other than the unnamed one's. */
+export function checkConnectionName(value: unknown, option: string): void {
+  checkConnectionChoice(value, option);
+  if (value === DEFAULT_CONNECTION)
+    throw new MessagingOptionsError(
+      option,
+      `'${DEFAULT_CONNECTION}' is the unnamed connection's name: leave name out for the default connection, or choose another name`,
+      value,
+    );
+}
