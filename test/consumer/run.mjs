@@ -317,9 +317,9 @@ async function main() {
     console.log(
       `packed ${packed.tarball}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(1)} kB (${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked)`,
     );
-    const outside = packed.files.filter((f) => !/^(dist\/(esm|cjs)\/|README\.md$|LICENSE$|package\.json$)/.test(f));
+    const outside = packed.files.filter((f) => !/^(dist\/(esm|cjs)\/|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(f));
     if (outside.length > 0)
-      throw new Failure(`the tarball holds files beyond dist, README, LICENSE and package.json: ${outside.join(', ')}`);
+      throw new Failure(`the tarball holds files beyond dist, README, CHANGELOG, LICENSE and package.json: ${outside.join(', ')}`);
     const groups = new Map();
     for (const f of packed.files) {
       const group = f.startsWith('dist/') ? f.split('/').slice(0, 2).join('/') + '/' : f;
