@@ -11,7 +11,7 @@ import type {
   QueuePlan,
   RejectionListener,
 } from '../transport/broker.js';
-import { rejectionOutcome, settle, settleFailedMove, truncateReason, type Settlement } from '../transport/settlement.js';
+import { DEAD_LETTER_MOVE, rejectionOutcome, settle, settleFailedMove, truncateReason, type Settlement } from '../transport/settlement.js';
 import { logDeadLettered, logSettledFailure, type SettledMessage } from '../transport/settlement-log.js';
 import { InFlightCount } from '../transport/in-flight-count.js';
 import { type AmqpConnection, type AmqpModel } from './connection.js';
@@ -24,8 +24,6 @@ import { UnencodableMessageError, type AmqpPublisher } from './publisher.js';
 import { republishProperties, withoutLargeHeaders } from './republish.js';
 import { declareTopology, renewPerProcessQueues } from './declare.js';
 import { retryQueueOptions } from './queue-arguments.js';
-
-const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const;
 
 /** Messages whose move failed and went back to the queue, remembered so their receive count still advances. */
 const MAX_REMEMBERED_FAILURES = 10_000;

@@ -4,7 +4,7 @@ import type { QueuePlan } from '../transport/broker.js';
 import { checkFilterPolicies } from './filtered-handler.js';
 import { retryQueueName, routingKeyOf } from './naming.js';
 
-const MAX_NAME_BYTES = 255;
+export const MAX_NAME_BYTES = 255;
 
 /** Names RabbitMQ would refuse, reported at startup with the option that produced them. No I/O. */
 export function validatePlans(queues: readonly QueuePlan[], options: ResolvedMessagingOptions): void {

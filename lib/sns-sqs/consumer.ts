@@ -18,7 +18,7 @@ import type {
   QueuePlan,
   RejectionListener,
 } from '../transport/broker.js';
-import { rejectionOutcome, settle, settleFailedMove, type Settlement } from '../transport/settlement.js';
+import { DEAD_LETTER_MOVE, rejectionOutcome, settle, settleFailedMove, type Settlement } from '../transport/settlement.js';
 import {
   brokerDeadLettering,
   logDeadLettered,
@@ -62,7 +62,6 @@ interface Held {
 
 const RECEIVE_ERROR_BACKOFF_MS = { initial: 200, max: 20_000 };
 const ALL_MESSAGE_ATTRIBUTES = ['All'];
-const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const;
 /** A queue fed by wildcard subscriptions may see many topics: past this many, topic names are worked out per message. */
 const MAX_REMEMBERED_TOPICS = 1000;
 

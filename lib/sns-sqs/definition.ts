@@ -13,10 +13,7 @@ export const snsSqsTransport: TransportDefinition = {
   queueNames: {
     // SQS allows 80 characters; 75 leaves room for the `.fifo` the broker appends
     generatedNameMax: 75,
-    tomodachiQueueName(input) {
-      const name = tomodachiSqsQueueName(input);
-      return input.fifo ? name.slice(0, -'.fifo'.length) : name;
-    },
+    tomodachiQueueName: (input) => tomodachiSqsQueueName({ ...input, fifo: false }),
     deadLetterQueueName: sqsDeadLetterQueueNameOf,
     isFifoQueueName: (name) => name.endsWith('.fifo'),
   },

@@ -196,17 +196,22 @@ export class SnsSqsProvisioner {
    * gives the topics the queue policy lets send; it is called once the queues were looked up (their ARNs tell the
    * account, so the topics are found without listing them).
    */
-  async ensurePlannedQueue(plan: QueuePlan, feedingTopics: () => Promise<string[]> = async () => []): Promise<EnsuredQueue> {
+  /** `existing`: the queue as the caller already looked it up (null: it does not exist); looked up here when omitted. */
+  async ensurePlannedQueue(
+    plan: QueuePlan,
+    feedingTopics: () => Promise<string[]> = async () => [],
+    existing?: FoundQueue | null,
+  ): Promise<EnsuredQueue> {
     const dlqName = sqsDeadLetterQueueName(plan);
     const deadLetter = dlqName ? await this.ensureQueue(dlqName, plan.fifo, deadLetterQueueAttributes(this.options)) : undefined;
     const name = queueName(plan);
     const desired = mainQueueAttributes(plan, this.options, deadLetter?.queue.arn);
-    const existing = await this.lookup.findQueue(name);
+    const found = existing !== undefined ? existing : await this.lookup.findQueue(name);
     const topicArns = await feedingTopics();
     // a queue no topic feeds yet (a wildcard pattern without matches) gets no policy
     const policy = topicArns.length > 0 ? (arn: string) => queuePolicy(arn, topicArns) : undefined;
-    const queue = existing
-      ? await this.updateQueue(existing, desired, policy)
+    const queue = found
+      ? await this.updateQueue(found, desired, policy)
       : await this.createQueue(
           name,
           plan.fifo,

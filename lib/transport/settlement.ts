@@ -68,6 +68,9 @@ export function rejectionOutcome(cause: RejectionCause, reason: string): Deliver
  */
 export type FailedMove = { to: 'dead-letter' } | { to: 'retry'; reason: string; error: string; permanent: boolean };
 
+/** The failed move to the dead-letter queue (it carries nothing else). */
+export const DEAD_LETTER_MOVE = { to: 'dead-letter' } as const satisfies FailedMove;
+
 /** The least a message whose move failed stays away: a broker that refuses the move is not asked again at once. */
 export const MIN_REQUEUE_DELAY_SECONDS = 1;
 

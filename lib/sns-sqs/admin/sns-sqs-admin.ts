@@ -102,7 +102,7 @@ export class SnsSqsAdmin implements AdminBackend {
       if (differences.length > 0) throw new AdminConflictError(full, differences.join('; '));
       return { name: full, url: existing.url, arn: existing.arn, created: false };
     }
-    const { queue } = await this.provisioner.ensurePlannedQueue(plan);
+    const { queue } = await this.provisioner.ensurePlannedQueue(plan, undefined, null);
     return { name: full, url: queue.url, arn: queue.arn, created: true };
   }
 
@@ -142,8 +142,8 @@ export class SnsSqsAdmin implements AdminBackend {
   async createTopic(topic: string, options: Admin.CreateTopicOptions): Promise<Admin.CreatedResource> {
     const name = topicName(this.options.topicPrefix, topic, options.fifo === true);
     checkSnsTopicName(name, topic);
-    const existing = (await this.topics.list()).find((arn) => arn.endsWith(`:${name}`));
-    if (existing) return { name, arn: existing, created: false };
+    const existing = await this.provisioner.lookup.findTopic(name);
+    if (existing) return { name, arn: existing.arn, created: false };
     return { name, arn: await this.provisioner.createTopic(name, options.fifo === true), created: true };
   }
 
