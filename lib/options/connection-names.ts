@@ -3,6 +3,11 @@ import { MessagingOptionsError } from '../errors.js';
 /** The name of the unnamed `MessagingModule.forRoot`: handlers without a `connection` extra consume through it. */
 export const DEFAULT_CONNECTION = 'default';
 
+/** Whether a handler's `connection` extra (unset or `'default'`) chooses the unnamed connection. */
+export function isDefaultConnection(connection: unknown): boolean {
+  return connection === undefined || connection === DEFAULT_CONNECTION;
+}
+
 const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const CONNECTION_NAME_RULE = 'must be 1-63 letters, digits, "-" or "_", starting with a letter or digit';
 

@@ -57,7 +57,7 @@ const METRICS_OPTIONS = sectionRecords<MetricsOptions>()({
   },
 });
 
-export const LARGE_PAYLOAD_OPTIONS = sectionRecords<LargePayloadOptions>()({
+const LARGE_PAYLOAD_OPTIONS = sectionRecords<LargePayloadOptions>()({
   bucket: {
     scope: 'module',
     required: true,
@@ -242,7 +242,7 @@ const RECONNECT_DELAY_OPTIONS = sectionRecords<NonNullable<AmqpOptions['reconnec
   },
 });
 
-export const AMQP_OPTIONS = sectionRecords<AmqpOptions>()({
+const AMQP_OPTIONS = sectionRecords<AmqpOptions>()({
   url: {
     scope: 'module',
     default: 'amqp://guest:guest@127.0.0.1:5672',

@@ -13,6 +13,8 @@ import { isPlainObject } from './rules.js';
 
 const MODULE_SCOPES: OptionScope[] = ['module', 'both'];
 const SUBSCRIPTION_SCOPES: OptionScope[] = ['subscription', 'both'];
+const MODULE_OPTION_NAMES = namesOf(OPTIONS, ...MODULE_SCOPES);
+const SUBSCRIPTION_OPTION_NAMES = namesOf(OPTIONS, ...SUBSCRIPTION_SCOPES);
 
 /**
  * Checks module options against their records (lib/options/option-records.ts) and fills in defaults; throws
@@ -20,7 +22,7 @@ const SUBSCRIPTION_SCOPES: OptionScope[] = ['subscription', 'both'];
  */
 export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
   if (!isPlainObject(options)) throw new MessagingOptionsError('options', 'must be an object', options);
-  rejectUnknownKeys(options, namesOf(OPTIONS, ...MODULE_SCOPES), '', 'option');
+  rejectUnknownKeys(options, MODULE_OPTION_NAMES, '', 'option');
   checkValues(options, OPTIONS, MODULE_SCOPES, (key) => key, options);
   checkHonoured(options, OPTIONS, MODULE_SCOPES, options.transport, (key) => key);
   const { snsSqs: snsSqsOption, amqp: amqpOption, ...topLevel } = options;
@@ -42,7 +44,7 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
 /** Checks one handler's `@EventPattern` extras against their records; `where` names the handler in the error. */
 export function checkSubscriptionExtras(extras: Record<string, unknown>, where: string): SubscriptionExtras {
   const name = extraName(where);
-  rejectUnknownKeys(extras, namesOf(OPTIONS, ...SUBSCRIPTION_SCOPES), name(''), 'subscription option');
+  rejectUnknownKeys(extras, SUBSCRIPTION_OPTION_NAMES, name(''), 'subscription option');
   checkValues(extras, OPTIONS, SUBSCRIPTION_SCOPES, name);
   checkQueueOnly(extras, name);
   return extras as SubscriptionExtras;

@@ -1,6 +1,6 @@
 import type { ModulesContainer } from '@nestjs/core';
 import type { MessageHandler } from '@nestjs/microservices';
-import { DEFAULT_CONNECTION } from '../options/connection-names.js';
+import { isDefaultConnection } from '../options/connection-names.js';
 import { patternHandlers } from './pattern-handlers.js';
 
 /**
@@ -14,8 +14,7 @@ export function controllerHandlers(modules: ModulesContainer | undefined): Map<s
   if (!modules) return handlers;
   for (const { pattern: recorded } of patternHandlers(modules)) {
     if (recorded.transport !== undefined) continue;
-    const connection: unknown = recorded.extras?.connection;
-    if (connection !== undefined && connection !== DEFAULT_CONNECTION) continue;
+    if (!isDefaultConnection(recorded.extras.connection)) continue;
     const { isEvent: isEventHandler, extras } = recorded;
     for (const pattern of recorded.patterns) {
       const key = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);

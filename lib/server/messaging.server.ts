@@ -12,7 +12,7 @@ import { ConnectionStartError, MessagingError, MessagingOptionsError } from '../
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { DEFAULT_CONNECTION } from '../options/connection-names.js';
+import { DEFAULT_CONNECTION, isDefaultConnection } from '../options/connection-names.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
@@ -20,7 +20,7 @@ import { createDeliveryDispatcher, type ResolvedRoute } from './delivery-dispatc
 import { knownGlobalFilters, planFastPaths } from './handler-fast-path.js';
 import { handlerNames } from './handler-names.js';
 import { AttachmentWatch } from './nest-internals.js';
-import { planQueues } from './subscription-planner.js';
+import { planQueues, type HandlerNameOf } from './subscription-planner.js';
 import { controllerHandlers } from './controller-handlers.js';
 import { MessagingConnection, namedConnections } from './messaging-connection.js';
 import type { MessagingTopology } from '../topology/topology.types.js';
@@ -74,9 +74,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    * connection's handlers (several event handlers of one pattern on one connection are chained, as Nest chains them).
    */
   addHandler(pattern: any, callback: MessageHandler, isEventHandler = false, extras: Record<string, any> = {}): void {
-    const connection: unknown = extras.connection;
-    if (connection === undefined || connection === DEFAULT_CONNECTION) return super.addHandler(pattern, callback, isEventHandler, extras);
-    const key = String(connection);
+    if (isDefaultConnection(extras.connection)) return super.addHandler(pattern, callback, isEventHandler, extras);
+    const key = String(extras.connection);
     const handlers = this.namedHandlers.get(key) ?? new Map<string, MessageHandler>();
     this.namedHandlers.set(key, handlers);
     callback.isEventHandler = isEventHandler;
@@ -159,8 +158,9 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       const nest = { modules: this.modules, appConfig: this.appConfig, adapterHost: this.adapterHost, watch: this.attachment };
       const fastPaths = planFastPaths(nest);
       const failureScope = knownGlobalFilters(nest);
+      const names = handlerNames(this.modules);
       const planned = this.handlersByConnection().map(({ connection, handlers }) => {
-        const queues = this.planHandlers(handlers, connection);
+        const queues = this.planHandlers(handlers, names, connection);
         connection.broker.validate(queues.map((q) => q.plan));
         return { connection, queues };
       });
@@ -229,7 +229,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    */
   describeTopology(): MessagingTopology {
     const handlers = this.messageHandlers.size > 0 ? this.messageHandlers : controllerHandlers(this.modules);
-    const queues = this.planHandlers(handlers);
+    const queues = this.planHandlers(handlers, handlerNames(this.modules));
     return this.transport.describeTopology(
       queues.map((q) => q.plan),
       this.options,
@@ -237,9 +237,9 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails planning. */
-  private planHandlers(handlers: Map<string, MessageHandler>, connection: MessagingConnection = this.ownConnection) {
+  private planHandlers(handlers: Map<string, MessageHandler>, names: HandlerNameOf, connection: MessagingConnection = this.ownConnection) {
     const { options, transport, identity } = connection;
-    return planQueues(handlers, options, transport.queueNames, identity.uuid, handlerNames(this.modules));
+    return planQueues(handlers, options, transport.queueNames, identity.uuid, names);
   }
 
   /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */
