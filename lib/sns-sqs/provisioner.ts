@@ -219,7 +219,7 @@ export class SnsSqsProvisioner {
           policy,
           plan.competing ? userTags(this.options) : { ...userTags(this.options), ...this.perProcessTags() },
         );
-    return { queue, created: !existing, deadLetter, topicArns };
+    return { queue, created: !found, deadLetter, topicArns };
   }
 
   /**
