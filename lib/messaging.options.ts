@@ -246,6 +246,12 @@ export interface SubscriptionExtras {
   /** The connection (`MessagingModule.forRoot({ name })`) this handler consumes through; unset: the default one. */
   connection?: string;
   /**
+   * Subscribe to this SNS topic of another account or region (`arn:aws:sns:<region>:<account>:<name>`) instead of
+   * topicPrefix + pattern. The queue is created in the handler's connection; the topic is never created or changed,
+   * so its owner must allow `sns:Subscribe` (see the README). The pattern still names the handler.
+   */
+  topicArn?: string;
+  /**
    * Consume this existing queue instead of subscribing: a name (queueNamePrefix is added), an SQS queue URL or an SQS
    * queue ARN (AMQP: a name). No topic, subscription or binding is created and none of the queue's attributes is
    * changed; bodies may be SNS notifications, tomodachi `sqs_send_message` bodies or bare envelopes. Excludes the

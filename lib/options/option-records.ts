@@ -1,5 +1,6 @@
 import type { AmqpOptions, LargePayloadOptions, MetricsOptions, SnsSqsOptions } from '../messaging.options.js';
 import { checkConnectionChoice, checkConnectionName } from './connection-names.js';
+import { checkTopicArn } from '../naming/topic-arn.js';
 import { sectionRecords, topLevelRecords } from './option-record.js';
 import { boolean, custom, integer, nonEmptyString, number, object, oneOf, string, zeroOr } from './rules.js';
 import {
@@ -593,6 +594,28 @@ export const OPTIONS = topLevelRecords({
       default: "`'default'`",
       meaning:
         'the connection (`MessagingModule.forRoot({ name })`) this handler consumes through; one that the app does not have fails at startup',
+    },
+  },
+  topicArn: {
+    scope: 'subscription',
+    rule: custom(checkTopicArn),
+    alongside: (extras) => {
+      const fifoTopic = String(extras.topicArn).endsWith('.fifo');
+      if (fifoTopic !== (extras.fifo === true))
+        return fifoTopic
+          ? 'names a FIFO topic (.fifo): set fifo: true as well, so that the queue is a FIFO queue'
+          : 'names a standard topic: SNS does not deliver a standard topic to a FIFO queue; remove fifo: true';
+      if (extras.competing === false)
+        return "cannot be used with competing: false: the orphan sweep could not remove a dead process's subscription to another account's topic; use a competing queue";
+      return undefined;
+    },
+    transports: SNS_SQS,
+    instead: { amqp: 'AMQP has no topic ARNs: bind on an exchange of the connection (exchange), or add a connection to that broker' },
+    notWithQueue: true,
+    doc: {
+      default: '—',
+      meaning:
+        "subscribe the handler's queue to this SNS topic of another account or region instead of topicPrefix + pattern: the queue is made in the handler's connection, its policy lets only this topic send, the topic itself is never created or changed; see [Cross-account and cross-region topics](#cross-account-and-cross-region-topics)",
     },
   },
   queue: {

@@ -92,7 +92,15 @@ function queuePlanFor(
     retryBackoff: options.retryBackoff,
     concurrency: extras.concurrency ?? options.concurrency,
     ...(fifo ? fifoSettings(extras) : {}),
-    subscriptions: [{ pattern, filterPolicy: extras.filterPolicy, filterPolicyScope: extras.filterPolicyScope, exchange: extras.exchange }],
+    subscriptions: [
+      {
+        pattern,
+        filterPolicy: extras.filterPolicy,
+        filterPolicyScope: extras.filterPolicyScope,
+        exchange: extras.exchange,
+        ...(extras.topicArn !== undefined ? { topicArn: extras.topicArn } : {}),
+      },
+    ],
   };
 }
 

@@ -57,6 +57,13 @@ interface CallContext {
   requestTimeout: number;
 }
 
+/** The caller's credentials are valid but a policy (IAM, or the resource's own) refused the call. */
+export function isAccessDenied(error: unknown): boolean {
+  const e = (error ?? {}) as AwsErrorShape;
+  const kind = `${e.name ?? ''} ${e.code ?? ''}`;
+  return ACCESS_DENIED.test(kind) || (e.$metadata?.httpStatusCode === 403 && !BAD_CREDENTIALS.test(kind));
+}
+
 /** What went wrong with an SNS/SQS call and what to check, in words an operator can act on. */
 export function explainAwsError(error: unknown, call: CallContext): { detail: string; hint: string } {
   const e = (error ?? {}) as AwsErrorShape;
@@ -89,7 +96,7 @@ export function explainAwsError(error: unknown, call: CallContext): { detail: st
   if (code && /^E[A-Z]+$/.test(code))
     return { detail: `network error ${code}: ${e.message ?? ''}${tried}`, hint: `Check the network path to ${call.endpoint}` };
   const message = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-  if (ACCESS_DENIED.test(kind) || (e.$metadata?.httpStatusCode === 403 && !BAD_CREDENTIALS.test(kind))) {
+  if (isAccessDenied(error)) {
     return {
       detail: message,
       hint: `Check that the IAM policy of these credentials allows ${call.service}:${call.action} on this resource`,

@@ -128,6 +128,8 @@ export class SqsConsumer {
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
     this.invalidAttribute = attributeWarnings(logger, settings.plan.name);
+    // a topic subscribed by ARN (another account's) routes to the handler's pattern, whatever the topic is called
+    for (const sub of settings.plan.subscriptions) if (sub.topicArn !== undefined) this.topics.set(sub.topicArn, sub.pattern);
     // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
     this.maxPolls = Math.ceil(settings.plan.concurrency / MAX_BATCH_ENTRIES);
     // Every outstanding call (receives, settles of running handlers, backoff sleeps) listens on these signals.
@@ -426,7 +428,7 @@ export class SqsConsumer {
     }
   }
 
-  /** deliveryTopicOfArn, remembered per ARN. */
+  /** deliveryTopicOfArn (a topic subscribed by ARN: its pattern), remembered per ARN. */
   private topicOf(topicArn: string): string {
     let topic = this.topics.get(topicArn);
     if (topic === undefined) {

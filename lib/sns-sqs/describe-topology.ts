@@ -38,7 +38,8 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
         tags,
       });
     }
-    const literal = plan.subscriptions.filter((sub) => !isWildcardPattern(sub.pattern));
+    const byArn = plan.subscriptions.filter((sub) => sub.topicArn !== undefined);
+    const literal = plan.subscriptions.filter((sub) => sub.topicArn === undefined && !isWildcardPattern(sub.pattern));
     for (const sub of plan.subscriptions.filter((s) => isWildcardPattern(s.pattern))) {
       const { filterPolicy } = subscriptionFilter(sub);
       wildcardSubscriptions.push({ queue: name, pattern: sub.pattern, ...(filterPolicy !== undefined ? { filterPolicy } : {}) });
@@ -62,7 +63,21 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
         perProcess: perProcessQueue,
       });
     }
-    const allowedTopics = [...new Set(topicNames)].sort();
+    // a topic of another account or region is its owner's: only the subscription and our queue policy are ours
+    for (const sub of byArn) {
+      const { filterPolicy, scope } = subscriptionFilter(sub);
+      subscriptions.push({
+        topic: sub.topicArn!.slice(sub.topicArn!.lastIndexOf(':') + 1),
+        topicArn: sub.topicArn,
+        queue: name,
+        pattern: sub.pattern,
+        ...(filterPolicy !== undefined ? { filterPolicy, filterPolicyScope: scope } : {}),
+        rawMessageDelivery: false,
+        perProcess: perProcessQueue,
+      });
+    }
+    const foreignArns = byArn.map((sub) => sub.topicArn!);
+    const allowedTopics = [...new Set([...topicNames, ...foreignArns])].sort();
     queues.push({
       name,
       role: 'main',
@@ -76,7 +91,7 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
         allowedTopics,
         document: queuePolicy(
           arnPlaceholder('queue', name),
-          allowedTopics.map((t) => arnPlaceholder('topic', t)),
+          allowedTopics.map((t) => (foreignArns.includes(t) ? t : arnPlaceholder('topic', t))),
         ),
       },
     });

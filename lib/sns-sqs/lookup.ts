@@ -1,5 +1,7 @@
 import {
+  ListSubscriptionsCommand,
   ListSubscriptionsByTopicCommand,
+  SNSClient,
   ListTagsForResourceCommand,
   ListTopicsCommand,
   GetTopicAttributesCommand,
@@ -10,7 +12,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
 import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
-import type { AwsClients } from './clients.js';
+import { awsClientConfig, type AwsClients } from './clients.js';
 import { sqsDeadLetterQueueName, queueName } from './naming.js';
 import type { ProvisionedQueue } from './provisioner.js';
 
@@ -34,6 +36,8 @@ export class SnsSqsLookup {
   private readonly closing = new AbortController();
   /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
   private snsArnBase?: string;
+  /** SNS clients for topics named by ARN (`topicArn`), one per region: SNS answers for a topic only in its region. */
+  private readonly regionalSns = new Map<string, SNSClient>();
 
   constructor(
     private readonly clients: AwsClients,
@@ -54,14 +58,26 @@ export class SnsSqsLookup {
   }
 
   /** The SQS endpoint, for error messages. */
-  async endpoint(service: 'sns' | 'sqs' = 'sqs'): Promise<string> {
-    const region = await this.clients[service].config.region().catch(() => undefined);
-    return endpointOf(service, this.options.snsSqs.endpoint, region);
+  async endpoint(service: 'sns' | 'sqs' = 'sqs', region?: string): Promise<string> {
+    const used = region ?? (await this.clients[service].config.region().catch(() => undefined));
+    return endpointOf(service, this.options.snsSqs.endpoint, used);
   }
 
   /** Ends every call still in flight (the broker is closing). */
   close(): void {
     this.closing.abort();
+    for (const client of this.regionalSns.values()) client.destroy();
+    this.regionalSns.clear();
+  }
+
+  /** The SNS client for calls about a topic named by ARN: the connection's settings, in the topic's region. */
+  private snsIn(region: string): SNSClient {
+    let client = this.regionalSns.get(region);
+    if (!client) {
+      client = new SNSClient(awsClientConfig({ ...this.options.snsSqs, region }));
+      this.regionalSns.set(region, client);
+    }
+    return client;
   }
 
   /** A topic by name, with its attributes; undefined when it does not exist. Read calls only. */
@@ -145,9 +161,11 @@ export class SnsSqsLookup {
     service: 'sns' | 'sqs',
     target: string,
     command: C,
-    options: { notFound?: 'pass'; abortSignal?: AbortSignal } = {},
+    options: { notFound?: 'pass'; abortSignal?: AbortSignal; regionOf?: string } = {},
   ): Promise<OutputOf<C>> {
-    const client = this.clients[service] as unknown as {
+    // `regionOf`: an SNS ARN (topic or subscription) whose region the call must go to
+    const region = options.regionOf === undefined ? undefined : options.regionOf.split(':')[3];
+    const client = (region ? this.snsIn(region) : this.clients[service]) as unknown as {
       send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>>;
     };
     try {
@@ -155,7 +173,7 @@ export class SnsSqsLookup {
     } catch (error) {
       if (options.notFound === 'pass' && isNotFound(error)) throw error;
       const action = command.constructor.name.replace(/Command$/, '');
-      const endpoint = await this.endpoint(service);
+      const endpoint = await this.endpoint(service, region);
       const { detail, hint } = explainAwsError(error, {
         service,
         action,
@@ -165,6 +183,36 @@ export class SnsSqsLookup {
       });
       throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
     }
+  }
+
+  /**
+   * The confirmed SQS subscription of `queueArn` to a topic named by ARN, which may belong to another account: read
+   * from this account's own subscriptions in the topic's region (ListSubscriptions), so the topic's owner need not
+   * allow anything beyond sns:Subscribe.
+   */
+  async findOwnSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await this.send(
+        'sns',
+        `(subscriptions in the region of ${topicArn})`,
+        new ListSubscriptionsCommand({ NextToken: token }),
+        {
+          regionOf: topicArn,
+        },
+      );
+      const found = page.Subscriptions?.find(
+        (s) =>
+          s.TopicArn === topicArn &&
+          s.Protocol === 'sqs' &&
+          s.Endpoint === queueArn &&
+          s.SubscriptionArn &&
+          s.SubscriptionArn !== 'PendingConfirmation',
+      );
+      if (found) return found.SubscriptionArn;
+      token = page.NextToken;
+    } while (token);
+    return undefined;
   }
 
   /** The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. */

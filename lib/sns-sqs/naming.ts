@@ -54,6 +54,12 @@ export function validateQueuePlans(queues: readonly QueuePlan[], topicPrefix: st
     const dlq = sqsDeadLetterQueueName(plan);
     if (dlq && plan.deadLetter) checkQueueName(dlq, plan.deadLetter.name, `${where}.deadLetterQueueName`, plan.fifo);
     for (const sub of plan.subscriptions) {
+      if (sub.topicArn !== undefined && /[*#]/.test(sub.pattern))
+        throw new MessagingOptionsError(
+          `@EventPattern('${sub.pattern}').topicArn`,
+          'names one topic, so the pattern that routes its messages to the handler may not hold wildcards (* or #)',
+          sub.topicArn,
+        );
       const name = topicName(topicPrefix, sub.pattern, plan.fifo);
       if (name.length > TOPIC_NAME_MAX) {
         throw new MessagingOptionsError(

@@ -16,6 +16,22 @@ export function queuePolicy(queueArn: string, topicArns: readonly string[]): str
   });
 }
 
+/**
+ * The statement a topic's owner adds to the topic policy so that the account of `queueArn` may subscribe that queue
+ * (and only that queue) to `topicArn`: what a refused cross-account subscribe asks for.
+ */
+export function subscribeGrant(topicArn: string, queueArn: string): string {
+  const [, partition, , , account] = queueArn.split(':');
+  return JSON.stringify({
+    Sid: `AllowSqsSubscribeFrom${account}`,
+    Effect: 'Allow',
+    Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+    Action: 'sns:Subscribe',
+    Resource: topicArn,
+    Condition: { StringEquals: { 'sns:Protocol': 'sqs', 'sns:Endpoint': queueArn } },
+  });
+}
+
 /** Compares two JSON documents (policies, redrive and filter policies) ignoring key order and number-vs-string. */
 export function sameJson(a: string | undefined, b: string | undefined): boolean {
   const left = canonical(a);

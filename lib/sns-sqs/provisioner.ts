@@ -20,12 +20,12 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import type { BrokerRedrive } from '../transport/settlement-log.js';
 import { MessagingError, ProvisioningError } from '../errors.js';
-import { isNotFound } from './aws-errors.js';
+import { isAccessDenied, isNotFound } from './aws-errors.js';
 import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
 import { sqsDeadLetterQueueName, queueName, topicName } from './naming.js';
-import { queuePolicy, sameJson } from './policy.js';
+import { queuePolicy, sameJson, subscribeGrant } from './policy.js';
 import {
   deadLetterQueueAttributes,
   fifoTopicAttributes,
@@ -142,14 +142,16 @@ export class SnsSqsProvisioner {
    */
   private logResources(plan: QueuePlan, topicState: (topic: string) => string, queueState: string, deadLetterState?: string): void {
     const name = queueName(plan);
+    const owned = plan.subscriptions.filter((s) => s.topicArn === undefined);
     const created = [
       queueState,
       deadLetterState,
-      ...plan.subscriptions.map((s) => topicState(topicName(this.options.topicPrefix, s.pattern, plan.fifo))),
+      ...owned.map((s) => topicState(topicName(this.options.topicPrefix, s.pattern, plan.fifo))),
     ].includes('created');
     if (this.announced.has(name) && !created) return;
     this.announced.add(name);
     const topics = plan.subscriptions.map((s) => {
+      if (s.topicArn !== undefined) return `${s.topicArn} (subscribed by ARN)`;
       const topic = topicName(this.options.topicPrefix, s.pattern, plan.fifo);
       return `${topic} (${topicState(topic)})`;
     });
@@ -176,7 +178,7 @@ export class SnsSqsProvisioner {
 
   private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
     const ensured = await this.ensurePlannedQueue(plan, () =>
-      Promise.all(plan.subscriptions.map((s) => this.topicArn(s.pattern, plan.fifo))),
+      Promise.all(plan.subscriptions.map((s) => s.topicArn ?? this.topicArn(s.pattern, plan.fifo))),
     );
     const subscriptionArns = await Promise.all(
       plan.subscriptions.map((s, i) => this.ensureSubscription(ensured.topicArns[i], ensured.queue.arn, s)),
@@ -397,34 +399,50 @@ export class SnsSqsProvisioner {
    */
   async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
-    const existingArn = await this.lookup.findSubscription(topicArn, queueArn);
+    // a topic named by ARN may be another account's or region's: its calls go to its region, read only our own subscriptions
+    const byArn = sub.topicArn !== undefined ? { regionOf: topicArn } : {};
+    const existingArn = sub.topicArn
+      ? await this.lookup.findOwnSubscription(topicArn, queueArn)
+      : await this.lookup.findSubscription(topicArn, queueArn);
     if (!existingArn) {
       const attributes: Record<string, string> = {};
       if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
       if (scope !== undefined) attributes.FilterPolicyScope = scope;
-      const { SubscriptionArn } = await this.lookup.send(
-        'sns',
-        `${topicArn} -> ${queueArn}`,
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: 'sqs',
-          Endpoint: queueArn,
-          Attributes: attributes,
-          ReturnSubscriptionArn: true,
-        }),
-      );
-      return SubscriptionArn ?? '';
+      const subscribe = new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: queueArn,
+        Attributes: attributes,
+        ReturnSubscriptionArn: true,
+      });
+      try {
+        const { SubscriptionArn } = await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe, byArn);
+        return SubscriptionArn ?? '';
+      } catch (error) {
+        if (sub.topicArn !== undefined && error instanceof ProvisioningError && isAccessDenied(error.cause))
+          throw new ProvisioningError(
+            'sns-sqs',
+            error.endpoint,
+            `Subscribe ${queueArn} to ${topicArn}`,
+            `the topic refused the subscription (${describeError(error.cause)})`,
+            `The topic's owner must allow it: add this statement to the topic policy of ${topicArn}: ${subscribeGrant(topicArn, queueArn)} (and check that the IAM policy of these credentials allows sns:Subscribe on it)`,
+            { cause: error.cause },
+          );
+        throw error;
+      }
     }
     const { Attributes = {} } = await this.lookup.send(
       'sns',
       existingArn,
       new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }),
+      byArn,
     );
     const set = (name: string, value: string) =>
       this.lookup.send(
         'sns',
         `${existingArn} ${name}`,
         new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }),
+        byArn,
       );
     if (Attributes.RawMessageDelivery === 'true') await set('RawMessageDelivery', 'false');
     const currentPolicy = Attributes.FilterPolicy ?? '';

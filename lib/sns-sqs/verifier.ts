@@ -62,6 +62,8 @@ async function verifyQueuePlan(
   }
   const topics = await Promise.all(
     plan.subscriptions.map(async (sub) => {
+      // another account's topic is the owner's to keep: only its subscription and our queue policy are checked
+      if (sub.topicArn !== undefined) return sub.topicArn;
       const topic = topicName(options.topicPrefix, sub.pattern, plan.fifo);
       const found = await lookup.findTopic(topic);
       if (!found) {
@@ -124,7 +126,9 @@ async function verifyQueuePlan(
           : '(no policy)',
       });
     }
-    const subscriptionArn = await lookup.findSubscription(topicArn, queue.arn);
+    const subscriptionArn = sub.topicArn
+      ? await lookup.findOwnSubscription(topicArn, queue.arn)
+      : await lookup.findSubscription(topicArn, queue.arn);
     const resource = `${topicArn} → ${queue.arn}`;
     const { filterPolicy, scope } = subscriptionFilter(sub);
     if (!subscriptionArn) {
@@ -141,6 +145,7 @@ async function verifyQueuePlan(
       'sns',
       subscriptionArn,
       new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }),
+      sub.topicArn !== undefined ? { regionOf: topicArn } : {},
     );
     const currentPolicy = Attributes.FilterPolicy ?? '';
     if (filterPolicy === undefined ? currentPolicy !== '' && currentPolicy !== '{}' : !sameJson(currentPolicy, filterPolicy)) {

@@ -65,12 +65,15 @@ export function toCloudFormation(topology: MessagingTopology): CloudFormationTem
     }
   }
   for (const sub of topology.subscriptions.filter((s) => !s.perProcess)) {
-    resources[ids.id('Subscription', `${sub.topic} ${sub.queue}`)] = {
+    resources[ids.id('Subscription', `${sub.topicArn ?? sub.topic} ${sub.queue}`)] = {
       Type: 'AWS::SNS::Subscription',
       // SNS delivers only once the queue policy lets the topic send
       DependsOn: [ids.id('QueuePolicy', sub.queue)],
       Properties: {
-        TopicArn: { Ref: topicId(sub.topic) },
+        // a topic of another account or region: its ARN, and the region SNS must be called in
+        ...(sub.topicArn !== undefined
+          ? { TopicArn: sub.topicArn, Region: sub.topicArn.split(':')[3] }
+          : { TopicArn: { Ref: topicId(sub.topic) } }),
         Protocol: 'sqs',
         Endpoint: { 'Fn::GetAtt': [queueId(sub.queue), 'Arn'] },
         RawMessageDelivery: false,

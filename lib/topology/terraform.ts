@@ -62,8 +62,8 @@ export function toTerraform(topology: MessagingTopology): TerraformJson {
     if (queue.policy) policies[id] = { queue_url: `\${${queueRef(queue.name)}.id}`, policy: interpolate(queue.policy.document) };
   }
   for (const sub of topology.subscriptions.filter((s) => !s.perProcess)) {
-    subscriptions[ids.id('subscription', `${sub.topic}--${sub.queue}`)] = {
-      topic_arn: `\${${topicRef(sub.topic)}.arn}`,
+    subscriptions[ids.id('subscription', `${sub.topicArn ?? sub.topic}--${sub.queue}`)] = {
+      topic_arn: sub.topicArn ?? `\${${topicRef(sub.topic)}.arn}`,
       protocol: 'sqs',
       endpoint: `\${${queueRef(sub.queue)}.arn}`,
       raw_message_delivery: false,

@@ -64,13 +64,21 @@ export interface TopologyQueue {
   /** AMQP: queue durability, auto-delete and x-arguments as the library declares them. */
   amqp?: { durable: boolean; autoDelete: boolean; arguments: Record<string, unknown> };
   tags: Record<string, string>;
-  /** SNS+SQS: the queue policy document (JSON, with placeholder ARNs) letting exactly `allowedTopics` send. */
+  /**
+   * SNS+SQS: the queue policy document (JSON, with placeholder ARNs) letting exactly `allowedTopics` send: topic names,
+   * and the ARNs of topics subscribed by ARN.
+   */
   policy?: { allowedTopics: string[]; document: string };
 }
 
 export interface TopologySubscription {
   /** Topic (SNS) or exchange (AMQP) name. */
   topic: string;
+  /**
+   * SNS: set for a topic of another account or region, subscribed by ARN (the `topicArn` extra): it is not in
+   * `topics` (its owner keeps it), and `topic` is its name.
+   */
+  topicArn?: string;
   queue: string;
   pattern: string;
   /** AMQP: the binding's routing key (topicPrefix + pattern). */

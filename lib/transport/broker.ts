@@ -10,6 +10,8 @@ export interface SubscriptionPlan {
   filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
   /** AMQP exchange the pattern is bound on. */
   exchange?: string;
+  /** SNS: a topic of another account or region, subscribed by ARN and never created; the pattern only routes. */
+  topicArn?: string;
 }
 
 /** A queue and everything that feeds it, as the server derived it from the handlers. */

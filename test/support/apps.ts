@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication, LoggerService, LogLevel, Type } from '@nestjs/common';
+import type { INestApplication, LoggerService, LogLevel, ModuleMetadata, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
 import { MESSAGING_BROKER, MessagingClient, MessagingModule, MessagingServer, type MessagingModuleOptions } from '../../lib/index.js';
@@ -28,7 +28,15 @@ export async function tryStartTestApp(
   controllers: Type[] = [],
   settings: TestAppSettings = {},
 ): Promise<{ app: INestApplication; error?: unknown }> {
-  let builder = Test.createTestingModule({ imports: [MessagingModule.forRoot(options)], controllers });
+  return tryStartModuleApp({ imports: [MessagingModule.forRoot(options)], controllers }, settings);
+}
+
+/** tryStartTestApp for a module of the test's own making (several MessagingModule imports, providers). */
+export async function tryStartModuleApp(
+  metadata: ModuleMetadata,
+  settings: TestAppSettings = {},
+): Promise<{ app: INestApplication; error?: unknown }> {
+  let builder = Test.createTestingModule(metadata);
   if (settings.broker) builder = builder.overrideProvider(MESSAGING_BROKER).useValue(settings.broker);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger: settings.logger ?? defaultLogger() });

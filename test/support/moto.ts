@@ -28,10 +28,10 @@ const START_ATTEMPTS = 3;
  * Starts moto's server (SNS, SQS, S3, KMS) on a free port of 127.0.0.1, with SNS/SQS clients pointed at it; `stop()`
  * kills it by PID. The same shape as startFauxqs(), so a spec can run on either emulator.
  */
-export async function startMoto(): Promise<Fauxqs> {
+export async function startMoto(env: Record<string, string> = {}): Promise<Fauxqs> {
   requireMotoServer();
   for (let attempt = 1; ; attempt += 1) {
-    const started = await spawnMoto(await closedPort());
+    const started = await spawnMoto(await closedPort(), env);
     if (started !== 'port taken') return motoClients(started);
     if (attempt === START_ATTEMPTS) throw new Error(`moto_server found its port taken ${START_ATTEMPTS} times in a row`);
   }
@@ -46,11 +46,11 @@ interface MotoProcess {
  * Runs moto_server on `port` and waits until it answers; 'port taken' when another program bound the port first. Ready
  * only once moto said it runs on that port: until then an answer on the port may come from that other program.
  */
-async function spawnMoto(port: number): Promise<MotoProcess | 'port taken'> {
+async function spawnMoto(port: number, env: Record<string, string>): Promise<MotoProcess | 'port taken'> {
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false', ...env },
   });
   let stderr = '';
   let bound = false;
@@ -102,4 +102,40 @@ function motoClients({ endpoint, kill }: MotoProcess): Fauxqs {
       await kill();
     },
   };
+}
+
+/**
+ * An IAM user with an access key in moto account `account` (12 digits), its inline policy `policy` (an IAM policy
+ * document): requests signed with the key act as that account. Made through moto's account header, so it needs no
+ * credentials of that account (with IAM enforcement, within INITIAL_NO_AUTH_ACTION_COUNT).
+ */
+export async function motoAccessKey(
+  endpoint: string,
+  account: string,
+  user: string,
+  policy: object,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const call = async (params: Record<string, string>) => {
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-moto-account-id': account,
+        authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: new URLSearchParams({ ...params, Version: '2010-05-08' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`moto IAM ${params.Action} failed: ${response.status} ${text}`);
+    return text;
+  };
+  await call({ Action: 'CreateUser', UserName: user });
+  await call({ Action: 'PutUserPolicy', UserName: user, PolicyName: 'test', PolicyDocument: JSON.stringify(policy) });
+  const created = await call({ Action: 'CreateAccessKey', UserName: user });
+  const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(created)?.[1];
+  const accessKeyId = field('AccessKeyId');
+  const secretAccessKey = field('SecretAccessKey');
+  if (!accessKeyId || !secretAccessKey) throw new Error(`moto IAM CreateAccessKey answered without a key: ${created}`);
+  return { accessKeyId, secretAccessKey };
 }

@@ -1,32 +1,21 @@
 import 'reflect-metadata';
-import { Injectable, type INestApplication, type ModuleMetadata } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import {
   ConnectionStartError,
-  InjectMessagingClient,
   MessagingClient,
   MessagingHealthIndicator,
   MessagingModule,
-  MessagingServer,
   type MessagingContext,
 } from '../../../lib/index.js';
 import { Registry } from 'prom-client';
 import { controllerFor } from '../../support/controllers.js';
+import { tryStartModuleApp } from '../../support/apps.js';
 import { sample } from '../observability/http-app.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
-import { AMQP_URL, rabbitMqOptions } from '../../support/rabbitmq.js';
-import { rabbitmqctl } from '../../support/rabbitmq-run.mjs';
+import { rabbitMqOptions } from '../../support/rabbitmq.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
-
-@Injectable()
-class Publishers {
-  constructor(
-    readonly own: MessagingClient,
-    @InjectMessagingClient('partner') readonly partner: MessagingClient,
-    @InjectMessagingClient('rabbit') readonly rabbit: MessagingClient,
-  ) {}
-}
+import { createVhost, Publishers } from './connection-support.js';
 
 /** The value of the one sample of `name` whose labels include `labels` (the queue label left out). */
 function sampleWith(exposition: string, name: string, labels: Record<string, string>): number | undefined {
@@ -46,28 +35,22 @@ describe('named connections: one app on two SNS+SQS emulators and RabbitMQ', () 
   let home: Fauxqs | undefined;
   let partner: Fauxqs | undefined;
   let partnerStopped = false;
-  let vhost: string | undefined;
+  let vhost: Awaited<ReturnType<typeof createVhost>> | undefined;
   const apps: INestApplication[] = [];
 
   beforeAll(async () => {
     [home, partner] = await Promise.all([startFauxqs(), startFauxqs()]);
-    vhost = uniqueName('connections');
-    await rabbitmqctl(['add_vhost', vhost]);
-    await rabbitmqctl(['set_permissions', '-p', vhost, decodeURIComponent(new URL(AMQP_URL).username), '.*', '.*', '.*']);
+    vhost = await createVhost('connections');
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
   afterAll(async () => {
-    if (vhost) await rabbitmqctl(['delete_vhost', vhost]);
+    await vhost?.remove();
     await Promise.all([home?.stop(), partnerStopped ? undefined : partner?.stop()]);
   });
 
-  const vhostUrl = () => {
-    const url = new URL(AMQP_URL);
-    url.pathname = `/${encodeURIComponent(vhost!)}`;
-    return url.toString();
-  };
+  const vhostUrl = () => vhost!.url;
 
   /** The three connections; `rabbitUrl` replaces the RabbitMQ URL (a closed port, to fail its start). */
   function imports(service: string, rabbitUrl = vhostUrl(), registry?: Registry): ModuleMetadata['imports'] {
@@ -82,17 +65,9 @@ describe('named connections: one app on two SNS+SQS emulators and RabbitMQ', () 
   }
 
   async function start(metadata: ModuleMetadata): Promise<{ app: INestApplication; error?: unknown }> {
-    const moduleRef = await Test.createTestingModule(metadata).compile();
-    const app = moduleRef.createNestApplication({ logger: process.env.TEST_LOGS ? ['error', 'warn', 'log'] : false });
-    apps.push(app);
-    app.connectMicroservice({ strategy: app.get(MessagingServer) }, { inheritAppConfig: true });
-    try {
-      await app.startAllMicroservices();
-      await app.init();
-      return { app };
-    } catch (error) {
-      return { app, error };
-    }
+    const started = await tryStartModuleApp(metadata);
+    apps.push(started.app);
+    return started;
   }
 
   it("delivers each named client's emit to exactly its connection's handler, and health reports each connection", async () => {

@@ -14,11 +14,19 @@ describe('queue-only extra (queue)', () => {
     });
   });
 
-  it.each(['queueName', 'filterPolicy', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'exchange'])(
+  it.each(['queueName', 'filterPolicy', 'visibilityTimeout', 'deadLetterQueueName', 'maxReceiveCount', 'fifo', 'exchange', 'topicArn'])(
     'refuses queue together with %s, saying what to remove',
     (key) => {
       const value =
-        key === 'filterPolicy' ? { a: ['b'] } : key === 'fifo' ? true : key === 'visibilityTimeout' || key === 'maxReceiveCount' ? 5 : 'x';
+        key === 'filterPolicy'
+          ? { a: ['b'] }
+          : key === 'fifo'
+            ? true
+            : key === 'visibilityTimeout' || key === 'maxReceiveCount'
+              ? 5
+              : key === 'topicArn'
+                ? 'arn:aws:sns:eu-west-1:111122223333:orders'
+                : 'x';
       const error = (() => {
         try {
           checkSubscriptionExtras({ queue: 'orders', [key]: value }, 'order-paid');

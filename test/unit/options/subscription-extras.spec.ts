@@ -70,8 +70,28 @@ describe('checkSubscriptionExtras', () => {
     ['protoClass', 'proto.Person', /must be a protobuf message class/],
     ['concurrency', 0, /must be an integer from 1 to 10000/],
     ['exchange', '', /must be a non-empty string/],
+    ['topicArn', 'orders', /must be an SNS topic ARN such as 'arn:aws:sns:eu-west-1:111122223333:orders'/],
+    ['topicArn', 'arn:aws:sqs:eu-west-1:111122223333:orders', /must be an SNS topic ARN/],
+    ['topicArn', 'arn:aws:sns:eu-west-1:1111:orders', /must be an SNS topic ARN/],
+    ['topicArn', 'arn:aws:sns:eu-west-1:111122223333:orders.*', /must be an SNS topic ARN/],
   ])('wrong %s = %p', (key, value, rule) => {
     expectExtraRejected({ [key]: value }, key, rule);
+  });
+
+  it.each([
+    [{ topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders.fifo' }, /names a FIFO topic \(\.fifo\): set fifo: true as well/],
+    [
+      { topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders', fifo: true },
+      /names a standard topic: SNS does not deliver a standard topic to a FIFO queue/,
+    ],
+    [{ topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders', competing: false }, /cannot be used with competing: false/],
+  ])('topicArn refuses %p', (extras, rule) => {
+    expectExtraRejected(extras, 'topicArn', rule);
+  });
+
+  it('topicArn accepts a FIFO topic for a FIFO queue and a topic of another partition', () => {
+    expect(() => checkSubscriptionExtras({ topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders.fifo', fifo: true }, 't')).not.toThrow();
+    expect(() => checkSubscriptionExtras({ topicArn: 'arn:aws-cn:sns:cn-north-1:111122223333:orders' }, 't')).not.toThrow();
   });
 });
 
@@ -98,6 +118,15 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
       { pattern: 'order-refunded', filterPolicy: undefined, filterPolicyScope: undefined, exchange: undefined },
     ]);
     expect(plans[0].routes.map((r) => r.pattern)).toEqual(['order-paid', 'order-refunded']);
+  });
+
+  it('a topicArn extra reaches the subscription of the plan, beside the pattern that routes it', () => {
+    const topicArn = 'arn:aws:sns:us-east-2:111122223333:partner-orders';
+    const plans = planQueues(new Map([['partner-order', handler({ topicArn })]]), options(), snsSqsTransport.queueNames, 'instance');
+    expect(plans[0].plan.subscriptions).toEqual([
+      { pattern: 'partner-order', filterPolicy: undefined, filterPolicyScope: undefined, exchange: undefined, topicArn },
+    ]);
+    expect(plans[0].plan.name).toBe('billing--partner-order');
   });
 
   it.each([

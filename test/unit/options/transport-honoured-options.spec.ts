@@ -54,6 +54,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   exchange: { exchange: 'events' },
   queue: { queue: 'orders' },
   connection: { connection: 'partner' },
+  topicArn: { topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders' },
   snsSqs: { snsSqs: { region: 'eu-west-1', waitTimeSeconds: 1 } },
   amqp: { amqp: { url: 'amqp://127.0.0.1:5672', prefetch: 5 } },
 };
@@ -103,6 +104,7 @@ describe('option records', () => {
       ['deduplicationScope', 'amqp'],
       ['fifoThroughputLimit', 'amqp'],
       ['exchange', 'sns-sqs'],
+      ['topicArn', 'amqp'],
     ]);
   });
 });

@@ -2,7 +2,7 @@ import { MessagingOptionsError } from '../../../lib/errors.js';
 import { fromNotificationAttributes, toSnsAttributes } from '../../../lib/sns-sqs/attributes.js';
 import { topicFromArn, topicName, validateQueuePlans } from '../../../lib/sns-sqs/naming.js';
 import { parseNotification } from '../../../lib/sns-sqs/notification.js';
-import { queuePolicy, sameJson } from '../../../lib/sns-sqs/policy.js';
+import { queuePolicy, sameJson, subscribeGrant } from '../../../lib/sns-sqs/policy.js';
 import { kmsValue } from '../../../lib/sns-sqs/kms.js';
 import type { QueuePlan } from '../../../lib/transport/broker.js';
 
@@ -93,6 +93,10 @@ describe('SNS+SQS naming', () => {
       [{ name: 'ok', deadLetter: { name: 'bad dlq' } }, /deadLetterQueueName/],
       [{ name: 'q.fifo', deadLetter: null }, /only for a FIFO/],
       [{ subscriptions: [{ pattern: 'y'.repeat(257) }] }, /at most 256/],
+      [
+        { subscriptions: [{ pattern: 'order.*', topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders' }] },
+        /topicArn.*may not hold wildcards/,
+      ],
     ];
     for (const [overrides, message] of cases) {
       let error: unknown;
@@ -123,5 +127,20 @@ describe('SNS+SQS provisioning helpers', () => {
     expect(sameJson(a, queuePolicy('arn:q', ['arn:t1']))).toBe(false);
     expect(JSON.parse(a).Statement[0].Condition.ArnEquals['aws:SourceArn']).toEqual(['arn:t1', 'arn:t2']);
     expect(sameJson('{"maxReceiveCount":"5","deadLetterTargetArn":"a"}', '{"deadLetterTargetArn":"a","maxReceiveCount":5}')).toBe(true);
+  });
+});
+
+describe('subscribeGrant', () => {
+  it("lets the queue's account subscribe exactly that queue, over sqs, to exactly that topic", () => {
+    const topicArn = 'arn:aws:sns:us-east-2:222222222222:orders';
+    const queueArn = 'arn:aws:sqs:eu-west-1:111111111111:billing';
+    expect(JSON.parse(subscribeGrant(topicArn, queueArn))).toEqual({
+      Sid: 'AllowSqsSubscribeFrom111111111111',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::111111111111:root' },
+      Action: 'sns:Subscribe',
+      Resource: topicArn,
+      Condition: { StringEquals: { 'sns:Protocol': 'sqs', 'sns:Endpoint': queueArn } },
+    });
   });
 });

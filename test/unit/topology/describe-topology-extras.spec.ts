@@ -11,6 +11,7 @@ import {
 } from '../../../lib/index.js';
 import { NoIoBroker } from '../../../lib/bin/no-io-broker.js';
 import { toCloudFormation } from '../../../lib/topology/cloudformation.js';
+import { toTerraform } from '../../../lib/topology/terraform.js';
 
 @Controller()
 class ExtrasController {
@@ -68,5 +69,57 @@ describe('describeTopology() with queue-only handlers and wildcard patterns', ()
     expect(topology.queues.map((q) => q.name).sort()).toEqual(['audit', 'audit-dlq', 'audit-retry', 'legacy-inbox-retry']);
     expect(topology.subscriptions.map((s) => s.routingKey).sort()).toEqual(['order.*', 'order.paid']);
     expect(topology.wildcardSubscriptions).toEqual([]);
+  });
+});
+
+const PARTNER_TOPIC = 'arn:aws:sns:us-east-2:222222222222:partner-orders';
+
+@Controller()
+class PartnerTopicController {
+  @MessagingEventPattern('partner-order', { topicArn: PARTNER_TOPIC, filterPolicy: { region: ['eu'] } })
+  onPartnerOrder(@Payload() data: unknown) {
+    return data;
+  }
+
+  @MessagingEventPattern('order.paid')
+  onPaid(@Payload() data: unknown) {
+    return data;
+  }
+}
+
+describe('describeTopology() with a topic of another account or region (topicArn)', () => {
+  it("declares the queue and subscription but not the owner's topic; the queue policy names the topic's ARN", async () => {
+    @Module({
+      imports: [MessagingModule.forRoot({ transport: 'sns-sqs', serviceName: 'svc', snsSqs: { region: 'eu-west-1' } })],
+      controllers: [PartnerTopicController],
+    })
+    class PartnerModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [PartnerModule] })
+      .overrideProvider(MESSAGING_BROKER)
+      .useValue(new NoIoBroker())
+      .compile();
+    const topology = moduleRef.get(MessagingServer).describeTopology();
+    await moduleRef.close();
+
+    expect(topology.topics.map((t) => t.name)).toEqual(['order___2e_paid']);
+    const subscription = topology.subscriptions.find((s) => s.pattern === 'partner-order')!;
+    expect(subscription).toMatchObject({ topic: 'partner-orders', topicArn: PARTNER_TOPIC, queue: 'svc--partner-order' });
+    const queue = topology.queues.find((q) => q.name === 'svc--partner-order')!;
+    expect(queue.policy!.allowedTopics).toEqual([PARTNER_TOPIC]);
+    expect(JSON.parse(queue.policy!.document).Statement[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': PARTNER_TOPIC } });
+
+    const template = toCloudFormation(topology) as unknown as { Resources: Record<string, { Type: string; Properties: any }> };
+    const resources = Object.values(template.Resources);
+    expect(resources.filter((r) => r.Type === 'AWS::SNS::Topic')).toHaveLength(1);
+    const subscribed = resources.find((r) => r.Type === 'AWS::SNS::Subscription' && r.Properties.TopicArn === PARTNER_TOPIC);
+    expect(subscribed?.Properties).toMatchObject({ Region: 'us-east-2', Protocol: 'sqs', FilterPolicy: { region: ['eu'] } });
+    const policy = resources.find(
+      (r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties.PolicyDocument).includes(PARTNER_TOPIC),
+    );
+    expect(policy?.Properties.PolicyDocument.Statement[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': PARTNER_TOPIC } });
+
+    const terraform = toTerraform(topology);
+    const tfSubscriptions = Object.values(terraform.resource.aws_sns_topic_subscription ?? {}) as Array<{ topic_arn: string }>;
+    expect(tfSubscriptions.map((s) => s.topic_arn)).toContain(PARTNER_TOPIC);
   });
 });
