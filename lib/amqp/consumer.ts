@@ -51,8 +51,8 @@ interface MessageToMove {
 }
 
 /**
- * One channel per consumed queue with basic.qos = amqp.prefetch: prefetch is the bound on in-flight deliveries
- * (and so on concurrently running handlers) for AMQP; the plan's `concurrency` is not applied on top of it.
+ * One channel per consumed queue with basic.qos = the plan's `concurrency` (the handler's `concurrency` extra, else
+ * amqp.prefetch): prefetch is the bound on in-flight deliveries, and so on concurrently running handlers, for AMQP.
  * Every delivery is acked only after its outcome was acted on:
  * - ack: basic.ack;
  * - retry: republished (confirmed) to `<queue>-retry` with expiration = min(900, retryBackoff·2^(attempt-1)) s,
@@ -112,7 +112,8 @@ export class AmqpConsumer {
 
   private async attach(model: AmqpModel, registration: Registration, declare = false): Promise<void> {
     const channel = await model.createChannel();
-    const acks = new AckBatcher(channel, this.options.amqp.prefetch);
+    const prefetch = registration.plan.concurrency;
+    const acks = new AckBatcher(channel, prefetch);
     channel.on('error', (error: Error) =>
       this.logger.warn?.(`AMQP consumer channel of "${registration.plan.name}" closed by the broker: ${error.message}`),
     );
@@ -126,7 +127,7 @@ export class AmqpConsumer {
     });
     try {
       if (declare) await declareTopology(channel, [registration.plan], this.options);
-      await channel.prefetch(this.options.amqp.prefetch);
+      await channel.prefetch(prefetch);
       registration.channel = channel;
       registration.acks = acks;
       const { consumerTag } = await channel.consume(registration.plan.name, (msg) => this.onMessage(registration, channel, acks, msg), {

@@ -14,6 +14,7 @@ export const amqpTransport: TransportDefinition = {
     deadLetterQueueName,
     isFifoQueueName: () => false,
   },
+  defaultConcurrency: (options) => options.amqp.prefetch,
   tracing: { system: 'rabbitmq', deliveryTopicAttribute: 'messaging.rabbitmq.destination.routing_key' },
   async createBroker(options, logger) {
     const { AmqpBroker } = await import('./amqp.broker.js');

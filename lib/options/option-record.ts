@@ -23,7 +23,12 @@ export interface OptionRecord<V = unknown> {
   readonly alongside?: Alongside;
   /** The transports that read it; setting it with another transport fails at startup with `instead`'s text. */
   readonly transports: readonly TransportName[];
-  /** For each transport not in `transports`: why it does not apply there and what to do instead. */
+  /**
+   * A `both` option that a transport honours as an extra but not in forRoot: the transports that honour its forRoot
+   * value (the others refuse it there, with `instead`'s text). Absent: `transports`.
+   */
+  readonly moduleTransports?: readonly TransportName[];
+  /** For each transport not in `transports` (or `moduleTransports`): why it does not apply there and what to do instead. */
   readonly instead?: { readonly [T in TransportName]?: string };
   /**
    * `snsSqs` / `amqp`: read only with their own transport and left unread with the other, so that one configuration

@@ -32,7 +32,8 @@ const SNS_SQS = ['sns-sqs'] as const;
 const AMQP = ['amqp'] as const;
 
 const NO_FIFO_ON_AMQP = 'FIFO queues are an SNS/SQS feature; an AMQP queue keeps its order without it: remove it';
-const USE_PREFETCH = 'AMQP bounds the handlers running at once per queue by amqp.prefetch: set that instead';
+const USE_PREFETCH =
+  'AMQP bounds the handlers running at once per queue by amqp.prefetch: set that instead, or the concurrency extra per handler';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function fifoOnly(extras: Record<string, unknown>): string | undefined {
@@ -263,7 +264,10 @@ const AMQP_OPTIONS = sectionRecords<AmqpOptions>()({
     default: 100,
     rule: integer(1, 65_535),
     transports: AMQP,
-    doc: { meaning: 'unacknowledged deliveries per consumer channel: the handlers running at once per queue' },
+    doc: {
+      meaning:
+        'unacknowledged deliveries per consumer channel (one per queue): the handlers running at once per queue, for handlers without a `concurrency` extra',
+    },
   },
   heartbeat: {
     scope: 'module',
@@ -417,9 +421,13 @@ export const OPTIONS = topLevelRecords({
     scope: 'both',
     default: 10,
     rule: integer(1, 10_000),
-    transports: SNS_SQS,
+    transports: BOTH,
+    moduleTransports: SNS_SQS,
     instead: { amqp: USE_PREFETCH },
-    doc: { default: "`10`; extra: the module's", meaning: 'handlers running at once per queue' },
+    doc: {
+      default: "`10`; extra: the module's (AMQP: `amqp.prefetch`)",
+      meaning: "handlers running at once per queue (AMQP: the prefetch of the queue's own consumer channel)",
+    },
   },
   maxReceiveCount: {
     scope: 'both',

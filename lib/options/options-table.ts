@@ -36,8 +36,10 @@ function defaultText(record: OptionRecord): string {
 
 /** What it does, and for each transport that does not honour it what to do instead (setting it there fails at startup). */
 function meaning(record: OptionRecord): string {
-  const elsewhere = Object.entries(record.instead ?? {}).map(
-    ([transport, instead]) => `; ${TRANSPORT_NAMES[transport as TransportName]}: refused at startup (${instead})`,
-  );
+  const elsewhere = Object.entries(record.instead ?? {}).map(([transport, instead]) => {
+    const name = TRANSPORT_NAMES[transport as TransportName];
+    const asExtra = record.transports.includes(transport as TransportName);
+    return asExtra ? `; ${name}: in \`forRoot\` refused at startup (${instead})` : `; ${name}: refused at startup (${instead})`;
+  });
   return `${record.doc.meaning}${elsewhere.join('')}`;
 }

@@ -24,7 +24,7 @@ export function resolveModuleOptions(options: MessagingModuleOptions): ResolvedM
   if (!isPlainObject(options)) throw new MessagingOptionsError('options', 'must be an object', options);
   rejectUnknownKeys(options, MODULE_OPTION_NAMES, '', 'option');
   checkValues(options, OPTIONS, MODULE_SCOPES, (key) => key, options);
-  checkHonoured(options, OPTIONS, MODULE_SCOPES, options.transport, (key) => key);
+  checkHonoured(options, OPTIONS, 'module', options.transport, (key) => key);
   const { snsSqs: snsSqsOption, amqp: amqpOption, ...topLevel } = options;
   const snsSqs = snsSqsOption ?? {};
   const amqp = amqpOption ?? {};
@@ -55,7 +55,7 @@ export function checkSubscriptionExtras(extras: Record<string, unknown>, where: 
  * extra, the transport and what to do instead. Unknown extras are left to checkSubscriptionExtras.
  */
 export function checkExtrasHonoured(extras: Record<string, unknown>, where: string, transport: TransportName): void {
-  checkHonoured(extras, OPTIONS, SUBSCRIPTION_SCOPES, transport, extraName(where));
+  checkHonoured(extras, OPTIONS, 'subscription', transport, extraName(where));
 }
 
 const extraName = (where: string) => (key: string) => `@EventPattern('${where}').${key}`;
@@ -87,14 +87,16 @@ function checkValues(
 function checkHonoured(
   holder: object,
   records: OptionRecords,
-  scopes: OptionScope[],
+  where: 'module' | 'subscription',
   transport: TransportName,
   name: (key: string) => string,
 ): void {
+  const scopes = where === 'module' ? MODULE_SCOPES : SUBSCRIPTION_SCOPES;
   for (const [key, value] of Object.entries(holder)) {
     const record: OptionRecord | undefined = records[key];
     if (value === undefined || !record || !scopes.includes(record.scope) || record.transportSection) continue;
-    if (!record.transports.includes(transport))
+    const honouring = where === 'module' ? (record.moduleTransports ?? record.transports) : record.transports;
+    if (!honouring.includes(transport))
       throw new MessagingOptionsError(
         name(key),
         `is not honoured by transport '${transport}' (${record.instead?.[transport] ?? 'remove it'})`,

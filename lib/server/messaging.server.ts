@@ -239,7 +239,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails planning. */
   private planHandlers(handlers: Map<string, MessageHandler>, names: HandlerNameOf, connection: MessagingConnection = this.ownConnection) {
     const { options, transport, identity } = connection;
-    return planQueues(handlers, options, transport.queueNames, identity.uuid, names);
+    return planQueues(handlers, options, transport, identity.uuid, names);
   }
 
   /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */

@@ -1,7 +1,7 @@
 import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
-import type { QueueNameRules } from '../transport/transport-definition.js';
+import type { QueuePlanRules } from '../transport/transport-definition.js';
 
 /**
  * The plan of a queue-only handler (`extras.queue`): the existing queue's name (queueNamePrefix on a bare name; the
@@ -12,19 +12,19 @@ export function queueOnlyPlan(
   pattern: string,
   extras: SubscriptionExtras & { queue: string },
   options: ResolvedMessagingOptions,
-  names: QueueNameRules,
+  rules: QueuePlanRules,
 ): QueuePlan {
   const ref = parseQueueRef(extras.queue, options.queueNamePrefix);
   const existingQueue = ref.kind === 'name' ? ref.name : extras.queue;
   return {
     name: ref.name,
     competing: true,
-    fifo: names.isFifoQueueName(ref.name),
+    fifo: rules.queueNames.isFifoQueueName(ref.name),
     visibilityTimeout: SUBSCRIPTION_DEFAULTS.visibilityTimeout,
     deadLetter: null,
     maxReceiveCount: options.maxReceiveCount,
     retryBackoff: options.retryBackoff,
-    concurrency: extras.concurrency ?? options.concurrency,
+    concurrency: extras.concurrency ?? rules.defaultConcurrency(options),
     subscriptions: [{ pattern }],
     existingQueue,
   };

@@ -6,7 +6,7 @@ import { DEAD_LETTER_SUFFIX, encodeName, fitName } from '../naming.js';
 import { checkExtrasHonoured, checkSubscriptionExtras } from '../options/resolve-options.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
 import type { QueuePlan } from '../transport/broker.js';
-import type { QueueNameRules } from '../transport/transport-definition.js';
+import type { QueueNameRules, QueuePlanRules } from '../transport/transport-definition.js';
 
 export interface HandlerRoute {
   pattern: string;
@@ -27,7 +27,7 @@ export type HandlerNameOf = (pattern: string) => string | undefined;
 export function planQueues(
   handlers: Map<string, MessageHandler>,
   options: ResolvedMessagingOptions,
-  names: QueueNameRules,
+  rules: QueuePlanRules,
   instanceId: string,
   handlerNameOf: HandlerNameOf = () => undefined,
 ): PlannedQueue[] {
@@ -41,7 +41,7 @@ export function planQueues(
     }
     const extras = checkSubscriptionExtras(handler.extras ?? {}, pattern);
     checkExtrasHonoured(extras as Record<string, unknown>, pattern, options.transport);
-    const plan = queuePlanFor(pattern, extras, options, names, instanceId, handlerNameOf);
+    const plan = queuePlanFor(pattern, extras, options, rules, instanceId, handlerNameOf);
     const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
     const existing = queues.get(plan.name);
     if (existing) {
@@ -59,11 +59,12 @@ function queuePlanFor(
   pattern: string,
   extras: SubscriptionExtras,
   options: ResolvedMessagingOptions,
-  names: QueueNameRules,
+  rules: QueuePlanRules,
   instanceId: string,
   handlerNameOf: HandlerNameOf,
 ): QueuePlan {
-  if (extras.queue !== undefined) return queueOnlyPlan(pattern, { ...extras, queue: extras.queue }, options, names);
+  if (extras.queue !== undefined) return queueOnlyPlan(pattern, { ...extras, queue: extras.queue }, options, rules);
+  const names = rules.queueNames;
   const competing = extras.competing ?? SUBSCRIPTION_DEFAULTS.competing;
   const fifo = extras.fifo ?? SUBSCRIPTION_DEFAULTS.fifo;
   if (!competing && options.provisioning !== 'create') {
@@ -90,7 +91,7 @@ function queuePlanFor(
     deadLetter,
     maxReceiveCount: extras.maxReceiveCount ?? options.maxReceiveCount,
     retryBackoff: options.retryBackoff,
-    concurrency: extras.concurrency ?? options.concurrency,
+    concurrency: extras.concurrency ?? rules.defaultConcurrency(options),
     ...(fifo ? fifoSettings(extras) : {}),
     subscriptions: [
       {

@@ -17,6 +17,7 @@ export const snsSqsTransport: TransportDefinition = {
     deadLetterQueueName: sqsDeadLetterQueueNameOf,
     isFifoQueueName: (name) => name.endsWith('.fifo'),
   },
+  defaultConcurrency: (options) => options.concurrency,
   tracing: { system: 'aws_sqs' },
   async createBroker(options, logger) {
     const { SnsSqsBroker } = await import('./sns-sqs.broker.js');

@@ -37,6 +37,9 @@ export interface TransportTracing {
   readonly deliveryTopicAttribute?: string;
 }
 
+/** What the transport-neutral planner needs to know about a transport. */
+export type QueuePlanRules = Pick<TransportDefinition, 'queueNames' | 'defaultConcurrency'>;
+
 /** An admin backend and the translation of its broker's errors into the admin errors the HTTP API answers with. */
 export interface AdminBackendParts {
   backend: AdminBackend;
@@ -53,6 +56,11 @@ export interface TransportDefinition {
   /** The optional peer packages its broker and admin backend need. */
   readonly packages: readonly OptionalPackage[];
   readonly queueNames: QueueNameRules;
+  /**
+   * The handlers running at once per queue when a handler sets no `concurrency`: SNS+SQS the module's `concurrency`,
+   * AMQP `amqp.prefetch`.
+   */
+  defaultConcurrency(options: ResolvedMessagingOptions): number;
   readonly tracing: TransportTracing;
   createBroker(options: ResolvedMessagingOptions, logger: LoggerService): Promise<Broker>;
   createAdminBackend(options: ResolvedMessagingOptions, broker: Broker): Promise<AdminBackendParts>;

@@ -176,6 +176,42 @@ describe.each(targets)('broker port contract: $name', (target: ContractTarget) =
     });
   }
 
+  it('runs at most `concurrency` handlers of a queue at once (AMQP: its channel prefetch), and that many while more wait', async () => {
+    const { topic, queueName, queue } = names('concurrency');
+    const waiting: Array<() => void> = [];
+    releases.push(() => waiting.splice(0).forEach((release) => release()));
+    let running = 0;
+    let most = 0;
+    const handled: number[] = [];
+    const app = await start({ serviceName: uniqueName('svc') }, [
+      {
+        pattern: topic,
+        extras: { queueName, concurrency: 2 },
+        handle: async (data) => {
+          running += 1;
+          most = Math.max(most, running);
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          running -= 1;
+          handled.push((data as { n: number }).n);
+        },
+      },
+    ]);
+    for (let n = 1; n <= 5; n++) await emit(app, topic, { n });
+    // one handler finishes at a time: each time, the next waiting message takes its place, never a third
+    while (handled.length < 5) {
+      const done = handled.length;
+      await waitFor(() => running === Math.min(2, 5 - done) && waiting.length === running, {
+        timeoutMs: 15_000,
+        what: `${Math.min(2, 5 - done)} handler(s) running after ${done} handled`,
+      });
+      waiting.shift()!();
+      await waitFor(() => handled.length === done + 1, { timeoutMs: 15_000, what: `${done + 1} handled` });
+    }
+    expect(most).toBe(2);
+    expect([...handled].sort()).toEqual([1, 2, 3, 4, 5]);
+    await drained(queue);
+  });
+
   it('drains on shutdown: close waits for an in-flight handler, acks it, and returns as soon as it finished', async () => {
     const { topic, queueName, queue } = names('drain');
     const started = deferred();

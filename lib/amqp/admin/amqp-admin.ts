@@ -92,7 +92,7 @@ export class AmqpAdmin implements AdminBackend {
       deadLetter: dlqSetting === false ? null : { name: dlqSetting },
       maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
       retryBackoff: this.options.retryBackoff,
-      concurrency: this.options.concurrency,
+      concurrency: this.options.amqp.prefetch,
       subscriptions: [],
     };
     const existed = (await this.channels.checkQueue(name)) !== undefined;

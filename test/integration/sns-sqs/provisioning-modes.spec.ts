@@ -84,7 +84,7 @@ describe("SNS+SQS provisioning 'verify' and 'off', and snsSqs.tags (fauxqs)", ()
           planQueues(
             map,
             resolveModuleOptions(fauxqsOptions(fauxqs, { ...options, ...overrides })),
-            snsSqsTransport.queueNames,
+            snsSqsTransport,
             'uuid',
           ).map((p) => p.plan),
         );

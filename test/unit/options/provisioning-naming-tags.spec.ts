@@ -46,7 +46,7 @@ describe('provisioning option', () => {
     (mode) => {
       const options = resolveModuleOptions({ ...base, provisioning: mode });
       const error = rejected(
-        () => planQueues(new Map([['order-paid', handler({ competing: false })]]), options, snsSqsTransport.queueNames, 'uuid'),
+        () => planQueues(new Map([['order-paid', handler({ competing: false })]]), options, snsSqsTransport, 'uuid'),
         "@EventPattern('order-paid').competing",
         /only provisioning 'create' can make/,
       );
@@ -78,7 +78,7 @@ describe('queueNaming option', () => {
         ['order.refunded', handler({ queueName: 'refunds' })],
       ]),
       sns,
-      snsSqsTransport.queueNames,
+      snsSqsTransport,
       'uuid',
     );
     expect(paid.plan.name).toBe('prod-dd7c45482b1cbfef5af39c6c1ad75a61e833fba6daeda029225fd2e13b0f19df');
@@ -86,7 +86,7 @@ describe('queueNaming option', () => {
     expect(fifo.plan.name).toMatch(/^prod-[0-9a-f]{64}$/);
     expect(named.plan.name).toBe('prod-refunds');
     const amqp = resolveModuleOptions({ ...base, transport: 'amqp', queueNaming: 'tomodachi', queueNamePrefix: 'prod-' });
-    expect(planQueues(new Map([['order.*', handler()]]), amqp, amqpTransport.queueNames, 'uuid')[0].plan.name).toBe(
+    expect(planQueues(new Map([['order.*', handler()]]), amqp, amqpTransport, 'uuid')[0].plan.name).toBe(
       'prod-bacc3b7f0351b055922c2af3cb2eeb98159159546e18b8e4c83cf6c2a72737e2',
     );
   });
@@ -94,12 +94,12 @@ describe('queueNaming option', () => {
   it('planner: a non-competing tomodachi name hashes the handler method name and the instance uuid', () => {
     const options = resolveModuleOptions({ ...base, queueNaming: 'tomodachi' });
     const uuid = '00000000-0000-4000-8000-000000000000';
-    const [queue] = planQueues(new Map([['order.paid', handler({ competing: false })]]), options, snsSqsTransport.queueNames, uuid, (p) =>
+    const [queue] = planQueues(new Map([['order.paid', handler({ competing: false })]]), options, snsSqsTransport, uuid, (p) =>
       p === 'order.paid' ? 'handler' : undefined,
     );
     expect(queue.plan.name).toBe('1ec0ce5e0629de118fab07edde5577a7a7ab450d15977d76dd2c38d5685b5b6b');
     rejected(
-      () => planQueues(new Map([['order.paid', handler({ competing: false })]]), options, snsSqsTransport.queueNames, uuid),
+      () => planQueues(new Map([['order.paid', handler({ competing: false })]]), options, snsSqsTransport, uuid),
       "@EventPattern('order.paid').competing",
       /after its handler method.*give it a queueName/,
     );

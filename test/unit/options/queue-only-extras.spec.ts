@@ -48,13 +48,13 @@ describe('queue-only extra (queue)', () => {
 
   it('plans the existing queue: queueNamePrefix on a bare name only, FIFO from the name, no dead-letter queue', () => {
     const options = resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'svc', queueNamePrefix: 'prod-' });
-    expect(queueOnlyPlan('t', { queue: 'orders' }, options, snsSqsTransport.queueNames)).toMatchObject({
+    expect(queueOnlyPlan('t', { queue: 'orders' }, options, snsSqsTransport)).toMatchObject({
       name: 'prod-orders',
       existingQueue: 'prod-orders',
       deadLetter: null,
     });
     const url = 'http://sqs.us-east-1.localhost:4566/000000000000/other.fifo';
-    expect(queueOnlyPlan('t', { queue: url }, options, snsSqsTransport.queueNames)).toMatchObject({
+    expect(queueOnlyPlan('t', { queue: url }, options, snsSqsTransport)).toMatchObject({
       name: 'other.fifo',
       existingQueue: url,
       fifo: true,

@@ -109,7 +109,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
         ['order-refunded', handler({ queueName: 'billing', maxReceiveCount: 5 })],
       ]),
       options(),
-      snsSqsTransport.queueNames,
+      snsSqsTransport,
       'instance',
     );
     expect(plans).toHaveLength(1);
@@ -122,7 +122,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
 
   it('a topicArn extra reaches the subscription of the plan, beside the pattern that routes it', () => {
     const topicArn = 'arn:aws:sns:us-east-2:111122223333:partner-orders';
-    const plans = planQueues(new Map([['partner-order', handler({ topicArn })]]), options(), snsSqsTransport.queueNames, 'instance');
+    const plans = planQueues(new Map([['partner-order', handler({ topicArn })]]), options(), snsSqsTransport, 'instance');
     expect(plans[0].plan.subscriptions).toEqual([
       { pattern: 'partner-order', filterPolicy: undefined, filterPolicyScope: undefined, exchange: undefined, topicArn },
     ]);
@@ -143,7 +143,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
           ['order-refunded', handler({ queueName: 'billing', ...second })],
         ]),
         options(),
-        snsSqsTransport.queueNames,
+        snsSqsTransport,
         'instance',
       ),
     );
@@ -160,7 +160,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
           ['order-refunded', handler({ queueName: 'billing', deadLetterQueueName: false })],
         ]),
         options(),
-        snsSqsTransport.queueNames,
+        snsSqsTransport,
         'instance',
       ),
     );
@@ -169,14 +169,14 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
   });
 
   it('a @MessagePattern (request-response) handler is refused', () => {
-    const error = caught(() => planQueues(new Map([['get-order', handler({}, false)]]), options(), snsSqsTransport.queueNames, 'instance'));
+    const error = caught(() => planQueues(new Map([['get-order', handler({}, false)]]), options(), snsSqsTransport, 'instance'));
     expect(error.option).toBe("@MessagePattern('get-order')");
     expect(error.message).toMatch(/"@MessagePattern\('get-order'\)".*request-response handlers are not supported.*use @EventPattern/);
   });
 
   it('an unknown extra is refused by the planner as well', () => {
     const error = caught(() =>
-      planQueues(new Map([['order-paid', handler({ retries: 3 })]]), options(), snsSqsTransport.queueNames, 'instance'),
+      planQueues(new Map([['order-paid', handler({ retries: 3 })]]), options(), snsSqsTransport, 'instance'),
     );
     expect(error.option).toBe("@EventPattern('order-paid').retries");
   });

@@ -64,17 +64,24 @@ const inModule = (record: OptionRecord) => record.scope !== 'subscription';
 const inExtras = (record: OptionRecord) => record.scope !== 'module';
 const transportSection = (record: OptionRecord) => record.transportSection === true;
 
-/** [option, transport] for each option a transport does not honour (the transports' own sections aside). */
-function unhonoured(scope: (record: OptionRecord) => boolean): [string, TransportName][] {
+/** The transports that honour an option where it is set: forRoot (module) or an @EventPattern extra. */
+const honouring = (record: OptionRecord, where: 'module' | 'extra') =>
+  where === 'module' ? (record.moduleTransports ?? record.transports) : record.transports;
+const scopeOf = { module: inModule, extra: inExtras } as const;
+
+/** [option, transport] for each option a transport does not honour where it is set (the transports' own sections aside). */
+function unhonoured(where: 'module' | 'extra'): [string, TransportName][] {
   return Object.entries(RECORDS)
-    .filter(([, record]) => scope(record) && !transportSection(record))
-    .flatMap(([key, record]) => TRANSPORTS.filter((t) => !record.transports.includes(t)).map((t): [string, TransportName] => [key, t]));
+    .filter(([, record]) => scopeOf[where](record) && !transportSection(record))
+    .flatMap(([key, record]) =>
+      TRANSPORTS.filter((t) => !honouring(record, where).includes(t)).map((t): [string, TransportName] => [key, t]),
+    );
 }
 
-function honoured(scope: (record: OptionRecord) => boolean): [string, TransportName][] {
+function honoured(where: 'module' | 'extra'): [string, TransportName][] {
   return Object.entries(RECORDS)
-    .filter(([, record]) => scope(record))
-    .flatMap(([key, record]) => record.transports.map((t): [string, TransportName] => [key, t]));
+    .filter(([, record]) => scopeOf[where](record))
+    .flatMap(([key, record]) => honouring(record, where).map((t): [string, TransportName] => [key, t]));
 }
 
 const moduleOptions = (transport: TransportName, set: Record<string, unknown>) =>
@@ -91,13 +98,16 @@ describe('option records', () => {
     expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(RECORDS).sort());
   });
 
-  it.each(unhonoured(() => true))('%s on %s says what to do instead', (key, transport) => {
+  it.each([...unhonoured('module'), ...unhonoured('extra')])('%s on %s says what to do instead', (key, transport) => {
     expect(RECORDS[key].instead?.[transport]).toMatch(/\w/);
   });
 
-  it('the only unhonoured options are the ones the transports really ignore', () => {
-    expect(unhonoured(() => true)).toEqual([
-      ['concurrency', 'amqp'],
+  it('in forRoot, AMQP refuses only concurrency (amqp.prefetch is the module-wide bound there)', () => {
+    expect(unhonoured('module')).toEqual([['concurrency', 'amqp']]);
+  });
+
+  it('the only unhonoured extras are the ones the transports really ignore', () => {
+    expect(unhonoured('extra')).toEqual([
       ['visibilityTimeout', 'amqp'],
       ['fifo', 'amqp'],
       ['contentBasedDeduplication', 'amqp'],
@@ -110,7 +120,7 @@ describe('option records', () => {
 });
 
 describe('a module option the transport does not honour fails at startup, naming the option and the transport', () => {
-  it.each(unhonoured(inModule))('%s on %s', (key, transport) => {
+  it.each(unhonoured('module'))('%s on %s', (key, transport) => {
     const error = caught(() => resolveModuleOptions(moduleOptions(transport, sets(key))));
     expect(error.option).toBe(key);
     expect(error.message).toContain(`"${key}": is not honoured by transport '${transport}' (${RECORDS[key].instead![transport]})`);
@@ -118,13 +128,13 @@ describe('a module option the transport does not honour fails at startup, naming
 
   it('concurrency on amqp points at amqp.prefetch', () => {
     expect(() => resolveModuleOptions({ transport: 'amqp', serviceName: 'billing', concurrency: 20 })).toThrow(
-      `Invalid messaging option "concurrency": is not honoured by transport 'amqp' (AMQP bounds the handlers running at once per queue by amqp.prefetch: set that instead) (got 20)`,
+      `Invalid messaging option "concurrency": is not honoured by transport 'amqp' (AMQP bounds the handlers running at once per queue by amqp.prefetch: set that instead, or the concurrency extra per handler) (got 20)`,
     );
   });
 });
 
 describe('every module option a transport honours is accepted on it', () => {
-  it.each(honoured(inModule))('%s on %s', (key, transport) => {
+  it.each(honoured('module'))('%s on %s', (key, transport) => {
     expect(() => resolveModuleOptions(moduleOptions(transport, sets(key)))).not.toThrow();
   });
 
@@ -139,7 +149,7 @@ describe('every module option a transport honours is accepted on it', () => {
 });
 
 describe('an @EventPattern extra the transport does not honour fails at startup, naming the extra and the transport', () => {
-  it.each(unhonoured(inExtras))('%s on %s', (key, transport) => {
+  it.each(unhonoured('extra'))('%s on %s', (key, transport) => {
     const error = caught(() => checkExtrasHonoured({ [key]: sets(key)[key] }, 'order-paid', transport));
     expect(error.option).toBe(`@EventPattern('order-paid').${key}`);
     expect(error.message).toContain(
@@ -153,7 +163,7 @@ describe('an @EventPattern extra the transport does not honour fails at startup,
 });
 
 describe('every @EventPattern extra a transport honours is accepted on it', () => {
-  it.each(honoured(inExtras))('%s on %s', (key, transport) => {
+  it.each(honoured('extra'))('%s on %s', (key, transport) => {
     expect(() => checkHandlerExtras(sets(key), transport)).not.toThrow();
   });
 });
@@ -164,26 +174,20 @@ class VisibilityTimeoutController {
   onPaid() {}
 }
 
-@Controller()
-class ConcurrencyController {
-  @MessagingEventPattern('order-paid', { concurrency: 20 })
-  onPaid() {}
-}
-
 describe('startup on AMQP', () => {
-  it.each([
-    ['visibilityTimeout', VisibilityTimeoutController, /there is no visibility timeout to set: remove it/],
-    ['concurrency', ConcurrencyController, /by amqp\.prefetch: set that instead/],
-  ])('startAllMicroservices() rejects a handler with %s and provisions nothing', async (key, controller, instead) => {
-    @Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'billing' })], controllers: [controller] })
-    class AppModule {}
-    const { error, broker } = await startupError(AppModule);
-    expect(error).toBeInstanceOf(MessagingOptionsError);
-    expect((error as MessagingOptionsError).option).toBe(`@EventPattern('order-paid').${key}`);
-    expect((error as Error).message).toMatch(/is not honoured by transport 'amqp'/);
-    expect((error as Error).message).toMatch(instead);
-    expect(broker.queues()).toEqual([]);
-  });
+  it.each([['visibilityTimeout', VisibilityTimeoutController, /there is no visibility timeout to set: remove it/]] as const)(
+    'startAllMicroservices() rejects a handler with %s and provisions nothing',
+    async (key, controller, instead) => {
+      @Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'billing' })], controllers: [controller] })
+      class AppModule {}
+      const { error, broker } = await startupError(AppModule);
+      expect(error).toBeInstanceOf(MessagingOptionsError);
+      expect((error as MessagingOptionsError).option).toBe(`@EventPattern('order-paid').${key}`);
+      expect((error as Error).message).toMatch(/is not honoured by transport 'amqp'/);
+      expect((error as Error).message).toMatch(instead);
+      expect(broker.queues()).toEqual([]);
+    },
+  );
 
   it('module concurrency fails as the module compiles', async () => {
     @Module({ imports: [MessagingModule.forRoot({ transport: 'amqp', serviceName: 'billing', concurrency: 20 })] })

@@ -2,6 +2,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { JsonEnvelope, RawEnvelope, type MessagingModuleOptions } from '../../../lib/index.js';
 import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
+import { amqpTransport } from '../../../lib/amqp/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
 import { Person } from '../../support/proto-person.js';
 
@@ -16,7 +17,7 @@ const plan = (
   overrides: Partial<MessagingModuleOptions> = {},
   pattern = 'order.paid',
   instance = INSTANCE_A,
-) => planQueues(new Map([[pattern, handler(extras)]]), options(overrides), snsSqsTransport.queueNames, instance)[0].plan;
+) => planQueues(new Map([[pattern, handler(extras)]]), options(overrides), snsSqsTransport, instance)[0].plan;
 
 describe('planQueues: queue names', () => {
   it('generates a readable competing name from service and encoded topic, the same for every call and every instance', () => {
@@ -54,8 +55,7 @@ describe('planQueues: queue names', () => {
 
   it('encodes service names SQS would refuse', () => {
     expect(
-      planQueues(new Map([['t', handler()]]), options({ serviceName: 'billing.eu ✓' }), snsSqsTransport.queueNames, INSTANCE_A)[0].plan
-        .name,
+      planQueues(new Map([['t', handler()]]), options({ serviceName: 'billing.eu ✓' }), snsSqsTransport, INSTANCE_A)[0].plan.name,
     ).toBe('billing___2e_eu___20____e29c93_--t');
   });
 
@@ -106,12 +106,7 @@ describe('planQueues: other settings', () => {
       envelope: RawEnvelope,
       protoClass: Person,
     });
-    const [queue] = planQueues(
-      new Map([['order-paid', h]]),
-      options({ retryBackoff: 2, concurrency: 4 }),
-      snsSqsTransport.queueNames,
-      INSTANCE_A,
-    );
+    const [queue] = planQueues(new Map([['order-paid', h]]), options({ retryBackoff: 2, concurrency: 4 }), snsSqsTransport, INSTANCE_A);
     expect(queue.plan).toMatchObject({ fifo: false, visibilityTimeout: 30, retryBackoff: 2, concurrency: 4 });
     expect(queue.plan.subscriptions).toEqual([
       { pattern: 'order-paid', filterPolicy: { currency: ['EUR'] }, filterPolicyScope: 'MessageBody' },
@@ -128,7 +123,7 @@ describe('planQueues: other settings', () => {
         ['d', handler({ queueName: 'shared' })],
       ]),
       options(),
-      snsSqsTransport.queueNames,
+      snsSqsTransport,
       INSTANCE_A,
     );
     expect(queues.map((q) => [q.plan.name, q.routes.map((r) => r.pattern)])).toEqual([
@@ -139,6 +134,28 @@ describe('planQueues: other settings', () => {
   });
 
   it('returns no queues for no handlers', () => {
-    expect(planQueues(new Map(), options(), snsSqsTransport.queueNames, INSTANCE_A)).toEqual([]);
+    expect(planQueues(new Map(), options(), snsSqsTransport, INSTANCE_A)).toEqual([]);
+  });
+});
+
+describe('planQueues: handlers running at once per queue (concurrency)', () => {
+  const amqpPlan = (extras: Record<string, unknown>, amqp: Record<string, unknown> = {}) =>
+    planQueues(
+      new Map([['order.paid', handler(extras)]]),
+      resolveModuleOptions({ transport: 'amqp', serviceName: 'billing', amqp }),
+      amqpTransport,
+      INSTANCE_A,
+    )[0].plan;
+
+  it("SNS+SQS: the extra, else the module's concurrency", () => {
+    expect(plan({ concurrency: 3 }).concurrency).toBe(3);
+    expect(plan({}).concurrency).toBe(10);
+    expect(plan({}, { concurrency: 25 }).concurrency).toBe(25);
+  });
+
+  it("AMQP: the extra, else amqp.prefetch (the prefetch of the queue's consumer channel)", () => {
+    expect(amqpPlan({ concurrency: 3 }).concurrency).toBe(3);
+    expect(amqpPlan({}).concurrency).toBe(100);
+    expect(amqpPlan({}, { prefetch: 7 }).concurrency).toBe(7);
   });
 });

@@ -25,7 +25,7 @@ describe('the dead-letter queue the library names for an SQS queue', () => {
     const [{ plan }] = planQueues(
       new Map([['order.placed', handler({ fifo: true, queueName })]]),
       options,
-      snsSqsTransport.queueNames,
+      snsSqsTransport,
       'uuid',
     );
     expect(sqsDeadLetterQueueName(plan)).toBe('app-orders-dlq.fifo');
@@ -38,7 +38,7 @@ describe('the dead-letter queue the library names for an SQS queue', () => {
     const [{ plan }] = planQueues(
       new Map([['order.placed', handler({ queueName: 'orders.fifo' })]]),
       options,
-      amqpTransport.queueNames,
+      amqpTransport,
       'uuid',
     );
     expect(plan.deadLetter).toEqual({ name: 'orders.fifo-dlq' });
