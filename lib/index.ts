@@ -49,7 +49,13 @@ export {
   UnknownConnectionError,
 } from './errors.js';
 export { TopologyVerificationError, type TopologyMismatch } from './transport/verification-error.js';
-export type { MessagingTopology, ConnectionTopology, TopologyTopic, TopologyQueue, TopologySubscription } from './topology/topology.types.js';
+export type {
+  MessagingTopology,
+  ConnectionTopology,
+  TopologyTopic,
+  TopologyQueue,
+  TopologySubscription,
+} from './topology/topology.types.js';
 export { toCloudFormation, type CloudFormationTemplate } from './topology/cloudformation.js';
 export { toTerraform, type TerraformJson } from './topology/terraform.js';
 export { toRabbitMqDefinitions, type RabbitMqDefinitions } from './topology/rabbitmq-definitions.js';

@@ -56,7 +56,8 @@ export async function findMessagingModules(root: Type): Promise<FoundMessagingMo
 function inspect(dynamic: DynamicModule, moduleClass: Type, found: FoundMessagingModules): void {
   const providers = [...((Reflect.getMetadata('providers', moduleClass) as unknown[]) ?? []), ...(dynamic.providers ?? [])];
   for (const provider of providers) {
-    const token = provider && typeof provider === 'object' && 'provide' in provider ? (provider as { provide: unknown }).provide : undefined;
+    const token =
+      provider && typeof provider === 'object' && 'provide' in provider ? (provider as { provide: unknown }).provide : undefined;
     const connection = brokerTokenConnection(token);
     if (connection === undefined) continue;
     found.connections.push({ connection, dynamic, brokerToken: token as symbol });

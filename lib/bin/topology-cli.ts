@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FORMAT_HOLDS_SEVERAL_TOPOLOGIES, renderTopology, TOPOLOGY_FORMATS, type TopologyFormat } from '../topology/generators.js';
 import type { MessagingTopology } from '../topology/topology.types.js';
 import { findMessagingModules, type TopologyServer } from './find-messaging-module.js';
-import { NoIoBroker } from './no-io-broker.js';
+import { provideNoIoBrokers } from './no-io-broker.js';
 
 const SEVERAL = TOPOLOGY_FORMATS.filter((format) => FORMAT_HOLDS_SEVERAL_TOPOLOGIES[format]);
 const ONE = TOPOLOGY_FORMATS.filter((format) => !FORMAT_HOLDS_SEVERAL_TOPOLOGIES[format]);
@@ -71,8 +71,7 @@ async function describeModule(root: Type, args: CliArguments): Promise<object> {
         ? `${root.name} imports only named MessagingModule.forRoot({ name }) connections; import the unnamed MessagingModule.forRoot(...) too: it provides the MessagingServer`
         : `${root.name} does not import MessagingModule.forRoot(...) or forRootAsync(...)`,
     );
-  for (const { dynamic, brokerToken } of found.connections)
-    dynamic.providers = [...(dynamic.providers ?? []), { provide: brokerToken, useValue: new NoIoBroker() }];
+  provideNoIoBrokers(found.connections);
   const app = await NestFactory.createApplicationContext(root, { logger: ['error'], abortOnError: false });
   try {
     return describeApp(app.get(found.serverClass, { strict: false }), args);

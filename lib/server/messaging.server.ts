@@ -31,6 +31,12 @@ export interface DescribeTopologyOptions {
   connection?: string;
 }
 
+/** One connection and the handlers it consumes (their `connection` extra chooses it). */
+interface ConnectionHandlers {
+  connection: MessagingConnection;
+  handlers: Map<string, MessageHandler>;
+}
+
 /**
  * The Nest transport strategy: turns @EventPattern handlers into queues and subscriptions, consumes them through
  * the configured broker, and acks a message only after its handler resolved.
@@ -120,9 +126,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    * Each connection with its handlers (by default the registered ones); a `connection` extra naming no connection of
    * the app fails, naming the known ones.
    */
-  private handlersByConnection(
-    byName = this.registeredHandlers(),
-  ): { connection: MessagingConnection; handlers: Map<string, MessageHandler> }[] {
+  private handlersByConnection(byName = this.registeredHandlers()): ConnectionHandlers[] {
     const connections = this.connections();
     const known = connections.map((c) => c.name);
     for (const [name, handlers] of byName) {
@@ -246,14 +250,15 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    *
    * `describeTopology()` describes the default connection (the unnamed `MessagingModule.forRoot`);
    * `describeTopology({ connection: 'partner' })` the named one, whose handlers are those with `connection: 'partner'`.
-   * A name the app has no connection for throws UnknownConnectionError; describeTopologies() describes them all.
+   * A name the app has no connection for throws UnknownConnectionError, and a handler whose `connection` extra names
+   * none fails as listen() does. describeTopologies() describes every connection.
    */
   describeTopology(options: DescribeTopologyOptions = {}): MessagingTopology {
     const name = options.connection ?? DEFAULT_CONNECTION;
     const known = this.connections().map((c) => c.name);
     if (!known.includes(name)) throw new UnknownConnectionError(name, known);
-    const handlerNamesOf = handlerNames(this.modules);
-    return this.describeConnection(this.describedHandlers().find(({ connection }) => connection.name === name)!, handlerNamesOf);
+    const described = this.describedHandlers().find(({ connection }) => connection.name === name)!;
+    return this.describeConnection(described, handlerNames(this.modules));
   }
 
   /**
@@ -261,22 +266,19 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    * ones: what `describeTopology({ connection })` returns for each. No I/O.
    */
   describeTopologies(): ConnectionTopology[] {
-    const handlerNamesOf = handlerNames(this.modules);
+    const names = handlerNames(this.modules);
     return this.describedHandlers().map((entry) => ({
       connection: entry.connection.name,
-      topology: this.describeConnection(entry, handlerNamesOf),
+      topology: this.describeConnection(entry, names),
     }));
   }
 
   /** Each connection with the handlers to describe: the registered ones once Nest attached this server, else the controllers'. */
-  private describedHandlers(): ReturnType<MessagingServer['handlersByConnection']> {
+  private describedHandlers(): ConnectionHandlers[] {
     return this.handlersByConnection(this.handlerCount() > 0 ? this.registeredHandlers() : controllerHandlers(this.modules));
   }
 
-  private describeConnection(
-    { connection, handlers }: ReturnType<MessagingServer['handlersByConnection']>[number],
-    names: HandlerNameOf,
-  ): MessagingTopology {
+  private describeConnection({ connection, handlers }: ConnectionHandlers, names: HandlerNameOf): MessagingTopology {
     const queues = this.planHandlers(handlers, names, connection);
     return connection.transport.describeTopology(
       queues.map((q) => q.plan),
@@ -285,7 +287,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails planning. */
-  private planHandlers(handlers: Map<string, MessageHandler>, names: HandlerNameOf, connection: MessagingConnection = this.ownConnection) {
+  private planHandlers(handlers: Map<string, MessageHandler>, names: HandlerNameOf, connection: MessagingConnection) {
     const { options, transport, identity } = connection;
     return planQueues(handlers, options, transport.queueNames, identity.uuid, names);
   }
