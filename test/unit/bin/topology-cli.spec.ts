@@ -138,6 +138,13 @@ describe('the nestjs-messaging-topology bin (child process, compiled app module,
     expect(Object.keys((JSON.parse(byDefault.stdout) as TerraformJson).resource.aws_sqs_queue)).toHaveLength(4);
   });
 
+  it('a connection whose transport the format does not describe exits 1 saying so', async () => {
+    await expect(connections('--format', 'cloudformation', '--connection', 'rabbit')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("A CloudFormation template describes SNS+SQS resources; this topology's transport is 'amqp'"),
+    });
+  });
+
   it('several connections: a one-document format without --connection, or an unknown name, exits 2 listing the connections', async () => {
     const [missing, unknown] = await Promise.all([
       connections('--format', 'cloudformation').then(
