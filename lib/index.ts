@@ -1,5 +1,5 @@
 export { MessagingModule } from './messaging.module.js';
-export { MessagingServer } from './server/messaging.server.js';
+export { MessagingServer, type DescribeTopologyOptions } from './server/messaging.server.js';
 export { MessagingClient } from './client/messaging.client.js';
 export { getMessagingClientToken, InjectMessagingClient } from './client/client-token.js';
 export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
@@ -46,9 +46,16 @@ export {
   BrokerConnectionError,
   MissingDependencyError,
   ConnectionStartError,
+  UnknownConnectionError,
 } from './errors.js';
 export { TopologyVerificationError, type TopologyMismatch } from './transport/verification-error.js';
-export type { MessagingTopology, TopologyTopic, TopologyQueue, TopologySubscription } from './topology/topology.types.js';
+export type {
+  MessagingTopology,
+  ConnectionTopology,
+  TopologyTopic,
+  TopologyQueue,
+  TopologySubscription,
+} from './topology/topology.types.js';
 export { toCloudFormation, type CloudFormationTemplate } from './topology/cloudformation.js';
 export { toTerraform, type TerraformJson } from './topology/terraform.js';
 export { toRabbitMqDefinitions, type RabbitMqDefinitions } from './topology/rabbitmq-definitions.js';

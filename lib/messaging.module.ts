@@ -12,7 +12,14 @@ import {
 import { ModuleRef, ModulesContainer } from '@nestjs/core';
 import { getMessagingClientToken } from './client/client-token.js';
 import { MessagingClient } from './client/messaging.client.js';
-import { MESSAGING_BROKER, MESSAGING_CONNECTIONS, MESSAGING_ENVELOPE, MESSAGING_OPTIONS, MESSAGING_TRANSPORT } from './constants.js';
+import {
+  MESSAGING_BROKER,
+  MESSAGING_CONNECTIONS,
+  MESSAGING_ENVELOPE,
+  MESSAGING_OPTIONS,
+  MESSAGING_TRANSPORT,
+  namedConnectionToken,
+} from './constants.js';
 import { EnvelopeResolver } from './envelopes/envelope-resolver.js';
 import { MessagingOptionsError } from './errors.js';
 import { JsonEnvelope } from './envelopes/json.envelope.js';
@@ -108,7 +115,7 @@ const DEFAULT_TOKENS: ConnectionTokens = {
  * which search every module, keep finding the default connection's.
  */
 function namedTokens(name: string): ConnectionTokens {
-  const token = (what: string) => Symbol(`${what} of messaging connection '${name}'`);
+  const token = (what: string) => namedConnectionToken(what, name);
   return {
     options: token('options'),
     identity: token('ServiceIdentity'),

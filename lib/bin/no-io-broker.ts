@@ -1,3 +1,4 @@
+import type { DynamicModule } from '@nestjs/common';
 import { BehaviorSubject } from 'rxjs';
 import { MessagingError } from '../errors.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
@@ -39,4 +40,13 @@ export class NoIoBroker implements Broker {
   private refuse(what: string): Promise<never> {
     return Promise.reject(new MessagingError(`Cannot ${what}: this broker only describes the topology and makes no broker calls`));
   }
+}
+
+/**
+ * Makes each MessagingModule import (the unnamed one and every named one, as findMessagingModules found them) provide a
+ * NoIoBroker of its own in place of its broker; call it before the app is created.
+ */
+export function provideNoIoBrokers(imports: readonly { dynamic: DynamicModule; brokerToken: symbol }[]): void {
+  for (const { dynamic, brokerToken } of imports)
+    dynamic.providers = [...(dynamic.providers ?? []), { provide: brokerToken, useValue: new NoIoBroker() }];
 }

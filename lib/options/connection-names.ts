@@ -8,6 +8,11 @@ export function isDefaultConnection(connection: unknown): boolean {
   return connection === undefined || connection === DEFAULT_CONNECTION;
 }
 
+/** The name of the connection a handler's `connection` extra chooses (DEFAULT_CONNECTION when unset). */
+export function connectionOf(connection: unknown): string {
+  return isDefaultConnection(connection) ? DEFAULT_CONNECTION : String(connection);
+}
+
 const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const CONNECTION_NAME_RULE = 'must be 1-63 letters, digits, "-" or "_", starting with a letter or digit';
 

@@ -8,11 +8,11 @@ import type { MessagingEvent } from '../observability/messaging-event.js';
 import { observeDeliveries, observeRejections } from '../observability/observe-deliveries.js';
 import { MESSAGING_TRACING } from '../observability/observability.tokens.js';
 import type { MessagingTracing } from '../observability/tracing/messaging-tracing.js';
-import { ConnectionStartError, MessagingError, MessagingOptionsError } from '../errors.js';
+import { ConnectionStartError, MessagingError, MessagingOptionsError, UnknownConnectionError } from '../errors.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { JsonEnvelope } from '../envelopes/json.envelope.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { DEFAULT_CONNECTION, isDefaultConnection } from '../options/connection-names.js';
+import { connectionOf, DEFAULT_CONNECTION } from '../options/connection-names.js';
 import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import type { TransportDefinition } from '../transport/transport-definition.js';
@@ -23,7 +23,19 @@ import { AttachmentWatch } from './nest-internals.js';
 import { planQueues, type HandlerNameOf } from './subscription-planner.js';
 import { controllerHandlers } from './controller-handlers.js';
 import { MessagingConnection, namedConnections } from './messaging-connection.js';
-import type { MessagingTopology } from '../topology/topology.types.js';
+import type { ConnectionTopology, MessagingTopology } from '../topology/topology.types.js';
+
+/** Which connection `MessagingServer.describeTopology()` describes. */
+export interface DescribeTopologyOptions {
+  /** A connection's name (`MessagingModule.forRoot({ name })`); unset or `'default'`: the unnamed forRoot's. */
+  connection?: string;
+}
+
+/** One connection and the handlers it consumes (their `connection` extra chooses it). */
+interface ConnectionHandlers {
+  connection: MessagingConnection;
+  handlers: Map<string, MessageHandler>;
+}
 
 /**
  * The Nest transport strategy: turns @EventPattern handlers into queues and subscriptions, consumes them through
@@ -54,7 +66,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
     @Inject(MESSAGING_BROKER) private readonly broker: Broker,
-    @Inject(MESSAGING_TRANSPORT) private readonly transport: TransportDefinition,
+    @Inject(MESSAGING_TRANSPORT) transport: TransportDefinition,
     envelopes: EnvelopeResolver,
     identity: ServiceIdentity,
     @Optional() @Inject(MESSAGING_TRACING) tracing?: MessagingTracing,
@@ -74,8 +86,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
    * connection's handlers (several event handlers of one pattern on one connection are chained, as Nest chains them).
    */
   addHandler(pattern: any, callback: MessageHandler, isEventHandler = false, extras: Record<string, any> = {}): void {
-    if (isDefaultConnection(extras.connection)) return super.addHandler(pattern, callback, isEventHandler, extras);
-    const key = String(extras.connection);
+    const key = connectionOf(extras.connection);
+    if (key === DEFAULT_CONNECTION) return super.addHandler(pattern, callback, isEventHandler, extras);
     const handlers = this.namedHandlers.get(key) ?? new Map<string, MessageHandler>();
     this.namedHandlers.set(key, handlers);
     callback.isEventHandler = isEventHandler;
@@ -105,11 +117,19 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     return this.connectionList;
   }
 
-  /** Each connection with its handlers; a `connection` extra naming no connection of the app fails, naming the known ones. */
-  private handlersByConnection(): { connection: MessagingConnection; handlers: Map<string, MessageHandler> }[] {
+  /** The handlers Nest registered, by connection name (the default connection's are Nest's own messageHandlers). */
+  private registeredHandlers(): Map<string, Map<string, MessageHandler>> {
+    return new Map([[DEFAULT_CONNECTION, this.messageHandlers], ...this.namedHandlers]);
+  }
+
+  /**
+   * Each connection with its handlers (by default the registered ones); a `connection` extra naming no connection of
+   * the app fails, naming the known ones.
+   */
+  private handlersByConnection(byName = this.registeredHandlers()): ConnectionHandlers[] {
     const connections = this.connections();
     const known = connections.map((c) => c.name);
-    for (const [name, handlers] of this.namedHandlers) {
+    for (const [name, handlers] of byName) {
       if (known.includes(name)) continue;
       const pattern = [...handlers.keys()][0];
       throw new MessagingOptionsError(
@@ -120,7 +140,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     }
     return connections.map((connection) => ({
       connection,
-      handlers: connection.name === DEFAULT_CONNECTION ? this.messageHandlers : (this.namedHandlers.get(connection.name) ?? new Map()),
+      handlers: byName.get(connection.name) ?? new Map<string, MessageHandler>(),
     }));
   }
 
@@ -223,21 +243,51 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   }
 
   /**
-   * The topics, queues (with dead-letter queue, redrive, visibility timeout, KMS, tags, policy) and subscriptions the
-   * handlers need, from the same plan listen() provisions from. No I/O: works before (or without) a broker connection;
-   * before the microservice is connected the handlers are read from the controllers. See lib/topology/.
+   * The topics, queues (with dead-letter queue, redrive, visibility timeout, KMS, tags, policy) and subscriptions one
+   * connection's handlers need, from the same plan listen() provisions from, in that connection's transport's terms.
+   * No I/O: works before (or without) a broker connection; before the microservice is connected the handlers are read
+   * from the controllers. See lib/topology/.
+   *
+   * `describeTopology()` describes the default connection (the unnamed `MessagingModule.forRoot`);
+   * `describeTopology({ connection: 'partner' })` the named one, whose handlers are those with `connection: 'partner'`.
+   * A name the app has no connection for throws UnknownConnectionError, and a handler whose `connection` extra names
+   * none fails as listen() does. describeTopologies() describes every connection.
    */
-  describeTopology(): MessagingTopology {
-    const handlers = this.messageHandlers.size > 0 ? this.messageHandlers : controllerHandlers(this.modules);
-    const queues = this.planHandlers(handlers, handlerNames(this.modules));
-    return this.transport.describeTopology(
+  describeTopology(options: DescribeTopologyOptions = {}): MessagingTopology {
+    const name = options.connection ?? DEFAULT_CONNECTION;
+    const known = this.connections().map((c) => c.name);
+    if (!known.includes(name)) throw new UnknownConnectionError(name, known);
+    const described = this.describedHandlers().find(({ connection }) => connection.name === name)!;
+    return this.describeConnection(described, handlerNames(this.modules));
+  }
+
+  /**
+   * Every connection's topology, labelled with its name, the default connection (`'default'`) first, then the named
+   * ones: what `describeTopology({ connection })` returns for each. No I/O.
+   */
+  describeTopologies(): ConnectionTopology[] {
+    const names = handlerNames(this.modules);
+    return this.describedHandlers().map((entry) => ({
+      connection: entry.connection.name,
+      topology: this.describeConnection(entry, names),
+    }));
+  }
+
+  /** Each connection with the handlers to describe: the registered ones once Nest attached this server, else the controllers'. */
+  private describedHandlers(): ConnectionHandlers[] {
+    return this.handlersByConnection(this.handlerCount() > 0 ? this.registeredHandlers() : controllerHandlers(this.modules));
+  }
+
+  private describeConnection({ connection, handlers }: ConnectionHandlers, names: HandlerNameOf): MessagingTopology {
+    const queues = this.planHandlers(handlers, names, connection);
+    return connection.transport.describeTopology(
       queues.map((q) => q.plan),
-      this.options,
+      connection.options,
     );
   }
 
   /** The handlers' queues; an extra the transport would ignore (visibilityTimeout on AMQP, ...) fails planning. */
-  private planHandlers(handlers: Map<string, MessageHandler>, names: HandlerNameOf, connection: MessagingConnection = this.ownConnection) {
+  private planHandlers(handlers: Map<string, MessageHandler>, names: HandlerNameOf, connection: MessagingConnection) {
     const { options, transport, identity } = connection;
     return planQueues(handlers, options, transport, identity.uuid, names);
   }

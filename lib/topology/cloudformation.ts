@@ -32,7 +32,9 @@ const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key
  */
 export function toCloudFormation(topology: MessagingTopology): CloudFormationTemplate {
   if (topology.transport !== 'sns-sqs')
-    throw new MessagingError(`A CloudFormation template describes SNS+SQS resources; this app uses transport '${topology.transport}'`);
+    throw new MessagingError(
+      `A CloudFormation template describes SNS+SQS resources; this topology's transport is '${topology.transport}': describe an SNS+SQS connection (describeTopology({ connection }), the topology CLI's --connection)`,
+    );
   const ids = new ResourceIds(cloudFormationId);
   const topicId = (name: string) => ids.id('Topic', name);
   const queueId = (name: string) => ids.id('Queue', name);

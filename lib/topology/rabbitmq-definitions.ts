@@ -20,7 +20,9 @@ export interface RabbitMqDefinitions {
  */
 export function toRabbitMqDefinitions(topology: MessagingTopology, vhost = '/'): RabbitMqDefinitions {
   if (topology.transport !== 'amqp')
-    throw new MessagingError(`RabbitMQ definitions describe AMQP resources; this app uses transport '${topology.transport}'`);
+    throw new MessagingError(
+      `RabbitMQ definitions describe AMQP resources; this topology's transport is '${topology.transport}': describe an AMQP connection (describeTopology({ connection }), the topology CLI's --connection)`,
+    );
   return {
     exchanges: topology.topics
       .filter((t) => !t.predeclared)

@@ -32,7 +32,9 @@ const literal = (text: string) => text.replace(/([$%])\{/g, (_match, sigil: stri
  */
 export function toTerraform(topology: MessagingTopology): TerraformJson {
   if (topology.transport !== 'sns-sqs')
-    throw new MessagingError(`Terraform output describes SNS+SQS resources; this app uses transport '${topology.transport}'`);
+    throw new MessagingError(
+      `Terraform output describes SNS+SQS resources; this topology's transport is '${topology.transport}': describe an SNS+SQS connection (describeTopology({ connection }), the topology CLI's --connection)`,
+    );
   const ids = new ResourceIds(terraformName);
   const topicRef = (name: string) => `aws_sns_topic.${ids.id('topic', name)}`;
   const queueRef = (name: string) => `aws_sqs_queue.${ids.id('queue', name)}`;

@@ -33,6 +33,12 @@ export interface MessagingTopology {
   wildcardSubscriptions: Array<{ queue: string; pattern: string; filterPolicy?: string }>;
 }
 
+/** One connection's topology, labelled with the connection's name (`default` for the unnamed `forRoot`). */
+export interface ConnectionTopology {
+  connection: string;
+  topology: MessagingTopology;
+}
+
 export interface TopologyTopic {
   /** The broker name (SNS topic name, encoded, `.fifo` where FIFO; AMQP exchange name). */
   name: string;

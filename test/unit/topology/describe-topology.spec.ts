@@ -1,5 +1,5 @@
-import type { MessagingTopology } from '../../../lib/index.js';
-import { fixtureTopology } from '../../fixtures/topology/fixture-topology.js';
+import type { ConnectionTopology, MessagingTopology } from '../../../lib/index.js';
+import { fixtureTopology, withConnectionsApp } from '../../fixtures/topology/fixture-topology.js';
 
 describe('MessagingServer.describeTopology() (no broker, microservice never connected)', () => {
   let topology: MessagingTopology;
@@ -63,5 +63,60 @@ describe('MessagingServer.describeTopology() (no broker, microservice never conn
     });
     expect(topology.subscriptions.find((s) => s.pattern === 'order-refunded')!.filterPolicy).toBeUndefined();
     expect(topology.perProcessQueues).toEqual([]);
+  });
+});
+
+describe('describeTopology({ connection }) and describeTopologies() with three connections (no broker I/O)', () => {
+  let single: MessagingTopology;
+  let all: ConnectionTopology[];
+  let partner: MessagingTopology;
+  let rabbit: MessagingTopology;
+  let byDefault: MessagingTopology;
+  beforeAll(async () => {
+    single = await fixtureTopology();
+    ({ all, partner, rabbit, byDefault } = await withConnectionsApp((server) => ({
+      all: server.describeTopologies(),
+      partner: server.describeTopology({ connection: 'partner' }),
+      rabbit: server.describeTopology({ connection: 'rabbit' }),
+      byDefault: server.describeTopology(),
+    })));
+  });
+
+  it('describeTopologies() labels each connection, the default first; the default is described as in a one-connection app', () => {
+    expect(all.map(({ connection, topology }) => [connection, topology.transport])).toEqual([
+      ['default', 'sns-sqs'],
+      ['partner', 'sns-sqs'],
+      ['rabbit', 'amqp'],
+    ]);
+    expect(all[0].topology).toEqual(single);
+    expect(byDefault).toEqual(single);
+    expect(all[1].topology).toEqual(partner);
+    expect(all[2].topology).toEqual(rabbit);
+  });
+
+  it('a named SNS+SQS connection: only its handlers, with its own options (topicPrefix, no queueNamePrefix, no KMS or tags)', () => {
+    expect(partner.topics).toEqual([{ name: 'partner-invoice-requested', patterns: ['invoice-requested'], fifo: false, tags: {} }]);
+    expect(partner.queues.map((q) => [q.name, q.role])).toEqual([
+      ['billing--invoice-requested-dlq', 'dead-letter'],
+      ['billing--invoice-requested', 'main'],
+    ]);
+    expect(partner.queues.find((q) => q.role === 'main')!.attributes.KmsMasterKeyId).toBeUndefined();
+    expect(partner.subscriptions).toEqual([
+      expect.objectContaining({
+        topic: 'partner-invoice-requested',
+        queue: 'billing--invoice-requested',
+        filterPolicy: JSON.stringify({ tier: ['gold'] }),
+      }),
+    ]);
+  });
+
+  it('a named AMQP connection: described by the AMQP transport (exchange binding, retry and dead-letter queues)', () => {
+    expect(rabbit.topics).toEqual([expect.objectContaining({ name: 'amq.topic', patterns: ['stock.*'], predeclared: true })]);
+    expect(rabbit.queues.map((q) => [q.name, q.role])).toEqual([
+      ['stock-changes', 'main'],
+      ['stock-changes-retry', 'retry'],
+      ['stock-changes-dlq', 'dead-letter'],
+    ]);
+    expect(rabbit.subscriptions).toEqual([expect.objectContaining({ topic: 'amq.topic', queue: 'stock-changes', routingKey: 'stock.*' })]);
   });
 });

@@ -129,8 +129,12 @@ describe('topology generators (the fixture app: a shared queue with two topics, 
   });
 
   it('RabbitMQ definitions refuse an SNS+SQS topology, CloudFormation and Terraform refuse an AMQP one', () => {
-    expect(() => toRabbitMqDefinitions(topology)).toThrow(/transport 'sns-sqs'/);
-    expect(() => toCloudFormation({ ...topology, transport: 'amqp' })).toThrow(/transport 'amqp'/);
-    expect(() => toTerraform({ ...topology, transport: 'amqp' })).toThrow(/transport 'amqp'/);
+    expect(() => toRabbitMqDefinitions(topology)).toThrow("this topology's transport is 'sns-sqs': describe an AMQP connection");
+    expect(() => toCloudFormation({ ...topology, transport: 'amqp' })).toThrow(
+      "this topology's transport is 'amqp': describe an SNS+SQS connection",
+    );
+    expect(() => toTerraform({ ...topology, transport: 'amqp' })).toThrow(
+      "this topology's transport is 'amqp': describe an SNS+SQS connection",
+    );
   });
 });
