@@ -62,6 +62,21 @@ export class ConnectionStartError extends MessagingError {
   }
 }
 
+/**
+ * A connection name (`describeTopology({ connection })`, ...) that no `MessagingModule.forRoot` of the app has: names
+ * the connections it has.
+ */
+export class UnknownConnectionError extends MessagingError {
+  constructor(
+    readonly connection: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `No messaging connection is named '${connection}' (known: ${known.map((n) => `'${n}'`).join(', ')}); choose a known one or import MessagingModule.forRoot({ name: '${connection}', ... })`,
+    );
+  }
+}
+
 /** A package the chosen transport, envelope or integration needs is not installed. */
 export class MissingDependencyError extends MessagingError {
   constructor(

@@ -46,6 +46,7 @@ export {
   BrokerConnectionError,
   MissingDependencyError,
   ConnectionStartError,
+  UnknownConnectionError,
 } from './errors.js';
 export { TopologyVerificationError, type TopologyMismatch } from './transport/verification-error.js';
 export type { MessagingTopology, TopologyTopic, TopologyQueue, TopologySubscription } from './topology/topology.types.js';
