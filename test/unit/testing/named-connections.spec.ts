@@ -44,6 +44,11 @@ class KnOrdersController {
     if (order.id === 'broken') throw new Error('partner ledger corrupt');
     await lastValueFrom(this.partner.emit('kn-invoice-sent', new MessagingRecord({ id: order.id }, { attributes: { region: 'eu' } })));
   }
+
+  @MessagingEventPattern('kn-partner-note', { connection: 'partner', queue: 'kn-partner-inbox' })
+  onPartnerNote(@Payload() note: { id: string }) {
+    trail.push(`partner inbox ${note.id}`);
+  }
 }
 
 /** Both connections at closed ports: the real brokers would fail at startup, so every test below runs in memory. */
@@ -118,6 +123,13 @@ describe('MessagingTestingModule.override on an app with a default and a named c
     expect(messaging.emitted('kn-direct').map((m) => m.data)).toEqual([{ via: 'default' }]);
   });
 
+  it("the named client's sendToQueue reaches that connection's queue-only consumer; the default client's does not", async () => {
+    await lastValueFrom(app.get(MessagingClient).sendToQueue('kn-partner-inbox', { id: 'q-1' }));
+    await lastValueFrom(app.get<MessagingClient>(getMessagingClientToken('partner')).sendToQueue('kn-partner-inbox', { id: 'q-2' }));
+    await partner.waitFor(() => trail.includes('partner inbox q-2'), { timeoutMs: 1000, description: 'the partner inbox handled q-2' });
+    expect(trail).toEqual(['partner inbox q-2']);
+  });
+
   it("settles per connection with that connection's subscription options: filter policy, retry, dead-letter queue", async () => {
     expect((await partner.publish('kn-order-paid', { id: 'o-5' }, { attributes: { region: 'us' } })).outcome).toBe('filtered');
     const broken = await partner.publish('kn-order-paid', { id: 'broken' }, { attributes: { region: 'eu' }, redeliver: true });
@@ -127,9 +139,12 @@ describe('MessagingTestingModule.override on an app with a default and a named c
       reason: 'failed 2 time(s), last: handler for "kn-order-paid" failed: partner ledger corrupt',
     });
     expect(trail).toEqual(['partner broken attempt 1', 'partner broken attempt 2']);
-    expect(partner.queues().map((q) => [q.name, q.deadLetter?.name, q.maxReceiveCount])).toEqual([
-      ['kn-partner-orders', 'kn-partner-orders-dlq', 2],
-    ]);
+    expect(partner.queues().map((q) => q.name)).toEqual(['kn-partner-orders', 'kn-partner-inbox']);
+    expect(partner.queues()[0]).toMatchObject({
+      deadLetter: { name: 'kn-partner-orders-dlq' },
+      maxReceiveCount: 2,
+      subscriptions: [{ pattern: 'kn-order-paid', filterPolicy: { region: ['eu'] } }],
+    });
     expect(messaging.queues().map((q) => q.name)).toEqual(['kn-orders']);
   });
 
@@ -218,7 +233,7 @@ describe('MessagingTestingModule.forRoot({ name }) in place of MessagingModule.f
 
       expect(kits.partner.emitted().map((m) => [m.topic, m.metadata.service?.name])).toEqual([['kn-invoice-sent', 'kn-partner-billing']]);
       expect(messaging.emitted().map((m) => [m.topic, m.metadata.service?.name])).toEqual([['kn-order-booked', 'kn-billing']]);
-      expect(kits.partner.queues().map((q) => q.name)).toEqual(['kn-partner-orders']);
+      expect(kits.partner.queues().map((q) => q.name)).toEqual(['kn-partner-orders', 'kn-partner-inbox']);
     } finally {
       await app.close();
     }
