@@ -148,7 +148,8 @@ function connectionProviders(
       inject: [tokens.options],
     },
     // the same token in every connection's module: MessagingTestingModule.override replaces it in all of them at once
-    { provide: MESSAGING_BROKER_FACTORY, useValue: createBroker },
+    // (a factory provider, not useValue: Nest 11 keeps a value provider's value when a test overrides it with a factory)
+    { provide: MESSAGING_BROKER_FACTORY, useFactory: (): BrokerFactory => createBroker },
     {
       provide: tokens.broker,
       useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition, envelope: MessageEnvelope, factory: BrokerFactory) =>
