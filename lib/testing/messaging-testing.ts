@@ -59,12 +59,14 @@ export class MessagingTesting {
         connections.map((c) => c.name),
       );
     if (!(broker instanceof InMemoryBroker)) {
-      const whose = name === DEFAULT_CONNECTION ? "The app's messaging broker" : `The broker of messaging connection '${name}'`;
-      const standIn =
+      const [whose, standIn, real] =
         name === DEFAULT_CONNECTION
-          ? 'MessagingTestingModule.forRoot(options)'
-          : `MessagingTestingModule.forRoot({ name: '${name}', ... })`;
-      const real = name === DEFAULT_CONNECTION ? 'MessagingModule.forRoot(options)' : `MessagingModule.forRoot({ name: '${name}', ... })`;
+          ? ["The app's messaging broker", 'MessagingTestingModule.forRoot(options)', 'MessagingModule.forRoot(options)']
+          : [
+              `The broker of messaging connection '${name}'`,
+              `MessagingTestingModule.forRoot({ name: '${name}', ... })`,
+              `MessagingModule.forRoot({ name: '${name}', ... })`,
+            ];
       throw new MessagingError(
         `${whose} is not the in-memory one: build the test module with ` +
           `MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })), or import ${standIn} instead of ${real}`,
