@@ -10,6 +10,8 @@ export const MESSAGING_TRANSPORT = Symbol('MESSAGING_TRANSPORT');
 export const MESSAGING_ENVELOPE = Symbol('MESSAGING_ENVELOPE');
 /** Every connection of the app (a ConnectionList), for the health indicator: provided by the default MessagingModule. */
 export const MESSAGING_CONNECTIONS = Symbol('MESSAGING_CONNECTIONS');
+/** The BrokerFactory of each connection (internal: the testing kit replaces it to give every connection an in-memory broker). */
+export const MESSAGING_BROKER_FACTORY = Symbol('MESSAGING_BROKER_FACTORY');
 
 const namedTokenDescription = (what: string, connection: string) => `${what} of messaging connection '${connection}'`;
 const NAMED_BROKER = new RegExp(`^${namedTokenDescription('broker', '(.+)')}$`);

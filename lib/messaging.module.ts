@@ -14,6 +14,7 @@ import { getMessagingClientToken } from './client/client-token.js';
 import { MessagingClient } from './client/messaging.client.js';
 import {
   MESSAGING_BROKER,
+  MESSAGING_BROKER_FACTORY,
   MESSAGING_CONNECTIONS,
   MESSAGING_ENVELOPE,
   MESSAGING_OPTIONS,
@@ -40,7 +41,7 @@ import { MessagingServer } from './server/messaging.server.js';
 import { UnstartedServerWarning } from './server/unstarted-server-warning.js';
 import { recordHandlerFailures } from './server/handler-failure.js';
 import { ServiceIdentity } from './service-identity.js';
-import { createBroker } from './transport/broker-factory.js';
+import { createBroker, type BrokerFactory } from './transport/broker-factory.js';
 import type { Broker } from './transport/broker.js';
 import type { ConnectionList } from './transport/connection.js';
 import { loadTransport } from './transport/load-transport.js';
@@ -130,6 +131,7 @@ function namedTokens(name: string): ConnectionTokens {
 
 /** What every connection, the default and each named one, has of its own: options, broker, envelope, tracing and client. */
 function connectionProviders(
+  connection: string,
   tokens: ConnectionTokens,
   resolveOptions: (options: MessagingModuleOptions) => ResolvedMessagingOptions,
   logContext = 'Messaging',
@@ -146,11 +148,14 @@ function connectionProviders(
       useFactory: (options: ResolvedMessagingOptions) => loadTransport(options.transport),
       inject: [tokens.options],
     },
+    // the same token in every connection's module: MessagingTestingModule.override replaces it in all of them at once
+    // (a factory provider, not useValue: Nest 11 keeps a value provider's value when a test overrides it with a factory)
+    { provide: MESSAGING_BROKER_FACTORY, useFactory: (): BrokerFactory => createBroker },
     {
       provide: tokens.broker,
-      useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition) =>
-        createBroker(transport, options, new Logger(logContext)),
-      inject: [tokens.options, tokens.transport],
+      useFactory: (options: ResolvedMessagingOptions, transport: TransportDefinition, envelope: MessageEnvelope, factory: BrokerFactory) =>
+        factory({ connection, options, transport, envelope, logger: new Logger(logContext) }),
+      inject: [tokens.options, tokens.transport, tokens.envelope, MESSAGING_BROKER_FACTORY],
     },
     { provide: tokens.envelopes, useFactory: (moduleRef: ModuleRef) => new EnvelopeResolver(moduleRef), inject: [ModuleRef] },
     {
@@ -179,7 +184,7 @@ function connectionProviders(
 }
 
 const providers: Provider[] = [
-  ...connectionProviders(DEFAULT_TOKENS, resolveConnectionOptions),
+  ...connectionProviders(DEFAULT_CONNECTION, DEFAULT_TOKENS, resolveConnectionOptions),
   {
     // while providers are created, before Nest builds the handlers' call chains
     provide: Symbol('handler failure recording'),
@@ -278,6 +283,7 @@ function namedConnectionModule(name: string, definition: DynamicModule): Dynamic
     providers: [
       ...(definition.providers ?? []),
       ...connectionProviders(
+        name,
         tokens,
         (options) => {
           const resolved = resolveConnectionOptions(options);

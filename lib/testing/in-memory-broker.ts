@@ -11,6 +11,7 @@ import type {
   QueueMessage,
   QueuePlan,
 } from '../transport/broker.js';
+import type { BrokerFactory } from '../transport/broker-factory.js';
 import { queueOnlyTopic } from '../transport/queue-only-topic.js';
 import { parseQueueRef } from '../transport/queue-ref.js';
 import { deliverToQueue } from './queue-delivery.js';
@@ -40,7 +41,8 @@ export class InMemoryBroker implements Broker {
 
   /** `timeoutMs`: the default deadline of the kit's waits. */
   constructor(
-    private readonly envelope: MessageEnvelope,
+    /** The connection's envelope: what the app emits is decoded with it, and the kit encodes with it. */
+    readonly envelope: MessageEnvelope,
     readonly timeoutMs: number,
   ) {}
 
@@ -202,4 +204,9 @@ export class InMemoryBroker implements Broker {
     const names = [...this.consumers.values()].map((c) => `"${c.plan.name}" (${c.plan.subscriptions.map((s) => s.pattern).join(', ')})`);
     return names.length > 0 ? names.join(', ') : 'no queue';
   }
+}
+
+/** Gives each connection (default and named) an in-memory broker of its own, with the connection's envelope. */
+export function inMemoryBrokers(timeoutMs: number): BrokerFactory {
+  return ({ envelope }) => new InMemoryBroker(envelope, timeoutMs);
 }

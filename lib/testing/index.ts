@@ -5,6 +5,7 @@ export {
   type BrokerOverridable,
 } from './messaging-testing.module.js';
 export { MessagingTesting } from './messaging-testing.js';
+export { getMessagingTestingToken, InjectMessagingTesting } from './testing-token.js';
 export { InMemoryBroker } from './in-memory-broker.js';
 export { MessagingTestingTimeoutError } from './deadline-wait.js';
 export type {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
-import { MESSAGING_BROKER, MESSAGING_ENVELOPE } from '../constants.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
-import { MessagingError } from '../errors.js';
+import { MessagingError, UnknownConnectionError } from '../errors.js';
+import { DEFAULT_CONNECTION, isDefaultConnection } from '../options/connection-names.js';
 import { MessagingServer } from '../server/messaging.server.js';
 import { DeadlineWaits } from './deadline-wait.js';
 import { InMemoryBroker } from './in-memory-broker.js';
@@ -38,37 +38,49 @@ export class MessagingTesting {
     private readonly envelope: MessageEnvelope,
     private readonly server: MessagingServer,
     private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS,
+    /** The connection whose broker this kit holds (`default` for the unnamed forRoot). */
+    readonly connection: string = DEFAULT_CONNECTION,
   ) {
     broker.onEmit(() => this.waits.notify());
   }
 
-  /** The kit of an app built with MessagingTestingModule (forRoot or override). */
-  static of(app: Resolver): MessagingTesting {
-    const broker: unknown = app.get(MESSAGING_BROKER, { strict: false });
+  /**
+   * The kit of one connection of an app built with MessagingTestingModule (forRoot or override): the default one, or
+   * the one named `connection`. A name the app has no connection for fails with UnknownConnectionError.
+   */
+  static of(app: Resolver, connection: string = DEFAULT_CONNECTION): MessagingTesting {
+    const server = app.get(MessagingServer, { strict: false });
+    const connections = server.connections();
+    const name = isDefaultConnection(connection) ? DEFAULT_CONNECTION : connection;
+    const broker = connections.find((c) => c.name === name)?.broker;
+    if (broker === undefined)
+      throw new UnknownConnectionError(
+        name,
+        connections.map((c) => c.name),
+      );
     if (!(broker instanceof InMemoryBroker)) {
+      const [whose, standIn, real] =
+        name === DEFAULT_CONNECTION
+          ? ["The app's messaging broker", 'MessagingTestingModule.forRoot(options)', 'MessagingModule.forRoot(options)']
+          : [
+              `The broker of messaging connection '${name}'`,
+              `MessagingTestingModule.forRoot({ name: '${name}', ... })`,
+              `MessagingModule.forRoot({ name: '${name}', ... })`,
+            ];
       throw new MessagingError(
-        "The app's messaging broker is not the in-memory one: build the test module with " +
-          'MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })), or import MessagingTestingModule.forRoot(options) instead of MessagingModule.forRoot(options)',
+        `${whose} is not the in-memory one: build the test module with ` +
+          `MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })), or import ${standIn} instead of ${real}`,
       );
     }
-    return kitFor(
-      broker,
-      () =>
-        new MessagingTesting(
-          broker,
-          app.get(MESSAGING_ENVELOPE, { strict: false }) as MessageEnvelope,
-          app.get(MessagingServer, { strict: false }),
-          broker.timeoutMs,
-        ),
-    );
+    return kitFor(broker, () => new MessagingTesting(broker, broker.envelope, server, broker.timeoutMs, name));
   }
 
   /**
    * What main.ts does, for a test: connects MessagingServer as the app's microservice strategy (unless it is started
-   * already), starts it, initialises the app, and returns its kit.
+   * already), starts it, initialises the app, and returns the kit of the default connection (or of `connection`).
    */
-  static async start(app: INestApplication): Promise<MessagingTesting> {
-    const kit = MessagingTesting.of(app);
+  static async start(app: INestApplication, connection?: string): Promise<MessagingTesting> {
+    const kit = MessagingTesting.of(app, connection);
     if (!kit.server.isStarted) {
       app.connectMicroservice({ strategy: kit.server }, { inheritAppConfig: true });
       await app.startAllMicroservices();
