@@ -1,7 +1,15 @@
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import type { Browser, Page } from 'playwright-core';
 import { filter, firstValueFrom } from 'rxjs';
-import { DeadLetterError, MessagingAdminService, MessagingModule, type AdminEvent } from '../../../lib/index.js';
+import {
+  DeadLetterError,
+  getMessagingClientToken,
+  MessagingAdminService,
+  MessagingClient,
+  MessagingModule,
+  MessagingServer,
+  type AdminEvent,
+} from '../../../lib/index.js';
 import { controllerFor } from '../../support/controllers.js';
 import { deleteSnsSqsResources } from '../../support/emulators.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs } from '../../support/fauxqs.js';
@@ -180,6 +188,31 @@ describe('the admin API of an app with two connections (two fauxqs)', () => {
       subscription.unsubscribe();
     }
     await admin.purge(`${partnerQueue}-dlq`, { connection: 'partner' }); // the dashboard test counts its own dead letter
+  });
+  it("adds a connection's delivery and publish listeners (message.rates) only while that connection's events are observed", async () => {
+    // the hooks the metrics use, per connection; no metrics here, so only the admin monitor adds listeners
+    const server = http.app.get(MessagingServer) as unknown as {
+      observers: { items: unknown[] };
+      namedObservers: Map<string, { items: unknown[] }>;
+    };
+    const clientListeners = (client: MessagingClient) =>
+      (client as unknown as { publishListeners: { items: unknown[] } }).publishListeners.items.length;
+    const listeners = () => ({
+      default: [server.observers.items.length, clientListeners(http.app.get(MessagingClient))],
+      partner: [server.namedObservers.get('partner')?.items.length ?? 0, clientListeners(http.app.get(getMessagingClientToken('partner')))],
+    });
+    expect(listeners()).toEqual({ default: [0, 0], partner: [0, 0] });
+    const partnerEvents = admin.eventsOf('partner').subscribe();
+    try {
+      expect(listeners()).toEqual({ default: [0, 0], partner: [1, 1] });
+      const everyEvent = admin.events$.subscribe();
+      expect(listeners()).toEqual({ default: [1, 1], partner: [1, 1] });
+      everyEvent.unsubscribe();
+      expect(listeners()).toEqual({ default: [0, 0], partner: [1, 1] });
+    } finally {
+      partnerEvents.unsubscribe();
+    }
+    expect(listeners()).toEqual({ default: [0, 0], partner: [0, 0] });
   });
 });
 
