@@ -76,6 +76,7 @@ export { MessagingMetrics } from './observability/metrics/messaging-metrics.js';
 export type { MetricsOptions, MetricsRegistry } from './messaging.options.js';
 export { MessagingAdminModule } from './admin/messaging-admin.module.js';
 export { MessagingAdminService } from './admin/messaging-admin.service.js';
+export type { AdminConnectionOption, AdminConnectionSummary } from './admin/admin-connection.js';
 export { AdminTokenGuard, ADMIN_GUARD_TOKEN } from './admin/http/admin-token.guard.js';
 export type {
   MessagingAdminModuleOptions,

@@ -1,12 +1,12 @@
-import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { requirePackages } from '../optional-package.js';
-import type { Broker } from '../transport/broker.js';
-import { loadTransport } from '../transport/load-transport.js';
 import type { AdminBackend } from '../transport/admin-backend.js';
+import type { Connection } from '../transport/connection.js';
 
-/** The admin operations of the module's transport (its optional peer packages are checked first). */
-export async function createAdminBackend(options: ResolvedMessagingOptions, broker: Broker): Promise<AdminBackend> {
-  const transport = await loadTransport(options.transport);
+/**
+ * The admin operations of one connection: its own transport definition (the one its broker was made with) and its
+ * options and broker; the transport's optional peer packages are checked first.
+ */
+export async function createAdminBackend({ transport, options, broker }: Connection): Promise<AdminBackend> {
   await requirePackages(transport.packages, `MessagingAdminService on transport ${transport.name}`);
   const { backend, translateError } = await transport.createAdminBackend(options, broker);
   return withBrokerErrors(backend, translateError);

@@ -1,5 +1,6 @@
 import { SUBSCRIPTION_DEFAULTS, type TransportName } from '../messaging.options.js';
 import { OPTIONS } from '../options/option-records.js';
+import { CONNECTION_NAME_MAX } from '../options/connection-names.js';
 import type { RangeRule } from '../options/rules.js';
 import {
   abortSignal,
@@ -74,18 +75,42 @@ const groupId = optional(text(1, GROUP_ID_MAX), 'body', 'the message group of a 
 });
 const data = required(json(), 'body', `the message, encoded through the module's envelope (JSON)`);
 const list = { type: 'array', items: { type: 'object' } };
+/**
+ * Every operation of a connection takes it the same way: the `connection` query parameter over HTTP (also on POST and
+ * DELETE, never in the body), the `connection` option of the MessagingAdminService method.
+ */
+const connection = optional(
+  text(1, CONNECTION_NAME_MAX),
+  'query',
+  `the connection to act on: a MessagingModule.forRoot({ name }) name (GET connections lists them); absent: the unnamed (default) connection`,
+);
 
 function route<const A extends Arguments>(definition: AdminRoute<A>): AdminRoute<A> {
   return definition;
 }
 
 export const ADMIN_ROUTES = {
+  listConnections: route({
+    operationId: 'listConnections',
+    method: 'GET',
+    path: 'connections',
+    summary: "The app's connections (the default first), for the connection parameter of every other route",
+    args: {},
+    answer: {
+      status: 200,
+      description: 'Connections',
+      schema: {
+        type: 'array',
+        items: { type: 'object', properties: { name: { type: 'string' }, transport: { type: 'string' } } },
+      },
+    },
+  }),
   listQueues: route({
     operationId: 'listQueues',
     method: 'GET',
     path: 'queues',
     summary: 'List queues',
-    args: { prefix },
+    args: { prefix, connection },
     answer: { status: 200, description: 'Queues', schema: list },
   }),
   createQueue: route({
@@ -115,6 +140,7 @@ export const ADMIN_ROUTES = {
           only: { transport: SNS_SQS, why: 'on AMQP the consuming app counts attempts (its maxReceiveCount); the queue does not hold one' },
         },
       ),
+      connection,
     },
     answer: { status: 201, description: 'Created or found' },
   }),
@@ -123,7 +149,7 @@ export const ADMIN_ROUTES = {
     method: 'GET',
     path: 'queues/:name',
     summary: 'Queue depth, in flight, delayed, dead-letter queue',
-    args: { name: queuePath },
+    args: { name: queuePath, connection },
     answer: { status: 200, description: 'Queue info' },
   }),
   deleteQueue: route({
@@ -131,7 +157,7 @@ export const ADMIN_ROUTES = {
     method: 'DELETE',
     path: 'queues/:name',
     summary: 'Delete a queue',
-    args: { name: queuePath },
+    args: { name: queuePath, connection },
     answer: { status: 204, description: 'Deleted' },
   }),
   sendToQueue: route({
@@ -148,6 +174,7 @@ export const ADMIN_ROUTES = {
       delaySeconds: optional(integer(0, 900), 'body', 'SQS: seconds before the message becomes visible', {
         only: { transport: SNS_SQS, why: 'delayed sending is an SQS feature' },
       }),
+      connection,
     },
     answer: { status: 201, description: 'Sent' },
   }),
@@ -164,6 +191,7 @@ export const ADMIN_ROUTES = {
         'body',
         'peek a queue whose broker dead-letters by receive count although each message shown spends a receive (else 409)',
       ),
+      connection,
     },
     answer: { status: 200, description: 'Messages', schema: list },
   }),
@@ -172,7 +200,7 @@ export const ADMIN_ROUTES = {
     method: 'POST',
     path: 'queues/:name/purge',
     summary: 'Delete every message of the queue',
-    args: { name: queuePath },
+    args: { name: queuePath, connection },
     answer: { status: 204, description: 'Purged' },
   }),
   redrive: route({
@@ -185,6 +213,7 @@ export const ADMIN_ROUTES = {
       max: optional(integer(1, Number.MAX_SAFE_INTEGER), 'body', 'move at most this many (default: all)'),
       to: optional(name, 'body', 'the queue to move them to (default: the queue whose dead-letter queue this is)'),
       signal: optional(abortSignal(), 'call', 'stops the move between two batches'),
+      connection,
     },
     answer: {
       status: 200,
@@ -197,7 +226,7 @@ export const ADMIN_ROUTES = {
     method: 'GET',
     path: 'topics',
     summary: 'List topics (AMQP: exchanges)',
-    args: { prefix },
+    args: { prefix, connection },
     answer: { status: 200, description: 'Topics', schema: list },
   }),
   createTopic: route({
@@ -210,6 +239,7 @@ export const ADMIN_ROUTES = {
       fifo: optional(boolean(), 'body', 'an SNS FIFO topic', {
         only: { transport: SNS_SQS, why: 'FIFO topics are an SNS feature; an AMQP exchange has no such setting' },
       }),
+      connection,
     },
     answer: { status: 201, description: 'Created or found' },
   }),
@@ -218,7 +248,7 @@ export const ADMIN_ROUTES = {
     method: 'GET',
     path: 'topics/:topic',
     summary: 'Topic attributes and subscriptions',
-    args: { topic: topicPath },
+    args: { topic: topicPath, connection },
     answer: { status: 200, description: 'Topic info' },
   }),
   deleteTopic: route({
@@ -226,7 +256,7 @@ export const ADMIN_ROUTES = {
     method: 'DELETE',
     path: 'topics/:topic',
     summary: 'Delete a topic',
-    args: { topic: topicPath },
+    args: { topic: topicPath, connection },
     answer: { status: 204, description: 'Deleted' },
   }),
   publish: route({
@@ -234,7 +264,7 @@ export const ADMIN_ROUTES = {
     method: 'POST',
     path: 'topics/:topic/messages',
     summary: 'Publish through the envelope',
-    args: { topic: topicPath, data, attributes: messageAttributes, groupId },
+    args: { topic: topicPath, data, attributes: messageAttributes, groupId, connection },
     answer: { status: 201, description: 'Published' },
   }),
   subscribe: route({
@@ -263,6 +293,7 @@ export const ADMIN_ROUTES = {
       exchange: optional(name, 'body', `the exchange to bind on (default: the module's amqp.exchange)`, {
         only: { transport: 'amqp', why: 'an SNS subscription is made on the topic itself; there is no exchange' },
       }),
+      connection,
     },
     answer: { status: 201, description: 'Subscription' },
   }),
@@ -271,7 +302,7 @@ export const ADMIN_ROUTES = {
     method: 'DELETE',
     path: 'subscriptions/:id',
     summary: 'Remove a subscription',
-    args: { id: required(text(1, SUBSCRIPTION_ID_MAX), 'path', 'the id subscribe() returned') },
+    args: { id: required(text(1, SUBSCRIPTION_ID_MAX), 'path', 'the id subscribe() returned'), connection },
     answer: { status: 204, description: 'Removed' },
   }),
   overview: route({
@@ -279,19 +310,27 @@ export const ADMIN_ROUTES = {
     method: 'GET',
     path: 'overview',
     summary: 'The dashboard queues (consumed here or seen by the watcher) with their depths',
-    args: {},
+    args: { connection },
     answer: {
       status: 200,
       description: 'Overview',
-      schema: { type: 'object', properties: { transport: { type: 'string' }, at: { type: 'string', format: 'date-time' }, queues: list } },
+      schema: {
+        type: 'object',
+        properties: {
+          connection: { type: 'string' },
+          transport: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          queues: list,
+        },
+      },
     },
   }),
   events: route({
     operationId: 'events',
     method: 'GET',
     path: 'events',
-    summary: 'Server-Sent Events: every admin event (event: its type, data: the event as JSON), queue.depth included',
-    args: {},
+    summary: 'Server-Sent Events: every admin event of the connection (event: its type, data: the event as JSON), queue.depth included',
+    args: { connection },
     answer: { status: 200, description: 'An event stream', schema: { type: 'string' }, contentType: 'text/event-stream' },
   }),
 };

@@ -28,9 +28,10 @@ import { QueueOverviewService } from './queue-overview.js';
 import { ResourceWatcher } from './resource-watcher.js';
 
 /**
- * Operations for MessagingModule's transport: `MessagingAdminService` (inject it) and, under `/<path>`, a guarded
+ * Operations for MessagingModule's connections: `MessagingAdminService` (inject it) and, under `/<path>`, a guarded
  * REST API, its OpenAPI document and Swagger UI, a live dashboard and its event stream. Import it beside
- * MessagingModule; it uses that module's options, broker and envelope.
+ * MessagingModule; it serves every connection of the app (the default and each `MessagingModule.forRoot({ name })`),
+ * each with that connection's options, broker, transport and envelope.
  */
 @Module({})
 export class MessagingAdminModule implements NestModule, OnModuleInit {

@@ -1,53 +1,65 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
-import { MESSAGING_BROKER } from '../constants.js';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Subscription } from 'rxjs';
 import { describeError } from '../error-text.js';
-import type { Broker, BrokerStatus } from '../transport/broker.js';
+import type { BrokerStatus } from '../transport/broker.js';
 import type { AdminOverview, BrokerOverview, QueueOverview } from '../transport/admin.types.js';
+import type { AdminConnection } from './admin-connection.js';
 import { MessagingAdminService } from './messaging-admin.service.js';
 import { ResourceWatcher } from './resource-watcher.js';
 
 /**
- * The dashboard's queues: every queue this app consumes, then every other queue the watcher sees, each with its
- * depths. A consumed queue's dead-letter queue is shown on its row (depth, peek, redrive), not as a row of its own.
- * Also whether the broker is reachable: the connection's status, the consumers' failed receives (SNS+SQS has no
- * connection), and whether any queue could be read at all.
+ * The dashboard's queues of one connection: every queue this app consumes through it, then every other queue the
+ * watcher sees there, each with its depths. A consumed queue's dead-letter queue is shown on its row (depth, peek,
+ * redrive), not as a row of its own. Also whether the connection's broker is reachable: its status, the consumers'
+ * failed receives (SNS+SQS has no connection), and whether any queue could be read at all.
  */
 @Injectable()
 export class QueueOverviewService implements OnModuleInit, OnApplicationShutdown {
-  private status: BrokerStatus = 'connected';
-  private statusSubscription?: Subscription;
+  /** Each connection's broker status, by connection name. */
+  private readonly status = new Map<string, BrokerStatus>();
+  private readonly subscriptions = new Subscription();
 
   constructor(
     private readonly admin: MessagingAdminService,
     private readonly watcher: ResourceWatcher,
-    @Inject(MESSAGING_BROKER) private readonly broker: Broker,
   ) {}
 
   onModuleInit(): void {
-    this.statusSubscription = this.broker.status$.subscribe((status) => (this.status = status));
+    for (const connection of this.admin.connections())
+      this.subscriptions.add(connection.broker.status$.subscribe((status) => this.status.set(connection.name, status)));
   }
 
   onApplicationShutdown(): void {
-    this.statusSubscription?.unsubscribe();
+    this.subscriptions.unsubscribe();
   }
 
-  async overview(): Promise<AdminOverview> {
-    const consumers = new Map((this.broker.health?.().consumers ?? []).map((c) => [c.queue, c.attached]));
-    const consumed = await Promise.all([...consumers].map(([name, attached]) => this.describe(name, attached)));
+  /** The connection's overview (default: the default connection's); an unknown connection is refused (400). */
+  async overview(name?: string): Promise<AdminOverview> {
+    const connection = this.admin.connection(name);
+    const consumers = new Map((connection.broker.health?.().consumers ?? []).map((c) => [c.queue, c.attached]));
+    const consumed = await Promise.all([...consumers].map(([queue, attached]) => this.describe(connection, queue, attached)));
     const shown = new Set([...consumed.flatMap((q) => [q.name, ...(q.deadLetterQueue ? [q.deadLetterQueue.name] : [])])]);
     const watched = await Promise.all(
-      [...new Set(this.watcher.queues())].filter((name) => !shown.has(name)).map((name) => this.describe(name, undefined)),
+      [...new Set(this.watcher.queues(connection.name))]
+        .filter((queue) => !shown.has(queue))
+        .map((queue) => this.describe(connection, queue, undefined)),
     );
     const queues = [...consumed, ...watched];
-    return { transport: this.admin.transport, broker: this.brokerState(queues), queues, at: new Date() };
+    return {
+      connection: connection.name,
+      transport: connection.transport,
+      broker: this.brokerState(connection, queues),
+      queues,
+      at: new Date(),
+    };
   }
 
   /** The broker's state without a call to it; with `queues` (an overview just read) also whether any could be read. */
-  brokerState(queues?: QueueOverview[]): BrokerOverview {
-    const health = this.broker.health?.();
-    if (this.status === 'reconnecting') return { state: 'reconnecting', ...(health?.problem ? { problem: health.problem } : {}) };
-    if (this.status === 'disconnected' || health?.connected === false)
+  brokerState(connection: AdminConnection, queues?: QueueOverview[]): BrokerOverview {
+    const health = connection.broker.health?.();
+    const status = this.status.get(connection.name) ?? 'connected';
+    if (status === 'reconnecting') return { state: 'reconnecting', ...(health?.problem ? { problem: health.problem } : {}) };
+    if (status === 'disconnected' || health?.connected === false)
       return { state: 'unreachable', problem: health?.problem ?? 'the connection to the broker is closed' };
     const failing = health?.consumers.find((c) => (c.receiveFailures ?? 0) > 0);
     if (failing) return { state: 'unreachable', problem: `receiving from ${failing.queue} fails: ${failing.lastError ?? 'unknown error'}` };
@@ -55,10 +67,10 @@ export class QueueOverviewService implements OnModuleInit, OnApplicationShutdown
     return { state: 'connected' };
   }
 
-  private async describe(name: string, attached: boolean | undefined): Promise<QueueOverview> {
+  private async describe(connection: AdminConnection, name: string, attached: boolean | undefined): Promise<QueueOverview> {
     const row: QueueOverview = { name, consumed: attached !== undefined, ...(attached === undefined ? {} : { attached }) };
     try {
-      const info = await this.admin.queueInfo(name);
+      const info = await this.admin.queueInfo(name, { connection: connection.name });
       return {
         ...row,
         messages: info.messages,

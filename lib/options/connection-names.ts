@@ -13,8 +13,10 @@ export function connectionOf(connection: unknown): string {
   return isDefaultConnection(connection) ? DEFAULT_CONNECTION : String(connection);
 }
 
-const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const CONNECTION_NAME_RULE = 'must be 1-63 letters, digits, "-" or "_", starting with a letter or digit';
+/** The longest connection name. */
+export const CONNECTION_NAME_MAX = 63;
+const CONNECTION_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${CONNECTION_NAME_MAX - 1}}$`);
+const CONNECTION_NAME_RULE = `must be 1-${CONNECTION_NAME_MAX} letters, digits, "-" or "_", starting with a letter or digit`;
 
 /** A handler's `connection` extra: the name of a connection (`'default'` is the unnamed one). */
 export function checkConnectionChoice(value: unknown, option: string): void {

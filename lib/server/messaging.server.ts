@@ -153,6 +153,14 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
     return this.observersOf(connection).add(listener);
   }
 
+  /**
+   * One connection's delivery events, as events$ has the default connection's (`status` events aside, which only the
+   * default connection's events$ carries). Built only while someone subscribes.
+   */
+  eventsOf(connection: string): Observable<MessagingEvent> {
+    return this.observersOf(connection).events.asObservable();
+  }
+
   private observersOf(connection: string): DeliveryObservers {
     if (connection === DEFAULT_CONNECTION) return this.observers;
     let observers = this.namedObservers.get(connection);

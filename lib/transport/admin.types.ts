@@ -190,6 +190,8 @@ export type AdminEventType =
  */
 export interface AdminEvent {
   type: AdminEventType;
+  /** The connection it happened on: `default`, or a `MessagingModule.forRoot({ name })` name. */
+  connection: string;
   transport: TransportName;
   kind: 'queue' | 'topic' | 'subscription' | 'message';
   /** The queue / topic / subscription the event is about. */
@@ -241,6 +243,8 @@ export interface MessageRates {
 }
 
 export interface AdminOverview {
+  /** The connection it describes. */
+  connection: string;
   transport: TransportName;
   broker: BrokerOverview;
   queues: QueueOverview[];

@@ -48,9 +48,12 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       @Inject(SWAGGER_UI) private readonly swaggerUi: SwaggerUi,
     ) {}
 
-    /** Every argument of the request where the route expects it and of its type, before any broker call (400 otherwise). */
+    /**
+     * Every argument of the request where the route expects it and of its type for the transport of the connection it
+     * names (query parameter `connection`; absent: the default connection), before any broker call (400 otherwise).
+     */
     private check<A extends Arguments>(route: AdminRoute<A>, request: AdminRequest) {
-      return checkRequest(route, this.admin.transport, request);
+      return checkRequest(route, this.admin.transportOf(request.query?.connection), request);
     }
 
     @Get()
@@ -59,22 +62,27 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
       return DASHBOARD_PAGE;
     }
 
-    @Route(ADMIN_ROUTES.overview)
-    overview(@Req() request: AdminRequest) {
-      this.check(ADMIN_ROUTES.overview, request);
-      return this.queues.overview();
+    @Route(ADMIN_ROUTES.listConnections)
+    listConnections(@Req() request: AdminRequest) {
+      this.check(ADMIN_ROUTES.listConnections, request);
+      return this.admin.listConnections();
     }
 
-    /** Server-Sent Events: every event of events$ (event: its type, data: the event as JSON). */
+    @Route(ADMIN_ROUTES.overview)
+    overview(@Req() request: AdminRequest) {
+      return this.queues.overview(this.check(ADMIN_ROUTES.overview, request).connection);
+    }
+
+    /** Server-Sent Events: every event of the connection (event: its type, data: the event as JSON). */
     @Sse(ADMIN_ROUTES.events.path)
     events(@Req() request: AdminRequest): Observable<MessageEvent> {
-      this.check(ADMIN_ROUTES.events, request);
-      return this.admin.events$.pipe(map((event) => ({ type: event.type, data: event })));
+      const { connection } = this.check(ADMIN_ROUTES.events, request);
+      return this.admin.eventsOf(connection).pipe(map((event) => ({ type: event.type, data: event })));
     }
 
     @Get('openapi.json')
     openApi() {
-      return (document ??= openApiDocument(path, this.admin.transport));
+      return (document ??= openApiDocument(path, this.admin.listConnections()));
     }
 
     @Get('docs')
@@ -109,12 +117,14 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
 
     @Route(ADMIN_ROUTES.queueInfo)
     queueInfo(@Req() request: AdminRequest) {
-      return this.admin.queueInfo(this.check(ADMIN_ROUTES.queueInfo, request).name);
+      const { name, ...options } = this.check(ADMIN_ROUTES.queueInfo, request);
+      return this.admin.queueInfo(name, options);
     }
 
     @Route(ADMIN_ROUTES.deleteQueue)
     async deleteQueue(@Req() request: AdminRequest) {
-      await this.admin.deleteQueue(this.check(ADMIN_ROUTES.deleteQueue, request).name);
+      const { name, ...options } = this.check(ADMIN_ROUTES.deleteQueue, request);
+      await this.admin.deleteQueue(name, options);
     }
 
     @Route(ADMIN_ROUTES.sendToQueue)
@@ -131,7 +141,8 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
 
     @Route(ADMIN_ROUTES.purge)
     async purge(@Req() request: AdminRequest) {
-      await this.admin.purge(this.check(ADMIN_ROUTES.purge, request).name);
+      const { name, ...options } = this.check(ADMIN_ROUTES.purge, request);
+      await this.admin.purge(name, options);
     }
 
     @Route(ADMIN_ROUTES.redrive)
@@ -153,12 +164,14 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
 
     @Route(ADMIN_ROUTES.topicInfo)
     topicInfo(@Req() request: AdminRequest) {
-      return this.admin.topicInfo(this.check(ADMIN_ROUTES.topicInfo, request).topic);
+      const { topic, ...options } = this.check(ADMIN_ROUTES.topicInfo, request);
+      return this.admin.topicInfo(topic, options);
     }
 
     @Route(ADMIN_ROUTES.deleteTopic)
     async deleteTopic(@Req() request: AdminRequest) {
-      await this.admin.deleteTopic(this.check(ADMIN_ROUTES.deleteTopic, request).topic);
+      const { topic, ...options } = this.check(ADMIN_ROUTES.deleteTopic, request);
+      await this.admin.deleteTopic(topic, options);
     }
 
     @Route(ADMIN_ROUTES.publish)
@@ -175,7 +188,8 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
 
     @Route(ADMIN_ROUTES.unsubscribe)
     async unsubscribe(@Req() request: AdminRequest) {
-      await this.admin.unsubscribe(this.check(ADMIN_ROUTES.unsubscribe, request).id);
+      const { id, ...options } = this.check(ADMIN_ROUTES.unsubscribe, request);
+      await this.admin.unsubscribe(id, options);
     }
   }
   if (guard) UseGuards(guard)(MessagingAdminController);

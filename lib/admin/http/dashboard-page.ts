@@ -4,6 +4,8 @@
  * Authorization header (GET overview, the JSON API for peek, purge and redrive, and the event stream, read with fetch
  * streaming). A 401 / 403 shows "signed out" with a link that reloads the page (the server then answers with its
  * sign-in page).
+ * In an app with several connections a selector in the header chooses the one every view shows (each call carries it
+ * as the `connection` query parameter); the page's own URL keeps the choice (`?connection=<name>`) across reloads.
  * Content-Security-Policy friendly: no inline event handlers, no style attributes, no eval; the server hashes the
  * inline <style> and <script> blocks. Rendering uses textContent only: queue names and message bodies never become markup.
  */
@@ -28,6 +30,9 @@ header .transport{color:#b9c4d6}
 #live[data-state="broker-reconnecting"]{background:var(--amber);color:#fff;font-weight:600}
 #live[data-state="signed-out"]{background:#5a6372;color:#fff}
 #sign-out button{background:transparent;color:#b9c4d6;border-color:#4a5468}
+#connection-choice{display:flex;align-items:center;gap:6px;color:#b9c4d6}
+#connection-choice[hidden]{display:none}
+#connection{font:inherit;font-size:13px;padding:2px 6px;border-radius:4px;border:1px solid #4a5468;background:#2a3244;color:#fff}
 #signed-out{display:none;padding:10px 20px;background:#fbe3e1;color:var(--warn);font-weight:600}
 #signed-out.shown{display:block}
 #signed-out a{color:var(--warn)}
@@ -104,7 +109,9 @@ td.actions button{margin:2px 0 2px 6px}
 </head>
 <body>
 <header>
-  <h1>nestjs-messaging admin</h1><span class="transport" id="transport"></span>
+  <h1>nestjs-messaging admin</h1>
+  <label id="connection-choice" hidden>Connection <select id="connection"></select></label>
+  <span class="transport" id="transport"></span>
   <span id="live" data-state="connecting" role="status">connecting</span>
   <form id="sign-out" method="post"><button type="submit">Sign out</button></form>
 </header>
@@ -116,7 +123,7 @@ td.actions button{margin:2px 0 2px 6px}
       <div class="chart"><h3>Messages per second (this app)</h3><canvas id="chart-rates"></canvas><ul class="legend" id="legend-rates"></ul></div>
       <div class="chart"><h3>Messages waiting</h3><canvas id="chart-depth"></canvas><ul class="legend" id="legend-depth"></ul></div>
     </div>
-    <p class="note">Rates count what this app emitted through MessagingClient (not the admin API's publishes) and what its consumers did, since the page opened. Depths are sampled at each refresh of the queues. The age of the oldest message is not shown: SQS reports it only as a CloudWatch metric, and reading it from the queue would spend a receive of that message.</p>
+    <p class="note">Rates count what this app emitted through the connection's MessagingClient (not the admin API's publishes) and what its consumers did, since the page opened. Depths are sampled at each refresh of the queues. The age of the oldest message is not shown: SQS reports it only as a CloudWatch metric, and reading it from the queue would spend a receive of that message.</p>
   </section>
   <section>
     <h2>Queues</h2>
@@ -153,6 +160,12 @@ td.actions button{margin:2px 0 2px 6px}
   var COLORS = ['#2f6fde', '#1e7b34', '#d97a00', '#b3261e', '#7b3fbf', '#00838f', '#8a6d3b', '#c2185b'];
   var transport = '';
   var state = { stream: 'connecting', broker: { state: 'connected' }, signedOut: false };
+  // the connection every view shows: '' is the default one (no connection parameter, as in an app with one connection)
+  var connection = '';
+  var defaultConnection = 'default';
+  // bumped on each switch of connection: answers and events of an earlier one are dropped
+  var generation = 0;
+  var streamAbort;
 
   function $(id) { return document.getElementById(id); }
   function setStatus(text, failed) {
@@ -177,10 +190,14 @@ td.actions button{margin:2px 0 2px 6px}
     $('signed-out').classList.add('shown');
     showHeader();
   }
+  function withConnection(path) {
+    if (!connection) return path;
+    return path + (path.indexOf('?') < 0 ? '?' : '&') + 'connection=' + encodeURIComponent(connection);
+  }
   function api(method, path, body) {
     var headers = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(base + path, { method: method, headers: headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
+    return fetch(base + withConnection(path), { method: method, headers: headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (response) {
         return response.text().then(function (text) {
           var json;
@@ -264,7 +281,9 @@ td.actions button{margin:2px 0 2px 6px}
     sampleDepth(q);
   }
   function refresh() {
+    var at = generation;
     return api('GET', '/overview').then(function (overview) {
+      if (at !== generation) return;
       transport = overview.transport;
       $('transport').textContent = transport;
       if (overview.broker) { state.broker = overview.broker; showHeader(); }
@@ -273,7 +292,7 @@ td.actions button{margin:2px 0 2px 6px}
       rows.forEach(function (tr, name) { if (!seen.has(name)) { tr.remove(); rows.delete(name); infos.delete(name); } });
       $('empty').classList.toggle('hidden', rows.size > 0);
       drawCharts();
-    }).catch(function (error) { setStatus('Could not load the queues: ' + error.message, true); });
+    }).catch(function (error) { if (at === generation) setStatus('Could not load the queues: ' + error.message, true); });
   }
 
   // ---- actions ----
@@ -292,8 +311,9 @@ td.actions button{margin:2px 0 2px 6px}
   function peek(name, spendReceive) {
     var body = { max: 10 };
     if (spendReceive) body.spendReceive = true;
+    var at = generation;
     return api('POST', '/queues/' + encodeURIComponent(name) + '/peek', body).then(function (messages) {
-      showPeek(name, messages, spendReceive);
+      if (at === generation) showPeek(name, messages, spendReceive);
       return 'Peeked ' + messages.length + ' message(s) of ' + name + '; they stay in ' + name +
         (spendReceive ? spentText() : '.');
     }, function (error) {
@@ -325,7 +345,8 @@ td.actions button{margin:2px 0 2px 6px}
       });
     }
     setStatus('Working\\u2026');
-    done.then(function (message) { setStatus(message); return refresh(); }, function (error) { setStatus(action + ' failed: ' + error.message, true); });
+    var at = generation;
+    done.then(function (message) { if (at === generation) { setStatus(message); return refresh(); } }, function (error) { if (at === generation) setStatus(action + ' failed: ' + error.message, true); });
   }
 
   // ---- peeked messages ----
@@ -543,7 +564,9 @@ td.actions button{margin:2px 0 2px 6px}
   var retryMs = 500;
   function stream() {
     if (state.signedOut) return;
-    fetch(base + '/events', { headers: { accept: 'text/event-stream' }, credentials: 'same-origin', cache: 'no-store' }).then(function (response) {
+    var at = generation;
+    streamAbort = new AbortController();
+    fetch(base + withConnection('/events'), { headers: { accept: 'text/event-stream' }, credentials: 'same-origin', cache: 'no-store', signal: streamAbort.signal }).then(function (response) {
       if (response.status === 401 || response.status === 403) { signedOut(); return false; }
       if (!response.ok || !response.body) throw new Error('event stream answered ' + response.status);
       state.stream = 'live';
@@ -554,6 +577,7 @@ td.actions button{margin:2px 0 2px 6px}
       var buffer = '';
       function pump() {
         return reader.read().then(function (chunk) {
+          if (at !== generation) return false;
           if (chunk.done) return true;
           buffer += decoder.decode(chunk.value, { stream: true });
           var frames = buffer.split(/\\r?\\n\\r?\\n/);
@@ -564,17 +588,69 @@ td.actions button{margin:2px 0 2px 6px}
       }
       return pump();
     }).catch(function () { return true; }).then(function (again) {
-      if (!again) return;
+      if (!again || at !== generation) return;
       state.stream = 'down';
       showHeader();
-      setTimeout(function () { stream(); refresh(); }, retryMs);
+      setTimeout(function () { if (at === generation) { stream(); refresh(); } }, retryMs);
       retryMs = Math.min(retryMs * 2, 10000);
     });
   }
 
+  // ---- connections ----
+  /** Keeps the choice in the page's URL (the default one leaves it out), so that a reload shows the same connection. */
+  function remember(name) {
+    var params = new URLSearchParams(location.search);
+    if (name) params.set('connection', name); else params.delete('connection');
+    var search = params.toString();
+    history.replaceState(null, '', location.pathname + (search ? '?' + search : '') + location.hash);
+  }
+  /** The selector, shown only when the app has more than one connection; the URL's choice when the app has it. */
+  function chooseConnection(list) {
+    if (!list.length) return;
+    var names = list.map(function (c) { return c.name; });
+    defaultConnection = names[0];
+    var select = $('connection');
+    select.textContent = '';
+    list.forEach(function (c) { add(select, 'option', '', c.name + ' (' + c.transport + ')').value = c.name; });
+    $('connection-choice').hidden = list.length < 2;
+    var wanted = new URLSearchParams(location.search).get('connection');
+    if (wanted !== null && names.indexOf(wanted) < 0) {
+      setStatus('This app has no connection ' + JSON.stringify(wanted) + ': showing ' + defaultConnection + '.', true);
+      wanted = null;
+      remember('');
+    }
+    connection = wanted && wanted !== defaultConnection ? wanted : '';
+    select.value = connection || defaultConnection;
+  }
+  /** Every view to another connection: its queues, charts, events and stream start afresh. */
+  function switchTo(name) {
+    connection = name === defaultConnection ? '' : name;
+    remember(connection);
+    generation += 1;
+    if (streamAbort) streamAbort.abort();
+    rows.forEach(function (tr) { tr.remove(); });
+    rows.clear();
+    infos.clear();
+    depths.clear();
+    rates.length = 0;
+    opened = Date.now();
+    $('events').textContent = '';
+    $('peek').classList.remove('shown');
+    $('empty').classList.remove('hidden');
+    setStatus('');
+    state.stream = 'connecting';
+    state.broker = { state: 'connected' };
+    showHeader();
+    drawCharts();
+    refresh().then(stream);
+  }
+  $('connection').addEventListener('change', function () { switchTo($('connection').value); });
+
   $('sign-out').action = base + '/sign-out';
-  $('sign-in-again').href = location.pathname;
-  refresh().then(stream);
+  $('sign-in-again').href = location.pathname + location.search;
+  api('GET', '/connections').then(chooseConnection, function () { /* the default connection, as before */ }).then(function () {
+    return refresh();
+  }).then(stream);
 })();
 </script>
 </body>

@@ -1,27 +1,34 @@
 import type { TransportName } from '../../messaging.options.js';
+import type { AdminConnectionSummary } from '../admin-connection.js';
 import { ADMIN_ROUTES, type AdminRoute } from '../admin-schemas.js';
 import { MAX_JSON_DEPTH, type Argument, type Placement } from '../admin-validation.js';
 
 const ERROR = { $ref: '#/components/schemas/Error' };
 
 /**
- * The OpenAPI 3.0 document of the admin REST API mounted at `/<path>` on `transport`, built from the route records
- * that the controller and MessagingAdminService check arguments with (no @nestjs/swagger needed): an argument the
- * transport does not honour is left out, as the API refuses it.
+ * The OpenAPI 3.0 document of the admin REST API mounted at `/<path>` for the app's `connections` (the default
+ * first), built from the route records that the controller and MessagingAdminService check arguments with (no
+ * @nestjs/swagger needed): an argument that no connection's transport honours is left out, as the API refuses it, and
+ * one that only some honour says on which transport.
  */
-export function openApiDocument(path: string, transport: TransportName): Record<string, unknown> {
+export function openApiDocument(path: string, connections: readonly AdminConnectionSummary[]): Record<string, unknown> {
   const base = path ? `/${path}` : '';
+  const transports = [...new Set(connections.map((c) => c.transport))];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of Object.values(ADMIN_ROUTES) as AdminRoute[]) {
     const url = `${base}/${route.path.replace(/:(\w+)/g, '{$1}')}`;
-    paths[url] = { ...paths[url], [route.method.toLowerCase()]: operation(route, transport) };
+    paths[url] = { ...paths[url], [route.method.toLowerCase()]: operation(route, transports, connections) };
   }
+  const where =
+    connections.length > 1
+      ? `Connections: ${connections.map((c) => `${c.name} (${c.transport})`).join(', ')}; every operation acts on the one its \`connection\` query parameter names, the default when absent (an unknown name is a 400)`
+      : `Transport: ${transports[0]}`;
   return {
     openapi: '3.0.3',
     info: {
       title: 'nestjs-messaging admin API',
       version: '1',
-      description: `Transport: ${transport}. Every argument is checked before any broker call: a wrong type, an unknown field or a field this transport does not honour is a 400 naming it. JSON values nest at most ${MAX_JSON_DEPTH} levels.`,
+      description: `${where}. Every argument is checked before any broker call: a wrong type, an unknown field or a field the connection's transport does not honour is a 400 naming it. JSON values nest at most ${MAX_JSON_DEPTH} levels.`,
     },
     paths,
     components: {
@@ -35,15 +42,27 @@ export function openApiDocument(path: string, transport: TransportName): Record<
   };
 }
 
-function operation(route: AdminRoute, transport: TransportName): Record<string, unknown> {
-  const args = Object.entries(route.args).filter(([, argument]) => !argument.only || argument.only.transport === transport);
+function operation(
+  route: AdminRoute,
+  transports: readonly TransportName[],
+  connections: readonly AdminConnectionSummary[],
+): Record<string, unknown> {
+  const args = Object.entries(route.args)
+    .filter(([, argument]) => !argument.only || transports.includes(argument.only.transport))
+    .map(([name, argument]): [string, Argument] => [
+      name,
+      argument.only && transports.length > 1
+        ? { ...argument, description: `${argument.description} (${argument.only.transport} connections only)` }
+        : argument,
+    ]);
   const placed = (placement: Placement) => args.filter(([, argument]) => argument.in === placement);
   const parameters = [...placed('path'), ...placed('query')].map(([name, argument]) => ({
     name,
     in: argument.in,
     required: argument.in === 'path' || argument.required,
     description: argument.description,
-    schema: argument.field.openApi,
+    // the connection parameter takes the app's connection names
+    schema: name === 'connection' ? { ...argument.field.openApi, enum: connections.map((c) => c.name) } : argument.field.openApi,
   }));
   const body = placed('body');
   const required = body.filter(([, argument]) => argument.required).map(([name]) => name);
@@ -71,7 +90,9 @@ function operation(route: AdminRoute, transport: TransportName): Record<string, 
       : {}),
     responses: {
       [status]: status === 204 ? { description } : { description, content: { [contentType]: { schema } } },
-      '400': errorAnswer('Invalid argument: wrong type, unknown field, a field this transport does not honour, or invalid JSON'),
+      '400': errorAnswer(
+        "Invalid argument: wrong type, unknown field, a field the connection's transport does not honour, a connection the app does not have, or invalid JSON",
+      ),
       '401': { description: 'The guard wants credentials' },
       '403': { description: 'The guard refused' },
       '404': errorAnswer('No such queue, topic or subscription'),

@@ -41,6 +41,38 @@ function cases(transport: TransportName, n: (what: string) => string): Case[] {
     says: 'must be a JSON object (got an array of 1 item)',
   });
   return [
+    {
+      route: 'listConnections',
+      method: 'GET',
+      path: '/connections?connection=default',
+      field: 'connection',
+      says: 'it takes no query parameters',
+    },
+    // the connection is a query parameter of every other route: absent, the default; a name the app lacks, a 400 listing its names
+    {
+      route: 'listQueues',
+      method: 'GET',
+      path: '/queues?connection=partner',
+      field: 'connection',
+      says: `choose one of 'default' (got "partner")`,
+    },
+    { route: 'listQueues', method: 'GET', path: '/queues?connection=a&connection=b', field: 'connection', says: "choose one of 'default'" },
+    {
+      route: 'purge',
+      method: 'POST',
+      path: `/queues/${queue}/purge?connection=partner`,
+      field: 'connection',
+      says: "choose one of 'default'",
+    },
+    { route: 'events', method: 'GET', path: '/events?connection=partner', field: 'connection', says: "choose one of 'default'" },
+    {
+      route: 'peek',
+      method: 'POST',
+      path: `/queues/${queue}/peek`,
+      body: { connection: 'default' },
+      field: 'connection',
+      says: 'unknown body field of peek',
+    },
     { route: 'listQueues', method: 'GET', path: '/queues?bogus=1', field: 'bogus', says: 'unknown query parameter of listQueues' },
     { route: 'listQueues', method: 'GET', path: '/queues?prefix=a&prefix=b', field: 'prefix', says: 'must be a string' },
 
@@ -99,7 +131,13 @@ function cases(transport: TransportName, n: (what: string) => string): Case[] {
     { route: 'createQueue', method: 'POST', path: '/queues', body: `{"name":${DEEP}}`, field: 'name', says: 'got an array of 1 item' },
     deepBody('createQueue', 'POST', '/queues'),
 
-    { route: 'queueInfo', method: 'GET', path: `/queues/${queue}?verbose=1`, field: 'verbose', says: 'takes no query parameters' },
+    {
+      route: 'queueInfo',
+      method: 'GET',
+      path: `/queues/${queue}?verbose=1`,
+      field: 'verbose',
+      says: 'its query parameters are connection',
+    },
     { route: 'queueInfo', method: 'GET', path: `/queues/${'q'.repeat(600)}`, field: 'name', says: 'at most 512 characters' },
 
     {
@@ -175,7 +213,7 @@ function cases(transport: TransportName, n: (what: string) => string): Case[] {
       field: 'spendReceive',
       says: 'true or false',
     },
-    { route: 'peek', method: 'POST', path: `/queues/${queue}/peek?max=5`, field: 'max', says: 'takes no query parameters' },
+    { route: 'peek', method: 'POST', path: `/queues/${queue}/peek?max=5`, field: 'max', says: 'its query parameters are connection' },
     deepBody('peek', 'POST', `/queues/${queue}/peek`),
 
     { route: 'purge', method: 'POST', path: `/queues/${queue}/purge`, body: { all: true }, field: 'all', says: 'takes no body fields' },
@@ -215,7 +253,7 @@ function cases(transport: TransportName, n: (what: string) => string): Case[] {
     },
     deepBody('createTopic', 'POST', '/topics'),
 
-    { route: 'topicInfo', method: 'GET', path: `/topics/${topic}?x=1`, field: 'x', says: 'takes no query parameters' },
+    { route: 'topicInfo', method: 'GET', path: `/topics/${topic}?x=1`, field: 'x', says: 'its query parameters are connection' },
     { route: 'deleteTopic', method: 'DELETE', path: `/topics/${topic}`, body: { cascade: true }, field: 'cascade' },
     deepBody('deleteTopic', 'DELETE', `/topics/${topic}`),
 
@@ -292,11 +330,17 @@ function cases(transport: TransportName, n: (what: string) => string): Case[] {
     },
     deepBody('subscribe', 'POST', '/subscriptions'),
 
-    { route: 'unsubscribe', method: 'DELETE', path: `/subscriptions/x?force=1`, field: 'force', says: 'takes no query parameters' },
+    {
+      route: 'unsubscribe',
+      method: 'DELETE',
+      path: `/subscriptions/x?force=1`,
+      field: 'force',
+      says: 'its query parameters are connection',
+    },
     deepBody('unsubscribe', 'DELETE', '/subscriptions/x'),
 
-    { route: 'overview', method: 'GET', path: '/overview?queue=x', field: 'queue', says: 'takes no query parameters' },
-    { route: 'events', method: 'GET', path: '/events?since=0', field: 'since', says: 'takes no query parameters' },
+    { route: 'overview', method: 'GET', path: '/overview?queue=x', field: 'queue', says: 'its query parameters are connection' },
+    { route: 'events', method: 'GET', path: '/events?since=0', field: 'since', says: 'its query parameters are connection' },
   ];
 }
 

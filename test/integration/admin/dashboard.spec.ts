@@ -86,6 +86,9 @@ describe('the live dashboard in a browser (fauxqs, headless Chromium)', () => {
         await signIn(page, `${http.url}/messaging`, ADMIN_TOKEN);
         await waitForCell(page, consumed, 'consumer', 'receiving');
         expect(page.url()).toBe(`${http.url}/messaging`); // no token in the address bar
+        // one connection: no connection selector (the rows came after the page read the app's connections)
+        expect(await page.locator('#connection option').count()).toBe(1);
+        expect(await page.locator('#connection-choice').isVisible()).toBe(false);
         // the page holds no token: nothing in its storage, and no token field
         expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
         expect(await page.locator('input[type="password"], #token').count()).toBe(0);

@@ -194,6 +194,7 @@ describe('GET /<path>/openapi.json', () => {
         'deleteQueue',
         'deleteTopic',
         'events',
+        'listConnections',
         'listQueues',
         'listTopics',
         'overview',

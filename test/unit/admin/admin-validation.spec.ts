@@ -5,7 +5,9 @@ import { ADMIN_ROUTES, checkCall, checkRequest, type AdminRoute } from '../../..
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../../lib/admin/admin-validation.js';
 import { preview } from '../../../lib/transport/value-preview.js';
 import { openApiDocument } from '../../../lib/admin/http/openapi-document.js';
+import { AdminConnection } from '../../../lib/admin/admin-connection.js';
 import { AdminInvalidArgumentError, MessagingAdminService, type TransportName } from '../../../lib/index.js';
+import type { MessagingServer } from '../../../lib/index.js';
 
 const nested = (levels: number): unknown => JSON.parse('['.repeat(levels) + ']'.repeat(levels));
 
@@ -147,6 +149,22 @@ describe('checkRequest (the controller)', () => {
     });
     expect(checkRequest(ADMIN_ROUTES.listTopics, 'amqp', { query: { prefix: '' } })).toEqual({ prefix: '' });
   });
+
+  it('takes the connection from the query string on every route of a connection, never from the body', () => {
+    for (const route of Object.values(ADMIN_ROUTES) as AdminRoute[])
+      if (route !== ADMIN_ROUTES.listConnections)
+        expect([route.operationId, route.args.connection?.in]).toEqual([route.operationId, 'query']);
+    expect(checkRequest(ADMIN_ROUTES.purge, 'sns-sqs', { params: { name: 'q' }, query: { connection: 'partner' } })).toEqual({
+      name: 'q',
+      connection: 'partner',
+    });
+    expect(
+      refusal(() => checkRequest(ADMIN_ROUTES.peek, 'sns-sqs', { params: { name: 'q' }, body: { connection: 'partner' } })).message,
+    ).toMatch(/^Invalid connection: unknown body field of peek/);
+    expect(refusal(() => checkRequest(ADMIN_ROUTES.listQueues, 'sns-sqs', { query: { connection: ['a', 'b'] } })).argument).toBe(
+      'connection',
+    );
+  });
 });
 
 describe('checkCall (MessagingAdminService)', () => {
@@ -164,20 +182,52 @@ describe('checkCall (MessagingAdminService)', () => {
   });
 
   it('refuses before the service reaches for its backend (no broker call)', async () => {
-    const service = new MessagingAdminService({ transport: 'amqp' } as never, {} as never, {} as never, {} as never);
-    const use = jest.spyOn(service as unknown as { use: () => Promise<unknown> }, 'use');
+    const service = serviceOn(['default', 'amqp']);
+    const use = jest.spyOn(AdminConnection.prototype, 'use');
     await expect(service.createQueue('q', { fifo: true })).rejects.toThrow("Invalid fifo: is not supported on transport 'amqp'");
     await expect(service.publish('t', nested(50_000))).rejects.toThrow(`Invalid data: nests more than ${MAX_JSON_DEPTH} levels`);
     await expect(service.redrive('q-dlq', { to: 5 as unknown as string })).rejects.toThrow('Invalid to:');
     await expect(service.queueInfo('')).rejects.toThrow('Invalid name:');
     await expect(service.subscribe('t', 'q', { filterPolicy: {} })).rejects.toThrow('Invalid filterPolicy:');
     expect(use).not.toHaveBeenCalled();
+    use.mockRestore();
+  });
+
+  it("checks a call against its connection's transport, and refuses a connection the app does not have, naming the known ones", async () => {
+    const service = serviceOn(['default', 'sns-sqs'], ['rabbit', 'amqp']);
+    const use = jest.spyOn(AdminConnection.prototype, 'use');
+    expect(service.listConnections()).toEqual([
+      { name: 'default', transport: 'sns-sqs' },
+      { name: 'rabbit', transport: 'amqp' },
+    ]);
+    expect([service.transport, service.transportOf('rabbit')]).toEqual(['sns-sqs', 'amqp']);
+    await expect(service.createQueue('q', { fifo: true, connection: 'rabbit' })).rejects.toThrow(
+      "Invalid fifo: is not supported on transport 'amqp'",
+    );
+    const unknown = await service.queueInfo('q', { connection: 'partner' }).catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(AdminInvalidArgumentError);
+    expect((unknown as AdminInvalidArgumentError).argument).toBe('connection');
+    expect((unknown as Error).message).toBe(
+      `Invalid connection: names no connection of this app: choose one of 'default', 'rabbit' (got "partner")`,
+    );
+    await expect(service.purge('q', { connection: 5 as unknown as string })).rejects.toThrow('Invalid connection:');
+    expect(() => service.eventsOf('partner')).toThrow('Invalid connection:');
+    expect(use).not.toHaveBeenCalled();
+    use.mockRestore();
   });
 });
 
+/** A MessagingAdminService on connections of these names and transports (the first is the default), without brokers. */
+function serviceOn(...connections: Array<[name: string, transport: TransportName]>): MessagingAdminService {
+  const server = {
+    connections: () => connections.map(([name, transport]) => ({ name, options: { transport } })),
+  } as unknown as MessagingServer;
+  return new MessagingAdminService(server);
+}
+
 describe('openapi.json from the same records', () => {
   it.each(['sns-sqs', 'amqp'] as const)('on %s: a valid OpenAPI 3 document whose request schemas are the records', async (transport) => {
-    const document = openApiDocument('messaging', transport) as { paths: Record<string, Record<string, any>> };
+    const document = openApiDocument('messaging', [{ name: 'default', transport }]) as { paths: Record<string, Record<string, any>> };
     const result = await new Validator().validate(document as never);
     expect(result.errors).toBeUndefined();
     for (const route of Object.values(ADMIN_ROUTES) as AdminRoute[]) {
@@ -201,5 +251,27 @@ describe('openapi.json from the same records', () => {
       expect(subscribe.filterPolicyScope.enum).toEqual(['MessageAttributes', 'MessageBody']);
       expect(subscribe.exchange).toBeUndefined();
     }
+  });
+
+  it('for an app with connections on both transports: every argument, each transport-only one saying so, and the connection names', async () => {
+    const connections = [
+      { name: 'default', transport: 'sns-sqs' as const },
+      { name: 'rabbit', transport: 'amqp' as const },
+    ];
+    const document = openApiDocument('messaging', connections) as {
+      info: { description: string };
+      paths: Record<string, Record<string, any>>;
+    };
+    expect((await new Validator().validate(document as never)).errors).toBeUndefined();
+    expect(document.info.description).toContain('Connections: default (sns-sqs), rabbit (amqp)');
+    for (const route of Object.values(ADMIN_ROUTES) as AdminRoute[]) {
+      const operation = document.paths[`/messaging/${route.path.replace(/:(\w+)/g, '{$1}')}`][route.method.toLowerCase()];
+      const connection = (operation.parameters ?? []).find((p: { name: string }) => p.name === 'connection');
+      if (route === ADMIN_ROUTES.listConnections) expect(connection).toBeUndefined();
+      else expect(connection).toMatchObject({ in: 'query', required: false, schema: { type: 'string', enum: ['default', 'rabbit'] } });
+    }
+    const subscribe = document.paths['/messaging/subscriptions'].post.requestBody.content['application/json'].schema.properties;
+    expect(subscribe.exchange.description).toMatch(/\(amqp connections only\)$/);
+    expect(subscribe.filterPolicy.description).toMatch(/\(sns-sqs connections only\)$/);
   });
 });
