@@ -185,6 +185,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
       });
       const nest = { modules: this.modules, appConfig: this.appConfig, adapterHost: this.adapterHost, watch: this.attachment };
       const fastPaths = planFastPaths(nest);
+      if (fastPaths.disabledBecause) this.logger.debug(`Every handler runs through Nest's full RPC pipeline: ${fastPaths.disabledBecause}`);
       const failureScope = knownGlobalFilters(nest);
       const names = handlerNames(this.modules);
       const planned = this.handlersByConnection().map(({ connection, handlers }) => {

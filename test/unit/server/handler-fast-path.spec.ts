@@ -435,6 +435,7 @@ describe("when Nest's metadata does not read as expected (as after a Nest releas
 
   it("every handler runs through Nest's pipeline, its pipes included, with one warning naming why", async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
+    const debug = jest.spyOn(Logger.prototype, 'debug');
     const defineMetadata = Reflect.defineMetadata.bind(Reflect) as (...args: unknown[]) => void;
     // From here on @UsePipes() records under a key the library does not read (the handlers above were decorated before)
     const renamed = jest
@@ -457,9 +458,16 @@ describe("when Nest's metadata does not read as expected (as after a Nest releas
       const warnings = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('pipeline'));
       expect(warnings).toEqual([expect.stringContaining("@UsePipes() on a class is not read back from '__pipes__' (Nest recorded under")]);
       expect(warnings[0]).toContain("Every @EventPattern handler runs through Nest's full RPC pipeline (correct, only slower;");
+      // the warning once per process, the reason at debug at every start
+      const reasons = debug.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('full RPC pipeline'));
+      expect(reasons).toEqual([
+        expect.stringMatching(/^Every handler runs through Nest's full RPC pipeline: Nest's handler metadata is not understood: /),
+        expect.stringMatching(/^Every handler runs through Nest's full RPC pipeline: Nest's handler metadata is not understood: /),
+      ]);
     } finally {
       renamed.mockRestore();
       warn.mockRestore();
+      debug.mockRestore();
     }
 
     // the check runs at every start: with the metadata as expected again, the fast path is back
