@@ -4,6 +4,7 @@ import type { ResolvedMessagingOptions, TransportName } from '../messaging.optio
 import type { MessagingConnection } from '../server/messaging-connection.js';
 import type { ServiceIdentity } from '../service-identity.js';
 import type { AdminBackend } from '../transport/admin-backend.js';
+import { AdminBrokerUnavailableError } from '../transport/admin.errors.js';
 import type { Broker } from '../transport/broker.js';
 import { createAdminBackend } from './admin-backend-factory.js';
 
@@ -22,6 +23,8 @@ export interface AdminConnectionOption {
 /** One connection as the admin module operates it: its options, broker, envelope and identity, and its admin backend. */
 export class AdminConnection {
   private backend?: Promise<AdminBackend>;
+  /** Set by close(): a look still running at shutdown makes no backend that nobody would close. */
+  private closed = false;
 
   constructor(private readonly connection: MessagingConnection) {}
 
@@ -61,6 +64,7 @@ export class AdminConnection {
 
   /** The admin backend, made on first use from the connection's transport definition, options and broker. */
   use(): Promise<AdminBackend> {
+    if (this.closed) return Promise.reject(new AdminBrokerUnavailableError(`connection '${this.name}'`, 'the app is shutting down'));
     if (!this.backend) {
       const backend = createAdminBackend(this.connection);
       backend.catch(() => {
@@ -72,6 +76,7 @@ export class AdminConnection {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const backend = await this.backend?.catch(() => undefined);
     this.backend = undefined;
     await backend?.close();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { filter, Subscription, type Observable } from 'rxjs';
 import { describeError } from '../error-text.js';
 import type { MessageDeadLetteredEvent, MessagingEvent } from '../observability/messaging-event.js';
@@ -16,9 +16,10 @@ import { QueueOverviewService } from './queue-overview.js';
 
 /** What one connection's monitor reads of the app: its deliveries, its client's publishes and its dead letters. */
 interface ConnectionHooks {
-  addDeliveryListener?: (listener: DeliveryListener) => () => void;
+  addDeliveryListener: (listener: DeliveryListener) => () => void;
+  /** Absent for a connection whose client is not known (only the default's and each named module's are). */
   addPublishListener?: (listener: PublishListener) => () => void;
-  events$?: Observable<MessagingEvent>;
+  events$: Observable<MessagingEvent>;
 }
 
 /**
@@ -38,20 +39,19 @@ export class AdminMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(ADMIN_RUNTIME_OPTIONS) private readonly options: MessagingAdminRuntimeOptions,
     private readonly admin: MessagingAdminService,
     private readonly overview: QueueOverviewService,
-    @Optional() private readonly server?: MessagingServer,
-    @Optional() private readonly client?: MessagingClient,
+    private readonly server: MessagingServer,
+    private readonly client: MessagingClient,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.options.monitor === false) return;
     const intervalMs = this.options.monitor?.intervalMs ?? DEFAULT_MONITOR_INTERVAL_MS;
     this.monitors = this.admin.connections().map((connection) => {
-      const { server } = this;
       const publishes = connection.name === DEFAULT_CONNECTION ? this.client : connection.publishes;
       const hooks: ConnectionHooks = {
-        addDeliveryListener: server && ((listener) => server.addDeliveryListener(listener, connection.name)),
+        addDeliveryListener: (listener) => this.server.addDeliveryListener(listener, connection.name),
         addPublishListener: publishes && ((listener) => publishes.addPublishListener(listener)),
-        events$: server?.eventsOf(connection.name),
+        events$: this.server.eventsOf(connection.name),
       };
       return new ConnectionMonitor(connection, intervalMs, this.admin, this.overview, hooks);
     });
@@ -172,7 +172,7 @@ class ConnectionMonitor {
     if (this.counting) return;
     const counts = { published: 0, handled: 0, failed: 0, deadLettered: 0 };
     const settledAs: Record<SettledAction, keyof typeof counts> = { ack: 'handled', retry: 'failed', 'dead-letter': 'deadLettered' };
-    const stopDeliveries = this.hooks.addDeliveryListener?.({
+    const stopDeliveries = this.hooks.addDeliveryListener({
       received: () => undefined,
       settled: (_queue, _pattern, action) => (counts[settledAs[action]] += 1),
     });
@@ -185,7 +185,7 @@ class ConnectionMonitor {
       since: performance.now(),
       counts,
       stop: () => {
-        stopDeliveries?.();
+        stopDeliveries();
         stopPublishes?.();
       },
     };
@@ -204,7 +204,7 @@ class ConnectionMonitor {
   }
 
   private followDeadLetters(observed: boolean): void {
-    if (!observed || !this.hooks.events$) {
+    if (!observed) {
       this.deadLetters?.unsubscribe();
       this.deadLetters = undefined;
       return;

@@ -2,7 +2,6 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { BehaviorSubject, distinctUntilChanged, filter, map, Observable, Subject } from 'rxjs';
 import { describeError } from '../error-text.js';
 import type { TransportName } from '../messaging.options.js';
-import { DEFAULT_CONNECTION } from '../options/connection-names.js';
 import { MessagingServer } from '../server/messaging.server.js';
 import { AdminInvalidArgumentError } from '../transport/admin.errors.js';
 import { AdminConnection, type AdminConnectionOption, type AdminConnectionSummary } from './admin-connection.js';
@@ -61,18 +60,16 @@ export class MessagingAdminService implements OnApplicationShutdown {
     return this.connections().map((c) => c.summary);
   }
 
-  /** The transport of the named connection (default: the default connection); an unknown name is refused (400). */
-  transportOf(connection?: unknown): TransportName {
-    return this.connection(connection).transport;
-  }
-
   /**
    * The connection named `name` (default: the default connection) as the admin module operates it (for its HTTP API,
-   * monitor and watcher); an unknown name is refused (400), naming the known ones.
+   * monitor and watcher); a name that is not a string, or names no connection, is refused (400).
+   * @internal
    */
   connection(name?: unknown): AdminConnection {
     const connections = this.connections();
     if (name === undefined) return connections[0];
+    if (typeof name !== 'string')
+      throw new AdminInvalidArgumentError('connection', 'must be a string: the name of one connection of this app', name);
     const found = connections.find((c) => c.name === name);
     if (found) return found;
     throw new AdminInvalidArgumentError(
@@ -82,7 +79,10 @@ export class MessagingAdminService implements OnApplicationShutdown {
     );
   }
 
-  /** The connections as the admin module operates them, the default first; read once the app's modules exist. */
+  /**
+   * The connections as the admin module operates them, the default first; read once the app's modules exist.
+   * @internal
+   */
   connections(): readonly AdminConnection[] {
     this.connectionList ??= this.server.connections().map((c) => new AdminConnection(c));
     return this.connectionList;
@@ -223,8 +223,8 @@ export class MessagingAdminService implements OnApplicationShutdown {
     type: AdminEvent['type'],
     kind: AdminEvent['kind'],
     resource: string,
-    detail?: Record<string, unknown>,
-    connection: string = DEFAULT_CONNECTION,
+    detail: Record<string, unknown> | undefined,
+    connection: string,
   ): void {
     this.emit(this.connection(connection), type, kind, resource, detail);
   }

@@ -66,7 +66,8 @@ export class MessagingTestingModule {
             inject: [MessagingConnection, MessagingServer, ModulesContainer],
           };
     // the dynamic module's providers come after the connection's own, so this factory replaces the real one
-    const providers: Provider[] = [{ provide: MESSAGING_BROKER_FACTORY, useValue: inMemoryBrokers(timeoutMs) }, kit];
+    // a factory provider, as override() gives: Nest 11 keeps a value provider's value when a test overrides it with a factory
+    const providers: Provider[] = [{ provide: MESSAGING_BROKER_FACTORY, useFactory: () => inMemoryBrokers(timeoutMs) }, kit];
     return {
       ...base,
       providers: [...(base.providers ?? []), ...providers],

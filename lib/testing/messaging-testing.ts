@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import { MessagingError, UnknownConnectionError } from '../errors.js';
-import { DEFAULT_CONNECTION, isDefaultConnection } from '../options/connection-names.js';
+import { connectionOf, DEFAULT_CONNECTION } from '../options/connection-names.js';
 import { MessagingServer } from '../server/messaging.server.js';
 import { DeadlineWaits } from './deadline-wait.js';
 import { InMemoryBroker } from './in-memory-broker.js';
@@ -51,7 +51,7 @@ export class MessagingTesting {
   static of(app: Resolver, connection: string = DEFAULT_CONNECTION): MessagingTesting {
     const server = app.get(MessagingServer, { strict: false });
     const connections = server.connections();
-    const name = isDefaultConnection(connection) ? DEFAULT_CONNECTION : connection;
+    const name = connectionOf(connection);
     const broker = connections.find((c) => c.name === name)?.broker;
     if (broker === undefined)
       throw new UnknownConnectionError(

@@ -53,7 +53,7 @@ export function adminController(path: string, guard: Type<CanActivate> | CanActi
      * names (query parameter `connection`; absent: the default connection), before any broker call (400 otherwise).
      */
     private check<A extends Arguments>(route: AdminRoute<A>, request: AdminRequest) {
-      return checkRequest(route, this.admin.transportOf(request.query?.connection), request);
+      return checkRequest(route, this.admin.connection(request.query?.connection).transport, request);
     }
 
     @Get()

@@ -647,7 +647,7 @@ td.actions button{margin:2px 0 2px 6px}
   $('connection').addEventListener('change', function () { switchTo($('connection').value); });
 
   $('sign-out').action = base + '/sign-out';
-  $('sign-in-again').href = location.pathname + location.search;
+  $('sign-in-again').href = location.pathname;
   api('GET', '/connections').then(chooseConnection, function () { /* the default connection, as before */ }).then(function () {
     return refresh();
   }).then(stream);

@@ -56,7 +56,7 @@ function cases(transport: TransportName, n: (what: string) => string): Case[] {
       field: 'connection',
       says: `choose one of 'default' (got "partner")`,
     },
-    { route: 'listQueues', method: 'GET', path: '/queues?connection=a&connection=b', field: 'connection', says: "choose one of 'default'" },
+    { route: 'listQueues', method: 'GET', path: '/queues?connection=a&connection=b', field: 'connection', says: 'must be a string' },
     {
       route: 'purge',
       method: 'POST',

@@ -171,6 +171,9 @@ describe('the admin API of an app with two connections (two fauxqs)', () => {
       await waitFor(() => all.some((e) => e.type === 'queue.depth' && e.connection === 'partner' && e.resource === partnerQueue), {
         what: "a queue.depth event of the partner's queue",
       });
+      await waitFor(() => all.some((e) => e.type === 'queue.depth' && e.connection === 'default' && e.resource === homeQueue), {
+        what: "a queue.depth event of the default connection's queue",
+      });
       const byConnection = (type: string) =>
         all
           .filter((e) => e.type === type)

@@ -181,6 +181,8 @@ describe('checkCall (MessagingAdminService)', () => {
     expect(checkCall(ADMIN_ROUTES.redrive, 'amqp', { name: 'q-dlq' }, { max: 3, to: undefined, signal })).toEqual({ max: 3, signal });
   });
 
+  afterEach(() => jest.restoreAllMocks());
+
   it('refuses before the service reaches for its backend (no broker call)', async () => {
     const service = serviceOn(['default', 'amqp']);
     const use = jest.spyOn(AdminConnection.prototype, 'use');
@@ -190,7 +192,6 @@ describe('checkCall (MessagingAdminService)', () => {
     await expect(service.queueInfo('')).rejects.toThrow('Invalid name:');
     await expect(service.subscribe('t', 'q', { filterPolicy: {} })).rejects.toThrow('Invalid filterPolicy:');
     expect(use).not.toHaveBeenCalled();
-    use.mockRestore();
   });
 
   it("checks a call against its connection's transport, and refuses a connection the app does not have, naming the known ones", async () => {
@@ -200,7 +201,7 @@ describe('checkCall (MessagingAdminService)', () => {
       { name: 'default', transport: 'sns-sqs' },
       { name: 'rabbit', transport: 'amqp' },
     ]);
-    expect([service.transport, service.transportOf('rabbit')]).toEqual(['sns-sqs', 'amqp']);
+    expect([service.transport, service.connection('rabbit').transport]).toEqual(['sns-sqs', 'amqp']);
     await expect(service.createQueue('q', { fifo: true, connection: 'rabbit' })).rejects.toThrow(
       "Invalid fifo: is not supported on transport 'amqp'",
     );
@@ -210,10 +211,11 @@ describe('checkCall (MessagingAdminService)', () => {
     expect((unknown as Error).message).toBe(
       `Invalid connection: names no connection of this app: choose one of 'default', 'rabbit' (got "partner")`,
     );
-    await expect(service.purge('q', { connection: 5 as unknown as string })).rejects.toThrow('Invalid connection:');
+    await expect(service.purge('q', { connection: 5 as unknown as string })).rejects.toThrow(
+      'Invalid connection: must be a string: the name of one connection of this app (got 5)',
+    );
     expect(() => service.eventsOf('partner')).toThrow('Invalid connection:');
     expect(use).not.toHaveBeenCalled();
-    use.mockRestore();
   });
 });
 
