@@ -19,7 +19,12 @@ export function parseTopicArn(arn: string): TopicArnParts | undefined {
   return { partition, region, account, name };
 }
 
-/** The `topicArn` extra: a topic ARN, FIFO (`.fifo`) exactly when the handler's queue is. */
+/** The region of an ARN (`arn:<partition>:<service>:<region>:...`); undefined for none or one without a region. */
+export function regionOfArn(arn: string | undefined): string | undefined {
+  return arn?.split(':')[3] || undefined;
+}
+
+/** The `topicArn` extra: a valid SNS topic ARN (what it needs alongside is the record's `alongside`). */
 export function checkTopicArn(value: unknown, option: string): void {
   if (typeof value !== 'string' || !parseTopicArn(value)) throw new MessagingOptionsError(option, TOPIC_ARN_RULE, value);
 }

@@ -97,3 +97,8 @@ export function defaultsOf<R extends OptionRecords, Sc extends OptionScope>(reco
 export function namesOf(records: OptionRecords, ...scopes: OptionScope[]): ReadonlySet<string> {
   return new Set(Object.keys(records).filter((name) => scopes.includes(records[name].scope)));
 }
+
+/** The transports that honour an option where it is set: in forRoot (`module`) or as an @EventPattern extra. */
+export function honouringTransports(record: OptionRecord, where: 'module' | 'extra'): readonly TransportName[] {
+  return where === 'module' ? (record.moduleTransports ?? record.transports) : record.transports;
+}

@@ -1,5 +1,5 @@
 import type { TransportName } from '../messaging.options.js';
-import type { OptionRecord, OptionRecords } from './option-record.js';
+import { honouringTransports, type OptionRecord, type OptionRecords } from './option-record.js';
 import { OPTIONS } from './option-records.js';
 
 const WHERE = { module: '`forRoot`', subscription: '`@EventPattern`', both: 'both' } as const;
@@ -38,7 +38,7 @@ function defaultText(record: OptionRecord): string {
 function meaning(record: OptionRecord): string {
   const elsewhere = Object.entries(record.instead ?? {}).map(([transport, instead]) => {
     const name = TRANSPORT_NAMES[transport as TransportName];
-    const asExtra = record.transports.includes(transport as TransportName);
+    const asExtra = honouringTransports(record, 'extra').includes(transport as TransportName);
     return asExtra ? `; ${name}: in \`forRoot\` refused at startup (${instead})` : `; ${name}: refused at startup (${instead})`;
   });
   return `${record.doc.meaning}${elsewhere.join('')}`;

@@ -7,7 +7,7 @@ import {
   type SubscriptionExtras,
   type TransportName,
 } from '../messaging.options.js';
-import { namesOf, type OptionRecord, type OptionRecords, type OptionScope } from './option-record.js';
+import { honouringTransports, namesOf, type OptionRecord, type OptionRecords, type OptionScope } from './option-record.js';
 import { OPTIONS } from './option-records.js';
 import { isPlainObject } from './rules.js';
 
@@ -55,7 +55,7 @@ export function checkSubscriptionExtras(extras: Record<string, unknown>, where: 
  * extra, the transport and what to do instead. Unknown extras are left to checkSubscriptionExtras.
  */
 export function checkExtrasHonoured(extras: Record<string, unknown>, where: string, transport: TransportName): void {
-  checkHonoured(extras, OPTIONS, 'subscription', transport, extraName(where));
+  checkHonoured(extras, OPTIONS, 'extra', transport, extraName(where));
 }
 
 const extraName = (where: string) => (key: string) => `@EventPattern('${where}').${key}`;
@@ -87,7 +87,7 @@ function checkValues(
 function checkHonoured(
   holder: object,
   records: OptionRecords,
-  where: 'module' | 'subscription',
+  where: 'module' | 'extra',
   transport: TransportName,
   name: (key: string) => string,
 ): void {
@@ -95,8 +95,7 @@ function checkHonoured(
   for (const [key, value] of Object.entries(holder)) {
     const record: OptionRecord | undefined = records[key];
     if (value === undefined || !record || !scopes.includes(record.scope) || record.transportSection) continue;
-    const honouring = where === 'module' ? (record.moduleTransports ?? record.transports) : record.transports;
-    if (!honouring.includes(transport))
+    if (!honouringTransports(record, where).includes(transport))
       throw new MessagingOptionsError(
         name(key),
         `is not honoured by transport '${transport}' (${record.instead?.[transport] ?? 'remove it'})`,

@@ -189,6 +189,15 @@ function assertCompatible(existing: QueuePlan, added: QueuePlan, pattern: string
       added.deadLetter?.name ?? false,
     );
   }
+  const topicArn = added.subscriptions[0].topicArn;
+  const fed = existing.subscriptions.find((s) => topicArn !== undefined && s.topicArn === topicArn);
+  if (fed) {
+    throw new MessagingOptionsError(
+      `@EventPattern('${pattern}').topicArn`,
+      `already feeds queue "${existing.name}" through @EventPattern('${fed.pattern}'): a topic named by ARN routes to one handler per queue; use separate queues`,
+      topicArn,
+    );
+  }
   if (existing.subscriptions.some((s) => s.pattern === pattern && s.exchange === added.subscriptions[0].exchange)) {
     throw new MessagingOptionsError(`@EventPattern('${pattern}')`, `is subscribed twice on queue "${existing.name}"`);
   }

@@ -128,7 +128,7 @@ export class SqsConsumer {
     this.heartbeat = new VisibilityHeartbeat(send, settings.queueUrl, settings.plan.visibilityTimeout, logger);
     this.systemAttributes = settings.plan.fifo ? ['ApproximateReceiveCount', 'MessageGroupId'] : ['ApproximateReceiveCount'];
     this.invalidAttribute = attributeWarnings(logger, settings.plan.name);
-    // a topic subscribed by ARN (another account's) routes to the handler's pattern, whatever the topic is called
+    // a topic subscribed by ARN routes to its handler's pattern, whatever the topic is called
     for (const sub of settings.plan.subscriptions) if (sub.topicArn !== undefined) this.topics.set(sub.topicArn, sub.pattern);
     // One long poll per 10 slots: freed slots wait for the next receive instead of each starting a small poll of its own.
     this.maxPolls = Math.ceil(settings.plan.concurrency / MAX_BATCH_ENTRIES);

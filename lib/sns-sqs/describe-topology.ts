@@ -5,6 +5,7 @@ import { queuePolicy } from './policy.js';
 import { isWildcardPattern } from './wildcard-topics.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { arnPlaceholder } from '../topology/arn-placeholders.js';
+import { parseTopicArn } from '../naming/topic-arn.js';
 import type { MessagingTopology, TopologyQueue, TopologySubscription, TopologyTopic } from '../topology/topology.types.js';
 
 /**
@@ -67,7 +68,7 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
     for (const sub of byArn) {
       const { filterPolicy, scope } = subscriptionFilter(sub);
       subscriptions.push({
-        topic: sub.topicArn!.slice(sub.topicArn!.lastIndexOf(':') + 1),
+        topic: parseTopicArn(sub.topicArn!)!.name,
         topicArn: sub.topicArn,
         queue: name,
         pattern: sub.pattern,

@@ -2,17 +2,19 @@ import {
   ListSubscriptionsCommand,
   ListSubscriptionsByTopicCommand,
   SNSClient,
+  type Subscription,
   ListTagsForResourceCommand,
   ListTopicsCommand,
   GetTopicAttributesCommand,
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
-import { ProvisioningError } from '../errors.js';
+import { MessagingError, ProvisioningError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
 import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
 import { awsClientConfig, type AwsClients } from './clients.js';
+import { regionOfArn } from '../naming/topic-arn.js';
 import { sqsDeadLetterQueueName, queueName } from './naming.js';
 import type { ProvisionedQueue } from './provisioner.js';
 
@@ -36,8 +38,15 @@ export class SnsSqsLookup {
   private readonly closing = new AbortController();
   /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
   private snsArnBase?: string;
-  /** SNS clients for topics named by ARN (`topicArn`), one per region: SNS answers for a topic only in its region. */
+  /**
+   * SNS clients for other regions, one per region: SNS takes a call about a topic (or subscription) only in the
+   * topic's region, so a topic named by ARN (`topicArn`) in another region is reached through one of these.
+   */
   private readonly regionalSns = new Map<string, SNSClient>();
+  /** The connection's own region, as its SNS client resolves it. */
+  private homeRegion?: Promise<string | undefined>;
+  /** This account's own subscriptions per region (ListSubscriptions), read once per provisioning pass. */
+  private readonly ownSubscriptions = new Map<string, Promise<Subscription[]>>();
 
   constructor(
     private readonly clients: AwsClients,
@@ -70,12 +79,25 @@ export class SnsSqsLookup {
     this.regionalSns.clear();
   }
 
-  /** The SNS client for calls about a topic named by ARN: the connection's settings, in the topic's region. */
-  private snsIn(region: string): SNSClient {
-    let client = this.regionalSns.get(region);
+  /**
+   * The SNS client a call must go to: the connection's own, or for `region` (or the region of the topic or
+   * subscription ARN the command names) when that is another region, one with the connection's settings and
+   * credentials in that region.
+   */
+  private async snsClientFor(command: object, region?: string): Promise<SNSClient> {
+    const input = (command as { input?: { TopicArn?: string; SubscriptionArn?: string; ResourceArn?: string } }).input;
+    const wanted = region ?? regionOfArn(input?.TopicArn ?? input?.SubscriptionArn ?? input?.ResourceArn);
+    if (wanted === undefined) return this.clients.sns;
+    this.homeRegion ??= this.clients.sns.config.region().catch(() => undefined);
+    if (wanted === (await this.homeRegion)) return this.clients.sns;
+    if (this.closing.signal.aborted) throw new MessagingError('the SNS+SQS broker is closed');
+    let client = this.regionalSns.get(wanted);
     if (!client) {
-      client = new SNSClient(awsClientConfig({ ...this.options.snsSqs, region }));
-      this.regionalSns.set(region, client);
+      client = new SNSClient({
+        ...awsClientConfig({ ...this.options.snsSqs, region: wanted }),
+        credentials: this.clients.sns.config.credentials,
+      });
+      this.regionalSns.set(wanted, client);
     }
     return client;
   }
@@ -161,19 +183,16 @@ export class SnsSqsLookup {
     service: 'sns' | 'sqs',
     target: string,
     command: C,
-    options: { notFound?: 'pass'; abortSignal?: AbortSignal; regionOf?: string } = {},
+    options: { notFound?: 'pass'; abortSignal?: AbortSignal; region?: string } = {},
   ): Promise<OutputOf<C>> {
-    // `regionOf`: an SNS ARN (topic or subscription) whose region the call must go to
-    const region = options.regionOf === undefined ? undefined : options.regionOf.split(':')[3];
-    const client = (region ? this.snsIn(region) : this.clients[service]) as unknown as {
-      send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>>;
-    };
+    const chosen = service === 'sns' ? await this.snsClientFor(command, options.region) : this.clients.sqs;
+    const client = chosen as unknown as { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>> };
     try {
       return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
     } catch (error) {
       if (options.notFound === 'pass' && isNotFound(error)) throw error;
       const action = command.constructor.name.replace(/Command$/, '');
-      const endpoint = await this.endpoint(service, region);
+      const endpoint = await this.endpoint(service, chosen === this.clients.sns ? undefined : await chosen.config.region());
       const { detail, hint } = explainAwsError(error, {
         service,
         action,
@@ -185,44 +204,48 @@ export class SnsSqsLookup {
     }
   }
 
-  /**
-   * The confirmed SQS subscription of `queueArn` to a topic named by ARN, which may belong to another account: read
-   * from this account's own subscriptions in the topic's region (ListSubscriptions), so the topic's owner need not
-   * allow anything beyond sns:Subscribe.
-   */
-  async findOwnSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
-    let token: string | undefined;
-    do {
-      const page = await this.send(
-        'sns',
-        `(subscriptions in the region of ${topicArn})`,
-        new ListSubscriptionsCommand({ NextToken: token }),
-        {
-          regionOf: topicArn,
-        },
-      );
-      const found = page.Subscriptions?.find(
-        (s) =>
-          s.TopicArn === topicArn &&
-          s.Protocol === 'sqs' &&
-          s.Endpoint === queueArn &&
-          s.SubscriptionArn &&
-          s.SubscriptionArn !== 'PendingConfirmation',
-      );
-      if (found) return found.SubscriptionArn;
-      token = page.NextToken;
-    } while (token);
-    return undefined;
+  /** Forgets the subscriptions read by ARN lookups: each provisioning pass reads them afresh. */
+  forgetOwnSubscriptions(): void {
+    this.ownSubscriptions.clear();
   }
 
-  /** The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. */
-  async findSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
+  private ownSubscriptionsIn(region: string): Promise<Subscription[]> {
+    let found = this.ownSubscriptions.get(region);
+    if (!found) {
+      found = this.listOwnSubscriptions(region);
+      found.catch(() => this.ownSubscriptions.delete(region));
+      this.ownSubscriptions.set(region, found);
+    }
+    return found;
+  }
+
+  private async listOwnSubscriptions(region: string): Promise<Subscription[]> {
+    const all: Subscription[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send('sns', `(own subscriptions in ${region})`, new ListSubscriptionsCommand({ NextToken: token }), {
+        region,
+      });
+      all.push(...(page.Subscriptions ?? []));
+      token = page.NextToken;
+    } while (token);
+    return all;
+  }
+
+  /**
+   * The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. A topic named by ARN (`byArn`) may be
+   * another account's: its subscription is looked for among this account's own subscriptions in the topic's region
+   * (ListSubscriptions, read once per provisioning pass), so the topic's owner need allow nothing beyond sns:Subscribe.
+   */
+  async findSubscription(topicArn: string, queueArn: string, byArn = false): Promise<string | undefined> {
+    const confirmed = (s: Subscription) =>
+      s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn !== undefined && s.SubscriptionArn !== 'PendingConfirmation';
+    if (byArn)
+      return (await this.ownSubscriptionsIn(regionOfArn(topicArn)!)).find((s) => s.TopicArn === topicArn && confirmed(s))?.SubscriptionArn;
     let token: string | undefined;
     do {
       const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
-      const found = page.Subscriptions?.find(
-        (s) => s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn && s.SubscriptionArn !== 'PendingConfirmation',
-      );
+      const found = page.Subscriptions?.find(confirmed);
       if (found) return found.SubscriptionArn;
       token = page.NextToken;
     } while (token);

@@ -61,7 +61,8 @@ export function validateQueuePlans(queues: readonly QueuePlan[], topicPrefix: st
           sub.topicArn,
         );
       const name = topicName(topicPrefix, sub.pattern, plan.fifo);
-      if (name.length > TOPIC_NAME_MAX) {
+      // a topic named by ARN is its owner's: no topic of this name is made
+      if (sub.topicArn === undefined && name.length > TOPIC_NAME_MAX) {
         throw new MessagingOptionsError(
           `@EventPattern('${sub.pattern}')`,
           `SNS topic name (topicPrefix + pattern, encoded) must be at most ${TOPIC_NAME_MAX} characters; it is ${name.length}`,

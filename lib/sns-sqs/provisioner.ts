@@ -19,7 +19,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import type { BrokerRedrive } from '../transport/settlement-log.js';
-import { MessagingError, ProvisioningError } from '../errors.js';
+import { MessagingError, MessagingOptionsError, ProvisioningError } from '../errors.js';
 import { isAccessDenied, isNotFound } from './aws-errors.js';
 import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
@@ -99,6 +99,7 @@ export class SnsSqsProvisioner {
 
   /** Queue-only plans (plan.existingQueue) are only looked up, whatever the provisioning mode. */
   async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
+    this.lookup.forgetOwnSubscriptions();
     const owned = queues.filter((plan) => plan.existingQueue === undefined);
     const existing = queues.filter((plan) => plan.existingQueue !== undefined);
     const [provisioned, found] = await Promise.all([
@@ -399,11 +400,9 @@ export class SnsSqsProvisioner {
    */
   async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
-    // a topic named by ARN may be another account's or region's: its calls go to its region, read only our own subscriptions
-    const byArn = sub.topicArn !== undefined ? { regionOf: topicArn } : {};
-    const existingArn = sub.topicArn
-      ? await this.lookup.findOwnSubscription(topicArn, queueArn)
-      : await this.lookup.findSubscription(topicArn, queueArn);
+    const byArn = sub.topicArn !== undefined;
+    if (byArn) checkSamePartition(topicArn, queueArn, sub.pattern);
+    const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn);
     if (!existingArn) {
       const attributes: Record<string, string> = {};
       if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
@@ -416,16 +415,16 @@ export class SnsSqsProvisioner {
         ReturnSubscriptionArn: true,
       });
       try {
-        const { SubscriptionArn } = await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe, byArn);
+        const { SubscriptionArn } = await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe);
         return SubscriptionArn ?? '';
       } catch (error) {
-        if (sub.topicArn !== undefined && error instanceof ProvisioningError && isAccessDenied(error.cause))
+        if (byArn && error instanceof ProvisioningError && isAccessDenied(error.cause))
           throw new ProvisioningError(
             'sns-sqs',
             error.endpoint,
             `Subscribe ${queueArn} to ${topicArn}`,
-            `the topic refused the subscription (${describeError(error.cause)})`,
-            `The topic's owner must allow it: add this statement to the topic policy of ${topicArn}: ${subscribeGrant(topicArn, queueArn)} (and check that the IAM policy of these credentials allows sns:Subscribe on it)`,
+            `SNS denied the subscription (${describeError(error.cause)})`,
+            `Either the topic's policy does not let this account subscribe, and its owner adds this statement to the topic policy of ${topicArn}: ${subscribeGrant(topicArn, queueArn)}; or the IAM policy of these credentials does not allow sns:Subscribe on it`,
             { cause: error.cause },
           );
         throw error;
@@ -435,14 +434,12 @@ export class SnsSqsProvisioner {
       'sns',
       existingArn,
       new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }),
-      byArn,
     );
     const set = (name: string, value: string) =>
       this.lookup.send(
         'sns',
         `${existingArn} ${name}`,
         new SetSubscriptionAttributesCommand({ SubscriptionArn: existingArn, AttributeName: name, AttributeValue: value }),
-        byArn,
       );
     if (Attributes.RawMessageDelivery === 'true') await set('RawMessageDelivery', 'false');
     const currentPolicy = Attributes.FilterPolicy ?? '';
@@ -460,4 +457,16 @@ export class SnsSqsProvisioner {
     }
     return existingArn;
   }
+}
+
+/** A queue can be subscribed only to a topic of its own partition (aws, aws-cn, aws-us-gov): refused before any call. */
+function checkSamePartition(topicArn: string, queueArn: string, pattern: string): void {
+  const topicPartition = topicArn.split(':')[1];
+  const queuePartition = queueArn.split(':')[1];
+  if (topicPartition !== queuePartition)
+    throw new MessagingOptionsError(
+      `@EventPattern('${pattern}').topicArn`,
+      `is in partition '${topicPartition}' but the connection's queues are in '${queuePartition}': SNS delivers only within one partition; consume it through a connection in '${topicPartition}'`,
+      topicArn,
+    );
 }

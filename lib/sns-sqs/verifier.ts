@@ -126,9 +126,7 @@ async function verifyQueuePlan(
           : '(no policy)',
       });
     }
-    const subscriptionArn = sub.topicArn
-      ? await lookup.findOwnSubscription(topicArn, queue.arn)
-      : await lookup.findSubscription(topicArn, queue.arn);
+    const subscriptionArn = await lookup.findSubscription(topicArn, queue.arn, sub.topicArn !== undefined);
     const resource = `${topicArn} → ${queue.arn}`;
     const { filterPolicy, scope } = subscriptionFilter(sub);
     if (!subscriptionArn) {
@@ -145,7 +143,6 @@ async function verifyQueuePlan(
       'sns',
       subscriptionArn,
       new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }),
-      sub.topicArn !== undefined ? { regionOf: topicArn } : {},
     );
     const currentPolicy = Attributes.FilterPolicy ?? '';
     if (filterPolicy === undefined ? currentPolicy !== '' && currentPolicy !== '{}' : !sameJson(currentPolicy, filterPolicy)) {

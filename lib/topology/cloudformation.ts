@@ -1,4 +1,5 @@
 import { MessagingError } from '../errors.js';
+import { regionOfArn } from '../naming/topic-arn.js';
 import { replacePlaceholders } from './arn-placeholders.js';
 import { cloudFormationId, ResourceIds } from './resource-ids.js';
 import type { MessagingTopology, TopologyQueue } from './topology.types.js';
@@ -74,7 +75,7 @@ export function toCloudFormation(topology: MessagingTopology): CloudFormationTem
       Properties: {
         // a topic of another account or region: its ARN, and the region SNS must be called in
         ...(sub.topicArn !== undefined
-          ? { TopicArn: sub.topicArn, Region: sub.topicArn.split(':')[3] }
+          ? { TopicArn: sub.topicArn, Region: regionOfArn(sub.topicArn) }
           : { TopicArn: { Ref: topicId(sub.topic) } }),
         Protocol: 'sqs',
         Endpoint: { 'Fn::GetAtt': [queueId(sub.queue), 'Arn'] },

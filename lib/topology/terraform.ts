@@ -1,4 +1,5 @@
 import { MessagingError } from '../errors.js';
+import { regionOfArn } from '../naming/topic-arn.js';
 import { splitPlaceholders } from './arn-placeholders.js';
 import { ResourceIds, terraformName } from './resource-ids.js';
 import type { MessagingTopology, TopologyQueue } from './topology.types.js';
@@ -66,6 +67,8 @@ export function toTerraform(topology: MessagingTopology): TerraformJson {
   for (const sub of topology.subscriptions.filter((s) => !s.perProcess)) {
     subscriptions[ids.id('subscription', `${sub.topicArn ?? sub.topic}--${sub.queue}`)] = {
       topic_arn: sub.topicArn ?? `\${${topicRef(sub.topic)}.arn}`,
+      // a topic named by ARN may be in another region: the subscription is made there (AWS provider 6 or later)
+      ...(sub.topicArn !== undefined ? { region: regionOfArn(sub.topicArn) } : {}),
       protocol: 'sqs',
       endpoint: `\${${queueRef(sub.queue)}.arn}`,
       raw_message_delivery: false,

@@ -109,6 +109,9 @@ function motoClients({ endpoint, kill }: MotoProcess): Fauxqs {
  * document): requests signed with the key act as that account. Made through moto's account header, so it needs no
  * credentials of that account (with IAM enforcement, within INITIAL_NO_AUTH_ACTION_COUNT).
  */
+/** The IAM calls motoAccessKey makes (user, its policy, its key): what INITIAL_NO_AUTH_ACTION_COUNT must let through per key. */
+export const MOTO_IAM_CALLS_PER_KEY = 3;
+
 export async function motoAccessKey(
   endpoint: string,
   account: string,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { amqpTransport } from '../definition.js';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { decodeContent } from '../content-encoding.js';
 import { toHeaders } from '../headers.js';
@@ -92,7 +93,7 @@ export class AmqpAdmin implements AdminBackend {
       deadLetter: dlqSetting === false ? null : { name: dlqSetting },
       maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
       retryBackoff: this.options.retryBackoff,
-      concurrency: this.options.amqp.prefetch,
+      concurrency: amqpTransport.defaultConcurrency(this.options),
       subscriptions: [],
     };
     const existed = (await this.channels.checkQueue(name)) !== undefined;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { snsSqsTransport } from '../definition.js';
 import { Logger } from '@nestjs/common';
 import { DeleteTopicCommand, PublishCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -88,7 +89,7 @@ export class SnsSqsAdmin implements AdminBackend {
       deadLetter: dlqName ? { name: dlqName } : null,
       maxReceiveCount: options.maxReceiveCount ?? this.options.maxReceiveCount,
       retryBackoff: this.options.retryBackoff,
-      concurrency: this.options.concurrency,
+      concurrency: snsSqsTransport.defaultConcurrency(this.options),
       subscriptions: [],
     };
 

@@ -6,6 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import {
   MessagingClient,
   MessagingModule,
+  MessagingOptionsError,
   ProvisioningError,
   TopologyVerificationError,
   type MessagingContext,
@@ -13,7 +14,7 @@ import {
 import { controllerFor } from '../../support/controllers.js';
 import { tryStartModuleApp } from '../../support/apps.js';
 import { fauxqsOptions, startFauxqs, type Fauxqs, type FauxqsAppOptions } from '../../support/fauxqs.js';
-import { motoAccessKey, startMoto } from '../../support/moto.js';
+import { MOTO_IAM_CALLS_PER_KEY, motoAccessKey, startMoto } from '../../support/moto.js';
 import { deleteSnsSqsResources } from '../../support/emulators.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
 import { createVhost, Publishers } from './connection-support.js';
@@ -129,17 +130,35 @@ describe('topicArn: a queue in account A subscribed to a topic of account B in a
       await snsB.send(new DeleteTopicCommand({ TopicArn }));
     }
   });
+
+  it('refuses a topic of another partition before any call: SNS delivers only within one partition', async () => {
+    const prefix = uniqueName('partition');
+    const controller = controllerFor([
+      { pattern: 'cn-order', extras: { topicArn: 'arn:aws-cn:sns:cn-north-1:222222222222:orders' }, handle: () => undefined },
+    ]);
+    try {
+      const { error } = await start({
+        imports: [MessagingModule.forRoot(options(keyA, REGION_A, { queueNamePrefix: `${prefix}-` }))],
+        controllers: [controller],
+      });
+      expect(error).toBeInstanceOf(MessagingOptionsError);
+      expect((error as MessagingOptionsError).option).toBe("@EventPattern('cn-order').topicArn");
+      expect((error as Error).message).toContain("is in partition 'aws-cn' but the connection's queues are in 'aws'");
+    } finally {
+      await deleteSnsSqsResources({ sns: snsA, sqs: sqsA }, prefix);
+    }
+  });
 });
 
-/** The topic's owner has not allowed the subscription: the start fails with the statement the owner must add. */
-describe('topicArn: a refused subscribe (moto enforcing IAM)', () => {
+/** SNS denies the subscribe (a topic policy or the caller's IAM policy): the start fails with the statement the owner would add. */
+describe('topicArn: a denied subscribe (moto enforcing IAM)', () => {
   let moto: Fauxqs;
   let keyA: { accessKeyId: string; secretAccessKey: string };
   let keyB: { accessKeyId: string; secretAccessKey: string };
 
   beforeAll(async () => {
-    // the 6 IAM calls that make the two users go unchecked; every call after them is checked against their policies
-    moto = await startMoto({ INITIAL_NO_AUTH_ACTION_COUNT: '6' });
+    // the IAM calls that make the two users go unchecked; every call after them is checked against their policies
+    moto = await startMoto({ INITIAL_NO_AUTH_ACTION_COUNT: String(2 * MOTO_IAM_CALLS_PER_KEY) });
     keyA = await motoAccessKey(moto.endpoint, ACCOUNT_A, 'service-a', {
       Version: '2012-10-17',
       Statement: [
@@ -153,7 +172,7 @@ describe('topicArn: a refused subscribe (moto enforcing IAM)', () => {
     await moto?.stop();
   });
 
-  it('fails the start with a ProvisioningError holding the topic policy statement that would allow it', async () => {
+  it('fails the start with a ProvisioningError naming both causes, with the topic policy statement that would allow it', async () => {
     const snsB = new SNSClient({ region: REGION_B, endpoint: moto.endpoint, credentials: keyB });
     const topic = uniqueName('partner-orders');
     const { TopicArn } = await snsB.send(new CreateTopicCommand({ Name: topic }));
@@ -183,8 +202,11 @@ describe('topicArn: a refused subscribe (moto enforcing IAM)', () => {
         Resource: TopicArn,
         Condition: { StringEquals: { 'sns:Protocol': 'sqs', 'sns:Endpoint': queueArn } },
       };
-      expect((refusal as Error).message).toContain(`Subscribe ${queueArn} to ${TopicArn}: the topic refused the subscription (`);
-      expect((refusal as Error).message).toContain(`add this statement to the topic policy of ${TopicArn}: ${JSON.stringify(statement)}`);
+      // here the IAM policy of account A denies it; on AWS the topic's policy may as well: SNS says AccessDenied for both
+      expect((refusal as Error).message).toContain(`Subscribe ${queueArn} to ${TopicArn}: SNS denied the subscription (`);
+      expect((refusal as Error).message).toContain(
+        `Either the topic's policy does not let this account subscribe, and its owner adds this statement to the topic policy of ${TopicArn}: ${JSON.stringify(statement)}; or the IAM policy of these credentials does not allow sns:Subscribe on it`,
+      );
     } finally {
       const sqsA = new SQSClient({ region: REGION_A, endpoint: moto.endpoint, credentials: keyA });
       await deleteSnsSqsResources({ sns: snsB, sqs: sqsA }, prefix);
@@ -274,7 +296,9 @@ describe('topicArn: three connections, a topic of the partner region delivering 
     } finally {
       await Promise.all(apps.splice(0).map((app) => app.close()));
       await deleteSnsSqsResources(fauxqs, prefix);
-      await deleteSnsSqsResources({ sns: snsB, sqs: fauxqs.sqs }, prefix);
+      const sqsB = new SQSClient({ region: REGION_B, endpoint: fauxqs.endpoint, credentials: fauxqs.snsSqs.credentials });
+      await deleteSnsSqsResources({ sns: snsB, sqs: sqsB }, prefix);
+      sqsB.destroy();
     }
   });
 });

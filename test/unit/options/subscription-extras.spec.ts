@@ -89,7 +89,7 @@ describe('checkSubscriptionExtras', () => {
     expectExtraRejected(extras, 'topicArn', rule);
   });
 
-  it('topicArn accepts a FIFO topic for a FIFO queue and a topic of another partition', () => {
+  it('topicArn accepts a FIFO topic for a FIFO queue, and an aws-cn topic (for an aws-cn connection)', () => {
     expect(() => checkSubscriptionExtras({ topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders.fifo', fifo: true }, 't')).not.toThrow();
     expect(() => checkSubscriptionExtras({ topicArn: 'arn:aws-cn:sns:cn-north-1:111122223333:orders' }, 't')).not.toThrow();
   });
@@ -118,6 +118,23 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
       { pattern: 'order-refunded', filterPolicy: undefined, filterPolicyScope: undefined, exchange: undefined },
     ]);
     expect(plans[0].routes.map((r) => r.pattern)).toEqual(['order-paid', 'order-refunded']);
+  });
+
+  it('refuses a second handler on one queue fed by the same topic ARN: one ARN routes to one handler per queue', () => {
+    const topicArn = 'arn:aws:sns:us-east-2:111122223333:partner-orders';
+    const error = caught(() =>
+      planQueues(
+        new Map([
+          ['order-paid', handler({ queueName: 'billing', topicArn })],
+          ['order-refunded', handler({ queueName: 'billing', topicArn })],
+        ]),
+        options(),
+        snsSqsTransport,
+        'instance',
+      ),
+    );
+    expect(error.option).toBe("@EventPattern('order-refunded').topicArn");
+    expect(error.message).toContain(`already feeds queue "billing" through @EventPattern('order-paid')`);
   });
 
   it('a topicArn extra reaches the subscription of the plan, beside the pattern that routes it', () => {
@@ -175,9 +192,7 @@ describe('planQueues: handlers sharing a queue must agree on queue-level setting
   });
 
   it('an unknown extra is refused by the planner as well', () => {
-    const error = caught(() =>
-      planQueues(new Map([['order-paid', handler({ retries: 3 })]]), options(), snsSqsTransport, 'instance'),
-    );
+    const error = caught(() => planQueues(new Map([['order-paid', handler({ retries: 3 })]]), options(), snsSqsTransport, 'instance'));
     expect(error.option).toBe("@EventPattern('order-paid').retries");
   });
 });

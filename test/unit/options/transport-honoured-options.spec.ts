@@ -9,7 +9,7 @@ import {
   type MessagingModuleOptions,
   type TransportName,
 } from '../../../lib/index.js';
-import type { OptionRecord, OptionRecords } from '../../../lib/options/option-record.js';
+import { honouringTransports, type OptionRecord, type OptionRecords } from '../../../lib/options/option-record.js';
 import { OPTIONS } from '../../../lib/options/option-records.js';
 import { checkExtrasHonoured, checkSubscriptionExtras, resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { caught, startupError } from './options-errors.js';
@@ -64,9 +64,6 @@ const inModule = (record: OptionRecord) => record.scope !== 'subscription';
 const inExtras = (record: OptionRecord) => record.scope !== 'module';
 const transportSection = (record: OptionRecord) => record.transportSection === true;
 
-/** The transports that honour an option where it is set: forRoot (module) or an @EventPattern extra. */
-const honouring = (record: OptionRecord, where: 'module' | 'extra') =>
-  where === 'module' ? (record.moduleTransports ?? record.transports) : record.transports;
 const scopeOf = { module: inModule, extra: inExtras } as const;
 
 /** [option, transport] for each option a transport does not honour where it is set (the transports' own sections aside). */
@@ -74,14 +71,14 @@ function unhonoured(where: 'module' | 'extra'): [string, TransportName][] {
   return Object.entries(RECORDS)
     .filter(([, record]) => scopeOf[where](record) && !transportSection(record))
     .flatMap(([key, record]) =>
-      TRANSPORTS.filter((t) => !honouring(record, where).includes(t)).map((t): [string, TransportName] => [key, t]),
+      TRANSPORTS.filter((t) => !honouringTransports(record, where).includes(t)).map((t): [string, TransportName] => [key, t]),
     );
 }
 
 function honoured(where: 'module' | 'extra'): [string, TransportName][] {
   return Object.entries(RECORDS)
     .filter(([, record]) => scopeOf[where](record))
-    .flatMap(([key, record]) => honouring(record, where).map((t): [string, TransportName] => [key, t]));
+    .flatMap(([key, record]) => honouringTransports(record, where).map((t): [string, TransportName] => [key, t]));
 }
 
 const moduleOptions = (transport: TransportName, set: Record<string, unknown>) =>

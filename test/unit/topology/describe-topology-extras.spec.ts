@@ -119,7 +119,11 @@ describe('describeTopology() with a topic of another account or region (topicArn
     expect(policy?.Properties.PolicyDocument.Statement[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': PARTNER_TOPIC } });
 
     const terraform = toTerraform(topology);
-    const tfSubscriptions = Object.values(terraform.resource.aws_sns_topic_subscription ?? {}) as Array<{ topic_arn: string }>;
-    expect(tfSubscriptions.map((s) => s.topic_arn)).toContain(PARTNER_TOPIC);
+    const tfSubscriptions = Object.values(terraform.resource.aws_sns_topic_subscription ?? {}) as Array<{
+      topic_arn: string;
+      region?: string;
+    }>;
+    expect(tfSubscriptions.find((s) => s.topic_arn === PARTNER_TOPIC)?.region).toBe('us-east-2');
+    expect(tfSubscriptions.filter((s) => s.topic_arn !== PARTNER_TOPIC).map((s) => s.region)).toEqual([undefined]);
   });
 });
