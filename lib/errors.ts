@@ -138,3 +138,18 @@ function describe(value: unknown): string {
     return Object.prototype.toString.call(value);
   }
 }
+
+/**
+ * Thrown by a batch handler to say which of its messages failed: those are retried (each by its own receive count,
+ * then dead-lettered), the others are settled as handled. `messageIds` are ids of the batch's messages
+ * (MessagingBatchContext.getMessageIds()); naming an id that is not in the batch fails the whole batch.
+ */
+export class BatchFailure extends MessagingError {
+  readonly messageIds: readonly string[];
+
+  constructor(messageIds: Iterable<string>, reason = 'the batch handler reported it failed') {
+    const ids = [...messageIds];
+    super(`${reason} (${ids.length} message(s) of the batch)`);
+    this.messageIds = ids;
+  }
+}
