@@ -161,7 +161,10 @@ function reportedFailures(route: ResolvedRoute, batch: Prepared[], failure: Batc
     return batch.map(() => ({ kind: 'failed', reason }));
   }
   const named = new Set(failure.messageIds);
-  const reported: DeliveryOutcome = { kind: 'failed', reason: `batch handler for "${route.pattern}" failed this message: ${describeError(failure)}` };
+  const reported: DeliveryOutcome = {
+    kind: 'failed',
+    reason: `batch handler for "${route.pattern}" failed this message: ${describeError(failure)}`,
+  };
   return batch.map((entry) => (named.has(entry.delivery.messageId) ? reported : ACK));
 }
 
