@@ -128,6 +128,18 @@ export class DeadLetterError extends RpcException {
   }
 }
 
+/**
+ * Thrown by `MessagingValidationPipe({ items })` when elements of a payload array fail validation. A batch handler's
+ * messages whose elements failed go to the dead-letter queue alone and the handler is called again with the others;
+ * for a handler of one message (whose payload is an array) it dead-letters that message, as DeadLetterError does.
+ */
+export class InvalidElementsError extends DeadLetterError {
+  constructor(readonly elements: ReadonlyArray<{ index: number; reason: string }>) {
+    super(`payload failed validation: ${elements.map(({ index, reason }) => `element ${index}: ${reason}`).join('; ')}`);
+    this.name = 'InvalidElementsError';
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;

@@ -4,7 +4,7 @@ export { MessagingClient } from './client/messaging.client.js';
 export { getMessagingClientToken, InjectMessagingClient } from './client/client-token.js';
 export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
 export type { SendToQueueOptions } from './client/send-to-queue-options.js';
-export { MessagingValidationPipe } from './validation/messaging-validation.pipe.js';
+export { MessagingValidationPipe, type MessagingValidationPipeOptions } from './validation/messaging-validation.pipe.js';
 export { MessagingContext } from './context/messaging.context.js';
 export { MessagingBatchContext } from './context/messaging-batch.context.js';
 export { MessagingEventPattern } from './decorators/messaging-event-pattern.decorator.js';

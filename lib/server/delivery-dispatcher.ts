@@ -4,7 +4,7 @@ import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { MessagingBatchContext } from '../context/messaging-batch.context.js';
 import { MessagingContext } from '../context/messaging.context.js';
 import { describeError } from '../error-text.js';
-import { BatchFailure, DeadLetterError } from '../errors.js';
+import { BatchFailure, DeadLetterError, InvalidElementsError } from '../errors.js';
 import { DEFAULTS } from '../messaging.options.js';
 import type { MessageEnvelope } from '../envelopes/message-envelope.js';
 import type { DeliveryHandler, DeliveryOutcome, InboundDelivery } from '../transport/broker.js';
@@ -146,10 +146,36 @@ async function runBatch(
   } catch (error) {
     const [filtered, original] = route.direct ? [filteredLikeNest(error), error] : [error, recordedFailure(context)];
     if (original instanceof BatchFailure) return reportedFailures(route, batch, original);
+    if (original instanceof InvalidElementsError) return withoutInvalid(route, batch, original, call, logger);
     const ids = batch.map((entry) => entry.delivery.messageId).join(', ');
     const outcome = failed(logger, `Batch of ${batch.length} on "${route.pattern}" (messages ${ids})`, route, filtered, original);
     return batch.map(() => outcome);
   }
+}
+
+/**
+ * A pipe (MessagingValidationPipe with `items`) refused some elements: their messages are dead-lettered alone, with
+ * the element's reason, and the handler runs again (its pipeline included) with the others.
+ */
+async function withoutInvalid(
+  route: ResolvedRoute,
+  batch: Prepared[],
+  invalid: InvalidElementsError,
+  call: (route: ResolvedRoute, data: unknown, context: MessagingBatchContext) => Promise<void>,
+  logger: LoggerService,
+): Promise<DeliveryOutcome[]> {
+  const reasons = new Map(invalid.elements.map(({ index, reason }) => [index, reason]));
+  const valid = batch.filter((_, index) => !reasons.has(index));
+  // no element of this batch named (the pipe validated another array): calling again would fail the same way
+  if (valid.length === batch.length) return batch.map(() => rejectionOutcome('refused', `handler rejected the message: ${invalid.reason}`));
+  const rest = valid.length > 0 ? await runBatch(route, valid, call, logger) : [];
+  let next = 0;
+  return batch.map((_, index) => {
+    const reason = reasons.get(index);
+    return reason === undefined
+      ? rest[next++]
+      : rejectionOutcome('refused', `handler rejected the message: payload failed validation: ${reason}`);
+  });
 }
 
 /** The outcomes a BatchFailure asks for; one that names a message not in the batch fails every message, saying so. */

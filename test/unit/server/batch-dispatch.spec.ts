@@ -4,6 +4,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import type { Observable } from 'rxjs';
+import { IsInt, IsString } from 'class-validator';
 import {
   BatchFailure,
   DeadLetterError,
@@ -11,6 +12,7 @@ import {
   MessagingEventPattern,
   MessagingModule,
   MessagingOptionsError,
+  MessagingValidationPipe,
 } from '../../../lib/index.js';
 import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { amqpTransport } from '../../../lib/amqp/definition.js';
@@ -47,8 +49,20 @@ class CountingInterceptor implements NestInterceptor {
   }
 }
 
+class Doc {
+  @IsString() title!: string;
+  @IsInt() n!: number;
+}
+
 @Controller()
 class IndexerController {
+  @UseInterceptors(CountingInterceptor)
+  @MessagingEventPattern('doc-validated', { batch: { maxSize: 3, maxWaitMs: 60_000 } })
+  onValidated(@Payload(new MessagingValidationPipe({ items: Doc })) docs: Doc[], @Ctx() ctx: MessagingBatchContext) {
+    calls.push({ topic: 'doc-validated', items: docs as unknown as Item[], ids: ctx.getMessageIds(), counts: [] });
+    expect(docs.every((doc) => doc instanceof Doc)).toBe(true);
+  }
+
   @MessagingEventPattern('doc-indexed', { batch: { maxSize: 3, maxWaitMs: 60_000 } })
   onDocs(@Payload() items: Item[], @Ctx() ctx: MessagingBatchContext) {
     record('doc-indexed', items, ctx);
@@ -94,7 +108,7 @@ describe('batch handlers (testing kit, in-memory broker)', () => {
 
   it('runs a batch queue with at least maxSize deliveries at once', () => {
     const byTopic = Object.fromEntries(messaging.queues().map((q) => [q.subscriptions[0].pattern, q.concurrency]));
-    expect(byTopic).toEqual({ 'doc-indexed': 10, 'doc-audited': 10, 'doc-deleted': 50 });
+    expect(byTopic).toEqual({ 'doc-validated': 10, 'doc-indexed': 10, 'doc-audited': 10, 'doc-deleted': 50 });
   });
 
   it('calls the handler once with maxSize payloads and their contexts, and settles each message as handled', async () => {
@@ -153,6 +167,49 @@ describe('batch handlers (testing kit, in-memory broker)', () => {
       ['m1', 'm2'],
       ['m3', 'm4'],
     ]);
+  });
+});
+
+describe('batch handlers: MessagingValidationPipe({ items }) validates each element', () => {
+  let messaging: MessagingTesting;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    messaging = await MessagingTesting.start(app);
+    close = () => app.close();
+  });
+
+  afterAll(() => close());
+
+  beforeEach(() => {
+    calls.splice(0);
+    interceptions = 0;
+  });
+
+  it('dead-letters only the messages whose element fails validation and calls the handler with the others', async () => {
+    const docs = [
+      { messageId: 'v1', data: { title: 'a', n: 1 } },
+      { messageId: 'v2', data: { title: 7, n: 'x' } },
+      { messageId: 'v3', data: { title: 'c', n: 3 } },
+    ];
+    const results = await Promise.all(docs.map(({ messageId, data }) => messaging.publish('doc-validated', data, { messageId })));
+    expect(results.map((r) => r.outcome)).toEqual(['success', 'dead-letter', 'success']);
+    expect(results[1].reason).toBe(
+      'handler rejected the message: payload failed validation: title must be a string; n must be an integer number',
+    );
+    expect(calls).toEqual([{ topic: 'doc-validated', items: [docs[0].data, docs[2].data], ids: ['v1', 'v3'], counts: [] }]);
+    // the pipeline ran for the batch, then again for the valid remainder
+    expect(interceptions).toBe(2);
+  });
+
+  it('dead-letters a batch whose every element fails validation without calling the handler', async () => {
+    const results = await Promise.all(
+      ['w1', 'w2', 'w3'].map((messageId) => messaging.publish('doc-validated', { title: 1, n: 1 }, { messageId })),
+    );
+    expect(results.map((r) => r.outcome)).toEqual(['dead-letter', 'dead-letter', 'dead-letter']);
+    expect(calls).toEqual([]);
   });
 });
 
