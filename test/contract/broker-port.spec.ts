@@ -1,5 +1,13 @@
-import type { INestApplication } from '@nestjs/common';
-import { BatchFailure, DeadLetterError, type MessagingBatchContext, type MessagingModuleOptions } from '../../lib/index.js';
+import { Controller, type INestApplication } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { IsString } from 'class-validator';
+import {
+  BatchFailure,
+  DeadLetterError,
+  MessagingValidationPipe,
+  type MessagingBatchContext,
+  type MessagingModuleOptions,
+} from '../../lib/index.js';
 import { emit, startTestApp } from '../support/apps.js';
 import { controllerFor, type Handler } from '../support/controllers.js';
 import { deferred } from '../support/deferred.js';
@@ -31,6 +39,10 @@ type BatchCall = Array<{ id: string; count: number }>;
 const callOf = (items: Item[], ctx: MessagingBatchContext): BatchCall =>
   items.map((item, index) => ({ id: item.id, count: ctx.getMessages()[index].getReceiveCount() }));
 const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+class Row {
+  @IsString() id!: string;
+}
 
 const targets = [snsSqsTarget('sns-sqs (fauxqs)', startFauxqs), snsSqsTarget('sns-sqs (moto)', startMoto), rabbitMqTarget()];
 
@@ -455,5 +467,28 @@ describe.each(targets)('broker port contract: $name', (target: ContractTarget) =
     ]);
     // a lone retry waits out maxWaitMs for company: only r-bad comes back
     expect(calls.slice(1).flat()).toEqual([{ id: 'r-bad', count: 2 }]);
+  });
+  it('dead-letters only the message whose element fails MessagingValidationPipe({ items }); the handler gets the others', async () => {
+    const { topic, queueName, queue, dlq } = names('batchpipe');
+    const calls: BatchCall[] = [];
+    @Controller()
+    class RowsController {
+      @EventPattern(topic, { queueName, batch: { maxSize: 3, maxWaitMs: 30_000 } })
+      onRows(@Payload(new MessagingValidationPipe({ items: Row })) rows: Row[], @Ctx() ctx: MessagingBatchContext) {
+        calls.push(callOf(rows, ctx));
+      }
+    }
+    const app = await startTestApp(target.moduleOptions({ serviceName: uniqueName('svc'), drainTimeout: 5000 }), [RowsController]);
+    apps.push(app);
+    for (const row of [{ id: 'v1' }, { id: 42 }, { id: 'v2' }]) await emit(app, topic, row);
+    const [dead] = await deadLetters(dlq, 1);
+    await drained(queue);
+    expect(dead.data).toEqual({ id: 42 });
+    expect(dead.reason).toBe('handler rejected the message: payload failed validation: id must be a string');
+    expect(calls).toHaveLength(1);
+    expect([...calls[0]].sort(byId)).toEqual([
+      { id: 'v1', count: 1 },
+      { id: 'v2', count: 1 },
+    ]);
   });
 });
