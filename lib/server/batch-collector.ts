@@ -22,11 +22,6 @@ export class BatchCollector<T, R> {
     });
   }
 
-  /** Items waiting for their batch to be flushed. */
-  get pending(): number {
-    return this.waiting.length;
-  }
-
   private release(): void {
     clearTimeout(this.timer);
     this.timer = undefined;

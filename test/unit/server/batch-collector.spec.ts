@@ -18,7 +18,6 @@ describe('BatchCollector', () => {
     const results = await Promise.all([1, 2, 3].map((n) => collector.add(n)));
     expect(flushed).toEqual([[1, 2, 3]]);
     expect(results).toEqual(['r1', 'r2', 'r3']);
-    expect(collector.pending).toBe(0);
   });
 
   it('flushes a partial batch maxWaitMs after its first item, and starts the next batch afresh', async () => {
@@ -38,7 +37,6 @@ describe('BatchCollector', () => {
     const second = collector.add(2);
     jest.advanceTimersByTime(99);
     expect(flushed).toEqual([]);
-    expect(collector.pending).toBe(2);
     jest.advanceTimersByTime(1); // 200 ms after the first item, not after the second
     expect(await Promise.all([first, second])).toEqual([2, 4]);
     expect(flushed).toEqual([[1, 2]]);
