@@ -1,11 +1,13 @@
 /**
  * Gathers items into batches: `flush` gets the items once `maxSize` are waiting, or `maxWaitMs` after the first of a
  * batch arrived, and returns one result per item, in order; each add() resolves to its item's result. A flush that
- * throws resolves every item of its batch with `onError`'s result.
+ * throws resolves every item of its batch with `onError`'s result. After drain() nothing waits: the batch collected so
+ * far goes at once, and so does each item added later.
  */
 export class BatchCollector<T, R> {
   private waiting: { item: T; resolve: (result: R) => void }[] = [];
   private timer?: NodeJS.Timeout;
+  private draining = false;
 
   constructor(
     private readonly maxSize: number,
@@ -17,9 +19,15 @@ export class BatchCollector<T, R> {
   add(item: T): Promise<R> {
     return new Promise<R>((resolve) => {
       this.waiting.push({ item, resolve });
-      if (this.waiting.length >= this.maxSize) this.release();
+      if (this.draining || this.waiting.length >= this.maxSize) this.release();
       else if (this.waiting.length === 1) this.timer = setTimeout(() => this.release(), this.maxWaitMs);
     });
+  }
+
+  /** At shutdown: hands over what waits now and everything added from now on without waiting for company. */
+  drain(): void {
+    this.draining = true;
+    if (this.waiting.length > 0) this.release();
   }
 
   private release(): void {

@@ -23,6 +23,12 @@ export interface ResolvedRoute extends HandlerRoute {
 
 const ACK: DeliveryOutcome = { kind: 'ack' };
 
+/** The delivery handler of one queue, and the shutdown hook of its batch handlers. */
+export type DeliveryDispatcher = DeliveryHandler & {
+  /** Shutdown begins: batch handlers get what they hold now, and later deliveries at once, without waiting for maxWaitMs. */
+  drainBatches(): void;
+};
+
 /**
  * Runs one delivery through its handler and says how it went: ack when the handler resolved, failed when it threw, a
  * rejection (rejectionOutcome()) when no handler matches, the body is too large or cannot be decoded, or the handler
@@ -38,7 +44,7 @@ export function createDeliveryDispatcher(
   logger: LoggerService,
   maxDecodedBytes: number = DEFAULTS.maxDecodedBytes,
   failureScope?: GlobalFilterScope,
-): DeliveryHandler {
+): DeliveryDispatcher {
   const router = new TopicRouter(routes);
   const call = (route: ResolvedRoute, data: unknown, context: MessagingContext | MessagingBatchContext) =>
     callHandler(route, data, context, toObservable, failureScope);
@@ -53,7 +59,7 @@ export function createDeliveryDispatcher(
     );
     collectors.set(route, collector);
   }
-  return async (delivery: InboundDelivery): Promise<DeliveryOutcome> => {
+  const dispatch = async (delivery: InboundDelivery): Promise<DeliveryOutcome> => {
     const route = router.match(delivery.topic) as ResolvedRoute | undefined;
     if (!route) return rejectionOutcome('no-handler', `no handler on queue "${queueName}" for topic "${delivery.topic}"`);
     const size = typeof delivery.body === 'string' ? Buffer.byteLength(delivery.body) : delivery.body.length;
@@ -91,6 +97,11 @@ export function createDeliveryDispatcher(
       return failed(logger, messageLabel(delivery), route, filtered, original);
     }
   };
+  return Object.assign(dispatch, {
+    drainBatches() {
+      for (const collector of collectors.values()) collector.drain();
+    },
+  });
 }
 
 /** A decoded delivery of a batch route, waiting for its batch. */

@@ -74,6 +74,24 @@ describe('BatchCollector', () => {
     ]);
   });
 
+  it('after drain() hands over the waiting batch at once, and each later item without waiting', async () => {
+    const flushed: number[][] = [];
+    const collector = new BatchCollector<number, number>(
+      10,
+      60_000,
+      async (items) => {
+        flushed.push(items);
+        return items;
+      },
+      () => -1,
+    );
+    const waiting = Promise.all([collector.add(1), collector.add(2)]);
+    collector.drain();
+    expect(await waiting).toEqual([1, 2]);
+    expect(await collector.add(3)).toBe(3);
+    expect(flushed).toEqual([[1, 2], [3]]);
+  });
+
   it("resolves every item of a batch whose flush threw with onError's result", async () => {
     const collector = new BatchCollector<number, string>(
       2,

@@ -12,6 +12,7 @@ import {
   MessagingEventPattern,
   MessagingModule,
   MessagingOptionsError,
+  MessagingServer,
   MessagingValidationPipe,
 } from '../../../lib/index.js';
 import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
@@ -210,6 +211,42 @@ describe('batch handlers: MessagingValidationPipe({ items }) validates each elem
     );
     expect(results.map((r) => r.outcome)).toEqual(['dead-letter', 'dead-letter', 'dead-letter']);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('batch handlers at shutdown', () => {
+  const handled: Item[][] = [];
+
+  @Controller()
+  class SlowBatchController {
+    @MessagingEventPattern('doc-archived', { batch: { maxSize: 100, maxWaitMs: 60_000 } })
+    onArchived(@Payload() items: Item[]) {
+      handled.push(items);
+    }
+  }
+
+  @Module({
+    imports: [MessagingModule.forRoot({ transport: 'sns-sqs', serviceName: 'archiver', drainTimeout: 50_000 })],
+    controllers: [SlowBatchController],
+  })
+  class ArchiverModule {}
+
+  it('hands a partial batch to its handler when the app closes instead of waiting out maxWaitMs', async () => {
+    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [ArchiverModule] })).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const messaging = await MessagingTesting.start(app);
+    const server = app.get(MessagingServer);
+    let received = 0;
+    const subscription = server.events$.subscribe((event) => {
+      if (event.type === 'received') received += 1;
+    });
+    const publishing = Promise.all([1, 2].map((n) => messaging.publish('doc-archived', { n })));
+    await messaging.waitFor(() => received === 2, { description: 'both messages waiting in the batch' });
+    subscription.unsubscribe();
+    expect(handled).toEqual([]);
+    await app.close();
+    expect((await publishing).map((r) => r.outcome)).toEqual(['success', 'success']);
+    expect(handled).toEqual([[{ n: 1 }, { n: 2 }]]);
   });
 });
 
