@@ -35,7 +35,8 @@ export type DeliveryDispatcher = DeliveryHandler & {
  * threw DeadLetterError. A batch route's delivery waits for its batch (BatchCollector, see runBatch) and resolves
  * with its own outcome from the batch handler's call. settle() decides what the consumer does with it; the consumer logs the outcome once it acted on it (lib/transport/settlement-log.ts); here only a thrown Error's stack, at debug.
  * `failureScope`: the app's global exception filters when known, so that Nest's default filter does not print the
- * stack of a failure no filter of the app catches (see UnclaimedFailureFilter).
+ * stack of a failure no filter of the app catches (see UnclaimedFailureFilter). `onBatch`: told of each batch a batch
+ * handler is called with (the metrics' batch-size histogram).
  */
 export function createDeliveryDispatcher(
   queueName: string,
@@ -44,6 +45,7 @@ export function createDeliveryDispatcher(
   logger: LoggerService,
   maxDecodedBytes: number = DEFAULTS.maxDecodedBytes,
   failureScope?: GlobalFilterScope,
+  onBatch?: (pattern: string, size: number) => void,
 ): DeliveryDispatcher {
   const router = new TopicRouter(routes);
   const call = (route: ResolvedRoute, data: unknown, context: MessagingContext | MessagingBatchContext) =>
@@ -54,7 +56,10 @@ export function createDeliveryDispatcher(
     const collector = new BatchCollector<Prepared, DeliveryOutcome>(
       route.batch.maxSize,
       route.batch.maxWaitMs,
-      (batch) => runBatch(route, batch, call, logger),
+      (batch) => {
+        onBatch?.(route.pattern, batch.length);
+        return runBatch(route, batch, call, logger);
+      },
       (error) => ({ kind: 'failed', reason: `batch handler for "${route.pattern}" could not run: ${describeError(error)}` }),
     );
     collectors.set(route, collector);

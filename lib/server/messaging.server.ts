@@ -237,6 +237,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
           this.logger,
           options.maxDecodedBytes,
           failureScope,
+          (pattern, size) => observers.batched(plan.name, pattern, size),
         );
         this.batchDrains.push(() => dispatch.drainBatches());
         return { plan, routes: resolved, dispatch: observeDeliveries(dispatch, plan, resolved, options.transport, observers, tracing) };

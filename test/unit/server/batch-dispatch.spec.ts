@@ -88,12 +88,14 @@ class AppModule {}
 
 describe('batch handlers (testing kit, in-memory broker)', () => {
   let messaging: MessagingTesting;
+  let server: MessagingServer;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     messaging = await MessagingTesting.start(app);
+    server = app.get(MessagingServer);
     close = () => app.close();
   });
 
@@ -110,6 +112,22 @@ describe('batch handlers (testing kit, in-memory broker)', () => {
   it('runs a batch queue with at least maxSize deliveries at once', () => {
     const byTopic = Object.fromEntries(messaging.queues().map((q) => [q.subscriptions[0].pattern, q.concurrency]));
     expect(byTopic).toEqual({ 'doc-validated': 10, 'doc-indexed': 10, 'doc-audited': 10, 'doc-deleted': 50 });
+  });
+
+  it('tells delivery listeners the size of each batch', async () => {
+    const sizes: Array<[string, string, number]> = [];
+    const remove = server.addDeliveryListener({
+      received: () => undefined,
+      settled: () => undefined,
+      batch: (queue, pattern, size) => sizes.push([queue, pattern, size]),
+    });
+    await publishAll('doc-indexed', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await publishAll('doc-deleted', [{ n: 4 }]);
+    remove();
+    expect(sizes).toEqual([
+      ['indexer--doc-indexed', 'doc-indexed', 3],
+      ['indexer--doc-deleted', 'doc-deleted', 1],
+    ]);
   });
 
   it('calls the handler once with maxSize payloads and their contexts, and settles each message as handled', async () => {
