@@ -98,6 +98,7 @@ export function createDeliveryDispatcher(
       await call(route, decoded.data, context);
       return ACK;
     } catch (error) {
+      // fast path: what Nest's default exception filter would have passed on, with the original error for the reason
       const [filtered, original] = route.direct ? [filteredLikeNest(error), error] : [error, recordedFailure(context)];
       return failed(logger, messageLabel(delivery), route, filtered, original);
     }
