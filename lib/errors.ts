@@ -128,6 +128,18 @@ export class DeadLetterError extends RpcException {
   }
 }
 
+/**
+ * Thrown by `MessagingValidationPipe({ items })` when elements of a payload array fail validation. A batch handler's
+ * messages whose elements failed go to the dead-letter queue alone and the handler is called again with the others;
+ * for a handler of one message (whose payload is an array) it dead-letters that message, as DeadLetterError does.
+ */
+export class InvalidElementsError extends DeadLetterError {
+  constructor(readonly elements: ReadonlyArray<{ index: number; reason: string }>) {
+    super(`payload failed validation: ${elements.map(({ index, reason }) => `element ${index}: ${reason}`).join('; ')}`);
+    this.name = 'InvalidElementsError';
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
@@ -136,5 +148,20 @@ function describe(value: unknown): string {
     return json === undefined ? String(value) : json.length > 100 ? `${json.slice(0, 100)}…` : json;
   } catch {
     return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * Thrown by a batch handler to say which of its messages failed: those are retried (each by its own receive count,
+ * then dead-lettered), the others are settled as handled. `messageIds` are ids of the batch's messages
+ * (MessagingBatchContext.getMessageIds()); naming an id that is not in the batch fails the whole batch.
+ */
+export class BatchFailure extends MessagingError {
+  readonly messageIds: readonly string[];
+
+  constructor(messageIds: Iterable<string>, reason = 'the batch handler reported it failed') {
+    const ids = [...messageIds];
+    super(`${reason} (${ids.length} message(s) of the batch)`);
+    this.messageIds = ids;
   }
 }

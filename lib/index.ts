@@ -4,8 +4,9 @@ export { MessagingClient } from './client/messaging.client.js';
 export { getMessagingClientToken, InjectMessagingClient } from './client/client-token.js';
 export { MessagingRecord, type MessagingRecordOptions } from './client/messaging-record.js';
 export type { SendToQueueOptions } from './client/send-to-queue-options.js';
-export { MessagingValidationPipe } from './validation/messaging-validation.pipe.js';
+export { MessagingValidationPipe, type MessagingValidationPipeOptions } from './validation/messaging-validation.pipe.js';
 export { MessagingContext } from './context/messaging.context.js';
+export { MessagingBatchContext } from './context/messaging-batch.context.js';
 export { MessagingEventPattern } from './decorators/messaging-event-pattern.decorator.js';
 export { JsonEnvelope } from './envelopes/json.envelope.js';
 export { RawEnvelope } from './envelopes/raw.envelope.js';
@@ -22,6 +23,7 @@ export type {
 export type {
   MessagingModuleOptions,
   SubscriptionExtras,
+  BatchOptions,
   SnsSqsOptions,
   AmqpOptions,
   TransportName,
@@ -42,6 +44,7 @@ export {
   PublishOutcomeUnknownError,
   MessageTooLargeError,
   DeadLetterError,
+  BatchFailure,
   ProvisioningError,
   BrokerConnectionError,
   MissingDependencyError,

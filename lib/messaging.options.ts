@@ -217,6 +217,14 @@ export interface MessagingModuleOptions {
   tracing?: boolean;
 }
 
+/** The `batch` extra of an `@EventPattern` handler. */
+export interface BatchOptions {
+  /** Most messages per handler call (1-1000). */
+  maxSize: number;
+  /** Milliseconds after the first message that a batch smaller than maxSize is handled (0-60000, default 200). */
+  maxWaitMs?: number;
+}
+
 /** The extras an `@EventPattern(topic, extras)` handler may carry. */
 export interface SubscriptionExtras {
   /** Explicit queue name (queueNamePrefix is added); generated when absent. */
@@ -251,6 +259,11 @@ export interface SubscriptionExtras {
    * so its owner must allow `sns:Subscribe` (see the README). The pattern still names the handler.
    */
   topicArn?: string;
+  /**
+   * A batch handler: called with an array of up to `maxSize` payloads, once `maxSize` messages are waiting or
+   * `maxWaitMs` after the first; `@Ctx()` gives a MessagingBatchContext. Each message is settled on its own.
+   */
+  batch?: BatchOptions;
   /**
    * Consume this existing queue instead of subscribing: a name (queueNamePrefix is added), an SQS queue URL or an SQS
    * queue ARN (AMQP: a name). No topic, subscription or binding is created and none of the queue's attributes is
@@ -288,6 +301,9 @@ export const LARGE_PAYLOAD_DEFAULTS = defaultsOf(
   OPTIONS.snsSqs.section.largePayload.section,
   'module',
 ) satisfies DefaultsFor<LargePayloadOptions>;
+
+/** The defaults of the `batch` extra. */
+export const BATCH_DEFAULTS = defaultsOf(OPTIONS.batch.section, 'subscription') satisfies DefaultsFor<BatchOptions>;
 
 /** The defaults of the `@EventPattern` extras that do not fall back to a module option. */
 export const SUBSCRIPTION_DEFAULTS = defaultsOf(OPTIONS, 'subscription') satisfies DefaultsFor<SubscriptionExtras>;

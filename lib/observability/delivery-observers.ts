@@ -12,6 +12,8 @@ export type SettledAction = 'ack' | 'retry' | 'dead-letter';
 export interface DeliveryListener {
   received(queue: string, pattern: string | undefined): void;
   settled(queue: string, pattern: string | undefined, action: SettledAction, durationMs: number): void;
+  /** A batch handler (`batch` extra) was called with `size` messages. */
+  batch?(queue: string, pattern: string, size: number): void;
 }
 
 /** Who watches the server's deliveries: subscribers of events$ (event objects) and delivery listeners (arguments). */
@@ -21,5 +23,10 @@ export class DeliveryObservers extends ListenerList<DeliveryListener> {
   /** Anyone watching: when false, deliveries are not timed or matched at all. */
   get active(): boolean {
     return this.items.length > 0 || this.events.observed;
+  }
+
+  /** Tells the listeners that a batch handler of `queue` was called with `size` messages. */
+  batched(queue: string, pattern: string, size: number): void {
+    for (const listener of this.items) listener.batch?.(queue, pattern, size);
   }
 }

@@ -50,7 +50,9 @@ export type OptionRecords = { readonly [name: string]: OptionRecord };
 
 type Exactly<R, T> = R & { readonly [K in Exclude<keyof R, keyof T>]: never };
 
-type SectionRecordsOf<T> = { readonly [K in keyof T]-?: OptionRecord<NonNullable<T[K]>> & { readonly scope: 'module' } };
+type SectionRecordsOf<T, Sc extends OptionScope = 'module'> = {
+  readonly [K in keyof T]-?: OptionRecord<NonNullable<T[K]>> & { readonly scope: Sc };
+};
 
 /**
  * The records of one options object: exactly one per property of T (a missing or an undeclared one fails to compile),
@@ -58,6 +60,11 @@ type SectionRecordsOf<T> = { readonly [K in keyof T]-?: OptionRecord<NonNullable
  */
 export function sectionRecords<T>() {
   return <const R extends SectionRecordsOf<T>>(records: Exactly<R, T>): R => records;
+}
+
+/** As sectionRecords, for an object-valued `@EventPattern` extra (`batch`): its records are set in `@EventPattern`. */
+export function extraSectionRecords<T>() {
+  return <const R extends SectionRecordsOf<T, 'subscription'>>(records: Exactly<R, T>): R => records;
 }
 
 type M = MessagingModuleOptions;

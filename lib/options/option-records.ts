@@ -1,7 +1,7 @@
-import type { AmqpOptions, LargePayloadOptions, MetricsOptions, SnsSqsOptions } from '../messaging.options.js';
+import type { AmqpOptions, BatchOptions, LargePayloadOptions, MetricsOptions, SnsSqsOptions } from '../messaging.options.js';
 import { checkConnectionChoice, checkConnectionName } from './connection-names.js';
 import { checkTopicArn } from '../naming/topic-arn.js';
-import { sectionRecords, topLevelRecords } from './option-record.js';
+import { extraSectionRecords, sectionRecords, topLevelRecords } from './option-record.js';
 import { boolean, custom, integer, nonEmptyString, number, object, oneOf, string, zeroOr } from './rules.js';
 import {
   checkAmqpUrl,
@@ -39,6 +39,27 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function fifoOnly(extras: Record<string, unknown>): string | undefined {
   return extras.fifo === true ? undefined : 'is a FIFO queue setting: set fifo: true as well, or remove it';
 }
+
+const BATCH_OPTIONS = extraSectionRecords<BatchOptions>()({
+  maxSize: {
+    scope: 'subscription',
+    required: true,
+    rule: integer(1, 1000),
+    transports: BOTH,
+    doc: {
+      default: '—',
+      meaning:
+        'most messages per handler call; the queue runs at least this many deliveries at once (`concurrency` is raised to it, AMQP: the prefetch) so that a batch can fill',
+    },
+  },
+  maxWaitMs: {
+    scope: 'subscription',
+    default: 200,
+    rule: integer(0, 60_000),
+    transports: BOTH,
+    doc: { unit: 'ms', meaning: 'how long after the first message of a batch the handler is called with fewer than `maxSize`' },
+  },
+});
 
 const METRICS_OPTIONS = sectionRecords<MetricsOptions>()({
   registry: {
@@ -624,6 +645,17 @@ export const OPTIONS = topLevelRecords({
       default: '—',
       meaning:
         "subscribe the handler's queue to this SNS topic of another account or region instead of topicPrefix + pattern: the queue is made in the handler's connection, its policy lets only this topic send, the topic itself is never created or changed; see [Cross-account and cross-region topics](#cross-account-and-cross-region-topics)",
+    },
+  },
+  batch: {
+    scope: 'subscription',
+    rule: object('{ maxSize, maxWaitMs? } such as { maxSize: 50, maxWaitMs: 200 }'),
+    section: BATCH_OPTIONS,
+    transports: BOTH,
+    doc: {
+      default: '—',
+      meaning:
+        'a batch handler: it gets an array of payloads and a `MessagingBatchContext`, each message settled on its own; see [Batch handlers](#batch-handlers)',
     },
   },
   queue: {

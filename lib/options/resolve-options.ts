@@ -74,8 +74,10 @@ function checkValues(
     if (value === undefined && !record.required) continue;
     record.rule.check(value, name(key));
     if (record.section && isPlainObject(value)) {
-      rejectUnknownKeys(value, namesOf(record.section, 'module'), `${name(key)}.`, 'option');
-      checkValues(value, record.section, ['module'], (child) => `${name(key)}.${child}`, module);
+      // a section's records are all `module`, or all `subscription` for an extra's section (`batch`)
+      const sectionScope: OptionScope = record.scope === 'subscription' ? 'subscription' : 'module';
+      rejectUnknownKeys(value, namesOf(record.section, sectionScope), `${name(key)}.`, 'option');
+      checkValues(value, record.section, [sectionScope], (child) => `${name(key)}.${child}`, module);
     }
   }
   for (const [key, record] of inScope) {

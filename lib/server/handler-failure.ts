@@ -11,6 +11,7 @@ import {
 import type { ModulesContainer } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { catchError, throwError, type Observable } from 'rxjs';
+import { MessagingBatchContext } from '../context/messaging-batch.context.js';
 import { MessagingContext } from '../context/messaging.context.js';
 import { enhancersOn, filterCatchTypes } from './nest-internals.js';
 import { patternHandlers } from './pattern-handlers.js';
@@ -18,7 +19,10 @@ import { patternHandlers } from './pattern-handlers.js';
 /** What Nest's BaseRpcExceptionFilter passes on for any error that is not an RpcException. */
 export const NEST_UNKNOWN_ERROR = 'Internal server error';
 
-const failures = new WeakMap<MessagingContext, unknown>();
+/** A message's context, or a batch handler's. */
+type HandlerContext = MessagingContext | MessagingBatchContext;
+
+const failures = new WeakMap<HandlerContext, unknown>();
 
 /**
  * The exception filters that apply to a server's handlers besides their method's and controller's own: the app's
@@ -29,7 +33,7 @@ export interface GlobalFilterScope {
 }
 
 /** The scope of the server that is dispatching a message, set per message on Nest's pipeline path only. */
-const scopes = new WeakMap<MessagingContext, GlobalFilterScope>();
+const scopes = new WeakMap<HandlerContext, GlobalFilterScope>();
 /** Handler failures no exception filter of the app would catch: Nest's default filter would log their stack. */
 const unclaimed = new WeakSet<object>();
 
@@ -42,7 +46,7 @@ const unclaimed = new WeakSet<object>();
 class HandlerFailureRecorder implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const messaging = context.getType() === 'rpc' ? context.switchToRpc().getContext() : undefined;
-    if (!(messaging instanceof MessagingContext)) return next.handle();
+    if (!(messaging instanceof MessagingContext || messaging instanceof MessagingBatchContext)) return next.handle();
     return next.handle().pipe(
       catchError((error: unknown) => {
         failures.set(messaging, error);
@@ -105,12 +109,12 @@ export function withoutFailureRecorder(enhancers: unknown[]): unknown[] {
 }
 
 /** What the handler (or a pipe) threw for this message, before exception filters rewrote it. */
-export function recordedFailure(context: MessagingContext): unknown {
+export function recordedFailure(context: HandlerContext): unknown {
   return failures.get(context);
 }
 
 /** Before a message goes through Nest's pipeline: which global filters its server's handlers have, when known. */
-export function scopeFailures(context: MessagingContext, scope: GlobalFilterScope | undefined): void {
+export function scopeFailures(context: HandlerContext, scope: GlobalFilterScope | undefined): void {
   if (scope) scopes.set(context, scope);
 }
 

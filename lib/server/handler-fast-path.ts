@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { RpcException, type MessageHandler } from '@nestjs/microservices';
+import type { MessagingBatchContext } from '../context/messaging-batch.context.js';
 import type { MessagingContext } from '../context/messaging.context.js';
 import { NEST_UNKNOWN_ERROR, withoutFailureRecorder, type GlobalFilterScope } from './handler-failure.js';
 import {
@@ -19,7 +20,7 @@ import { patternHandlers, type PatternHandlerMethod } from './pattern-handlers.j
  * arguments: what Nest's RPC pipeline ends up calling when the handler has no pipes, guards, interceptors or
  * exception filters at any level. Returns what the method returned (a value, a promise or an observable).
  */
-export type DirectHandler = (data: unknown, context: MessagingContext) => unknown;
+export type DirectHandler = (data: unknown, context: MessagingContext | MessagingBatchContext) => unknown;
 
 interface FastPathInputs {
   modules?: ModulesContainer;

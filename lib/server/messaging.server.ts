@@ -48,6 +48,8 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
   private statusSubscription?: Subscription;
   /** The connections whose consumers were started, drained together on close. */
   private consuming: MessagingConnection[] = [];
+  /** Each consumed queue's batch handlers, told to stop waiting for full batches on close. */
+  private batchDrains: Array<() => void> = [];
   private started = false;
   /** The handlers of each named connection (`connection` extra), kept apart from the default's messageHandlers. */
   private readonly namedHandlers = new Map<string, Map<string, MessageHandler>>();
@@ -236,7 +238,9 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
           this.logger,
           options.maxDecodedBytes,
           failureScope,
+          (pattern, size) => observers.batched(plan.name, pattern, size),
         );
+        this.batchDrains.push(() => dispatch.drainBatches());
         return { plan, routes: resolved, dispatch: observeDeliveries(dispatch, plan, resolved, options.transport, observers, tracing) };
       }),
     );
@@ -303,6 +307,7 @@ export class MessagingServer extends Server<Record<string, Function>, BrokerStat
 
   /** Stops receiving and drains in-flight handlers; the connection itself closes with the application. */
   async close(): Promise<void> {
+    for (const drain of this.batchDrains.splice(0)) drain();
     const draining = this.consuming.splice(0);
     const stopped = await Promise.allSettled(draining.map(({ broker, options }) => broker.stopConsuming(options.drainTimeout)));
     this.statusSubscription?.unsubscribe();

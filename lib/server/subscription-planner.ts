@@ -1,7 +1,13 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { MessagingOptionsError } from '../errors.js';
 import type { EnvelopeSetting, ProtoClass } from '../envelopes/message-envelope.js';
-import { SUBSCRIPTION_DEFAULTS, type ResolvedMessagingOptions, type SubscriptionExtras } from '../messaging.options.js';
+import {
+  BATCH_DEFAULTS,
+  SUBSCRIPTION_DEFAULTS,
+  type BatchOptions,
+  type ResolvedMessagingOptions,
+  type SubscriptionExtras,
+} from '../messaging.options.js';
 import { DEAD_LETTER_SUFFIX, encodeName, fitName } from '../naming.js';
 import { checkExtrasHonoured, checkSubscriptionExtras } from '../options/resolve-options.js';
 import { queueOnlyPlan } from './queue-only-plan.js';
@@ -13,11 +19,18 @@ export interface HandlerRoute {
   handler: MessageHandler;
   envelope?: EnvelopeSetting;
   protoClass?: ProtoClass;
+  /** A batch handler's `batch` extra, maxWaitMs filled in. */
+  batch?: Required<BatchOptions>;
 }
 
 interface PlannedQueue {
   plan: QueuePlan;
   routes: HandlerRoute[];
+}
+
+interface QueueInPlanning extends PlannedQueue {
+  /** A handler of the queue set `concurrency` itself (a batch handler's maxSize then does not raise it). */
+  concurrencySet: boolean;
 }
 
 /** The handler method's name for a pattern (tomodachi's `func_name` in non-competing queue names). */
@@ -31,7 +44,7 @@ export function planQueues(
   instanceId: string,
   handlerNameOf: HandlerNameOf = () => undefined,
 ): PlannedQueue[] {
-  const queues = new Map<string, PlannedQueue>();
+  const queues = new Map<string, QueueInPlanning>();
   for (const [pattern, handler] of handlers) {
     if (!handler.isEventHandler) {
       throw new MessagingOptionsError(
@@ -43,16 +56,39 @@ export function planQueues(
     checkExtrasHonoured(extras as Record<string, unknown>, pattern, options.transport);
     const plan = queuePlanFor(pattern, extras, options, rules, instanceId, handlerNameOf);
     const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
+    if (extras.batch) route.batch = { ...BATCH_DEFAULTS, ...extras.batch } as Required<BatchOptions>;
     const existing = queues.get(plan.name);
     if (existing) {
       assertCompatible(existing.plan, plan, pattern);
       existing.plan.subscriptions.push(...plan.subscriptions);
       existing.routes.push(route);
+      existing.concurrencySet ||= extras.concurrency !== undefined;
     } else {
-      queues.set(plan.name, { plan, routes: [route] });
+      queues.set(plan.name, { plan, routes: [route], concurrencySet: extras.concurrency !== undefined });
     }
   }
-  return [...queues.values()];
+  for (const queue of queues.values()) fitBatches(queue);
+  return [...queues.values()].map(({ plan, routes }) => ({ plan, routes }));
+}
+
+/**
+ * A batch fills only when the consumer holds maxSize deliveries at once (SQS: concurrency; AMQP: the channel's
+ * prefetch): a queue with a batch handler runs at least that many, unless a handler set a lower concurrency itself,
+ * which fails naming both.
+ */
+function fitBatches({ plan, routes, concurrencySet }: QueueInPlanning): void {
+  for (const route of routes) {
+    const maxSize = route.batch?.maxSize;
+    if (maxSize === undefined || plan.concurrency >= maxSize) continue;
+    if (concurrencySet) {
+      throw new MessagingOptionsError(
+        `@EventPattern('${route.pattern}').batch.maxSize`,
+        `is over the concurrency of queue "${plan.name}" (${plan.concurrency}), so a batch could never fill: set concurrency to at least ${maxSize}, or leave it unset (a batch handler's queue then runs maxSize deliveries at once)`,
+        maxSize,
+      );
+    }
+    plan.concurrency = maxSize;
+  }
 }
 
 function queuePlanFor(

@@ -1,5 +1,13 @@
-import type { INestApplication } from '@nestjs/common';
-import { DeadLetterError, type MessagingModuleOptions } from '../../lib/index.js';
+import { Controller, type INestApplication } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { IsString } from 'class-validator';
+import {
+  BatchFailure,
+  DeadLetterError,
+  MessagingValidationPipe,
+  type MessagingBatchContext,
+  type MessagingModuleOptions,
+} from '../../lib/index.js';
 import { emit, startTestApp } from '../support/apps.js';
 import { controllerFor, type Handler } from '../support/controllers.js';
 import { deferred } from '../support/deferred.js';
@@ -19,6 +27,22 @@ import { snsSqsTarget } from './targets/sns-sqs-target.js';
 shareBroker();
 
 type Options = Omit<MessagingModuleOptions, 'transport' | 'queueNamePrefix'>;
+
+type Item = { id: string };
+/** A batch handler for controllerFor: its payload is the array, its context a MessagingBatchContext. */
+const batchHandler =
+  (handle: (items: Item[], ctx: MessagingBatchContext) => unknown): Handler =>
+  (items, ctx) =>
+    handle(items as Item[], ctx as unknown as MessagingBatchContext);
+/** One handler call: the payload ids and each message's receive count, in the batch's order. */
+type BatchCall = Array<{ id: string; count: number }>;
+const callOf = (items: Item[], ctx: MessagingBatchContext): BatchCall =>
+  items.map((item, index) => ({ id: item.id, count: ctx.getMessages()[index].getReceiveCount() }));
+const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+class Row {
+  @IsString() id!: string;
+}
 
 const targets = [snsSqsTarget('sns-sqs (fauxqs)', startFauxqs), snsSqsTarget('sns-sqs (moto)', startMoto), rabbitMqTarget()];
 
@@ -335,5 +359,136 @@ describe.each(targets)('broker port contract: $name', (target: ContractTarget) =
     expect(gaps[1]).toBeGreaterThanOrEqual(1900);
     expect(gaps[1]).toBeLessThan(8000);
     expect(await target.queueExists(dlq)).toBe(false);
+  });
+  it('calls a batch handler once with N messages, each with its own context, and acks each', async () => {
+    const { topic, queueName, queue } = names('batch');
+    const calls: BatchCall[] = [];
+    const contexts: Array<{ ids: string[]; topics: string[] }> = [];
+    const app = await start({ serviceName: uniqueName('svc') }, [
+      {
+        pattern: topic,
+        // maxWaitMs far above the time the five take to arrive: the batch is handed over because it is full
+        extras: { queueName, batch: { maxSize: 5, maxWaitMs: 30_000 } },
+        handle: batchHandler((items, ctx) => {
+          calls.push(callOf(items, ctx));
+          contexts.push({ ids: ctx.getMessageIds(), topics: ctx.getMessages().map((m) => m.getTopic()) });
+        }),
+      },
+    ]);
+    const ids = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    for (const id of ids) await emit(app, topic, { id });
+    await waitFor(() => calls.length > 0, { what: 'the batch handler call' });
+    await drained(queue);
+    expect(calls).toHaveLength(1);
+    expect([...calls[0]].sort(byId)).toEqual(ids.map((id) => ({ id, count: 1 })));
+    expect(new Set(contexts[0].ids).size).toBe(5);
+    expect(contexts[0].topics).toEqual(ids.map(() => topic));
+  });
+
+  it('retries every message of a batch whose handler threw, each as a new attempt of its own', async () => {
+    const { topic, queueName, queue, dlq } = names('batchthrow');
+    const calls: BatchCall[] = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, maxReceiveCount: 3, batch: { maxSize: 3, maxWaitMs: 5000 } },
+        handle: batchHandler((items, ctx) => {
+          calls.push(callOf(items, ctx));
+          if (calls.length === 1) throw new Error('bulk insert failed');
+        }),
+      },
+    ]);
+    for (const id of ['t1', 't2', 't3']) await emit(app, topic, { id });
+    await waitFor(() => calls.flat().filter((m) => m.count === 2).length === 3, { timeoutMs: 20_000, what: 'the three retries' });
+    await drained(queue);
+    expect([...calls[0]].sort(byId)).toEqual(['t1', 't2', 't3'].map((id) => ({ id, count: 1 })));
+    expect(calls.slice(1).flat().sort(byId)).toEqual(['t1', 't2', 't3'].map((id) => ({ id, count: 2 })));
+    expect(await target.takeDeadLetters(dlq)).toEqual([]);
+  });
+
+  it('dead-letters a message that keeps failing its batches after maxReceiveCount alone; the others are handled', async () => {
+    const { topic, queueName, queue, dlq } = names('batchpoison');
+    const calls: BatchCall[] = [];
+    const handled: string[] = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, maxReceiveCount: 2, batch: { maxSize: 3, maxWaitMs: 500 } },
+        handle: batchHandler((items, ctx) => {
+          calls.push(callOf(items, ctx));
+          if (items.some((item) => item.id === 'poison')) throw new Error('constraint violated');
+          handled.push(...items.map((item) => item.id));
+        }),
+      },
+    ]);
+    await emit(app, topic, { id: 'poison' });
+    await waitFor(() => calls.length > 0, { what: 'the first attempt of the poison message' });
+    // the others start one attempt behind: whether or not a batch holds them with it, they outlast it
+    await emit(app, topic, { id: 'p1' });
+    await emit(app, topic, { id: 'p2' });
+    const [dead] = await deadLetters(dlq, 1);
+    expect(dead.data).toEqual({ id: 'poison' });
+    expect(dead.reason).toMatch(/^failed 2 time\(s\), last: .*constraint violated/);
+    await waitFor(() => handled.length >= 2, { timeoutMs: 20_000, what: 'p1 and p2 handled' });
+    await drained(queue);
+    expect([...handled].sort()).toEqual(['p1', 'p2']);
+    expect(
+      calls
+        .flat()
+        .filter((m) => m.id === 'poison')
+        .map((m) => m.count),
+    ).toEqual([1, 2]);
+    expect(await target.takeDeadLetters(dlq)).toEqual([]);
+  });
+
+  it('retries only the messages a BatchFailure names, acks the rest, and dead-letters those after maxReceiveCount', async () => {
+    const { topic, queueName, queue, dlq } = names('batchreport');
+    const calls: BatchCall[] = [];
+    const app = await start({ serviceName: uniqueName('svc'), retryBackoff: 1 }, [
+      {
+        pattern: topic,
+        extras: { queueName, maxReceiveCount: 2, batch: { maxSize: 3, maxWaitMs: 5000 } },
+        handle: batchHandler((items, ctx) => {
+          calls.push(callOf(items, ctx));
+          const failed = ctx.getMessageIds().filter((_, index) => items[index].id === 'r-bad');
+          if (failed.length > 0) throw new BatchFailure(failed, 'row rejected');
+        }),
+      },
+    ]);
+    for (const id of ['r1', 'r-bad', 'r2']) await emit(app, topic, { id });
+    const [dead] = await deadLetters(dlq, 1);
+    await drained(queue);
+    expect(dead.data).toEqual({ id: 'r-bad' });
+    expect(dead.reason).toMatch(/^failed 2 time\(s\), last: batch handler for ".*" failed this message: row rejected/);
+    expect([...calls[0]].sort(byId)).toEqual([
+      { id: 'r-bad', count: 1 },
+      { id: 'r1', count: 1 },
+      { id: 'r2', count: 1 },
+    ]);
+    // a lone retry waits out maxWaitMs for company: only r-bad comes back
+    expect(calls.slice(1).flat()).toEqual([{ id: 'r-bad', count: 2 }]);
+  });
+  it('dead-letters only the message whose element fails MessagingValidationPipe({ items }); the handler gets the others', async () => {
+    const { topic, queueName, queue, dlq } = names('batchpipe');
+    const calls: BatchCall[] = [];
+    @Controller()
+    class RowsController {
+      @EventPattern(topic, { queueName, batch: { maxSize: 3, maxWaitMs: 30_000 } })
+      onRows(@Payload(new MessagingValidationPipe({ items: Row })) rows: Row[], @Ctx() ctx: MessagingBatchContext) {
+        calls.push(callOf(rows, ctx));
+      }
+    }
+    const app = await startTestApp(target.moduleOptions({ serviceName: uniqueName('svc'), drainTimeout: 5000 }), [RowsController]);
+    apps.push(app);
+    for (const row of [{ id: 'v1' }, { id: 42 }, { id: 'v2' }]) await emit(app, topic, row);
+    const [dead] = await deadLetters(dlq, 1);
+    await drained(queue);
+    expect(dead.data).toEqual({ id: 42 });
+    expect(dead.reason).toBe('handler rejected the message: payload failed validation: id must be a string');
+    expect(calls).toHaveLength(1);
+    expect([...calls[0]].sort(byId)).toEqual([
+      { id: 'v1', count: 1 },
+      { id: 'v2', count: 1 },
+    ]);
   });
 });

@@ -8,6 +8,9 @@ import type { PublishEvent, PublishListener } from '../publish-event.js';
 import { collectInto } from './collect-hook.js';
 import { TalliedHistogram, type HistogramTally } from './tallied-histogram.js';
 
+/** messaging_batch_size's bounds: batch sizes run from 1 to the largest maxSize (1000). */
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
 /** The `topic` label of a delivery no handler matched: its real topic could be anything. */
 const UNMATCHED_TOPIC = '(no handler)';
 
@@ -40,6 +43,8 @@ interface DeliveryTally {
   deadLetter: number;
   inFlight: number;
   duration: HistogramTally;
+  /** Only for a batch handler's queue and topic, from its first batch on. */
+  batchSize?: HistogramTally;
 }
 
 /** Per topic and outcome: emits since the last scrape. */
@@ -65,6 +70,7 @@ export class MessagingMetrics implements OnModuleDestroy {
   readonly registry: MetricsRegistry;
   private readonly duration: TalliedHistogram;
   private readonly publishDuration: TalliedHistogram;
+  private readonly batchSize: TalliedHistogram;
   private readonly connected: PromClient.Gauge<'connection' | 'transport'>;
   private readonly depth?: PromClient.Gauge<'connection' | 'transport' | 'queue'>;
   private readonly depthSources: Array<{ labels: Record<'connection' | 'transport', string>; read: () => Promise<QueueDepth[]> }> = [];
@@ -159,6 +165,13 @@ export class MessagingMetrics implements OnModuleDestroy {
       'Time from emit to the broker accepting (or refusing) the message, in seconds',
       ['connection', 'transport', 'topic'],
     );
+    this.batchSize = histogram(
+      reg,
+      'messaging_batch_size',
+      'Messages per call of a batch handler (batch extra)',
+      labelNames,
+      BATCH_SIZE_BUCKETS,
+    );
     this.connected = metric(reg, prom.Gauge, {
       name: 'messaging_broker_connected',
       help: '1 while the broker connection is up, else 0',
@@ -182,6 +195,10 @@ export class MessagingMetrics implements OnModuleDestroy {
       sources.deliveries.addDeliveryListener({
         received: (queue, pattern) => this.onReceived(deliveries, labels, queue, pattern),
         settled: (queue, pattern, action, durationMs) => this.onSettled(deliveries, labels, queue, pattern, action, durationMs),
+        batch: (queue, pattern, size) => {
+          const t = this.tallyOf(deliveries, labels, queue, pattern);
+          (t.batchSize ??= this.batchSize.tally(t.labels)).observe(size);
+        },
       }),
       sources.publishes.addPublishListener({
         published: (topic, outcome, durationMs) => this.onPublished(publishes, labels, topic, outcome, durationMs),
@@ -283,10 +300,16 @@ function metric<M, C>(registry: PromClient.Registry, type: new (config: C) => M,
 }
 
 /** The registry's histogram of that name when it is one of ours, else a new one registered there. */
-function histogram(registry: PromClient.Registry, name: string, help: string, labelNames: readonly string[]): TalliedHistogram {
+function histogram(
+  registry: PromClient.Registry,
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  buckets?: readonly number[],
+): TalliedHistogram {
   const existing: unknown = registry.getSingleMetric(name);
   if (existing instanceof TalliedHistogram) return existing;
-  const created = new TalliedHistogram(name, help, labelNames);
+  const created = new TalliedHistogram(name, help, labelNames, buckets);
   registry.registerMetric(created as unknown as PromClient.Metric);
   return created;
 }

@@ -1,20 +1,25 @@
 /** prom-client's default histogram buckets, in seconds. */
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SECONDS_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** One label set's observations. */
 export class HistogramTally {
   /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
-  readonly counts = new Float64Array(BUCKETS.length + 1);
+  readonly counts: Float64Array;
   sum = 0;
   count = 0;
 
-  constructor(readonly labels: Readonly<Record<string, string>>) {}
+  constructor(
+    readonly labels: Readonly<Record<string, string>>,
+    private readonly buckets: readonly number[] = SECONDS_BUCKETS,
+  ) {
+    this.counts = new Float64Array(buckets.length + 1);
+  }
 
-  observe(seconds: number): void {
+  observe(value: number): void {
     let i = 0;
-    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
+    while (i < this.buckets.length && value > this.buckets[i]) i++;
     this.counts[i]++;
-    this.sum += seconds;
+    this.sum += value;
     this.count++;
   }
 }
@@ -36,17 +41,19 @@ export class TalliedHistogram {
   readonly aggregator = 'sum';
   private readonly tallies = new Map<string, HistogramTally>();
 
+  /** `buckets`: the upper bounds, ascending (default: prom-client's, in seconds). */
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly labelNames: readonly string[],
+    private readonly buckets: readonly number[] = SECONDS_BUCKETS,
   ) {}
 
   /** The tally of one label set (every label name given), created on first use. */
   tally(labels: Readonly<Record<string, string>>): HistogramTally {
     const key = this.labelNames.map((n) => labels[n]).join('\u0000');
     let t = this.tallies.get(key);
-    if (!t) this.tallies.set(key, (t = new HistogramTally(labels)));
+    if (!t) this.tallies.set(key, (t = new HistogramTally(labels, this.buckets)));
     return t;
   }
 
@@ -54,7 +61,7 @@ export class TalliedHistogram {
     const values: MetricValue[] = [];
     for (const t of this.tallies.values()) {
       let cumulative = 0;
-      BUCKETS.forEach((le, i) => {
+      this.buckets.forEach((le, i) => {
         cumulative += t.counts[i];
         values.push({ labels: { le, ...t.labels }, value: cumulative, metricName: `${this.name}_bucket` });
       });

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { MessagingRecord } from '../../../lib/index.js';
+import { BatchFailure, MessagingRecord, type MessagingBatchContext } from '../../../lib/index.js';
 import { type Fauxqs, fauxqsOptions } from '../../support/fauxqs.js';
 import { SNS_SQS_EMULATORS } from '../../support/emulators.js';
 import { controllerFor } from '../../support/controllers.js';
@@ -163,6 +163,45 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS flow control (%s)', (_emulator, start)
     expect(handled.filter(([g]) => g === 'B').map(([, n]) => n)).toEqual([0, 1, 2, 3, 4]);
     expect(a2Failed).toBe(true);
     expect(handled.findIndex(([g]) => g === 'B')).toBeLessThan(handled.findIndex(([g]) => g === 'A'));
+  });
+
+  it('FIFO batch: at most one message per group in a batch, each group in order, a reported failure holds its group back', async () => {
+    const queueName = uniqueName('ordered-batch');
+    const topic = uniqueName('ordered-batch-topic');
+    const calls: Array<Array<[string, number]>> = [];
+    let a1Failed = false;
+    apps.push(
+      await startTestApp(fauxqsOptions(fauxqs, { serviceName: uniqueName('svc'), retryBackoff: 0 }), [
+        controllerFor([
+          {
+            pattern: topic,
+            extras: { queueName, fifo: true, batch: { maxSize: 10, maxWaitMs: 300 } },
+            handle: (items: Array<{ g: string; n: number }>, ctx) => {
+              calls.push(items.map(({ g, n }) => [g, n]));
+              const batch = ctx as unknown as MessagingBatchContext;
+              const a1 = items.findIndex(({ g, n }) => g === 'A' && n === 1);
+              if (a1 >= 0 && !a1Failed) {
+                a1Failed = true;
+                throw new BatchFailure([batch.getMessageIds()[a1]], 'transient');
+              }
+            },
+          },
+        ]),
+      ]),
+    );
+    for (let n = 0; n < 4; n++) {
+      await Promise.all(['A', 'B'].map((g) => emit(apps[0], topic, new MessagingRecord({ g, n }, { groupId: g }))));
+    }
+    // A1 fails once: A2 and A3 must wait for its second, handled attempt
+    await waitFor(() => calls.flat().length === 9, { what: '9 FIFO deliveries', timeoutMs: 30_000 });
+    for (const call of calls) expect(new Set(call.map(([g]) => g)).size).toBe(call.length);
+    const attempts = (group: string) =>
+      calls
+        .flat()
+        .filter(([g]) => g === group)
+        .map(([, n]) => n);
+    expect(attempts('A')).toEqual([0, 1, 1, 2, 3]);
+    expect(attempts('B')).toEqual([0, 1, 2, 3]);
   });
 
   it('graceful shutdown: in-flight handlers finish and are deleted, unfinished ones are visible again at once', async () => {

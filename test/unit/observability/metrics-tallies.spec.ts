@@ -77,4 +77,27 @@ describe('metrics tallied outside prom-client', () => {
     expect(await value('messaging_messages_received_total', { queue: 'q', topic: 't' })).toBe(4);
     first.onModuleDestroy();
   });
+  it('messaging_batch_size counts the messages per batch handler call, only for queues and topics that had a batch', async () => {
+    const registry = new prom.Registry();
+    const deliveries = new DeliveryObservers();
+    const metrics = new MessagingMetrics(prom, registry, {
+      connection: 'default',
+      transport: 'sns-sqs',
+      deliveries: { addDeliveryListener: (l: DeliveryListener) => deliveries.add(l) },
+      publishes: { addPublishListener: () => () => undefined },
+      status$: new Subject<BrokerStatus>(),
+    });
+    for (const l of deliveries.items) l.received('q', 'single');
+    deliveries.batched('q', 'bulk', 3);
+    deliveries.batched('q', 'bulk', 50);
+    const batchSize = (await registry.getMetricsAsJSON()).find((m) => m.name === 'messaging_batch_size')!;
+    const of = (metricName: string, le?: number) =>
+      batchSize.values.filter((v) => (v as { metricName?: string }).metricName === metricName && (le === undefined || v.labels.le === le));
+    expect(of('messaging_batch_size_count').map((v) => [v.labels.topic, v.value])).toEqual([['bulk', 2]]);
+    expect(of('messaging_batch_size_sum').map((v) => v.value)).toEqual([53]);
+    expect(of('messaging_batch_size_bucket', 2).map((v) => v.value)).toEqual([0]);
+    expect(of('messaging_batch_size_bucket', 5).map((v) => v.value)).toEqual([1]);
+    expect(of('messaging_batch_size_bucket', 50).map((v) => v.value)).toEqual([2]);
+    metrics.onModuleDestroy();
+  });
 });

@@ -53,6 +53,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   protoClass: { protoClass: Person },
   exchange: { exchange: 'events' },
   queue: { queue: 'orders' },
+  batch: { batch: { maxSize: 50, maxWaitMs: 200 } },
   connection: { connection: 'partner' },
   topicArn: { topicArn: 'arn:aws:sns:eu-west-1:111122223333:orders' },
   snsSqs: { snsSqs: { region: 'eu-west-1', waitTimeSeconds: 1 } },
