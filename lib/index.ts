@@ -45,6 +45,7 @@ export {
   MessageTooLargeError,
   DeadLetterError,
   BatchFailure,
+  InvalidElementsError,
   ProvisioningError,
   BrokerConnectionError,
   MissingDependencyError,

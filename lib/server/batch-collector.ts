@@ -38,14 +38,20 @@ export class BatchCollector<T, R> {
     void this.run(batch);
   }
 
+  /** Every item of the batch is resolved, whatever flush does: a message left waiting would be held by its consumer for good. */
   private async run(batch: { item: T; resolve: (result: R) => void }[]): Promise<void> {
-    let results: R[];
+    let results: R[] | undefined;
+    let failure: unknown;
     try {
       results = await this.flush(batch.map((entry) => entry.item));
     } catch (error) {
-      const result = this.onError(error);
-      results = batch.map(() => result);
+      failure = error;
     }
-    batch.forEach((entry, index) => entry.resolve(results[index]));
+    batch.forEach((entry, index) => {
+      const result = results?.[index];
+      entry.resolve(
+        result !== undefined ? result : this.onError(failure ?? new Error(`the batch's flush returned no result for item ${index}`)),
+      );
+    });
   }
 }

@@ -92,10 +92,15 @@ export function createDeliveryDispatcher(
       delivery.raw,
       delivery.groupId,
     ]);
-    const collector = collectors.get(route);
-    if (collector) return collector.add({ delivery, data: decoded.data, context });
+    if (route.batch) {
+      const prepared = { delivery, data: decoded.data, context };
+      // a retried message runs in a batch of its own: one that keeps failing then fails alone, not with its companions
+      if (delivery.receiveCount > 1) return (await runBatch(route, [prepared], call, logger))[0];
+      return collectors.get(route)!.add(prepared);
+    }
     try {
-      await call(route, decoded.data, context);
+      const pending = call(route, decoded.data, context);
+      if (pending) await pending;
       return ACK;
     } catch (error) {
       // fast path: what Nest's default exception filter would have passed on, with the original error for the reason
@@ -120,25 +125,40 @@ interface Prepared {
 /**
  * Runs the route's handler for one message or one batch: straight to the controller method on the fast path, else
  * through Nest's pipeline. Throws what failed: on the fast path what the handler threw, else the exception filters'
- * output (recordedFailure() has the original).
+ * output (recordedFailure() has the original). A fast-path handler that returns a plain value is done without a
+ * promise (no await per message on the hot path).
  */
-async function callHandler(
+function callHandler(
+  route: ResolvedRoute,
+  data: unknown,
+  context: MessagingContext | MessagingBatchContext,
+  toObservable: (result: unknown) => Observable<unknown>,
+  failureScope: GlobalFilterScope | undefined,
+): Promise<void> | undefined {
+  const direct = route.direct;
+  if (direct) {
+    const result = direct(data, context);
+    if (isThenable(result)) return Promise.resolve(result).then(untilComplete);
+    return isObservable(result) ? untilComplete(result) : undefined;
+  }
+  return throughPipeline(route, data, context, toObservable, failureScope);
+}
+
+async function throughPipeline(
   route: ResolvedRoute,
   data: unknown,
   context: MessagingContext | MessagingBatchContext,
   toObservable: (result: unknown) => Observable<unknown>,
   failureScope: GlobalFilterScope | undefined,
 ): Promise<void> {
-  const direct = route.direct;
-  if (direct) {
-    let result = direct(data, context);
-    if (isThenable(result)) result = await result;
-    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-    return;
-  }
   scopeFailures(context, failureScope);
   const result = await route.handler(data, context);
   await lastValueFrom(toObservable(result), { defaultValue: undefined });
+}
+
+/** A handler's result done: an Observable's completion (its values are ignored), anything else at once. */
+async function untilComplete(result: unknown): Promise<void> {
+  if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
 }
 
 /**
@@ -149,7 +169,7 @@ async function callHandler(
 async function runBatch(
   route: ResolvedRoute,
   batch: Prepared[],
-  call: (route: ResolvedRoute, data: unknown, context: MessagingBatchContext) => Promise<void>,
+  call: (route: ResolvedRoute, data: unknown, context: MessagingBatchContext) => Promise<void> | undefined,
   logger: LoggerService,
 ): Promise<DeliveryOutcome[]> {
   const context = new MessagingBatchContext([batch.map((entry) => entry.context)]);
@@ -178,7 +198,7 @@ async function withoutInvalid(
   route: ResolvedRoute,
   batch: Prepared[],
   invalid: InvalidElementsError,
-  call: (route: ResolvedRoute, data: unknown, context: MessagingBatchContext) => Promise<void>,
+  call: (route: ResolvedRoute, data: unknown, context: MessagingBatchContext) => Promise<void> | undefined,
   logger: LoggerService,
 ): Promise<DeliveryOutcome[]> {
   const reasons = new Map(invalid.elements.map(({ index, reason }) => [index, reason]));

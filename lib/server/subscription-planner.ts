@@ -56,7 +56,7 @@ export function planQueues(
     checkExtrasHonoured(extras as Record<string, unknown>, pattern, options.transport);
     const plan = queuePlanFor(pattern, extras, options, rules, instanceId, handlerNameOf);
     const route: HandlerRoute = { pattern, handler, envelope: extras.envelope, protoClass: extras.protoClass };
-    if (extras.batch) route.batch = { ...BATCH_DEFAULTS, ...extras.batch } as Required<BatchOptions>;
+    if (extras.batch) route.batch = { maxSize: extras.batch.maxSize, maxWaitMs: extras.batch.maxWaitMs ?? BATCH_DEFAULTS.maxWaitMs };
     const existing = queues.get(plan.name);
     if (existing) {
       assertCompatible(existing.plan, plan, pattern);

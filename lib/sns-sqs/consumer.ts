@@ -338,8 +338,13 @@ export class SqsConsumer {
 
   private readonly finishedOne = () => this.handling.finish();
 
-  /** One FIFO group's messages from one receive, strictly in order; after a failure the rest are released. */
+  /**
+   * One FIFO group's messages from one receive, strictly in order; after a failure the rest are released. The
+   * messages waiting their turn are extended too: behind a slow handler (or a batch handler's maxWaitMs) they would
+   * otherwise become visible again while this process still holds them.
+   */
   private async runGroup(messages: Message[]): Promise<void> {
+    for (const message of messages) this.heartbeat.track(message.ReceiptHandle!);
     for (const [index, message] of messages.entries()) {
       if (this.drainOver) return; // stop() releases what is left
       const done = await this.handle(message);

@@ -48,8 +48,9 @@ export class VisibilityHeartbeat {
     this.extendEveryMs = Math.max(500, (visibilityTimeout * 1000) / 2);
   }
 
+  /** Extends the message from now on, every half visibility timeout; a message tracked already keeps its schedule. */
   track(receiptHandle: string): void {
-    if (this.visibilityTimeout <= 0 || this.stopped) return;
+    if (this.visibilityTimeout <= 0 || this.stopped || this.due.has(receiptHandle)) return;
     this.due.set(receiptHandle, Date.now() + this.extendEveryMs);
     if (!this.timer) {
       this.timer = setInterval(() => this.extendDue(), Math.max(250, this.extendEveryMs / 4));

@@ -20,6 +20,17 @@ describe('BatchCollector', () => {
     expect(results).toEqual(['r1', 'r2', 'r3']);
   });
 
+  it('resolves every item even when flush returns fewer results than items: the missing ones get the error result', async () => {
+    const collector = new BatchCollector<number, string>(
+      2,
+      60_000,
+      async () => ['only one'],
+      (error) => `error: ${(error as Error).message}`,
+    );
+    const results = await Promise.all([1, 2].map((n) => collector.add(n)));
+    expect(results).toEqual(['only one', "error: the batch's flush returned no result for item 1"]);
+  });
+
   it('flushes a partial batch maxWaitMs after its first item, and starts the next batch afresh', async () => {
     jest.useFakeTimers();
     const flushed: number[][] = [];

@@ -131,9 +131,18 @@ describe('batch handlers (testing kit, in-memory broker)', () => {
   });
 
   it('calls the handler once with maxSize payloads and their contexts, and settles each message as handled', async () => {
-    const results = await publishAll('doc-indexed', [{ n: 1 }, { n: 2 }, { n: 3 }], 2);
+    const results = await publishAll('doc-indexed', [{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(results.map((r) => r.outcome)).toEqual(['success', 'success', 'success']);
-    expect(calls).toEqual([{ topic: 'doc-indexed', items: [{ n: 1 }, { n: 2 }, { n: 3 }], ids: ['m1', 'm2', 'm3'], counts: [2, 2, 2] }]);
+    expect(calls).toEqual([{ topic: 'doc-indexed', items: [{ n: 1 }, { n: 2 }, { n: 3 }], ids: ['m1', 'm2', 'm3'], counts: [1, 1, 1] }]);
+  });
+
+  it('runs a retried message (second attempt or later) in a batch of its own', async () => {
+    const results = await publishAll('doc-indexed', [{ n: 1 }, { n: 2 }], 2);
+    expect(results.map((r) => r.outcome)).toEqual(['success', 'success']);
+    expect(calls.map((call) => [call.items, call.counts])).toEqual([
+      [[{ n: 1 }], [2]],
+      [[{ n: 2 }], [2]],
+    ]);
   });
 
   it('hands a batch smaller than maxSize to the handler maxWaitMs after its first message', async () => {
@@ -149,10 +158,10 @@ describe('batch handlers (testing kit, in-memory broker)', () => {
       expect(result).toMatchObject({ outcome: 'retry', reason: 'handler for "doc-indexed" failed: bulk insert failed' });
   });
 
-  it('dead-letters the messages whose handler failed on their last attempt, as settle() decides for each', async () => {
+  it('on their last attempt each message runs alone: the failing one is dead-lettered as settle() decides, the others handled', async () => {
     const results = await publishAll('doc-indexed', [{ n: 1 }, { n: 2, fail: 'error' }, { n: 3 }], 5);
-    expect(results.map((r) => r.outcome)).toEqual(['dead-letter', 'dead-letter', 'dead-letter']);
-    expect(results[0].reason).toBe('failed 5 time(s), last: handler for "doc-indexed" failed: bulk insert failed');
+    expect(results.map((r) => r.outcome)).toEqual(['success', 'dead-letter', 'success']);
+    expect(results[1].reason).toBe('failed 5 time(s), last: handler for "doc-indexed" failed: bulk insert failed');
   });
 
   it('retries only the messages a BatchFailure names and settles the others as handled', async () => {
@@ -283,6 +292,11 @@ describe('batch extra: planning and option checks', () => {
     const [sqs] = plan({ 'doc-indexed': { batch: { maxSize: 40 } } });
     expect(sqs.plan.concurrency).toBe(40);
     expect(sqs.routes[0].batch).toEqual({ maxSize: 40, maxWaitMs: 200 });
+    // an explicit undefined is unset, as for every other extra
+    expect(plan({ 'doc-indexed': { batch: { maxSize: 40, maxWaitMs: undefined } } })[0].routes[0].batch).toEqual({
+      maxSize: 40,
+      maxWaitMs: 200,
+    });
     const [amqp] = plan({ 'doc-indexed': { batch: { maxSize: 300, maxWaitMs: 0 } } }, 'amqp');
     expect(amqp.plan.concurrency).toBe(300);
     expect(plan({ 'doc-indexed': { batch: { maxSize: 5 }, concurrency: 20 } })[0].plan.concurrency).toBe(20);

@@ -22,12 +22,7 @@ describe('the dead-letter queue the library names for an SQS queue', () => {
     ['queueName without .fifo', 'orders'],
   ])('a FIFO handler with a %s gets the DLQ the admin makes for that queue, a name SQS accepts', (_label, queueName) => {
     const options = resolveModuleOptions({ transport: 'sns-sqs', serviceName: 'billing', queueNamePrefix: 'app-' });
-    const [{ plan }] = planQueues(
-      new Map([['order.placed', handler({ fifo: true, queueName })]]),
-      options,
-      snsSqsTransport,
-      'uuid',
-    );
+    const [{ plan }] = planQueues(new Map([['order.placed', handler({ fifo: true, queueName })]]), options, snsSqsTransport, 'uuid');
     expect(sqsDeadLetterQueueName(plan)).toBe('app-orders-dlq.fifo');
     expect(sqsDeadLetterQueueName(plan)).toBe(sqsDeadLetterQueueNameOf('app-orders.fifo'));
     expect(() => validateQueuePlans([plan], options.topicPrefix)).not.toThrow();
@@ -35,12 +30,7 @@ describe('the dead-letter queue the library names for an SQS queue', () => {
 
   it('leaves AMQP names as they are: a dot is an ordinary character there', () => {
     const options = resolveModuleOptions({ transport: 'amqp', serviceName: 'billing' });
-    const [{ plan }] = planQueues(
-      new Map([['order.placed', handler({ queueName: 'orders.fifo' })]]),
-      options,
-      amqpTransport,
-      'uuid',
-    );
+    const [{ plan }] = planQueues(new Map([['order.placed', handler({ queueName: 'orders.fifo' })]]), options, amqpTransport, 'uuid');
     expect(plan.deadLetter).toEqual({ name: 'orders.fifo-dlq' });
   });
 });
