@@ -4,13 +4,15 @@
  *
  * Environment: BENCH_SCALE=0.1 (smoke run: scales message counts), BENCH_REPEAT=n (throughput repetitions,
  * default 3), BENCH_CPU_PROF=1 (a V8 CPU profile per subject process in bench/profiles/), BENCH_VERBOSE=1
- * (subject output), BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672).
+ * (subject output), BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), BENCH_PG_URL (batch-sink; default
+ * postgres://postgres@127.0.0.1:5432/test).
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as amqpThroughput from './amqp-throughput.js';
 import * as awsCost from './aws-cost.js';
+import * as batchSink from './batch-sink.js';
 import * as idleCost from './idle-cost.js';
 import * as latency from './latency.js';
 import * as memory from './memory.js';
@@ -20,7 +22,7 @@ import * as sqsThroughput from './sqs-throughput.js';
 import type { Section } from './support/report.js';
 import { repoRoot } from './support/spawn.js';
 
-const BENCHMARKS = [amqpThroughput, sqsThroughput, sqsRestart, awsCost, idleCost, latency, memory, provisioning];
+const BENCHMARKS = [amqpThroughput, sqsThroughput, sqsRestart, awsCost, idleCost, latency, memory, provisioning, batchSink];
 const benchDir = join(repoRoot, 'bench');
 const resultsDir = join(benchDir, 'results');
 
@@ -48,7 +50,7 @@ function writeResults(): void {
       '',
     );
     lines.push(
-      'Reproduce everything: `npm run bench` (RabbitMQ on amqp://guest:guest@127.0.0.1:5672; the peers workspace bench/peers is installed on first run). One benchmark: `npm run bench -- <name>`; smoke run: `BENCH_SCALE=0.1 npm run bench`.',
+      'Reproduce everything: `npm run bench` (RabbitMQ on amqp://guest:guest@127.0.0.1:5672, PostgreSQL on postgres://postgres@127.0.0.1:5432/test for batch-sink; the peers workspace bench/peers is installed on first run). One benchmark: `npm run bench -- <name>`; smoke run: `BENCH_SCALE=0.1 npm run bench`.',
       '',
     );
   }

@@ -8,7 +8,7 @@ import { DrainMemory } from '../support/drain-memory.js';
 
 const EXCHANGE = 'amq.topic';
 
-interface Setup {
+export interface Setup {
   connection: amqp.ChannelModel;
   pub: amqp.ConfirmChannel;
   sub: amqp.Channel;
@@ -16,7 +16,7 @@ interface Setup {
   routingKey: string;
 }
 
-async function setup(queue: string, prefetch: number): Promise<Setup> {
+export async function setup(queue: string, prefetch: number): Promise<Setup> {
   const connection = await amqp.connect(AMQP_URL);
   const pub = await connection.createConfirmChannel();
   const sub = await connection.createChannel();
@@ -27,7 +27,7 @@ async function setup(queue: string, prefetch: number): Promise<Setup> {
   return { connection, pub, sub, queue, routingKey };
 }
 
-async function teardown(s: Setup, deleteQueue = true): Promise<void> {
+export async function teardown(s: Setup, deleteQueue = true): Promise<void> {
   if (deleteQueue) await s.sub.deleteQueue(s.queue).catch(() => undefined);
   await s.pub.close().catch(() => undefined);
   await s.sub.close().catch(() => undefined);

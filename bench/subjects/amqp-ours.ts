@@ -14,7 +14,7 @@ export type EnvelopeChoice = 'json' | 'raw';
 /** `metrics`: prom-client on a registry of its own; `metrics+tracing`: also a span per emit and per delivery (exported to nowhere). */
 export type ObserveChoice = 'none' | 'metrics' | 'metrics+tracing';
 
-function options(
+export function options(
   prefix: string,
   prefetch: number,
   envelope: EnvelopeChoice = 'json',
