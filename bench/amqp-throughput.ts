@@ -15,7 +15,18 @@ interface Run {
 }
 
 const ALL_SUBJECTS: { id: string; label: string; module: string; params?: Record<string, unknown> }[] = [
-  { id: 'baseline', label: 'baseline: hand-written amqplib loop', module: 'amqp-baseline' },
+  {
+    id: 'baseline',
+    label: "baseline: hand-written amqplib loop publishing the payload's JSON",
+    module: 'amqp-baseline',
+    params: { body: 'json' },
+  },
+  {
+    id: 'baseline-envelope',
+    label: 'hand-written amqplib loop building the tomodachi envelope (the bytes JsonEnvelope sends)',
+    module: 'amqp-baseline',
+    params: { body: 'envelope' },
+  },
   { id: 'ours', label: '**nestjs-messaging** (JsonEnvelope, the default)', module: 'amqp-ours' },
   {
     id: 'ours-raw',
@@ -82,25 +93,31 @@ export async function run(): Promise<Section> {
   const spread = (Math.max(...baseRates) - Math.min(...baseRates)) / mid(baseRates);
   const targets: Section['targets'] = [];
   const golevelup = stats.get('golevelup');
-  for (const id of ['ours', 'ours-raw'].filter(has)) {
-    const x = stats.get(id)!;
-    const what = id === 'ours' ? 'JsonEnvelope' : 'RawEnvelope';
+  // the targets of issue 25: ratios to the plain loop (payload JSON) and to golevelup, never to the envelope loop
+  const raw = has('ours-raw') ? stats.get('ours-raw') : undefined;
+  if (raw) {
     targets.push({
-      label: `AMQP e2e ≥ 1.0x the amqplib loop (${what})`,
-      met: x.rateRatio >= 1,
-      detail: `${fmt.x(x.rateRatio)} (${fmt.int(x.rate)} vs ${fmt.int(stats.get('baseline')!.rate)} msg/s)`,
+      label: "AMQP e2e ≥ 1.0x the plain amqplib loop (RawEnvelope; the loop publishes the payload's JSON)",
+      met: raw.rateRatio >= 1,
+      detail: `${fmt.x(raw.rateRatio)} (${fmt.int(raw.rate)} vs ${fmt.int(stats.get('baseline')!.rate)} msg/s; median of per-round ratios)`,
     });
-    if (golevelup) {
+  }
+  if (golevelup) {
+    for (const id of ['ours', 'ours-raw'].filter(has)) {
+      const x = stats.get(id)!;
+      const what = id === 'ours' ? 'JsonEnvelope, the default' : 'RawEnvelope';
       const ahead = runs.get(id)!.filter((y, i) => rate(y) > rate(runs.get('golevelup')![i])).length;
+      if (id === 'ours')
+        targets.push({
+          label: `AMQP e2e ahead of golevelup (${what})`,
+          met: x.rate > golevelup.rate,
+          detail: `${fmt.int(x.rate)} vs ${fmt.int(golevelup.rate)} msg/s; ahead in ${ahead} of ${reps} rounds`,
+        });
+      const allowed = id === 'ours' ? 1.2 : 1;
       targets.push({
-        label: `AMQP e2e ahead of golevelup (${what})`,
-        met: x.rate > golevelup.rate,
-        detail: `${fmt.int(x.rate)} vs ${fmt.int(golevelup.rate)} msg/s; ahead in ${ahead} of ${reps} rounds`,
-      });
-      targets.push({
-        label: `AMQP client CPU/msg ≤ golevelup's (${what})`,
-        met: x.cpu <= golevelup.cpu,
-        detail: `${fmt.us(x.cpu)} vs ${fmt.us(golevelup.cpu)} µs/msg`,
+        label: `AMQP client CPU/msg ≤ ${allowed === 1 ? '' : `${allowed}x `}golevelup's (${what})`,
+        met: x.cpu <= golevelup.cpu * allowed,
+        detail: `${fmt.us(x.cpu)} vs ${fmt.us(golevelup.cpu)} µs/msg (${fmt.x(x.cpu / golevelup.cpu)})`,
       });
     }
   }
@@ -147,7 +164,7 @@ export async function run(): Promise<Section> {
         .join(' / ')} on ${cpus().length} cores (other work shares the machine). CPU µs/msg is the steadier figure.`,
       ...observedLines,
       '',
-      'Wire: nestjs-messaging with JsonEnvelope sends the tomodachi JSON envelope (~330 bytes with the data), as does the baseline loop (same envelope built by hand); with RawEnvelope the bare JSON data, as golevelup does (about a third of the size); Nest RMQ sends `{pattern, data}` JSON. nestjs-messaging also sets a message id and the content type on each message. nestjs-messaging coalesces its socket writes (one writev per amqplib write round) and its acks (`basic.ack` with `multiple` over consecutive finished deliveries, each only after its handler resolved); the baseline loop and the peers write one frame per system call and ack one message per frame.',
+      "Wire: the baseline loop sends the payload's JSON (~100 bytes), what a user writes without a library, as does nestjs-messaging with RawEnvelope and golevelup; nestjs-messaging with JsonEnvelope sends the tomodachi JSON envelope (~330 bytes with the data), as does the second loop (the same envelope built by hand); Nest RMQ sends `{pattern, data}` JSON. nestjs-messaging also sets a message id and the content type on each message. nestjs-messaging coalesces its socket writes (one writev per amqplib write round) and its acks (`basic.ack` with `multiple` over consecutive finished deliveries, each only after its handler resolved); the baseline loop and the peers write one frame per system call and ack one message per frame.",
     ].join('\n'),
     targets,
     data: { params, runs: Object.fromEntries(runs) },

@@ -1,6 +1,8 @@
 /**
  * The AMQP baseline: a hand-written amqplib loop with the guarantees the library gives — persistent messages on a
  * confirm channel, a durable queue bound to amq.topic, manual ack per message after the handler ran, prefetch 100.
+ * `body: 'json'` (what a user writes without any library) publishes the payload's JSON; `'envelope'` builds the
+ * tomodachi envelope by hand, the bytes the library's default JsonEnvelope sends.
  */
 import * as amqp from 'amqplib';
 import { AMQP_URL, Countdown, Meter, handEnvelope, payload, percentile, pump, uniqueName, withTimeout } from '../support/common.js';
@@ -42,19 +44,20 @@ function publish(s: Setup, body: string): Promise<void> {
   });
 }
 
-export async function throughput(p: { n: number; prefetch: number; window: number }) {
+export async function throughput(p: { n: number; prefetch: number; window: number; body?: 'json' | 'envelope' }) {
   const s = await setup(uniqueName('bench-amqp-base'), p.prefetch);
   const done = new Countdown(p.n);
+  const json = p.body === 'json';
   await s.sub.consume(s.queue, (msg) => {
     if (!msg) return;
-    const envelope = JSON.parse(msg.content.toString('utf8')) as { data: { i: number } };
-    if (typeof envelope.data.i !== 'number') throw new Error('bad message');
+    const parsed = JSON.parse(msg.content.toString('utf8')) as { i: number } & { data: { i: number } };
+    if (typeof (json ? parsed.i : parsed.data.i) !== 'number') throw new Error('bad message');
     s.sub.ack(msg);
     done.hit();
   });
   const meter = new Meter();
   meter.start();
-  await pump(p.n, p.window, (i) => publish(s, handEnvelope(s.routingKey, payload(i))));
+  await pump(p.n, p.window, (i) => publish(s, json ? JSON.stringify(payload(i)) : handEnvelope(s.routingKey, payload(i))));
   await withTimeout(done.done, 300_000, `${p.n} messages handled`);
   const m = meter.stop();
   await teardown(s);
