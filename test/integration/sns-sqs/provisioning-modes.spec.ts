@@ -81,12 +81,9 @@ describe("SNS+SQS provisioning 'verify' and 'off', and snsSqs.tags (fauxqs)", ()
           ]),
         );
         await broker.provision(
-          planQueues(
-            map,
-            resolveModuleOptions(fauxqsOptions(fauxqs, { ...options, ...overrides })),
-            snsSqsTransport,
-            'uuid',
-          ).map((p) => p.plan),
+          planQueues(map, resolveModuleOptions(fauxqsOptions(fauxqs, { ...options, ...overrides })), snsSqsTransport, 'uuid').map(
+            (p) => p.plan,
+          ),
         );
         await broker.close();
       },
