@@ -26,7 +26,16 @@ export class AdminConnection {
   /** Set by close(): a look still running at shutdown makes no backend that nobody would close. */
   private closed = false;
 
-  constructor(private readonly connection: MessagingConnection) {}
+  constructor(
+    private readonly connection: MessagingConnection,
+    /** The app has other connections: log lines about this one say which it is. */
+    private readonly oneOfSeveral: boolean,
+  ) {}
+
+  /** ` on connection '<name>'` for a log line when the app has several connections; '' when it has one. */
+  get where(): string {
+    return this.oneOfSeveral ? ` on connection '${this.name}'` : '';
+  }
 
   get name(): string {
     return this.connection.name;

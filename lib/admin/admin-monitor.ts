@@ -132,15 +132,11 @@ class ConnectionMonitor {
           for (const queue of queues) this.report('queue.depth', 'queue', queue.name, { ...queue });
         }
       } catch (error) {
-        this.logger.warn(`Could not read queue depths${this.where()}: ${describeError(error)}`);
+        this.logger.warn(`Could not read queue depths${this.connection.where}: ${describeError(error)}`);
       }
     } else this.checkBroker(this.overview.brokerState(this.connection));
     // a look scheduled meanwhile (a new observer) stands
     if (this.timer === undefined) this.schedule(this.intervalMs);
-  }
-
-  private where(): string {
-    return this.admin.connections().length > 1 ? ` on connection '${this.connection.name}'` : '';
   }
 
   /** Reports attach / detach changes; the first look only learns the state. */

@@ -84,7 +84,7 @@ export class MessagingAdminService implements OnApplicationShutdown {
    * @internal
    */
   connections(): readonly AdminConnection[] {
-    this.connectionList ??= this.server.connections().map((c) => new AdminConnection(c));
+    this.connectionList ??= this.server.connections().map((c, _, all) => new AdminConnection(c, all.length > 1));
     return this.connectionList;
   }
 

@@ -47,7 +47,7 @@ export class ResourceWatcher implements OnApplicationBootstrap, OnApplicationShu
     const watch = this.options.watch;
     if (!watch || this.stopped) return;
     const on = { connection: connection.name };
-    const where = this.admin.connections().length > 1 ? ` on connection '${connection.name}'` : '';
+    const { where } = connection;
     try {
       const [queues, topics] = await Promise.all([
         this.admin.listQueues({ prefix: watch.prefix ?? connection.options.queueNamePrefix, ...on }),

@@ -7,8 +7,9 @@ import { MessagingModule } from '../messaging.module.js';
 import type { MessagingModuleOptions } from '../messaging.options.js';
 import { MessagingConnection } from '../server/messaging-connection.js';
 import { MessagingServer } from '../server/messaging.server.js';
+import { DEFAULT_CONNECTION } from '../options/connection-names.js';
 import { InMemoryBroker, inMemoryBrokers } from './in-memory-broker.js';
-import { DEFAULT_TIMEOUT_MS, kitFor, MessagingTesting } from './messaging-testing.js';
+import { DEFAULT_TIMEOUT_MS, kitFor } from './messaging-testing.js';
 import { getMessagingTestingToken } from './testing-token.js';
 
 export interface MessagingTestingKitOptions {
@@ -52,7 +53,7 @@ export class MessagingTestingModule {
             provide: token,
             useFactory: (broker: InMemoryBroker, server: MessagingServer, modules: ModulesContainer) => {
               assertSingleMessagingModule(modules);
-              return kitFor(broker, () => new MessagingTesting(broker, broker.envelope, server, timeoutMs));
+              return kitFor(broker, server, DEFAULT_CONNECTION);
             },
             inject: [MESSAGING_BROKER, MessagingServer, ModulesContainer],
           }
@@ -60,8 +61,7 @@ export class MessagingTestingModule {
             provide: token,
             useFactory: (connection: MessagingConnection, server: MessagingServer, modules: ModulesContainer) => {
               assertSingleConnection(name, modules);
-              const broker = connection.broker as InMemoryBroker;
-              return kitFor(broker, () => new MessagingTesting(broker, broker.envelope, server, timeoutMs, name));
+              return kitFor(connection.broker as InMemoryBroker, server, name);
             },
             inject: [MessagingConnection, MessagingServer, ModulesContainer],
           };

@@ -33,14 +33,18 @@ export class MessagingTesting {
   private readonly waits = new DeadlineWaits();
   private readonly sender = { name: 'messaging-testing', uuid: randomUUID() };
 
+  /** The broker's envelope and wait deadline: the connection's, as the in-memory broker was made with them. */
+  private readonly envelope: MessageEnvelope;
+  private readonly timeoutMs: number;
+
   constructor(
     private readonly broker: InMemoryBroker,
-    private readonly envelope: MessageEnvelope,
     private readonly server: MessagingServer,
-    private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS,
     /** The connection whose broker this kit holds (`default` for the unnamed forRoot). */
     readonly connection: string = DEFAULT_CONNECTION,
   ) {
+    this.envelope = broker.envelope;
+    this.timeoutMs = broker.timeoutMs;
     broker.onEmit(() => this.waits.notify());
   }
 
@@ -72,7 +76,7 @@ export class MessagingTesting {
           `MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })), or import ${standIn} instead of ${real}`,
       );
     }
-    return kitFor(broker, () => new MessagingTesting(broker, broker.envelope, server, broker.timeoutMs, name));
+    return kitFor(broker, server, name);
   }
 
   /**
@@ -211,10 +215,10 @@ function safeJson(value: unknown): string {
 
 const kits = new WeakMap<InMemoryBroker, MessagingTesting>();
 /** One kit per broker, however it is reached (DI provider or MessagingTesting.of). */
-export function kitFor(broker: InMemoryBroker, create: () => MessagingTesting): MessagingTesting {
+export function kitFor(broker: InMemoryBroker, server: MessagingServer, connection: string): MessagingTesting {
   let kit = kits.get(broker);
   if (!kit) {
-    kit = create();
+    kit = new MessagingTesting(broker, server, connection);
     kits.set(broker, kit);
   }
   return kit;
