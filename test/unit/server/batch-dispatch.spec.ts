@@ -1,8 +1,16 @@
 import 'reflect-metadata';
-import { CallHandler, Controller, ExecutionContext, Injectable, Module, NestInterceptor, UseInterceptors } from '@nestjs/common';
+import {
+  CallHandler,
+  Controller,
+  ExecutionContext,
+  Injectable,
+  Module,
+  NestInterceptor,
+  UseInterceptors,
+  type INestApplication,
+} from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { Test } from '@nestjs/testing';
 import type { Observable } from 'rxjs';
 import { IsInt, IsString } from 'class-validator';
 import {
@@ -19,7 +27,8 @@ import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import { amqpTransport } from '../../../lib/amqp/definition.js';
 import { snsSqsTransport } from '../../../lib/sns-sqs/definition.js';
 import { planQueues } from '../../../lib/server/subscription-planner.js';
-import { MessagingTesting, MessagingTestingModule } from '../../../lib/testing/index.js';
+import { MessagingTesting } from '../../../lib/testing/index.js';
+import { startOnTestingKit } from '../../support/testing-kit.js';
 
 interface Item {
   n: number;
@@ -87,19 +96,16 @@ class IndexerController {
 class AppModule {}
 
 describe('batch handlers (testing kit, in-memory broker)', () => {
+  let app: INestApplication;
   let messaging: MessagingTesting;
   let server: MessagingServer;
-  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    messaging = await MessagingTesting.start(app);
+    ({ app, messaging } = await startOnTestingKit(AppModule));
     server = app.get(MessagingServer);
-    close = () => app.close();
   });
 
-  afterAll(() => close());
+  afterAll(() => app.close());
 
   beforeEach(() => {
     calls.splice(0);
@@ -199,17 +205,14 @@ describe('batch handlers (testing kit, in-memory broker)', () => {
 });
 
 describe('batch handlers: MessagingValidationPipe({ items }) validates each element', () => {
+  let app: INestApplication;
   let messaging: MessagingTesting;
-  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    messaging = await MessagingTesting.start(app);
-    close = () => app.close();
+    ({ app, messaging } = await startOnTestingKit(AppModule));
   });
 
-  afterAll(() => close());
+  afterAll(() => app.close());
 
   beforeEach(() => {
     calls.splice(0);
@@ -259,9 +262,7 @@ describe('batch handlers at shutdown', () => {
   class ArchiverModule {}
 
   it('hands a partial batch to its handler when the app closes instead of waiting out maxWaitMs', async () => {
-    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [ArchiverModule] })).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    const messaging = await MessagingTesting.start(app);
+    const { app, messaging } = await startOnTestingKit(ArchiverModule);
     const server = app.get(MessagingServer);
     let received = 0;
     const subscription = server.events$.subscribe((event) => {

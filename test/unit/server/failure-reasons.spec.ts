@@ -1,11 +1,20 @@
 import 'reflect-metadata';
-import { Catch, Controller, Module, UseFilters, ValidationPipe, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Module,
+  UseFilters,
+  ValidationPipe,
+  type ArgumentsHost,
+  type ExceptionFilter,
+  type INestApplication,
+} from '@nestjs/common';
 import { Payload, RpcException } from '@nestjs/microservices';
-import { Test } from '@nestjs/testing';
 import { IsString } from 'class-validator';
 import { of, throwError } from 'rxjs';
 import { MessagingEventPattern, MessagingModule } from '../../../lib/index.js';
-import { MessagingTesting, MessagingTestingModule } from '../../../lib/testing/index.js';
+import { MessagingTesting } from '../../../lib/testing/index.js';
+import { startOnTestingKit } from '../../support/testing-kit.js';
 
 class Refund {
   @IsString() orderId!: string;
@@ -59,17 +68,14 @@ class LedgerController {
 class AppModule {}
 
 describe('a failed handler keeps its own reason', () => {
+  let app: INestApplication;
   let messaging: MessagingTesting;
-  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const moduleRef = await MessagingTestingModule.override(Test.createTestingModule({ imports: [AppModule] })).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    messaging = await MessagingTesting.start(app);
-    close = () => app.close();
+    ({ app, messaging } = await startOnTestingKit(AppModule));
   });
 
-  afterAll(() => close());
+  afterAll(() => app.close());
 
   /** The settled outcome of one delivery, in the dispatcher's terms. */
   const deliver = async (topic: string, data: unknown = {}) => {
