@@ -138,8 +138,7 @@ function callHandler(
   const direct = route.direct;
   if (direct) {
     const result = direct(data, context);
-    if (isThenable(result)) return Promise.resolve(result).then(untilComplete);
-    return isObservable(result) ? untilComplete(result) : undefined;
+    return isThenable(result) ? Promise.resolve(result).then(untilComplete) : untilComplete(result);
   }
   return throughPipeline(route, data, context, toObservable, failureScope);
 }
@@ -156,9 +155,12 @@ async function throughPipeline(
   await lastValueFrom(toObservable(result), { defaultValue: undefined });
 }
 
-/** A handler's result done: an Observable's completion (its values are ignored), anything else at once. */
-async function untilComplete(result: unknown): Promise<void> {
-  if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+/**
+ * A handler's result done: an Observable's completion (its values are ignored); anything else is done already, with
+ * no promise made for it (this runs once per message).
+ */
+function untilComplete(result: unknown): Promise<void> | undefined {
+  return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }).then(() => undefined) : undefined;
 }
 
 /**
