@@ -1,20 +1,12 @@
 /** Benchmark 1: AMQP end-to-end throughput, emit -> handler -> ack, persistent + confirms, prefetch 100. */
-import { cpus, loadavg } from 'node:os';
 import { scaled } from './support/common.js';
 import { command, fmt, machineFacts, median, repeats, table, type Section } from './support/report.js';
-import { runSubject } from './support/spawn.js';
+import { noiseLine, roundsAhead, runRounds, STATS_HEADERS, statsAgainst, statsRow, type Run, type Subject } from './support/rounds.js';
 
 export const name = 'amqp-throughput';
 export const title = 'AMQP end-to-end throughput';
 
-interface Run {
-  n: number;
-  ms: number;
-  cpuMs: number;
-  spansExported?: number;
-}
-
-const ALL_SUBJECTS: { id: string; label: string; module: string; params?: Record<string, unknown> }[] = [
+const ALL_SUBJECTS: Subject[] = [
   {
     id: 'baseline',
     label: "baseline: hand-written amqplib loop publishing the payload's JSON",
@@ -58,39 +50,10 @@ export async function run(): Promise<Section> {
   const n = scaled(50_000, 500);
   const params = { n, prefetch: 100, window: 1000 };
   const reps = repeats(5);
-  const runs = new Map<string, Run[]>(SUBJECTS.map((s) => [s.id, []]));
-  for (let r = 0; r < reps; r++) {
-    for (const s of SUBJECTS) runs.get(s.id)!.push(await runSubject<Run>(s.module, 'throughput', { ...params, ...s.params }));
-  }
-  const rate = (x: Run) => (x.n / x.ms) * 1000;
-  const cpu = (x: Run) => (x.cpuMs * 1000) / x.n;
+  const runs = await runRounds<Run & { spansExported?: number }>(SUBJECTS, 'throughput', params, reps);
   const mid = (values: number[]) => median(values, (v) => v);
-  const baseRuns = runs.get('baseline')!;
-  /** Medians over rounds; ratios are taken per round (the subjects of one round ran back to back) and their median shown. */
-  const stats = new Map(
-    SUBJECTS.map((s) => {
-      const xs = runs.get(s.id)!;
-      return [
-        s.id,
-        {
-          rate: mid(xs.map(rate)),
-          cpu: mid(xs.map(cpu)),
-          rateRatio: mid(xs.map((x, i) => rate(x) / rate(baseRuns[i]))),
-          cpuRatio: mid(xs.map((x, i) => cpu(x) / cpu(baseRuns[i]))),
-        },
-      ];
-    }),
-  );
-  const rows = SUBJECTS.map((s) => {
-    const x = stats.get(s.id)!;
-    const all = runs
-      .get(s.id)!
-      .map((y) => `${fmt.int(rate(y))} (${fmt.us(cpu(y))})`)
-      .join(' / ');
-    return [s.label, fmt.int(x.rate), fmt.x(x.rateRatio), fmt.us(x.cpu), fmt.x(x.cpuRatio), all];
-  });
-  const baseRates = baseRuns.map(rate);
-  const spread = (Math.max(...baseRates) - Math.min(...baseRates)) / mid(baseRates);
+  const stats = statsAgainst(runs, 'baseline');
+  const rows = SUBJECTS.map((s) => statsRow(s.label, stats.get(s.id)!, runs.get(s.id)!));
   const targets: Section['targets'] = [];
   const golevelup = stats.get('golevelup');
   // the targets of issue 25: ratios to the plain loop (payload JSON) and to golevelup, never to the envelope loop
@@ -106,7 +69,7 @@ export async function run(): Promise<Section> {
     for (const id of ['ours', 'ours-raw'].filter(has)) {
       const x = stats.get(id)!;
       const what = id === 'ours' ? 'JsonEnvelope, the default' : 'RawEnvelope';
-      const ahead = runs.get(id)!.filter((y, i) => rate(y) > rate(runs.get('golevelup')![i])).length;
+      const ahead = roundsAhead(runs, id, 'golevelup');
       if (id === 'ours')
         targets.push({
           label: `AMQP e2e ahead of golevelup (${what})`,
@@ -124,9 +87,8 @@ export async function run(): Promise<Section> {
   const observedLines: string[] = [];
   /** Medians of the per-round ratios of a subject's rate and CPU to the plain JsonEnvelope subject's. */
   const versusPlain = (id: string) => {
-    const plain = runs.get('ours')!;
-    const xs = runs.get(id)!;
-    return { rate: mid(xs.map((x, i) => rate(x) / rate(plain[i]))), cpu: mid(xs.map((x, i) => cpu(x) / cpu(plain[i]))) };
+    const x = statsAgainst(runs, 'ours').get(id)!;
+    return { rate: x.rateRatio, cpu: x.cpuRatio };
   };
   if (has('ours') && has('ours-metrics')) {
     const ratio = versusPlain('ours-metrics');
@@ -157,11 +119,9 @@ export async function run(): Promise<Section> {
     markdown: [
       `${fmt.int(n)} messages of ~100 bytes of data per subject, published with ${params.window} emits in flight, persistent, on a confirm channel; consumer prefetch ${params.prefetch}, ack after the handler. Each subject runs in its own process, ${reps} round(s), interleaved (each round runs every subject once, back to back). msg/s and CPU µs/msg are medians over the rounds; "vs baseline" is the median of the per-round ratios. CPU is the subject process's user+system time over the measured phase (broker CPU not included). Every run in the last column as msg/s (CPU µs/msg).`,
       '',
-      table(['subject', 'msg/s', 'vs baseline', 'CPU µs/msg', 'CPU vs baseline', 'runs: msg/s (CPU µs/msg)'], rows),
+      table(STATS_HEADERS, rows),
       '',
-      `Noise: the baseline's rate moved by ${(spread * 100).toFixed(0)}% of its median between rounds (${baseRates.map(fmt.int).join(' / ')} msg/s); load average at the end ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' / ')} on ${cpus().length} cores (other work shares the machine). CPU µs/msg is the steadier figure.`,
+      noiseLine(runs.get('baseline')!),
       ...observedLines,
       '',
       "Wire: the baseline loop sends the payload's JSON (~100 bytes), what a user writes without a library, as does nestjs-messaging with RawEnvelope and golevelup; nestjs-messaging with JsonEnvelope sends the tomodachi JSON envelope (~330 bytes with the data), as does the second loop (the same envelope built by hand); Nest RMQ sends `{pattern, data}` JSON. nestjs-messaging also sets a message id and the content type on each message. nestjs-messaging coalesces its socket writes (one writev per amqplib write round) and its acks (`basic.ack` with `multiple` over consecutive finished deliveries, each only after its handler resolved); the baseline loop and the peers write one frame per system call and ack one message per frame.",

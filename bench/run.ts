@@ -10,6 +10,7 @@
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as amqpPublish from './amqp-publish.js';
 import * as amqpThroughput from './amqp-throughput.js';
 import * as awsCost from './aws-cost.js';
 import * as batchSink from './batch-sink.js';
@@ -22,7 +23,7 @@ import * as sqsThroughput from './sqs-throughput.js';
 import type { Section } from './support/report.js';
 import { repoRoot } from './support/spawn.js';
 
-const BENCHMARKS = [amqpThroughput, sqsThroughput, sqsRestart, awsCost, idleCost, latency, memory, provisioning, batchSink];
+const BENCHMARKS = [amqpThroughput, amqpPublish, sqsThroughput, sqsRestart, awsCost, idleCost, latency, memory, provisioning, batchSink];
 const benchDir = join(repoRoot, 'bench');
 const resultsDir = join(benchDir, 'results');
 

@@ -64,6 +64,18 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   return { n: p.n, ...m };
 }
 
+/** Publishing alone: `n` confirmed publishes into a bound queue nobody consumes (deleted afterwards). */
+export async function publishOnly(p: { n: number; window: number; body?: 'json' | 'envelope' }) {
+  const s = await setup(uniqueName('bench-amqp-base-pub'), 100);
+  const json = p.body === 'json';
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => publish(s, json ? JSON.stringify(payload(i)) : handEnvelope(s.routingKey, payload(i))));
+  const m = meter.stop();
+  await teardown(s);
+  return { n: p.n, ...m };
+}
+
 export async function latency(p: { rate: number; seconds: number }) {
   const s = await setup(uniqueName('bench-amqp-base-lat'), 100);
   const n = Math.round(p.rate * p.seconds);

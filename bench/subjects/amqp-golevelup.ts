@@ -54,6 +54,32 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   return { n: p.n, ...m };
 }
 
+/** Publishing alone: AmqpConnection.publish into a queue bound to the routing key that nobody consumes. */
+export async function publishOnly(p: { n: number; window: number }) {
+  @Module({
+    imports: [
+      RabbitMQModule.forRoot({
+        uri: AMQP_URL,
+        connectionInitOptions: { wait: true },
+        logger: { log() {}, warn() {}, error: console.error, debug() {}, verbose() {} },
+      }),
+    ],
+  })
+  class GolevelupPublisherModule {}
+  const app = await core.NestFactory.createApplicationContext(GolevelupPublisherModule, { logger: ['error'] });
+  await app.init();
+  const connection = app.get(AmqpConnection);
+  await connection.channel.assertQueue(queue, { durable: true });
+  await connection.channel.bindQueue(queue, EXCHANGE, routingKey);
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => connection.publish(EXCHANGE, routingKey, payload(i), { persistent: true }));
+  const m = meter.stop();
+  await connection.channel.deleteQueue(queue).catch(() => undefined);
+  await app.close();
+  return { n: p.n, ...m };
+}
+
 /**
  * Memory step 2 (own process): drains a backlog the baseline's prefill left in `queue` (durable, bound to amq.topic
  * with `<queue>.topic`, as golevelup declares it), sampling RSS and heapUsed like the other drain subjects.

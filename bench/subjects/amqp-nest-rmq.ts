@@ -54,6 +54,32 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   return { n: p.n, ...m };
 }
 
+/** Publishing alone: ClientRMQ emit into its durable queue, nobody consuming. */
+export async function publishOnly(p: { n: number; window: number }) {
+  const queue = uniqueName('bench-amqp-nestrmq-pub');
+  @Module({
+    imports: [
+      ClientsModule.register([
+        { name: CLIENT, transport: Transport.RMQ, options: { urls: [AMQP_URL], queue, queueOptions: { durable: true }, persistent: true } },
+      ]),
+    ],
+  })
+  class RmqClientModule {}
+  const app = await core.NestFactory.createApplicationContext(RmqClientModule, { logger: ['error'] });
+  await app.init();
+  const client = app.get(CLIENT);
+  await client.connect();
+  const { lastValueFrom } = peerRequire('rxjs');
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => lastValueFrom(client.emit('bench-event', payload(i)), { defaultValue: undefined }));
+  const m = meter.stop();
+  await client.close();
+  await app.close();
+  await deleteQueue(queue);
+  return { n: p.n, ...m };
+}
+
 async function deleteQueue(queue: string): Promise<void> {
   const amqplib = peerRequire('amqplib');
   const connection = await amqplib.connect(AMQP_URL);

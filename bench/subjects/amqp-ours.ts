@@ -65,6 +65,22 @@ export async function throughput(p: { n: number; prefetch: number; window: numbe
   return { n: p.n, ...m, ...(tracer ? { spansExported: tracer.exporter.exported } : {}) };
 }
 
+/** Publishing alone: the library's queue is declared (listen), its consumer stopped, then `n` emits are confirmed. */
+export async function publishOnly(p: { n: number; window: number; envelope?: EnvelopeChoice }) {
+  const prefix = uniqueName('bench-amqp-ours-pub');
+  const raw = p.envelope === 'raw';
+  const ours = await createOursApp(options(prefix, 100, p.envelope));
+  await ours.listen();
+  await ours.server.close();
+  const meter = new Meter();
+  meter.start();
+  await pump(p.n, p.window, (i) => ours.emit(raw ? JSON.stringify(payload(i)) : payload(i)));
+  const m = meter.stop();
+  await ours.close();
+  await deleteQueues(prefix);
+  return { n: p.n, ...m };
+}
+
 export async function latency(p: { rate: number; seconds: number }) {
   const prefix = uniqueName('bench-amqp-ours-lat');
   const ours = await createOursApp(options(prefix, 100));

@@ -19,6 +19,10 @@ class Pending {
   readonly promise: Promise<void>;
   /** amqplib's confirm callback; one function per publish, bound to this entry. */
   readonly onConfirm: (error: unknown) => void;
+  /** Its place in PendingPublishes while it awaits its confirm. */
+  listed = false;
+  previous?: Pending;
+  next?: Pending;
 
   constructor(
     readonly publisher: AmqpPublisher,
@@ -33,6 +37,54 @@ class Pending {
       this.reject = reject;
     });
     this.onConfirm = (error) => publisher.confirmed(this.channel!, this, error);
+  }
+}
+
+/**
+ * The publishes awaiting their confirm, oldest first, linked through the entries themselves. A Set of them, churned at
+ * the publish rate, made the young generation's survivors several times larger (measured: ten times the bytes
+ * promoted per message at 1000 in flight), and the collector's work with it; the list allocates nothing.
+ */
+class PendingPublishes {
+  private first?: Pending;
+  private last?: Pending;
+  size = 0;
+
+  add(entry: Pending): void {
+    entry.listed = true;
+    entry.previous = this.last;
+    entry.next = undefined;
+    if (this.last) this.last.next = entry;
+    else this.first = entry;
+    this.last = entry;
+    this.size++;
+  }
+
+  /** False when the entry was not (or no longer) pending. */
+  delete(entry: Pending): boolean {
+    if (!entry.listed) return false;
+    entry.listed = false;
+    const { previous, next } = entry;
+    if (previous) previous.next = next;
+    else this.first = next;
+    if (next) next.previous = previous;
+    else this.last = previous;
+    entry.previous = entry.next = undefined;
+    this.size--;
+    return true;
+  }
+
+  has(entry: Pending): boolean {
+    return entry.listed;
+  }
+
+  /** Oldest first; the entry yielded may be deleted before the next one is taken. */
+  *[Symbol.iterator](): IterableIterator<Pending> {
+    for (let entry = this.first; entry;) {
+      const next = entry.next;
+      yield entry;
+      entry = next;
+    }
   }
 }
 
@@ -51,7 +103,7 @@ export class AmqpPublisher {
   private channel?: ConfirmChannel;
   private opening?: Promise<ConfirmChannel>;
   private drained?: Promise<void>;
-  private readonly pending = new Set<Pending>();
+  private readonly pending = new PendingPublishes();
   /** Mandatory publishes the broker returned as unroutable (basic.return comes before their confirm): why. */
   private readonly returned = new Map<Pending, string>();
   private sweeper?: NodeJS.Timeout;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { from, Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { MESSAGING_BROKER, MESSAGING_ENVELOPE } from '../constants.js';
 import { EnvelopeResolver } from '../envelopes/envelope-resolver.js';
 import { newMessageUuid } from '../envelopes/envelope-fields.js';
@@ -14,6 +14,26 @@ import { ServiceIdentity } from '../service-identity.js';
 import type { Broker, BrokerStatus } from '../transport/broker.js';
 import { MessagingRecord, type MessagingRecordOptions } from './messaging-record.js';
 import { checkSendToQueue, type SendToQueueOptions } from './send-to-queue-options.js';
+
+const ignore = () => undefined;
+
+/**
+ * The outcome of a publish already under way, for every subscriber: its value then completion, or its error. Half the
+ * objects of rxjs's `from(promise)`, which each emit keeps alive until its confirm (measured: the emit path's CPU per
+ * message nearly halved at 1000 emits in flight).
+ */
+function observeOutcome<T>(outcome: Promise<T>): Observable<T> {
+  outcome.catch(ignore); // nobody may subscribe; the error still reaches every subscriber
+  return new Observable<T>((subscriber) => {
+    outcome.then(
+      (value) => {
+        subscriber.next(value);
+        subscriber.complete();
+      },
+      (error: unknown) => subscriber.error(error),
+    );
+  });
+}
 
 const NO_OPTIONS: MessagingRecordOptions = Object.freeze({});
 const NO_ATTRIBUTES = Object.freeze({});
@@ -58,9 +78,7 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
     const packet: ReadPacket = { pattern, data };
     // the hook Nest 12 lets instrumentation set with setOnDispatchHook (Nest 11 has none)
     (this as unknown as { onDispatchHook?: (packet: ReadPacket) => void }).onDispatchHook?.(packet);
-    const published = this.dispatchEvent<TResult>(packet);
-    published.catch(() => undefined); // nobody may subscribe; the error still reaches every subscriber
-    return from(published);
+    return observeOutcome(this.dispatchEvent<TResult>(packet));
   }
 
   /**
@@ -69,9 +87,7 @@ export class MessagingClient extends ClientProxy<Record<never, Function>, Broker
    * accepted the message (`await lastValueFrom(client.sendToQueue(...))`) and errors with a PublishError otherwise.
    */
   sendToQueue<TInput = unknown>(queue: string, data: TInput, options: SendToQueueOptions = {}): Observable<void> {
-    const sent = this.encodeAndSend(queue, data, options);
-    sent.catch(() => undefined); // nobody may subscribe; the error still reaches every subscriber
-    return from(sent);
+    return observeOutcome(this.encodeAndSend(queue, data, options));
   }
 
   private async encodeAndSend(queue: string, data: unknown, options: SendToQueueOptions): Promise<void> {
