@@ -30,6 +30,7 @@ class Pending {
     readonly routingKey: string,
     readonly content: Buffer,
     readonly options: Options.Publish,
+    /** On performance.now()'s clock. */
     readonly deadline: number,
   ) {
     this.promise = new Promise<void>((resolve, reject) => {
@@ -158,7 +159,7 @@ export class AmqpPublisher {
   /** Publishes with the given properties and resolves on the broker's confirm. */
   publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     if (this.closed) return Promise.reject(new PublishError('the AMQP publisher is closed'));
-    const entry = new Pending(this, exchange, routingKey, content, options, Date.now() + this.publishTimeout);
+    const entry = new Pending(this, exchange, routingKey, content, options, performance.now() + this.publishTimeout);
     this.pending.add(entry);
     this.ensureSweeper();
     this.send(entry);
@@ -178,7 +179,7 @@ export class AmqpPublisher {
     try {
       for (;;) {
         if (this.drained) await this.drained;
-        const channel = await this.getChannel(entry.deadline - Date.now());
+        const channel = await this.getChannel(entry.deadline - performance.now());
         if (!this.pending.has(entry)) return;
         if (this.drained) continue;
         this.write(channel, entry);
@@ -281,7 +282,7 @@ export class AmqpPublisher {
       this.fail(entry, new PublishError(`cannot publish to exchange "${entry.exchange}": ${closeError.message}`, { cause: closeError }));
       return;
     }
-    if (Date.now() >= entry.deadline || this.closed) {
+    if (performance.now() >= entry.deadline || this.closed) {
       this.fail(entry, this.timeoutError(entry, error));
       return;
     }
@@ -360,9 +361,11 @@ export class AmqpPublisher {
     if (this.sweeper) return;
     this.sweeper = setInterval(
       () => {
-        const now = Date.now();
+        const now = performance.now();
+        // oldest first, and every entry got the same timeout on the same monotonic clock: the expired ones lead
         for (const entry of this.pending) {
-          if (now > entry.deadline) this.fail(entry, this.timeoutError(entry));
+          if (now <= entry.deadline) break;
+          this.fail(entry, this.timeoutError(entry));
         }
         if (this.pending.size === 0) {
           clearInterval(this.sweeper);
