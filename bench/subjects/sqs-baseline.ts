@@ -23,6 +23,7 @@ export function startPollers(
   queueUrl: string,
   pollers: number,
   onData: (data: { i: number }) => void,
+  waitTimeSeconds = 20,
 ): { stop: () => Promise<void> } {
   const abort = new AbortController();
   const deletes = new Set<Promise<unknown>>();
@@ -31,7 +32,7 @@ export function startPollers(
       let messages: Message[];
       try {
         ({ Messages: messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }),
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitTimeSeconds }),
           { abortSignal: abort.signal },
         ));
       } catch (error) {
@@ -64,16 +65,22 @@ export function startPollers(
   };
 }
 
-export async function throughput(p: { n: number; pollers: number; window: number }) {
+export async function throughput(p: { n: number; pollers: number; window: number; waitTimeSeconds?: number }) {
   const { sns, sqs } = awsClients();
   const name = uniqueName('bench-sqs-base');
   const tq = await createTopicQueue(sns, sqs, name);
   const counter = new CallCounter().attach(sns).attach(sqs);
   const handled = new Countdown(p.n);
-  const pollers = startPollers(sqs, tq.queueUrl, p.pollers, (data) => {
-    if (typeof data.i !== 'number') throw new Error('bad message');
-    handled.hit();
-  });
+  const pollers = startPollers(
+    sqs,
+    tq.queueUrl,
+    p.pollers,
+    (data) => {
+      if (typeof data.i !== 'number') throw new Error('bad message');
+      handled.hit();
+    },
+    p.waitTimeSeconds,
+  );
   const meter = new Meter();
   meter.start();
   await publishBatches(sns, tq.topicArn, p.n, p.window);

@@ -1,10 +1,10 @@
 /** nestjs-messaging over SNS+SQS (fauxqs): emit -> SNS topic -> SQS queue -> @EventPattern handler -> delete. */
 import { Controller, type Type } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MessagingModuleOptions } from '../../lib/index.js';
-import { Countdown, Meter, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
+import { Countdown, handEnvelope, Meter, payload, percentile, pump, sleep, uniqueName, waitUntil, withTimeout } from '../support/common.js';
 import { DrainMemory } from '../support/drain-memory.js';
 import { createOursApp, sink, TOPIC, type OursApp } from '../support/ours-app.js';
 import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, publishBatches, REGION } from '../support/sqs.js';
@@ -71,13 +71,33 @@ async function load(ours: OursApp, counter: CallCounter, n: number, window: numb
   return { n, ...meter.stop(), ...counter.snapshot() };
 }
 
-export async function throughput(p: { n: number; concurrency: number; window: number }) {
+/**
+ * Closes the application without sitting out its idle long polls: the stop lets open polls end (up to waitTimeSeconds
+ * each, see SqsConsumer.stop), so a message is published to the topic now and then until the close returned, and
+ * each poll ends with one. Teardown only: it keeps a run of the benchmark short and is outside the measured phase.
+ */
+async function closeWakingPolls(ours: OursApp, prefix: string): Promise<void> {
+  sink.onMessage = () => undefined;
+  const { sns } = awsClients();
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${prefix}-${TOPIC}` }));
+  let closed = false;
+  const closing = ours.close().finally(() => {
+    closed = true;
+  });
+  while (!closed) {
+    await sns.send(new PublishCommand({ TopicArn, Message: handEnvelope(TOPIC, payload(-1)) }));
+    await Promise.race([closing, sleep(200)]);
+  }
+  await closing;
+}
+
+export async function throughput(p: { n: number; concurrency: number; window: number; waitTimeSeconds?: number }) {
   const prefix = uniqueName('bench-sqs-ours');
-  const ours = await createOursApp(options(prefix, p.concurrency));
+  const ours = await createOursApp(options(prefix, p.concurrency, p.waitTimeSeconds));
   const counter = countOurs(ours);
   await ours.listen();
   const result = await load(ours, counter, p.n, p.window);
-  await ours.close();
+  await closeWakingPolls(ours, prefix);
   await cleanup(prefix);
   return result;
 }
