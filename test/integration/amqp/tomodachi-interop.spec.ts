@@ -49,7 +49,27 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       expect(seen).toEqual([{ id: '1', messageId: uuid }]);
     });
 
-    it("the library publishes with the envelope's message uuid as AMQP message_id", async () => {
+    it("between two services of the library, getMessageId() is the sender's whole envelope message uuid", async () => {
+      const topic = uniqueName('mid-lib');
+      const seen: Array<{ messageId: string; envelopeUuid?: string }> = [];
+      @Controller()
+      class LibraryIdController {
+        @EventPattern(topic)
+        on(@Ctx() ctx: MessagingContext) {
+          seen.push({ messageId: ctx.getMessageId(), envelopeUuid: ctx.getEnvelope().messageUuid });
+        }
+      }
+      const receiver = await startTestApp(rabbitMqOptions({ serviceName: track(uniqueName('mid-lib-in')) }), [LibraryIdController]);
+      apps.push(receiver);
+      const sender = await startTestApp(rabbitMqOptions({ serviceName: track(uniqueName('mid-lib-out')) }), [], { listen: false });
+      apps.push(sender);
+      await emit(sender, topic, { id: '1' });
+      await waitFor(() => seen.length === 1, { what: 'the message' });
+      expect(seen[0].messageId).toMatch(/^[0-9a-f-]{36}\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(seen[0].messageId).toBe(seen[0].envelopeUuid);
+    });
+
+    it("the library publishes with the envelope's own uuid4 as AMQP message_id; its consumers see the whole message uuid", async () => {
       const topic = uniqueName('mid-out');
       const serviceName = track(uniqueName('mid-out-svc'));
       const queue = track(uniqueName('mid-out-q'));
@@ -62,8 +82,10 @@ describe('joining a tomodachi service on AMQP (RabbitMQ)', () => {
       await emit(app, topic, { id: '1' });
       await waitFor(() => received.length === 1, { what: 'the emitted message' });
       const envelope = JSON.parse(received[0].content.toString('utf8')) as { metadata: { message_uuid: string } };
-      expect(envelope.metadata.message_uuid).toMatch(/\..+/);
-      expect(received[0].properties.messageId).toBe(envelope.metadata.message_uuid);
+      const [serviceUuid, ownUuid] = envelope.metadata.message_uuid.split('.');
+      expect(ownUuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(serviceUuid).not.toBe('');
+      expect(received[0].properties.messageId).toBe(ownUuid);
     });
   });
   describe('non-ASCII routing keys, encoded as tomodachi encodes them', () => {

@@ -1,6 +1,7 @@
 import { AmqpBroker } from '../../../lib/amqp/amqp.broker.js';
 import { toHeaders } from '../../../lib/amqp/headers.js';
-import { contentTypeOf } from '../../../lib/amqp/publisher.js';
+import { amqpMessageId, contentTypeOf } from '../../../lib/amqp/publisher.js';
+import { newMessageUuid } from '../../../lib/envelopes/envelope-fields.js';
 import { MessagingOptionsError } from '../../../lib/errors.js';
 import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 import type { QueuePlan } from '../../../lib/transport/broker.js';
@@ -43,5 +44,19 @@ describe('AMQP helpers', () => {
     expect(() =>
       broker.validate([plan({ subscriptions: [{ pattern: 'a', filterPolicy: { x: ['y'] }, filterPolicyScope: 'MessageBody' }] })]),
     ).toThrow(/filterPolicyScope/);
+  });
+});
+
+describe('amqpMessageId', () => {
+  it("is the message uuid's own uuid4, short enough to keep the properties in RabbitMQ's cheap path", () => {
+    const service = '0b7a41c3-6f1e-4a9c-9d2e-2f5c8e1d7a44';
+    const messageUuid = newMessageUuid(service);
+    const id = amqpMessageId(messageUuid);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(`${service}.${id}`).toBe(messageUuid);
+  });
+
+  it('keeps a uuid without a service part whole', () => {
+    expect(amqpMessageId('6f632879-8941-42dd-85b7-cb0f0abcc538')).toBe('6f632879-8941-42dd-85b7-cb0f0abcc538');
   });
 });
