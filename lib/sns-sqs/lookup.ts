@@ -18,7 +18,9 @@ import { MessagingError, ProvisioningError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
-import { endpointOf, explainAwsError, isAccessDenied, isNotFound } from './aws-errors.js';
+import { endpointOf, explainAwsError, isAccessDenied, isNotFound, isThrottlingOrServerFault } from './aws-errors.js';
+import { roundDelay } from './entry-batches.js';
+import { sleep } from '../sleep.js';
 import { awsClientConfig, type AwsClients } from './clients.js';
 import { regionOfArn } from '../naming/topic-arn.js';
 import { sqsDeadLetterQueueName, queueName } from './naming.js';
@@ -30,6 +32,15 @@ export interface QueueInfo {
 }
 
 export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
+
+/**
+ * Rounds after the SDK's own attempts gave up on throttling (or a 5xx) on a provisioning call: the wait before each.
+ * SNS throttles its control plane per account at 30-100 calls a second, so the instances of a rollout starting
+ * together exceed it for a while; the rounds wait that out (about a minute in all) rather than fail the start.
+ */
+const THROTTLED_ROUNDS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000];
+/** SNS calls one process has in flight while provisioning: a burst of them would only be throttled. */
+const SNS_CALLS_IN_FLIGHT = 10;
 
 /** The output type of an SDK command, from its middleware handler's result. */
 type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
@@ -62,6 +73,9 @@ export class SnsSqsLookup {
   private readonly listedQueues = new Map<string, Promise<Map<string, string>>>();
   /** Topics created during the pass: they have no subscription yet. */
   private readonly newTopics = new Set<string>();
+  /** SNS calls in flight, and the calls waiting for one of the SNS_CALLS_IN_FLIGHT slots. */
+  private snsInFlight = 0;
+  private readonly snsWaiting: Array<() => void> = [];
 
   constructor(
     private readonly clients: AwsClients,
@@ -278,8 +292,18 @@ export class SnsSqsLookup {
   ): Promise<OutputOf<C>> {
     const chosen = service === 'sns' ? await this.snsClientFor(command, options.region) : this.clients.sqs;
     const client = chosen as unknown as { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>> };
+    const abortSignal = options.abortSignal ?? this.closing.signal;
     try {
-      return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
+      for (let round = 0; ; round += 1) {
+        try {
+          return await (service === 'sns'
+            ? this.inSnsSlot(() => client.send(command, { abortSignal }))
+            : client.send(command, { abortSignal }));
+        } catch (error) {
+          if (round >= THROTTLED_ROUNDS_MS.length || abortSignal.aborted || !isThrottlingOrServerFault(error)) throw error;
+          await sleep(roundDelay(THROTTLED_ROUNDS_MS[round]), abortSignal);
+        }
+      }
     } catch (error) {
       if (options.notFound === 'pass' && isNotFound(error)) throw error;
       const action = command.constructor.name.replace(/Command$/, '');
@@ -292,6 +316,19 @@ export class SnsSqsLookup {
         requestTimeout: this.options.snsSqs.requestTimeout,
       });
       throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
+    }
+  }
+
+  /** Runs `call` in one of the SNS_CALLS_IN_FLIGHT slots; a finished call hands its slot to the next waiting one. */
+  private async inSnsSlot<T>(call: () => Promise<T>): Promise<T> {
+    if (this.snsInFlight < SNS_CALLS_IN_FLIGHT) this.snsInFlight += 1;
+    else await new Promise<void>((resolve) => this.snsWaiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      const next = this.snsWaiting.shift();
+      if (next) next();
+      else this.snsInFlight -= 1;
     }
   }
 

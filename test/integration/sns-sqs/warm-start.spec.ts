@@ -20,7 +20,6 @@ const LISTINGS = new Set(['ListQueues', 'ListSubscriptions']);
 
 describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) => {
   const suite = fauxqsSuite(start);
-  const { apps } = suite;
   const noop = () => undefined;
 
   /** `topics` handlers, each on its own topic and generated queue with its DLQ, plus one queue fed by two topics. */
@@ -34,6 +33,8 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
     ];
     return {
       serviceName,
+      options,
+      controller: () => controllerFor(handlers),
       subscriptions: handlers.length,
       queue: (pattern: string) => `${serviceName}--${pattern}`,
       topic: (pattern: string) => `${serviceName}-${pattern}`,
@@ -93,6 +94,31 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
       );
       expect(warm.names.filter((n) => n === 'ListSubscriptions').length).toBe(await subscriptionPages());
       expect(warm.names.filter((n) => n === 'ListQueues').length).toBeLessThanOrEqual(2);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a provisioning call SNS keeps throttling after the SDK gave up is tried again in later rounds, and the start succeeds', async () => {
+    const s = setup(1);
+    try {
+      const counted = countingBroker(suite.fauxqs, s.options);
+      let refused = 0;
+      (counted.broker.unwrap().sns as unknown as { middlewareStack: { add: Function } }).middlewareStack.add(
+        (next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+          // more refusals than snsSqs.maxAttempts (3): the SDK's own retries give up once
+          if (context.commandName === 'ListSubscriptionsCommand' && refused < 4) {
+            refused += 1;
+            throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+          }
+          return next(args);
+        },
+        { step: 'finalizeRequest', priority: 'low', name: 'throttleListSubscriptions' },
+      );
+      const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
+      await app.close();
+      expect(refused).toBe(4);
+      expect(counted.sent.filter((c) => c.name === 'ListSubscriptions').length).toBeGreaterThanOrEqual(2);
     } finally {
       await s.cleanup();
     }
