@@ -39,8 +39,31 @@ export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
  * together exceed it for a while; the rounds wait that out (about a minute in all) rather than fail the start.
  */
 const THROTTLED_ROUNDS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000];
-/** SNS calls one process has in flight while provisioning: a burst of them would only be throttled. */
-const SNS_CALLS_IN_FLIGHT = 10;
+/**
+ * Provisioning calls one process has in flight per service: a burst of hundreds (a start with hundreds of queues) would
+ * only be throttled (SNS) or wait for the client's sockets while its requestTimeout runs.
+ */
+const CALLS_IN_FLIGHT = { sns: 10, sqs: 20 } as const;
+
+/** At most `limit` calls at once; a finished call hands its slot to the next waiting one. */
+class CallSlots {
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.inFlight < this.limit) this.inFlight += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight -= 1;
+    }
+  }
+}
 
 /** The output type of an SDK command, from its middleware handler's result. */
 type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
@@ -73,9 +96,7 @@ export class SnsSqsLookup {
   private readonly listedQueues = new Map<string, Promise<Map<string, string>>>();
   /** Topics created during the pass: they have no subscription yet. */
   private readonly newTopics = new Set<string>();
-  /** SNS calls in flight, and the calls waiting for one of the SNS_CALLS_IN_FLIGHT slots. */
-  private snsInFlight = 0;
-  private readonly snsWaiting: Array<() => void> = [];
+  private readonly slots = { sns: new CallSlots(CALLS_IN_FLIGHT.sns), sqs: new CallSlots(CALLS_IN_FLIGHT.sqs) };
 
   constructor(
     private readonly clients: AwsClients,
@@ -296,9 +317,7 @@ export class SnsSqsLookup {
     try {
       for (let round = 0; ; round += 1) {
         try {
-          return await (service === 'sns'
-            ? this.inSnsSlot(() => client.send(command, { abortSignal }))
-            : client.send(command, { abortSignal }));
+          return await this.slots[service].run(() => client.send(command, { abortSignal }));
         } catch (error) {
           if (round >= THROTTLED_ROUNDS_MS.length || abortSignal.aborted || !isThrottlingOrServerFault(error)) throw error;
           await sleep(roundDelay(THROTTLED_ROUNDS_MS[round]), abortSignal);
@@ -316,19 +335,6 @@ export class SnsSqsLookup {
         requestTimeout: this.options.snsSqs.requestTimeout,
       });
       throw new ProvisioningError('sns-sqs', endpoint, `${action} ${target}`, detail, hint || undefined, { cause: error });
-    }
-  }
-
-  /** Runs `call` in one of the SNS_CALLS_IN_FLIGHT slots; a finished call hands its slot to the next waiting one. */
-  private async inSnsSlot<T>(call: () => Promise<T>): Promise<T> {
-    if (this.snsInFlight < SNS_CALLS_IN_FLIGHT) this.snsInFlight += 1;
-    else await new Promise<void>((resolve) => this.snsWaiting.push(resolve));
-    try {
-      return await call();
-    } finally {
-      const next = this.snsWaiting.shift();
-      if (next) next();
-      else this.snsInFlight -= 1;
     }
   }
 
