@@ -30,6 +30,11 @@ const isMutating = (op: string) => !/^(Get|List|Receive)/.test(op);
 /** The account-wide listings, paged (ListQueues 1,000 and ListSubscriptions / ListTopics 100 a page). */
 const isListing = (op: string) => /^List(Queues|Subscriptions|Topics)$/.test(op);
 const INSTANCES = 10;
+/**
+ * The fleet's snsSqs.requestTimeout: fauxqs shares the 2 cores with the 10 instances and answers far slower than AWS
+ * under their load, so the default 5 s would time out calls AWS answers in milliseconds.
+ */
+const FLEET_REQUEST_TIMEOUT_MS = 30_000;
 /** Time for every instance's process to load and build its application before they start together. */
 const BOOT_MS = 20_000;
 
@@ -38,7 +43,12 @@ async function startFleet(proxy: ThrottlingProxy, prefix: string, subs: number):
   const startAt = Date.now() + BOOT_MS;
   const instances = await Promise.all(
     Array.from({ length: INSTANCES }, () =>
-      runSubject<Prov>('sqs-ours', 'provisionAt', { prefix, subs, startAt }, { env: { BENCH_AWS_ENDPOINT: proxy.endpoint } }),
+      runSubject<Prov>(
+        'sqs-ours',
+        'provisionAt',
+        { prefix, subs, startAt, requestTimeout: FLEET_REQUEST_TIMEOUT_MS },
+        { env: { BENCH_AWS_ENDPOINT: proxy.endpoint } },
+      ),
     ),
   );
   return { instances, throttled: { ...proxy.throttled } };
@@ -157,7 +167,7 @@ export async function run(): Promise<Section> {
       '',
       `### ${bigSubs} subscriptions × ${INSTANCES} instances starting together, throttled at the SNS API rates`,
       '',
-      `The same application with ${bigSubs} handlers, started by ${INSTANCES} processes at the same moment (a rollout), against an empty account (cold), then again (warm). Between them and fauxqs a proxy (bench/support/throttle-proxy.ts) throttles each SNS action per account with a token bucket at its rate and answers over it as AWS does (HTTP 400, \`Throttling\`, "Rate exceeded"), so the SDK's standard retry (backoff, retry quota; snsSqs.maxAttempts) runs as it would against AWS. Rates (TPS): ${rates}. The List*, Subscribe and Unsubscribe rates are those of the SNS API Reference (e.g. https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html, https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html); the others are taken as 100 TPS (see the General Reference's table, https://docs.aws.amazon.com/general/latest/gr/sns.html). SQS is not throttled: no per-action rate is published for its queue-management actions (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-quotas.html). "startup ms" is the slowest instance's listen(); "calls" are the calls the applications made (a throttled attempt the SDK retried counts once), "throttled" the attempts the proxy refused, "resent" the calls the library sent again after the SDK's attempts were all throttled (its retry rounds, counted in "calls"); "per subscription" leaves out the listing pages (ListQueues, ListSubscriptions, ListTopics) and the resent calls.`,
+      `The same application with ${bigSubs} handlers, started by ${INSTANCES} processes at the same moment (a rollout), against an empty account (cold), then again (warm). Between them and fauxqs a proxy (bench/support/throttle-proxy.ts) throttles each SNS action per account with a token bucket at its rate and answers over it as AWS does (HTTP 400, \`Throttling\`, "Rate exceeded"), so the SDK's standard retry (backoff, retry quota; snsSqs.maxAttempts) runs as it would against AWS. Rates (TPS): ${rates}. The List*, Subscribe and Unsubscribe rates are those of the SNS API Reference (e.g. https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html, https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html); the others are taken as 100 TPS (see the General Reference's table, https://docs.aws.amazon.com/general/latest/gr/sns.html). The instances run with snsSqs.requestTimeout ${FLEET_REQUEST_TIMEOUT_MS / 1000} s: fauxqs shares the machine's cores with them and answers far slower than AWS under their load. SQS is not throttled: no per-action rate is published for its queue-management actions (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-quotas.html). "startup ms" is the slowest instance's listen(); "calls" are the calls the applications made (a throttled attempt the SDK retried counts once), "throttled" the attempts the proxy refused, "resent" the calls the library sent again after the SDK's attempts were all throttled (its retry rounds, counted in "calls"); "per subscription" leaves out the listing pages (ListQueues, ListSubscriptions, ListTopics) and the resent calls.`,
       '',
       table(
         [

@@ -266,8 +266,13 @@ export async function provision(p: { prefix: string; subs: number }) {
  * One of several instances starting together: the application is built first, then its startup (listen) runs at
  * `startAt` (epoch ms), as the other instances'. Reports its startup time and calls; a startup that failed reports why.
  */
-export async function provisionAt(p: { prefix: string; subs: number; startAt: number }) {
-  const ours = await createOursApp(options(p.prefix, 10), [provisioningController(p.subs)], false);
+export async function provisionAt(p: { prefix: string; subs: number; startAt: number; requestTimeout: number }) {
+  const base = options(p.prefix, 10);
+  const ours = await createOursApp(
+    { ...base, snsSqs: { ...base.snsSqs, requestTimeout: p.requestTimeout } },
+    [provisioningController(p.subs)],
+    false,
+  );
   const counter = countOurs(ours);
   await sleep(Math.max(0, p.startAt - Date.now()));
   const meter = new Meter();
