@@ -267,7 +267,8 @@ export async function provision(p: { prefix: string; subs: number }) {
  * `startAt` (epoch ms), as the other instances'. Reports its startup time and calls; a startup that failed reports why.
  */
 export async function provisionAt(p: { prefix: string; subs: number; startAt: number; requestTimeout: number }) {
-  const base = options(p.prefix, 10);
+  // 1 s long polls: the instance closes right after its start, and its polls must not pile up on the emulator meanwhile
+  const base = options(p.prefix, 10, 1);
   const ours = await createOursApp(
     { ...base, snsSqs: { ...base.snsSqs, requestTimeout: p.requestTimeout } },
     [provisioningController(p.subs)],
