@@ -282,6 +282,34 @@ export async function provision(p: { prefix: string; subs: number }) {
   return result;
 }
 
+/**
+ * One of several instances starting together: the application is built first, then its startup (listen) runs at
+ * `startAt` (epoch ms), as the other instances'. Reports its startup time and calls; a startup that failed reports why.
+ */
+export async function provisionAt(p: { prefix: string; subs: number; startAt: number; requestTimeout: number }) {
+  // 1 s long polls: the instance closes right after its start, and its polls must not pile up on the emulator meanwhile
+  const base = options(p.prefix, 10, 1);
+  const ours = await createOursApp(
+    { ...base, snsSqs: { ...base.snsSqs, requestTimeout: p.requestTimeout } },
+    [provisioningController(p.subs)],
+    false,
+  );
+  const counter = countOurs(ours);
+  await sleep(Math.max(0, p.startAt - Date.now()));
+  const meter = new Meter();
+  meter.start();
+  let failed: string | undefined;
+  try {
+    await ours.listen();
+  } catch (error) {
+    failed = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  }
+  const m = meter.stop();
+  const result = { subs: p.subs, ...m, ...counter.snapshot(), failed };
+  await ours.close().catch(() => undefined);
+  return result;
+}
+
 export async function cleanupPrefix(p: { prefix: string }) {
   await cleanup(p.prefix);
   return {};

@@ -31,17 +31,24 @@ export function awsClients(): { sns: SNSClient; sqs: SQSClient } {
   return { sns: new SNSClient(config), sqs: new SQSClient(config) };
 }
 
-/** Counts completed calls per operation (and DeleteMessage* entries) on any AWS SDK v3 client. */
+/**
+ * Counts completed calls per operation (and DeleteMessage* entries) on any AWS SDK v3 client; `resent` counts, per
+ * operation, the calls that sent a command already sent (the library's own retry rounds after the SDK gave up).
+ */
 export class CallCounter {
   calls: Record<string, number> = {};
+  resent: Record<string, number> = {};
   deleted = 0;
   published = 0;
+  private sentInputs = new WeakSet<object>();
 
   attach(client: { middlewareStack: { add: (mw: unknown, options: unknown) => void } }): this {
     client.middlewareStack.add(
       (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
         async (args: { input?: Record<string, unknown> }) => {
           const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+          if (args.input && this.sentInputs.has(args.input)) this.resent[op] = (this.resent[op] ?? 0) + 1;
+          else if (args.input) this.sentInputs.add(args.input);
           try {
             const result = (await next(args)) as { output?: { Successful?: unknown[] } };
             if (op === 'DeleteMessage') this.deleted += 1;
@@ -60,6 +67,8 @@ export class CallCounter {
 
   reset(): void {
     this.calls = {};
+    this.resent = {};
+    this.sentInputs = new WeakSet();
     this.deleted = 0;
     this.published = 0;
   }
@@ -68,8 +77,8 @@ export class CallCounter {
     return Object.values(this.calls).reduce((a, b) => a + b, 0);
   }
 
-  snapshot(): { total: number; calls: Record<string, number> } {
-    return { total: this.total(), calls: { ...this.calls } };
+  snapshot(): { total: number; calls: Record<string, number>; resent: Record<string, number> } {
+    return { total: this.total(), calls: { ...this.calls }, resent: { ...this.resent } };
   }
 }
 
@@ -119,9 +128,14 @@ export async function publishBatches(sns: SNSClient, topicArn: string, n: number
 
 /** Deletes every queue and topic whose name starts with `prefix`. */
 export async function deleteByPrefix(sns: SNSClient, sqs: SQSClient, prefix: string): Promise<void> {
-  const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
-  for (const url of QueueUrls) await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
+  const urls: string[] = [];
   let token: string | undefined;
+  do {
+    const page = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, MaxResults: 1000, NextToken: token }));
+    urls.push(...(page.QueueUrls ?? []));
+    token = page.NextToken;
+  } while (token);
+  for (const url of urls) await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
   do {
     const page = await sns.send(new ListTopicsCommand({ NextToken: token }));
     for (const t of page.Topics ?? []) {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import { kmsValue } from './kms.js';
+import { sqsDeadLetterQueueName, topicName } from './naming.js';
 
 /** Dead-letter queues keep messages for the SQS maximum, 14 days. */
 const DLQ_RETENTION_SECONDS = '1209600';
@@ -73,4 +75,61 @@ export function userTags(options: ResolvedMessagingOptions): Record<string, stri
 /** Tags of `wanted` that `current` lacks or holds with another value. */
 export function tagChanges(wanted: Record<string, string>, current: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(wanted).filter(([key, value]) => current[key] !== value));
+}
+
+/** Marks a queue policy `Id` as the fingerprint provisioning 'create' wrote (see queueFingerprint). */
+const FINGERPRINT_PREFIX = 'nestjs-messaging:';
+
+/**
+ * The fingerprint of what a warm start does not read back, one short hash per setting the configuration pins: `d` the
+ * dead-letter queue (name, retention), `n` the topics feeding the queue, `k` the queues' KMS setting, `c` the topics'
+ * ContentBasedDeduplication, `t` the topics' KMS key (the last three only when configured: unset leaves them as they
+ * are, so any value is right). Provisioning 'create' keeps it as the queue policy's `Id`, written once all of these were
+ * applied. A start whose pinned settings all match it (and whose dead-letter queue is listed) reads none of them again:
+ * a change of configuration is always applied, but the same settings changed out of band (a dead-letter queue's
+ * retention or KMS key, a topic's KMS key) are not repaired by a warm start; `provisioning: 'verify'` reads and reports
+ * them all. What a warm start reads (the queue's attributes and policy, each subscription and its attributes, that the
+ * dead-letter queue exists, the queue's tags when snsSqs.tags is set) is repaired as before.
+ */
+function fingerprintParts(plan: QueuePlan, options: ResolvedMessagingOptions): Record<string, string> {
+  const deadLetter = sqsDeadLetterQueueName(plan);
+  const queueKms = queueKmsAttributes(options);
+  const topicAttributes = fifoTopicAttributes(options, plan.fifo);
+  const topicKms = topicKmsKey(options);
+  const topics = plan.subscriptions.map((s) => s.topicArn ?? topicName(options.topicPrefix, s.pattern, plan.fifo)).sort();
+  const parts: Record<string, unknown> = {
+    d: deadLetter ? [deadLetter, DLQ_RETENTION_SECONDS] : 'none',
+    n: topics,
+    ...(Object.keys(queueKms).length > 0 ? { k: queueKms } : {}),
+    ...(Object.keys(topicAttributes).length > 0 ? { c: topicAttributes } : {}),
+    ...(topicKms !== undefined ? { t: topicKms } : {}),
+  };
+  return Object.fromEntries(
+    Object.entries(parts).map(([key, value]) => [key, createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12)]),
+  );
+}
+
+function parseFingerprint(id: string | undefined): Record<string, string> | undefined {
+  if (!id?.startsWith(FINGERPRINT_PREFIX)) return undefined;
+  return Object.fromEntries(
+    id
+      .slice(FINGERPRINT_PREFIX.length)
+      .split(',')
+      .map((part) => part.split('=') as [string, string]),
+  );
+}
+
+/** Whether policy `Id` `id` says every setting the configuration pins for `plan` was applied. */
+export function fingerprintMatches(id: string | undefined, plan: QueuePlan, options: ResolvedMessagingOptions): boolean {
+  const found = parseFingerprint(id);
+  return found !== undefined && Object.entries(fingerprintParts(plan, options)).every(([key, hash]) => found[key] === hash);
+}
+
+/** The fingerprint to write once `plan` was applied: the pinned settings' hashes over those `current` (an `Id`) holds. */
+export function queueFingerprint(current: string | undefined, plan: QueuePlan, options: ResolvedMessagingOptions): string {
+  const parts = { ...parseFingerprint(current), ...fingerprintParts(plan, options) };
+  return `${FINGERPRINT_PREFIX}${Object.keys(parts)
+    .sort()
+    .map((key) => `${key}=${parts[key]}`)
+    .join(',')}`;
 }

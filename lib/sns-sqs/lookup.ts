@@ -7,12 +7,20 @@ import {
   ListTopicsCommand,
   GetTopicAttributesCommand,
 } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  type QueueAttributeName,
+} from '@aws-sdk/client-sqs';
 import { MessagingError, ProvisioningError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan } from '../transport/broker.js';
 import { TopologyVerificationError, type TopologyMismatch } from '../transport/verification-error.js';
-import { endpointOf, explainAwsError, isNotFound } from './aws-errors.js';
+import { endpointOf, explainAwsError, isAccessDenied, isNotFound, isThrottlingOrServerFault } from './aws-errors.js';
+import { roundDelay } from './entry-batches.js';
+import { sleep } from '../sleep.js';
 import { awsClientConfig, type AwsClients } from './clients.js';
 import { regionOfArn } from '../naming/topic-arn.js';
 import { sqsDeadLetterQueueName, queueName } from './naming.js';
@@ -24,6 +32,38 @@ export interface QueueInfo {
 }
 
 export type FoundQueue = QueueInfo & { attributes: Record<string, string> };
+
+/**
+ * Rounds after the SDK's own attempts gave up on throttling (or a 5xx) on a provisioning call: the wait before each.
+ * SNS throttles its control plane per account at 30-100 calls a second, so the instances of a rollout starting
+ * together exceed it for a while; the rounds wait that out (about a minute in all) rather than fail the start.
+ */
+const THROTTLED_ROUNDS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000];
+/**
+ * Provisioning calls one process has in flight per service: a burst of hundreds (a start with hundreds of queues) would
+ * only be throttled (SNS) or wait for the client's sockets while its requestTimeout runs.
+ */
+const CALLS_IN_FLIGHT = { sns: 10, sqs: 20 } as const;
+
+/** At most `limit` calls at once; a finished call hands its slot to the next waiting one. */
+class CallSlots {
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.inFlight < this.limit) this.inFlight += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight -= 1;
+    }
+  }
+}
 
 /** The output type of an SDK command, from its middleware handler's result. */
 type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[]) => Promise<{ output: infer O }> } ? O : never;
@@ -45,8 +85,18 @@ export class SnsSqsLookup {
   private readonly regionalSns = new Map<string, SNSClient>();
   /** The connection's own region, as its SNS client resolves it. */
   private homeRegion?: Promise<string | undefined>;
-  /** This account's own subscriptions per region (ListSubscriptions), read once per provisioning pass. */
-  private readonly ownSubscriptions = new Map<string, Promise<Subscription[]>>();
+  /**
+   * Provisioning passes under way (see inPass). Only inside one are the account-wide listings below read and shared;
+   * outside (the admin), every look-up reads afresh.
+   */
+  private passes = 0;
+  /** This account's own subscriptions per region (ListSubscriptions), read once per pass; undefined when denied. */
+  private readonly ownSubscriptions = new Map<string, Promise<Subscription[] | undefined>>();
+  /** Queue name → URL of the queues whose names start with the key (ListQueues), read once per pass. */
+  private readonly listedQueues = new Map<string, Promise<Map<string, string>>>();
+  /** Topics created during the pass: they have no subscription yet. */
+  private readonly newTopics = new Set<string>();
+  private readonly slots = { sns: new CallSlots(CALLS_IN_FLIGHT.sns), sqs: new CallSlots(CALLS_IN_FLIGHT.sqs) };
 
   constructor(
     private readonly clients: AwsClients,
@@ -158,6 +208,15 @@ export class SnsSqsLookup {
     name: string,
     attributeNames: QueueAttributeName[],
   ): Promise<{ url: string; attributes: Record<string, string> } | undefined> {
+    const listed = await this.listedQueueUrl(name);
+    if (listed) {
+      // ListQueues lags behind a deletion: a listed queue that is gone is looked up by name, as an unlisted one
+      const found = await this.attributesOf(listed, name, attributeNames, 'pass').catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+      if (found) return found;
+    }
     let url: string | undefined;
     try {
       url = (await this.send('sqs', name, new GetQueueUrlCommand({ QueueName: name }), { notFound: 'pass' })).QueueUrl;
@@ -166,13 +225,80 @@ export class SnsSqsLookup {
       throw error;
     }
     if (!url) return undefined;
+    return this.attributesOf(url, name, attributeNames);
+  }
+
+  private async attributesOf(
+    url: string,
+    name: string,
+    attributeNames: QueueAttributeName[],
+    notFound?: 'pass',
+  ): Promise<{ url: string; attributes: Record<string, string> }> {
     const { Attributes = {} } = await this.send(
       'sqs',
       name,
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: attributeNames }),
+      { notFound },
     );
     this.learnArnBase(Attributes.QueueArn ?? '');
     return { url, attributes: Attributes };
+  }
+
+  /**
+   * Runs one provisioning pass of `queueNames`: inside it, queue URLs come from one ListQueues listing (by the names'
+   * common prefix, 1,000 a page) and subscriptions from one ListSubscriptions listing per region (100 a page), shared by
+   * every queue and subscription of the pass instead of a GetQueueUrl per queue and a ListSubscriptionsByTopic per
+   * topic. Nothing is kept once the last pass ends.
+   */
+  async inPass<T>(queueNames: readonly string[], run: () => Promise<T>): Promise<T> {
+    this.passes += 1;
+    try {
+      const prefix = commonPrefix(queueNames);
+      if (queueNames.length > 0 && !this.listedQueues.has(prefix)) {
+        const listing = this.listQueues(prefix);
+        listing.catch(() => this.listedQueues.delete(prefix));
+        this.listedQueues.set(prefix, listing);
+      }
+      return await run();
+    } finally {
+      this.passes -= 1;
+      if (this.passes === 0) {
+        this.listedQueues.clear();
+        this.ownSubscriptions.clear();
+        this.newTopics.clear();
+      }
+    }
+  }
+
+  /** The URL of queue `name` as this pass's listing has it; undefined outside a pass or when not listed. */
+  async listedQueueUrl(name: string): Promise<string | undefined> {
+    for (const [prefix, listing] of this.listedQueues) if (name.startsWith(prefix)) return (await listing).get(name);
+    return undefined;
+  }
+
+  private async listQueues(prefix: string): Promise<Map<string, string>> {
+    const urls = new Map<string, string>();
+    let token: string | undefined;
+    do {
+      const page = await this.send(
+        'sqs',
+        `(queues named ${prefix || '(any)'}…)`,
+        new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1000, NextToken: token }),
+      );
+      for (const url of page.QueueUrls ?? []) urls.set(url.slice(url.lastIndexOf('/') + 1), url);
+      token = page.NextToken;
+    } while (token);
+    return urls;
+  }
+
+  /** The ARN topic `name` has in this account and region, once a queue or topic ARN told them; no call. */
+  knownTopicArn(name: string): string | undefined {
+    return this.snsArnBase && `${this.snsArnBase}${name}`;
+  }
+
+  /** A topic this pass created: findSubscription need not look for its subscriptions. */
+  noteNewTopic(arn: string): void {
+    if (this.passes > 0) this.newTopics.add(arn);
   }
 
   /**
@@ -187,8 +313,16 @@ export class SnsSqsLookup {
   ): Promise<OutputOf<C>> {
     const chosen = service === 'sns' ? await this.snsClientFor(command, options.region) : this.clients.sqs;
     const client = chosen as unknown as { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<OutputOf<C>> };
+    const abortSignal = options.abortSignal ?? this.closing.signal;
     try {
-      return await client.send(command, { abortSignal: options.abortSignal ?? this.closing.signal });
+      for (let round = 0; ; round += 1) {
+        try {
+          return await this.slots[service].run(() => client.send(command, { abortSignal }));
+        } catch (error) {
+          if (round >= THROTTLED_ROUNDS_MS.length || abortSignal.aborted || !isThrottlingOrServerFault(error)) throw error;
+          await sleep(roundDelay(THROTTLED_ROUNDS_MS[round]), abortSignal);
+        }
+      }
     } catch (error) {
       if (options.notFound === 'pass' && isNotFound(error)) throw error;
       const action = command.constructor.name.replace(/Command$/, '');
@@ -204,19 +338,34 @@ export class SnsSqsLookup {
     }
   }
 
-  /** Forgets the subscriptions read by ARN lookups: each provisioning pass reads them afresh. */
-  forgetOwnSubscriptions(): void {
-    this.ownSubscriptions.clear();
+  /**
+   * This account's subscriptions in `region`, shared by the pass (read afresh outside one). Undefined when the
+   * credentials may not list them (`required` false: the caller then looks per topic); `required` throws that refusal.
+   */
+  private async ownSubscriptionsIn(region: string, required: boolean): Promise<Subscription[] | undefined> {
+    const read = () =>
+      this.listOwnSubscriptions(region).catch((error: unknown) => {
+        if (error instanceof ProvisioningError && isAccessDenied(error.cause)) return undefined;
+        throw error;
+      });
+    let found = this.passes > 0 ? this.ownSubscriptions.get(region) : undefined;
+    if (!found) {
+      found = read();
+      if (this.passes > 0) {
+        found.catch(() => this.ownSubscriptions.delete(region));
+        this.ownSubscriptions.set(region, found);
+      }
+    }
+    const subscriptions = await found;
+    if (subscriptions === undefined && required) return this.listOwnSubscriptions(region);
+    return subscriptions;
   }
 
-  private ownSubscriptionsIn(region: string): Promise<Subscription[]> {
-    let found = this.ownSubscriptions.get(region);
-    if (!found) {
-      found = this.listOwnSubscriptions(region);
-      found.catch(() => this.ownSubscriptions.delete(region));
-      this.ownSubscriptions.set(region, found);
-    }
-    return found;
+  /** The confirmed SQS subscription of `queueArn` to `topicArn` in this pass's listing; undefined when not listed or outside a pass. */
+  async listedSubscription(topicArn: string, queueArn: string): Promise<string | undefined> {
+    if (this.passes === 0) return undefined;
+    return (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, false))?.find((s) => s.TopicArn === topicArn && confirmedTo(s, queueArn))
+      ?.SubscriptionArn;
   }
 
   private async listOwnSubscriptions(region: string): Promise<Subscription[]> {
@@ -235,22 +384,38 @@ export class SnsSqsLookup {
   /**
    * The confirmed SQS subscription of `queueArn` to `topicArn`, all pages read. A topic named by ARN (`byArn`) may be
    * another account's: its subscription is looked for among this account's own subscriptions in the topic's region
-   * (ListSubscriptions, read once per provisioning pass), so the topic's owner need allow nothing beyond sns:Subscribe.
+   * (ListSubscriptions), so the topic's owner need allow nothing beyond sns:Subscribe. Inside a pass the shared listing
+   * answers first; a subscription it lacks is looked for on its topic (ListSubscriptionsByTopic, consistent where the
+   * listing may lag), unless the pass created the topic.
    */
   async findSubscription(topicArn: string, queueArn: string, byArn = false): Promise<string | undefined> {
-    const confirmed = (s: Subscription) =>
-      s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn !== undefined && s.SubscriptionArn !== 'PendingConfirmation';
     if (byArn)
-      return (await this.ownSubscriptionsIn(regionOfArn(topicArn)!)).find((s) => s.TopicArn === topicArn && confirmed(s))?.SubscriptionArn;
+      return (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, true))!.find((s) => s.TopicArn === topicArn && confirmedTo(s, queueArn))
+        ?.SubscriptionArn;
+    const listed = await this.listedSubscription(topicArn, queueArn);
+    if (listed || this.newTopics.has(topicArn)) return listed;
     let token: string | undefined;
     do {
       const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
-      const found = page.Subscriptions?.find(confirmed);
+      const found = page.Subscriptions?.find((s) => confirmedTo(s, queueArn));
       if (found) return found.SubscriptionArn;
       token = page.NextToken;
     } while (token);
     return undefined;
   }
+}
+
+/** A confirmed SQS subscription delivering to `queueArn`. */
+function confirmedTo(s: Subscription, queueArn: string): boolean {
+  return s.Protocol === 'sqs' && s.Endpoint === queueArn && s.SubscriptionArn !== undefined && s.SubscriptionArn !== 'PendingConfirmation';
+}
+
+/** The longest prefix all `names` share. */
+function commonPrefix(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  let prefix = names[0];
+  for (const name of names) while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
 }
 
 /**

@@ -1,8 +1,12 @@
-/** The queue policy that lets exactly `topicArns` send to the queue (SNS fan-out), as tomodachi sets it. */
-export function queuePolicy(queueArn: string, topicArns: readonly string[]): string {
+/**
+ * The queue policy that lets exactly `topicArns` send to the queue (SNS fan-out), as tomodachi sets it. `id` becomes the
+ * policy's `Id`: provisioning 'create' keeps its fingerprint there (see provisioningFingerprint).
+ */
+export function queuePolicy(queueArn: string, topicArns: readonly string[], id?: string): string {
   const sources = [...new Set(topicArns)].sort();
   return JSON.stringify({
     Version: '2012-10-17',
+    ...(id !== undefined ? { Id: id } : {}),
     Statement: [
       {
         Sid: 'nestjs-messaging-sns-fanout',
@@ -30,6 +34,17 @@ export function subscribeGrant(topicArn: string, queueArn: string): string {
     Resource: topicArn,
     Condition: { StringEquals: { 'sns:Protocol': 'sqs', 'sns:Endpoint': queueArn } },
   });
+}
+
+/** The `Id` of a policy document; undefined when it has none or is no JSON. */
+export function policyId(policy: string | undefined): string | undefined {
+  if (!policy) return undefined;
+  try {
+    const id = (JSON.parse(policy) as { Id?: unknown }).Id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Compares two JSON documents (policies, redrive and filter policies) ignoring key order and number-vs-string. */

@@ -25,11 +25,13 @@ import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
 import { sqsDeadLetterQueueName, queueName, topicName } from './naming.js';
-import { queuePolicy, sameJson, subscribeGrant } from './policy.js';
+import { policyId, queuePolicy, sameJson, subscribeGrant } from './policy.js';
 import {
   deadLetterQueueAttributes,
   fifoTopicAttributes,
   mainQueueAttributes,
+  fingerprintMatches,
+  queueFingerprint,
   subscriptionFilter,
   tagChanges,
   topicKmsKey,
@@ -99,7 +101,6 @@ export class SnsSqsProvisioner {
 
   /** Queue-only plans (plan.existingQueue) are only looked up, whatever the provisioning mode. */
   async provision(queues: readonly QueuePlan[]): Promise<ProvisionedQueue[]> {
-    this.lookup.forgetOwnSubscriptions();
     const owned = queues.filter((plan) => plan.existingQueue === undefined);
     const existing = queues.filter((plan) => plan.existingQueue !== undefined);
     const [provisioned, found] = await Promise.all([
@@ -121,14 +122,13 @@ export class SnsSqsProvisioner {
     if (declared.length === 0) return [];
     // 'off' only looks queues up; 'create' and 'verify' need the topics a wildcard pattern stands for
     const queues = this.options.provisioning === 'off' ? declared : await this.wildcards.expand(declared);
-    switch (this.options.provisioning) {
-      case 'verify':
-        return this.announce(await verifySnsSqsTopology(this.lookup, queues), 'verified');
-      case 'off':
-        return this.announce(await lookUpSnsSqsTopology(this.lookup, queues), 'looked up');
-      default:
-        return Promise.all(queues.map((plan) => this.provisionQueue(plan)));
-    }
+    if (this.options.provisioning === 'off') return this.announce(await lookUpSnsSqsTopology(this.lookup, queues), 'looked up');
+    const names = queues.flatMap((plan) => [queueName(plan), sqsDeadLetterQueueName(plan) ?? []].flat());
+    return this.lookup.inPass(names, async () =>
+      this.options.provisioning === 'verify'
+        ? this.announce(await verifySnsSqsTopology(this.lookup, queues), 'verified')
+        : Promise.all(queues.map((plan) => this.provisionQueue(plan))),
+    );
   }
 
   /** The startup line of each queue provisioning 'verify' or 'off' found. */
@@ -178,11 +178,25 @@ export class SnsSqsProvisioner {
   }
 
   private async provisionQueue(plan: QueuePlan): Promise<ProvisionedQueue> {
-    const ensured = await this.ensurePlannedQueue(plan, () =>
-      Promise.all(plan.subscriptions.map((s) => s.topicArn ?? this.topicArn(s.pattern, plan.fifo))),
-    );
+    const found = (await this.lookup.findQueue(queueName(plan))) ?? null;
+    const warm = found ? await this.warmQueue(plan, found) : undefined;
+    const ensured =
+      warm ??
+      (await this.ensurePlannedQueue(
+        plan,
+        () => Promise.all(plan.subscriptions.map((s) => s.topicArn ?? this.topicArn(s.pattern, plan.fifo))),
+        found,
+      ));
     const subscriptionArns = await Promise.all(
-      plan.subscriptions.map((s, i) => this.ensureSubscription(ensured.topicArns[i], ensured.queue.arn, s)),
+      plan.subscriptions.map((s, i) =>
+        this.ensureSubscription(
+          ensured.topicArns[i],
+          ensured.queue.arn,
+          s,
+          // a warm start took the topic for granted: it is looked up (and made) only when its subscription is missing
+          warm && s.topicArn === undefined ? () => this.topicArn(s.pattern, plan.fifo) : undefined,
+        ),
+      ),
     );
     this.logResources(
       plan,
@@ -199,6 +213,46 @@ export class SnsSqsProvisioner {
    * gives the topics the queue policy lets send; it is called once the queues were looked up (their ARNs tell the
    * account, so the topics are found without listing them).
    */
+  /**
+   * A warm start of an existing queue whose policy `Id` carries the fingerprint of this plan (desired-state.ts): the
+   * dead-letter queue, the topics and their settings were provisioned for this configuration, so only the queue's own
+   * attributes and policy (read already), its tags (when snsSqs.tags is set) and that the dead-letter queue is still
+   * listed are checked. Undefined when the full path must run: no matching fingerprint (a changed configuration, or none
+   * yet), the dead-letter queue is gone, or a tag differs.
+   */
+  private async warmQueue(plan: QueuePlan, found: FoundQueue): Promise<EnsuredQueue | undefined> {
+    const id = policyId(found.attributes.Policy);
+    if (!fingerprintMatches(id, plan, this.options)) return undefined;
+    const dlqName = sqsDeadLetterQueueName(plan);
+    let deadLetter: EnsuredQueue['deadLetter'];
+    if (dlqName) {
+      const url = await this.lookup.listedQueueUrl(dlqName);
+      if (!url) return undefined;
+      deadLetter = { queue: { url, arn: `${found.arn.slice(0, found.arn.lastIndexOf(':') + 1)}${dlqName}` }, created: false };
+    }
+    const topicArns = plan.subscriptions.map(
+      (s) => s.topicArn ?? this.lookup.knownTopicArn(topicName(this.options.topicPrefix, s.pattern, plan.fifo)),
+    );
+    if (topicArns.some((arn) => arn === undefined)) return undefined;
+    const known = topicArns as string[];
+    const tags = userTags(this.options);
+    if (Object.keys(tags).length > 0 && Object.keys(tagChanges(tags, await this.lookup.queueTags(found.url, queueName(plan)))).length > 0)
+      return undefined;
+    const desired = mainQueueAttributes(plan, this.options, deadLetter?.queue.arn);
+    const queue = await this.updateQueue(found, desired, this.policyFor(plan, known, id), false);
+    return { queue, created: false, deadLetter, topicArns: known };
+  }
+
+  /**
+   * The queue policy for `topicArns`, its `Id` the fingerprint of `plan` over `currentId` (the policy's `Id` now); none
+   * while no topic feeds the queue (a wildcard pattern without matches).
+   */
+  private policyFor(plan: QueuePlan, topicArns: string[], currentId: string | undefined): ((arn: string) => string) | undefined {
+    if (topicArns.length === 0) return undefined;
+    const fingerprint = queueFingerprint(currentId, plan, this.options);
+    return (arn: string) => queuePolicy(arn, topicArns, fingerprint);
+  }
+
   /** `existing`: the queue as the caller already looked it up (null: it does not exist); looked up here when omitted. */
   async ensurePlannedQueue(
     plan: QueuePlan,
@@ -211,8 +265,7 @@ export class SnsSqsProvisioner {
     const desired = mainQueueAttributes(plan, this.options, deadLetter?.queue.arn);
     const found = existing !== undefined ? existing : await this.lookup.findQueue(name);
     const topicArns = await feedingTopics();
-    // a queue no topic feeds yet (a wildcard pattern without matches) gets no policy
-    const policy = topicArns.length > 0 ? (arn: string) => queuePolicy(arn, topicArns) : undefined;
+    const policy = this.policyFor(plan, topicArns, policyId(found?.attributes.Policy));
     const queue = found
       ? await this.updateQueue(found, desired, policy)
       : await this.createQueue(
@@ -313,6 +366,7 @@ export class SnsSqsProvisioner {
     );
     if (!TopicArn) throw new MessagingError(`CreateTopic ${name} returned no TopicArn`);
     this.createdTopics.add(name);
+    this.lookup.noteNewTopic(TopicArn);
     this.lookup.learnArnBase(TopicArn);
     return TopicArn;
   }
@@ -358,7 +412,17 @@ export class SnsSqsProvisioner {
     return { url: QueueUrl, arn };
   }
 
-  private async updateQueue(queue: FoundQueue, desired: Record<string, string>, policy?: (arn: string) => string): Promise<QueueInfo> {
+  /**
+   * Sets the attributes (and policy) that differ. The tags go first, `syncTags` false skips them: the policy may carry
+   * the fingerprint that says they were applied.
+   */
+  private async updateQueue(
+    queue: FoundQueue,
+    desired: Record<string, string>,
+    policy?: (arn: string) => string,
+    syncTags = true,
+  ): Promise<QueueInfo> {
+    if (syncTags) await this.syncQueueTags(queue);
     const wanted = { ...desired, ...(policy ? { Policy: policy(queue.arn) } : {}) };
     const changes: Record<string, string> = {};
     for (const [key, value] of Object.entries(wanted)) {
@@ -374,7 +438,6 @@ export class SnsSqsProvisioner {
       );
       this.logger.log?.(`Updated queue ${queue.arn}: ${Object.keys(changes).join(', ')}`);
     }
-    await this.syncQueueTags(queue);
     return { url: queue.url, arn: queue.arn };
   }
 
@@ -398,10 +461,17 @@ export class SnsSqsProvisioner {
    * The subscription of a queue to a topic, created or brought to the plan's filter policy and to raw delivery off;
    * startup provisioning and the admin's subscribe. Returns its ARN.
    */
-  async ensureSubscription(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string> {
+  /** `ensureTopic`: the topic was not looked up yet (a warm start); it is, before a missing subscription is made. */
+  async ensureSubscription(
+    topicArn: string,
+    queueArn: string,
+    sub: SubscriptionPlan,
+    ensureTopic?: () => Promise<string>,
+  ): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
     const byArn = sub.topicArn !== undefined;
     if (byArn) checkSamePartition(topicArn, queueArn, sub.pattern);
+    if (ensureTopic && !(await this.lookup.listedSubscription(topicArn, queueArn))) topicArn = await ensureTopic();
     const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn);
     if (!existingArn) {
       const attributes: Record<string, string> = {};

@@ -82,7 +82,9 @@ export class SnsSqsBroker implements Broker {
     // The sweep deletes queues: only a broker that provisions may do it (verify/off allow no competing: false queues).
     if (!this.swept && this.options.provisioning === 'create') {
       this.swept = true;
-      await this.orphans.sweep(new Set([...this.provisioned.values()].map((q) => queueName(q.plan))));
+      // this process's own queues and their dead-letter queues (which never carry the per-process tag) are not read
+      const own = [...this.provisioned.values()].flatMap((q) => [queueName(q.plan), sqsDeadLetterQueueName(q.plan) ?? []].flat());
+      await this.orphans.sweep(new Set(own));
     }
     this.orphans.keepAlive([...this.provisioned.values()].filter((q) => !q.plan.competing).map((q) => q.url));
     const rescanMs = this.options.snsSqs.wildcardRescanMs;

@@ -109,7 +109,7 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     expect(result.value).toBeInstanceOf(ProvisioningError);
     const error = result.value as ProvisioningError;
     expect(error.endpoint).toBe(stalled.endpoint);
-    expect(error.operation).toBe(`GetQueueUrl ${queueName}-dlq`);
+    expect(error.operation).toBe(`ListQueues (queues named ${queueName}…)`);
     expect(error.message).toContain(stalled.endpoint);
     expect(error.message).toMatch(/no response within snsSqs\.requestTimeout \(500 ms\)/);
     // the first provisioning call timed out after its attempts; nothing else waited
@@ -124,7 +124,7 @@ describe('faults: SNS+SQS calls against a stalled or refusing endpoint', () => {
     ]);
     expect(error).toBeInstanceOf(ProvisioningError);
     expect((error as ProvisioningError).message).toContain(
-      `sns-sqs provisioning failed at ${endpoint}: GetQueueUrl ${queueName}: connection refused (ECONNREFUSED`,
+      `sns-sqs provisioning failed at ${endpoint}: ListQueues (queues named ${queueName}…): connection refused (ECONNREFUSED`,
     );
     expect((error as ProvisioningError).message).toContain(`Nothing accepts connections at ${endpoint}: check snsSqs.endpoint`);
   }, 20_000);

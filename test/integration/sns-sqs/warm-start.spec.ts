@@ -1,0 +1,164 @@
+import {
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  ListSubscriptionsCommand,
+  ListTopicsCommand,
+  SetSubscriptionAttributesCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { type FauxqsAppOptions, fauxqsOptions } from '../../support/fauxqs.js';
+import { deleteSnsSqsResources, SNS_SQS_EMULATORS } from '../../support/emulators.js';
+import { fauxqsSuite } from '../../support/fauxqs-suite.js';
+import { controllerFor } from '../../support/controllers.js';
+import { countingBroker } from './counting-broker.js';
+import { startTestApp } from '../../support/apps.js';
+import { uniqueName } from '../../support/wait-for.js';
+
+/** The account-wide listings a provisioning pass reads page by page (ListQueues also for the orphan sweep). */
+const LISTINGS = new Set(['ListQueues', 'ListSubscriptions']);
+
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) => {
+  const suite = fauxqsSuite(start);
+  const noop = () => undefined;
+
+  /** `topics` handlers, each on its own topic and generated queue with its DLQ, plus one queue fed by two topics. */
+  function setup(topics: number) {
+    const serviceName = uniqueName('warm');
+    const options: FauxqsAppOptions = { serviceName, topicPrefix: `${serviceName}-` };
+    const handlers = [
+      ...Array.from({ length: topics }, (_, k) => ({ pattern: `t${k}`, extras: { filterPolicy: { kind: [`k${k}`] } }, handle: noop })),
+      { pattern: 'shared-a', extras: { queueName: `${serviceName}-shared` }, handle: noop },
+      { pattern: 'shared-b', extras: { queueName: `${serviceName}-shared` }, handle: noop },
+    ];
+    return {
+      serviceName,
+      options,
+      controller: () => controllerFor(handlers),
+      subscriptions: handlers.length,
+      queue: (pattern: string) => `${serviceName}--${pattern}`,
+      topic: (pattern: string) => `${serviceName}-${pattern}`,
+      /** Starts the app on a counting broker, closes it, returns the calls its startup made. */
+      async run() {
+        const counted = countingBroker(suite.fauxqs, options);
+        const app = await startTestApp(fauxqsOptions(suite.fauxqs, options), [controllerFor(handlers)], { broker: counted.broker });
+        const names = counted.sent.map((c) => c.name).filter((n) => !/^(ReceiveMessage|DeleteMessage|ChangeMessageVisibility)/.test(n));
+        const mutating = counted.mutating().filter((n) => !/^(DeleteMessage|ChangeMessageVisibility)/.test(n));
+        await app.close();
+        return { names, mutating };
+      },
+      cleanup: () => deleteSnsSqsResources(suite.fauxqs, serviceName),
+    };
+  }
+
+  const queueUrl = async (name: string) => (await suite.fauxqs.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  const queueAttributes = async (name: string) =>
+    (await suite.fauxqs.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(name), AttributeNames: ['All'] }))).Attributes!;
+  const topicArn = async (name: string) => {
+    let token: string | undefined;
+    do {
+      const page = await suite.fauxqs.sns.send(new ListTopicsCommand({ NextToken: token }));
+      const found = page.Topics?.find((t) => t.TopicArn!.endsWith(`:${name}`));
+      if (found) return found.TopicArn!;
+      token = page.NextToken;
+    } while (token);
+    throw new Error(`no topic ${name}`);
+  };
+  const subscriptionArn = async (topic: string, queue: string) => {
+    const endpoint = (await queueAttributes(queue)).QueueArn;
+    const { Subscriptions = [] } = await suite.fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: await topicArn(topic) }));
+    return Subscriptions.find((s) => s.Endpoint === endpoint)?.SubscriptionArn;
+  };
+  const subscriptionPages = async () => {
+    let pages = 0;
+    let token: string | undefined;
+    do {
+      token = (await suite.fauxqs.sns.send(new ListSubscriptionsCommand({ NextToken: token }))).NextToken;
+      pages += 1;
+    } while (token);
+    return pages;
+  };
+
+  it('a warm start makes at most 2 calls per subscription besides the listing pages, none of them mutating', async () => {
+    const s = setup(12);
+    try {
+      const cold = await s.run();
+      expect(cold.mutating).toEqual(expect.arrayContaining(['CreateTopic', 'CreateQueue', 'Subscribe']));
+      const warm = await s.run();
+      expect(warm.mutating).toEqual([]);
+      const perSubscription = warm.names.filter((n) => !LISTINGS.has(n));
+      expect(perSubscription.length).toBeLessThanOrEqual(2 * s.subscriptions);
+      // what the listings and the fingerprint replaced: no per-queue URL, per-topic or per-queue tag look-up
+      expect(perSubscription.filter((n) => /^(GetQueueUrl|GetTopicAttributes|ListSubscriptionsByTopic|ListQueueTags)$/.test(n))).toEqual(
+        [],
+      );
+      expect(warm.names.filter((n) => n === 'ListSubscriptions').length).toBe(await subscriptionPages());
+      expect(warm.names.filter((n) => n === 'ListQueues').length).toBeLessThanOrEqual(2);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a provisioning call SNS keeps throttling after the SDK gave up is tried again in later rounds, and the start succeeds', async () => {
+    const s = setup(1);
+    try {
+      const counted = countingBroker(suite.fauxqs, s.options);
+      let refused = 0;
+      (counted.broker.unwrap().sns as unknown as { middlewareStack: { add: Function } }).middlewareStack.add(
+        (next: (args: object) => Promise<unknown>, context: { commandName?: string }) => async (args: object) => {
+          // more refusals than snsSqs.maxAttempts (3): the SDK's own retries give up once
+          if (context.commandName === 'ListSubscriptionsCommand' && refused < 4) {
+            refused += 1;
+            throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+          }
+          return next(args);
+        },
+        { step: 'finalizeRequest', priority: 'low', name: 'throttleListSubscriptions' },
+      );
+      const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
+      await app.close();
+      expect(refused).toBe(4);
+      expect(counted.sent.filter((c) => c.name === 'ListSubscriptions').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a warm start repairs a deleted subscription, a changed filter policy, a changed queue attribute and a deleted DLQ', async () => {
+    const s = setup(4);
+    try {
+      await s.run();
+      await suite.fauxqs.sns.send(new UnsubscribeCommand({ SubscriptionArn: await subscriptionArn(s.topic('t0'), s.queue('t0')) }));
+      await suite.fauxqs.sns.send(
+        new SetSubscriptionAttributesCommand({
+          SubscriptionArn: await subscriptionArn(s.topic('t1'), s.queue('t1')),
+          AttributeName: 'FilterPolicy',
+          AttributeValue: '{"kind":["changed"]}',
+        }),
+      );
+      await suite.fauxqs.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: await queueUrl(s.queue('t2')), Attributes: { VisibilityTimeout: '77' } }),
+      );
+      await suite.fauxqs.sqs.send(new DeleteQueueCommand({ QueueUrl: await queueUrl(`${s.queue('t3')}-dlq`) }));
+
+      const repair = await s.run();
+      expect(repair.mutating).toEqual(
+        expect.arrayContaining(['Subscribe', 'SetSubscriptionAttributes', 'SetQueueAttributes', 'CreateQueue']),
+      );
+      expect(await subscriptionArn(s.topic('t0'), s.queue('t0'))).toBeDefined();
+      const t1 = await suite.fauxqs.sns.send(
+        new GetSubscriptionAttributesCommand({ SubscriptionArn: await subscriptionArn(s.topic('t1'), s.queue('t1')) }),
+      );
+      expect(JSON.parse(t1.Attributes!.FilterPolicy!)).toEqual({ kind: ['k1'] });
+      expect((await queueAttributes(s.queue('t2'))).VisibilityTimeout).toBe('30');
+      const dlq = await queueAttributes(`${s.queue('t3')}-dlq`);
+      expect(JSON.parse((await queueAttributes(s.queue('t3'))).RedrivePolicy!).deadLetterTargetArn).toBe(dlq.QueueArn);
+      expect(dlq.MessageRetentionPeriod).toBe('1209600');
+
+      // repaired: the next start is warm again
+      expect((await s.run()).mutating).toEqual([]);
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
