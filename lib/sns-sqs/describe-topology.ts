@@ -1,5 +1,12 @@
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { deadLetterQueueAttributes, mainQueueAttributes, subscriptionFilter, topicKmsKey, userTags } from './desired-state.js';
+import {
+  deadLetterQueueAttributes,
+  mainQueueAttributes,
+  queueFingerprint,
+  subscriptionFilter,
+  topicKmsKey,
+  userTags,
+} from './desired-state.js';
 import { sqsDeadLetterQueueName, queueName, topicName, validateQueuePlans } from './naming.js';
 import { queuePolicy } from './policy.js';
 import { isWildcardPattern } from './wildcard-topics.js';
@@ -90,9 +97,11 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
       tags,
       policy: {
         allowedTopics,
+        // with the fingerprint provisioning 'create' keeps as its Id: a queue made from the export starts warm, unchanged
         document: queuePolicy(
           arnPlaceholder('queue', name),
           allowedTopics.map((t) => (foreignArns.includes(t) ? t : arnPlaceholder('topic', t))),
+          queueFingerprint(undefined, plan, options),
         ),
       },
     });

@@ -13,6 +13,7 @@ import { deployCloudFormation } from '../../support/deploy-cloudformation.js';
 import { type Fauxqs, type FauxqsAppOptions, fauxqsOptions, startFauxqs } from '../../support/fauxqs.js';
 import { emit, startTestApp, tryStartTestApp } from '../../support/apps.js';
 import { uniqueName, waitFor } from '../../support/wait-for.js';
+import { countingBroker } from '../sns-sqs/counting-broker.js';
 
 describe("the generated CloudFormation template is what provisioning 'verify' accepts (fauxqs round trip)", () => {
   let fauxqs: Fauxqs;
@@ -74,6 +75,17 @@ describe("the generated CloudFormation template is what provisioning 'verify' ac
         { topic: 'order-refunded', data: { id: 2 } },
       ]),
     );
+  });
+
+  it("then an app with provisioning 'create' starts without a mutating call: the exported queue policy carries the warm-start fingerprint", async () => {
+    const s = setup();
+    await deployCloudFormation(toCloudFormation(await describe_(s)), fauxqs);
+    const createOptions: FauxqsAppOptions = { ...s.options, provisioning: 'create' };
+    const counted = countingBroker(fauxqs, createOptions);
+    const app = await startTestApp(fauxqsOptions(fauxqs, createOptions), [s.controller()], { broker: counted.broker });
+    apps.push(app);
+    expect(counted.mutating().filter((name) => !/^(DeleteMessage|ChangeMessageVisibility)/.test(name))).toEqual([]);
+    expect(counted.sent.map((call) => call.name)).not.toContain('ListSubscriptionsByTopic');
   });
 
   it("'verify' refuses the same deployment with one resource left out, naming it", async () => {
