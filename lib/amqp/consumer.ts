@@ -228,7 +228,7 @@ export class AmqpConsumer {
       body: msg.content,
       attributes: attributesOf(headers),
       messageId: msg.properties.messageId ?? randomUUID(),
-      envelopeIdFirst: true, // the library's message_id is only part of the envelope's uuid (amqpMessageId)
+      messageIdMissing: msg.properties.messageId === undefined,
       receiveCount,
       raw: msg,
     };

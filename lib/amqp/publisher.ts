@@ -400,8 +400,8 @@ const channelErrors = new WeakMap<object, Error>();
  * The AMQP message_id of a message whose envelope uuid is `messageUuid`: the uuid's own part, after the service
  * uuid and its dot (tomodachi's `<service uuid>.<uuid4>`), a uuid4 itself. The whole 73 characters pushed the
  * encoded properties past what RabbitMQ handles cheaply (measured on 3.10: with properties over about 64 bytes the
- * broker spent a quarter more CPU per message, and end-to-end throughput fell by as much). Consumers of the library
- * name the message by the envelope's uuid, whole (InboundDelivery.envelopeIdFirst).
+ * broker spent a quarter more CPU per message, and end-to-end throughput fell by as much). The whole uuid stays in the
+ * envelope (ctx.getEnvelope().messageUuid).
  */
 export function amqpMessageId(messageUuid: string): string {
   return messageUuid.slice(messageUuid.lastIndexOf('.') + 1);

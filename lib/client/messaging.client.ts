@@ -27,11 +27,28 @@ function observeOutcome<T>(outcome: Promise<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
     outcome.then(
       (value) => {
-        subscriber.next(value);
-        subscriber.complete();
+        try {
+          subscriber.next(value);
+          subscriber.complete();
+        } catch (error) {
+          reportThrownBySubscriber(error);
+        }
       },
-      (error: unknown) => subscriber.error(error),
+      (error: unknown) => {
+        try {
+          subscriber.error(error);
+        } catch (thrown) {
+          reportThrownBySubscriber(thrown);
+        }
+      },
     );
+  });
+}
+
+/** What a subscriber threw (only rxjs's deprecated synchronous error handling lets it through): thrown, as rxjs reports it. */
+function reportThrownBySubscriber(error: unknown): void {
+  setTimeout(() => {
+    throw error;
   });
 }
 

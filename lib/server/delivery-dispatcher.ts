@@ -77,11 +77,11 @@ export function createDeliveryDispatcher(
     } catch (error) {
       return rejectionOutcome('undecodable', `cannot decode message: ${describeError(error)}`);
     }
-    // tomodachi publishes on AMQP with no properties, and the library's AMQP message_id is only part of the uuid
+    // a message without a transport id (tomodachi publishes on AMQP with no properties) goes by its envelope's uuid
     const uuid = decoded.metadata?.messageUuid;
-    if ((delivery.envelopeIdFirst || delivery.messageId === '') && typeof uuid === 'string' && uuid !== '') {
+    if ((delivery.messageIdMissing || delivery.messageId === '') && typeof uuid === 'string' && uuid !== '') {
       delivery.messageId = uuid;
-      delivery.envelopeIdFirst = false;
+      delivery.messageIdMissing = false;
     }
     const context = new MessagingContext([
       delivery.topic,

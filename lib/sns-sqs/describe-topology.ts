@@ -1,6 +1,7 @@
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import {
   deadLetterQueueAttributes,
+  fifoTopicAttributes,
   mainQueueAttributes,
   queueFingerprint,
   subscriptionFilter,
@@ -97,11 +98,12 @@ export function describeSnsSqsTopology(plans: readonly QueuePlan[], options: Res
       tags,
       policy: {
         allowedTopics,
-        // with the fingerprint provisioning 'create' keeps as its Id: a queue made from the export starts warm, unchanged
+        // with the fingerprint provisioning 'create' keeps as its Id, so a queue made from the export starts warm; not
+        // when it would vouch for a topic setting the export does not carry (FIFO content-based deduplication)
         document: queuePolicy(
           arnPlaceholder('queue', name),
           allowedTopics.map((t) => (foreignArns.includes(t) ? t : arnPlaceholder('topic', t))),
-          queueFingerprint(undefined, plan, options),
+          Object.keys(fifoTopicAttributes(options, plan.fifo)).length === 0 ? queueFingerprint(undefined, plan, options) : undefined,
         ),
       },
     });

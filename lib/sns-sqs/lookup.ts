@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   ListSubscriptionsCommand,
   ListSubscriptionsByTopicCommand,
@@ -75,7 +76,7 @@ type OutputOf<C> = C extends { resolveMiddleware(...args: any[]): (...args: any[
  */
 export class SnsSqsLookup {
   /** Aborted when the broker closes: a topic lookup still waiting for a stalled endpoint ends then. */
-  private readonly closing = new AbortController();
+  private readonly closing = closingController();
   /** `arn:<partition>:sns:<region>:<account>:` once known, to find a topic by name without creating it. */
   private snsArnBase?: string;
   /**
@@ -254,10 +255,13 @@ export class SnsSqsLookup {
     this.passes += 1;
     try {
       const prefix = commonPrefix(queueNames);
-      if (queueNames.length > 0 && !this.listedQueues.has(prefix)) {
-        const listing = this.listQueues(prefix);
-        listing.catch(() => this.listedQueues.delete(prefix));
-        this.listedQueues.set(prefix, listing);
+      // no shared prefix: a listing would read every queue of the account, so each queue is looked up by name
+      if (prefix !== '' && !this.listedQueues.has(prefix)) {
+        // a listing refused (denied, still throttled) costs the pass its shortcut, not its start: queues are then looked up by name
+        this.listedQueues.set(
+          prefix,
+          this.listQueues(prefix).catch((error: unknown) => whenRefused(error, new Map<string, string>())),
+        );
       }
       return await run();
     } finally {
@@ -339,25 +343,18 @@ export class SnsSqsLookup {
   }
 
   /**
-   * This account's subscriptions in `region`, shared by the pass (read afresh outside one). Undefined when the
-   * credentials may not list them (`required` false: the caller then looks per topic); `required` throws that refusal.
+   * This account's subscriptions in `region`, shared by the pass (read afresh outside one). Undefined when they could
+   * not be listed (denied, still throttled, or more than MAX_SHARED_LISTING_PAGES pages): the caller then looks per
+   * topic; `required` lists them all or throws why it cannot.
    */
   private async ownSubscriptionsIn(region: string, required: boolean): Promise<Subscription[] | undefined> {
-    const read = () =>
-      this.listOwnSubscriptions(region).catch((error: unknown) => {
-        if (error instanceof ProvisioningError && isAccessDenied(error.cause)) return undefined;
-        throw error;
-      });
     let found = this.passes > 0 ? this.ownSubscriptions.get(region) : undefined;
     if (!found) {
-      found = read();
-      if (this.passes > 0) {
-        found.catch(() => this.ownSubscriptions.delete(region));
-        this.ownSubscriptions.set(region, found);
-      }
+      found = this.listOwnSubscriptions(region, MAX_SHARED_LISTING_PAGES).catch((error: unknown) => whenRefused(error, undefined));
+      if (this.passes > 0) this.ownSubscriptions.set(region, found);
     }
     const subscriptions = await found;
-    if (subscriptions === undefined && required) return this.listOwnSubscriptions(region);
+    if (subscriptions === undefined && required) return (await this.listOwnSubscriptions(region))!;
     return subscriptions;
   }
 
@@ -368,10 +365,13 @@ export class SnsSqsLookup {
       ?.SubscriptionArn;
   }
 
-  private async listOwnSubscriptions(region: string): Promise<Subscription[]> {
+  /** Every page, or undefined once there are more than `maxPages`. */
+  private async listOwnSubscriptions(region: string, maxPages = Infinity): Promise<Subscription[] | undefined> {
     const all: Subscription[] = [];
     let token: string | undefined;
+    let pages = 0;
     do {
+      if (pages++ === maxPages) return undefined;
       const page = await this.send('sns', `(own subscriptions in ${region})`, new ListSubscriptionsCommand({ NextToken: token }), {
         region,
       });
@@ -388,12 +388,12 @@ export class SnsSqsLookup {
    * answers first; a subscription it lacks is looked for on its topic (ListSubscriptionsByTopic, consistent where the
    * listing may lag), unless the pass created the topic.
    */
-  async findSubscription(topicArn: string, queueArn: string, byArn = false): Promise<string | undefined> {
+  async findSubscription(topicArn: string, queueArn: string, byArn = false, useListing = true): Promise<string | undefined> {
     if (byArn)
       return (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, true))!.find((s) => s.TopicArn === topicArn && confirmedTo(s, queueArn))
         ?.SubscriptionArn;
-    const listed = await this.listedSubscription(topicArn, queueArn);
-    if (listed || this.newTopics.has(topicArn)) return listed;
+    const listed = useListing ? await this.listedSubscription(topicArn, queueArn) : undefined;
+    if (listed || (useListing && this.newTopics.has(topicArn))) return listed;
     let token: string | undefined;
     do {
       const page = await this.send('sns', topicArn, new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }));
@@ -403,6 +403,32 @@ export class SnsSqsLookup {
     } while (token);
     return undefined;
   }
+}
+
+/**
+ * Pages of the account-wide ListSubscriptions a pass reads before it looks per topic instead: beyond 5,000
+ * subscriptions in a region the listing costs more than the lookups it saves.
+ */
+const MAX_SHARED_LISTING_PAGES = 50;
+
+/**
+ * The controller whose signal every SNS and SQS call of provisioning carries: each call in flight (up to the call
+ * slots) and each throttled call waiting for its next round listens on it, past Node's default warning threshold of 10.
+ */
+function closingController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
+/**
+ * `fallback` when a shared listing was refused (access denied, or throttled or failing past the retry rounds): the
+ * lookups it would have saved still work, each on its own. Any other failure (an unreachable endpoint) is thrown.
+ */
+function whenRefused<T>(error: unknown, fallback: T): T {
+  const cause = error instanceof ProvisioningError ? error.cause : error;
+  if (isAccessDenied(cause) || isThrottlingOrServerFault(cause)) return fallback;
+  throw error;
 }
 
 /** A confirmed SQS subscription delivering to `queueArn`. */

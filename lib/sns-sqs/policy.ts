@@ -1,6 +1,6 @@
 /**
  * The queue policy that lets exactly `topicArns` send to the queue (SNS fan-out), as tomodachi sets it. `id` becomes the
- * policy's `Id`: provisioning 'create' keeps its fingerprint there (see provisioningFingerprint).
+ * policy's `Id`: provisioning 'create' keeps its fingerprint there (see queueFingerprint).
  */
 export function queuePolicy(queueArn: string, topicArns: readonly string[], id?: string): string {
   const sources = [...new Set(topicArns)].sort();

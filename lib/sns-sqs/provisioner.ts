@@ -208,12 +208,6 @@ export class SnsSqsProvisioner {
   }
 
   /**
-   * A plan's queue and its dead-letter queue, created with the attributes desired-state.ts decides, or (existing)
-   * changed where they differ: startup provisioning and the admin's createQueue both make queues here. `feedingTopics`
-   * gives the topics the queue policy lets send; it is called once the queues were looked up (their ARNs tell the
-   * account, so the topics are found without listing them).
-   */
-  /**
    * A warm start of an existing queue whose policy `Id` carries the fingerprint of this plan (desired-state.ts): the
    * dead-letter queue, the topics and their settings were provisioned for this configuration, so only the queue's own
    * attributes and policy (read already), its tags (when snsSqs.tags is set) and that the dead-letter queue is still
@@ -253,7 +247,13 @@ export class SnsSqsProvisioner {
     return (arn: string) => queuePolicy(arn, topicArns, fingerprint);
   }
 
-  /** `existing`: the queue as the caller already looked it up (null: it does not exist); looked up here when omitted. */
+  /**
+   * A plan's queue and its dead-letter queue, created with the attributes desired-state.ts decides, or (existing)
+   * changed where they differ: startup provisioning and the admin's createQueue both make queues here. `feedingTopics`
+   * gives the topics the queue policy lets send; it is called once the queues were looked up (their ARNs tell the
+   * account, so the topics are found without listing them). `existing`: the queue as the caller already looked it up
+   * (null: it does not exist); looked up here when omitted.
+   */
   async ensurePlannedQueue(
     plan: QueuePlan,
     feedingTopics: () => Promise<string[]> = async () => [],
@@ -459,20 +459,22 @@ export class SnsSqsProvisioner {
 
   /**
    * The subscription of a queue to a topic, created or brought to the plan's filter policy and to raw delivery off;
-   * startup provisioning and the admin's subscribe. Returns its ARN.
+   * startup provisioning and the admin's subscribe. Returns its ARN. `ensureTopic`: the topic was not looked up yet (a
+   * warm start); it is, before a missing subscription is made. `useListing` false: the pass's shared listing proved
+   * stale, so the subscription is looked for on its topic.
    */
-  /** `ensureTopic`: the topic was not looked up yet (a warm start); it is, before a missing subscription is made. */
   async ensureSubscription(
     topicArn: string,
     queueArn: string,
     sub: SubscriptionPlan,
     ensureTopic?: () => Promise<string>,
+    useListing = true,
   ): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
     const byArn = sub.topicArn !== undefined;
     if (byArn) checkSamePartition(topicArn, queueArn, sub.pattern);
-    if (ensureTopic && !(await this.lookup.listedSubscription(topicArn, queueArn))) topicArn = await ensureTopic();
-    const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn);
+    if (ensureTopic && !(useListing && (await this.lookup.listedSubscription(topicArn, queueArn)))) topicArn = await ensureTopic();
+    const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn, useListing);
     if (!existingArn) {
       const attributes: Record<string, string> = {};
       if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
@@ -500,11 +502,15 @@ export class SnsSqsProvisioner {
         throw error;
       }
     }
-    const { Attributes = {} } = await this.lookup.send(
-      'sns',
-      existingArn,
-      new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }),
-    );
+    const read = await this.lookup
+      .send('sns', existingArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }), { notFound: 'pass' })
+      .catch((error: unknown) => {
+        if (useListing && isNotFound(error)) return undefined;
+        throw error;
+      });
+    // the pass's listing still had a subscription SNS has deleted (with its topic): the topic and it are made again
+    if (!read) return this.ensureSubscription(topicArn, queueArn, sub, ensureTopic, false);
+    const { Attributes = {} } = read;
     const set = (name: string, value: string) =>
       this.lookup.send(
         'sns',

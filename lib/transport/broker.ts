@@ -48,11 +48,8 @@ export interface InboundDelivery {
   body: string | Buffer;
   attributes: Record<string, unknown>;
   messageId: string;
-  /**
-   * The envelope's message uuid, when it has one, names the message instead of messageId: the transport carried no id
-   * (messageId is a stand-in), or only part of the uuid (AMQP, see amqpMessageId).
-   */
-  envelopeIdFirst?: boolean;
+  /** The transport carried no message id (messageId is a stand-in): the envelope's message uuid replaces it. */
+  messageIdMissing?: boolean;
   /** 1 on the first delivery. */
   receiveCount: number;
   /** FIFO message group, where the broker has one. */

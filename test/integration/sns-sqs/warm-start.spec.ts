@@ -124,6 +124,72 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
     }
   });
 
+  /** Adds a middleware to a counting broker's client that answers `command` itself (`answer`) or passes it on (undefined). */
+  function intercept(
+    counted: ReturnType<typeof countingBroker>,
+    service: 'sns' | 'sqs',
+    answer: (command: string, output?: Record<string, unknown>) => Record<string, unknown> | 'refuse' | undefined,
+  ) {
+    (counted.broker.unwrap()[service] as unknown as { middlewareStack: { add: Function } }).middlewareStack.add(
+      (next: (args: object) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) => async (args: object) => {
+        const command = context.commandName ?? '';
+        if (answer(command) === 'refuse')
+          throw Object.assign(new Error(`not allowed: ${command}`), {
+            name: 'AccessDenied',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 403 },
+          });
+        const result = await next(args);
+        const changed = answer(command, result.output);
+        return changed ? { ...result, output: changed } : result;
+      },
+      { step: 'finalizeRequest', priority: 'low', name: `intercept-${service}` },
+    );
+  }
+
+  it('a start whose credentials may not list queues or subscriptions looks each up by name, cold and warm', async () => {
+    const s = setup(2);
+    try {
+      const start = async () => {
+        const counted = countingBroker(suite.fauxqs, s.options);
+        const refuseListings = (command: string) => (/^List(Queues|Subscriptions)Command$/.test(command) ? 'refuse' : undefined);
+        intercept(counted, 'sqs', refuseListings);
+        intercept(counted, 'sns', refuseListings);
+        const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
+        await app.close();
+        return counted.sent.map((c) => c.name);
+      };
+      expect(await start()).toEqual(expect.arrayContaining(['CreateQueue', 'Subscribe']));
+      const warm = await start();
+      expect(warm).toEqual(expect.arrayContaining(['GetQueueUrl', 'ListSubscriptionsByTopic']));
+      expect(warm.filter((n) => /^(Create|Set|Subscribe)/.test(n))).toEqual([]);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a subscription the listing still shows after SNS deleted it is made again (the listing lags behind a deletion)', async () => {
+    const s = setup(1);
+    try {
+      await s.run();
+      const stale = await suite.fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: await topicArn(s.topic('t0')) }));
+      await suite.fauxqs.sns.send(new UnsubscribeCommand({ SubscriptionArn: await subscriptionArn(s.topic('t0'), s.queue('t0')) }));
+      const counted = countingBroker(suite.fauxqs, s.options);
+      // the account-wide listing answers as it would before it caught up with the Unsubscribe
+      intercept(counted, 'sns', (command, output) =>
+        command === 'ListSubscriptionsCommand' && output
+          ? { ...output, Subscriptions: [...((output.Subscriptions as object[]) ?? []), ...(stale.Subscriptions ?? [])] }
+          : undefined,
+      );
+      const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
+      await app.close();
+      expect(counted.mutating()).toContain('Subscribe');
+      expect(await subscriptionArn(s.topic('t0'), s.queue('t0'))).toBeDefined();
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   it('a warm start repairs a deleted subscription, a changed filter policy, a changed queue attribute and a deleted DLQ', async () => {
     const s = setup(4);
     try {

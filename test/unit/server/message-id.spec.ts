@@ -45,7 +45,7 @@ describe('ctx.getMessageId() when the transport carries no message id', () => {
     const protoClass = ext === 'b64' ? Person : undefined;
     const standIn = await seenMessageId(
       envelope,
-      { topic: expected.topic, body, messageId: 'stand-in', envelopeIdFirst: true },
+      { topic: expected.topic, body, messageId: 'stand-in', messageIdMissing: true },
       protoClass,
     );
     expect(standIn).toBe(expected.message_uuid);
@@ -59,7 +59,7 @@ describe('ctx.getMessageId() when the transport carries no message id', () => {
   });
 
   it('keeps the stand-in id for an envelope without a uuid (RawEnvelope)', async () => {
-    expect(await seenMessageId(new RawEnvelope(), { topic: 't', body: '{"a":1}', messageId: 'stand-in', envelopeIdFirst: true })).toBe(
+    expect(await seenMessageId(new RawEnvelope(), { topic: 't', body: '{"a":1}', messageId: 'stand-in', messageIdMissing: true })).toBe(
       'stand-in',
     );
   });
