@@ -1,29 +1,14 @@
 /** Benchmark: AMQP publishing alone, confirmed publishes into a queue nobody consumes, 1000 in flight. */
 import { scaled } from './support/common.js';
 import { command, fmt, machineFacts, repeats, table, type Section } from './support/report.js';
-import { noiseLine, runRounds, STATS_HEADERS, statsAgainst, statsRow, type Subject } from './support/rounds.js';
+import { ALL_SUBJECTS } from './amqp-throughput.js';
+import { noiseLine, runRounds, STATS_HEADERS, statsAgainst, statsRow } from './support/rounds.js';
 
 export const name = 'amqp-publish';
 export const title = 'AMQP publish-only throughput';
 
-const SUBJECTS: Subject[] = [
-  {
-    id: 'baseline',
-    label: "baseline: hand-written amqplib confirm-channel loop publishing the payload's JSON",
-    module: 'amqp-baseline',
-    params: { body: 'json' },
-  },
-  {
-    id: 'baseline-envelope',
-    label: 'hand-written amqplib loop building the tomodachi envelope',
-    module: 'amqp-baseline',
-    params: { body: 'envelope' },
-  },
-  { id: 'ours', label: '**nestjs-messaging** (JsonEnvelope, the default)', module: 'amqp-ours' },
-  { id: 'ours-raw', label: '**nestjs-messaging** (RawEnvelope)', module: 'amqp-ours', params: { envelope: 'raw' } },
-  { id: 'nest-rmq', label: 'Nest built-in RMQ transport (11)', module: 'amqp-nest-rmq' },
-  { id: 'golevelup', label: '@golevelup/nestjs-rabbitmq 9', module: 'amqp-golevelup' },
-];
+const PUBLISHING = new Set(['baseline', 'baseline-envelope', 'ours', 'ours-raw', 'nest-rmq', 'golevelup']);
+const SUBJECTS = ALL_SUBJECTS.filter((s) => PUBLISHING.has(s.id));
 
 export async function run(): Promise<Section> {
   const n = scaled(50_000, 500);

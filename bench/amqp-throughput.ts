@@ -6,7 +6,8 @@ import { noiseLine, roundsAhead, runRounds, STATS_HEADERS, statsAgainst, statsRo
 export const name = 'amqp-throughput';
 export const title = 'AMQP end-to-end throughput';
 
-const ALL_SUBJECTS: Subject[] = [
+/** Every AMQP subject; amqp-publish.ts runs the same ones publishing only. */
+export const ALL_SUBJECTS: Subject[] = [
   {
     id: 'baseline',
     label: "baseline: hand-written amqplib loop publishing the payload's JSON",
