@@ -1,6 +1,6 @@
 /** Benchmark: AMQP publishing alone, confirmed publishes into a queue nobody consumes, 1000 in flight. */
 import { scaled } from './support/common.js';
-import { command, fmt, machineFacts, repeats, table, type Section } from './support/report.js';
+import { fmt, section, repeats, table, type Section } from './support/report.js';
 import { ALL_SUBJECTS } from './amqp-throughput.js';
 import { noiseLine, runRounds, STATS_HEADERS, statsAgainst, statsRow } from './support/rounds.js';
 
@@ -18,12 +18,7 @@ export async function run(): Promise<Section> {
   const stats = statsAgainst(runs, 'baseline');
   const raw = stats.get('ours-raw')!;
   const golevelup = stats.get('golevelup')!;
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `${fmt.int(n)} persistent messages of ~100 bytes of data per subject, ${params.window} publishes in flight, each awaited until the broker's confirm, into a durable queue bound to the routing key that nobody consumes (deleted afterwards). Timed from the first publish to the last confirm. Each subject in its own process, ${reps} interleaved round(s); msg/s and CPU µs/msg are medians over the rounds, "vs baseline" the median of the per-round ratios. nestjs-messaging publishes through \`lastValueFrom(client.emit(...))\` as an application does; golevelup through \`AmqpConnection.publish\`; Nest RMQ through \`lastValueFrom(ClientRMQ.emit(...))\`.`,
       '',
@@ -42,5 +37,5 @@ export async function run(): Promise<Section> {
       },
     ],
     data: { params, runs: Object.fromEntries(runs) },
-  };
+  });
 }

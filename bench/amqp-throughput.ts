@@ -1,6 +1,6 @@
 /** Benchmark 1: AMQP end-to-end throughput, emit -> handler -> ack, persistent + confirms, prefetch 100. */
 import { scaled } from './support/common.js';
-import { command, fmt, machineFacts, median, repeats, table, type Section } from './support/report.js';
+import { fmt, section, median, repeats, table, type Section } from './support/report.js';
 import { noiseLine, roundsAhead, runRounds, STATS_HEADERS, statsAgainst, statsRow, type Run, type Subject } from './support/rounds.js';
 
 export const name = 'amqp-throughput';
@@ -111,12 +111,7 @@ export async function run(): Promise<Section> {
       `Metrics + tracing: as above plus \`tracing: true\` with an OpenTelemetry BasicTracerProvider (BatchSpanProcessor, 200 ms) whose exporter discards the spans, and the AsyncLocalStorage context manager: e2e ${fmt.x(ratio.rate)} and CPU/msg ${fmt.x(ratio.cpu)} the plain subject's (medians of per-round ratios); ${spans.toFixed(2)} spans exported per message (a PRODUCER span per emit, a CONSUMER span per delivery). Most of that is the SDK's span objects and the context manager's async hooks (the application's choices), see bench/ANALYSIS.md.`,
     );
   }
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `${fmt.int(n)} messages of ~100 bytes of data per subject, published with ${params.window} emits in flight, persistent, on a confirm channel; consumer prefetch ${params.prefetch}, ack after the handler. Each subject runs in its own process, ${reps} round(s), interleaved (each round runs every subject once, back to back). msg/s and CPU µs/msg are medians over the rounds; "vs baseline" is the median of the per-round ratios. CPU is the subject process's user+system time over the measured phase (broker CPU not included). Every run in the last column as msg/s (CPU µs/msg).`,
       '',
@@ -129,5 +124,5 @@ export async function run(): Promise<Section> {
     ].join('\n'),
     targets,
     data: { params, runs: Object.fromEntries(runs) },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 /** Benchmark 3: AWS API requests per 1,000 messages, end to end, counted by an SDK middleware on the library's clients. */
 import { scaled } from './support/common.js';
-import { command, fmt, machineFacts, table, type Section } from './support/report.js';
+import { fmt, section, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 
 export const name = 'aws-cost';
@@ -48,12 +48,7 @@ export async function run(): Promise<Section> {
   ];
   const perK = (ours.underLoad.total / ours.underLoad.n) * 1000;
   const basePerK = (base.total / base.n) * 1000;
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `Every SNS and SQS call completed between the first publish and the last delete, counted by a middleware on the clients the library exposes (\`MessagingServer.unwrap()\` / \`MessagingClient.unwrap()\` → \`{ sns, sqs }\`); failed calls count too. Under load: ${fmt.int(n)} messages, concurrency 50, 100 emits in flight. Lone message: one emit after the consumer sat idle for 1 s (long polling, WaitTimeSeconds 20), counted until its delete completed plus 300 ms. The floor is 300 per 1,000 (PublishBatch + ReceiveMessage + DeleteMessageBatch, 10 messages each); one Publish and one DeleteMessage per message costs about 2,100.`,
       '',
@@ -80,5 +75,5 @@ export async function run(): Promise<Section> {
       },
     ],
     data: { base, ours },
-  };
+  });
 }

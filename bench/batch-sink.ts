@@ -1,7 +1,7 @@
 /** Benchmark: a backlog drained into PostgreSQL over AMQP, batch handler (one multi-row INSERT) vs per-message handler. */
 import { cpus, loadavg } from 'node:os';
 import { scaled, uniqueName } from './support/common.js';
-import { command, fmt, machineFacts, median, repeats, table, type Section } from './support/report.js';
+import { fmt, section, median, repeats, table, type Section } from './support/report.js';
 import { postgresFacts } from './support/pg.js';
 import { runSubject } from './support/spawn.js';
 
@@ -110,12 +110,7 @@ export async function run(): Promise<Section> {
   ];
   const baseRates = runs.get('baseline')!.map(rate);
   const spread = (Math.max(...baseRates) - Math.min(...baseRates)) / mid(baseRates);
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `${fmt.int(n)} orders (~100 bytes of JSON data each) per subject, published persistent to a fresh queue by a separate process first, then drained by the subject into a fresh PostgreSQL table (PostgreSQL ${postgres.version}, local, \`(i integer PRIMARY KEY, order_id, amount, currency, note)\`, \`synchronous_commit = ${postgres.synchronousCommit}\`), each message acked only after its row was written; every run checks that the table holds exactly the ${fmt.int(n)} rows, then drops it. nestjs-messaging runs with its defaults (JsonEnvelope, coalesced acks). The pg Pool has one connection per handler call that can run at once, all opened before the measured phase. Each subject runs in its own process, ${reps} round(s), interleaved (each round runs every subject once, back to back). msg/s and CPU µs/msg are medians over the rounds; "vs baseline" is the median of the per-round ratios. The measured phase runs from the first message handed to the subject's code (the batch handler's first call, with its first batch) to the last row written, so the application's start-up is left out; CPU is the subject process's user+system time over it (RabbitMQ's and PostgreSQL's CPU not included). Every run in the last column as msg/s (CPU µs/msg).`,
       '',
@@ -132,5 +127,5 @@ export async function run(): Promise<Section> {
     ].join('\n'),
     targets,
     data: { params: { n, prefetch: PREFETCH, batch: BATCH }, postgres, runs: Object.fromEntries(runs) },
-  };
+  });
 }

@@ -1,6 +1,6 @@
 /** Benchmark: idle ReceiveMessage requests per minute per queue, fresh and after a trickle of messages (issue 9, finding 11). */
 import { scaled } from './support/common.js';
-import { command, fmt, machineFacts, table, type Section } from './support/report.js';
+import { fmt, section, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 
 export const name = 'idle-cost';
@@ -43,12 +43,7 @@ export async function run(): Promise<Section> {
   });
   const worst = Math.max(...results.map((r) => (r.fresh > 0 ? r.afterTrickle / r.fresh : Infinity)));
   const polls = results.every((r) => r.peak <= Math.ceil(r.concurrency / 10));
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `One queue per subject, long polling with the default waitTimeSeconds 20, on fauxqs in its own process. ReceiveMessage calls during ${fmt.int(windowMs / 1000)} s of idleness right after startup (the baseline: a fresh consumer), then 30 messages trickled in one at a time (each handled before the next is published), then another ${fmt.int(windowMs / 1000)} s of idleness. Each call is timed by a middleware on the client \`MessagingServer.unwrap()\` returns and counted by the share of its duration inside the window (so a 20 s poll loop counts 3 in any 60 s window, whatever its phase; counting starts or ends gives 2 or 3 by phase); scaled to requests per minute.`,
       '',
@@ -79,5 +74,5 @@ export async function run(): Promise<Section> {
       },
     ],
     data: results,
-  };
+  });
 }

@@ -1,5 +1,5 @@
 /** Benchmark 4: publish -> handler latency at a low steady rate (100 msg/s for 10 s). */
-import { command, fmt, machineFacts, median, repeats, table, type Section } from './support/report.js';
+import { fmt, section, median, repeats, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 
 export const name = 'latency';
@@ -71,12 +71,7 @@ export async function run(): Promise<Section> {
     fmt.x(x.p99 / base.p99),
     spread(k),
   ];
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `${rate} messages a second for ${seconds} s, each published on schedule (not after the previous one completed); latency is from the publish call to the start of the handler, in the same process (ms).`,
       '',
@@ -96,5 +91,5 @@ export async function run(): Promise<Section> {
     ].join('\n'),
     targets,
     data: { runs },
-  };
+  });
 }

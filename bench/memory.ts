@@ -1,6 +1,6 @@
 /** Benchmark 5: peak RSS of a consumer draining a backlog: bounded by concurrency, not by the backlog. */
 import { scaled, uniqueName } from './support/common.js';
-import { command, fmt, machineFacts, table, type Section } from './support/report.js';
+import { fmt, section, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 
 export const name = 'memory';
@@ -89,12 +89,7 @@ export async function run(): Promise<Section> {
   const growthOf = (x: Drain) => x.rssPeak - (x.rssAtFirst ?? x.rssStart);
   const growth = growthOf(amqpOurs);
   const heapRatio = (amqpOurs.heapPeak ?? 0) / (amqpGolevelup.heapPeak ?? 1);
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `A backlog is published first (by a separate process), then a fresh consumer process drains it; RSS is sampled every 25 ms. AMQP: ${fmt.int(amqpN)} messages, prefetch ${prefetch}. SNS+SQS: ${fmt.int(sqsN)} messages, concurrency ${concurrency} (${concurrency / 10} pollers). RSS in MiB. "Heap after GC" is the JS heap still in use after a forced full GC (--expose-gc) at ${fmt.int(mark)} messages and at the end: it stays flat when memory is bounded by concurrency rather than by the backlog, whereas RSS also reflects how lazily V8 returns memory.`,
       '',
@@ -165,5 +160,5 @@ export async function run(): Promise<Section> {
         : []),
     ],
     data: { amqpBase, amqpOurs, amqpGolevelup, sqsBase, sqsOurs },
-  };
+  });
 }

@@ -3,7 +3,7 @@
  * subscriptions on 10 instances starting together, cold then warm, against an emulator throttled at the SNS API rates.
  */
 import { scaled, uniqueName } from './support/common.js';
-import { command, fmt, machineFacts, table, type Section } from './support/report.js';
+import { fmt, section, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 import { SNS_TPS, startThrottlingProxy, type ThrottlingProxy } from './support/throttle-proxy.js';
 
@@ -146,12 +146,7 @@ export async function run(): Promise<Section> {
   const rates = Object.entries(SNS_TPS)
     .map(([op, tps]) => `${op} ${tps}`)
     .join(', ');
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `An application with ${subs} @EventPattern handlers, each on its own topic and generated competing queue with the default dead-letter queue, started against an empty account (cold), then restarted with the same configuration (warm, a new process). Every SNS/SQS call made by startup (listen) is counted on the library's clients. "Mutating" is every call that is not Get*/List*. The baseline is a straightforward provisioner that does create-topic, create-queue + DLQ, read ARNs, set policy/redrive/visibility and subscribe on every start.`,
       '',
@@ -201,5 +196,5 @@ export async function run(): Promise<Section> {
       },
     ],
     data: { baseCold, baseWarm, oursCold, oursWarm, fleetCold, fleetWarm },
-  };
+  });
 }

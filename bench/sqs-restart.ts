@@ -1,6 +1,6 @@
 /** Benchmark: draining an SNS+SQS backlog with a consumer started after an earlier one was stopped (a restart). */
 import { scaled } from './support/common.js';
-import { command, fmt, machineFacts, median, repeats, table, type Section } from './support/report.js';
+import { fmt, section, median, repeats, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 
 export const name = 'sqs-restart';
@@ -60,12 +60,7 @@ export async function run(): Promise<Section> {
         .join(' / '),
     ];
   });
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `${fmt.int(n)} messages in one SNS-subscribed SQS queue, on fauxqs in its own process. nestjs-messaging: an application consumes the queue idle for ${idleMs / 1000} s (its long polls open), is stopped, the backlog is published as soon as the stop returned, and a second application started in the same process drains it; timed from the second start until every message was handled and deleted. The baseline drains the same backlog with the plain SDK loop. ${reps} interleaved run(s), median shown; "vs baseline" is the median of the per-round ratios. A stop that aborted its long polls left them open at SQS, which handed the first messages of the backlog to them: those stayed hidden for the 30 s visibility timeout and the drain waited for them (measured from outside before the change: 0.08x).`,
       '',
@@ -79,5 +74,5 @@ export async function run(): Promise<Section> {
       },
     ],
     data: Object.fromEntries(runs),
-  };
+  });
 }

@@ -1,6 +1,6 @@
 /** Benchmark 2: SNS+SQS end-to-end throughput through fauxqs: topic -> queue -> handler -> delete. */
 import { scaled } from './support/common.js';
-import { command, fmt, machineFacts, median, repeats, table, type Section } from './support/report.js';
+import { fmt, section, median, repeats, table, type Section } from './support/report.js';
 import { runSubject, startFauxqsProcess } from './support/spawn.js';
 
 export const name = 'sqs-throughput';
@@ -162,12 +162,7 @@ export async function run(): Promise<Section> {
       detail: `${fmt.x(x.rateRatio)} (${fmt.int(x.rate)} vs ${fmt.int(base.rate)} msg/s; CPU ${fmt.us(x.cpu)} vs ${fmt.us(base.cpu)} µs/msg; median of per-round ratios)`,
     };
   };
-  return {
-    name,
-    title,
-    date: new Date().toISOString(),
-    command: command(name),
-    machine: await machineFacts(),
+  return section(name, title, {
     markdown: [
       `${fmt.int(n)} messages per subject through one SNS topic subscribed by one SQS queue (SNS envelope, not raw delivery), on fauxqs running in a process of its own. Timed from the first publish until every message was handled **and deleted**; the "publish only" rows time the publishing alone, into a subscribed queue nobody consumes. Every comparison is with the plain AWS SDK loop at the same settings: PublishBatch of 10 with a number of calls in flight, and pollers of ReceiveMessage 10 that parse the notification and the envelope and delete each batch with one DeleteMessageBatch; nestjs-messaging runs with its defaults (JsonEnvelope, retry and dead-letter queues) at the same concurrency (one long poll per 10, so 2 pollers are concurrency 20) and the same messages in flight (4 PublishBatch calls of 10 are 40 emits, which the library coalesces into PublishBatch calls itself). Every long poll waits up to ${WAIT_SECONDS} s. Issue 25's shape is the one a user measured (2 pollers, 4 calls in flight); the wider shape (5 pollers, 10 calls in flight) is the one measured before. Each subject runs in its own process, ${reps} round(s), interleaved (each round runs every subject once, back to back). msg/s and CPU µs/msg are medians over the rounds; "vs plain" is the median of the per-round ratios to the plain loop of its shape. CPU is the subject process's user+system time over the measured phase (the emulator's CPU is not included). Every run in the last column as msg/s (CPU µs/msg).`,
       '',
@@ -193,5 +188,5 @@ export async function run(): Promise<Section> {
         .map(([label, id]) => target(label, id)),
     ],
     data: { runs: Object.fromEntries(runs) },
-  };
+  });
 }

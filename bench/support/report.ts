@@ -60,6 +60,11 @@ export async function machineFacts(): Promise<Machine> {
   return machine;
 }
 
+/** The record a benchmark returns: its name and title, this run's date, command and machine, and what it measured. */
+export async function section(name: string, title: string, measured: Pick<Section, 'markdown' | 'targets' | 'data'>): Promise<Section> {
+  return { name, title, date: new Date().toISOString(), command: command(name), machine: await machineFacts(), ...measured };
+}
+
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const line = (cells: Array<string | number>) => `| ${cells.map(String).join(' | ')} |`;
   return [line(headers), line(headers.map((_, k) => (k === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
