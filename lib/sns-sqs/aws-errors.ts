@@ -110,6 +110,12 @@ export function explainAwsError(error: unknown, call: CallContext): { detail: st
   return { detail: message, hint: '' };
 }
 
+/** SNS refused a Subscribe because the endpoint is subscribed to the topic already, with other attributes. */
+export function isSubscriptionConflict(error: unknown): boolean {
+  const e = error as (AwsErrorShape & { message?: string }) | undefined;
+  return /InvalidParameter/.test(`${e?.name ?? ''} ${e?.code ?? ''}`) && /already exists with different attributes/i.test(e?.message ?? '');
+}
+
 const THROTTLING = /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled/i;
 
 /** Throttling or a server fault (5xx): worth another round after the SDK's own retries gave up. */

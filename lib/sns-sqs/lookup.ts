@@ -365,6 +365,21 @@ export class SnsSqsLookup {
       ?.SubscriptionArn;
   }
 
+  /**
+   * Whether this pass may take a subscription it has not listed as absent: the pass created the topic, or read the
+   * region's shared listing (which can miss only a subscription made moments ago, by an instance starting beside this
+   * one). Outside a pass, or when the listing was refused, only the topic itself can tell (findSubscription).
+   */
+  async takesUnlistedAsAbsent(topicArn: string): Promise<boolean> {
+    if (this.passes === 0) return false;
+    return this.newTopics.has(topicArn) || (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, false)) !== undefined;
+  }
+
+  /** Whether this pass created the topic: none but its own subscriptions can be on it. */
+  madeTopic(topicArn: string): boolean {
+    return this.passes > 0 && this.newTopics.has(topicArn);
+  }
+
   /** Every page, or undefined once there are more than `maxPages`. */
   private async listOwnSubscriptions(region: string, maxPages = Infinity): Promise<Subscription[] | undefined> {
     const all: Subscription[] = [];

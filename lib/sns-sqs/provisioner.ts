@@ -20,7 +20,7 @@ import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { QueuePlan, SubscriptionPlan } from '../transport/broker.js';
 import type { BrokerRedrive } from '../transport/settlement-log.js';
 import { MessagingError, MessagingOptionsError, ProvisioningError } from '../errors.js';
-import { isAccessDenied, isNotFound } from './aws-errors.js';
+import { isAccessDenied, isNotFound, isSubscriptionConflict } from './aws-errors.js';
 import { describeError } from '../error-text.js';
 import type { AwsClients } from './clients.js';
 import { encodeName } from '../naming.js';
@@ -461,7 +461,11 @@ export class SnsSqsProvisioner {
    * The subscription of a queue to a topic, created or brought to the plan's filter policy and to raw delivery off;
    * startup provisioning and the admin's subscribe. Returns its ARN. `ensureTopic`: the topic was not looked up yet (a
    * warm start); it is, before a missing subscription is made. `useListing` false: the pass's shared listing proved
-   * stale, so the subscription is looked for on its topic.
+   * stale, so the subscription is made again.
+   *
+   * A subscription the pass's listing lacks is subscribed at once: Subscribe returns the existing subscription when
+   * one with the same attributes was made meanwhile (by an instance starting beside this one), at SNS's 100 TPS,
+   * where a ListSubscriptionsByTopic per topic (30 TPS) would throttle a fleet's start.
    */
   async ensureSubscription(
     topicArn: string,
@@ -470,38 +474,75 @@ export class SnsSqsProvisioner {
     ensureTopic?: () => Promise<string>,
     useListing = true,
   ): Promise<string> {
-    const { filterPolicy, scope } = subscriptionFilter(sub);
     const byArn = sub.topicArn !== undefined;
     if (byArn) checkSamePartition(topicArn, queueArn, sub.pattern);
-    if (ensureTopic && !(useListing && (await this.lookup.listedSubscription(topicArn, queueArn)))) topicArn = await ensureTopic();
-    const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn, useListing);
-    if (!existingArn) {
-      const attributes: Record<string, string> = {};
-      if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
-      if (scope !== undefined) attributes.FilterPolicyScope = scope;
-      const subscribe = new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: queueArn,
-        Attributes: attributes,
-        ReturnSubscriptionArn: true,
-      });
-      try {
-        const { SubscriptionArn } = await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe);
-        return SubscriptionArn ?? '';
-      } catch (error) {
-        if (byArn && error instanceof ProvisioningError && isAccessDenied(error.cause))
-          throw new ProvisioningError(
-            'sns-sqs',
-            error.endpoint,
-            `Subscribe ${queueArn} to ${topicArn}`,
-            `SNS denied the subscription (${describeError(error.cause)})`,
-            `Either the topic's policy does not let this account subscribe, and its owner adds this statement to the topic policy of ${topicArn}: ${subscribeGrant(topicArn, queueArn)}; or the IAM policy of these credentials does not allow sns:Subscribe on it`,
-            { cause: error.cause },
-          );
-        throw error;
+    const listed = useListing && !byArn ? await this.lookup.listedSubscription(topicArn, queueArn) : undefined;
+    if (listed) return this.syncSubscription(listed, topicArn, queueArn, sub, ensureTopic, useListing);
+    if (ensureTopic) topicArn = await ensureTopic();
+    if (!byArn && (!useListing || (await this.lookup.takesUnlistedAsAbsent(topicArn)))) {
+      const made = await this.subscribe(topicArn, queueArn, sub, 'pass');
+      if (made === undefined) {
+        // made meanwhile with other attributes: found on its topic and brought to the plan's
+        const found = await this.lookup.findSubscription(topicArn, queueArn, false, false);
+        return found ? this.syncSubscription(found, topicArn, queueArn, sub, undefined, false) : this.subscribe(topicArn, queueArn, sub);
       }
+      // Subscribe compares only the attributes it is given: a filter policy left on a subscription made meanwhile
+      // is read back unless the plan sets one or the topic is this pass's own
+      if (subscriptionFilter(sub).filterPolicy !== undefined || this.lookup.madeTopic(topicArn)) return made;
+      return this.syncSubscription(made, topicArn, queueArn, sub, undefined, false);
     }
+    const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn, useListing);
+    if (!existingArn) return this.subscribe(topicArn, queueArn, sub);
+    return this.syncSubscription(existingArn, topicArn, queueArn, sub, ensureTopic, useListing);
+  }
+
+  /**
+   * Subscribe with the plan's attributes, raw delivery off among them so that SNS compares it too when the
+   * subscription exists. `conflict` 'pass': undefined when SNS answers that it exists with other attributes.
+   */
+  private subscribe(topicArn: string, queueArn: string, sub: SubscriptionPlan): Promise<string>;
+  private subscribe(topicArn: string, queueArn: string, sub: SubscriptionPlan, conflict: 'pass'): Promise<string | undefined>;
+  private async subscribe(topicArn: string, queueArn: string, sub: SubscriptionPlan, conflict?: 'pass'): Promise<string | undefined> {
+    const { filterPolicy, scope } = subscriptionFilter(sub);
+    const attributes: Record<string, string> = { RawMessageDelivery: 'false' };
+    if (filterPolicy !== undefined) attributes.FilterPolicy = filterPolicy;
+    if (scope !== undefined) attributes.FilterPolicyScope = scope;
+    const subscribe = new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: queueArn,
+      Attributes: attributes,
+      ReturnSubscriptionArn: true,
+    });
+    try {
+      const { SubscriptionArn } = await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe);
+      return SubscriptionArn ?? '';
+    } catch (error) {
+      const cause = error instanceof ProvisioningError ? error.cause : undefined;
+      if (conflict === 'pass' && isSubscriptionConflict(cause)) return undefined;
+      if (sub.topicArn !== undefined && cause !== undefined && isAccessDenied(cause))
+        throw new ProvisioningError(
+          'sns-sqs',
+          (error as ProvisioningError).endpoint,
+          `Subscribe ${queueArn} to ${topicArn}`,
+          `SNS denied the subscription (${describeError(cause)})`,
+          `Either the topic's policy does not let this account subscribe, and its owner adds this statement to the topic policy of ${topicArn}: ${subscribeGrant(topicArn, queueArn)}; or the IAM policy of these credentials does not allow sns:Subscribe on it`,
+          { cause },
+        );
+      throw error;
+    }
+  }
+
+  /** An existing subscription brought to raw delivery off and the plan's filter policy; made again when SNS deleted it. */
+  private async syncSubscription(
+    existingArn: string,
+    topicArn: string,
+    queueArn: string,
+    sub: SubscriptionPlan,
+    ensureTopic: (() => Promise<string>) | undefined,
+    useListing: boolean,
+  ): Promise<string> {
+    const { filterPolicy, scope } = subscriptionFilter(sub);
     const read = await this.lookup
       .send('sns', existingArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }), { notFound: 'pass' })
       .catch((error: unknown) => {

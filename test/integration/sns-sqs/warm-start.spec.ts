@@ -64,11 +64,12 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
     } while (token);
     throw new Error(`no topic ${name}`);
   };
-  const subscriptionArn = async (topic: string, queue: string) => {
+  const subscriptionsOf = async (topic: string, queue: string) => {
     const endpoint = (await queueAttributes(queue)).QueueArn;
     const { Subscriptions = [] } = await suite.fauxqs.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: await topicArn(topic) }));
-    return Subscriptions.find((s) => s.Endpoint === endpoint)?.SubscriptionArn;
+    return Subscriptions.filter((s) => s.Endpoint === endpoint);
   };
+  const subscriptionArn = async (topic: string, queue: string) => (await subscriptionsOf(topic, queue))[0]?.SubscriptionArn;
   const subscriptionPages = async () => {
     let pages = 0;
     let token: string | undefined;
@@ -185,6 +186,68 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
       await app.close();
       expect(counted.mutating()).toContain('Subscribe');
       expect(await subscriptionArn(s.topic('t0'), s.queue('t0'))).toBeDefined();
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('instances starting together cold make one subscription per topic and queue, none looked up per topic', async () => {
+    const s = setup(3);
+    try {
+      const starts = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const counted = countingBroker(suite.fauxqs, s.options);
+          const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
+          await app.close();
+          return counted.sent.map((c) => c.name);
+        }),
+      );
+      for (const pattern of ['t0', 't1', 't2']) expect(await subscriptionsOf(s.topic(pattern), s.queue(pattern))).toHaveLength(1);
+      for (const pattern of ['shared-a', 'shared-b'])
+        expect(await subscriptionsOf(s.topic(pattern), `${s.serviceName}-shared`)).toHaveLength(1);
+      expect(starts.flat().filter((n) => n === 'ListSubscriptionsByTopic')).toEqual([]);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a subscription made meanwhile that the listing does not show yet is joined, not duplicated, and brought to the plan', async () => {
+    const s = setup(2);
+    try {
+      await s.run();
+      const setFilterPolicy = async (topic: string, queue: string, policy: object) =>
+        suite.fauxqs.sns.send(
+          new SetSubscriptionAttributesCommand({
+            SubscriptionArn: await subscriptionArn(topic, queue),
+            AttributeName: 'FilterPolicy',
+            AttributeValue: JSON.stringify(policy),
+          }),
+        );
+      // made by another instance with other attributes: t1 with another filter policy, shared-a with one it should not have
+      await setFilterPolicy(s.topic('t1'), s.queue('t1'), { kind: ['other'] });
+      await setFilterPolicy(s.topic('shared-a'), `${s.serviceName}-shared`, { kind: ['other'] });
+      const counted = countingBroker(suite.fauxqs, s.options);
+      // the account-wide listing lags: it shows none of them yet
+      intercept(counted, 'sns', (command, output) =>
+        command === 'ListSubscriptionsCommand' && output ? { ...output, Subscriptions: [] } : undefined,
+      );
+      const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
+      await app.close();
+
+      const only = async (topic: string, queue: string) => {
+        const found = await subscriptionsOf(topic, queue);
+        expect(found).toHaveLength(1);
+        const { Attributes = {} } = await suite.fauxqs.sns.send(
+          new GetSubscriptionAttributesCommand({ SubscriptionArn: found[0].SubscriptionArn! }),
+        );
+        return Attributes;
+      };
+      expect(JSON.parse((await only(s.topic('t0'), s.queue('t0'))).FilterPolicy!)).toEqual({ kind: ['k0'] });
+      expect(JSON.parse((await only(s.topic('t1'), s.queue('t1'))).FilterPolicy!)).toEqual({ kind: ['k1'] });
+      expect((await only(s.topic('shared-a'), `${s.serviceName}-shared`)).FilterPolicy ?? '').toMatch(/^(\{\})?$/);
+      expect((await only(s.topic('shared-b'), `${s.serviceName}-shared`)).FilterPolicy ?? '').toMatch(/^(\{\})?$/);
+      // only the two SNS may refuse for their other attributes are looked up on their topics (fauxqs refuses, moto updates)
+      expect(counted.sent.filter((c) => c.name === 'ListSubscriptionsByTopic').length).toBeLessThanOrEqual(2);
     } finally {
       await s.cleanup();
     }

@@ -1,4 +1,4 @@
-import { endpointOf, explainAwsError, isTimeoutOrNetwork } from '../../../lib/sns-sqs/aws-errors.js';
+import { endpointOf, explainAwsError, isSubscriptionConflict, isTimeoutOrNetwork } from '../../../lib/sns-sqs/aws-errors.js';
 
 const call = {
   service: 'sqs' as const,
@@ -48,5 +48,15 @@ describe('SNS/SQS errors explained for ProvisioningError', () => {
     expect(isTimeoutOrNetwork(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
     expect(isTimeoutOrNetwork(Object.assign(new Error('x'), { name: 'InvalidParameter' }))).toBe(false);
     expect(isTimeoutOrNetwork(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(false);
+  });
+
+  it('a Subscribe refused because the subscription exists with other attributes is told apart from other invalid parameters', () => {
+    const refusal = (message: string) =>
+      Object.assign(new Error(message), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } });
+    expect(
+      isSubscriptionConflict(refusal('Invalid parameter: Attributes Reason: Subscription already exists with different attributes')),
+    ).toBe(true);
+    expect(isSubscriptionConflict(refusal('Invalid parameter: Endpoint'))).toBe(false);
+    expect(isSubscriptionConflict(new Error('Subscription already exists with different attributes'))).toBe(false);
   });
 });
