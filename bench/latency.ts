@@ -17,7 +17,7 @@ interface Lat {
 export async function run(): Promise<Section> {
   const seconds = Math.max(2, Math.round(10 * Math.min(1, Number(process.env.BENCH_SCALE ?? '1') * 2)));
   const rate = 100;
-  const reps = repeats(3);
+  const reps = repeats(5);
   const runs: Record<string, Lat[]> = { amqpBase: [], amqpOurs: [], sqsBase: [], sqsOurs: [] };
   const aws = await startFauxqsProcess();
   try {
