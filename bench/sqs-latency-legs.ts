@@ -3,10 +3,14 @@
  * `npm run bench -- latency` (PublishBatch of one, one long-polling poller), each in turn against one fauxqs process.
  * Three legs per message, timed on the clients' middleware stacks (the last step before the HTTP request):
  *   publish: from the emit (or the plain loop's send) until its PublishBatch request leaves the process, signed;
- *   wire:    from there until the ReceiveMessage response that brings it back arrives (network, the emulator's fan-out);
- *   receive: from that response until the handler starts (decoding, routing, Nest's pipeline).
+ *   wire:    from there until the ReceiveMessage response that brings it back is read and parsed by the SDK (network,
+ *            the emulator's fan-out, the SDK's deserialising: alike on both sides);
+ *   receive: from that parsed response until the handler starts (decoding, routing, Nest's pipeline).
+ * At 100 msg/s with one poll in flight each response carries one message: the latest response is the one that brought
+ * the message being handled.
  * Compile with the bench (tsconfig.sample.json), then
  *   node dist-sample/bench/sqs-latency-legs.js [rounds=3] [messages=1000]
+ * A recorded run: bench/results/sqs-latency-legs.txt.
  */
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';

@@ -112,8 +112,11 @@ export function explainAwsError(error: unknown, call: CallContext): { detail: st
 
 /** SNS refused a Subscribe because the endpoint is subscribed to the topic already, with other attributes. */
 export function isSubscriptionConflict(error: unknown): boolean {
-  const e = error as (AwsErrorShape & { message?: string }) | undefined;
-  return /InvalidParameter/.test(`${e?.name ?? ''} ${e?.code ?? ''}`) && /already exists with different attributes/i.test(e?.message ?? '');
+  const e = error as (AwsErrorShape & { Code?: string; message?: string }) | undefined;
+  return (
+    /InvalidParameter/.test(`${e?.name ?? ''} ${e?.code ?? ''} ${e?.Code ?? ''}`) &&
+    /already exists with different attributes/i.test(e?.message ?? '')
+  );
 }
 
 const THROTTLING = /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled/i;

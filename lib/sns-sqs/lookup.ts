@@ -375,7 +375,7 @@ export class SnsSqsLookup {
     return this.newTopics.has(topicArn) || (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, false)) !== undefined;
   }
 
-  /** Whether this pass created the topic: none but its own subscriptions can be on it. */
+  /** Whether this pass created the topic: only instances starting beside this one can have subscribed to it since. */
   madeTopic(topicArn: string): boolean {
     return this.passes > 0 && this.newTopics.has(topicArn);
   }

@@ -461,7 +461,8 @@ export class SnsSqsProvisioner {
    * The subscription of a queue to a topic, created or brought to the plan's filter policy and to raw delivery off;
    * startup provisioning and the admin's subscribe. Returns its ARN. `ensureTopic`: the topic was not looked up yet (a
    * warm start); it is, before a missing subscription is made. `useListing` false: the pass's shared listing proved
-   * stale, so the subscription is made again.
+   * stale (SNS no longer knew a subscription it showed), so it is subscribed again (a topic named by ARN: looked up
+   * among the account's own subscriptions first).
    *
    * A subscription the pass's listing lacks is subscribed at once: Subscribe returns the existing subscription when
    * one with the same attributes was made meanwhile (by an instance starting beside this one), at SNS's 100 TPS,
@@ -486,10 +487,11 @@ export class SnsSqsProvisioner {
         const found = await this.lookup.findSubscription(topicArn, queueArn, false, false);
         return found ? this.syncSubscription(found, topicArn, queueArn, sub, undefined, false) : this.subscribe(topicArn, queueArn, sub);
       }
-      // Subscribe compares only the attributes it is given: a filter policy left on a subscription made meanwhile
-      // is read back unless the plan sets one or the topic is this pass's own
+      // Subscribe compares only the attributes it is given: a filter policy left on a subscription made meanwhile is
+      // read back, unless the plan sets one or this pass created the topic (only instances starting beside this one,
+      // with the same plan, can have subscribed to it since)
       if (subscriptionFilter(sub).filterPolicy !== undefined || this.lookup.madeTopic(topicArn)) return made;
-      return this.syncSubscription(made, topicArn, queueArn, sub, undefined, false);
+      return this.syncSubscription(made, topicArn, queueArn, sub, undefined, useListing);
     }
     const existingArn = await this.lookup.findSubscription(topicArn, queueArn, byArn, useListing);
     if (!existingArn) return this.subscribe(topicArn, queueArn, sub);
@@ -514,23 +516,25 @@ export class SnsSqsProvisioner {
       Attributes: attributes,
       ReturnSubscriptionArn: true,
     });
+    let subscriptionArn: string | undefined;
     try {
-      const { SubscriptionArn } = await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe);
-      return SubscriptionArn ?? '';
+      subscriptionArn = (await this.lookup.send('sns', `${topicArn} -> ${queueArn}`, subscribe)).SubscriptionArn;
     } catch (error) {
-      const cause = error instanceof ProvisioningError ? error.cause : undefined;
-      if (conflict === 'pass' && isSubscriptionConflict(cause)) return undefined;
-      if (sub.topicArn !== undefined && cause !== undefined && isAccessDenied(cause))
+      if (!(error instanceof ProvisioningError)) throw error;
+      if (conflict === 'pass' && isSubscriptionConflict(error.cause)) return undefined;
+      if (sub.topicArn !== undefined && isAccessDenied(error.cause))
         throw new ProvisioningError(
           'sns-sqs',
-          (error as ProvisioningError).endpoint,
+          error.endpoint,
           `Subscribe ${queueArn} to ${topicArn}`,
-          `SNS denied the subscription (${describeError(cause)})`,
+          `SNS denied the subscription (${describeError(error.cause)})`,
           `Either the topic's policy does not let this account subscribe, and its owner adds this statement to the topic policy of ${topicArn}: ${subscribeGrant(topicArn, queueArn)}; or the IAM policy of these credentials does not allow sns:Subscribe on it`,
-          { cause },
+          { cause: error.cause },
         );
       throw error;
     }
+    if (!subscriptionArn) throw new MessagingError(`Subscribe ${queueArn} to ${topicArn} returned no SubscriptionArn`);
+    return subscriptionArn;
   }
 
   /** An existing subscription brought to raw delivery off and the plan's filter policy; made again when SNS deleted it. */
@@ -544,12 +548,18 @@ export class SnsSqsProvisioner {
   ): Promise<string> {
     const { filterPolicy, scope } = subscriptionFilter(sub);
     const read = await this.lookup
-      .send('sns', existingArn, new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }), { notFound: 'pass' })
+      .send(
+        'sns',
+        existingArn,
+        new GetSubscriptionAttributesCommand({ SubscriptionArn: existingArn }),
+        useListing ? { notFound: 'pass' } : {},
+      )
       .catch((error: unknown) => {
-        if (useListing && isNotFound(error)) return undefined;
+        if (isNotFound(error)) return undefined;
         throw error;
       });
-    // the pass's listing still had a subscription SNS has deleted (with its topic): the topic and it are made again
+    // SNS no longer knows it (the pass's listing lagged behind its deletion, or it went with its topic just now): the
+    // topic and it are made again, once
     if (!read) return this.ensureSubscription(topicArn, queueArn, sub, ensureTopic, false);
     const { Attributes = {} } = read;
     const set = (name: string, value: string) =>

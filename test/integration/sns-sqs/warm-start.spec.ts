@@ -1,4 +1,5 @@
 import {
+  CreateTopicCommand,
   GetSubscriptionAttributesCommand,
   ListSubscriptionsByTopicCommand,
   ListSubscriptionsCommand,
@@ -18,7 +19,7 @@ import { uniqueName } from '../../support/wait-for.js';
 /** The account-wide listings a provisioning pass reads page by page (ListQueues also for the orphan sweep). */
 const LISTINGS = new Set(['ListQueues', 'ListSubscriptions']);
 
-describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) => {
+describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (emulator, start) => {
   const suite = fauxqsSuite(start);
   const noop = () => undefined;
 
@@ -191,41 +192,47 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
     }
   });
 
-  it('instances starting together cold make one subscription per topic and queue, none looked up per topic', async () => {
+  it('instances starting together, their topics made already, subscribe at once: one subscription each, none looked up per topic', async () => {
     const s = setup(3);
+    const patterns = ['t0', 't1', 't2', 'shared-a', 'shared-b'];
+    const apps: Awaited<ReturnType<typeof startTestApp>>[] = [];
     try {
-      const starts = await Promise.all(
-        [1, 2, 3].map(async () => {
-          const counted = countingBroker(suite.fauxqs, s.options);
-          const app = await startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker });
-          await app.close();
-          return counted.sent.map((c) => c.name);
-        }),
+      // no pass creates a topic here, so none of them takes a subscription as its own
+      for (const pattern of patterns) await suite.fauxqs.sns.send(new CreateTopicCommand({ Name: s.topic(pattern) }));
+      const instances = [1, 2, 3].map(() => countingBroker(suite.fauxqs, s.options));
+      const started = await Promise.allSettled(
+        instances.map((counted) => startTestApp(fauxqsOptions(suite.fauxqs, s.options), [s.controller()], { broker: counted.broker })),
       );
+      for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
+      for (const result of started) if (result.status === 'rejected') throw result.reason;
+
       for (const pattern of ['t0', 't1', 't2']) expect(await subscriptionsOf(s.topic(pattern), s.queue(pattern))).toHaveLength(1);
       for (const pattern of ['shared-a', 'shared-b'])
         expect(await subscriptionsOf(s.topic(pattern), `${s.serviceName}-shared`)).toHaveLength(1);
-      expect(starts.flat().filter((n) => n === 'ListSubscriptionsByTopic')).toEqual([]);
+      for (const counted of instances) {
+        const names = counted.sent.map((c) => c.name);
+        expect(names).toContain('Subscribe');
+        expect(names).not.toContain('ListSubscriptionsByTopic');
+      }
     } finally {
+      for (const app of apps) await app.close();
       await s.cleanup();
     }
   });
 
-  it('a subscription made meanwhile that the listing does not show yet is joined, not duplicated, and brought to the plan', async () => {
+  it('subscriptions made meanwhile that the listing does not show yet are joined, not duplicated, and brought to the plan', async () => {
     const s = setup(2);
     try {
       await s.run();
-      const setFilterPolicy = async (topic: string, queue: string, policy: object) =>
+      const setAttribute = async (topic: string, queue: string, AttributeName: string, AttributeValue: string) =>
         suite.fauxqs.sns.send(
-          new SetSubscriptionAttributesCommand({
-            SubscriptionArn: await subscriptionArn(topic, queue),
-            AttributeName: 'FilterPolicy',
-            AttributeValue: JSON.stringify(policy),
-          }),
+          new SetSubscriptionAttributesCommand({ SubscriptionArn: await subscriptionArn(topic, queue), AttributeName, AttributeValue }),
         );
-      // made by another instance with other attributes: t1 with another filter policy, shared-a with one it should not have
-      await setFilterPolicy(s.topic('t1'), s.queue('t1'), { kind: ['other'] });
-      await setFilterPolicy(s.topic('shared-a'), `${s.serviceName}-shared`, { kind: ['other'] });
+      // made by another instance with other attributes: t0 with raw delivery on, t1 with another filter policy,
+      // shared-a with a filter policy its plan does not have; shared-b as planned
+      await setAttribute(s.topic('t0'), s.queue('t0'), 'RawMessageDelivery', 'true');
+      await setAttribute(s.topic('t1'), s.queue('t1'), 'FilterPolicy', JSON.stringify({ kind: ['other'] }));
+      await setAttribute(s.topic('shared-a'), `${s.serviceName}-shared`, 'FilterPolicy', JSON.stringify({ kind: ['other'] }));
       const counted = countingBroker(suite.fauxqs, s.options);
       // the account-wide listing lags: it shows none of them yet
       intercept(counted, 'sns', (command, output) =>
@@ -242,12 +249,19 @@ describe.each(SNS_SQS_EMULATORS)('SNS+SQS warm start (%s)', (_emulator, start) =
         );
         return Attributes;
       };
-      expect(JSON.parse((await only(s.topic('t0'), s.queue('t0'))).FilterPolicy!)).toEqual({ kind: ['k0'] });
+      const t0 = await only(s.topic('t0'), s.queue('t0'));
+      expect(t0.RawMessageDelivery).toBe('false');
+      expect(JSON.parse(t0.FilterPolicy!)).toEqual({ kind: ['k0'] });
       expect(JSON.parse((await only(s.topic('t1'), s.queue('t1'))).FilterPolicy!)).toEqual({ kind: ['k1'] });
-      expect((await only(s.topic('shared-a'), `${s.serviceName}-shared`)).FilterPolicy ?? '').toMatch(/^(\{\})?$/);
-      expect((await only(s.topic('shared-b'), `${s.serviceName}-shared`)).FilterPolicy ?? '').toMatch(/^(\{\})?$/);
-      // only the two SNS may refuse for their other attributes are looked up on their topics (fauxqs refuses, moto updates)
-      expect(counted.sent.filter((c) => c.name === 'ListSubscriptionsByTopic').length).toBeLessThanOrEqual(2);
+      for (const pattern of ['shared-a', 'shared-b']) {
+        const shared = await only(s.topic(pattern), `${s.serviceName}-shared`);
+        expect(shared.FilterPolicy ?? '').toMatch(/^(\{\})?$/);
+        expect(shared.RawMessageDelivery).toBe('false');
+      }
+      // fauxqs refuses the Subscribe of the three with other attributes, as SNS does, and they are looked up on their
+      // topics; moto takes the attributes given (and the one a filter policy is left on is read back and repaired)
+      const lookedUp = counted.sent.filter((c) => c.name === 'ListSubscriptionsByTopic').length;
+      expect(lookedUp).toBe(emulator === 'fauxqs' ? 3 : 0);
     } finally {
       await s.cleanup();
     }
