@@ -21,6 +21,17 @@ export class MessagingOptionsError extends MessagingError {
 }
 
 /**
+ * Something the transport needs (the AWS region, credentials) is set neither in the options nor in the environment:
+ * thrown at startup. A MessagingOptionsError, since either place can provide it, but not labelled an invalid option.
+ */
+export class MessagingEnvironmentError extends MessagingOptionsError {
+  constructor(option: string, rule: string, options?: { cause?: unknown }) {
+    super(option, rule, undefined, options);
+    this.message = `Missing configuration "${option}" (set neither as an option nor in the environment): ${rule}`;
+  }
+}
+
+/**
  * The broker refused or did not answer while topics, queues, subscriptions or bindings were being created at
  * startup. Names the transport, the endpoint (password redacted), the operation and what to check.
  */

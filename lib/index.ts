@@ -39,6 +39,7 @@ export { MESSAGING_OPTIONS, MESSAGING_BROKER, MESSAGING_ENVELOPE } from './const
 export {
   MessagingError,
   MessagingOptionsError,
+  MessagingEnvironmentError,
   EnvelopeDecodeError,
   PublishError,
   PublishOutcomeUnknownError,

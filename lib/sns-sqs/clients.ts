@@ -1,6 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { MessagingOptionsError } from '../errors.js';
+import { MessagingEnvironmentError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 
 export interface AwsClients {
@@ -40,10 +40,9 @@ export async function checkAwsConfiguration(clients: AwsClients, options: Resolv
   try {
     await clients.sqs.config.region();
   } catch (error) {
-    throw new MessagingOptionsError(
+    throw new MessagingEnvironmentError(
       'snsSqs.region',
       'no AWS region is configured: set snsSqs.region, the AWS_REGION environment variable, or a region in your AWS profile',
-      undefined,
       { cause: error },
     );
   }
@@ -53,10 +52,9 @@ export async function checkAwsConfiguration(clients: AwsClients, options: Resolv
     const emulator = options.endpoint
       ? ` (an emulator at ${options.endpoint} accepts any values, e.g. { accessKeyId: 'test', secretAccessKey: 'test' })`
       : '';
-    throw new MessagingOptionsError(
+    throw new MessagingEnvironmentError(
       'snsSqs.credentials',
       `no AWS credentials found: pass snsSqs.credentials${emulator}, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); ${(error as Error).message}`,
-      undefined,
       { cause: error },
     );
   }

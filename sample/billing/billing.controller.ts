@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload, RpcException } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { MessagingContext, MessagingValidationPipe } from '../../lib/index.js';
 import { SampleLog } from '../sample-log.js';
 import { OrderPaid } from './order-paid.dto.js';
@@ -22,7 +22,7 @@ export class BillingController {
   onOrderRefunded(@Payload() refund: { orderId: string }, @Ctx() ctx: MessagingContext) {
     this.log.refundAttempts++;
     this.log.add(`billing  <- order-refunded ${refund.orderId}, attempt ${ctx.getReceiveCount()}: failing on purpose`);
-    // An RpcException keeps its message as the retry and dead-letter reason (other errors arrive as "Internal server error").
-    throw new RpcException(`refund ledger for ${refund.orderId} is unavailable`);
+    // what a handler throws is the retry and dead-letter reason, an ordinary Error included (README, Failures)
+    throw new Error(`refund ledger for ${refund.orderId} is unavailable`);
   }
 }

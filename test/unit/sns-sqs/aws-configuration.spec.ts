@@ -1,4 +1,4 @@
-import { MessagingOptionsError } from '../../../lib/index.js';
+import { MessagingEnvironmentError, MessagingOptionsError } from '../../../lib/index.js';
 import { checkAwsConfiguration, createClients } from '../../../lib/sns-sqs/clients.js';
 import { resolveModuleOptions } from '../../../lib/options/resolve-options.js';
 
@@ -62,9 +62,14 @@ describe('AWS region and credentials follow the SDK default chains', () => {
     await withAwsEnvironment({}, async () => {
       const options = snsSqs({ credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
       const error = await checkAwsConfiguration(createClients(options), options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MessagingEnvironmentError);
       expect(error).toBeInstanceOf(MessagingOptionsError);
       expect((error as MessagingOptionsError).option).toBe('snsSqs.region');
       expect((error as Error).message).toMatch(/AWS_REGION/);
+      // the environment lacks it: not labelled an invalid option
+      expect((error as Error).message).toMatch(
+        /^Missing configuration "snsSqs.region" \(set neither as an option nor in the environment\)/,
+      );
     });
   });
 
@@ -72,8 +77,9 @@ describe('AWS region and credentials follow the SDK default chains', () => {
     await withAwsEnvironment({ AWS_REGION: 'us-east-1' }, async () => {
       const options = snsSqs({ endpoint: 'http://127.0.0.1:4566' });
       const error = await checkAwsConfiguration(createClients(options), options).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(MessagingOptionsError);
+      expect(error).toBeInstanceOf(MessagingEnvironmentError);
       expect((error as MessagingOptionsError).option).toBe('snsSqs.credentials');
+      expect((error as Error).message).not.toContain('Invalid messaging option');
       expect((error as Error).message).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
       expect((error as Error).message).toContain('http://127.0.0.1:4566');
     });
