@@ -21,13 +21,15 @@ export class MessagingOptionsError extends MessagingError {
 }
 
 /**
- * Something the transport needs (the AWS region, credentials) is set neither in the options nor in the environment:
- * thrown at startup. A MessagingOptionsError, since either place can provide it, but not labelled an invalid option.
+ * Something the transport needs (the AWS region, credentials) could not be resolved from the options or the
+ * environment (unset, or a profile or token that does not resolve): thrown at startup, or by the first emit of an
+ * app that does not consume. A MessagingOptionsError, since either place can provide it, but not labelled an
+ * invalid option. (The message is set after super(): V8 writes the stack's first line when it is first read.)
  */
 export class MessagingEnvironmentError extends MessagingOptionsError {
   constructor(option: string, rule: string, options?: { cause?: unknown }) {
     super(option, rule, undefined, options);
-    this.message = `Missing configuration "${option}" (set neither as an option nor in the environment): ${rule}`;
+    this.message = `Missing configuration "${option}" (not resolved from the options or the environment): ${rule}`;
   }
 }
 

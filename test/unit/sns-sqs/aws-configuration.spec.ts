@@ -68,8 +68,9 @@ describe('AWS region and credentials follow the SDK default chains', () => {
       expect((error as Error).message).toMatch(/AWS_REGION/);
       // the environment lacks it: not labelled an invalid option
       expect((error as Error).message).toMatch(
-        /^Missing configuration "snsSqs.region" \(set neither as an option nor in the environment\)/,
+        /^Missing configuration "snsSqs.region" \(not resolved from the options or the environment\)/,
       );
+      expect((error as Error).stack?.startsWith(`MessagingEnvironmentError: ${(error as Error).message}`)).toBe(true);
     });
   });
 
