@@ -17,7 +17,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handEnvelope, payload, percentile, sleep, uniqueName } from './support/common.js';
 import { createOursApp, sink, TOPIC } from './support/ours-app.js';
 import { startFauxqsProcess } from './support/spawn.js';
-import { awsClients, CREDENTIALS, createTopicQueue, deleteByPrefix, endpoint, REGION } from './support/sqs.js';
+import { awsClients, createTopicQueue, deleteByPrefix } from './support/sqs.js';
+import { options as oursOptions } from './subjects/sqs-ours.js';
 import { paced } from './subjects/amqp-baseline.js';
 import { startPollers } from './subjects/sqs-baseline.js';
 
@@ -86,15 +87,7 @@ async function plainLoop(t: Timings): Promise<void> {
 
 async function library(t: Timings): Promise<void> {
   const prefix = uniqueName('bench-legs-ours');
-  const ours = await createOursApp({
-    transport: 'sns-sqs',
-    serviceName: 'bench',
-    topicPrefix: `${prefix}-`,
-    queueNamePrefix: `${prefix}-`,
-    concurrency: 10,
-    drainTimeout: 5_000,
-    snsSqs: { endpoint: endpoint(), region: REGION, credentials: CREDENTIALS, waitTimeSeconds: 20 },
-  });
+  const ours = await createOursApp(oursOptions(prefix, 10));
   const { sqs } = ours.server.unwrap<{ sqs: SQSClient }>();
   const { sns } = ours.client.unwrap<{ sns: SNSClient }>();
   const calls = timeCalls(sns, sqs, t);

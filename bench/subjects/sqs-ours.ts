@@ -10,7 +10,8 @@ import { createOursApp, sink, TOPIC, type OursApp } from '../support/ours-app.js
 import { awsClients, CallCounter, CREDENTIALS, deleteByPrefix, endpoint, publishBatches, REGION } from '../support/sqs.js';
 import { paced } from './amqp-baseline.js';
 
-function options(prefix: string, concurrency: number, waitTimeSeconds = 20): MessagingModuleOptions {
+/** The library's options in this module's subjects and bench/sqs-latency-legs.ts: prefixes, concurrency, the emulator. */
+export function options(prefix: string, concurrency: number, waitTimeSeconds = 20): MessagingModuleOptions {
   return {
     transport: 'sns-sqs',
     serviceName: 'bench',
