@@ -372,7 +372,7 @@ export class SnsSqsLookup {
    */
   async takesUnlistedAsAbsent(topicArn: string): Promise<boolean> {
     if (this.passes === 0) return false;
-    return this.newTopics.has(topicArn) || (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, false)) !== undefined;
+    return this.madeTopic(topicArn) || (await this.ownSubscriptionsIn(regionOfArn(topicArn)!, false)) !== undefined;
   }
 
   /** Whether this pass created the topic: only instances starting beside this one can have subscribed to it since. */
